@@ -1,0 +1,13 @@
+//! The domain of Trellis: who is who, what input is acceptable, and the rules
+//! that decide what happens. Nothing here touches the network, the disk or a
+//! clock: callers pass the time in, so every rule is a plain, testable function.
+
+pub mod account;
+pub mod invitation;
+pub mod role;
+pub mod time;
+
+pub use account::{DisplayName, EmailAddress, NewPassword, PracticeName, ValidationError};
+pub use invitation::{InvitationKind, InvitationStatus};
+pub use role::Role;
+pub use time::Millis;

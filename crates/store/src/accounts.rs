@@ -1,0 +1,348 @@
+//! People, their sessions, and single-use tokens.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use trellis_core::{EmailAddress, Millis, Role};
+
+use crate::db::Store;
+use crate::error::{Result, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    /// The practice of an admin or therapist; for a partner, the practice
+    /// their couple is linked to (if any) is on the couple.
+    pub practice_id: Option<String>,
+    /// The couple of a partner; `None` for staff and for partners between couples.
+    pub couple_id: Option<String>,
+    pub link_code: Option<String>,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone)]
+pub struct UserWithPassword {
+    pub user: User,
+    pub password_hash: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    /// A browser session (cookie).
+    Web,
+    /// A bearer token for the JSON API.
+    Api,
+}
+
+impl SessionKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            SessionKind::Web => "web",
+            SessionKind::Api => "api",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSession<'a> {
+    pub token_hash: &'a str,
+    pub user_id: &'a str,
+    pub kind: SessionKind,
+    pub now: Millis,
+    pub expires_at: Millis,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OneTimePurpose {
+    Setup,
+    PasswordReset,
+}
+
+impl OneTimePurpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            OneTimePurpose::Setup => "setup",
+            OneTimePurpose::PasswordReset => "password_reset",
+        }
+    }
+}
+
+pub(crate) const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.practice_id, \
+     m.couple_id, u.link_code, u.created_at, u.password_hash";
+pub(crate) const USER_FROM: &str = "users u LEFT JOIN couple_members m ON m.user_id = u.id";
+
+pub(crate) fn user_from_row(row: &AnyRow) -> Result<UserWithPassword> {
+    let role: String = row.try_get("role")?;
+    let role =
+        Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("unknown role {role}")))?;
+    Ok(UserWithPassword {
+        user: User {
+            id: row.try_get("id")?,
+            email: row.try_get("email")?,
+            name: row.try_get("name")?,
+            role,
+            practice_id: row.try_get("practice_id")?,
+            couple_id: row.try_get("couple_id")?,
+            link_code: row.try_get("link_code")?,
+            created_at: row.try_get("created_at")?,
+        },
+        password_hash: row.try_get("password_hash")?,
+    })
+}
+
+/// The fields of a user row that is about to be written.
+pub(crate) struct NewUserRow<'a> {
+    pub id: &'a str,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: Role,
+    pub password_hash: &'a str,
+    pub practice_id: Option<&'a str>,
+    pub link_code: Option<&'a str>,
+    pub now: Millis,
+}
+
+pub(crate) async fn insert_user<'c, E>(executor: E, row: NewUserRow<'_>) -> Result<()>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "INSERT INTO users (id, email, name, role, password_hash, practice_id, link_code, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(row.id)
+    .bind(row.email)
+    .bind(row.name)
+    .bind(row.role.as_str())
+    .bind(row.password_hash)
+    .bind(row.practice_id)
+    .bind(row.link_code)
+    .bind(row.now)
+    .execute(executor)
+    .await
+    .map_err(StoreError::unique("email"))?;
+    Ok(())
+}
+
+impl Store {
+    #[tracing::instrument(skip(self))]
+    pub async fn user(&self, id: &str) -> Result<User> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM {USER_FROM} WHERE u.id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref()
+            .map(user_from_row)
+            .transpose()?
+            .map(|u| u.user)
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// For sign-in: the user and their password hash.
+    #[tracing::instrument(skip(self, email))]
+    pub async fn user_by_email(&self, email: &EmailAddress) -> Result<Option<UserWithPassword>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM {USER_FROM} WHERE u.email = $1");
+        let row = sqlx::query(&sql)
+            .bind(email.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    #[tracing::instrument(skip(self))]
+    pub async fn password_hash(&self, user_id: &str) -> Result<String> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|(hash,)| hash).ok_or(StoreError::NotFound)
+    }
+
+    /// Sets a new password and ends every session of the user, so a changed
+    /// or reset password locks out whoever else knew the old one.
+    #[tracing::instrument(skip(self, password_hash))]
+    pub async fn set_password(&self, user_id: &str, password_hash: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip(self, session), fields(user_id = session.user_id))]
+    pub async fn create_session(&self, session: NewSession<'_>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, kind, created_at, last_seen_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $4, $5)",
+        )
+        .bind(session.token_hash)
+        .bind(session.user_id)
+        .bind(session.kind.as_str())
+        .bind(session.now)
+        .bind(session.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The user behind a live session, which is then kept alive for
+    /// `idle_timeout(role)` from now. Expired sessions are removed on sight.
+    #[tracing::instrument(skip(self, token_hash, idle_timeout))]
+    pub async fn session_user(
+        &self,
+        token_hash: &str,
+        kind: SessionKind,
+        now: Millis,
+        idle_timeout: impl Fn(Role) -> Millis + Send,
+    ) -> Result<Option<User>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, s.expires_at AS session_expires_at FROM sessions s \
+             JOIN users u ON u.id = s.user_id LEFT JOIN couple_members m ON m.user_id = u.id \
+             WHERE s.token_hash = $1 AND s.kind = $2"
+        );
+        let Some(row) = sqlx::query(&sql)
+            .bind(token_hash)
+            .bind(kind.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let expires_at: Millis = row.try_get("session_expires_at")?;
+        if now >= expires_at {
+            self.delete_session(token_hash).await?;
+            return Ok(None);
+        }
+        let user = user_from_row(&row)?.user;
+        // Sliding expiry; writing at most once a minute keeps reads cheap.
+        let new_expiry = now + idle_timeout(user.role);
+        if new_expiry - expires_at > 60_000 {
+            sqlx::query(
+                "UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE token_hash = $3",
+            )
+            .bind(now)
+            .bind(new_expiry)
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(Some(user))
+    }
+
+    /// Signs a user out everywhere.
+    #[tracing::instrument(skip(self))]
+    pub async fn delete_user_sessions(&self, user_id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip(self, token_hash))]
+    pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip(self, token_hash))]
+    pub async fn create_one_time_token(
+        &self,
+        token_hash: &str,
+        purpose: OneTimePurpose,
+        user_id: Option<&str>,
+        now: Millis,
+        expires_at: Millis,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO one_time_tokens (token_hash, purpose, user_id, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token_hash)
+        .bind(purpose.as_str())
+        .bind(user_id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// True when the token exists for this purpose, is unused and unexpired.
+    #[tracing::instrument(skip(self, token_hash))]
+    pub async fn one_time_token_is_open(
+        &self,
+        token_hash: &str,
+        purpose: OneTimePurpose,
+        now: Millis,
+    ) -> Result<bool> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT token_hash FROM one_time_tokens \
+             WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
+        )
+        .bind(token_hash)
+        .bind(purpose.as_str())
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// Resets a password with a reset token, once. Returns the user whose
+    /// password changed, or `NotFound` for an unknown, used or expired token.
+    #[tracing::instrument(skip(self, token_hash, password_hash))]
+    pub async fn reset_password(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now: Millis,
+    ) -> Result<String> {
+        let mut tx = self.pool.begin().await?;
+        let row: Option<(Option<String>,)> = sqlx::query_as(
+            "UPDATE one_time_tokens SET used_at = $1 \
+             WHERE token_hash = $2 AND purpose = 'password_reset' AND used_at IS NULL AND expires_at > $1 \
+             RETURNING user_id",
+        )
+        .bind(now)
+        .bind(token_hash)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let user_id = row.and_then(|(id,)| id).ok_or(StoreError::NotFound)?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(&user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(&user_id)
+            .execute(&mut *tx)
+            .await?;
+        // Any other reset links for the same account stop working too.
+        sqlx::query(
+            "UPDATE one_time_tokens SET used_at = $1 WHERE user_id = $2 AND purpose = 'password_reset' AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(&user_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(user_id)
+    }
+}

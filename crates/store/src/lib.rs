@@ -1,0 +1,27 @@
+//! The one storage API of Trellis.
+//!
+//! Every query goes through sqlx's `Any` driver with SQL that is valid on both
+//! SQLite and PostgreSQL (`$n` placeholders, TEXT ids, BIGINT times), so there
+//! is one query path to read and test instead of two hand-kept copies. Where
+//! the backends must differ (connection pragmas, creating test databases),
+//! the difference stays in [`db`].
+
+mod accounts;
+mod couples;
+pub mod db;
+mod error;
+mod practices;
+pub mod testing;
+
+pub use accounts::{NewSession, OneTimePurpose, SessionKind, User, UserWithPassword};
+pub use couples::{
+    CaseloadCouple, Couple, Invitation, InvitationAccepted, NewPartner, PartnerSummary,
+};
+pub use db::{Backend, Store};
+pub use error::StoreError;
+pub use practices::{NewPracticeWithAdmin, Practice, TherapistSummary};
+
+/// A fresh time-ordered id (UUIDv7), as text so both backends store it alike.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

@@ -1,0 +1,158 @@
+//! A practice, its admins and its therapists.
+
+use sqlx::Row;
+use trellis_core::{Millis, Role};
+
+use crate::accounts::{NewUserRow, USER_COLUMNS, USER_FROM, User, insert_user, user_from_row};
+use crate::db::Store;
+use crate::error::{Result, StoreError};
+use crate::new_id;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Practice {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TherapistSummary {
+    pub user: User,
+    pub couples: i64,
+}
+
+/// What the first-run setup creates.
+#[derive(Debug)]
+pub struct NewPracticeWithAdmin<'a> {
+    pub practice_name: &'a str,
+    pub admin_email: &'a str,
+    pub admin_name: &'a str,
+    pub password_hash: &'a str,
+    /// The setup link's token, consumed in the same transaction; `None` when
+    /// seeding a demo, which has no link.
+    pub setup_token_hash: Option<&'a str>,
+    pub now: Millis,
+}
+
+impl Store {
+    /// Creates a practice and its first admin, atomically.
+    #[tracing::instrument(skip(self, new), fields(practice = new.practice_name))]
+    pub async fn create_practice_with_admin(
+        &self,
+        new: NewPracticeWithAdmin<'_>,
+    ) -> Result<(Practice, User)> {
+        let mut tx = self.pool.begin().await?;
+        if let Some(token_hash) = new.setup_token_hash {
+            let used = sqlx::query(
+                "UPDATE one_time_tokens SET used_at = $1 \
+                 WHERE token_hash = $2 AND purpose = 'setup' AND used_at IS NULL AND expires_at > $1",
+            )
+            .bind(new.now)
+            .bind(token_hash)
+            .execute(&mut *tx)
+            .await?;
+            if used.rows_affected() == 0 {
+                return Err(StoreError::Gone);
+            }
+        }
+        let practice = Practice {
+            id: new_id(),
+            name: new.practice_name.to_owned(),
+            description: String::new(),
+            created_at: new.now,
+        };
+        sqlx::query(
+            "INSERT INTO practices (id, name, description, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&practice.id)
+        .bind(&practice.name)
+        .bind(&practice.description)
+        .bind(practice.created_at)
+        .execute(&mut *tx)
+        .await?;
+        let admin_id = new_id();
+        insert_user(
+            &mut *tx,
+            NewUserRow {
+                id: &admin_id,
+                email: new.admin_email,
+                name: new.admin_name,
+                role: Role::Admin,
+                password_hash: new.password_hash,
+                practice_id: Some(&practice.id),
+                link_code: None,
+                now: new.now,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        let admin = self.user(&admin_id).await?;
+        Ok((practice, admin))
+    }
+
+    #[tracing::instrument(skip(self))]
+    pub async fn practice(&self, id: &str) -> Result<Practice> {
+        let row =
+            sqlx::query("SELECT id, name, description, created_at FROM practices WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+        Ok(Practice {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            description: row.try_get("description")?,
+            created_at: row.try_get("created_at")?,
+        })
+    }
+
+    #[tracing::instrument(skip(self, description))]
+    pub async fn update_practice(&self, id: &str, name: &str, description: &str) -> Result<()> {
+        let done = sqlx::query("UPDATE practices SET name = $1, description = $2 WHERE id = $3")
+            .bind(name)
+            .bind(description)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// The practice's therapists with how many couples each guides.
+    #[tracing::instrument(skip(self))]
+    pub async fn therapists(&self, practice_id: &str) -> Result<Vec<TherapistSummary>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, \
+             (SELECT COUNT(*) FROM couples c WHERE c.therapist_id = u.id) AS couple_count \
+             FROM {USER_FROM} WHERE u.practice_id = $1 AND u.role = 'therapist' ORDER BY u.name, u.id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(practice_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(TherapistSummary {
+                    user: user_from_row(row)?.user,
+                    couples: row.try_get("couple_count")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The therapist who gave out this code, if any.
+    #[tracing::instrument(skip(self, link_code))]
+    pub async fn therapist_by_link_code(&self, link_code: &str) -> Result<Option<User>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM {USER_FROM} WHERE u.link_code = $1 AND u.role = 'therapist'"
+        );
+        let row = sqlx::query(&sql)
+            .bind(link_code)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(user_from_row).transpose()?.map(|u| u.user))
+    }
+}

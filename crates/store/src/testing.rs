@@ -1,0 +1,64 @@
+//! Fresh, isolated databases for tests: a SQLite file in a temporary
+//! directory, or a new database on the PostgreSQL server named by
+//! `TRELLIS_TEST_DATABASE_URL`.
+
+use std::str::FromStr;
+
+use sqlx::ConnectOptions;
+use sqlx::postgres::PgConnectOptions;
+
+use crate::error::Result;
+
+/// The environment variable that enables PostgreSQL tests.
+pub const POSTGRES_ENV: &str = "TRELLIS_TEST_DATABASE_URL";
+
+/// The PostgreSQL server URL for tests, if one is configured.
+pub fn postgres_server_url() -> Option<String> {
+    std::env::var(POSTGRES_ENV)
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+}
+
+/// Creates an empty database with a unique name on the server behind
+/// `server_url` and returns its URL.
+pub async fn create_postgres_database(server_url: &str) -> Result<String> {
+    let name = format!("trellis_test_{}", uuid::Uuid::now_v7().simple());
+    let options = PgConnectOptions::from_str(server_url)?;
+    let mut conn = options.connect().await?;
+    sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str()).await?;
+    let mut url = url_without_database(server_url);
+    url.push('/');
+    url.push_str(&name);
+    Ok(url)
+}
+
+/// `postgres://user@host:port/db?x` → `postgres://user@host:port` (query dropped).
+fn url_without_database(url: &str) -> String {
+    let without_query = url.split('?').next().unwrap_or(url);
+    let scheme_end = without_query.find("://").map_or(0, |i| i + 3);
+    match without_query[scheme_end..].find('/') {
+        Some(slash) => without_query[..scheme_end + slash].to_owned(),
+        None => without_query.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_name_is_cut_from_server_urls() {
+        assert_eq!(
+            url_without_database("postgres://postgres@127.0.0.1:5433/trellis_test"),
+            "postgres://postgres@127.0.0.1:5433"
+        );
+        assert_eq!(
+            url_without_database("postgres://u:p@h/db?sslmode=disable"),
+            "postgres://u:p@h"
+        );
+        assert_eq!(
+            url_without_database("postgres://h:5432"),
+            "postgres://h:5432"
+        );
+    }
+}

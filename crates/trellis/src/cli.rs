@@ -1,0 +1,266 @@
+//! The `trellis` command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use trellis_store::Store;
+
+use crate::config::{Config, Overrides};
+use crate::demo;
+use crate::server::{Server, shutdown_signal};
+
+#[derive(Parser)]
+#[command(
+    name = "trellis",
+    version,
+    about = "A private space where couples rebuild trust, with their therapist."
+)]
+pub struct Cli {
+    /// Configuration file (default: ./trellis.toml when present).
+    #[arg(long, global = true, env = "TRELLIS_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run Trellis for a practice. On an empty database, prints a one-time setup link.
+    Serve(ServeArgs),
+    /// Run a demo practice with sample couples (seeded only into an empty database).
+    Demo(DemoArgs),
+    /// Apply database migrations and exit.
+    Migrate(DataArgs),
+    /// Administrative tasks.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address and port to listen on [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR:PORT")]
+    bind: Option<SocketAddr>,
+    /// Directory for the SQLite database, mail outbox and keys [default: ./trellis-data].
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Address and port to listen on [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR:PORT")]
+    bind: Option<SocketAddr>,
+    /// Directory for the demo's data [default: ./trellis-demo].
+    #[arg(long, value_name = "DIR", default_value = "./trellis-demo")]
+    data_dir: PathBuf,
+    /// Password for every demo account (otherwise one is generated and printed).
+    #[arg(long, value_name = "PW")]
+    password: Option<String>,
+}
+
+#[derive(Args)]
+struct DataArgs {
+    /// Directory of the SQLite database [default: ./trellis-data].
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Print a new one-time setup link, if nobody has an account yet.
+    SetupLink(DataArgs),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("trellis: could not start: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("trellis: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(config: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("TRELLIS_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if config.log_format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config_file = cli.config.as_deref();
+    match cli.command {
+        Command::Serve(args) => {
+            let config = Config::load(
+                config_file,
+                Overrides {
+                    bind: args.bind,
+                    data_dir: args.data_dir,
+                },
+            )?;
+            init_logging(&config);
+            tracing::info!(?config, "starting Trellis");
+            let server = Server::build(&config).await?;
+            if let Some(link) = trellis_web::services::accounts::setup_link_if_empty(
+                server.state().store(),
+                server.state().config(),
+            )
+            .await?
+            {
+                println!("\nWelcome to Trellis. This database is empty.");
+                println!(
+                    "Open this one-time link to create your practice and its first admin (valid for 24 hours):\n"
+                );
+                println!("    {link}\n");
+            }
+            println!("Trellis is listening on http://{}", server.addr());
+            server.run_until(shutdown_signal()).await
+        }
+        Command::Demo(args) => {
+            let config = Config::load(
+                config_file,
+                Overrides {
+                    bind: args.bind,
+                    data_dir: Some(args.data_dir),
+                },
+            )?;
+            init_logging(&config);
+            run_demo(config, args.password).await
+        }
+        Command::Migrate(args) => {
+            let config = Config::load(
+                config_file,
+                Overrides {
+                    bind: None,
+                    data_dir: args.data_dir,
+                },
+            )?;
+            init_logging(&config);
+            std::fs::create_dir_all(&config.data_dir)?;
+            let store = Store::open(&config.database_url()).await?;
+            store.close().await;
+            println!("The database is up to date.");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::SetupLink(args)) => {
+            let config = Config::load(
+                config_file,
+                Overrides {
+                    bind: None,
+                    data_dir: args.data_dir,
+                },
+            )?;
+            init_logging(&config);
+            std::fs::create_dir_all(&config.data_dir)?;
+            let store = Store::open(&config.database_url()).await?;
+            let web = trellis_web::WebConfig::new(config.public_url());
+            let link = trellis_web::services::accounts::setup_link_if_empty(&store, &web).await?;
+            store.close().await;
+            match link {
+                Some(link) => println!("{link}"),
+                None => {
+                    anyhow::bail!("this Trellis already has accounts; sign in as an admin instead")
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Where a demo remembers the password it generated, so a restart can say it again.
+const DEMO_PASSWORD_FILE: &str = "demo-password.txt";
+
+fn generate_password() -> String {
+    use rand::Rng;
+    const WORDS: &[&str] = &[
+        "river", "maple", "lantern", "harbor", "meadow", "ember", "willow", "cedar", "pebble",
+        "garden", "candle", "orchard", "sparrow", "linen", "clover", "amber", "bridge", "compass",
+        "thistle", "juniper",
+    ];
+    let mut rng = rand::thread_rng();
+    let words: Vec<&str> = (0..3)
+        .map(|_| WORDS[rng.gen_range(0..WORDS.len())])
+        .collect();
+    format!("{}-{}", words.join("-"), rng.gen_range(10..100))
+}
+
+async fn run_demo(config: Config, password: Option<String>) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("could not create {}", config.data_dir.display()))?;
+    let server = Server::build(&config).await?;
+    let password_file = config.data_dir.join(DEMO_PASSWORD_FILE);
+    let password = match password {
+        Some(password) => password,
+        None => std::fs::read_to_string(&password_file)
+            .map(|p| p.trim().to_owned())
+            .unwrap_or_else(|_| generate_password()),
+    };
+    trellis_core::NewPassword::parse("password", &password)
+        .map_err(|err| anyhow::anyhow!(err.message))?;
+    let seeded =
+        demo::seed_if_empty(server.state().store(), &password, trellis_web::state::now()).await?;
+    if seeded {
+        write_private(&password_file, &password)?;
+    }
+    let url = format!("http://{}", server.addr());
+    println!("\nTrellis demo practice is running at {url}\n");
+    if seeded {
+        println!("A fresh demo practice was created. Sign in with any of these accounts:");
+    } else {
+        println!(
+            "Using the existing demo data in {}. Sign in with:",
+            config.data_dir.display()
+        );
+    }
+    for account in demo::ACCOUNTS {
+        println!("    {:<24} {}", account.email, account.description);
+    }
+    if seeded || password_file.exists() {
+        println!("\nPassword for every account: {password}\n");
+    } else {
+        println!("\nUse the password chosen when this demo was created.\n");
+    }
+    println!(
+        "Mail (invitations, password resets) is written to {}",
+        config.data_dir.join("outbox").display()
+    );
+    println!("Press Ctrl-C to stop.");
+    server.run_until(shutdown_signal()).await
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &std::path::Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("could not write {}", path.display()))?;
+    file.write_all(contents.as_bytes())?;
+    Ok(())
+}

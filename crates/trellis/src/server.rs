@@ -1,0 +1,115 @@
+//! Starting Trellis: open the database, bind the socket, serve until told to stop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use trellis_core::time::{DAY, MINUTE};
+use trellis_store::Store;
+use trellis_web::{AppState, Mailer, WebConfig};
+
+use crate::config::Config;
+
+/// A bound, ready server. Binding happens before serving so callers (and
+/// tests on port 0) know the real address first.
+pub struct Server {
+    listener: TcpListener,
+    state: AppState,
+    addr: SocketAddr,
+}
+
+impl Server {
+    pub async fn build(config: &Config) -> anyhow::Result<Server> {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!(
+                "could not create the data directory {}",
+                config.data_dir.display()
+            )
+        })?;
+        let store = Store::open(&config.database_url())
+            .await
+            .context("could not open the database")?;
+        Self::build_with_store(config, store).await
+    }
+
+    pub async fn build_with_store(config: &Config, store: Store) -> anyhow::Result<Server> {
+        let listener = TcpListener::bind(config.bind).await.with_context(|| {
+            format!(
+                "could not listen on {} (is another program using it?)",
+                config.bind
+            )
+        })?;
+        let addr = listener.local_addr()?;
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let mut web = WebConfig::new(public_url);
+        web.secure_cookies = config.secure_cookies;
+        web.staff_idle_timeout = i64::from(config.staff_idle_minutes.max(1)) * MINUTE;
+        web.partner_idle_timeout = i64::from(config.partner_idle_days.max(1)) * DAY;
+        let mailer = match &config.smtp_url {
+            Some(url) => Mailer::smtp(url, &config.mail_from)?,
+            None => {
+                let outbox = config.data_dir.join("outbox");
+                tracing::info!(outbox = %outbox.display(), "no SMTP server configured: mail will be written to the outbox folder");
+                Mailer::outbox(outbox, &config.mail_from)?
+            }
+        };
+        let state = AppState::new(store, web, mailer);
+        Ok(Server {
+            listener,
+            state,
+            addr,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then finishes open requests.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let store = self.state.store().clone();
+        let router = trellis_web::router(self.state);
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("the server stopped unexpectedly")?;
+        store.close().await;
+        Ok(())
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

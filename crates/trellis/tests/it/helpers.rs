@@ -1,0 +1,275 @@
+//! Spawns the real server on port 0 against a fresh database: a SQLite file
+//! in a temporary directory, or a new PostgreSQL database when
+//! `TRELLIS_TEST_DATABASE_URL` names a server.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use trellis::config::Config;
+use trellis::server::Server;
+use trellis_store::Store;
+
+/// The password of every seeded demo account in tests.
+pub const DEMO_PASSWORD: &str = "a calm test password";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Says a test was skipped where `cargo test` shows it even for passing tests.
+pub fn skip_notice(what: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "SKIPPED: {what}");
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub store: Store,
+    pub data_dir: PathBuf,
+    /// A browser-like client: keeps cookies, does not follow redirects.
+    pub client: reqwest::Client,
+    _dir: TempDir,
+    _shutdown: oneshot::Sender<()>,
+}
+
+pub fn browser_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    /// A server on an empty database, or `None` (with a notice) when the
+    /// backend is not available here.
+    pub async fn empty(backend: Backend) -> Option<TestApp> {
+        let dir = tempfile::tempdir().unwrap();
+        let url = match backend {
+            Backend::Sqlite => Store::sqlite_url(&dir.path().join("trellis.db")),
+            Backend::Postgres => {
+                let Some(server) = trellis_store::testing::postgres_server_url() else {
+                    assert!(
+                        std::env::var_os("TRELLIS_REQUIRE_POSTGRES").is_none(),
+                        "TRELLIS_REQUIRE_POSTGRES is set but TRELLIS_TEST_DATABASE_URL is not"
+                    );
+                    skip_notice("PostgreSQL test (set TRELLIS_TEST_DATABASE_URL to run it)");
+                    return None;
+                };
+                trellis_store::testing::create_postgres_database(&server)
+                    .await
+                    .unwrap()
+            }
+        };
+        let store = Store::open(&url).await.unwrap();
+        let config = Config {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            data_dir: dir.path().to_path_buf(),
+            ..Config::default()
+        };
+        let server = Server::build_with_store(&config, store.clone())
+            .await
+            .unwrap();
+        let base = format!("http://{}", server.addr());
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(server.run_until(async {
+            let _ = rx.await;
+        }));
+        Some(TestApp {
+            base,
+            store,
+            data_dir: dir.path().to_path_buf(),
+            client: browser_client(),
+            _dir: dir,
+            _shutdown: tx,
+        })
+    }
+
+    /// A server with the demo practice in it.
+    pub async fn with_demo(backend: Backend) -> Option<TestApp> {
+        let app = Self::empty(backend).await?;
+        let seeded =
+            trellis::demo::seed_if_empty(&app.store, DEMO_PASSWORD, trellis_web::state::now())
+                .await
+                .unwrap();
+        assert!(seeded);
+        Some(app)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Signs in through the API and returns the bearer token.
+    pub async fn api_login(&self, email: &str, password: &str) -> String {
+        let response = reqwest::Client::new()
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "login as {email}");
+        let body: Value = response.json().await.unwrap();
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn api_get(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        let response = reqwest::Client::new()
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn api_post(
+        &self,
+        token: Option<&str>,
+        path: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let mut request = reqwest::Client::new().post(self.url(path)).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Loads a page with `client` and returns the CSRF token of its forms.
+    pub async fn csrf(&self, client: &reqwest::Client, path: &str) -> String {
+        let html = client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let marker = "name=\"csrf\" value=\"";
+        let start = html
+            .find(marker)
+            .unwrap_or_else(|| panic!("no CSRF field on {path}"))
+            + marker.len();
+        html[start..start + html[start..].find('"').unwrap()].to_owned()
+    }
+
+    /// Posts a form the way a browser does: fetch the page, then submit with its token.
+    pub async fn submit(
+        &self,
+        client: &reqwest::Client,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let csrf = self.csrf(client, page).await;
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("csrf", &csrf));
+        client
+            .post(self.url(action))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A browser session signed in as `email`.
+    pub async fn browser_login(&self, email: &str, password: &str) -> reqwest::Client {
+        let client = browser_client();
+        let response = self
+            .submit(
+                &client,
+                "/login",
+                "/login",
+                &[("email", email), ("password", password)],
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "sign-in as {email}"
+        );
+        client
+    }
+
+    /// The newest mail sent to `email`, decoded enough to read links.
+    pub fn last_mail_to(&self, email: &str) -> Option<String> {
+        let outbox = self.data_dir.join("outbox");
+        let mut mails: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(outbox)
+            .ok()?
+            .filter_map(|entry| {
+                let entry = entry.ok()?;
+                let modified = entry.metadata().ok()?.modified().ok()?;
+                let text = std::fs::read_to_string(entry.path()).ok()?;
+                Some((modified, text))
+            })
+            .filter(|(_, text)| {
+                text.lines()
+                    .any(|l| l.starts_with("To:") && l.contains(email))
+            })
+            .collect();
+        mails.sort_by_key(|(modified, _)| *modified);
+        mails.pop().map(|(_, text)| decode_quoted_printable(&text))
+    }
+}
+
+fn decode_quoted_printable(text: &str) -> String {
+    text.replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=")
+}
+
+/// The first link in `text` that starts with `prefix`.
+pub fn find_link(text: &str, prefix: &str) -> Option<String> {
+    let start = text.find(prefix)?;
+    let rest = &text[start..];
+    let end = rest.find(|c: char| c.is_whitespace()).unwrap_or(rest.len());
+    Some(rest[..end].to_owned())
+}
+
+/// Runs an `async fn(TestApp)` test against SQLite and, when configured, PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($setup:ident => $($test:ident),+ $(,)?) => {
+        $(
+            mod $test {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    if let Some(app) = $crate::helpers::TestApp::$setup($crate::helpers::Backend::Sqlite).await {
+                        super::$test(app).await;
+                    }
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(app) = $crate::helpers::TestApp::$setup($crate::helpers::Backend::Postgres).await {
+                        super::$test(app).await;
+                    }
+                }
+            }
+        )+
+    };
+}
+
+/// The text of a page with askama's HTML escapes undone, so tests can look
+/// for what a person reads.
+pub async fn page_text(response: reqwest::Response) -> String {
+    let html = response.text().await.unwrap();
+    html.replace("&#38;", "&")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}

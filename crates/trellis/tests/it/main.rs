@@ -1,0 +1,10 @@
+//! One integration binary (one link step): the real server, a real database,
+//! real HTTP; and browser journeys in real Chromium when it is installed.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod accounts;
+mod couples;
+mod operations;

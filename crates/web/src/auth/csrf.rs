@@ -1,0 +1,147 @@
+//! CSRF protection by double submit: a random value in a SameSite=Strict,
+//! HttpOnly cookie must come back in the form (`csrf` field) or in an
+//! `X-CSRF-Token` header. A page from another site can make a browser send
+//! the cookie but cannot read it, so it cannot fill in the field.
+//!
+//! Enforced once, as middleware, for every state-changing request that a
+//! browser could forge: any form post, and anything carrying the session
+//! cookie. Bearer-token API calls carry no ambient credentials and pass.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use trellis_crypto::SecretToken;
+
+use crate::auth::session::SESSION_COOKIE;
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub const CSRF_COOKIE: &str = "trellis_csrf";
+pub const CSRF_FIELD: &str = "csrf";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Forms are small; anything bigger is refused before it is buffered.
+const MAX_FORM_BYTES: usize = 256 * 1024;
+
+/// The token templates put into forms.
+#[derive(Debug, Clone)]
+pub struct CsrfToken(pub String);
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn is_form(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            let ct = ct.to_ascii_lowercase();
+            ct.starts_with("application/x-www-form-urlencoded")
+                || ct.starts_with("multipart/form-data")
+                || ct.starts_with("text/plain")
+        })
+}
+
+pub async fn protect(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let jar = CookieJar::from_headers(request.headers());
+    let existing = jar
+        .get(CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| v.len() >= 32);
+    let token = existing
+        .clone()
+        .unwrap_or_else(|| SecretToken::generate().expose().to_owned());
+
+    let unsafe_method = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    let forgeable = jar.get(SESSION_COOKIE).is_some() || is_form(&request);
+    let mut request = request;
+    if unsafe_method && forgeable {
+        let Some(expected) = existing.as_deref() else {
+            return AppError::CsrfRejected.into_response();
+        };
+        match check(request, expected).await {
+            Ok(checked) => request = checked,
+            Err(response) => return response,
+        }
+    }
+
+    request.extensions_mut().insert(CsrfToken(token.clone()));
+    let mut response = next.run(request).await;
+    if existing.is_none() {
+        let cookie = Cookie::build((CSRF_COOKIE, token))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Strict)
+            .secure(state.config().secure_cookies)
+            .build();
+        if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+/// Passes the request on (with its body restored) when it carries the token.
+async fn check(request: Request, expected: &str) -> Result<Request, Response> {
+    if let Some(sent) = request.headers().get(CSRF_HEADER) {
+        return if constant_time_eq(sent.as_bytes(), expected.as_bytes()) {
+            Ok(request)
+        } else {
+            Err(AppError::CsrfRejected.into_response())
+        };
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| {
+        AppError::invalid(
+            "form",
+            "That form was larger than we can accept. Please shorten it and try again.",
+        )
+        .into_response()
+    })?;
+    let sent = form_field(&bytes, CSRF_FIELD);
+    match sent {
+        Some(sent) if constant_time_eq(sent.as_bytes(), expected.as_bytes()) => {
+            Ok(Request::from_parts(parts, Body::from(bytes)))
+        }
+        _ => Err(AppError::CsrfRejected.into_response()),
+    }
+}
+
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
+    pairs
+        .into_iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_tokens_match_and_others_do_not() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+        assert!(!constant_time_eq(b"", b"a"));
+    }
+
+    #[test]
+    fn the_csrf_field_is_found_among_others() {
+        assert_eq!(
+            form_field(b"email=a%40b.c&csrf=xyz", "csrf").as_deref(),
+            Some("xyz")
+        );
+        assert_eq!(form_field(b"email=a", "csrf"), None);
+        assert_eq!(form_field(b"\xff\xfe", "csrf"), None);
+    }
+}

@@ -1,0 +1,8 @@
+//! Who is asking: sessions, bearer tokens, passwords and CSRF protection.
+
+pub mod csrf;
+pub mod passwords;
+pub mod session;
+
+pub use csrf::CsrfToken;
+pub use session::{CurrentUser, MaybeUser};

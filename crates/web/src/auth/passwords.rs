@@ -1,0 +1,66 @@
+//! Argon2id runs on the blocking pool, a few at a time, so a burst of sign-ins
+//! cannot starve the async runtime or exhaust memory (19 MiB per hash).
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::sync::Semaphore;
+
+#[derive(Clone)]
+pub struct Passwords {
+    permits: Arc<Semaphore>,
+}
+
+impl Default for Passwords {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Passwords {
+    pub fn new() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        Self {
+            permits: Arc::new(Semaphore::new(cores.max(1) * 2)),
+        }
+    }
+
+    pub async fn hash(&self, password: &str) -> anyhow::Result<String> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .context("password hasher closed")?;
+        let password = password.to_owned();
+        tokio::task::spawn_blocking(move || trellis_crypto::hash_password(&password))
+            .await
+            .context("password hashing task failed")?
+            .context("password hashing failed")
+    }
+
+    /// Checks a password against the stored hash, or against a dummy hash when
+    /// there is no account, so both cases take the same time.
+    pub async fn verify(
+        &self,
+        password: &str,
+        stored_hash: Option<String>,
+    ) -> anyhow::Result<bool> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .context("password hasher closed")?;
+        let password = password.to_owned();
+        tokio::task::spawn_blocking(move || match stored_hash {
+            Some(hash) => {
+                trellis_crypto::verify_password(&password, &hash).map_err(anyhow::Error::from)
+            }
+            None => {
+                trellis_crypto::verify_against_dummy(&password);
+                Ok(false)
+            }
+        })
+        .await
+        .context("password verification task failed")?
+    }
+}

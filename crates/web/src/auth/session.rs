@@ -1,0 +1,156 @@
+//! Sessions live in the database (so any app instance can serve any request),
+//! keyed by the SHA-256 of a random secret. Browsers carry the secret in an
+//! HttpOnly cookie; API clients send it as a bearer token.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use trellis_core::{Millis, Role};
+use trellis_crypto::SecretToken;
+use trellis_store::{NewSession, SessionKind, User};
+
+use crate::error::{AppError, AppResult};
+use crate::state::{AppState, now};
+
+pub const SESSION_COOKIE: &str = "trellis_session";
+
+/// The signed-in person; rejects with 401 when nobody is.
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub User);
+
+/// The signed-in person, if any.
+#[derive(Debug, Clone)]
+pub struct MaybeUser(pub Option<User>);
+
+impl CurrentUser {
+    /// Refuses the request unless the person has this role.
+    pub fn require(self, role: Role) -> AppResult<User> {
+        if self.0.role == role {
+            Ok(self.0)
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+pub fn idle_timeout(state: &AppState, role: Role) -> Millis {
+    if role.is_staff() {
+        state.config().staff_idle_timeout
+    } else {
+        state.config().partner_idle_timeout
+    }
+}
+
+fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+async fn authenticate(parts: &Parts, state: &AppState) -> AppResult<Option<User>> {
+    let (secret, kind) = if let Some(token) = bearer_token(parts) {
+        (token.to_owned(), SessionKind::Api)
+    } else {
+        let jar = CookieJar::from_headers(&parts.headers);
+        match jar.get(SESSION_COOKIE) {
+            Some(cookie) => (cookie.value().to_owned(), SessionKind::Web),
+            None => return Ok(None),
+        }
+    };
+    let hash = SecretToken::from_client(&secret).hash();
+    let user = state
+        .store()
+        .session_user(hash.as_str(), kind, now(), |role| idle_timeout(state, role))
+        .await?;
+    Ok(user)
+}
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(cached) = parts.extensions.get::<MaybeUser>() {
+            return Ok(cached.clone());
+        }
+        let user = MaybeUser(authenticate(parts, state).await?);
+        parts.extensions.insert(user.clone());
+        Ok(user)
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let MaybeUser(user) = MaybeUser::from_request_parts(parts, state).await?;
+        user.map(CurrentUser).ok_or(AppError::Unauthenticated)
+    }
+}
+
+/// Starts a session for a user who just proved who they are.
+pub async fn start_session(
+    state: &AppState,
+    user: &User,
+    kind: SessionKind,
+) -> AppResult<SecretToken> {
+    let token = SecretToken::generate();
+    let now = now();
+    state
+        .store()
+        .create_session(NewSession {
+            token_hash: token.hash().as_str(),
+            user_id: &user.id,
+            kind,
+            now,
+            expires_at: now + idle_timeout(state, user.role),
+        })
+        .await?;
+    Ok(token)
+}
+
+/// The browser cookie for a new web session. Staff get a cookie that ends
+/// with the browser; partners stay signed in on their own device.
+pub fn session_cookie(state: &AppState, user: &User, token: &SecretToken) -> Cookie<'static> {
+    let mut cookie = Cookie::build((SESSION_COOKIE, token.expose().to_owned()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config().secure_cookies)
+        .build();
+    if !user.role.is_staff() {
+        let seconds = idle_timeout(state, user.role) / 1000;
+        cookie.set_max_age(cookie::time::Duration::seconds(seconds));
+    }
+    cookie
+}
+
+pub fn removal_cookie() -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, "")).path("/").build()
+}
+
+/// Ends the session the request came with, if any.
+pub async fn end_session(state: &AppState, headers: &axum::http::HeaderMap) -> AppResult<()> {
+    let jar = CookieJar::from_headers(headers);
+    let secret = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim().to_owned())
+        .or_else(|| jar.get(SESSION_COOKIE).map(|c| c.value().to_owned()));
+    if let Some(secret) = secret {
+        state
+            .store()
+            .delete_session(SecretToken::from_client(&secret).hash().as_str())
+            .await?;
+    }
+    Ok(())
+}

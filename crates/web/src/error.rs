@@ -1,0 +1,150 @@
+//! The one error type at the HTTP edge. Every handler returns it; it becomes a
+//! JSON error for the API and a calm page for people (see `pages::render_errors`).
+//! Details of unexpected failures go to the log, never to the person.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use trellis_core::ValidationError;
+use trellis_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("invalid input")]
+    Invalid(Vec<ValidationError>),
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("wrong email or password")]
+    InvalidCredentials,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("gone: {0}")]
+    Gone(&'static str),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("form expired")]
+    CsrfRejected,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// What the page layer needs to show an error to a person.
+#[derive(Debug, Clone)]
+pub struct ErrorForPeople {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl AppError {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        AppError::Invalid(vec![ValidationError::new(field, message)])
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unauthenticated | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden | AppError::CsrfRejected => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Gone(_) => StatusCode::GONE,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Invalid(_) => "invalid_input",
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::InvalidCredentials => "invalid_credentials",
+            AppError::Forbidden => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::Gone(_) => "gone",
+            AppError::Conflict(_) => "conflict",
+            AppError::CsrfRejected => "csrf_rejected",
+            AppError::Unexpected(_) => "internal",
+        }
+    }
+
+    /// Plain words for the person on the other end.
+    pub fn message(&self) -> String {
+        match self {
+            AppError::Invalid(errors) => errors
+                .iter()
+                .map(|e| e.message.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            AppError::Unauthenticated => "Please sign in to continue.".to_owned(),
+            AppError::InvalidCredentials => {
+                "That email and password don't match an account. Please check them and try again.".to_owned()
+            }
+            AppError::Forbidden => "This part of Trellis isn't available to your account.".to_owned(),
+            AppError::NotFound => "We couldn't find that page. It may have moved, or the link may be incomplete.".to_owned(),
+            AppError::Gone(message) => (*message).to_owned(),
+            AppError::Conflict(message) => message.clone(),
+            AppError::CsrfRejected => {
+                "This form was open for too long or came from somewhere else. Please go back, reload the page and try again.".to_owned()
+            }
+            AppError::Unexpected(_) => {
+                "Something went wrong on our side. Nothing you wrote was lost; please try again in a moment.".to_owned()
+            }
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Gone => AppError::Gone("This link has already been used or has expired."),
+            StoreError::Conflict(what) => AppError::Conflict(match what {
+                "email" => {
+                    "An account with this email address already exists. Try signing in instead."
+                        .to_owned()
+                }
+                "couple is full" => {
+                    "This couple already has two partners (or two open invitations).".to_owned()
+                }
+                "couple already has a therapist" => {
+                    "Your couple is already linked to a therapist.".to_owned()
+                }
+                other => format!("That {other} already exists."),
+            }),
+            other => AppError::Unexpected(other.into()),
+        }
+    }
+}
+
+impl From<ValidationError> for AppError {
+    fn from(err: ValidationError) -> Self {
+        AppError::Invalid(vec![err])
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if let AppError::Unexpected(err) = &self {
+            tracing::error!(error = ?err, "request failed unexpectedly");
+        } else {
+            tracing::debug!(code = self.code(), "request refused");
+        }
+        let message = self.message();
+        let mut body = serde_json::json!({"error": {"code": self.code(), "message": message}});
+        if let AppError::Invalid(errors) = &self {
+            body["error"]["fields"] = errors
+                .iter()
+                .map(|e| serde_json::json!({"field": e.field, "message": e.message}))
+                .collect();
+        }
+        let mut response = (status, Json(body)).into_response();
+        response
+            .extensions_mut()
+            .insert(ErrorForPeople { status, message });
+        response
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

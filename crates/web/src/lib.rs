@@ -1,0 +1,77 @@
+//! The Trellis web application: one router serving pages, the JSON API and
+//! operational endpoints over one [`AppState`].
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod mail;
+pub mod pages;
+pub mod security_headers;
+pub mod services;
+pub mod state;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::{AppError, AppResult};
+pub use mail::Mailer;
+pub use state::{AppState, WebConfig};
+
+/// Request bodies above this are refused before they are read.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(pages::router())
+        .merge(api::router())
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/static/app.css", get(stylesheet))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(pages::render_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::csrf::protect,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security_headers::add,
+        ))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready only when the database answers, so a load balancer skips an
+/// instance that lost it.
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    if state.store().ping().await {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+    }
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/app.css"),
+    )
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound
+}

@@ -1,0 +1,158 @@
+//! The practice admin's home: settings and therapists.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use trellis_core::Role;
+
+use super::therapist::InvitationsSentPage;
+use super::{Layout, PageContext, fixable, render, render_refused, see_other};
+use crate::error::{AppError, AppResult};
+use crate::extract::PageForm;
+use crate::services::couples::Invitee;
+use crate::services::practice;
+use crate::state::{AppState, now};
+
+pub struct TherapistRow {
+    pub name: String,
+    pub email: String,
+    pub couples: i64,
+}
+
+#[derive(Template)]
+#[template(path = "practice.html")]
+struct PracticePage {
+    layout: Layout,
+    practice_name: String,
+    saved: bool,
+    therapists: Vec<TherapistRow>,
+    pending: Vec<String>,
+    invite_errors: Vec<String>,
+    invite_name: String,
+    invite_email: String,
+    errors: Vec<String>,
+    form_name: String,
+    form_description: String,
+}
+
+async fn practice_page(state: &AppState, page: &PageContext) -> AppResult<PracticePage> {
+    let admin = page.require(Role::Admin)?;
+    let practice_id = admin.practice_id.as_deref().ok_or(AppError::Forbidden)?;
+    let store = state.store();
+    let practice = store.practice(practice_id).await?;
+    let therapists = store
+        .therapists(practice_id)
+        .await?
+        .into_iter()
+        .map(|t| TherapistRow {
+            name: t.user.name,
+            email: t.user.email,
+            couples: t.couples,
+        })
+        .collect();
+    let pending = store
+        .open_therapist_invitations(practice_id, now())
+        .await?
+        .into_iter()
+        .map(|i| format!("{} ({})", i.name, i.email))
+        .collect();
+    Ok(PracticePage {
+        layout: page.layout("/practice"),
+        practice_name: practice.name.clone(),
+        saved: false,
+        therapists,
+        pending,
+        invite_errors: Vec::new(),
+        invite_name: String::new(),
+        invite_email: String::new(),
+        errors: Vec::new(),
+        form_name: practice.name,
+        form_description: practice.description,
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Flags {
+    saved: bool,
+}
+
+pub async fn practice(
+    State(state): State<AppState>,
+    page: PageContext,
+    Query(flags): Query<Flags>,
+) -> AppResult<Response> {
+    let mut template = practice_page(&state, &page).await?;
+    template.saved = flags.saved;
+    Ok(render(&template)?.into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SettingsFields {
+    name: String,
+    description: String,
+}
+
+pub async fn update_settings(
+    State(state): State<AppState>,
+    page: PageContext,
+    PageForm(form): PageForm<SettingsFields>,
+) -> AppResult<Response> {
+    let admin = page.require(Role::Admin)?;
+    match practice::update_settings(&state, admin, &form.name, &form.description).await {
+        Ok(()) => Ok(see_other("/practice?saved=true")),
+        Err(err) => {
+            let (err, errors) = fixable(err)?;
+            let mut template = practice_page(&state, &page).await?;
+            template.errors = errors;
+            template.form_name = form.name;
+            template.form_description = form.description;
+            render_refused(&err, &template)
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct InviteFields {
+    name: String,
+    email: String,
+}
+
+pub async fn invite_therapist(
+    State(state): State<AppState>,
+    page: PageContext,
+    PageForm(form): PageForm<InviteFields>,
+) -> AppResult<Response> {
+    let admin = page.require(Role::Admin)?;
+    match practice::invite_therapist(
+        &state,
+        admin,
+        Invitee {
+            email: &form.email,
+            name: &form.name,
+        },
+    )
+    .await
+    {
+        Ok(sent) => {
+            let template = InvitationsSentPage {
+                layout: page.layout("/practice"),
+                links: vec![(sent.invitation.name, sent.link)],
+                back_href: "/practice",
+                back_label: "Back to the practice",
+            };
+            Ok(render(&template)?.into_response())
+        }
+        Err(err) => {
+            let (err, errors) = fixable(err)?;
+            let mut template = practice_page(&state, &page).await?;
+            template.invite_errors = errors;
+            template.invite_name = form.name;
+            template.invite_email = form.email;
+            render_refused(&err, &template)
+        }
+    }
+}

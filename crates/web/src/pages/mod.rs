@@ -1,0 +1,236 @@
+//! Server-rendered pages. Each works without JavaScript: forms post, the
+//! server answers with a page or a redirect.
+
+mod account;
+mod admin;
+mod partner;
+mod public;
+mod therapist;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use trellis_core::Role;
+use trellis_store::User;
+
+use crate::auth::{CsrfToken, MaybeUser};
+use crate::error::{AppError, AppResult, ErrorForPeople};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(public::landing))
+        .route("/login", get(public::login_form).post(public::login))
+        .route("/logout", post(public::logout))
+        .route("/signup", get(public::signup_form).post(public::signup))
+        .route(
+            "/setup/{token}",
+            get(public::setup_form).post(public::setup),
+        )
+        .route(
+            "/invitations/{token}",
+            get(public::invitation_form).post(public::accept_invitation),
+        )
+        .route(
+            "/password/forgot",
+            get(public::forgot_form).post(public::forgot),
+        )
+        .route(
+            "/password/reset/{token}",
+            get(public::reset_form).post(public::reset),
+        )
+        .route("/account", get(account::show))
+        .route("/account/password", post(account::change_password))
+        .route("/our-space", get(partner::our_space))
+        .route("/our-space/invite", post(partner::invite))
+        .route("/our-space/link-therapist", post(partner::link_therapist))
+        .route("/caseload", get(therapist::caseload))
+        .route("/caseload/couples/new", get(therapist::new_couple_form))
+        .route("/caseload/couples", post(therapist::create_couple))
+        .route(
+            "/practice",
+            get(admin::practice).post(admin::update_settings),
+        )
+        .route("/practice/therapists", post(admin::invite_therapist))
+}
+
+/// Where each role lands after signing in.
+pub fn home_for(role: Role) -> &'static str {
+    match role {
+        Role::Partner => "/our-space",
+        Role::Therapist => "/caseload",
+        Role::Admin => "/practice",
+    }
+}
+
+/// The navigation of each role, in one place.
+fn nav_for(role: Role) -> &'static [(&'static str, &'static str)] {
+    match role {
+        Role::Partner => &[("/our-space", "Our space"), ("/account", "Account")],
+        Role::Therapist => &[("/caseload", "Caseload"), ("/account", "Account")],
+        Role::Admin => &[("/practice", "Practice"), ("/account", "Account")],
+    }
+}
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// What every page's frame needs: who is signed in, the CSRF token, the navigation.
+pub struct Layout {
+    pub user_name: Option<String>,
+    pub csrf: String,
+    pub nav: Vec<NavItem>,
+}
+
+/// The request context of a page: the person (if any) and the CSRF token.
+pub struct PageContext {
+    pub user: Option<User>,
+    pub csrf: String,
+}
+
+impl PageContext {
+    pub fn layout(&self, current: &str) -> Layout {
+        let nav = self
+            .user
+            .as_ref()
+            .map(|user| {
+                nav_for(user.role)
+                    .iter()
+                    .map(|(href, label)| NavItem {
+                        href,
+                        label,
+                        current: *href == current,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Layout {
+            user_name: self.user.as_ref().map(|u| u.name.clone()),
+            csrf: self.csrf.clone(),
+            nav,
+        }
+    }
+
+    /// The signed-in person with this role, or the error that explains why not.
+    pub fn require(&self, role: Role) -> AppResult<&User> {
+        let user = self.user.as_ref().ok_or(AppError::Unauthenticated)?;
+        if user.role == role {
+            Ok(user)
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for PageContext {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let MaybeUser(user) = MaybeUser::from_request_parts(parts, state).await?;
+        let csrf = parts
+            .extensions
+            .get::<CsrfToken>()
+            .map(|token| token.0.clone())
+            .ok_or_else(|| {
+                AppError::Unexpected(anyhow::anyhow!("CSRF middleware is not installed"))
+            })?;
+        Ok(PageContext { user, csrf })
+    }
+}
+
+pub fn render(template: &impl Template) -> AppResult<Html<String>> {
+    template
+        .render()
+        .map(Html)
+        .map_err(|err| AppError::Unexpected(anyhow::anyhow!("template failed: {err}")))
+}
+
+/// Renders a form again, with its messages, after a refusal the person can fix.
+pub fn render_refused(err: &AppError, template: &impl Template) -> AppResult<Response> {
+    Ok((err.status(), render(template)?).into_response())
+}
+
+/// Splits errors into those a person can fix on the form (their messages)
+/// and those that are not about the form at all (passed on).
+pub fn fixable(err: AppError) -> Result<(AppError, Vec<String>), AppError> {
+    match &err {
+        AppError::Invalid(errors) => {
+            let messages = errors.iter().map(|e| e.message.clone()).collect();
+            Ok((err, messages))
+        }
+        AppError::InvalidCredentials | AppError::Conflict(_) => {
+            let message = err.message();
+            Ok((err, vec![message]))
+        }
+        _ => Err(err),
+    }
+}
+
+pub fn see_other(path: &str) -> Response {
+    Redirect::to(path).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub layout: Layout,
+    pub title: String,
+    pub body: String,
+    pub action: Option<(String, String)>,
+}
+
+/// Turns the API-shaped error responses of everything outside `/api/` into
+/// pages for people; someone who is not signed in is sent to sign in.
+pub async fn render_errors(request: Request, next: Next) -> Response {
+    if request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
+    let csrf = request
+        .extensions()
+        .get::<CsrfToken>()
+        .map(|t| t.0.clone())
+        .unwrap_or_default();
+    let response = next.run(request).await;
+    let Some(error) = response.extensions().get::<ErrorForPeople>().cloned() else {
+        return response;
+    };
+    if error.status == StatusCode::UNAUTHORIZED {
+        return see_other("/login");
+    }
+    let title = match error.status {
+        StatusCode::NOT_FOUND => "Not found",
+        StatusCode::FORBIDDEN => "Not available",
+        StatusCode::GONE => "This link no longer works",
+        StatusCode::INTERNAL_SERVER_ERROR => "Sorry, something went wrong",
+        _ => "We couldn't do that",
+    };
+    let page = MessagePage {
+        layout: Layout {
+            user_name: None,
+            csrf,
+            nav: Vec::new(),
+        },
+        title: title.to_owned(),
+        body: error.message,
+        action: Some(("/".to_owned(), "Go to the start page".to_owned())),
+    };
+    match page.render() {
+        Ok(html) => (error.status, Html(html)).into_response(),
+        Err(_) => (
+            error.status,
+            error.status.canonical_reason().unwrap_or("Error"),
+        )
+            .into_response(),
+    }
+}

@@ -1,0 +1,129 @@
+//! The partner's home: "our space".
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use trellis_core::Role;
+
+use super::{Layout, PageContext, fixable, render, render_refused};
+use crate::error::AppResult;
+use crate::extract::PageForm;
+use crate::services::couples::{self, Invitee};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "our_space.html")]
+struct OurSpacePage {
+    layout: Layout,
+    name: String,
+    partner_name: Option<String>,
+    therapist_name: Option<String>,
+    pending_invitations: Vec<String>,
+    new_invitation_link: Option<String>,
+    errors: Vec<String>,
+    invite_name: String,
+    invite_email: String,
+    link_errors: Vec<String>,
+    link_code: String,
+}
+
+/// Builds the page; the form parts can be pre-filled after a refusal.
+async fn our_space_page(state: &AppState, page: &PageContext) -> AppResult<OurSpacePage> {
+    let user = page.require(Role::Partner)?;
+    let overview = couples::overview_for_partner(state, user).await?;
+    let (partner_name, therapist_name, pending_invitations) = match overview {
+        Some(overview) => (
+            overview.partner.map(|p| p.name),
+            overview.therapist.map(|t| t.name),
+            overview
+                .open_invitations
+                .into_iter()
+                .map(|i| i.name)
+                .collect(),
+        ),
+        None => (None, None, Vec::new()),
+    };
+    Ok(OurSpacePage {
+        layout: page.layout("/our-space"),
+        name: user.name.clone(),
+        partner_name,
+        therapist_name,
+        pending_invitations,
+        new_invitation_link: None,
+        errors: Vec::new(),
+        invite_name: String::new(),
+        invite_email: String::new(),
+        link_errors: Vec::new(),
+        link_code: String::new(),
+    })
+}
+
+pub async fn our_space(State(state): State<AppState>, page: PageContext) -> AppResult<Response> {
+    Ok(render(&our_space_page(&state, &page).await?)?.into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct InviteFields {
+    name: String,
+    email: String,
+}
+
+pub async fn invite(
+    State(state): State<AppState>,
+    page: PageContext,
+    PageForm(form): PageForm<InviteFields>,
+) -> AppResult<Response> {
+    let user = page.require(Role::Partner)?;
+    let couple_id = user.couple_id.clone().unwrap_or_default();
+    let result = couples::invite_partner(
+        &state,
+        user,
+        &couple_id,
+        Invitee {
+            email: &form.email,
+            name: &form.name,
+        },
+    )
+    .await;
+    match result {
+        Ok(sent) => {
+            let mut template = our_space_page(&state, &page).await?;
+            template.new_invitation_link = Some(sent.link);
+            Ok(render(&template)?.into_response())
+        }
+        Err(err) => {
+            let (err, errors) = fixable(err)?;
+            let mut template = our_space_page(&state, &page).await?;
+            template.errors = errors;
+            template.invite_name = form.name;
+            template.invite_email = form.email;
+            render_refused(&err, &template)
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LinkFields {
+    code: String,
+}
+
+pub async fn link_therapist(
+    State(state): State<AppState>,
+    page: PageContext,
+    PageForm(form): PageForm<LinkFields>,
+) -> AppResult<Response> {
+    let user = page.require(Role::Partner)?;
+    match couples::link_therapist(&state, user, &form.code).await {
+        Ok(_) => Ok(super::see_other("/our-space")),
+        Err(err) => {
+            let (err, errors) = fixable(err)?;
+            let mut template = our_space_page(&state, &page).await?;
+            template.link_errors = errors;
+            template.link_code = form.code;
+            render_refused(&err, &template)
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! The therapist's caseload and adding couples.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use trellis_core::Role;
+use trellis_core::time::utc_date;
+
+use super::{Layout, PageContext, fixable, render, render_refused};
+use crate::error::AppResult;
+use crate::extract::PageForm;
+use crate::services::couples::{self, Invitee};
+use crate::state::AppState;
+
+pub struct CaseloadRow {
+    pub title: String,
+    pub partners: Vec<trellis_store::PartnerSummary>,
+    pub since: String,
+}
+
+#[derive(Template)]
+#[template(path = "caseload.html")]
+struct CaseloadPage {
+    layout: Layout,
+    couples: Vec<CaseloadRow>,
+    link_code: Option<String>,
+}
+
+pub async fn caseload(State(state): State<AppState>, page: PageContext) -> AppResult<Response> {
+    let therapist = page.require(Role::Therapist)?;
+    let couples = state
+        .store()
+        .caseload(&therapist.id)
+        .await?
+        .into_iter()
+        .map(|entry| CaseloadRow {
+            title: entry
+                .partners
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join(" & "),
+            since: utc_date(entry.couple.created_at),
+            partners: entry.partners,
+        })
+        .collect();
+    let template = CaseloadPage {
+        layout: page.layout("/caseload"),
+        couples,
+        link_code: therapist.link_code.clone(),
+    };
+    Ok(render(&template)?.into_response())
+}
+
+#[derive(Template)]
+#[template(path = "couple_new.html")]
+struct NewCouplePage {
+    layout: Layout,
+    errors: Vec<String>,
+    name1: String,
+    email1: String,
+    name2: String,
+    email2: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NewCoupleFields {
+    name1: String,
+    email1: String,
+    name2: String,
+    email2: String,
+}
+
+pub async fn new_couple_form(page: PageContext) -> AppResult<Response> {
+    page.require(Role::Therapist)?;
+    let template = NewCouplePage {
+        layout: page.layout("/caseload"),
+        errors: Vec::new(),
+        name1: String::new(),
+        email1: String::new(),
+        name2: String::new(),
+        email2: String::new(),
+    };
+    Ok(render(&template)?.into_response())
+}
+
+#[derive(Template)]
+#[template(path = "invitations_sent.html")]
+pub struct InvitationsSentPage {
+    pub layout: Layout,
+    pub links: Vec<(String, String)>,
+    pub back_href: &'static str,
+    pub back_label: &'static str,
+}
+
+pub async fn create_couple(
+    State(state): State<AppState>,
+    page: PageContext,
+    PageForm(form): PageForm<NewCoupleFields>,
+) -> AppResult<Response> {
+    let therapist = page.require(Role::Therapist)?;
+    let partners = [
+        Invitee {
+            email: &form.email1,
+            name: &form.name1,
+        },
+        Invitee {
+            email: &form.email2,
+            name: &form.name2,
+        },
+    ];
+    match couples::create_couple(&state, therapist, &partners).await {
+        Ok((_, sent)) => {
+            let template = InvitationsSentPage {
+                layout: page.layout("/caseload"),
+                links: sent
+                    .into_iter()
+                    .map(|s| (s.invitation.name, s.link))
+                    .collect(),
+                back_href: "/caseload",
+                back_label: "Back to your caseload",
+            };
+            Ok(render(&template)?.into_response())
+        }
+        Err(err) => {
+            let (err, errors) = fixable(err)?;
+            let template = NewCouplePage {
+                layout: page.layout("/caseload"),
+                errors,
+                name1: form.name1,
+                email1: form.email1,
+                name2: form.name2,
+                email2: form.email2,
+            };
+            render_refused(&err, &template)
+        }
+    }
+}

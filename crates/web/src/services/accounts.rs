@@ -1,0 +1,384 @@
+//! Signing in, first-run setup, invitations, self-guided sign-up, passwords.
+
+use trellis_core::invitation::{InvitationStatus, invitation_status};
+use trellis_core::time::{DAY, HOUR};
+use trellis_core::{
+    DisplayName, EmailAddress, InvitationKind, NewPassword, PracticeName, ValidationError,
+};
+use trellis_crypto::SecretToken;
+use trellis_store::{NewPracticeWithAdmin, OneTimePurpose, Store, User};
+
+use crate::error::{AppError, AppResult};
+use crate::state::{AppState, WebConfig, now};
+
+/// How long a first-run setup link works.
+const SETUP_LINK_LIFETIME: i64 = DAY;
+/// How long a password reset link works.
+const RESET_LINK_LIFETIME: i64 = HOUR;
+
+/// Collects every validation problem of a form at once, so a person fixes
+/// everything in one go instead of one error per submit.
+#[derive(Default)]
+pub struct Problems(Vec<ValidationError>);
+
+impl Problems {
+    pub fn check<T>(&mut self, result: Result<T, ValidationError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(err) => {
+                self.0.push(err);
+                None
+            }
+        }
+    }
+
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        self.0.push(ValidationError::new(field, message));
+    }
+
+    pub fn into_result(self) -> AppResult<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Invalid(self.0))
+        }
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn sign_in(state: &AppState, email: &str, password: &str) -> AppResult<User> {
+    let account = match EmailAddress::parse("email", email) {
+        Ok(email) => state.store().user_by_email(&email).await?,
+        Err(_) => None,
+    };
+    let (user, hash) = match account {
+        Some(found) => (Some(found.user), Some(found.password_hash)),
+        None => (None, None),
+    };
+    let verified = state.passwords().verify(password, hash).await?;
+    match user {
+        Some(user) if verified => {
+            tracing::info!(user_id = %user.id, role = %user.role, "signed in");
+            Ok(user)
+        }
+        _ => {
+            tracing::info!("sign-in refused");
+            Err(AppError::InvalidCredentials)
+        }
+    }
+}
+
+/// Creates a one-time setup link if nobody has an account yet.
+pub async fn setup_link_if_empty(
+    store: &Store,
+    config: &WebConfig,
+) -> anyhow::Result<Option<String>> {
+    if !store.is_empty().await? {
+        return Ok(None);
+    }
+    let token = SecretToken::generate();
+    let now = now();
+    store
+        .create_one_time_token(
+            token.hash().as_str(),
+            OneTimePurpose::Setup,
+            None,
+            now,
+            now + SETUP_LINK_LIFETIME,
+        )
+        .await?;
+    Ok(Some(config.link(&format!("/setup/{}", token.expose()))))
+}
+
+pub async fn setup_link_is_open(state: &AppState, token: &str) -> AppResult<()> {
+    let hash = SecretToken::from_client(token).hash();
+    if state
+        .store()
+        .one_time_token_is_open(hash.as_str(), OneTimePurpose::Setup, now())
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(AppError::Gone(
+            "This setup link has already been used or has expired. Restart Trellis on an empty database for a new one, or sign in.",
+        ))
+    }
+}
+
+pub struct SetupForm<'a> {
+    pub practice_name: &'a str,
+    pub name: &'a str,
+    pub email: &'a str,
+    pub password: &'a str,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn complete_setup(state: &AppState, token: &str, form: SetupForm<'_>) -> AppResult<User> {
+    setup_link_is_open(state, token).await?;
+    let mut problems = Problems::default();
+    let practice_name = problems.check(PracticeName::parse("practice_name", form.practice_name));
+    let name = problems.check(DisplayName::parse("name", form.name));
+    let email = problems.check(EmailAddress::parse("email", form.email));
+    let password = problems.check(NewPassword::parse("password", form.password));
+    problems.into_result()?;
+    let (Some(practice_name), Some(name), Some(email), Some(password)) =
+        (practice_name, name, email, password)
+    else {
+        return Err(AppError::Unexpected(anyhow::anyhow!(
+            "validated setup fields missing"
+        )));
+    };
+    let password_hash = state.passwords().hash(password.expose()).await?;
+    let (_, admin) = state
+        .store()
+        .create_practice_with_admin(NewPracticeWithAdmin {
+            practice_name: practice_name.as_str(),
+            admin_email: email.as_str(),
+            admin_name: name.as_str(),
+            password_hash: &password_hash,
+            setup_token_hash: Some(SecretToken::from_client(token).hash().as_str()),
+            now: now(),
+        })
+        .await?;
+    tracing::info!(user_id = %admin.id, "first practice admin created");
+    Ok(admin)
+}
+
+/// What an invitation link shows before it is accepted.
+pub struct InvitationPreview {
+    pub name: String,
+    pub email: String,
+    pub kind: InvitationKind,
+}
+
+pub async fn preview_invitation(state: &AppState, token: &str) -> AppResult<InvitationPreview> {
+    let hash = SecretToken::from_client(token).hash();
+    let invitation = state
+        .store()
+        .invitation_by_token(hash.as_str())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    match invitation_status(invitation.expires_at, invitation.used_at, now()) {
+        InvitationStatus::Open => Ok(InvitationPreview {
+            name: invitation.name,
+            email: invitation.email,
+            kind: invitation.kind,
+        }),
+        InvitationStatus::Used => Err(AppError::Gone(
+            "This invitation has already been accepted. If that was you, please sign in.",
+        )),
+        InvitationStatus::Expired => Err(AppError::Gone(
+            "This invitation has expired. Please ask whoever invited you to send a new link.",
+        )),
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn accept_invitation(
+    state: &AppState,
+    token: &str,
+    name: &str,
+    password: &str,
+) -> AppResult<User> {
+    let preview = preview_invitation(state, token).await?;
+    let mut problems = Problems::default();
+    let name = problems.check(DisplayName::parse("name", name));
+    let password = problems.check(NewPassword::parse("password", password));
+    problems.into_result()?;
+    let (Some(name), Some(password)) = (name, password) else {
+        return Err(AppError::Unexpected(anyhow::anyhow!(
+            "validated invitation fields missing"
+        )));
+    };
+    let password_hash = state.passwords().hash(password.expose()).await?;
+    let link_code = (preview.kind == InvitationKind::Therapist).then(new_link_code);
+    let accepted = state
+        .store()
+        .accept_invitation(
+            SecretToken::from_client(token).hash().as_str(),
+            name.as_str(),
+            &password_hash,
+            link_code.as_deref(),
+            now(),
+        )
+        .await?;
+    tracing::info!(user_id = %accepted.user.id, role = %accepted.user.role, "invitation accepted");
+    Ok(accepted.user)
+}
+
+pub struct SignUpForm<'a> {
+    pub name: &'a str,
+    pub email: &'a str,
+    pub password: &'a str,
+}
+
+/// A partner starting self-guided: their own account in a new couple.
+#[tracing::instrument(skip_all)]
+pub async fn sign_up_self_guided(state: &AppState, form: SignUpForm<'_>) -> AppResult<User> {
+    let mut problems = Problems::default();
+    let name = problems.check(DisplayName::parse("name", form.name));
+    let email = problems.check(EmailAddress::parse("email", form.email));
+    let password = problems.check(NewPassword::parse("password", form.password));
+    problems.into_result()?;
+    let (Some(name), Some(email), Some(password)) = (name, email, password) else {
+        return Err(AppError::Unexpected(anyhow::anyhow!(
+            "validated sign-up fields missing"
+        )));
+    };
+    let password_hash = state.passwords().hash(password.expose()).await?;
+    let user = state
+        .store()
+        .sign_up_self_guided(email.as_str(), name.as_str(), &password_hash, now())
+        .await?;
+    tracing::info!(user_id = %user.id, "self-guided sign-up");
+    Ok(user)
+}
+
+/// Always succeeds from the outside, so the form cannot be used to find out
+/// who has an account. A link goes out only when one exists.
+#[tracing::instrument(skip_all)]
+pub async fn request_password_reset(state: &AppState, email: &str) -> AppResult<()> {
+    let email = EmailAddress::parse("email", email)?;
+    let Some(account) = state.store().user_by_email(&email).await? else {
+        tracing::info!("password reset asked for an unknown address");
+        return Ok(());
+    };
+    let user = account.user;
+    let token = SecretToken::generate();
+    let now = now();
+    state
+        .store()
+        .create_one_time_token(
+            token.hash().as_str(),
+            OneTimePurpose::PasswordReset,
+            Some(&user.id),
+            now,
+            now + RESET_LINK_LIFETIME,
+        )
+        .await?;
+    let link = state
+        .config()
+        .link(&format!("/password/reset/{}", token.expose()));
+    let body = format!(
+        "Hello {name},\n\nSomeone (hopefully you) asked to reset the password of your Trellis account.\n\
+         To choose a new password, open this link within the next hour:\n\n{link}\n\n\
+         If you did not ask for this, you can ignore this message; your password stays as it is.\n\n— Trellis\n",
+        name = user.name
+    );
+    state
+        .mailer()
+        .send(&user.name, &user.email, "Reset your Trellis password", body)
+        .await?;
+    tracing::info!(user_id = %user.id, "password reset link sent");
+    Ok(())
+}
+
+pub async fn reset_link_is_open(state: &AppState, token: &str) -> AppResult<()> {
+    let hash = SecretToken::from_client(token).hash();
+    if state
+        .store()
+        .one_time_token_is_open(hash.as_str(), OneTimePurpose::PasswordReset, now())
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(AppError::Gone(
+            "This reset link has already been used or has expired. You can ask for a new one.",
+        ))
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn reset_password(state: &AppState, token: &str, password: &str) -> AppResult<User> {
+    reset_link_is_open(state, token).await?;
+    let password = NewPassword::parse("password", password)?;
+    let hash = state.passwords().hash(password.expose()).await?;
+    let user_id = state
+        .store()
+        .reset_password(
+            SecretToken::from_client(token).hash().as_str(),
+            &hash,
+            now(),
+        )
+        .await?;
+    tracing::info!(%user_id, "password reset");
+    Ok(state.store().user(&user_id).await?)
+}
+
+#[tracing::instrument(skip_all, fields(user_id = %user.id))]
+pub async fn change_password(
+    state: &AppState,
+    user: &User,
+    current: &str,
+    new: &str,
+) -> AppResult<()> {
+    let stored = state.store().password_hash(&user.id).await?;
+    if !state.passwords().verify(current, Some(stored)).await? {
+        return Err(AppError::invalid(
+            "current_password",
+            "Your current password isn't right. Please try again.",
+        ));
+    }
+    let new = NewPassword::parse("new_password", new)?;
+    let hash = state.passwords().hash(new.expose()).await?;
+    state.store().set_password(&user.id, &hash).await?;
+    tracing::info!("password changed; other sessions ended");
+    Ok(())
+}
+
+/// Letters and digits that cannot be mistaken for each other when read aloud.
+const LINK_CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// A therapist's practice code, like `K7QM-2XRD`.
+pub fn new_link_code() -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    let mut code = String::with_capacity(9);
+    for i in 0..8 {
+        if i == 4 {
+            code.push('-');
+        }
+        let index = rng.gen_range(0..LINK_CODE_ALPHABET.len());
+        code.push(char::from(LINK_CODE_ALPHABET[index]));
+    }
+    code
+}
+
+/// Accepts codes typed with spaces, lower case or without the dash.
+pub fn normalize_link_code(input: &str) -> String {
+    let compact: String = input
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if compact.len() == 8 {
+        format!("{}-{}", &compact[..4], &compact[4..])
+    } else {
+        compact
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_codes_have_the_documented_shape() {
+        let code = new_link_code();
+        assert_eq!(code.len(), 9);
+        assert_eq!(&code[4..5], "-");
+        assert!(
+            code.chars()
+                .filter(|c| *c != '-')
+                .all(|c| LINK_CODE_ALPHABET.contains(&(c as u8)))
+        );
+    }
+
+    #[test]
+    fn typed_codes_are_normalized() {
+        assert_eq!(normalize_link_code(" k7qm 2xrd "), "K7QM-2XRD");
+        assert_eq!(normalize_link_code("K7QM-2XRD"), "K7QM-2XRD");
+        assert_eq!(normalize_link_code("k7q"), "K7Q");
+        assert_eq!(normalize_link_code("ÄÖ"), "");
+    }
+}

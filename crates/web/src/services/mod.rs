@@ -1,0 +1,7 @@
+//! What Trellis does, independent of whether a page or the API asked.
+//! Handlers parse requests and render results; the rules and the order of
+//! steps live here, once.
+
+pub mod accounts;
+pub mod couples;
+pub mod practice;

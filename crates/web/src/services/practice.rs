@@ -1,0 +1,115 @@
+//! Running a practice: its settings and its therapists.
+
+use trellis_core::invitation::INVITATION_LIFETIME;
+use trellis_core::{DisplayName, EmailAddress, PracticeName, Role};
+use trellis_crypto::SecretToken;
+use trellis_store::User;
+
+use super::accounts::Problems;
+use super::couples::{Invitee, SentInvitation};
+use crate::error::{AppError, AppResult};
+use crate::state::{AppState, now};
+
+/// The longest practice description we accept.
+pub const DESCRIPTION_MAX_CHARS: usize = 2_000;
+
+fn practice_of(admin: &User) -> AppResult<&str> {
+    if admin.role != Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    admin.practice_id.as_deref().ok_or(AppError::Forbidden)
+}
+
+#[tracing::instrument(skip_all, fields(admin_id = %admin.id))]
+pub async fn update_settings(
+    state: &AppState,
+    admin: &User,
+    name: &str,
+    description: &str,
+) -> AppResult<()> {
+    let practice_id = practice_of(admin)?;
+    let mut problems = Problems::default();
+    let name = problems.check(PracticeName::parse("name", name));
+    let description = description.trim();
+    if description.chars().count() > DESCRIPTION_MAX_CHARS {
+        problems.add(
+            "description",
+            format!("Please keep the description to {DESCRIPTION_MAX_CHARS} characters or fewer."),
+        );
+    }
+    problems.into_result()?;
+    let Some(name) = name else {
+        return Err(AppError::Unexpected(anyhow::anyhow!(
+            "validated practice name missing"
+        )));
+    };
+    state
+        .store()
+        .update_practice(practice_id, name.as_str(), description)
+        .await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip_all, fields(admin_id = %admin.id))]
+pub async fn invite_therapist(
+    state: &AppState,
+    admin: &User,
+    invitee: Invitee<'_>,
+) -> AppResult<SentInvitation> {
+    practice_of(admin)?;
+    let mut problems = Problems::default();
+    let email = problems.check(EmailAddress::parse("email", invitee.email));
+    let name = problems.check(DisplayName::parse("name", invitee.name));
+    if let Some(email) = &email
+        && state.store().user_by_email(email).await?.is_some()
+    {
+        problems.add("email", format!("{email} already has a Trellis account."));
+    }
+    problems.into_result()?;
+    let (Some(email), Some(name)) = (email, name) else {
+        return Err(AppError::Unexpected(anyhow::anyhow!(
+            "validated invitee fields missing"
+        )));
+    };
+    let token = SecretToken::generate();
+    let now = now();
+    let invitation = state
+        .store()
+        .create_therapist_invitation(
+            admin,
+            email.as_str(),
+            name.as_str(),
+            token.hash().as_str(),
+            now,
+            now + INVITATION_LIFETIME,
+        )
+        .await?;
+    let link = state
+        .config()
+        .link(&format!("/invitations/{}", token.expose()));
+    let practice = state.store().practice(practice_of(admin)?).await?;
+    let body = format!(
+        "Hello {name},\n\n{admin} has invited you to join {practice} on Trellis as a therapist.\n\n\
+         To accept, open this link within seven days and choose a password:\n\n{link}\n\n— Trellis\n",
+        name = invitation.name,
+        admin = admin.name,
+        practice = practice.name,
+    );
+    if let Err(err) = state
+        .mailer()
+        .send(
+            &invitation.name,
+            &invitation.email,
+            "Join your practice on Trellis",
+            body,
+        )
+        .await
+    {
+        tracing::warn!(error = ?err, "could not send the therapist invitation mail");
+    }
+    Ok(SentInvitation {
+        invitation,
+        token: token.expose().to_owned(),
+        link,
+    })
+}

@@ -1,0 +1,85 @@
+use std::sync::Arc;
+
+use trellis_core::Millis;
+use trellis_store::Store;
+
+use crate::auth::passwords::Passwords;
+use crate::mail::Mailer;
+
+/// Settings the web layer needs; the binary builds them from file, env and flags.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Where people reach this Trellis, used in links sent by mail. No trailing slash.
+    pub public_url: String,
+    /// Mark cookies `Secure` and send HSTS: set when served over TLS.
+    pub secure_cookies: bool,
+    /// Sign staff out after this long without activity.
+    pub staff_idle_timeout: Millis,
+    /// Sign partners out after this long without activity.
+    pub partner_idle_timeout: Millis,
+}
+
+impl WebConfig {
+    pub fn new(public_url: impl Into<String>) -> Self {
+        Self {
+            public_url: public_url.into().trim_end_matches('/').to_owned(),
+            secure_cookies: false,
+            staff_idle_timeout: 30 * trellis_core::time::MINUTE,
+            partner_idle_timeout: 7 * trellis_core::time::DAY,
+        }
+    }
+
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{}", self.public_url, path)
+    }
+}
+
+/// Everything a request handler may use; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    config: WebConfig,
+    passwords: Passwords,
+    mailer: Mailer,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: WebConfig, mailer: Mailer) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                passwords: Passwords::new(),
+                mailer,
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn config(&self) -> &WebConfig {
+        &self.inner.config
+    }
+
+    pub fn passwords(&self) -> &Passwords {
+        &self.inner.passwords
+    }
+
+    pub fn mailer(&self) -> &Mailer {
+        &self.inner.mailer
+    }
+}
+
+/// The current time; the one place the web layer reads the clock.
+pub fn now() -> Millis {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
+}
