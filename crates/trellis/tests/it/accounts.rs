@@ -4,7 +4,9 @@ use reqwest::StatusCode;
 use serde_json::json;
 use trellis_web::WebConfig;
 
-use crate::helpers::{DEMO_PASSWORD, TestApp, browser_client, find_link, page_text};
+use crate::helpers::{
+    Backend, DEMO_PASSWORD, SmtpSink, TestApp, browser_client, find_link, page_text,
+};
 use crate::on_both_backends;
 
 on_both_backends!(empty => first_run_setup_creates_the_first_admin_once);
@@ -407,4 +409,37 @@ async fn malformed_json_is_a_clear_422(app: TestApp) {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(!body["error"]["message"].as_str().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_goes_out_through_a_real_smtp_server() {
+    let smtp = SmtpSink::start().await;
+    let app = TestApp::with_demo_and_smtp(Backend::Sqlite, Some(smtp.url.clone()))
+        .await
+        .unwrap();
+    let client = browser_client();
+    let response = app
+        .submit(
+            &client,
+            "/password/forgot",
+            "/password/forgot",
+            &[("email", "sam@example.com")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 1, "one message over SMTP");
+    let mail = messages[0].replace("=\n", "").replace("=3D", "=");
+    assert!(mail.contains("To: Sam <sam@example.com>"), "{mail}");
+    let link = find_link(&mail, &format!("{}/password/reset/", app.base))
+        .expect("a reset link in the mail");
+    let path = link.strip_prefix(&app.base).unwrap();
+    assert_eq!(
+        client.get(app.url(path)).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert!(
+        app.last_mail_to("sam@example.com").is_none(),
+        "nothing went to the outbox"
+    );
 }

@@ -51,6 +51,11 @@ impl TestApp {
     /// A server on an empty database, or `None` (with a notice) when the
     /// backend is not available here.
     pub async fn empty(backend: Backend) -> Option<TestApp> {
+        Self::start(backend, None).await
+    }
+
+    /// A server on an empty database that sends mail through `smtp_url`.
+    pub async fn start(backend: Backend, smtp_url: Option<String>) -> Option<TestApp> {
         let dir = tempfile::tempdir().unwrap();
         let url = match backend {
             Backend::Sqlite => Store::sqlite_url(&dir.path().join("trellis.db")),
@@ -72,6 +77,7 @@ impl TestApp {
         let config = Config {
             bind: "127.0.0.1:0".parse().unwrap(),
             data_dir: dir.path().to_path_buf(),
+            smtp_url,
             ..Config::default()
         };
         let server = Server::build_with_store(&config, store.clone())
@@ -94,7 +100,11 @@ impl TestApp {
 
     /// A server with the demo practice in it.
     pub async fn with_demo(backend: Backend) -> Option<TestApp> {
-        let app = Self::empty(backend).await?;
+        Self::with_demo_and_smtp(backend, None).await
+    }
+
+    pub async fn with_demo_and_smtp(backend: Backend, smtp_url: Option<String>) -> Option<TestApp> {
+        let app = Self::start(backend, smtp_url).await?;
         let seeded =
             trellis::demo::seed_if_empty(&app.store, DEMO_PASSWORD, trellis_web::state::now())
                 .await
@@ -272,4 +282,62 @@ pub async fn page_text(response: reqwest::Response) -> String {
         .replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&amp;", "&")
+}
+
+/// A minimal SMTP server on loopback that keeps what it receives, so mail
+/// goes over a real SMTP conversation in tests.
+pub struct SmtpSink {
+    pub url: String,
+    received: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl SmtpSink {
+    pub async fn start() -> SmtpSink {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("smtp://{}", listener.local_addr().unwrap());
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let store = received.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let (read, mut write) = stream.into_split();
+                    let mut lines = BufReader::new(read).lines();
+                    write.write_all(b"220 sink ESMTP\r\n").await.ok()?;
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        let command = line.to_ascii_uppercase();
+                        let reply: &[u8] =
+                            if command.starts_with("EHLO") || command.starts_with("HELO") {
+                                b"250 sink\r\n"
+                            } else if command.starts_with("DATA") {
+                                write.write_all(b"354 end with .\r\n").await.ok()?;
+                                let mut message = String::new();
+                                while let Ok(Some(data)) = lines.next_line().await {
+                                    if data == "." {
+                                        break;
+                                    }
+                                    message.push_str(&data);
+                                    message.push('\n');
+                                }
+                                store.lock().unwrap().push(message);
+                                b"250 queued\r\n"
+                            } else if command.starts_with("QUIT") {
+                                write.write_all(b"221 bye\r\n").await.ok()?;
+                                return Some(());
+                            } else {
+                                b"250 OK\r\n"
+                            };
+                        write.write_all(reply).await.ok()?;
+                    }
+                    Some(())
+                });
+            }
+        });
+        SmtpSink { url, received }
+    }
+
+    pub fn messages(&self) -> Vec<String> {
+        self.received.lock().unwrap().clone()
+    }
 }

@@ -6,5 +6,6 @@
 mod helpers;
 
 mod accounts;
+mod browser;
 mod couples;
 mod operations;
