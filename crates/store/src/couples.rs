@@ -261,6 +261,7 @@ impl Store {
         expires_at: Millis,
     ) -> Result<Invitation> {
         let mut tx = self.pool.begin().await?;
+        lock_couple(&mut tx, couple_id).await?;
         let couple_row = sqlx::query(
             "SELECT id, practice_id, therapist_id, created_at FROM couples WHERE id = $1",
         )
@@ -534,7 +535,7 @@ impl Store {
         let mut caseload = Vec::with_capacity(couples.len());
         for row in &couples {
             let couple = couple_from_row(row)?;
-            let mut partners = Vec::new();
+            let mut partners: Vec<PartnerSummary> = Vec::new();
             for (rows, joined) in [(&members, true), (&invited, false)] {
                 for row in rows {
                     let couple_id: String = row.try_get("couple_id")?;
@@ -542,7 +543,11 @@ impl Store {
                         continue;
                     }
                     let email: String = row.try_get("email")?;
-                    if partners.iter().any(|p: &PartnerSummary| p.email == email) {
+                    if let Some(seen) = partners.iter_mut().find(|p| p.email == email) {
+                        // A re-sent link (oldest first) shows the latest name.
+                        if !joined && !seen.joined {
+                            seen.name = row.try_get("name")?;
+                        }
                         continue;
                     }
                     partners.push(PartnerSummary {
@@ -564,6 +569,7 @@ async fn add_member(
     user_id: &str,
     now: Millis,
 ) -> Result<()> {
+    lock_couple(tx, couple_id).await?;
     let (members,): (i64,) =
         sqlx::query_as("SELECT COUNT(*) FROM couple_members WHERE couple_id = $1")
             .bind(couple_id)
@@ -576,6 +582,18 @@ async fn add_member(
         .bind(user_id)
         .bind(couple_id)
         .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Serialises writers that count a couple's seats before filling one, so two
+/// concurrent transactions cannot both see a free seat. A no-op UPDATE takes a
+/// row lock on PostgreSQL (where `SELECT ... FOR UPDATE` would not be valid
+/// SQLite) and the write lock on SQLite, before anything is read.
+async fn lock_couple(tx: &mut sqlx::Transaction<'_, sqlx::Any>, couple_id: &str) -> Result<()> {
+    sqlx::query("UPDATE couples SET created_at = created_at WHERE id = $1")
+        .bind(couple_id)
         .execute(&mut **tx)
         .await?;
     Ok(())
