@@ -4,10 +4,12 @@
 
 pub mod account;
 pub mod invitation;
+pub mod privacy;
 pub mod role;
 pub mod time;
 
 pub use account::{DisplayName, EmailAddress, NewPassword, PracticeName, ValidationError};
 pub use invitation::{InvitationKind, InvitationStatus};
+pub use privacy::Audience;
 pub use role::Role;
 pub use time::Millis;
