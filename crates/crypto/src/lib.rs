@@ -2,8 +2,10 @@
 //! Everything here is synchronous and CPU-bound; callers run password hashing
 //! off the async runtime.
 
+pub mod envelope;
 pub mod password;
 pub mod token;
 
+pub use envelope::{DataKey, EnvelopeError, Keyring, WrappedKey};
 pub use password::{PasswordError, hash_password, verify_against_dummy, verify_password};
 pub use token::{SecretToken, TokenHash};

@@ -7,19 +7,23 @@
 //! the difference stays in [`db`].
 
 mod accounts;
+mod audit;
 mod couples;
 pub mod db;
 mod error;
 mod practices;
 pub mod testing;
+mod writing;
 
 pub use accounts::{NewSession, OneTimePurpose, SessionKind, User, UserWithPassword};
+pub use audit::{AuditEvent, AuditRecord, ThrottleState};
 pub use couples::{
     CaseloadCouple, Couple, Invitation, InvitationAccepted, NewPartner, PartnerSummary,
 };
 pub use db::{Backend, Store};
 pub use error::StoreError;
 pub use practices::{NewPracticeWithAdmin, Practice, TherapistSummary};
+pub use writing::{AudienceChange, EntryFilter, NewEntry, Reader, SealedEntry};
 
 /// A fresh time-ordered id (UUIDv7), as text so both backends store it alike.
 pub fn new_id() -> String {

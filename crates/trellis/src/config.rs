@@ -31,6 +31,10 @@ pub struct Config {
     /// `smtp://user:pass@host:587?tls=required`; unset writes mail to `<data_dir>/outbox`.
     pub smtp_url: Option<String>,
     pub smtp_url_file: Option<PathBuf>,
+    /// The master keyring that seals every couple's data key. Defaults to
+    /// `<data_dir>/master.key`, created (0600) on first start. Instances
+    /// sharing one database must share this file.
+    pub master_key_file: Option<PathBuf>,
     /// The sender of Trellis's mail.
     pub mail_from: String,
     /// Sign staff out after this many idle minutes.
@@ -52,6 +56,7 @@ impl Default for Config {
             secure_cookies: false,
             smtp_url: None,
             smtp_url_file: None,
+            master_key_file: None,
             mail_from: "Trellis <trellis@localhost>".to_owned(),
             staff_idle_minutes: 30,
             partner_idle_days: 7,
@@ -70,6 +75,7 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("secure_cookies", &self.secure_cookies)
             .field("smtp", &self.smtp_url.as_ref().map(|_| "configured"))
+            .field("master_key_file", &self.master_key_file())
             .field("staff_idle_minutes", &self.staff_idle_minutes)
             .field("partner_idle_days", &self.partner_idle_days)
             .finish()
@@ -131,6 +137,12 @@ impl Config {
             Some(_) => "custom",
             None => "sqlite (data dir)",
         }
+    }
+
+    pub fn master_key_file(&self) -> PathBuf {
+        self.master_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("master.key"))
     }
 
     pub fn public_url(&self) -> String {

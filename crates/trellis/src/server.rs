@@ -57,7 +57,8 @@ impl Server {
                 Mailer::outbox(outbox, &config.mail_from)?
             }
         };
-        let state = AppState::new(store, web, mailer);
+        let vault = trellis_web::vault::Vault::from_keyring_file(config.master_key_file())?;
+        let state = AppState::new(store, web, mailer, vault);
         Ok(Server {
             listener,
             state,

@@ -10,6 +10,7 @@ pub mod pages;
 pub mod security_headers;
 pub mod services;
 pub mod state;
+pub mod vault;
 
 use axum::Router;
 use axum::extract::State;

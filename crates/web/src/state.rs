@@ -5,6 +5,7 @@ use trellis_store::Store;
 
 use crate::auth::passwords::Passwords;
 use crate::mail::Mailer;
+use crate::vault::Vault;
 
 /// Settings the web layer needs; the binary builds them from file, env and flags.
 #[derive(Debug, Clone)]
@@ -45,18 +46,24 @@ struct Inner {
     config: WebConfig,
     passwords: Passwords,
     mailer: Mailer,
+    vault: Vault,
 }
 
 impl AppState {
-    pub fn new(store: Store, config: WebConfig, mailer: Mailer) -> Self {
+    pub fn new(store: Store, config: WebConfig, mailer: Mailer, vault: Vault) -> Self {
         Self {
             inner: Arc::new(Inner {
                 store,
                 config,
                 passwords: Passwords::new(),
                 mailer,
+                vault,
             }),
         }
+    }
+
+    pub fn vault(&self) -> &Vault {
+        &self.inner.vault
     }
 
     pub fn store(&self) -> &Store {

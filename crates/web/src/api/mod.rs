@@ -3,9 +3,11 @@
 
 mod accounts;
 mod couples;
+mod entries;
 
 use axum::Json;
 use axum::Router;
+use axum::routing::patch;
 use axum::routing::{get, post};
 use serde::Serialize;
 use trellis_store::User;
@@ -24,6 +26,11 @@ pub fn router() -> Router<AppState> {
             "/api/v1/invitations/{token}/accept",
             post(accounts::accept_invitation),
         )
+        .route("/api/v1/entries", post(entries::create).get(entries::list))
+        .route(
+            "/api/v1/entries/{id}",
+            get(entries::get).merge(patch(entries::change_audience)),
+        )
         .route("/api/openapi.json", get(openapi_json))
 }
 
@@ -36,10 +43,15 @@ pub fn router() -> Router<AppState> {
         accounts::me,
         accounts::accept_invitation,
         couples::create,
+        entries::create,
+        entries::list,
+        entries::get,
+        entries::change_audience,
     ),
     components(schemas(ErrorBody, ErrorDetail, UserJson)),
     modifiers(&BearerAuth),
-    tags((name = "accounts", description = "Signing in and out, who am I, invitations"), (name = "couples", description = "Couples and their partners"))
+    tags((name = "accounts", description = "Signing in and out, who am I, invitations"), (name = "couples", description = "Couples and their partners"),
+        (name = "writing", description = "Client writing with an audience, encrypted at rest"))
 )]
 pub struct ApiDoc;
 

@@ -3,6 +3,7 @@
 
 mod account;
 mod admin;
+mod journal;
 mod partner;
 mod public;
 mod therapist;
@@ -49,7 +50,10 @@ pub fn router() -> Router<AppState> {
         .route("/our-space", get(partner::our_space))
         .route("/our-space/invite", post(partner::invite))
         .route("/our-space/link-therapist", post(partner::link_therapist))
+        .route("/journal", get(journal::journal).post(journal::write))
+        .route("/journal/{id}/audience", post(journal::change_audience))
         .route("/caseload", get(therapist::caseload))
+        .route("/caseload/couples/{id}", get(journal::couple))
         .route("/caseload/couples/new", get(therapist::new_couple_form))
         .route("/caseload/couples", post(therapist::create_couple))
         .route(
@@ -71,7 +75,11 @@ pub fn home_for(role: Role) -> &'static str {
 /// The navigation of each role, in one place.
 fn nav_for(role: Role) -> &'static [(&'static str, &'static str)] {
     match role {
-        Role::Partner => &[("/our-space", "Our space"), ("/account", "Account")],
+        Role::Partner => &[
+            ("/our-space", "Our space"),
+            ("/journal", "Journal"),
+            ("/account", "Account"),
+        ],
         Role::Therapist => &[("/caseload", "Caseload"), ("/account", "Account")],
         Role::Admin => &[("/practice", "Practice"), ("/account", "Account")],
     }

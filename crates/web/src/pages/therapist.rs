@@ -14,6 +14,7 @@ use crate::services::couples::{self, Invitee};
 use crate::state::AppState;
 
 pub struct CaseloadRow {
+    pub id: String,
     pub title: String,
     pub partners: Vec<trellis_store::PartnerSummary>,
     pub since: String,
@@ -35,6 +36,7 @@ pub async fn caseload(State(state): State<AppState>, page: PageContext) -> AppRe
         .await?
         .into_iter()
         .map(|entry| CaseloadRow {
+            id: entry.couple.id.clone(),
             title: entry
                 .partners
                 .iter()

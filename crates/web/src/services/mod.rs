@@ -3,5 +3,7 @@
 //! steps live here, once.
 
 pub mod accounts;
+pub mod audit;
 pub mod couples;
 pub mod practice;
+pub mod writing;

@@ -1,0 +1,165 @@
+//! The audit log (append-only: nothing here changes or removes an event) and
+//! sign-in throttling.
+
+use sqlx::Row;
+use trellis_core::Millis;
+
+use crate::db::Store;
+use crate::error::Result;
+use crate::new_id;
+
+/// Something that happened, for the record.
+#[derive(Debug, Clone, Default)]
+pub struct AuditRecord<'a> {
+    pub actor_id: Option<&'a str>,
+    pub actor_role: Option<&'a str>,
+    /// What happened, e.g. `signed_in`, `audience_changed`, `viewed_writing`.
+    pub action: &'a str,
+    /// Whose data it concerns.
+    pub subject_id: Option<&'a str>,
+    pub couple_id: Option<&'a str>,
+    pub item_kind: Option<&'a str>,
+    pub item_id: Option<&'a str>,
+    pub detail: &'a str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub id: String,
+    pub at: Millis,
+    pub actor_id: Option<String>,
+    pub actor_name: Option<String>,
+    pub actor_role: Option<String>,
+    pub action: String,
+    pub subject_id: Option<String>,
+    pub couple_id: Option<String>,
+    pub item_kind: Option<String>,
+    pub item_id: Option<String>,
+    pub detail: String,
+}
+
+/// Where a throttled key stands after a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottleState {
+    pub failures: i64,
+    pub locked_until: Millis,
+}
+
+impl Store {
+    #[tracing::instrument(skip(self, record), fields(action = record.action))]
+    pub async fn record_audit(&self, record: AuditRecord<'_>, now: Millis) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO audit_events (id, at, actor_id, actor_role, action, subject_id, couple_id, item_kind, item_id, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(new_id())
+        .bind(now)
+        .bind(record.actor_id)
+        .bind(record.actor_role)
+        .bind(record.action)
+        .bind(record.subject_id)
+        .bind(record.couple_id)
+        .bind(record.item_kind)
+        .bind(record.item_id)
+        .bind(record.detail)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Events about someone's data or done by them, newest first.
+    #[tracing::instrument(skip(self))]
+    pub async fn audit_events_about(&self, user_id: &str, limit: i64) -> Result<Vec<AuditEvent>> {
+        let rows = sqlx::query(
+            "SELECT a.id, a.at, a.actor_id, u.name AS actor_name, a.actor_role, a.action, a.subject_id, \
+             a.couple_id, a.item_kind, a.item_id, a.detail \
+             FROM audit_events a LEFT JOIN users u ON u.id = a.actor_id \
+             WHERE a.subject_id = $1 OR a.actor_id = $1 ORDER BY a.at DESC, a.id DESC LIMIT $2",
+        )
+        .bind(user_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AuditEvent {
+                    id: row.try_get("id")?,
+                    at: row.try_get("at")?,
+                    actor_id: row.try_get("actor_id")?,
+                    actor_name: row.try_get("actor_name")?,
+                    actor_role: row.try_get("actor_role")?,
+                    action: row.try_get("action")?,
+                    subject_id: row.try_get("subject_id")?,
+                    couple_id: row.try_get("couple_id")?,
+                    item_kind: row.try_get("item_kind")?,
+                    item_id: row.try_get("item_id")?,
+                    detail: row.try_get("detail")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The lock on a throttled key, if one is in force now.
+    #[tracing::instrument(skip(self, key))]
+    pub async fn throttle_locked_until(&self, key: &str, now: Millis) -> Result<Option<Millis>> {
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT locked_until FROM login_throttle WHERE throttle_key = $1")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(until,)| until).filter(|until| *until > now))
+    }
+
+    /// Counts a failure within a sliding window; `lock_for(failures)` says how
+    /// long to lock after that many (0: no lock).
+    #[tracing::instrument(skip(self, key, lock_for))]
+    pub async fn throttle_failure(
+        &self,
+        key: &str,
+        now: Millis,
+        window: Millis,
+        lock_for: impl Fn(i64) -> Millis,
+    ) -> Result<ThrottleState> {
+        let mut tx = self.pool.begin().await?;
+        // Write first, so SQLite takes its write lock before reading.
+        sqlx::query(
+            "INSERT INTO login_throttle (throttle_key, failures, window_started_at, locked_until) VALUES ($1, 0, $2, 0) \
+             ON CONFLICT (throttle_key) DO UPDATE SET failures = CASE WHEN login_throttle.window_started_at <= $3 THEN 0 ELSE login_throttle.failures END, \
+             window_started_at = CASE WHEN login_throttle.window_started_at <= $3 THEN $2 ELSE login_throttle.window_started_at END",
+        )
+        .bind(key)
+        .bind(now)
+        .bind(now - window)
+        .execute(&mut *tx)
+        .await?;
+        let (failures,): (i64,) = sqlx::query_as(
+            "UPDATE login_throttle SET failures = failures + 1 WHERE throttle_key = $1 RETURNING failures",
+        )
+        .bind(key)
+        .fetch_one(&mut *tx)
+        .await?;
+        let lock = lock_for(failures);
+        let locked_until = if lock > 0 { now + lock } else { 0 };
+        if lock > 0 {
+            sqlx::query("UPDATE login_throttle SET locked_until = $1 WHERE throttle_key = $2")
+                .bind(locked_until)
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(ThrottleState {
+            failures,
+            locked_until,
+        })
+    }
+
+    /// A successful sign-in clears the account's failures.
+    pub async fn throttle_clear(&self, key: &str) -> Result<()> {
+        sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1")
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,420 @@
+//! Client writing (journal entries and every later kind), selected by who
+//! is reading: the visibility rule of `trellis_core::privacy` becomes the
+//! WHERE clause, so nothing the reader may not see ever leaves the database.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use trellis_core::privacy::{Audience, Relation, visible_audiences};
+use trellis_core::{Millis, Role};
+
+use crate::db::Store;
+use crate::error::{Result, StoreError};
+use crate::new_id;
+
+/// Who is reading, as far as the visibility rule needs to know.
+#[derive(Debug, Clone, Copy)]
+pub struct Reader<'a> {
+    pub user_id: &'a str,
+    pub role: Role,
+    pub couple_id: Option<&'a str>,
+}
+
+/// One piece of client writing, body still sealed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedEntry {
+    pub id: String,
+    pub couple_id: String,
+    pub couple_therapist_id: Option<String>,
+    pub author_id: String,
+    pub author_name: String,
+    pub kind: String,
+    pub ref_id: Option<String>,
+    pub audience: Audience,
+    pub body: Vec<u8>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewEntry<'a> {
+    pub id: &'a str,
+    pub couple_id: &'a str,
+    pub author_id: &'a str,
+    pub kind: &'a str,
+    pub ref_id: Option<&'a str>,
+    pub audience: Audience,
+    pub body: &'a [u8],
+    pub now: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudienceChange {
+    pub changed_by: String,
+    pub from: Audience,
+    pub to: Audience,
+    pub changed_at: Millis,
+}
+
+/// Which entries to list.
+#[derive(Debug, Clone, Default)]
+pub struct EntryFilter<'a> {
+    pub couple_id: Option<&'a str>,
+    pub kind: Option<&'a str>,
+    pub ref_id: Option<&'a str>,
+    pub author_id: Option<&'a str>,
+}
+
+const ENTRY_COLUMNS: &str = "e.id, e.couple_id, c.therapist_id AS couple_therapist_id, e.author_id, \
+     u.name AS author_name, e.kind, e.ref_id, e.audience, e.body, e.created_at, e.updated_at";
+const ENTRY_FROM: &str =
+    "entries e JOIN couples c ON c.id = e.couple_id JOIN users u ON u.id = e.author_id";
+
+fn entry_from_row(row: &AnyRow) -> Result<SealedEntry> {
+    let audience: String = row.try_get("audience")?;
+    Ok(SealedEntry {
+        id: row.try_get("id")?,
+        couple_id: row.try_get("couple_id")?,
+        couple_therapist_id: row.try_get("couple_therapist_id")?,
+        author_id: row.try_get("author_id")?,
+        author_name: row.try_get("author_name")?,
+        kind: row.try_get("kind")?,
+        ref_id: row.try_get("ref_id")?,
+        audience: Audience::parse(&audience)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown audience {audience}")))?,
+        body: row.try_get("body")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// A piece of SQL with the values it binds, numbered from a given `$n`.
+pub(crate) struct Clause {
+    pub sql: String,
+    pub binds: Vec<String>,
+}
+
+impl Clause {
+    fn param(&mut self, value: &str, first: usize) -> String {
+        self.binds.push(value.to_owned());
+        format!("${}", first + self.binds.len() - 1)
+    }
+}
+
+/// `(author is the reader OR the reader's relation to the couple lets them
+/// see this audience)`, for entries aliased `e` joined to couples `c`.
+pub(crate) fn visibility_clause(reader: Reader<'_>, first: usize) -> Clause {
+    let mut clause = Clause {
+        sql: String::new(),
+        binds: Vec::new(),
+    };
+    let me = clause.param(reader.user_id, first);
+    let (relation, couple_condition) = match (reader.role, reader.couple_id) {
+        (Role::Partner, Some(couple_id)) => {
+            let couple = clause.param(couple_id, first);
+            (Relation::Partner, format!("e.couple_id = {couple}"))
+        }
+        (Role::Therapist, _) => (Relation::CoupleTherapist, format!("c.therapist_id = {me}")),
+        _ => (Relation::Outsider, "1 = 0".to_owned()),
+    };
+    let audiences: Vec<String> = visible_audiences(relation)
+        .into_iter()
+        .map(|a| clause.param(a.as_str(), first))
+        .collect();
+    clause.sql = if audiences.is_empty() {
+        format!("(e.author_id = {me})")
+    } else {
+        format!(
+            "(e.author_id = {me} OR ({couple_condition} AND e.audience IN ({})))",
+            audiences.join(", ")
+        )
+    };
+    clause
+}
+
+impl Store {
+    #[tracing::instrument(skip(self, entry), fields(entry_id = entry.id, kind = entry.kind))]
+    pub async fn insert_entry(&self, entry: NewEntry<'_>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO entries (id, couple_id, author_id, kind, ref_id, audience, body, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        )
+        .bind(entry.id)
+        .bind(entry.couple_id)
+        .bind(entry.author_id)
+        .bind(entry.kind)
+        .bind(entry.ref_id)
+        .bind(entry.audience.as_str())
+        .bind(entry.body)
+        .bind(entry.now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The entry, if `reader` may see it; `None` both when it does not exist
+    /// and when it is not theirs to see.
+    #[tracing::instrument(skip(self, reader), fields(reader = reader.user_id))]
+    pub async fn entry_for(&self, reader: Reader<'_>, id: &str) -> Result<Option<SealedEntry>> {
+        let visible = visibility_clause(reader, 2);
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM {ENTRY_FROM} WHERE e.id = $1 AND {}",
+            visible.sql
+        );
+        let mut query = sqlx::query(&sql).bind(id);
+        for value in &visible.binds {
+            query = query.bind(value);
+        }
+        let row = query.fetch_optional(&self.pool).await?;
+        row.as_ref().map(entry_from_row).transpose()
+    }
+
+    /// Entries `reader` may see, newest first.
+    #[tracing::instrument(skip(self, reader, filter), fields(reader = reader.user_id))]
+    pub async fn entries_for(
+        &self,
+        reader: Reader<'_>,
+        filter: EntryFilter<'_>,
+        limit: i64,
+    ) -> Result<Vec<SealedEntry>> {
+        let visible = visibility_clause(reader, 1);
+        let mut sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM {ENTRY_FROM} WHERE {}",
+            visible.sql
+        );
+        let mut binds = visible.binds;
+        for (column, value) in [
+            ("e.couple_id", filter.couple_id),
+            ("e.kind", filter.kind),
+            ("e.ref_id", filter.ref_id),
+            ("e.author_id", filter.author_id),
+        ] {
+            if let Some(value) = value {
+                binds.push(value.to_owned());
+                sql.push_str(&format!(" AND {column} = ${}", binds.len()));
+            }
+        }
+        sql.push_str(&format!(
+            " ORDER BY e.created_at DESC, e.id DESC LIMIT ${}",
+            binds.len() + 1
+        ));
+        let mut query = sqlx::query(&sql);
+        for value in &binds {
+            query = query.bind(value);
+        }
+        let rows = query.bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(entry_from_row).collect()
+    }
+
+    /// Changes the audience of the author's own entry and records the change,
+    /// together. `NotFound` unless `author_id` wrote it.
+    #[tracing::instrument(skip(self))]
+    pub async fn change_audience(
+        &self,
+        entry_id: &str,
+        author_id: &str,
+        to: Audience,
+        now: Millis,
+    ) -> Result<Audience> {
+        let mut tx = self.pool.begin().await?;
+        let row: Option<(String,)> = sqlx::query_as(
+            "UPDATE entries SET updated_at = $1 WHERE id = $2 AND author_id = $3 RETURNING audience",
+        )
+        .bind(now)
+        .bind(entry_id)
+        .bind(author_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (from,) = row.ok_or(StoreError::NotFound)?;
+        let from = Audience::parse(&from)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown audience {from}")))?;
+        if from != to {
+            sqlx::query("UPDATE entries SET audience = $1 WHERE id = $2")
+                .bind(to.as_str())
+                .bind(entry_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO audience_changes (id, entry_id, changed_by, from_audience, to_audience, changed_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(new_id())
+            .bind(entry_id)
+            .bind(author_id)
+            .bind(from.as_str())
+            .bind(to.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(from)
+    }
+
+    /// The audience history of an entry, oldest first (callers check that the
+    /// reader may see the entry first).
+    #[tracing::instrument(skip(self))]
+    pub async fn audience_changes(&self, entry_id: &str) -> Result<Vec<AudienceChange>> {
+        let rows = sqlx::query(
+            "SELECT changed_by, from_audience, to_audience, changed_at FROM audience_changes \
+             WHERE entry_id = $1 ORDER BY changed_at, id",
+        )
+        .bind(entry_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let parse = |value: String| {
+                    Audience::parse(&value)
+                        .ok_or_else(|| StoreError::Corrupt(format!("unknown audience {value}")))
+                };
+                Ok(AudienceChange {
+                    changed_by: row.try_get("changed_by")?,
+                    from: parse(row.try_get("from_audience")?)?,
+                    to: parse(row.try_get("to_audience")?)?,
+                    changed_at: row.try_get("changed_at")?,
+                })
+            })
+            .collect()
+    }
+
+    // --- data keys -------------------------------------------------------
+
+    /// The couple's sealed data key: `(master key id, wrapped bytes)`.
+    #[tracing::instrument(skip(self))]
+    pub async fn couple_key(&self, couple_id: &str) -> Result<Option<(String, Vec<u8>)>> {
+        let row =
+            sqlx::query("SELECT master_key_id, wrapped FROM couple_keys WHERE couple_id = $1")
+                .bind(couple_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|row| Ok((row.try_get("master_key_id")?, row.try_get("wrapped")?)))
+            .transpose()
+    }
+
+    /// Stores a couple's first data key. If another request stored one first,
+    /// that one wins and is returned, so a couple never has two.
+    #[tracing::instrument(skip(self, wrapped))]
+    pub async fn insert_couple_key(
+        &self,
+        couple_id: &str,
+        master_key_id: &str,
+        wrapped: &[u8],
+        now: Millis,
+    ) -> Result<(String, Vec<u8>)> {
+        sqlx::query(
+            "INSERT INTO couple_keys (couple_id, master_key_id, wrapped, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (couple_id) DO NOTHING",
+        )
+        .bind(couple_id)
+        .bind(master_key_id)
+        .bind(wrapped)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        self.couple_key(couple_id)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Every couple key, for re-wrapping under a new master key.
+    pub async fn all_couple_keys(&self) -> Result<Vec<(String, String, Vec<u8>)>> {
+        let rows = sqlx::query(
+            "SELECT couple_id, master_key_id, wrapped FROM couple_keys ORDER BY couple_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("couple_id")?,
+                    row.try_get("master_key_id")?,
+                    row.try_get("wrapped")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Replaces one wrapping, only if it is still the one that was read.
+    pub async fn rewrap_couple_key(
+        &self,
+        couple_id: &str,
+        old_master_key_id: &str,
+        new_master_key_id: &str,
+        wrapped: &[u8],
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE couple_keys SET master_key_id = $1, wrapped = $2 WHERE couple_id = $3 AND master_key_id = $4",
+        )
+        .bind(new_master_key_id)
+        .bind(wrapped)
+        .bind(couple_id)
+        .bind(old_master_key_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partners_see_their_own_and_what_their_partner_shared_with_them() {
+        let clause = visibility_clause(
+            Reader {
+                user_id: "sam",
+                role: Role::Partner,
+                couple_id: Some("c1"),
+            },
+            2,
+        );
+        assert_eq!(
+            clause.sql,
+            "(e.author_id = $2 OR (e.couple_id = $3 AND e.audience IN ($4, $5)))"
+        );
+        assert_eq!(
+            clause.binds,
+            ["sam", "c1", "partner", "partner_and_therapist"]
+        );
+    }
+
+    #[test]
+    fn therapists_see_what_was_shared_with_them_in_their_couples() {
+        let clause = visibility_clause(
+            Reader {
+                user_id: "priya",
+                role: Role::Therapist,
+                couple_id: None,
+            },
+            1,
+        );
+        assert_eq!(
+            clause.sql,
+            "(e.author_id = $1 OR (c.therapist_id = $1 AND e.audience IN ($2, $3)))"
+        );
+        assert_eq!(
+            clause.binds,
+            ["priya", "therapist", "partner_and_therapist"]
+        );
+    }
+
+    #[test]
+    fn admins_and_partners_without_a_couple_see_only_their_own() {
+        for reader in [
+            Reader {
+                user_id: "morgan",
+                role: Role::Admin,
+                couple_id: None,
+            },
+            Reader {
+                user_id: "robin",
+                role: Role::Partner,
+                couple_id: None,
+            },
+        ] {
+            let clause = visibility_clause(reader, 1);
+            assert_eq!(clause.sql, "(e.author_id = $1)");
+        }
+    }
+}

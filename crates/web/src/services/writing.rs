@@ -1,0 +1,270 @@
+//! Client writing with an audience. Every read goes through the store's
+//! viewer-scoped queries and, once more, through `privacy::may_view`; text is
+//! sealed before it is stored and opened only for a reader allowed to see it.
+
+use trellis_core::Role;
+use trellis_core::privacy::{Audience, Item, Ownership, Viewer, may_view, relation};
+use trellis_store::{EntryFilter, NewEntry, Reader, SealedEntry, User};
+
+use super::audit;
+use crate::error::{AppError, AppResult};
+use crate::state::{AppState, now};
+
+/// Journal entries: free writing.
+pub const JOURNAL: &str = "journal";
+/// The longest piece of writing we accept, in characters.
+pub const MAX_BODY_CHARS: usize = 20_000;
+/// How many entries a list shows at most.
+pub const LIST_LIMIT: i64 = 500;
+
+/// A piece of writing, opened for someone allowed to read it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub id: String,
+    pub couple_id: String,
+    pub author_id: String,
+    pub author_name: String,
+    pub kind: String,
+    pub ref_id: Option<String>,
+    pub audience: Audience,
+    pub body: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// The reader wrote it.
+    pub mine: bool,
+}
+
+pub fn reader(user: &User) -> Reader<'_> {
+    Reader {
+        user_id: &user.id,
+        role: user.role,
+        couple_id: user.couple_id.as_deref(),
+    }
+}
+
+fn context(entry_id: &str) -> String {
+    format!("entry:{entry_id}")
+}
+
+pub fn parse_body(field: &'static str, body: &str) -> AppResult<String> {
+    let body = body.trim();
+    if body.is_empty() {
+        return Err(AppError::invalid(field, "Please write something first."));
+    }
+    if body.chars().count() > MAX_BODY_CHARS {
+        return Err(AppError::invalid(
+            field,
+            format!(
+                "Please keep this to {MAX_BODY_CHARS} characters or fewer; you could split it into two entries."
+            ),
+        ));
+    }
+    Ok(body.to_owned())
+}
+
+pub fn parse_audience(field: &'static str, value: Option<&str>) -> AppResult<Audience> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(Audience::default()),
+        Some(value) => Audience::parse(value).ok_or_else(|| {
+            AppError::invalid(
+                field,
+                "Please choose who can see this: me, therapist, partner or partner_and_therapist.",
+            )
+        }),
+    }
+}
+
+/// The rule, asked once more for a row the store returned: a mismatch
+/// would be a bug in the query, and is treated as "not visible".
+fn visible(viewer: &User, entry: &SealedEntry) -> bool {
+    let relation = relation(
+        Viewer {
+            user_id: &viewer.id,
+            role: viewer.role,
+            couple_id: viewer.couple_id.as_deref(),
+        },
+        Ownership {
+            author_id: &entry.author_id,
+            couple_id: &entry.couple_id,
+            couple_therapist_id: entry.couple_therapist_id.as_deref(),
+        },
+    );
+    let allowed = may_view(
+        relation,
+        Item::Writing {
+            audience: entry.audience,
+        },
+    );
+    if !allowed {
+        tracing::error!(entry_id = %entry.id, viewer = %viewer.id, "the store returned an entry the policy refuses");
+    }
+    allowed
+}
+
+async fn open(state: &AppState, viewer: &User, sealed: SealedEntry) -> AppResult<Entry> {
+    let body = state
+        .vault()
+        .open(
+            state.store(),
+            &sealed.couple_id,
+            &sealed.body,
+            &context(&sealed.id),
+        )
+        .await?;
+    Ok(Entry {
+        mine: sealed.author_id == viewer.id,
+        id: sealed.id,
+        couple_id: sealed.couple_id,
+        author_id: sealed.author_id,
+        author_name: sealed.author_name,
+        kind: sealed.kind,
+        ref_id: sealed.ref_id,
+        audience: sealed.audience,
+        body,
+        created_at: sealed.created_at,
+        updated_at: sealed.updated_at,
+    })
+}
+
+/// Records each time a therapist opens a partner's writing.
+async fn record_staff_reading(state: &AppState, viewer: &User, entry: &Entry) -> AppResult<()> {
+    if viewer.role == Role::Therapist && !entry.mine {
+        audit::record(
+            state,
+            audit::Event::new("viewed_writing")
+                .actor(viewer)
+                .subject(&entry.author_id)
+                .couple(&entry.couple_id)
+                .item(&entry.kind, &entry.id),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+pub struct NewWriting<'a> {
+    pub kind: &'a str,
+    pub ref_id: Option<&'a str>,
+    pub body: &'a str,
+    pub audience: Audience,
+}
+
+/// A partner writes something; it is theirs, with the audience they chose.
+#[tracing::instrument(skip_all, fields(author = %author.id, kind = writing.kind))]
+pub async fn write(state: &AppState, author: &User, writing: NewWriting<'_>) -> AppResult<Entry> {
+    if author.role != Role::Partner {
+        return Err(AppError::Forbidden);
+    }
+    let couple_id = author.couple_id.as_deref().ok_or(AppError::Forbidden)?;
+    let body = parse_body("body", writing.body)?;
+    let id = trellis_store::new_id();
+    let sealed = state
+        .vault()
+        .seal(state.store(), couple_id, &body, &context(&id))
+        .await?;
+    let now = now();
+    state
+        .store()
+        .insert_entry(NewEntry {
+            id: &id,
+            couple_id,
+            author_id: &author.id,
+            kind: writing.kind,
+            ref_id: writing.ref_id,
+            audience: writing.audience,
+            body: &sealed,
+            now,
+        })
+        .await?;
+    Ok(Entry {
+        id,
+        couple_id: couple_id.to_owned(),
+        author_id: author.id.clone(),
+        author_name: author.name.clone(),
+        kind: writing.kind.to_owned(),
+        ref_id: writing.ref_id.map(str::to_owned),
+        audience: writing.audience,
+        body,
+        created_at: now,
+        updated_at: now,
+        mine: true,
+    })
+}
+
+/// One entry, or `NotFound` when it does not exist or is not the viewer's to see.
+pub async fn read(state: &AppState, viewer: &User, id: &str) -> AppResult<Entry> {
+    let sealed = state
+        .store()
+        .entry_for(reader(viewer), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !visible(viewer, &sealed) {
+        return Err(AppError::NotFound);
+    }
+    let entry = open(state, viewer, sealed).await?;
+    record_staff_reading(state, viewer, &entry).await?;
+    Ok(entry)
+}
+
+/// Everything in `filter` the viewer may see, newest first.
+pub async fn list(
+    state: &AppState,
+    viewer: &User,
+    filter: EntryFilter<'_>,
+) -> AppResult<Vec<Entry>> {
+    let sealed = state
+        .store()
+        .entries_for(reader(viewer), filter, LIST_LIMIT)
+        .await?;
+    let mut entries = Vec::with_capacity(sealed.len());
+    for row in sealed {
+        if visible(viewer, &row) {
+            let entry = open(state, viewer, row).await?;
+            record_staff_reading(state, viewer, &entry).await?;
+            entries.push(entry);
+        }
+    }
+    Ok(entries)
+}
+
+/// The author changes who may see their writing; the change is recorded.
+/// Someone who can see the entry but did not write it gets `Forbidden`;
+/// someone who cannot see it, `NotFound`.
+#[tracing::instrument(skip_all, fields(viewer = %viewer.id, entry = id))]
+pub async fn change_audience(
+    state: &AppState,
+    viewer: &User,
+    id: &str,
+    audience: Audience,
+) -> AppResult<Entry> {
+    let entry = state
+        .store()
+        .entry_for(reader(viewer), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !visible(viewer, &entry) {
+        return Err(AppError::NotFound);
+    }
+    if entry.author_id != viewer.id {
+        return Err(AppError::Forbidden);
+    }
+    let from = state
+        .store()
+        .change_audience(id, &viewer.id, audience, now())
+        .await?;
+    if from != audience {
+        audit::record(
+            state,
+            audit::Event::new("audience_changed")
+                .actor(viewer)
+                .subject(&viewer.id)
+                .couple(&entry.couple_id)
+                .item(&entry.kind, id)
+                .detail(&format!("{} → {}", from.as_str(), audience.as_str())),
+        )
+        .await?;
+    }
+    let mut updated = open(state, viewer, entry).await?;
+    updated.audience = audience;
+    Ok(updated)
+}
