@@ -32,6 +32,7 @@ pub fn skip_notice(what: &str) {
 pub struct TestApp {
     pub base: String,
     pub store: Store,
+    pub database_url: String,
     pub data_dir: PathBuf,
     /// A browser-like client: keeps cookies, does not follow redirects.
     pub client: reqwest::Client,
@@ -74,6 +75,7 @@ impl TestApp {
             }
         };
         let store = Store::open(&url).await.unwrap();
+        let database_url = url.clone();
         let config = Config {
             bind: "127.0.0.1:0".parse().unwrap(),
             data_dir: dir.path().to_path_buf(),
@@ -91,6 +93,7 @@ impl TestApp {
         Some(TestApp {
             base,
             store,
+            database_url,
             data_dir: dir.path().to_path_buf(),
             client: browser_client(),
             _dir: dir,

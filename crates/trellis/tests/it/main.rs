@@ -9,3 +9,4 @@ mod accounts;
 mod browser;
 mod couples;
 mod operations;
+mod privacy;
