@@ -2,6 +2,7 @@
 //! that decide what happens. Nothing here touches the network, the disk or a
 //! clock: callers pass the time in, so every rule is a plain, testable function.
 
+pub mod access;
 pub mod account;
 pub mod invitation;
 pub mod privacy;

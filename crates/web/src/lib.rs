@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod mail;
 pub mod pages;
+pub mod routes;
 pub mod security_headers;
 pub mod services;
 pub mod state;
@@ -16,7 +17,6 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
@@ -28,12 +28,7 @@ pub use state::{AppState, WebConfig};
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .merge(pages::router())
-        .merge(api::router())
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/static/app.css", get(stylesheet))
+    routes::build(routes::table())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(pages::render_errors))
         .layer(axum::middleware::from_fn_with_state(
@@ -47,6 +42,16 @@ pub fn router(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Health, readiness and static files.
+pub fn operations_routes() -> Vec<routes::Route> {
+    use routes::{Access::Public, Route};
+    vec![
+        Route::get("/healthz", Public, healthz),
+        Route::get("/readyz", Public, readyz),
+        Route::get("/static/app.css", Public, stylesheet),
+    ]
 }
 
 async fn healthz() -> &'static str {

@@ -8,5 +8,6 @@ mod helpers;
 mod accounts;
 mod browser;
 mod couples;
+mod matrix;
 mod operations;
 mod privacy;

@@ -2,11 +2,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use trellis_core::Role;
 use utoipa::ToSchema;
 
 use super::ErrorBody;
-use crate::auth::CurrentUser;
+use crate::auth::session::{RoleUser, TherapistUser};
 use crate::error::AppResult;
 use crate::extract::ApiJson;
 use crate::services::couples::{self, Invitee};
@@ -43,10 +42,9 @@ pub struct CreateCoupleResponse {
         (status = 403, description = "Only therapists add couples", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    user: CurrentUser,
+    RoleUser(therapist): TherapistUser,
     ApiJson(request): ApiJson<CreateCoupleRequest>,
 ) -> AppResult<(StatusCode, Json<CreateCoupleResponse>)> {
-    let therapist = user.require(Role::Therapist)?;
     let partners: Vec<Invitee<'_>> = request
         .partners
         .iter()

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use super::ErrorBody;
 use crate::auth::CurrentUser;
+use crate::auth::session::{PartnerUser, RoleUser};
 use crate::error::AppResult;
 use crate::extract::ApiJson;
 use crate::services::writing::{self, Entry, JOURNAL, NewWriting};
@@ -21,7 +22,8 @@ pub struct NewEntryRequest {
 
 #[derive(Deserialize, ToSchema)]
 pub struct AudienceRequest {
-    pub audience: String,
+    /// `me`, `therapist`, `partner` or `partner_and_therapist`.
+    pub audience: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -70,7 +72,7 @@ pub struct EntryList {
     responses((status = 201, body = EntryJson), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    RoleUser(user): PartnerUser,
     ApiJson(request): ApiJson<NewEntryRequest>,
 ) -> AppResult<(StatusCode, Json<EntryJson>)> {
     let audience = writing::parse_audience("audience", request.audience.as_deref())?;
@@ -132,9 +134,8 @@ pub async fn change_audience(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<AudienceRequest>,
 ) -> AppResult<Json<EntryJson>> {
-    let audience = writing::parse_audience("audience", Some(&request.audience))?;
     Ok(Json(
-        writing::change_audience(&state, &user, &id, audience)
+        writing::change_audience(&state, &user, &id, request.audience.as_deref())
             .await?
             .into(),
     ))

@@ -6,32 +6,40 @@ mod couples;
 mod entries;
 
 use axum::Json;
-use axum::Router;
-use axum::routing::patch;
-use axum::routing::{get, post};
 use serde::Serialize;
+use trellis_core::Role;
 use trellis_store::User;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use crate::state::AppState;
+use crate::routes::{Access, Route};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/auth/login", post(accounts::login))
-        .route("/api/v1/auth/logout", post(accounts::logout))
-        .route("/api/v1/me", get(accounts::me))
-        .route("/api/v1/couples", post(couples::create))
-        .route(
+pub fn routes() -> Vec<Route> {
+    use Access::{Public, SignedIn, Writing};
+    vec![
+        Route::post("/api/v1/auth/login", Public, accounts::login),
+        Route::post("/api/v1/auth/logout", SignedIn, accounts::logout),
+        Route::get("/api/v1/me", SignedIn, accounts::me),
+        Route::post(
+            "/api/v1/couples",
+            Access::Role(Role::Therapist),
+            couples::create,
+        ),
+        Route::post(
             "/api/v1/invitations/{token}/accept",
-            post(accounts::accept_invitation),
-        )
-        .route("/api/v1/entries", post(entries::create).get(entries::list))
-        .route(
-            "/api/v1/entries/{id}",
-            get(entries::get).merge(patch(entries::change_audience)),
-        )
-        .route("/api/openapi.json", get(openapi_json))
+            Public,
+            accounts::accept_invitation,
+        ),
+        Route::post(
+            "/api/v1/entries",
+            Access::Role(Role::Partner),
+            entries::create,
+        ),
+        Route::get("/api/v1/entries", SignedIn, entries::list),
+        Route::get("/api/v1/entries/{id}", Writing, entries::get),
+        Route::patch("/api/v1/entries/{id}", Writing, entries::change_audience),
+        Route::get("/api/openapi.json", Public, openapi_json),
+    ]
 }
 
 #[derive(OpenApi)]

@@ -154,3 +154,37 @@ pub async fn end_session(state: &AppState, headers: &axum::http::HeaderMap) -> A
     }
     Ok(())
 }
+
+/// The signed-in person, required to have one role. Checked before the
+/// request body is read, so a caller with the wrong role gets 403 whatever
+/// they sent.
+#[derive(Debug, Clone)]
+pub struct RoleUser<const ROLE: u8>(pub User);
+
+pub type PartnerUser = RoleUser<0>;
+pub type TherapistUser = RoleUser<1>;
+pub type AdminUser = RoleUser<2>;
+
+const fn role_of(code: u8) -> Role {
+    match code {
+        0 => Role::Partner,
+        1 => Role::Therapist,
+        _ => Role::Admin,
+    }
+}
+
+impl<const ROLE: u8> FromRequestParts<AppState> for RoleUser<ROLE> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
+        if user.role == role_of(ROLE) {
+            Ok(RoleUser(user))
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}

@@ -9,58 +9,67 @@ mod public;
 mod therapist;
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use trellis_core::Role;
 use trellis_store::User;
 
 use crate::auth::{CsrfToken, MaybeUser};
 use crate::error::{AppError, AppResult, ErrorForPeople};
+use crate::routes::{Access, Route};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(public::landing))
-        .route("/login", get(public::login_form).post(public::login))
-        .route("/logout", post(public::logout))
-        .route("/signup", get(public::signup_form).post(public::signup))
-        .route(
-            "/setup/{token}",
-            get(public::setup_form).post(public::setup),
-        )
-        .route(
-            "/invitations/{token}",
-            get(public::invitation_form).post(public::accept_invitation),
-        )
-        .route(
-            "/password/forgot",
-            get(public::forgot_form).post(public::forgot),
-        )
-        .route(
-            "/password/reset/{token}",
-            get(public::reset_form).post(public::reset),
-        )
-        .route("/account", get(account::show))
-        .route("/account/password", post(account::change_password))
-        .route("/our-space", get(partner::our_space))
-        .route("/our-space/invite", post(partner::invite))
-        .route("/our-space/link-therapist", post(partner::link_therapist))
-        .route("/journal", get(journal::journal).post(journal::write))
-        .route("/journal/{id}/audience", post(journal::change_audience))
-        .route("/caseload", get(therapist::caseload))
-        .route("/caseload/couples/{id}", get(journal::couple))
-        .route("/caseload/couples/new", get(therapist::new_couple_form))
-        .route("/caseload/couples", post(therapist::create_couple))
-        .route(
-            "/practice",
-            get(admin::practice).post(admin::update_settings),
-        )
-        .route("/practice/therapists", post(admin::invite_therapist))
+pub fn routes() -> Vec<Route> {
+    use Access::{CoupleTherapist, Public, SignedIn};
+    let partner = Access::Role(Role::Partner);
+    let therapist = Access::Role(Role::Therapist);
+    let admin = Access::Role(Role::Admin);
+    vec![
+        Route::get("/", Public, public::landing),
+        Route::get("/login", Public, public::login_form),
+        Route::post("/login", Public, public::login),
+        Route::post("/logout", Public, public::logout),
+        Route::get("/signup", Public, public::signup_form),
+        Route::post("/signup", Public, public::signup),
+        Route::get("/setup/{token}", Public, public::setup_form),
+        Route::post("/setup/{token}", Public, public::setup),
+        Route::get("/invitations/{token}", Public, public::invitation_form),
+        Route::post("/invitations/{token}", Public, public::accept_invitation),
+        Route::get("/password/forgot", Public, public::forgot_form),
+        Route::post("/password/forgot", Public, public::forgot),
+        Route::get("/password/reset/{token}", Public, public::reset_form),
+        Route::post("/password/reset/{token}", Public, public::reset),
+        Route::get("/account", SignedIn, account::show),
+        Route::post("/account/password", SignedIn, account::change_password),
+        Route::get("/our-space", partner, partner::our_space),
+        Route::post("/our-space/invite", partner, partner::invite),
+        Route::post(
+            "/our-space/link-therapist",
+            partner,
+            partner::link_therapist,
+        ),
+        Route::get("/journal", partner, journal::journal),
+        Route::post("/journal", partner, journal::write),
+        Route::post(
+            "/journal/{id}/audience",
+            Access::Writing,
+            journal::change_audience,
+        ),
+        Route::get("/caseload", therapist, therapist::caseload),
+        Route::get(
+            "/caseload/couples/new",
+            therapist,
+            therapist::new_couple_form,
+        ),
+        Route::post("/caseload/couples", therapist, therapist::create_couple),
+        Route::get("/caseload/couples/{id}", CoupleTherapist, journal::couple),
+        Route::get("/practice", admin, admin::practice),
+        Route::post("/practice", admin, admin::update_settings),
+        Route::post("/practice/therapists", admin, admin::invite_therapist),
+    ]
 }
 
 /// Where each role lands after signing in.

@@ -229,13 +229,15 @@ pub async fn list(
 
 /// The author changes who may see their writing; the change is recorded.
 /// Someone who can see the entry but did not write it gets `Forbidden`;
-/// someone who cannot see it, `NotFound`.
+/// someone who cannot see it, `NotFound`. The audience is parsed only after
+/// those checks, so a caller learns nothing about an entry they cannot see
+/// from how their input is judged.
 #[tracing::instrument(skip_all, fields(viewer = %viewer.id, entry = id))]
 pub async fn change_audience(
     state: &AppState,
     viewer: &User,
     id: &str,
-    audience: Audience,
+    audience: Option<&str>,
 ) -> AppResult<Entry> {
     let entry = state
         .store()
@@ -248,6 +250,15 @@ pub async fn change_audience(
     if entry.author_id != viewer.id {
         return Err(AppError::Forbidden);
     }
+    let audience = match audience {
+        Some(value) => parse_audience("audience", Some(value))?,
+        None => {
+            return Err(AppError::invalid(
+                "audience",
+                "Please choose who can see this.",
+            ));
+        }
+    };
     let from = state
         .store()
         .change_audience(id, &viewer.id, audience, now())

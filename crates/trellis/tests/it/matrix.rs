@@ -1,0 +1,207 @@
+//! The authorization matrix: every route of the router, called as every kind
+//! of caller, must give what its declared `Access` says — and nothing private
+//! may appear in any answer to anyone but its author. No route may answer 5xx.
+
+use reqwest::StatusCode;
+use serde_json::json;
+use trellis_core::Role;
+use trellis_core::access::{Access, Caller, Outcome, expected_outcome};
+use trellis_core::privacy::Relation;
+use trellis_store::NewPracticeWithAdmin;
+
+use crate::helpers::{DEMO_PASSWORD, TestApp, browser_client};
+use crate::on_both_backends;
+
+on_both_backends!(with_demo => every_route_answers_every_caller_as_declared);
+
+const SECRET: &str = "matrix-secret: what I never told anyone";
+
+struct Persona {
+    name: &'static str,
+    email: Option<&'static str>,
+    caller: Caller,
+}
+
+fn personas() -> Vec<Persona> {
+    let p = |name, email, role, relation| Persona {
+        name,
+        email,
+        caller: Caller { role, relation },
+    };
+    vec![
+        p("anonymous", None, None, Relation::Outsider),
+        p(
+            "partner A (author)",
+            Some("alex@example.com"),
+            Some(Role::Partner),
+            Relation::Author,
+        ),
+        p(
+            "partner B",
+            Some("sam@example.com"),
+            Some(Role::Partner),
+            Relation::Partner,
+        ),
+        p(
+            "partner of another couple",
+            Some("jordan@example.com"),
+            Some(Role::Partner),
+            Relation::Outsider,
+        ),
+        p(
+            "the couple's therapist",
+            Some("therapist@example.com"),
+            Some(Role::Therapist),
+            Relation::CoupleTherapist,
+        ),
+        p(
+            "another therapist",
+            Some("therapist2@example.com"),
+            Some(Role::Therapist),
+            Relation::Outsider,
+        ),
+        p(
+            "admin of another practice",
+            Some("other-admin@example.org"),
+            Some(Role::Admin),
+            Relation::Outsider,
+        ),
+    ]
+}
+
+fn fill_path(path: &str, access: Access, entry_id: &str, couple_id: &str) -> String {
+    let mut filled = String::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        filled.push_str(&rest[..start]);
+        let end = rest[start..]
+            .find('}')
+            .map_or(rest.len(), |e| start + e + 1);
+        filled.push_str(match access {
+            Access::Writing => entry_id,
+            Access::CoupleTherapist => couple_id,
+            _ => "no-such-thing",
+        });
+        rest = &rest[end..];
+    }
+    filled.push_str(rest);
+    filled
+}
+
+/// Does the answer match the expected outcome?
+fn matches(expected: Outcome, access: Access, status: StatusCode, location: Option<&str>) -> bool {
+    let to_sign_in = status == StatusCode::SEE_OTHER && location == Some("/login");
+    match expected {
+        Outcome::Unauthenticated => status == StatusCode::UNAUTHORIZED || to_sign_in,
+        Outcome::Forbidden => status == StatusCode::FORBIDDEN,
+        Outcome::NotFound => status == StatusCode::NOT_FOUND,
+        // A public route may still refuse credentials (401) or an unknown link (404, 410).
+        Outcome::Allowed if access == Access::Public => status != StatusCode::FORBIDDEN,
+        Outcome::Allowed => {
+            let item_scoped = matches!(access, Access::Writing | Access::CoupleTherapist);
+            status != StatusCode::UNAUTHORIZED
+                && status != StatusCode::FORBIDDEN
+                && !to_sign_in
+                && !(item_scoped && status == StatusCode::NOT_FOUND)
+        }
+    }
+}
+
+async fn every_route_answers_every_caller_as_declared(app: TestApp) {
+    let hash = trellis_crypto::hash_password(DEMO_PASSWORD).unwrap();
+    app.store
+        .create_practice_with_admin(NewPracticeWithAdmin {
+            practice_name: "Another Practice",
+            admin_email: "other-admin@example.org",
+            admin_name: "Other Admin",
+            password_hash: &hash,
+            setup_token_hash: None,
+            now: trellis_web::state::now(),
+        })
+        .await
+        .unwrap();
+    let alex = app.api_login("alex@example.com", DEMO_PASSWORD).await;
+    let (status, entry) = app
+        .api_post(Some(&alex), "/api/v1/entries", json!({"body": SECRET}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let entry_id = entry["id"].as_str().unwrap().to_owned();
+    let couple_id = entry["couple_id"].as_str().unwrap().to_owned();
+
+    let specs = trellis_web::routes::specs();
+    assert!(
+        specs.len() >= 40,
+        "the route table looks incomplete: {}",
+        specs.len()
+    );
+    let mut failures = Vec::new();
+    let mut calls = 0;
+    for spec in &specs {
+        let path = fill_path(spec.path, spec.access, &entry_id, &couple_id);
+        let is_api = spec.path.starts_with("/api/");
+        for persona in personas() {
+            // A fresh session per call: some routes end the session they are called with.
+            let client = browser_client();
+            let mut token = None;
+            if let Some(email) = persona.email {
+                if is_api {
+                    token = Some(app.api_login(email, DEMO_PASSWORD).await);
+                } else {
+                    let signed_in = app
+                        .submit(
+                            &client,
+                            "/login",
+                            "/login",
+                            &[("email", email), ("password", DEMO_PASSWORD)],
+                        )
+                        .await;
+                    assert_eq!(
+                        signed_in.status(),
+                        StatusCode::SEE_OTHER,
+                        "{} signs in",
+                        persona.name
+                    );
+                }
+            }
+            let mut request = client.request(spec.method.clone(), app.url(&path));
+            if let Some(token) = &token {
+                request = request.bearer_auth(token);
+            }
+            if spec.method != reqwest::Method::GET {
+                request = if is_api {
+                    request.json(&json!({}))
+                } else {
+                    let csrf = app.csrf(&client, "/password/forgot").await;
+                    request.form(&[("csrf", csrf)])
+                };
+            }
+            let response = request.send().await.unwrap();
+            calls += 1;
+            let status = response.status();
+            let location = response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let body = response.text().await.unwrap_or_default();
+            let expected = expected_outcome(spec.access, persona.caller);
+            let what = format!("{} {} as {}", spec.method, spec.path, persona.name);
+            if status.is_server_error() {
+                failures.push(format!("{what}: server error {status}"));
+            } else if !matches(expected, spec.access, status, location.as_deref()) {
+                failures.push(format!(
+                    "{what}: expected {expected:?}, got {status} {location:?}"
+                ));
+            }
+            if persona.caller.relation != Relation::Author && body.contains("matrix-secret") {
+                failures.push(format!("{what}: LEAK of partner A's private writing"));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {calls} calls broke the rules:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
