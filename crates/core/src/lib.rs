@@ -7,6 +7,7 @@ pub mod account;
 pub mod invitation;
 pub mod privacy;
 pub mod role;
+pub mod throttle;
 pub mod time;
 
 pub use account::{DisplayName, EmailAddress, NewPassword, PracticeName, ValidationError};

@@ -12,6 +12,7 @@ mod couples;
 pub mod db;
 mod error;
 mod practices;
+mod rights;
 pub mod testing;
 mod writing;
 
@@ -23,6 +24,7 @@ pub use couples::{
 pub use db::{Backend, Store};
 pub use error::StoreError;
 pub use practices::{NewPracticeWithAdmin, Practice, TherapistSummary};
+pub use rights::FORMER_MEMBER;
 pub use writing::{AudienceChange, EntryFilter, NewEntry, Reader, SealedEntry};
 
 /// A fresh time-ordered id (UUIDv7), as text so both backends store it alike.

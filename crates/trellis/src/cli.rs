@@ -37,6 +37,17 @@ enum Command {
     /// Administrative tasks.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Make a consistent copy of the SQLite database while Trellis runs.
+    Backup(BackupArgs),
+}
+
+#[derive(Args)]
+struct BackupArgs {
+    /// Where to write the copy (must not exist yet).
+    file: PathBuf,
+    /// Directory of the SQLite database [default: ./trellis-data].
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -73,6 +84,9 @@ struct DataArgs {
 enum AdminCommand {
     /// Print a new one-time setup link, if nobody has an account yet.
     SetupLink(DataArgs),
+    /// Start using a new master key: every couple's data key is re-wrapped
+    /// under it. Running servers keep working (they reload the key file).
+    RotateKey(DataArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -163,6 +177,58 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = Store::open(&config.database_url()).await?;
             store.close().await;
             println!("The database is up to date.");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::RotateKey(args)) => {
+            let config = Config::load(
+                config_file,
+                Overrides {
+                    bind: None,
+                    data_dir: args.data_dir,
+                },
+            )?;
+            init_logging(&config);
+            let store = Store::open(&config.database_url()).await?;
+            let path = config.master_key_file();
+            let count = trellis_web::vault::rotate_master_key(&store, &path).await?;
+            store.close().await;
+            println!(
+                "A new master key is in use in {}; {count} couple keys were re-wrapped.",
+                path.display()
+            );
+            println!(
+                "Older keys stay in the file so nothing becomes unreadable. Back the file up now."
+            );
+            Ok(())
+        }
+        Command::Backup(args) => {
+            let config = Config::load(
+                config_file,
+                Overrides {
+                    bind: None,
+                    data_dir: args.data_dir,
+                },
+            )?;
+            init_logging(&config);
+            let store = Store::open(&config.database_url()).await?;
+            if store.backend() == trellis_store::Backend::Postgres {
+                store.close().await;
+                anyhow::bail!(
+                    "this Trellis uses PostgreSQL: back it up with `pg_dump --format=custom --file=trellis.dump <database>` \
+                     (and restore with pg_restore). Keep the master key file ({}) with your backups, stored apart: \
+                     without it the writing in a backup cannot be read.",
+                    config.master_key_file().display()
+                );
+            }
+            store.backup_to(&args.file).await.with_context(|| {
+                format!("could not write the backup to {}", args.file.display())
+            })?;
+            store.close().await;
+            println!("Backup written to {}.", args.file.display());
+            println!(
+                "Client writing in it is encrypted: keep a copy of the master key file ({}) too, stored apart from the backup.",
+                config.master_key_file().display()
+            );
             Ok(())
         }
         Command::Admin(AdminCommand::SetupLink(args)) => {

@@ -28,6 +28,9 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Set when Trellis is served over HTTPS (directly or behind a proxy).
     pub secure_cookies: bool,
+    /// Set when a reverse proxy is the only way in: its `X-Forwarded-For`
+    /// then names the client (for per-address sign-in throttling).
+    pub behind_proxy: bool,
     /// `smtp://user:pass@host:587?tls=required`; unset writes mail to `<data_dir>/outbox`.
     pub smtp_url: Option<String>,
     pub smtp_url_file: Option<PathBuf>,
@@ -54,6 +57,7 @@ impl Default for Config {
             database_url_file: None,
             public_url: None,
             secure_cookies: false,
+            behind_proxy: false,
             smtp_url: None,
             smtp_url_file: None,
             master_key_file: None,

@@ -47,6 +47,7 @@ impl Server {
             .unwrap_or_else(|| format!("http://{addr}"));
         let mut web = WebConfig::new(public_url);
         web.secure_cookies = config.secure_cookies;
+        web.behind_proxy = config.behind_proxy;
         web.staff_idle_timeout = i64::from(config.staff_idle_minutes.max(1)) * MINUTE;
         web.partner_idle_timeout = i64::from(config.partner_idle_days.max(1)) * DAY;
         let mailer = match &config.smtp_url {
@@ -81,7 +82,8 @@ impl Server {
     ) -> anyhow::Result<()> {
         let store = self.state.store().clone();
         let router = trellis_web::router(self.state);
-        axum::serve(self.listener, router)
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await
             .context("the server stopped unexpectedly")?;

@@ -26,6 +26,9 @@ pub enum AppError {
     Conflict(String),
     #[error("form expired")]
     CsrfRejected,
+    /// Too many failed attempts; try again after this many seconds.
+    #[error("too many attempts")]
+    TooManyRequests { retry_after_secs: i64 },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -50,6 +53,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Gone(_) => StatusCode::GONE,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -64,6 +68,7 @@ impl AppError {
             AppError::Gone(_) => "gone",
             AppError::Conflict(_) => "conflict",
             AppError::CsrfRejected => "csrf_rejected",
+            AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Unexpected(_) => "internal",
         }
     }
@@ -86,6 +91,11 @@ impl AppError {
             AppError::Conflict(message) => message.clone(),
             AppError::CsrfRejected => {
                 "This form was open for too long or came from somewhere else. Please go back, reload the page and try again.".to_owned()
+            }
+            AppError::TooManyRequests { retry_after_secs } => {
+                let minutes = (retry_after_secs + 59) / 60;
+                let when = if minutes <= 1 { "a minute".to_owned() } else { format!("{minutes} minutes") };
+                format!("There have been several unsuccessful sign-ins, so we've paused them for a little while to keep the account safe. Please try again in {when}, or reset your password.")
             }
             AppError::Unexpected(_) => {
                 "Something went wrong on our side. Nothing you wrote was lost; please try again in a moment.".to_owned()
@@ -140,6 +150,14 @@ impl IntoResponse for AppError {
                 .collect();
         }
         let mut response = (status, Json(body)).into_response();
+        if let AppError::TooManyRequests { retry_after_secs } = &self
+            && let Ok(value) =
+                axum::http::HeaderValue::from_str(&retry_after_secs.max(&1).to_string())
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, value);
+        }
         response
             .extensions_mut()
             .insert(ErrorForPeople { status, message });

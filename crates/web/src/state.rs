@@ -14,6 +14,9 @@ pub struct WebConfig {
     pub public_url: String,
     /// Mark cookies `Secure` and send HSTS: set when served over TLS.
     pub secure_cookies: bool,
+    /// Trust the last `X-Forwarded-For` address (set when a reverse proxy
+    /// is the only way in), for per-address sign-in throttling.
+    pub behind_proxy: bool,
     /// Sign staff out after this long without activity.
     pub staff_idle_timeout: Millis,
     /// Sign partners out after this long without activity.
@@ -25,6 +28,7 @@ impl WebConfig {
         Self {
             public_url: public_url.into().trim_end_matches('/').to_owned(),
             secure_cookies: false,
+            behind_proxy: false,
             staff_idle_timeout: 30 * trellis_core::time::MINUTE,
             partner_idle_timeout: 7 * trellis_core::time::DAY,
         }

@@ -116,6 +116,22 @@ impl TestApp {
         Some(app)
     }
 
+    /// Another server process on the same database and key file, as after a
+    /// restart or on a second instance. Returns its base URL.
+    pub async fn second_server(&self) -> String {
+        let config = Config {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            data_dir: self.data_dir.clone(),
+            ..Config::default()
+        };
+        let server = Server::build_with_store(&config, self.store.clone())
+            .await
+            .unwrap();
+        let base = format!("http://{}", server.addr());
+        tokio::spawn(server.run_until(std::future::pending()));
+        base
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

@@ -11,3 +11,4 @@ mod couples;
 mod matrix;
 mod operations;
 mod privacy;
+mod rights;

@@ -9,7 +9,7 @@ use super::{ErrorBody, UserJson};
 use crate::auth::CurrentUser;
 use crate::auth::session::{end_session, start_session};
 use crate::error::AppResult;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ClientAddr};
 use crate::services::accounts;
 use crate::state::AppState;
 
@@ -31,9 +31,10 @@ pub struct LoginResponse {
     responses((status = 200, body = LoginResponse), (status = 401, description = "Wrong email or password", body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
+    client: ClientAddr,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
-    let user = accounts::sign_in(&state, &request.email, &request.password).await?;
+    let user = accounts::sign_in(&state, &request.email, &request.password, client.0).await?;
     let token = start_session(&state, &user, SessionKind::Api).await?;
     Ok(Json(LoginResponse {
         token: token.expose().to_owned(),

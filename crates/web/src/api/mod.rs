@@ -4,6 +4,7 @@
 mod accounts;
 mod couples;
 mod entries;
+mod rights;
 
 use axum::Json;
 use serde::Serialize;
@@ -19,7 +20,16 @@ pub fn routes() -> Vec<Route> {
     vec![
         Route::post("/api/v1/auth/login", Public, accounts::login),
         Route::post("/api/v1/auth/logout", SignedIn, accounts::logout),
+        Route::post("/api/v1/auth/logout-all", SignedIn, rights::logout_all),
         Route::get("/api/v1/me", SignedIn, accounts::me),
+        Route::delete("/api/v1/me", SignedIn, rights::delete_me),
+        Route::get("/api/v1/me/export", SignedIn, rights::export),
+        Route::get("/api/v1/me/activity", SignedIn, rights::activity),
+        Route::post(
+            "/api/v1/me/leave-couple",
+            Access::Role(Role::Partner),
+            rights::leave_couple,
+        ),
         Route::post(
             "/api/v1/couples",
             Access::Role(Role::Therapist),
@@ -55,11 +65,17 @@ pub fn routes() -> Vec<Route> {
         entries::list,
         entries::get,
         entries::change_audience,
+        rights::export,
+        rights::activity,
+        rights::delete_me,
+        rights::leave_couple,
+        rights::logout_all,
     ),
     components(schemas(ErrorBody, ErrorDetail, UserJson)),
     modifiers(&BearerAuth),
     tags((name = "accounts", description = "Signing in and out, who am I, invitations"), (name = "couples", description = "Couples and their partners"),
-        (name = "writing", description = "Client writing with an audience, encrypted at rest"))
+        (name = "writing", description = "Client writing with an audience, encrypted at rest"),
+        (name = "data rights", description = "Export, activity, leaving, deletion"))
 )]
 pub struct ApiDoc;
 

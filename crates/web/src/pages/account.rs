@@ -5,13 +5,14 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
+use trellis_core::Role;
 use trellis_store::SessionKind;
 
 use super::{Layout, PageContext, fixable, render, render_refused, see_other};
 use crate::auth::session::{session_cookie, start_session};
 use crate::error::{AppError, AppResult};
 use crate::extract::PageForm;
-use crate::services::accounts;
+use crate::services::{accounts, rights};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -22,6 +23,7 @@ struct AccountPage {
     name: String,
     email: String,
     changed: bool,
+    is_partner: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -38,6 +40,7 @@ pub async fn show(page: PageContext, Query(flags): Query<Flags>) -> AppResult<Re
         name: user.name.clone(),
         email: user.email.clone(),
         changed: flags.changed,
+        is_partner: user.role == Role::Partner,
     };
     Ok(render(&template)?.into_response())
 }
@@ -71,6 +74,102 @@ pub async fn change_password(
                 name: user.name.clone(),
                 email: user.email.clone(),
                 changed: false,
+                is_partner: user.role == Role::Partner,
+            };
+            render_refused(&err, &template)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "activity.html")]
+struct ActivityPage {
+    layout: Layout,
+    activity: Vec<rights::ExportedActivity>,
+}
+
+pub async fn activity(State(state): State<AppState>, page: PageContext) -> AppResult<Response> {
+    let user = page.user.as_ref().ok_or(AppError::Unauthenticated)?;
+    let activity = rights::activity(&state, user).await?;
+    Ok(render(&ActivityPage {
+        layout: page.layout("/account"),
+        activity,
+    })?
+    .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "export.html")]
+struct ExportPage {
+    layout: Layout,
+    export: rights::Export,
+}
+
+pub async fn export_page(State(state): State<AppState>, page: PageContext) -> AppResult<Response> {
+    let user = page.user.as_ref().ok_or(AppError::Unauthenticated)?;
+    let export = rights::export(&state, user).await?;
+    Ok(render(&ExportPage {
+        layout: page.layout("/account"),
+        export,
+    })?
+    .into_response())
+}
+
+pub async fn export_json(State(state): State<AppState>, page: PageContext) -> AppResult<Response> {
+    let user = page.user.as_ref().ok_or(AppError::Unauthenticated)?;
+    let export = rights::export(&state, user).await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_DISPOSITION,
+            "attachment; filename=\"trellis-export.json\"",
+        )],
+        axum::Json(export),
+    )
+        .into_response())
+}
+
+pub async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    page: PageContext,
+) -> AppResult<Response> {
+    let user = page.user.as_ref().ok_or(AppError::Unauthenticated)?;
+    rights::sign_out_everywhere(&state, user).await?;
+    let jar = CookieJar::new().add(crate::auth::session::removal_cookie());
+    Ok((jar, see_other("/login?signed_out=everywhere")).into_response())
+}
+
+pub async fn leave_couple(State(state): State<AppState>, page: PageContext) -> AppResult<Response> {
+    let user = page.require(Role::Partner)?;
+    rights::leave_couple(&state, user).await?;
+    Ok(see_other("/our-space"))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DeleteFields {
+    password: String,
+}
+
+pub async fn delete_account(
+    State(state): State<AppState>,
+    page: PageContext,
+    PageForm(form): PageForm<DeleteFields>,
+) -> AppResult<Response> {
+    let user = page.user.as_ref().ok_or(AppError::Unauthenticated)?;
+    match rights::delete_account(&state, user, &form.password).await {
+        Ok(()) => {
+            let jar = CookieJar::new().add(crate::auth::session::removal_cookie());
+            Ok((jar, see_other("/?deleted=true")).into_response())
+        }
+        Err(err) => {
+            let (err, errors) = fixable(err)?;
+            let template = AccountPage {
+                layout: page.layout("/account"),
+                errors,
+                name: user.name.clone(),
+                email: user.email.clone(),
+                changed: false,
+                is_partner: user.role == Role::Partner,
             };
             render_refused(&err, &template)
         }

@@ -44,6 +44,16 @@ pub fn routes() -> Vec<Route> {
         Route::post("/password/reset/{token}", Public, public::reset),
         Route::get("/account", SignedIn, account::show),
         Route::post("/account/password", SignedIn, account::change_password),
+        Route::get("/account/activity", SignedIn, account::activity),
+        Route::get("/account/export", SignedIn, account::export_page),
+        Route::get("/account/export.json", SignedIn, account::export_json),
+        Route::post(
+            "/account/sign-out-everywhere",
+            SignedIn,
+            account::sign_out_everywhere,
+        ),
+        Route::post("/account/leave-couple", partner, account::leave_couple),
+        Route::post("/account/delete", SignedIn, account::delete_account),
         Route::get("/our-space", partner, partner::our_space),
         Route::post("/our-space/invite", partner, partner::invite),
         Route::post(
@@ -186,7 +196,7 @@ pub fn fixable(err: AppError) -> Result<(AppError, Vec<String>), AppError> {
             let messages = errors.iter().map(|e| e.message.clone()).collect();
             Ok((err, messages))
         }
-        AppError::InvalidCredentials | AppError::Conflict(_) => {
+        AppError::InvalidCredentials | AppError::Conflict(_) | AppError::TooManyRequests { .. } => {
             let message = err.message();
             Ok((err, vec![message]))
         }

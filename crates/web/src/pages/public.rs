@@ -1,7 +1,7 @@
 //! Pages for people who are not signed in yet.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
@@ -11,7 +11,7 @@ use trellis_store::SessionKind;
 use super::{Layout, PageContext, fixable, home_for, render, render_refused, see_other};
 use crate::auth::session::{end_session, removal_cookie, session_cookie, start_session};
 use crate::error::AppResult;
-use crate::extract::PageForm;
+use crate::extract::{ClientAddr, PageForm};
 use crate::services::accounts::{self, SetupForm, SignUpForm};
 use crate::state::AppState;
 
@@ -37,6 +37,13 @@ struct LoginPage {
     layout: Layout,
     errors: Vec<String>,
     email: String,
+    notice: Option<&'static str>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LoginFlags {
+    signed_out: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -46,7 +53,7 @@ pub struct LoginForm {
     password: String,
 }
 
-pub async fn login_form(page: PageContext) -> AppResult<Response> {
+pub async fn login_form(page: PageContext, Query(flags): Query<LoginFlags>) -> AppResult<Response> {
     if let Some(user) = &page.user {
         return Ok(see_other(home_for(user.role)));
     }
@@ -54,6 +61,7 @@ pub async fn login_form(page: PageContext) -> AppResult<Response> {
         layout: page.layout("/login"),
         errors: Vec::new(),
         email: String::new(),
+        notice: (flags.signed_out == "everywhere").then_some("You're signed out on every device."),
     })?
     .into_response())
 }
@@ -73,11 +81,12 @@ async fn begin_web_session(
 
 pub async fn login(
     State(state): State<AppState>,
+    client: ClientAddr,
     page: PageContext,
     headers: HeaderMap,
     PageForm(form): PageForm<LoginForm>,
 ) -> AppResult<Response> {
-    match accounts::sign_in(&state, &form.email, &form.password).await {
+    match accounts::sign_in(&state, &form.email, &form.password, client.0).await {
         Ok(user) => begin_web_session(&state, &headers, &user).await,
         Err(err) => {
             let (err, errors) = fixable(err)?;
@@ -87,6 +96,7 @@ pub async fn login(
                     layout: page.layout("/login"),
                     errors,
                     email: form.email,
+                    notice: None,
                 },
             )
         }

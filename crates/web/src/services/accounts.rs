@@ -1,6 +1,9 @@
 //! Signing in, first-run setup, invitations, self-guided sign-up, passwords.
 
+use std::net::IpAddr;
+
 use trellis_core::invitation::{InvitationStatus, invitation_status};
+use trellis_core::throttle::{ACCOUNT_FREE_FAILURES, ADDRESS_FREE_FAILURES, lock_after};
 use trellis_core::time::{DAY, HOUR};
 use trellis_core::{
     DisplayName, EmailAddress, InvitationKind, NewPassword, PracticeName, ValidationError,
@@ -8,6 +11,7 @@ use trellis_core::{
 use trellis_crypto::SecretToken;
 use trellis_store::{NewPracticeWithAdmin, OneTimePurpose, Store, User};
 
+use super::audit;
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, WebConfig, now};
 
@@ -45,10 +49,32 @@ impl Problems {
     }
 }
 
+/// Checks a password, slowed down per account and per client address after
+/// repeated failures (the counters live in the database, so a restart does
+/// not reset them). Unknown emails are counted like known ones.
 #[tracing::instrument(skip_all)]
-pub async fn sign_in(state: &AppState, email: &str, password: &str) -> AppResult<User> {
+pub async fn sign_in(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    client: Option<IpAddr>,
+) -> AppResult<User> {
+    let now = now();
+    let account_key = format!("account:{}", email.trim().to_lowercase());
+    let address_key = client.map(|ip| format!("address:{ip}"));
+    let store = state.store();
+    let mut locked_until = store.throttle_locked_until(&account_key, now).await?;
+    if let Some(key) = &address_key {
+        locked_until = locked_until.max(store.throttle_locked_until(key, now).await?);
+    }
+    if let Some(until) = locked_until {
+        tracing::info!("sign-in refused while throttled");
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: (until - now + 999) / 1000,
+        });
+    }
     let account = match EmailAddress::parse("email", email) {
-        Ok(email) => state.store().user_by_email(&email).await?,
+        Ok(email) => store.user_by_email(&email).await?,
         Err(_) => None,
     };
     let (user, hash) = match account {
@@ -58,10 +84,32 @@ pub async fn sign_in(state: &AppState, email: &str, password: &str) -> AppResult
     let verified = state.passwords().verify(password, hash).await?;
     match user {
         Some(user) if verified => {
+            store.throttle_clear(&account_key).await?;
+            audit::record(
+                state,
+                audit::Event::new("signed_in")
+                    .actor(&user)
+                    .subject(&user.id),
+            )
+            .await?;
             tracing::info!(user_id = %user.id, role = %user.role, "signed in");
             Ok(user)
         }
-        _ => {
+        user => {
+            let window = trellis_core::throttle::WINDOW;
+            store
+                .throttle_failure(&account_key, now, window, |n| {
+                    lock_after(n, ACCOUNT_FREE_FAILURES)
+                })
+                .await?;
+            if let Some(key) = &address_key {
+                store
+                    .throttle_failure(key, now, window, |n| lock_after(n, ADDRESS_FREE_FAILURES))
+                    .await?;
+            }
+            if let Some(user) = &user {
+                audit::record(state, audit::Event::new("sign_in_failed").subject(&user.id)).await?;
+            }
             tracing::info!("sign-in refused");
             Err(AppError::InvalidCredentials)
         }

@@ -6,4 +6,5 @@ pub mod accounts;
 pub mod audit;
 pub mod couples;
 pub mod practice;
+pub mod rights;
 pub mod writing;

@@ -1,0 +1,128 @@
+//! Data rights: leaving a couple, deleting an account, backups.
+
+use trellis_core::Millis;
+
+use crate::db::{Backend, Store};
+use crate::error::{Result, StoreError};
+use crate::new_id;
+
+/// How a deleted person is shown wherever joint records still name them.
+pub const FORMER_MEMBER: &str = "A former member";
+
+impl Store {
+    /// Takes a partner out of their couple: everything they shared there goes
+    /// back to "only me" (each change recorded), so it leaves the other
+    /// partner's and the therapist's view; then they start again in a new
+    /// self-guided couple of their own. Returns the new couple's id.
+    #[tracing::instrument(skip(self))]
+    pub async fn leave_couple(&self, user_id: &str, now: Millis) -> Result<String> {
+        let mut tx = self.pool.begin().await?;
+        let row: Option<(String,)> =
+            sqlx::query_as("DELETE FROM couple_members WHERE user_id = $1 RETURNING couple_id")
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let (old_couple,) = row.ok_or(StoreError::NotFound)?;
+        withdraw_shared_writing(&mut tx, user_id, now).await?;
+        let couple_id = new_id();
+        sqlx::query("INSERT INTO couples (id, practice_id, therapist_id, created_at) VALUES ($1, NULL, NULL, $2)")
+            .bind(&couple_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO couple_members (user_id, couple_id, joined_at) VALUES ($1, $2, $3)",
+        )
+        .bind(user_id)
+        .bind(&couple_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        tracing::info!(%old_couple, "partner left their couple");
+        Ok(couple_id)
+    }
+
+    /// Deletes a partner's account: all their writing is removed, they leave
+    /// their couple, their sessions and links end, and the account row keeps
+    /// only a placeholder name so joint records stay whole.
+    #[tracing::instrument(skip(self))]
+    pub async fn delete_account(&self, user_id: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE users SET email = $1, name = $2, password_hash = '!', link_code = NULL WHERE id = $3",
+        )
+        .bind(format!("deleted-{user_id}@invalid"))
+        .bind(FORMER_MEMBER)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        for statement in [
+            "DELETE FROM entries WHERE author_id = $1",
+            "DELETE FROM couple_members WHERE user_id = $1",
+            "DELETE FROM sessions WHERE user_id = $1",
+            "DELETE FROM one_time_tokens WHERE user_id = $1",
+        ] {
+            sqlx::query(statement)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A consistent copy of a SQLite database, taken while it is in use.
+    /// PostgreSQL is backed up with its own tools (`pg_dump`).
+    #[tracing::instrument(skip(self))]
+    pub async fn backup_to(&self, path: &std::path::Path) -> Result<()> {
+        if self.backend() != Backend::Sqlite {
+            return Err(StoreError::Corrupt(
+                "online backup here is for SQLite; back up PostgreSQL with pg_dump".to_owned(),
+            ));
+        }
+        if path.exists() {
+            return Err(StoreError::Conflict("backup file"));
+        }
+        sqlx::query("VACUUM INTO $1")
+            .bind(path.to_string_lossy().into_owned())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+async fn withdraw_shared_writing(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: &str,
+    now: Millis,
+) -> Result<()> {
+    let shared: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, audience FROM entries WHERE author_id = $1 AND audience <> 'me'",
+    )
+    .bind(user_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (entry_id, audience) in shared {
+        sqlx::query("UPDATE entries SET audience = 'me', updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(&entry_id)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO audience_changes (id, entry_id, changed_by, from_audience, to_audience, changed_at) \
+             VALUES ($1, $2, $3, $4, 'me', $5)",
+        )
+        .bind(new_id())
+        .bind(&entry_id)
+        .bind(user_id)
+        .bind(&audience)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}

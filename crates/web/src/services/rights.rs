@@ -1,0 +1,213 @@
+//! A person's rights over their data: see it all, take it with them, see who
+//! looked at what they shared, leave, be forgotten.
+
+use serde::Serialize;
+use trellis_core::Role;
+use trellis_core::time::utc_date;
+use trellis_store::{AuditEvent, EntryFilter, User};
+
+use super::{audit, writing};
+use crate::error::{AppError, AppResult};
+use crate::state::{AppState, now};
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ExportedEntry {
+    pub id: String,
+    pub kind: String,
+    pub author: String,
+    pub written_by_me: bool,
+    pub audience: String,
+    pub audience_description: String,
+    pub created: String,
+    pub created_at: i64,
+    pub body: String,
+    /// For my own entries: every change of audience, oldest first.
+    pub audience_history: Vec<ExportedAudienceChange>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ExportedAudienceChange {
+    pub from: String,
+    pub to: String,
+    pub changed_at: i64,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ExportedActivity {
+    pub at: i64,
+    pub date: String,
+    pub what: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Export {
+    pub exported_at: i64,
+    pub account: ExportedAccount,
+    pub entries: Vec<ExportedEntry>,
+    pub activity: Vec<ExportedActivity>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ExportedAccount {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub couple_id: Option<String>,
+    pub partner: Option<String>,
+    pub therapist: Option<String>,
+}
+
+/// A line of the activity log, in plain words for the person it is about.
+pub fn describe(event: &AuditEvent, me: &str) -> String {
+    let actor = match (&event.actor_id, &event.actor_name) {
+        (Some(id), _) if id == me => "You".to_owned(),
+        (_, Some(name)) => name.clone(),
+        _ => "Someone".to_owned(),
+    };
+    let item = match event.item_kind.as_deref() {
+        Some("journal") => "a journal entry of yours",
+        Some(_) => "something you wrote",
+        None => "your writing",
+    };
+    match event.action.as_str() {
+        "viewed_writing" => format!("{actor} opened {item}."),
+        "audience_changed" => format!(
+            "{actor} changed who can see a piece of writing ({}).",
+            event.detail.replace('_', " ")
+        ),
+        "signed_in" => format!("{actor} signed in."),
+        "sign_in_failed" => "Someone tried to sign in with a wrong password.".to_owned(),
+        "exported" => format!("{actor} downloaded a copy of your data."),
+        "signed_out_everywhere" => format!("{actor} signed out on every device."),
+        "left_couple" => format!("{actor} left the couple."),
+        other => format!("{actor}: {}.", other.replace('_', " ")),
+    }
+}
+
+pub async fn activity(state: &AppState, user: &User) -> AppResult<Vec<ExportedActivity>> {
+    let events = state.store().audit_events_about(&user.id, 500).await?;
+    Ok(events
+        .iter()
+        .map(|event| ExportedActivity {
+            at: event.at,
+            date: utc_date(event.at),
+            what: describe(event, &user.id),
+        })
+        .collect())
+}
+
+/// Everything the person wrote or may see, opened, in one document.
+#[tracing::instrument(skip_all, fields(user_id = %user.id))]
+pub async fn export(state: &AppState, user: &User) -> AppResult<Export> {
+    let store = state.store();
+    let entries = writing::list(state, user, EntryFilter::default()).await?;
+    let mut exported = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let audience_history = if entry.mine {
+            store
+                .audience_changes(&entry.id)
+                .await?
+                .into_iter()
+                .map(|c| ExportedAudienceChange {
+                    from: c.from.as_str().to_owned(),
+                    to: c.to.as_str().to_owned(),
+                    changed_at: c.changed_at,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        exported.push(ExportedEntry {
+            created: utc_date(entry.created_at),
+            id: entry.id,
+            kind: entry.kind,
+            author: entry.author_name,
+            written_by_me: entry.mine,
+            audience: entry.audience.as_str().to_owned(),
+            audience_description: entry.audience.describe().to_owned(),
+            created_at: entry.created_at,
+            body: entry.body,
+            audience_history,
+        });
+    }
+    let overview = super::couples::overview_for_partner(state, user).await?;
+    let (partner, therapist) = match overview {
+        Some(o) => (o.partner.map(|p| p.name), o.therapist.map(|t| t.name)),
+        None => (None, None),
+    };
+    audit::record(
+        state,
+        audit::Event::new("exported").actor(user).subject(&user.id),
+    )
+    .await?;
+    Ok(Export {
+        exported_at: now(),
+        account: ExportedAccount {
+            id: user.id.clone(),
+            name: user.name.clone(),
+            email: user.email.clone(),
+            role: user.role.as_str().to_owned(),
+            couple_id: user.couple_id.clone(),
+            partner,
+            therapist,
+        },
+        entries: exported,
+        activity: activity(state, user).await?,
+    })
+}
+
+pub async fn sign_out_everywhere(state: &AppState, user: &User) -> AppResult<()> {
+    state.store().delete_user_sessions(&user.id).await?;
+    audit::record(
+        state,
+        audit::Event::new("signed_out_everywhere")
+            .actor(user)
+            .subject(&user.id),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn leave_couple(state: &AppState, user: &User) -> AppResult<()> {
+    if user.role != Role::Partner {
+        return Err(AppError::Forbidden);
+    }
+    let old = user.couple_id.clone().ok_or(AppError::NotFound)?;
+    state.store().leave_couple(&user.id, now()).await?;
+    audit::record(
+        state,
+        audit::Event::new("left_couple")
+            .actor(user)
+            .subject(&user.id)
+            .couple(&old),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Deletes a partner's account after checking their password. Staff
+/// accounts hold couples and practices, so an admin removes them instead.
+#[tracing::instrument(skip_all, fields(user_id = %user.id))]
+pub async fn delete_account(state: &AppState, user: &User, password: &str) -> AppResult<()> {
+    if user.role != Role::Partner {
+        return Err(AppError::Conflict(
+            "Therapist and admin accounts hold other people's care. Please ask your practice admin to remove this account.".to_owned(),
+        ));
+    }
+    let stored = state.store().password_hash(&user.id).await?;
+    if !state.passwords().verify(password, Some(stored)).await? {
+        return Err(AppError::invalid(
+            "password",
+            "That password isn't right, so nothing was deleted.",
+        ));
+    }
+    state.store().delete_account(&user.id).await?;
+    audit::record(
+        state,
+        audit::Event::new("account_deleted").subject(&user.id),
+    )
+    .await?;
+    tracing::info!("account deleted");
+    Ok(())
+}
