@@ -68,7 +68,7 @@ impl axum::extract::FromRequestParts<crate::state::AppState> for ClientAddr {
                 .filter_map(|v| v.to_str().ok())
                 .flat_map(|v| v.split(','))
                 .filter_map(|v| v.trim().parse().ok())
-                .last();
+                .next_back();
             if forwarded.is_some() {
                 return Ok(ClientAddr(forwarded));
             }
