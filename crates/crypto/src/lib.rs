@@ -5,6 +5,7 @@
 pub mod envelope;
 pub mod password;
 pub mod token;
+pub mod totp;
 
 pub use envelope::{DataKey, EnvelopeError, Keyring, WrappedKey};
 pub use password::{PasswordError, hash_password, verify_against_dummy, verify_password};

@@ -40,6 +40,11 @@ impl std::fmt::Debug for SecretToken {
     }
 }
 
+/// Equality that takes the same time wherever the inputs differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// What the database keeps of a [`SecretToken`]: lowercase hex SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TokenHash(String);

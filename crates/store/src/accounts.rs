@@ -19,6 +19,8 @@ pub struct User {
     /// The couple of a partner; `None` for staff and for partners between couples.
     pub couple_id: Option<String>,
     pub link_code: Option<String>,
+    /// Two-step sign-in is set up.
+    pub two_factor: bool,
     pub created_at: Millis,
 }
 
@@ -70,7 +72,8 @@ impl OneTimePurpose {
 }
 
 pub(crate) const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.practice_id, \
-     m.couple_id, u.link_code, u.created_at, u.password_hash";
+     m.couple_id, u.link_code, u.created_at, u.password_hash, \
+     CAST(CASE WHEN u.totp_secret IS NULL THEN 0 ELSE 1 END AS BIGINT) AS two_factor";
 pub(crate) const USER_FROM: &str = "users u LEFT JOIN couple_members m ON m.user_id = u.id";
 
 pub(crate) fn user_from_row(row: &AnyRow) -> Result<UserWithPassword> {
@@ -86,6 +89,7 @@ pub(crate) fn user_from_row(row: &AnyRow) -> Result<UserWithPassword> {
             practice_id: row.try_get("practice_id")?,
             couple_id: row.try_get("couple_id")?,
             link_code: row.try_get("link_code")?,
+            two_factor: row.try_get::<i64, _>("two_factor")? != 0,
             created_at: row.try_get("created_at")?,
         },
         password_hash: row.try_get("password_hash")?,

@@ -14,6 +14,7 @@ mod error;
 mod practices;
 mod rights;
 pub mod testing;
+mod two_factor;
 mod writing;
 
 pub use accounts::{NewSession, OneTimePurpose, SessionKind, User, UserWithPassword};

@@ -157,6 +157,11 @@ async fn seed(store: &Store, password_hash: &str, now: Millis) -> anyhow::Result
             "A small team of couples therapists. We help partners talk again, repair trust and find their way back to each other.",
         )
         .await?;
+    // The demo is tried by people without an authenticator app at hand; a real
+    // practice keeps two-step sign-in required for its staff (the default).
+    store
+        .set_practice_requires_two_factor(admin.practice_id.as_deref().unwrap_or_default(), false)
+        .await?;
     let priya = therapist(
         store,
         &admin,

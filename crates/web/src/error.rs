@@ -26,6 +26,12 @@ pub enum AppError {
     Conflict(String),
     #[error("form expired")]
     CsrfRejected,
+    /// The password was right; the account also needs a code from its authenticator app.
+    #[error("two-step sign-in required")]
+    TwoFactorRequired,
+    /// The practice requires two-step sign-in and it is not set up yet.
+    #[error("two-step sign-in must be set up")]
+    TwoFactorSetupRequired,
     /// Too many failed attempts; try again after this many seconds.
     #[error("too many attempts")]
     TooManyRequests { retry_after_secs: i64 },
@@ -37,6 +43,7 @@ pub enum AppError {
 #[derive(Debug, Clone)]
 pub struct ErrorForPeople {
     pub status: StatusCode,
+    pub code: &'static str,
     pub message: String,
 }
 
@@ -48,8 +55,12 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Unauthenticated | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden | AppError::CsrfRejected => StatusCode::FORBIDDEN,
+            AppError::Unauthenticated
+            | AppError::InvalidCredentials
+            | AppError::TwoFactorRequired => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden | AppError::CsrfRejected | AppError::TwoFactorSetupRequired => {
+                StatusCode::FORBIDDEN
+            }
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Gone(_) => StatusCode::GONE,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -68,6 +79,8 @@ impl AppError {
             AppError::Gone(_) => "gone",
             AppError::Conflict(_) => "conflict",
             AppError::CsrfRejected => "csrf_rejected",
+            AppError::TwoFactorRequired => "two_factor_required",
+            AppError::TwoFactorSetupRequired => "two_factor_setup_required",
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Unexpected(_) => "internal",
         }
@@ -91,6 +104,12 @@ impl AppError {
             AppError::Conflict(message) => message.clone(),
             AppError::CsrfRejected => {
                 "This form was open for too long or came from somewhere else. Please go back, reload the page and try again.".to_owned()
+            }
+            AppError::TwoFactorRequired => {
+                "Please also enter the 6-digit code from your authenticator app (field `totp`), or a recovery code.".to_owned()
+            }
+            AppError::TwoFactorSetupRequired => {
+                "Your practice asks you to set up two-step sign-in first. Please sign in on the web and follow the steps.".to_owned()
             }
             AppError::TooManyRequests { retry_after_secs } => {
                 let minutes = (retry_after_secs + 59) / 60;
@@ -158,9 +177,11 @@ impl IntoResponse for AppError {
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, value);
         }
-        response
-            .extensions_mut()
-            .insert(ErrorForPeople { status, message });
+        response.extensions_mut().insert(ErrorForPeople {
+            status,
+            code: self.code(),
+            message,
+        });
         response
     }
 }

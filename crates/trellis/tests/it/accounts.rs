@@ -72,6 +72,10 @@ async fn first_run_setup_creates_the_first_admin_once(app: TestApp) {
         .await;
     assert_eq!(created.status(), StatusCode::SEE_OTHER);
     assert_eq!(created.headers()["location"], "/practice");
+    // A new practice requires two-step sign-in of its staff: set it up first.
+    let practice = client.get(app.url("/practice")).send().await.unwrap();
+    assert_eq!(practice.headers()["location"], "/account/two-factor");
+    crate::two_factor::enroll(&app, &client).await;
     let practice = page_text(client.get(app.url("/practice")).send().await.unwrap()).await;
     assert!(practice.contains("Harbour Therapy"));
 
@@ -86,11 +90,15 @@ async fn first_run_setup_creates_the_first_admin_once(app: TestApp) {
             .unwrap()
             .is_none()
     );
-    let token = app
-        .api_login("ada@harbour.example", "a long enough password")
+    let (status, body) = app
+        .api_post(
+            None,
+            "/api/v1/auth/login",
+            json!({"email": "ada@harbour.example", "password": "a long enough password"}),
+        )
         .await;
-    let (_, me) = app.api_get(&token, "/api/v1/me").await;
-    assert_eq!(me["role"], "admin");
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "two_factor_required");
 }
 
 async fn every_demo_account_signs_in_with_its_role(app: TestApp) {

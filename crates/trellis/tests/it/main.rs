@@ -12,3 +12,4 @@ mod matrix;
 mod operations;
 mod privacy;
 mod rights;
+mod two_factor;

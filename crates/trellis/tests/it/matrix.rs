@@ -120,6 +120,18 @@ async fn every_route_answers_every_caller_as_declared(app: TestApp) {
         })
         .await
         .unwrap();
+    // Its admin signs in with a password only, like the demo's staff.
+    let other = app
+        .store
+        .user_by_email(&trellis_core::EmailAddress::parse("e", "other-admin@example.org").unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .user;
+    app.store
+        .set_practice_requires_two_factor(other.practice_id.as_deref().unwrap(), false)
+        .await
+        .unwrap();
     let alex = app.api_login("alex@example.com", DEMO_PASSWORD).await;
     let (status, entry) = app
         .api_post(Some(&alex), "/api/v1/entries", json!({"body": SECRET}))

@@ -8,15 +8,18 @@ use utoipa::ToSchema;
 use super::{ErrorBody, UserJson};
 use crate::auth::CurrentUser;
 use crate::auth::session::{end_session, start_session};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ClientAddr};
-use crate::services::accounts;
+use crate::services::{accounts, two_factor};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
+    /// The current code from the authenticator app (or a recovery code),
+    /// for accounts with two-step sign-in.
+    pub totp: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -28,13 +31,26 @@ pub struct LoginResponse {
 
 /// Sign in and get an API token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, description = "Wrong email or password", body = ErrorBody)))]
+    responses((status = 200, body = LoginResponse), (status = 401, description = "Wrong email or password, or `two_factor_required`", body = ErrorBody),
+        (status = 403, description = "`two_factor_setup_required`: set up two-step sign-in on the web first", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts; see Retry-After", body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     client: ClientAddr,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
     let user = accounts::sign_in(&state, &request.email, &request.password, client.0).await?;
+    if two_factor::setup_required(&state, &user).await? {
+        return Err(AppError::TwoFactorSetupRequired);
+    }
+    if user.two_factor {
+        let code = request
+            .totp
+            .as_deref()
+            .filter(|c| !c.trim().is_empty())
+            .ok_or(AppError::TwoFactorRequired)?;
+        two_factor::check_second_step(&state, &user, code).await?;
+    }
     let token = start_session(&state, &user, SessionKind::Api).await?;
     Ok(Json(LoginResponse {
         token: token.expose().to_owned(),

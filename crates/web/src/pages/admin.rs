@@ -34,6 +34,7 @@ struct PracticePage {
     errors: Vec<String>,
     form_name: String,
     form_description: String,
+    require_two_factor: bool,
 }
 
 async fn practice_page(state: &AppState, page: &PageContext) -> AppResult<PracticePage> {
@@ -69,6 +70,7 @@ async fn practice_page(state: &AppState, page: &PageContext) -> AppResult<Practi
         errors: Vec::new(),
         form_name: practice.name,
         form_description: practice.description,
+        require_two_factor: store.practice_requires_two_factor(practice_id).await?,
     })
 }
 
@@ -93,6 +95,7 @@ pub async fn practice(
 pub struct SettingsFields {
     name: String,
     description: String,
+    require_two_factor: Option<String>,
 }
 
 pub async fn update_settings(
@@ -101,7 +104,15 @@ pub async fn update_settings(
     PageForm(form): PageForm<SettingsFields>,
 ) -> AppResult<Response> {
     let admin = page.require(Role::Admin)?;
-    match practice::update_settings(&state, admin, &form.name, &form.description).await {
+    match practice::update_settings(
+        &state,
+        admin,
+        &form.name,
+        &form.description,
+        form.require_two_factor.is_some(),
+    )
+    .await
+    {
         Ok(()) => Ok(see_other("/practice?saved=true")),
         Err(err) => {
             let (err, errors) = fixable(err)?;

@@ -7,6 +7,7 @@ mod journal;
 mod partner;
 mod public;
 mod therapist;
+mod two_factor;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Request};
@@ -31,6 +32,7 @@ pub fn routes() -> Vec<Route> {
         Route::get("/", Public, public::landing),
         Route::get("/login", Public, public::login_form),
         Route::post("/login", Public, public::login),
+        Route::post("/login/two-factor", Public, two_factor::second_step),
         Route::post("/logout", Public, public::logout),
         Route::get("/signup", Public, public::signup_form),
         Route::post("/signup", Public, public::signup),
@@ -44,6 +46,9 @@ pub fn routes() -> Vec<Route> {
         Route::post("/password/reset/{token}", Public, public::reset),
         Route::get("/account", SignedIn, account::show),
         Route::post("/account/password", SignedIn, account::change_password),
+        Route::get("/account/two-factor", SignedIn, two_factor::show),
+        Route::post("/account/two-factor", SignedIn, two_factor::enable),
+        Route::post("/account/two-factor/disable", SignedIn, two_factor::disable),
         Route::get("/account/activity", SignedIn, account::activity),
         Route::get("/account/export", SignedIn, account::export_page),
         Route::get("/account/export.json", SignedIn, account::export_json),
@@ -121,6 +126,8 @@ pub struct Layout {
 pub struct PageContext {
     pub user: Option<User>,
     pub csrf: String,
+    /// Staff who must set up two-step sign-in before anything else.
+    pub two_factor_setup_required: bool,
 }
 
 impl PageContext {
@@ -149,11 +156,13 @@ impl PageContext {
     /// The signed-in person with this role, or the error that explains why not.
     pub fn require(&self, role: Role) -> AppResult<&User> {
         let user = self.user.as_ref().ok_or(AppError::Unauthenticated)?;
-        if user.role == role {
-            Ok(user)
-        } else {
-            Err(AppError::Forbidden)
+        if user.role != role {
+            return Err(AppError::Forbidden);
         }
+        if self.two_factor_setup_required {
+            return Err(AppError::TwoFactorSetupRequired);
+        }
+        Ok(user)
     }
 }
 
@@ -172,7 +181,15 @@ impl FromRequestParts<AppState> for PageContext {
             .ok_or_else(|| {
                 AppError::Unexpected(anyhow::anyhow!("CSRF middleware is not installed"))
             })?;
-        Ok(PageContext { user, csrf })
+        let two_factor_setup_required = match &user {
+            Some(user) => crate::services::two_factor::setup_required(state, user).await?,
+            None => false,
+        };
+        Ok(PageContext {
+            user,
+            csrf,
+            two_factor_setup_required,
+        })
     }
 }
 
@@ -234,6 +251,9 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
     };
     if error.status == StatusCode::UNAUTHORIZED {
         return see_other("/login");
+    }
+    if error.code == "two_factor_setup_required" {
+        return see_other("/account/two-factor");
     }
     let title = match error.status {
         StatusCode::NOT_FOUND => "Not found",

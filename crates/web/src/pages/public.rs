@@ -13,6 +13,7 @@ use crate::auth::session::{end_session, removal_cookie, session_cookie, start_se
 use crate::error::AppResult;
 use crate::extract::{ClientAddr, PageForm};
 use crate::services::accounts::{self, SetupForm, SignUpForm};
+use crate::services::two_factor;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -68,7 +69,7 @@ pub async fn login_form(page: PageContext, Query(flags): Query<LoginFlags>) -> A
 
 /// Signs a person in with a new session; any session the browser had before
 /// is ended, so a session id planted before sign-in is worthless after it.
-async fn begin_web_session(
+pub async fn begin_web_session(
     state: &AppState,
     headers: &HeaderMap,
     user: &trellis_store::User,
@@ -87,6 +88,15 @@ pub async fn login(
     PageForm(form): PageForm<LoginForm>,
 ) -> AppResult<Response> {
     match accounts::sign_in(&state, &form.email, &form.password, client.0).await {
+        Ok(user) if user.two_factor => {
+            let token = two_factor::start_pending(&state, &user).await?;
+            let template = super::two_factor::SecondStepPage {
+                layout: page.layout("/login"),
+                errors: Vec::new(),
+                token: token.expose().to_owned(),
+            };
+            Ok(render(&template)?.into_response())
+        }
         Ok(user) => begin_web_session(&state, &headers, &user).await,
         Err(err) => {
             let (err, errors) = fixable(err)?;
@@ -389,6 +399,8 @@ pub async fn reset(
     PageForm(form): PageForm<ResetFields>,
 ) -> AppResult<Response> {
     match accounts::reset_password(&state, &token, &form.password).await {
+        // With two-step sign-in, a mailed link alone must not sign anyone in.
+        Ok(user) if user.two_factor => Ok(see_other("/login")),
         Ok(user) => begin_web_session(&state, &headers, &user).await,
         Err(err) => {
             let (err, errors) = fixable(err)?;

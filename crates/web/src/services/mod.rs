@@ -7,4 +7,5 @@ pub mod audit;
 pub mod couples;
 pub mod practice;
 pub mod rights;
+pub mod two_factor;
 pub mod writing;

@@ -26,6 +26,7 @@ pub async fn update_settings(
     admin: &User,
     name: &str,
     description: &str,
+    require_two_factor: bool,
 ) -> AppResult<()> {
     let practice_id = practice_of(admin)?;
     let mut problems = Problems::default();
@@ -46,6 +47,10 @@ pub async fn update_settings(
     state
         .store()
         .update_practice(practice_id, name.as_str(), description)
+        .await?;
+    state
+        .store()
+        .set_practice_requires_two_factor(practice_id, require_two_factor)
         .await?;
     Ok(())
 }

@@ -1,0 +1,230 @@
+//! Two-step sign-in with an authenticator app: setting it up, the second step
+//! of signing in, recovery codes, and the practice's requirement for staff.
+
+use trellis_crypto::{SecretToken, TokenHash, totp};
+use trellis_store::User;
+
+use super::audit;
+use crate::error::{AppError, AppResult};
+use crate::state::{AppState, now};
+
+/// How long the second step may take after the password was right.
+const PENDING_LIFETIME: i64 = 5 * trellis_core::time::MINUTE;
+
+/// Staff of a practice that requires two-step sign-in, who have not set it up.
+pub async fn setup_required(state: &AppState, user: &User) -> AppResult<bool> {
+    if !user.role.is_staff() || user.two_factor {
+        return Ok(false);
+    }
+    match user.practice_id.as_deref() {
+        Some(practice_id) => Ok(state
+            .store()
+            .practice_requires_two_factor(practice_id)
+            .await?),
+        None => Ok(false),
+    }
+}
+
+/// What a person needs to add Trellis to their authenticator app.
+pub struct Enrollment {
+    pub secret: String,
+    pub uri: String,
+    pub qr_svg: String,
+}
+
+pub fn begin_enrollment(user: &User) -> AppResult<Enrollment> {
+    let secret = totp::new_secret();
+    enrollment_for(user, secret)
+}
+
+pub fn enrollment_for(user: &User, secret: String) -> AppResult<Enrollment> {
+    let uri = totp::provisioning_uri(&secret, &user.email).ok_or_else(|| {
+        AppError::invalid(
+            "secret",
+            "That setup code is not valid; please start again.",
+        )
+    })?;
+    let qr_svg = qrcode::QrCode::new(uri.as_bytes())
+        .map(|code| {
+            let svg = code
+                .render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(200, 200)
+                .quiet_zone(true)
+                .build();
+            // Inline in a page: drop the XML prolog, label it for screen readers.
+            let start = svg.find("<svg").unwrap_or(0);
+            svg[start..].replacen(
+                "<svg",
+                "<svg role=\"img\" aria-label=\"QR code for your authenticator app\"",
+                1,
+            )
+        })
+        .unwrap_or_default();
+    Ok(Enrollment {
+        secret,
+        uri,
+        qr_svg,
+    })
+}
+
+fn unix_seconds() -> u64 {
+    u64::try_from(now() / 1000).unwrap_or(0)
+}
+
+/// Turns two-step sign-in on once a first code proves the app is set up.
+/// Returns the recovery codes, shown once.
+#[tracing::instrument(skip_all, fields(user_id = %user.id))]
+pub async fn enable(
+    state: &AppState,
+    user: &User,
+    secret: &str,
+    code: &str,
+) -> AppResult<Vec<String>> {
+    if totp::verify(secret, code, unix_seconds(), 0).is_none() {
+        return Err(AppError::invalid(
+            "code",
+            "That code didn't match. Check that your phone's clock is right and type the newest code.",
+        ));
+    }
+    let codes = totp::new_recovery_codes();
+    let hashes: Vec<String> = codes
+        .iter()
+        .map(|c| {
+            TokenHash::of(&totp::normalize_recovery_code(c))
+                .as_str()
+                .to_owned()
+        })
+        .collect();
+    state.store().enable_totp(&user.id, secret, &hashes).await?;
+    audit::record(
+        state,
+        audit::Event::new("two_factor_enabled")
+            .actor(user)
+            .subject(&user.id),
+    )
+    .await?;
+    Ok(codes)
+}
+
+pub async fn disable(state: &AppState, user: &User, password: &str) -> AppResult<()> {
+    if user.role.is_staff()
+        && let Some(practice_id) = user.practice_id.as_deref()
+        && state
+            .store()
+            .practice_requires_two_factor(practice_id)
+            .await?
+    {
+        return Err(AppError::Conflict(
+            "Your practice asks therapists and admins to use two-step sign-in, so it stays on."
+                .to_owned(),
+        ));
+    }
+    let stored = state.store().password_hash(&user.id).await?;
+    if !state.passwords().verify(password, Some(stored)).await? {
+        return Err(AppError::invalid("password", "That password isn't right."));
+    }
+    state.store().disable_totp(&user.id).await?;
+    audit::record(
+        state,
+        audit::Event::new("two_factor_disabled")
+            .actor(user)
+            .subject(&user.id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Checks a code from the app, or a recovery code (used up once). Wrong
+/// codes are throttled like wrong passwords.
+#[tracing::instrument(skip_all, fields(user_id = %user.id))]
+pub async fn check_second_step(state: &AppState, user: &User, code: &str) -> AppResult<()> {
+    let key = format!("second-step:{}", user.id);
+    let now = now();
+    if let Some(until) = state.store().throttle_locked_until(&key, now).await? {
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: (until - now + 999) / 1000,
+        });
+    }
+    let result = check_codes(state, user, code).await;
+    match &result {
+        Ok(()) => state.store().throttle_clear(&key).await?,
+        Err(AppError::Invalid(_)) => {
+            state
+                .store()
+                .throttle_failure(&key, now, trellis_core::throttle::WINDOW, |n| {
+                    trellis_core::throttle::lock_after(
+                        n,
+                        trellis_core::throttle::ACCOUNT_FREE_FAILURES,
+                    )
+                })
+                .await?;
+        }
+        Err(_) => {}
+    }
+    result
+}
+
+async fn check_codes(state: &AppState, user: &User, code: &str) -> AppResult<()> {
+    let store = state.store();
+    let Some((secret, last_step)) = store.totp(&user.id).await? else {
+        return Ok(());
+    };
+    if let Some(step) = totp::verify(&secret, code, unix_seconds(), last_step)
+        && store.use_totp_step(&user.id, step).await?
+    {
+        return Ok(());
+    }
+    let recovery = totp::normalize_recovery_code(code);
+    if recovery.len() == 12
+        && store
+            .use_recovery_code(&user.id, TokenHash::of(&recovery).as_str(), now())
+            .await?
+    {
+        audit::record(
+            state,
+            audit::Event::new("recovery_code_used")
+                .actor(user)
+                .subject(&user.id),
+        )
+        .await?;
+        return Ok(());
+    }
+    Err(AppError::invalid(
+        "code",
+        "That code didn't work. Codes change every 30 seconds; please type the newest one.",
+    ))
+}
+
+/// After a right password: a short-lived token for the second step.
+pub async fn start_pending(state: &AppState, user: &User) -> AppResult<SecretToken> {
+    let token = SecretToken::generate();
+    state
+        .store()
+        .create_pending_sign_in(token.hash().as_str(), &user.id, now() + PENDING_LIFETIME)
+        .await?;
+    Ok(token)
+}
+
+/// The second step of a pending sign-in; returns the user it completes.
+pub async fn finish_pending(state: &AppState, token: &str, code: &str) -> AppResult<User> {
+    let hash = SecretToken::from_client(token).hash();
+    let user_id = state
+        .store()
+        .pending_sign_in(hash.as_str(), now())
+        .await?
+        .ok_or(AppError::Gone(
+            "That sign-in took too long. Please start again with your password.",
+        ))?;
+    let user = state.store().user(&user_id).await?;
+    check_second_step(state, &user, code).await?;
+    state.store().finish_pending_sign_in(hash.as_str()).await?;
+    audit::record(
+        state,
+        audit::Event::new("signed_in")
+            .actor(&user)
+            .subject(&user.id)
+            .detail("two-step"),
+    )
+    .await?;
+    Ok(user)
+}
