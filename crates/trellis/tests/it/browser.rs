@@ -236,5 +236,39 @@ async fn therapist_sees_the_caseload_and_a_partner_their_home() {
     assert_accessible(&browser, "our space").await;
     maybe_screenshot(&browser, "our-space.png").await;
 
+    // Write a private journal entry; the page says who can see it.
+    browser.goto(&app.url("/journal")).await.unwrap();
+    assert_accessible(&browser, "the journal").await;
+    browser
+        .find(Locator::Id("body"))
+        .await
+        .unwrap()
+        .send_keys("I want us to try again.")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("form.card button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let entry = browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("article.entry"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        entry.contains("I want us to try again.") && entry.contains("Only you can see this."),
+        "{entry}"
+    );
+    assert_accessible(&browser, "the journal with an entry").await;
+    browser.goto(&app.url("/account")).await.unwrap();
+    assert_accessible(&browser, "the account page").await;
+
     browser.close().await.unwrap();
 }
