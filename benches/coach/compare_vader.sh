@@ -10,7 +10,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 DATA="${1:-$ROOT/../shared/data/coach-dev.jsonl}"
 VENV="${VADER_VENV:-/tmp/trellis-vader-venv}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-coach}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 
 if [ ! -f "$DATA" ]; then
   echo "dev set not found: $DATA" >&2

@@ -39,6 +39,24 @@ enum Command {
     Admin(AdminCommand),
     /// Make a consistent copy of the SQLite database while Trellis runs.
     Backup(BackupArgs),
+    /// The communication coach, from the command line.
+    #[command(subcommand)]
+    Coach(CoachCommand),
+}
+
+#[derive(Subcommand)]
+enum CoachCommand {
+    /// Score the coach on labelled messages (JSONL: {"text","labels":[…]} per line):
+    /// per-label precision, recall and F1, macro-F1, harsh F1, crisis recall.
+    Eval {
+        /// The labelled messages.
+        file: PathBuf,
+        /// Also list the messages whose labels differ.
+        #[arg(long)]
+        mismatches: bool,
+    },
+    /// Analyse one message per line from standard input; one JSON object per line out.
+    Analyze,
 }
 
 #[derive(Args)]
@@ -177,6 +195,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = Store::open(&config.database_url()).await?;
             store.close().await;
             println!("The database is up to date.");
+            Ok(())
+        }
+        Command::Coach(CoachCommand::Eval { file, mismatches }) => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("could not read {}", file.display()))?;
+            let messages = trellis_coach::eval::parse_jsonl(&text)
+                .map_err(|err| anyhow::anyhow!("{}: {err}", file.display()))?;
+            let report = trellis_coach::eval::evaluate(&messages);
+            println!("{report}");
+            if mismatches {
+                println!("{}", report.mismatch_lines());
+            }
+            Ok(())
+        }
+        Command::Coach(CoachCommand::Analyze) => {
+            use std::io::{BufRead, Write};
+            let stdin = std::io::stdin();
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            for line in stdin.lock().lines() {
+                let line = line.context("could not read standard input")?;
+                serde_json::to_writer(&mut out, &trellis_coach::analyze(&line))?;
+                out.write_all(b"\n")?;
+            }
+            out.flush()?;
             Ok(())
         }
         Command::Admin(AdminCommand::RotateKey(args)) => {

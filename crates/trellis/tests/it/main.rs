@@ -7,6 +7,8 @@ mod helpers;
 
 mod accounts;
 mod browser;
+mod cli;
+mod coach;
 mod couples;
 mod matrix;
 mod operations;

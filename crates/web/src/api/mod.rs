@@ -2,6 +2,7 @@
 //! `/api/openapi.json` (generated from these handlers and types).
 
 mod accounts;
+mod coach;
 mod couples;
 mod entries;
 mod rights;
@@ -48,6 +49,11 @@ pub fn routes() -> Vec<Route> {
         Route::get("/api/v1/entries", SignedIn, entries::list),
         Route::get("/api/v1/entries/{id}", Writing, entries::get),
         Route::patch("/api/v1/entries/{id}", Writing, entries::change_audience),
+        Route::post(
+            "/api/v1/coach/analyze",
+            Access::Role(Role::Partner),
+            coach::analyze,
+        ),
         Route::get("/api/openapi.json", Public, openapi_json),
     ]
 }
@@ -70,12 +76,14 @@ pub fn routes() -> Vec<Route> {
         rights::delete_me,
         rights::leave_couple,
         rights::logout_all,
+        coach::analyze,
     ),
     components(schemas(ErrorBody, ErrorDetail, UserJson)),
     modifiers(&BearerAuth),
     tags((name = "accounts", description = "Signing in and out, who am I, invitations"), (name = "couples", description = "Couples and their partners"),
         (name = "writing", description = "Client writing with an audience, encrypted at rest"),
-        (name = "data rights", description = "Export, activity, leaving, deletion"))
+        (name = "data rights", description = "Export, activity, leaving, deletion"),
+        (name = "coach", description = "Hints on harsh and constructive language, computed in memory"))
 )]
 pub struct ApiDoc;
 

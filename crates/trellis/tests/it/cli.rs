@@ -1,0 +1,116 @@
+//! The `trellis` command line, run as a real process.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn trellis() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_trellis"))
+}
+
+#[test]
+fn every_command_explains_itself() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["demo", "--help"],
+        vec!["migrate", "--help"],
+        vec!["admin", "--help"],
+        vec!["admin", "rotate-key", "--help"],
+        vec!["backup", "--help"],
+        vec!["coach", "eval", "--help"],
+    ] {
+        let output = trellis().args(&args).output().unwrap();
+        assert!(output.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&output.stdout).contains("Usage"),
+            "{args:?}"
+        );
+    }
+    let serve =
+        String::from_utf8(trellis().args(["serve", "--help"]).output().unwrap().stdout).unwrap();
+    assert!(serve.contains("--bind") && serve.contains("--data-dir"));
+    let demo =
+        String::from_utf8(trellis().args(["demo", "--help"]).output().unwrap().stdout).unwrap();
+    assert!(demo.contains("--password") && demo.contains("./trellis-demo"));
+}
+
+#[test]
+fn coach_analyze_reads_lines_and_writes_json_lines() {
+    let mut child = trellis()
+        .args(["coach", "analyze"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("You never listen to me!\nThank you for dinner, it meant a lot.\n".as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["text"], "You never listen to me!");
+    assert!(
+        lines[0]["labels"]
+            .as_array()
+            .unwrap()
+            .contains(&"criticism".into())
+    );
+    assert!(lines[0]["suggestion"].is_string());
+    let finding = &lines[0]["findings"][0];
+    for key in ["kind", "start", "end", "cue", "explanation"] {
+        assert!(finding.get(key).is_some(), "{key}");
+    }
+    assert!(
+        lines[1]["labels"]
+            .as_array()
+            .unwrap()
+            .contains(&"appreciation".into())
+    );
+    assert!(lines[1]["suggestion"].is_null());
+}
+
+#[test]
+fn coach_eval_prints_the_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("set.jsonl");
+    std::fs::write(
+        &file,
+        concat!(
+            r#"{"text": "You always leave a mess and you never care.", "labels": ["criticism"]}"#, "\n",
+            r#"{"text": "I feel hurt when plans change at the last minute; I need a heads-up.", "labels": ["i_statement"]}"#, "\n",
+            r#"{"text": "Thank you for listening last night.", "labels": ["appreciation"]}"#, "\n",
+        ),
+    )
+    .unwrap();
+    let output = trellis()
+        .args(["coach", "eval"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = String::from_utf8(output.stdout).unwrap().to_lowercase();
+    for word in ["criticism", "precision", "recall", "macro", "harsh"] {
+        assert!(report.contains(word), "{word} missing from:\n{report}");
+    }
+    let broken = dir.path().join("broken.jsonl");
+    std::fs::write(&broken, "{not json}\n").unwrap();
+    let output = trellis()
+        .args(["coach", "eval"])
+        .arg(&broken)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("line 1"));
+}
