@@ -6,6 +6,8 @@ pub mod access;
 pub mod account;
 pub mod invitation;
 pub mod privacy;
+pub mod program;
+pub mod reflect_back;
 pub mod role;
 pub mod throttle;
 pub mod time;

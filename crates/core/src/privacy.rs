@@ -93,6 +93,9 @@ pub enum Item {
     /// Client writing with an audience: journal entries, exercise answers,
     /// openness log entries, appreciations, messages.
     Writing { audience: Audience },
+    /// An answer to a paired exercise: both answer privately, and the partner
+    /// sees this one only once they have answered too.
+    PairedAnswer { audience: Audience, reader_has_answered: bool },
     /// A partner's private safety screening.
     SafetyScreening,
     /// A partner's measure scores.
@@ -115,6 +118,10 @@ pub fn may_view(relation: Relation, item: Item) -> bool {
         (_, Relation::Author) => true,
         (Item::Writing { audience }, Relation::Partner) => audience.includes_partner(),
         (Item::Writing { audience }, Relation::CoupleTherapist) => audience.includes_therapist(),
+        (Item::PairedAnswer { audience, reader_has_answered }, Relation::Partner) => {
+            audience.includes_partner() && reader_has_answered
+        }
+        (Item::PairedAnswer { audience, .. }, Relation::CoupleTherapist) => audience.includes_therapist(),
         (Item::SafetyScreening, Relation::Partner) => false,
         (Item::SafetyScreening, Relation::CoupleTherapist) => true,
         (
@@ -229,6 +236,21 @@ mod tests {
                 assert!(!may_view(Outsider, item));
             }
         }
+    }
+
+    #[test]
+    fn paired_answers_wait_until_both_have_answered() {
+        for audience in [Audience::Partner, Audience::PartnerAndTherapist] {
+            let waiting = Item::PairedAnswer { audience, reader_has_answered: false };
+            let both = Item::PairedAnswer { audience, reader_has_answered: true };
+            assert!(may_view(Author, waiting));
+            assert!(!may_view(Partner, waiting), "hidden until the partner answers");
+            assert!(may_view(Partner, both));
+            assert_eq!(may_view(CoupleTherapist, waiting), audience == Audience::PartnerAndTherapist);
+            assert!(!may_view(Outsider, both));
+        }
+        let kept_private = Item::PairedAnswer { audience: Audience::Me, reader_has_answered: true };
+        assert!(!may_view(Partner, kept_private));
     }
 
     #[test]
