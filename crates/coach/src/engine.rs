@@ -1,8 +1,11 @@
 //! Matching and rules.
 //!
 //! 1. `text::tokenize` builds the canonical string and token table.
-//! 2. One overlapping Aho–Corasick pass finds every lexicon phrase, word class
-//!    and grammar anchor.
+//! 2. One hash lookup per token finds every lexicon word (and its word id),
+//!    then a walk of a phrase trie over the word ids from every token finds
+//!    every lexicon phrase, word class and grammar anchor (the same matches,
+//!    in the same order, as an overlapping Aho–Corasick scan of the canonical
+//!    text; a unit test checks this).
 //! 3. Grammar rules complete anchors ("you are" + adverbs + trait word, "I
 //!    feel" + feeling word, "I will" + violent verb + person, ...).
 //! 4. Resolution: negation, longest match, crisis precedence, sarcasm,
@@ -11,8 +14,6 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::LazyLock;
-
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use crate::explain::Why;
 use crate::fx::FxMap;
@@ -43,14 +44,29 @@ fn with_ctx<R>(text: &str, f: impl Fn(&Ctx) -> R) -> R {
 }
 use crate::{Analysis, Finding, Kind, Label, suggest};
 
+/// A word of the lexicon: its single-word cues and its id in the phrase trie.
+struct Entry {
+    cues: Vec<Cue>,
+    /// Word id used by phrase-trie transitions (0 = not in any phrase).
+    id: u32,
+}
+
 pub(crate) struct Lex {
-    /// Multi-word phrases (spaced so they match whole tokens only).
-    ac: AhoCorasick,
-    /// Cues of each AC pattern.
+    /// Multi-word phrases as a trie over word ids: transitions keyed by
+    /// `(node << 32) | word id`; node 0 is the root.
+    trie: FxMap<u64, u32>,
+    /// Root transitions by word id (0 = none).
+    root: Vec<u32>,
+    /// Phrase index ending at each trie node.
+    term: Vec<Option<u32>>,
+    /// Cues of each phrase.
     cues: Vec<Vec<Cue>>,
-    ntoks: Vec<usize>,
-    /// Single-word entries, looked up per token.
-    words: FxMap<Box<str>, Vec<Cue>>,
+    /// Every lexicon word (single-word entries and words of phrases), looked
+    /// up once per token.
+    words: FxMap<Box<str>, Entry>,
+    /// The phrases, for the equivalence test against an Aho–Corasick scan.
+    #[cfg(test)]
+    phrases: Vec<String>,
 }
 
 static LEX: LazyLock<Option<Lex>> = LazyLock::new(build);
@@ -102,8 +118,8 @@ fn build() -> Option<Lex> {
             }
         }
     }
-    // one-word entries go to the hash map, phrases to the automaton
-    let mut words: FxMap<Box<str>, Vec<Cue>> = HashMap::default();
+    // one-word entries go to the hash map, phrases to the trie
+    let mut words: FxMap<Box<str>, Entry> = HashMap::default();
     let mut phrase_cues = Vec::new();
     let mut phrases = Vec::new();
     for (p, c) in patterns.into_iter().zip(cues) {
@@ -111,27 +127,53 @@ fn build() -> Option<Lex> {
             phrases.push(p);
             phrase_cues.push(c);
         } else {
-            words.insert(p.into_boxed_str(), c);
+            words.insert(p.into_boxed_str(), Entry { cues: c, id: 0 });
         }
     }
     let cues = phrase_cues;
-    let ntoks = phrases.iter().map(|p| p.split(' ').count()).collect();
-    let spaced: Vec<String> = phrases.iter().map(|p| format!(" {p} ")).collect();
-    let ac = AhoCorasick::builder()
-        .match_kind(MatchKind::Standard)
-        .kind(Some(AhoCorasickKind::DFA))
-        .build(&spaced)
-        .or_else(|_| {
-            AhoCorasick::builder()
-                .match_kind(MatchKind::Standard)
-                .build(&spaced)
-        })
-        .ok()?;
+    let mut next_id = 0u32;
+    let mut trie: FxMap<u64, u32> = HashMap::default();
+    let mut term: Vec<Option<u32>> = vec![None];
+    for (pid, p) in phrases.iter().enumerate() {
+        let mut node = 0u32;
+        for w in p.split(' ') {
+            let entry = words.entry(w.into()).or_insert_with(|| Entry {
+                cues: Vec::new(),
+                id: 0,
+            });
+            if entry.id == 0 {
+                next_id += 1;
+                entry.id = next_id;
+            }
+            let key = (u64::from(node) << 32) | u64::from(entry.id);
+            node = match trie.get(&key) {
+                Some(&n) => n,
+                None => {
+                    let n = u32::try_from(term.len()).ok()?;
+                    term.push(None);
+                    trie.insert(key, n);
+                    n
+                }
+            };
+        }
+        *term.get_mut(node as usize)? = Some(u32::try_from(pid).ok()?);
+    }
+    let mut root = vec![0u32; next_id as usize + 1];
+    for (&key, &node) in &trie {
+        if key >> 32 == 0
+            && let Some(slot) = root.get_mut((key & u64::from(u32::MAX)) as usize)
+        {
+            *slot = node;
+        }
+    }
     Some(Lex {
-        ac,
+        trie,
+        root,
+        term,
         cues,
-        ntoks,
         words,
+        #[cfg(test)]
+        phrases,
     })
 }
 
@@ -172,10 +214,14 @@ pub(crate) struct Ctx {
     pub sent: Vec<u32>,
     pub cands: Vec<Cand>,
     anchors: Vec<(usize, usize, Anchor)>,
-    /// Token index by canonical start byte (valid at token starts only).
-    tok_at: Vec<u32>,
+    /// Phrase-trie word id of each token (0 = in no phrase).
+    ids: Vec<u32>,
+    /// Scratch: phrase matches as (last token, first token, phrase).
+    matches: Vec<(usize, usize, usize)>,
     /// Union of all token classes in the message.
     all: u64,
+    /// Scratch: contrast-word prefix counts (see `resolve`).
+    contrast: Vec<u32>,
 }
 
 impl Ctx {
@@ -185,6 +231,8 @@ impl Ctx {
         self.sent.clear();
         self.cands.clear();
         self.anchors.clear();
+        self.ids.clear();
+        self.matches.clear();
         self.all = 0;
     }
     /// Give memory back after an unusually large message.
@@ -256,33 +304,44 @@ fn run_into(text: &str, ctx: &mut Ctx) {
     text::tokenize_into(text, &mut ctx.n);
     let len = ctx.n.toks.len();
     ctx.cls.resize(len, 0);
-    if ctx.tok_at.len() < ctx.n.canon.len() + 1 {
-        ctx.tok_at.resize(ctx.n.canon.len() + 1, 0);
-    }
-    for (i, t) in ctx.n.toks.iter().enumerate() {
-        if let Some(slot) = ctx.tok_at.get_mut(t.cs) {
-            *slot = u32::try_from(i).unwrap_or(u32::MAX);
+    ctx.ids.resize(len, 0);
+    let Some(lex) = LEX.as_ref() else {
+        // (unreachable: the lexicon always compiles)
+        let mut sid = 0u32;
+        for t in &ctx.n.toks {
+            ctx.sent.push(sid);
+            if t.is_punct() {
+                let c = ctx.n.canon.as_bytes().get(t.cs).copied();
+                if c == Some(b'.') || c == Some(b'?') {
+                    sid += 1;
+                }
+            }
         }
-    }
+        return;
+    };
+    // one pass over the tokens: sentence ids, word entries
     let mut sid = 0u32;
-    for t in &ctx.n.toks {
+    let (mut question, mut again) = (false, false);
+    for i in 0..len {
+        let t = ctx.n.toks[i];
         ctx.sent.push(sid);
+        let w = ctx.n.canon.get(t.cs..t.ce).unwrap_or("");
         if t.is_punct() {
-            let c = ctx.n.canon.as_bytes().get(t.cs).copied();
+            let c = w.as_bytes().first().copied();
+            if c == Some(b'?') {
+                question = true;
+            }
             if c == Some(b'.') || c == Some(b'?') {
                 sid += 1;
             }
+        } else if w == "again" {
+            again = true;
         }
-    }
-    let Some(lex) = LEX.as_ref() else {
-        return;
-    };
-    for i in 0..len {
-        let t = ctx.n.toks[i];
-        let Some(list) = ctx.n.canon.get(t.cs..t.ce).and_then(|w| lex.words.get(w)) else {
+        let Some(entry) = lex.words.get(w) else {
             continue;
         };
-        for cue in list {
+        ctx.ids[i] = entry.id;
+        for cue in &entry.cues {
             match *cue {
                 Cue::Find(why, flags) => ctx.cands.push(Cand {
                     why,
@@ -297,17 +356,34 @@ fn run_into(text: &str, ctx: &mut Ctx) {
             }
         }
     }
-    for m in lex.ac.find_overlapping_iter(ctx.n.canon.as_str()) {
-        let pid = m.pattern().as_usize();
-        let sb = m.start() + 1;
-        let s = ctx.tok_at.get(sb).map_or(usize::MAX, |&i| i as usize);
-        if ctx.n.toks.get(s).is_none_or(|t| t.cs != sb) {
+    // phrases: walk the trie from every token; report in order of the last
+    // token, longer phrases first (the order of an overlapping scan)
+    let mut matches = std::mem::take(&mut ctx.matches);
+    for s in 0..len {
+        let first = ctx.ids.get(s).copied().unwrap_or(0) as usize;
+        let mut node = lex.root.get(first).copied().unwrap_or(0);
+        if node == 0 {
             continue;
         }
-        let e = s + lex.ntoks.get(pid).copied().unwrap_or(1).max(1) - 1;
-        if e >= len {
-            continue;
+        for (k, &id) in ctx.ids.get(s..).unwrap_or(&[]).iter().enumerate() {
+            let e = s + k;
+            if k > 0 {
+                if id == 0 {
+                    break;
+                }
+                let key = (u64::from(node) << 32) | u64::from(id);
+                let Some(&next) = lex.trie.get(&key) else {
+                    break;
+                };
+                node = next;
+            }
+            if let Some(Some(pid)) = lex.term.get(node as usize) {
+                matches.push((e, s, *pid as usize));
+            }
         }
+    }
+    matches.sort_unstable_by_key(|&(e, s, _)| (e, s));
+    for &(e, s, pid) in &matches {
         for cue in lex.cues.get(pid).map(Vec::as_slice).unwrap_or(&[]) {
             match *cue {
                 Cue::Find(why, flags) => ctx.cands.push(Cand {
@@ -329,6 +405,7 @@ fn run_into(text: &str, ctx: &mut Ctx) {
             }
         }
     }
+    ctx.matches = matches;
     ctx.all = ctx.cls.iter().fold(0, |acc, c| acc | c);
     ctx.multi.sort_unstable_by_key(|m| m.0);
     // an anchor inside a longer anchor is superseded by it (sorted by start,
@@ -344,10 +421,10 @@ fn run_into(text: &str, ctx: &mut Ctx) {
         }
     }
     ctx.anchors = anchors;
-    if ctx.n.canon.contains('?') {
+    if question {
         echo_questions(ctx);
     }
-    if ctx.n.canon.contains(" again ") {
+    if again {
         again_rule(ctx);
     }
     ideation_rule(ctx);
@@ -878,27 +955,41 @@ fn echo_questions(ctx: &mut Ctx) {
         if ctx.word(i) != "?" {
             continue;
         }
-        let words: Vec<usize> = (s0..i).filter(|&k| !ctx.is_punct(k)).collect();
-        let (Some(&f), Some(&l)) = (words.first(), words.last()) else {
+        // the words of the sentence (punctuation skipped)
+        let (mut first, mut l, mut nwords) = (None, 0usize, 0usize);
+        let (mut judged, mut caps_you, mut caps_me) = (false, None, None);
+        for k in s0..i {
+            if ctx.is_punct(k) {
+                continue;
+            }
+            first = first.or(Some(k));
+            l = k;
+            nwords += 1;
+            let w = ctx.word(k);
+            judged = judged
+                || ctx.has(k, cls::TRAIT | cls::INSULT | cls::DISMISS)
+                || matches!(w, "wrong" | "problem" | "unreasonable");
+            if caps_you.is_none() && w == "you" && ctx.caps(k) {
+                caps_you = Some(k);
+            }
+            if caps_me.is_none() && w == "me" && ctx.caps(k) {
+                caps_me = Some(k);
+            }
+        }
+        let Some(f) = first else {
             continue;
         };
         let me_first = ctx.word(f) == "me" || (ctx.word(f) == "i" && ctx.word(f + 1) == "am");
-        let judged = words.iter().any(|&k| {
-            ctx.has(k, cls::TRAIT | cls::INSULT | cls::DISMISS)
-                || matches!(ctx.word(k), "wrong" | "problem" | "unreasonable")
-        });
         let followed = ctx
             .n
             .toks
             .get(i + 1)
             .is_some_and(|t| t.flags & F_SYNTH == 0);
-        if me_first && words.len() <= 4 && (judged || (words.len() == 1 && followed)) {
+        if me_first && nwords <= 4 && (judged || (nwords == 1 && followed)) {
             ctx.push(Why::CounterAttack, f, l, fl::COUNTER);
             continue;
         }
-        let caps_you = words.iter().find(|&&k| ctx.word(k) == "you" && ctx.caps(k));
-        let caps_me = words.iter().find(|&&k| ctx.word(k) == "me" && ctx.caps(k));
-        if let (Some(&a), Some(&b)) = (caps_you, caps_me) {
+        if let (Some(a), Some(b)) = (caps_you, caps_me) {
             ctx.push(Why::CounterAttack, a.min(b), a.max(b), fl::COUNTER);
         }
     }
@@ -1046,18 +1137,9 @@ fn resolve(ctx: &mut Ctx) {
     sarcasm(ctx);
     // 5. positive framing: "I love that you always…", "thank you for always…"
     // (cands are sorted by start: remember the latest appreciation per sentence)
-    let mut contrast = Vec::with_capacity(ctx.len() + 1);
-    let mut count = 0u32;
-    contrast.push(0);
-    for k in 0..ctx.len() {
-        if matches!(
-            ctx.word(k),
-            "but" | "though" | "however" | "although" | "yet"
-        ) {
-            count += 1;
-        }
-        contrast.push(count);
-    }
+    // contrast[k] = contrast words among tokens 0..k (built on first use)
+    let mut contrast = std::mem::take(&mut ctx.contrast);
+    contrast.clear();
     let mut last: Option<(u32, usize, usize)> = None; // (sentence, start, end)
     for i in 0..ctx.cands.len() {
         let c = ctx.cands[i];
@@ -1067,6 +1149,19 @@ fn resolve(ctx: &mut Ctx) {
         let sid = ctx.sent.get(c.s).copied().unwrap_or(0);
         if c.why == Why::Absolute {
             if let Some((ps, p_s, p_e)) = last {
+                if contrast.is_empty() {
+                    let mut count = 0u32;
+                    contrast.push(0);
+                    for k in 0..ctx.len() {
+                        if matches!(
+                            ctx.word(k),
+                            "but" | "though" | "however" | "although" | "yet"
+                        ) {
+                            count += 1;
+                        }
+                        contrast.push(count);
+                    }
+                }
                 let between = contrast.get(c.s).copied().unwrap_or(0)
                     - contrast.get(p_e.min(c.s)).copied().unwrap_or(0);
                 if ps == sid && p_s < c.s && between == 0 {
@@ -1077,6 +1172,7 @@ fn resolve(ctx: &mut Ctx) {
             last = Some((sid, c.s, c.e));
         }
     }
+    ctx.contrast = contrast;
     // 6. criticism inside or after a defence is part of the counter-attack
     if let Some(p) = ctx
         .cands
@@ -1181,11 +1277,9 @@ fn shouting(ctx: &mut Ctx) {
 
 // ---------------------------------------------------------------- output
 
+/// Position of `kind` in `Kind::ALL` (the declaration order).
 fn order(kind: Kind) -> usize {
-    Kind::ALL
-        .iter()
-        .position(|k| *k == kind)
-        .unwrap_or(usize::MAX)
+    kind as usize
 }
 
 fn labels_of(kinds: impl Iterator<Item = Kind>) -> Vec<Label> {
@@ -1195,17 +1289,17 @@ fn labels_of(kinds: impl Iterator<Item = Kind>) -> Vec<Label> {
             *slot = true;
         }
     }
-    let labels: Vec<Label> = Kind::ALL
-        .iter()
-        .zip(present)
-        .filter(|(_, p)| *p)
-        .map(|(k, _)| k.label())
-        .collect();
-    if labels.is_empty() {
-        vec![Label::Neutral]
-    } else {
-        labels
+    let n = present.iter().filter(|p| **p).count();
+    if n == 0 {
+        return vec![Label::Neutral];
     }
+    let mut labels = Vec::with_capacity(n);
+    for (k, p) in Kind::ALL.iter().zip(present) {
+        if p {
+            labels.push(k.label());
+        }
+    }
+    labels
 }
 
 /// Byte span and token range of a candidate (punctuation trimmed, expansion
@@ -1236,37 +1330,37 @@ pub(crate) fn analyze(text: &str) -> Analysis {
 }
 
 fn build_analysis(ctx: &Ctx, text: &str) -> Analysis {
-    let mut findings: Vec<(usize, Finding)> = Vec::new();
+    let mut findings: Vec<Finding> =
+        Vec::with_capacity(ctx.cands.iter().filter(|c| c.alive).count());
     for c in ctx.cands.iter().filter(|c| c.alive) {
         let Some((start, end, f, l)) = span(ctx, c) else {
             continue;
         };
-        let kind = c.kind();
         let cue = ctx
             .n
             .canon
             .get(ctx.n.toks[f].cs..ctx.n.toks[l].ce)
             .unwrap_or("")
             .to_string();
-        findings.push((
-            order(kind),
-            Finding {
-                kind,
-                start,
-                end,
-                cue,
-                explanation: c.why.explanation().into(),
-            },
-        ));
+        findings.push(Finding {
+            kind: c.kind(),
+            start,
+            end,
+            cue,
+            explanation: c.why.explanation().into(),
+        });
     }
-    findings.sort_by_key(|(o, f)| (*o != 0, f.start, *o, f.end));
-    findings.dedup_by(|a, b| a.1.kind == b.1.kind && a.1.start == b.1.start && a.1.end == b.1.end);
-    let findings: Vec<Finding> = findings.into_iter().map(|(_, f)| f).collect();
+    // crisis first, then text order
+    findings.sort_by_key(|f| {
+        let o = order(f.kind);
+        (o != 0, f.start, o, f.end)
+    });
+    findings.dedup_by(|a, b| a.kind == b.kind && a.start == b.start && a.end == b.end);
     let labels = labels_of(findings.iter().map(|f| f.kind));
     let suggestion = if labels.first() == Some(&Label::Crisis) {
         None
     } else {
-        suggest::suggest(ctx, text)
+        suggest::suggest(ctx, text, &labels)
     };
     Analysis {
         text: text.to_string(),
@@ -1290,7 +1384,81 @@ pub(crate) fn labels_only(text: &str) -> Vec<Label> {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn order_is_declaration_order() {
+        for (i, k) in crate::Kind::ALL.iter().enumerate() {
+            assert_eq!(super::order(*k), i);
+        }
+    }
+
+    #[test]
     fn lexicon_compiles() {
         assert!(super::lexicon_ready());
+    }
+
+    /// Phrase matches of the trie, in report order, as (first, last, phrase).
+    fn trie_matches(text: &str) -> Vec<(usize, usize, usize)> {
+        let mut ctx = super::Ctx::default();
+        super::run_into(text, &mut ctx);
+        ctx.matches.iter().map(|&(e, s, p)| (s, e, p)).collect()
+    }
+
+    /// The same with an overlapping Aho–Corasick scan over the canonical
+    /// text (the previous implementation).
+    fn ac_matches(text: &str) -> Vec<(usize, usize, usize)> {
+        use aho_corasick::{AhoCorasick, MatchKind};
+        use std::sync::LazyLock;
+        static AC: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
+            let lex = super::LEX.as_ref()?;
+            let spaced: Vec<String> = lex.phrases.iter().map(|p| format!(" {p} ")).collect();
+            AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .build(&spaced)
+                .ok()
+        });
+        let (Some(ac), Some(lex)) = (AC.as_ref(), super::LEX.as_ref()) else {
+            return Vec::new();
+        };
+        let n = crate::text::tokenize(text);
+        let mut out = Vec::new();
+        for m in ac.find_overlapping_iter(n.canon.as_str()) {
+            let pid = m.pattern().as_usize();
+            let sb = m.start() + 1;
+            let Some(s) = n.toks.iter().position(|t| t.cs == sb) else {
+                continue;
+            };
+            let ntoks = lex.phrases[pid].split(' ').count();
+            out.push((s, s + ntoks - 1, pid));
+        }
+        out
+    }
+
+    #[test]
+    fn trie_matches_aho_corasick() {
+        let dev = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/coach-dev.jsonl"
+        );
+        let own = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/own-sentences.jsonl"
+        );
+        let mut texts: Vec<String> = Vec::new();
+        for path in [dev, own] {
+            if let Ok(s) = std::fs::read_to_string(path) {
+                for m in crate::eval::parse_jsonl(&s).unwrap() {
+                    texts.push(m.text);
+                }
+            }
+        }
+        // every phrase on its own and inside a sentence
+        let lex = super::LEX.as_ref().unwrap();
+        for p in &lex.phrases {
+            texts.push(p.clone());
+            texts.push(format!("well {p} and {p}, {p}?"));
+        }
+        texts.push(texts.join(" "));
+        for t in &texts {
+            assert_eq!(trie_matches(t), ac_matches(t), "{t}");
+        }
     }
 }

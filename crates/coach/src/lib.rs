@@ -10,8 +10,8 @@
 //! Harsh messages also get a gentle start-up scaffold as a suggestion.
 //!
 //! The analyser is lexicon- and rule-based: one normalisation pass
-//! ([`normalize`]), one Aho–Corasick pass over the canonical text, then a few
-//! small grammar rules (negation, fake I-statements, sarcasm, counter-attacks,
+//! ([`normalize`]), one word-table lookup per token plus a phrase-trie walk
+//! over the tokens, then a few small grammar rules (negation, fake I-statements, sarcasm, counter-attacks,
 //! shouting). It never panics, does no I/O, and holds no state between calls.
 //!
 //! ```

@@ -7,61 +7,64 @@
 
 use crate::engine::{Cand, Ctx, span};
 use crate::lexicon::cls;
-use crate::{Kind, text::F_CAPS};
+use crate::{Kind, Label, text::F_CAPS};
 
-const OPEN: char = '\u{201c}';
-const CLOSE: char = '\u{201d}';
+const SITU_HEAD: &str = "Try a gentle start-up: \u{201c}I feel \u{2026} when ";
+const SITU_TAIL: &str = ". I need \u{2026}\u{201d}";
+const GENERIC: &str = "Try a gentle start-up about one specific moment: \u{201c}I feel \u{2026} when \u{2026}. I need \u{2026}\u{201d}";
+const DEFENCE: &str = "Try owning a small part first: \u{201c}You\u{2019}re right that \u{2026}. I feel \u{2026} when \u{2026}, and I need \u{2026}\u{201d}";
+const PAUSE: &str = "If you need a pause, try: \u{201c}I feel overwhelmed right now. I need a short break, and I\u{2019}ll come back to this in 20 minutes.\u{201d}";
 
-pub(crate) fn suggest(ctx: &Ctx, text: &str) -> Option<String> {
-    let alive: Vec<&Cand> = ctx
-        .cands
-        .iter()
-        .filter(|c| c.alive && span(ctx, c).is_some())
-        .collect();
-    let has = |k: Kind| alive.iter().any(|c| c.kind() == k);
-    if has(Kind::Criticism) || has(Kind::Contempt) {
-        let situ = alive
-            .iter()
-            .filter(|c| c.kind() == Kind::Criticism)
-            .find_map(|c| situation(ctx, text, c));
-        return Some(match situ {
-            Some(s) => format!(
-                "Try a gentle start-up: {OPEN}I feel \u{2026} when {s}. I need \u{2026}{CLOSE}"
-            ),
-            None => format!(
-                "Try a gentle start-up about one specific moment: {OPEN}I feel \u{2026} when \u{2026}. I need \u{2026}{CLOSE}"
-            ),
-        });
+/// `labels`: the message labels (the kinds of the reported findings, i.e. of
+/// the alive candidates with a span).
+pub(crate) fn suggest(ctx: &Ctx, text: &str, labels: &[Label]) -> Option<String> {
+    let has = |l: Label| labels.contains(&l);
+    if has(Label::Criticism) || has(Label::Contempt) {
+        let mut out = String::new();
+        let situ = has(Label::Criticism)
+            && ctx
+                .cands
+                .iter()
+                .filter(|c| c.alive && c.kind() == Kind::Criticism && span(ctx, c).is_some())
+                .any(|c| {
+                    out.clear();
+                    out.push_str(SITU_HEAD);
+                    situation(ctx, text, c, &mut out)
+                });
+        if situ {
+            out.push_str(SITU_TAIL);
+            return Some(out);
+        }
+        return Some(GENERIC.to_string());
     }
-    if has(Kind::Defensiveness) {
-        return Some(format!(
-            "Try owning a small part first: {OPEN}You\u{2019}re right that \u{2026}. I feel \u{2026} when \u{2026}, and I need \u{2026}{CLOSE}"
-        ));
+    if has(Label::Defensiveness) {
+        return Some(DEFENCE.to_string());
     }
-    if has(Kind::Stonewalling) {
-        return Some(format!(
-            "If you need a pause, try: {OPEN}I feel overwhelmed right now. I need a short break, and I\u{2019}ll come back to this in 20 minutes.{CLOSE}"
-        ));
+    if has(Label::Stonewalling) {
+        return Some(PAUSE.to_string());
     }
     None
 }
 
-/// The concrete behaviour in a "you …" criticism, softened.
-fn situation(ctx: &Ctx, text: &str, c: &Cand) -> Option<String> {
+/// The concrete behaviour in a "you …" criticism, softened, appended to
+/// `out` (pieces joined by single spaces). False when there is none (then
+/// `out` holds partial text).
+fn situation(ctx: &Ctx, text: &str, c: &Cand, out: &mut String) -> bool {
     let f = c.s;
     if ctx.word(f) != "you" {
-        return None;
+        return false;
     }
     let toks = &ctx.n.toks;
-    let mut out: Vec<String> = Vec::new();
     let mut last_os = usize::MAX;
     let mut words = 0usize;
     let mut k = f;
+    // start of the last piece written (valid when `words > 0`)
+    let mut last_piece = out.len();
     while k < toks.len() && !ctx.is_punct(k) && words < 14 {
         let w = ctx.word(k);
         let early = k <= f + 4;
         if ctx.has(k, cls::INSULT | cls::TRAIT | cls::DISMISS) {
-            return None;
+            return false;
         }
         let t = toks[k];
         if early
@@ -86,35 +89,59 @@ fn situation(ctx: &Ctx, text: &str, c: &Cand) -> Option<String> {
             continue;
         }
         if early && matches!(w, "never" | "seldom" | "rarely" | "hardly") {
-            let prev_copula = out
-                .last()
-                .is_some_and(|p| matches!(p.to_lowercase().as_str(), "are" | "were" | "is"));
+            let prev_copula = words > 0
+                && out.get(last_piece..).is_some_and(|p| {
+                    if p.is_ascii() {
+                        ["are", "were", "is"]
+                            .iter()
+                            .any(|c| p.eq_ignore_ascii_case(c))
+                    } else {
+                        matches!(p.to_lowercase().as_str(), "are" | "were" | "is")
+                    }
+                });
             if prev_copula {
-                out.push("not".to_string());
+                last_piece = push_piece(out, &mut words, "not", false);
             } else {
                 let next = ctx.word(k + 1);
                 if next.ends_with("ed") || next == "ever" {
-                    return None;
+                    return false;
                 }
-                out.push("don\u{2019}t".to_string());
+                last_piece = push_piece(out, &mut words, "don\u{2019}t", false);
             }
             last_os = t.os;
-            words += 1;
             k += 1;
             continue;
         }
         if t.os != last_os {
-            let orig = text.get(t.os..t.oe)?;
-            let piece = if t.flags & F_CAPS != 0 || out.is_empty() {
-                orig.to_lowercase()
-            } else {
-                orig.to_string()
+            let Some(orig) = text.get(t.os..t.oe) else {
+                return false;
             };
-            out.push(piece);
-            words += 1;
+            let lower = t.flags & F_CAPS != 0 || words == 0;
+            last_piece = push_piece(out, &mut words, orig, lower);
             last_os = t.os;
         }
         k += 1;
     }
-    (out.len() >= 2).then(|| out.join(" "))
+    words >= 2
+}
+
+/// Append one piece (space-separated), lowercased when asked; returns where
+/// it starts in `out`.
+fn push_piece(out: &mut String, words: &mut usize, piece: &str, lower: bool) -> usize {
+    if *words > 0 {
+        out.push(' ');
+    }
+    let start = out.len();
+    if !lower {
+        out.push_str(piece);
+    } else if piece.is_ascii() {
+        out.push_str(piece);
+        if let Some(tail) = out.get_mut(start..) {
+            tail.make_ascii_lowercase();
+        }
+    } else {
+        out.push_str(&piece.to_lowercase());
+    }
+    *words += 1;
+    start
 }

@@ -165,10 +165,12 @@ static FIXED: LazyLock<FxMap<&'static str, &'static [&'static str]>> = LazyLock:
         .collect()
 });
 
-fn expand(w: &str) -> Exp {
+/// `apos`: the word contains an ASCII apostrophe.
+fn expand(w: &str, apos: bool) -> Exp {
     let first = w.as_bytes().first().copied().unwrap_or(0);
     if w.len() <= 16
         && FIXED_FIRST[first as usize]
+        && fixed_maybe(w.as_bytes())
         && let Some(fixed) = FIXED.get(w)
     {
         return Exp::Fixed(fixed);
@@ -190,7 +192,7 @@ fn expand(w: &str) -> Exp {
             return Exp::NumDash(digits + 1);
         }
     }
-    if !b.contains(&b'\'') {
+    if !apos {
         return Exp::Keep;
     }
     const SUFFIXES: [(&str, &str); 6] = [
@@ -231,6 +233,8 @@ struct Word {
     oe: usize,
     letters: usize,
     upper: usize,
+    /// An apostrophe was written into the word.
+    apos: bool,
     active: bool,
 }
 
@@ -256,6 +260,7 @@ impl Norm {
             oe: i,
             letters: 0,
             upper: 0,
+            apos: false,
             active: true,
         };
     }
@@ -302,7 +307,7 @@ impl Norm {
                     self.caps_words += 1;
                 }
             }
-            expand(text)
+            expand(text, w.apos)
         };
         match exp {
             Exp::Keep => {
@@ -426,16 +431,23 @@ pub(crate) fn tokenize_into(text: &str, n: &mut Norm) {
             if !w.active {
                 n.start_word(&mut w, i);
             }
-            if b0.is_ascii_alphabetic() {
-                w.letters += 1;
-                if b0.is_ascii_uppercase() {
-                    w.upper += 1;
+            // the whole run of ASCII letters and digits at once
+            let mut last = b0;
+            let (mut letters, mut upper) = (0usize, 0usize);
+            while let Some(&b) = bytes.get(i) {
+                if !b.is_ascii_alphanumeric() {
+                    break;
                 }
+                letters += usize::from(b.is_ascii_alphabetic());
+                upper += usize::from(b.is_ascii_uppercase());
+                n.canon.push(b.to_ascii_lowercase() as char);
+                last = b;
+                i += 1;
             }
-            n.canon.push(b0.to_ascii_lowercase() as char);
-            w.oe = i + 1;
-            prev = Some(b0 as char);
-            i += 1;
+            w.letters += letters;
+            w.upper += upper;
+            w.oe = i;
+            prev = Some(last as char);
             continue;
         }
         let Some(c) = text.get(i..).and_then(|r| r.chars().next()) else {
@@ -448,6 +460,7 @@ pub(crate) fn tokenize_into(text: &str, n: &mut Norm) {
         } else if is_apostrophe(c) {
             if w.active && next.is_some_and(char::is_alphabetic) {
                 n.word_char(&mut w, i, '\'');
+                w.apos = true;
                 w.oe = end;
             } else {
                 n.flush_word(&mut w);
@@ -627,6 +640,36 @@ static FIXED_FIRST: [bool; 256] = {
     t
 };
 
+/// Bloom slot of a word for `FIXED_BLOOM` (length, first and last byte).
+const fn fixed_slot(b: &[u8]) -> usize {
+    let n = b.len();
+    if n == 0 {
+        return 0;
+    }
+    let (f, l) = (b[0] as usize, b[n - 1] as usize);
+    (f.wrapping_mul(31) ^ l.wrapping_mul(131) ^ n.wrapping_mul(7919)) & 1023
+}
+
+/// A 1024-bit Bloom filter over `FIXED_WORDS` (a cheap pre-filter that
+/// rejects most ordinary words before hashing).
+static FIXED_BLOOM: [u64; 16] = {
+    let mut t = [0u64; 16];
+    let mut i = 0;
+    while i < FIXED_WORDS.len() {
+        let k = fixed_slot(FIXED_WORDS[i].as_bytes());
+        t[k / 64] |= 1 << (k % 64);
+        i += 1;
+    }
+    t
+};
+
+fn fixed_maybe(b: &[u8]) -> bool {
+    let k = fixed_slot(b);
+    FIXED_BLOOM
+        .get(k / 64)
+        .is_some_and(|w| w & (1 << (k % 64)) != 0)
+}
+
 /// First bytes of `FIXED_WORDS`.
 const FIXED_FIRST_BYTES: &[u8] = b"abcdeghiklmnoprstuwxy";
 
@@ -759,6 +802,7 @@ mod tests {
         for w in FIXED_WORDS {
             assert!(fixed_expansion(w).is_some(), "{w}");
             assert!(FIXED_FIRST[w.as_bytes()[0] as usize], "{w}");
+            assert!(fixed_maybe(w.as_bytes()), "{w}");
         }
         assert_eq!(FIXED.len(), FIXED_WORDS.len());
     }

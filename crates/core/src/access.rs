@@ -20,6 +20,8 @@ pub enum Access {
     Writing,
     /// A couple named in the path: only the therapist who guides it.
     CoupleTherapist,
+    /// A couple named in the path: its two partners and its therapist.
+    Couple,
 }
 
 /// What a caller must get.
@@ -60,6 +62,10 @@ pub fn expected_outcome(access: Access, caller: Caller) -> Outcome {
         Access::CoupleTherapist if role != Role::Therapist => Outcome::Forbidden,
         Access::CoupleTherapist if caller.relation == Relation::CoupleTherapist => Outcome::Allowed,
         Access::CoupleTherapist => Outcome::NotFound,
+        Access::Couple => match caller.relation {
+            Relation::Author | Relation::Partner | Relation::CoupleTherapist => Outcome::Allowed,
+            Relation::Outsider => Outcome::NotFound,
+        },
     }
 }
 
@@ -129,6 +135,29 @@ mod tests {
                 expected_outcome(Access::Writing, caller(Some(role), relation)),
                 Outcome::NotFound,
                 "{role:?} {relation:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_couples_journey_is_for_the_couple_and_its_therapist() {
+        for relation in [Relation::Author, Relation::Partner] {
+            assert_eq!(
+                expected_outcome(Access::Couple, caller(Some(Role::Partner), relation)),
+                Outcome::Allowed
+            );
+        }
+        assert_eq!(
+            expected_outcome(
+                Access::Couple,
+                caller(Some(Role::Therapist), Relation::CoupleTherapist)
+            ),
+            Outcome::Allowed
+        );
+        for role in [Role::Partner, Role::Therapist, Role::Admin] {
+            assert_eq!(
+                expected_outcome(Access::Couple, caller(Some(role), Relation::Outsider)),
+                Outcome::NotFound
             );
         }
     }

@@ -9,6 +9,7 @@ pub mod privacy;
 pub mod program;
 pub mod reflect_back;
 pub mod role;
+pub mod safety;
 pub mod throttle;
 pub mod time;
 

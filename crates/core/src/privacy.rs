@@ -95,7 +95,10 @@ pub enum Item {
     Writing { audience: Audience },
     /// An answer to a paired exercise: both answer privately, and the partner
     /// sees this one only once they have answered too.
-    PairedAnswer { audience: Audience, reader_has_answered: bool },
+    PairedAnswer {
+        audience: Audience,
+        reader_has_answered: bool,
+    },
     /// A partner's private safety screening.
     SafetyScreening,
     /// A partner's measure scores.
@@ -118,10 +121,16 @@ pub fn may_view(relation: Relation, item: Item) -> bool {
         (_, Relation::Author) => true,
         (Item::Writing { audience }, Relation::Partner) => audience.includes_partner(),
         (Item::Writing { audience }, Relation::CoupleTherapist) => audience.includes_therapist(),
-        (Item::PairedAnswer { audience, reader_has_answered }, Relation::Partner) => {
-            audience.includes_partner() && reader_has_answered
+        (
+            Item::PairedAnswer {
+                audience,
+                reader_has_answered,
+            },
+            Relation::Partner,
+        ) => audience.includes_partner() && reader_has_answered,
+        (Item::PairedAnswer { audience, .. }, Relation::CoupleTherapist) => {
+            audience.includes_therapist()
         }
-        (Item::PairedAnswer { audience, .. }, Relation::CoupleTherapist) => audience.includes_therapist(),
         (Item::SafetyScreening, Relation::Partner) => false,
         (Item::SafetyScreening, Relation::CoupleTherapist) => true,
         (
@@ -241,15 +250,30 @@ mod tests {
     #[test]
     fn paired_answers_wait_until_both_have_answered() {
         for audience in [Audience::Partner, Audience::PartnerAndTherapist] {
-            let waiting = Item::PairedAnswer { audience, reader_has_answered: false };
-            let both = Item::PairedAnswer { audience, reader_has_answered: true };
+            let waiting = Item::PairedAnswer {
+                audience,
+                reader_has_answered: false,
+            };
+            let both = Item::PairedAnswer {
+                audience,
+                reader_has_answered: true,
+            };
             assert!(may_view(Author, waiting));
-            assert!(!may_view(Partner, waiting), "hidden until the partner answers");
+            assert!(
+                !may_view(Partner, waiting),
+                "hidden until the partner answers"
+            );
             assert!(may_view(Partner, both));
-            assert_eq!(may_view(CoupleTherapist, waiting), audience == Audience::PartnerAndTherapist);
+            assert_eq!(
+                may_view(CoupleTherapist, waiting),
+                audience == Audience::PartnerAndTherapist
+            );
             assert!(!may_view(Outsider, both));
         }
-        let kept_private = Item::PairedAnswer { audience: Audience::Me, reader_has_answered: true };
+        let kept_private = Item::PairedAnswer {
+            audience: Audience::Me,
+            reader_has_answered: true,
+        };
         assert!(!may_view(Partner, kept_private));
     }
 

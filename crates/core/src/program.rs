@@ -110,9 +110,13 @@ pub struct Program {
 
 impl Program {
     pub fn exercise(&self, id: &str) -> Option<(&Stage, &Exercise)> {
-        self.stages
-            .iter()
-            .find_map(|stage| stage.exercises.iter().find(|e| e.id == id).map(|e| (stage, e)))
+        self.stages.iter().find_map(|stage| {
+            stage
+                .exercises
+                .iter()
+                .find(|e| e.id == id)
+                .map(|e| (stage, e))
+        })
     }
 
     pub fn stage(&self, id: &str) -> Option<&Stage> {
@@ -134,16 +138,29 @@ pub struct ContentError {
 }
 
 fn error(file: &str, line: usize, reason: impl Into<String>) -> ContentError {
-    ContentError { file: file.to_owned(), line, reason: reason.into() }
+    ContentError {
+        file: file.to_owned(),
+        line,
+        reason: reason.into(),
+    }
 }
 
 /// Splits `+++ front matter +++ body`; the front matter starts on line 2.
-pub fn split_front_matter<'a>(file: &str, text: &'a str) -> Result<(&'a str, &'a str), ContentError> {
+pub fn split_front_matter<'a>(
+    file: &str,
+    text: &'a str,
+) -> Result<(&'a str, &'a str), ContentError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let rest = text
         .strip_prefix("+++\n")
         .or_else(|| text.strip_prefix("+++\r\n"))
-        .ok_or_else(|| error(file, 1, "the file must start with a `+++` line opening the front matter"))?;
+        .ok_or_else(|| {
+            error(
+                file,
+                1,
+                "the file must start with a `+++` line opening the front matter",
+            )
+        })?;
     let end = rest
         .find("\n+++")
         .ok_or_else(|| error(file, 1, "the front matter is not closed by a `+++` line"))?;
@@ -154,7 +171,9 @@ pub fn split_front_matter<'a>(file: &str, text: &'a str) -> Result<(&'a str, &'a
 
 fn parse_toml<T: serde::de::DeserializeOwned>(file: &str, front: &str) -> Result<T, ContentError> {
     toml::from_str(front).map_err(|err| {
-        let line = err.span().map_or(1, |span| front[..span.start.min(front.len())].matches('\n').count() + 1);
+        let line = err.span().map_or(1, |span| {
+            front[..span.start.min(front.len())].matches('\n').count() + 1
+        });
         // +1: the opening `+++` line.
         error(file, line + 1, err.message().to_owned())
     })
@@ -208,15 +227,17 @@ struct ExerciseFront {
     default_audience: Option<Audience>,
 }
 
-fn item_list<T: serde::de::DeserializeOwned>(file: &str, items: &[toml::Table]) -> Result<Vec<T>, ContentError> {
+fn item_list<T: serde::de::DeserializeOwned>(
+    file: &str,
+    items: &[toml::Table],
+) -> Result<Vec<T>, ContentError> {
     items
         .iter()
         .enumerate()
         .map(|(i, table)| {
-            table
-                .clone()
-                .try_into()
-                .map_err(|err: toml::de::Error| error(file, 1, format!("item {}: {}", i + 1, err.message())))
+            table.clone().try_into().map_err(|err: toml::de::Error| {
+                error(file, 1, format!("item {}: {}", i + 1, err.message()))
+            })
         })
         .collect()
 }
@@ -225,7 +246,11 @@ fn exercise_from(file: &str, front: ExerciseFront, body: &str) -> Result<Exercis
     let need = |value: &Option<String>, key: &str| -> Result<(), ContentError> {
         match value {
             Some(v) if !v.trim().is_empty() => Ok(()),
-            _ => Err(error(file, 1, format!("a {} exercise needs `{key}`", front.kind.as_str()))),
+            _ => Err(error(
+                file,
+                1,
+                format!("a {} exercise needs `{key}`", front.kind.as_str()),
+            )),
         }
     };
     let mut rating_items = Vec::new();
@@ -256,15 +281,26 @@ fn exercise_from(file: &str, front: ExerciseFront, body: &str) -> Result<Exercis
         }
     }
     let mut item_ids = HashSet::new();
-    for id in rating_items.iter().map(|i| &i.id).chain(checklist_items.iter().map(|i| &i.id)) {
+    for id in rating_items
+        .iter()
+        .map(|i| &i.id)
+        .chain(checklist_items.iter().map(|i| &i.id))
+    {
         if !item_ids.insert(id.clone()) {
             return Err(error(file, 1, format!("item id `{id}` is used twice")));
         }
     }
     if front.kind == ExerciseKind::Paired
-        && matches!(front.default_audience, Some(Audience::Me) | Some(Audience::Therapist))
+        && matches!(
+            front.default_audience,
+            Some(Audience::Me) | Some(Audience::Therapist)
+        )
     {
-        return Err(error(file, 1, "a paired exercise is shared with the partner: its audience must include them"));
+        return Err(error(
+            file,
+            1,
+            "a paired exercise is shared with the partner: its audience must include them",
+        ));
     }
     Ok(Exercise {
         id: front.id,
@@ -319,17 +355,31 @@ pub fn parse_program(files: &BTreeMap<String, String>) -> Result<Program, Conten
     let mut ids = HashSet::new();
     for stage in &stages {
         if !ids.insert(stage.id.clone()) {
-            return Err(error(program_file, 1, format!("stage id `{}` is used twice", stage.id)));
+            return Err(error(
+                program_file,
+                1,
+                format!("stage id `{}` is used twice", stage.id),
+            ));
         }
     }
     for (file, exercise) in exercises {
         if !ids.insert(exercise.id.clone()) {
-            return Err(error(&file, 1, format!("id `{}` is used twice", exercise.id)));
+            return Err(error(
+                &file,
+                1,
+                format!("id `{}` is used twice", exercise.id),
+            ));
         }
         let stage = stages
             .iter_mut()
             .find(|s| s.id == exercise.stage)
-            .ok_or_else(|| error(&file, 1, format!("stage `{}` does not exist", exercise.stage)))?;
+            .ok_or_else(|| {
+                error(
+                    &file,
+                    1,
+                    format!("stage `{}` does not exist", exercise.stage),
+                )
+            })?;
         stage.exercises.push(exercise);
     }
     for stage in &mut stages {
@@ -353,8 +403,14 @@ mod tests {
 
     fn files(extra: &[(&str, &str)]) -> BTreeMap<String, String> {
         let mut map = BTreeMap::new();
-        map.insert("program.md".to_owned(), "+++\nid = \"p\"\ntitle = \"P\"\nsummary = \"S\"\n+++\nIntro".to_owned());
-        map.insert("stages/01-a.md".to_owned(), "+++\nid = \"a\"\ntitle = \"A\"\norder = 1\n+++\nStage A".to_owned());
+        map.insert(
+            "program.md".to_owned(),
+            "+++\nid = \"p\"\ntitle = \"P\"\nsummary = \"S\"\n+++\nIntro".to_owned(),
+        );
+        map.insert(
+            "stages/01-a.md".to_owned(),
+            "+++\nid = \"a\"\ntitle = \"A\"\norder = 1\n+++\nStage A".to_owned(),
+        );
         for (name, text) in extra {
             map.insert((*name).to_owned(), (*text).to_owned());
         }
@@ -389,23 +445,71 @@ mod tests {
     #[test]
     fn kind_specific_fields_are_required() {
         let no_prompt = REFLECTION.replace("prompt = \"Q?\"\n", "");
-        assert!(parse_program(&files(&[("exercises/x.md", &no_prompt)])).unwrap_err().reason.contains("prompt"));
+        assert!(
+            parse_program(&files(&[("exercises/x.md", &no_prompt)]))
+                .unwrap_err()
+                .reason
+                .contains("prompt")
+        );
         let rating = REFLECTION.replace("kind = \"reflection\"", "kind = \"rating\"");
-        assert!(parse_program(&files(&[("exercises/x.md", &rating)])).unwrap_err().reason.contains("items"));
-        let private_pair = REFLECTION.replace("kind = \"reflection\"", "kind = \"paired\"").replace("prompt", "default_audience = \"me\"\nprompt");
-        assert!(parse_program(&files(&[("exercises/x.md", &private_pair)])).unwrap_err().reason.contains("partner"));
+        assert!(
+            parse_program(&files(&[("exercises/x.md", &rating)]))
+                .unwrap_err()
+                .reason
+                .contains("items")
+        );
+        let private_pair = REFLECTION
+            .replace("kind = \"reflection\"", "kind = \"paired\"")
+            .replace("prompt", "default_audience = \"me\"\nprompt");
+        assert!(
+            parse_program(&files(&[("exercises/x.md", &private_pair)]))
+                .unwrap_err()
+                .reason
+                .contains("partner")
+        );
     }
 
     #[test]
     fn unknown_stages_and_duplicate_ids_are_refused() {
         let elsewhere = REFLECTION.replace("stage = \"a\"", "stage = \"zz\"");
-        assert!(parse_program(&files(&[("exercises/x.md", &elsewhere)])).unwrap_err().reason.contains("zz"));
-        let err = parse_program(&files(&[("exercises/x.md", REFLECTION), ("exercises/y.md", REFLECTION)])).unwrap_err();
+        assert!(
+            parse_program(&files(&[("exercises/x.md", &elsewhere)]))
+                .unwrap_err()
+                .reason
+                .contains("zz")
+        );
+        let err = parse_program(&files(&[
+            ("exercises/x.md", REFLECTION),
+            ("exercises/y.md", REFLECTION),
+        ]))
+        .unwrap_err();
         assert!(err.reason.contains("twice"));
     }
 
     #[test]
     fn raw_html_is_shown_as_text() {
-        assert_eq!(markdown_to_html("<script>x</script>"), "&lt;script&gt;x&lt;/script&gt;");
+        assert_eq!(
+            markdown_to_html("<script>x</script>"),
+            "&lt;script&gt;x&lt;/script&gt;"
+        );
+    }
+}
+
+/// Whether a couple may open a stage: everything when self-paced, otherwise
+/// the first stage and those their therapist unlocked.
+pub fn stage_is_open(stage_order: u32, self_paced: bool, unlocked_by_therapist: bool) -> bool {
+    self_paced || stage_order <= 1 || unlocked_by_therapist
+}
+
+#[cfg(test)]
+mod pacing_tests {
+    use super::stage_is_open;
+
+    #[test]
+    fn guided_couples_start_with_the_first_stage() {
+        assert!(stage_is_open(1, false, false));
+        assert!(!stage_is_open(2, false, false));
+        assert!(stage_is_open(2, false, true));
+        assert!(stage_is_open(9, true, false));
     }
 }

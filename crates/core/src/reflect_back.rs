@@ -25,9 +25,13 @@ impl Status {
     }
 
     pub fn parse(value: &str) -> Option<Status> {
-        [Status::AwaitingReflection, Status::AwaitingConfirmation, Status::Confirmed]
-            .into_iter()
-            .find(|s| s.as_str() == value)
+        [
+            Status::AwaitingReflection,
+            Status::AwaitingConfirmation,
+            Status::Confirmed,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == value)
     }
 }
 
@@ -51,13 +55,19 @@ pub enum Move {
 /// The status after a move, or why the move does not fit now.
 pub fn next(status: Status, role: Role, action: Move) -> Result<Status, &'static str> {
     match (status, role, action) {
-        (Status::AwaitingReflection, Role::Listener, Move::Reflect) => Ok(Status::AwaitingConfirmation),
-        (Status::AwaitingConfirmation, Role::Speaker, Move::Confirm) => Ok(Status::Confirmed),
-        (Status::AwaitingConfirmation, Role::Speaker, Move::Clarify) => Ok(Status::AwaitingReflection),
-        (Status::Confirmed, _, _) => Err("This conversation is complete: it was confirmed. You can start a new one."),
-        (Status::AwaitingReflection, Role::Speaker, _) => {
-            Err("Your partner is reflecting back what they heard. You can confirm or clarify once they have.")
+        (Status::AwaitingReflection, Role::Listener, Move::Reflect) => {
+            Ok(Status::AwaitingConfirmation)
         }
+        (Status::AwaitingConfirmation, Role::Speaker, Move::Confirm) => Ok(Status::Confirmed),
+        (Status::AwaitingConfirmation, Role::Speaker, Move::Clarify) => {
+            Ok(Status::AwaitingReflection)
+        }
+        (Status::Confirmed, _, _) => {
+            Err("This conversation is complete: it was confirmed. You can start a new one.")
+        }
+        (Status::AwaitingReflection, Role::Speaker, _) => Err(
+            "Your partner is reflecting back what they heard. You can confirm or clarify once they have.",
+        ),
         (Status::AwaitingConfirmation, Role::Listener, _) => {
             Err("Your partner is reading your reflection. Wait for them to confirm or clarify.")
         }
@@ -97,7 +107,11 @@ mod tests {
 
     #[test]
     fn statuses_round_trip() {
-        for status in [Status::AwaitingReflection, Status::AwaitingConfirmation, Status::Confirmed] {
+        for status in [
+            Status::AwaitingReflection,
+            Status::AwaitingConfirmation,
+            Status::Confirmed,
+        ] {
             assert_eq!(Status::parse(status.as_str()), Some(status));
         }
     }

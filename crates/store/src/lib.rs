@@ -12,6 +12,7 @@ mod couples;
 pub mod db;
 mod error;
 mod practices;
+mod program;
 mod rights;
 pub mod testing;
 mod two_factor;
@@ -25,6 +26,7 @@ pub use couples::{
 pub use db::{Backend, Store};
 pub use error::StoreError;
 pub use practices::{NewPracticeWithAdmin, Practice, TherapistSummary};
+pub use program::{Assignment, Onboarding, ReflectBackRound, SafetyFlag};
 pub use rights::FORMER_MEMBER;
 pub use writing::{AudienceChange, EntryFilter, NewEntry, Reader, SealedEntry};
 

@@ -62,6 +62,8 @@ impl Store {
         }
         for statement in [
             "DELETE FROM entries WHERE author_id = $1",
+            "DELETE FROM safety_screenings WHERE user_id = $1",
+            "DELETE FROM onboarding WHERE user_id = $1",
             "DELETE FROM couple_members WHERE user_id = $1",
             "DELETE FROM sessions WHERE user_id = $1",
             "DELETE FROM one_time_tokens WHERE user_id = $1",

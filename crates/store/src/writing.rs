@@ -277,6 +277,16 @@ impl Store {
             .collect()
     }
 
+    /// Moves an entry back in time (demo history only).
+    pub async fn backdate_entry(&self, entry_id: &str, at: Millis) -> Result<()> {
+        sqlx::query("UPDATE entries SET created_at = $1, updated_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(entry_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     // --- data keys -------------------------------------------------------
 
     /// The couple's sealed data key: `(master key id, wrapped bytes)`.

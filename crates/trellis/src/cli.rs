@@ -331,6 +331,9 @@ async fn run_demo(config: Config, password: Option<String>) -> anyhow::Result<()
     let seeded =
         demo::seed_if_empty(server.state().store(), &password, trellis_web::state::now()).await?;
     if seeded {
+        demo::history::seed(server.state(), trellis_web::state::now())
+            .await
+            .context("could not create the demo history")?;
         write_private(&password_file, &password)?;
     }
     let url = format!("http://{}", server.addr());

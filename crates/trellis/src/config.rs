@@ -38,6 +38,9 @@ pub struct Config {
     /// `<data_dir>/master.key`, created (0600) on first start. Instances
     /// sharing one database must share this file.
     pub master_key_file: Option<PathBuf>,
+    /// A practice's own program content (same layout as `content/`): files
+    /// here replace the built-in ones with the same path, new programs add.
+    pub content_dir: Option<PathBuf>,
     /// The sender of Trellis's mail.
     pub mail_from: String,
     /// Sign staff out after this many idle minutes.
@@ -61,6 +64,7 @@ impl Default for Config {
             smtp_url: None,
             smtp_url_file: None,
             master_key_file: None,
+            content_dir: None,
             mail_from: "Trellis <trellis@localhost>".to_owned(),
             staff_idle_minutes: 30,
             partner_idle_days: 7,

@@ -218,3 +218,279 @@ mod tests {
         assert_eq!(practice_code("Io"), "TREL-2026");
     }
 }
+
+/// Weeks of life in the demo practice: onboarding, exercises (one paired
+/// exchange revealed, one still waiting, a reflect-back round confirmed),
+/// journal entries shared and private, homework. Written through the same
+/// services people use, then dated back.
+pub mod history {
+    use std::collections::BTreeMap;
+
+    use anyhow::Context;
+    use trellis_core::EmailAddress;
+    use trellis_core::Millis;
+    use trellis_core::privacy::Audience;
+    use trellis_core::time::DAY;
+    use trellis_store::User;
+    use trellis_web::AppState;
+    use trellis_web::services::onboarding;
+    use trellis_web::services::program::{self, AnswerInput, Goal};
+    use trellis_web::services::writing::{self, JOURNAL, NewWriting};
+
+    async fn user(state: &AppState, email: &str) -> anyhow::Result<User> {
+        let email = EmailAddress::parse("email", email).map_err(|e| anyhow::anyhow!(e.message))?;
+        Ok(state
+            .store()
+            .user_by_email(&email)
+            .await?
+            .context("a demo account is missing")?
+            .user)
+    }
+
+    async fn onboard(state: &AppState, partner: &User) -> anyhow::Result<()> {
+        onboarding::welcome(state, partner, true).await?;
+        let answers: BTreeMap<String, String> = state
+            .content()
+            .safety
+            .questions
+            .iter()
+            .map(|q| {
+                (
+                    q.id.clone(),
+                    if q.concerning == "yes" { "no" } else { "yes" }.to_owned(),
+                )
+            })
+            .collect();
+        onboarding::submit_safety(state, partner, &answers).await?;
+        Ok(())
+    }
+
+    fn text(body: &str, audience: Audience) -> AnswerInput {
+        AnswerInput {
+            body: Some(body.to_owned()),
+            audience: Some(audience.as_str().to_owned()),
+            ..AnswerInput::default()
+        }
+    }
+
+    async fn answer(
+        state: &AppState,
+        who: &User,
+        exercise: &str,
+        input: AnswerInput,
+        at: Millis,
+    ) -> anyhow::Result<()> {
+        let id = program::answer(state, who, exercise, input)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo answer to {exercise}: {e}"))?;
+        state.store().backdate_entry(&id, at).await?;
+        Ok(())
+    }
+
+    async fn journal(
+        state: &AppState,
+        who: &User,
+        body: &str,
+        audience: Audience,
+        at: Millis,
+    ) -> anyhow::Result<()> {
+        let entry = writing::write(
+            state,
+            who,
+            NewWriting {
+                kind: JOURNAL,
+                ref_id: None,
+                body,
+                audience,
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo journal: {e}"))?;
+        state.store().backdate_entry(&entry.id, at).await?;
+        Ok(())
+    }
+
+    fn ratings(values: &[(&str, i64)]) -> AnswerInput {
+        AnswerInput {
+            ratings: values.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
+            ..AnswerInput::default()
+        }
+    }
+
+    pub async fn seed(state: &AppState, now: Millis) -> anyhow::Result<()> {
+        let alex = user(state, "alex@example.com").await?;
+        let sam = user(state, "sam@example.com").await?;
+        let jordan = user(state, "jordan@example.com").await?;
+        let riley = user(state, "riley@example.com").await?;
+        let priya = user(state, "therapist@example.com").await?;
+        for partner in [&alex, &sam, &jordan, &riley] {
+            onboard(state, partner).await?;
+        }
+        let err = |e: trellis_web::AppError| anyhow::anyhow!("demo: {e}");
+        let ago = |days: i64| now - days * DAY;
+
+        // Alex & Sam: guided by Dr. Priya, six weeks in, working through stage two.
+        let couple = alex.couple_id.clone().context("Alex has no couple")?;
+        program::unlock_stage(state, &priya, &couple, "acknowledging-the-pain")
+            .await
+            .map_err(err)?;
+        answer(
+            state,
+            &alex,
+            "three-parts-of-trust",
+            ratings(&[("safety", 4), ("reliability", 3), ("respect", 6)]),
+            ago(40),
+        )
+        .await?;
+        answer(
+            state,
+            &sam,
+            "three-parts-of-trust",
+            ratings(&[("safety", 3), ("reliability", 2), ("respect", 5)]),
+            ago(39),
+        )
+        .await?;
+        answer(state, &alex, "trust-in-daily-life", text("Safety, for me, is Sam asking how my day was and actually waiting for the answer. Reliability is small: the bins, the school run, a text when I'm late.", Audience::Therapist), ago(37)).await?;
+        answer(state, &sam, "trust-in-daily-life", text("I feel safe when I can say 'that hurt' without it turning into a fight. Respect is being asked, not told.", Audience::Me), ago(36)).await?;
+        answer(state, &sam, "a-moment-of-trust", text("The evening you told me about the message before I found it. It was hard to hear, and it still mattered.", Audience::PartnerAndTherapist), ago(30)).await?;
+        answer(state, &alex, "a-moment-of-trust", text("When you let me hold your hand at your mum's, even though we had argued in the car.", Audience::PartnerAndTherapist), ago(29)).await?;
+        answer(state, &sam, "hearing-the-hurt", AnswerInput { action: Some("share".into()), ..text("When you said you were working late and you weren't, I felt foolish for believing you, and very alone.", Audience::PartnerAndTherapist) }, ago(22)).await?;
+        answer(
+            state,
+            &alex,
+            "hearing-the-hurt",
+            AnswerInput {
+                action: Some("reflect".into()),
+                ..text(
+                    "You felt stupid that you trusted me.",
+                    Audience::PartnerAndTherapist,
+                )
+            },
+            ago(22),
+        )
+        .await?;
+        answer(state, &sam, "hearing-the-hurt", AnswerInput { action: Some("clarify".into()), ..text("Not stupid. Foolish, and above all alone: like I was the only one in the marriage that week.", Audience::PartnerAndTherapist) }, ago(21)).await?;
+        answer(state, &alex, "hearing-the-hurt", AnswerInput { action: Some("reflect".into()), ..text("You felt foolish for trusting me, and alone, as if you were the only one still in our marriage that week.", Audience::PartnerAndTherapist) }, ago(21)).await?;
+        answer(
+            state,
+            &sam,
+            "hearing-the-hurt",
+            AnswerInput {
+                action: Some("confirm".into()),
+                ..AnswerInput::default()
+            },
+            ago(20),
+        )
+        .await?;
+        answer(state, &alex, "taking-responsibility", text("I lied to avoid a hard conversation, and that choice was mine. I want to be someone who says the hard thing on the day.", Audience::Therapist), ago(14)).await?;
+        answer(
+            state,
+            &alex,
+            "naming-feelings",
+            text(
+                "Ashamed, mostly. And scared that sorry will never be enough.",
+                Audience::Me,
+            ),
+            ago(12),
+        )
+        .await?;
+        journal(state, &sam, "Therapy today was tiring. I noticed I could listen for longer before getting defensive.", Audience::Me, ago(10)).await?;
+        journal(
+            state,
+            &alex,
+            "Thank you for Sunday. The walk without phones was the best hour we've had in months.",
+            Audience::Partner,
+            ago(5),
+        )
+        .await?;
+        journal(
+            state,
+            &sam,
+            "I'd like to talk about how we handle my sister's visits. Can we bring it to Thursday?",
+            Audience::PartnerAndTherapist,
+            ago(2),
+        )
+        .await?;
+        answer(
+            state,
+            &alex,
+            "three-parts-of-trust",
+            ratings(&[("safety", 6), ("reliability", 5), ("respect", 7)]),
+            ago(3),
+        )
+        .await?;
+        answer(
+            state,
+            &sam,
+            "three-parts-of-trust",
+            ratings(&[("safety", 5), ("reliability", 4), ("respect", 6)]),
+            ago(2),
+        )
+        .await?;
+        let due = trellis_core::time::utc_date(now + 4 * DAY);
+        program::assign(
+            state,
+            &priya,
+            &couple,
+            "patterns-i-recognise",
+            Some(&due),
+            "Take your time; we'll look at it together.",
+        )
+        .await
+        .map_err(err)?;
+
+        // Jordan & Riley: with Tom, at their own pace, five weeks in.
+        let tom = user(state, "therapist2@example.com").await?;
+        let couple = jordan.couple_id.clone().context("Jordan has no couple")?;
+        program::set_pace(state, &tom, &couple, true)
+            .await
+            .map_err(err)?;
+        answer(
+            state,
+            &jordan,
+            "three-parts-of-trust",
+            ratings(&[("safety", 5), ("reliability", 6), ("respect", 6)]),
+            ago(33),
+        )
+        .await?;
+        answer(
+            state,
+            &riley,
+            "three-parts-of-trust",
+            ratings(&[("safety", 4), ("reliability", 3), ("respect", 5)]),
+            ago(33),
+        )
+        .await?;
+        answer(
+            state,
+            &riley,
+            "naming-feelings",
+            text(
+                "Tired. Hopeful on good days. Lonely when we go quiet for a whole evening.",
+                Audience::Therapist,
+            ),
+            ago(20),
+        )
+        .await?;
+        answer(state, &jordan, "what-trust-means-to-us", text("Trust for us means no secrets about money, and telling each other early when we're struggling.", Audience::Partner), ago(9)).await?;
+        let goals = AnswerInput {
+            goals: vec![Goal {
+                area: "Time together".into(),
+                goal: "One evening a week that is just ours".into(),
+                markers: vec!["Thursday evenings happen 3 weeks out of 4".into()],
+            }],
+            audience: Some("partner_and_therapist".into()),
+            ..AnswerInput::default()
+        };
+        answer(state, &jordan, "our-goals", goals, ago(6)).await?;
+        journal(
+            state,
+            &riley,
+            "We argued about the budget again, but we both took a break and came back. That's new.",
+            Audience::PartnerAndTherapist,
+            ago(4),
+        )
+        .await?;
+        Ok(())
+    }
+}

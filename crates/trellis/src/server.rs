@@ -59,7 +59,9 @@ impl Server {
             }
         };
         let vault = trellis_web::vault::Vault::from_keyring_file(config.master_key_file())?;
-        let state = AppState::new(store, web, mailer, vault);
+        let content = trellis_web::content::Content::load(config.content_dir.as_deref())
+            .context("the program content is not valid")?;
+        let state = AppState::new(store, web, mailer, vault, std::sync::Arc::new(content));
         Ok(Server {
             listener,
             state,

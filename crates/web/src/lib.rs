@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod content;
 pub mod error;
 pub mod extract;
 pub mod mail;
@@ -51,6 +52,7 @@ pub fn operations_routes() -> Vec<routes::Route> {
         Route::get("/healthz", Public, healthz),
         Route::get("/readyz", Public, readyz),
         Route::get("/static/app.css", Public, stylesheet),
+        Route::get("/static/quick-exit.js", Public, quick_exit_script),
     ]
 }
 
@@ -75,6 +77,16 @@ async fn stylesheet() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../static/app.css"),
+    )
+}
+
+async fn quick_exit_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/quick-exit.js"),
     )
 }
 

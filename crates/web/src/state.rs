@@ -4,6 +4,7 @@ use trellis_core::Millis;
 use trellis_store::Store;
 
 use crate::auth::passwords::Passwords;
+use crate::content::Content;
 use crate::mail::Mailer;
 use crate::vault::Vault;
 
@@ -51,10 +52,17 @@ struct Inner {
     passwords: Passwords,
     mailer: Mailer,
     vault: Vault,
+    content: Arc<Content>,
 }
 
 impl AppState {
-    pub fn new(store: Store, config: WebConfig, mailer: Mailer, vault: Vault) -> Self {
+    pub fn new(
+        store: Store,
+        config: WebConfig,
+        mailer: Mailer,
+        vault: Vault,
+        content: Arc<Content>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 store,
@@ -62,8 +70,13 @@ impl AppState {
                 passwords: Passwords::new(),
                 mailer,
                 vault,
+                content,
             }),
         }
+    }
+
+    pub fn content(&self) -> &Content {
+        &self.inner.content
     }
 
     pub fn vault(&self) -> &Vault {

@@ -13,5 +13,6 @@ mod couples;
 mod matrix;
 mod operations;
 mod privacy;
+mod program;
 mod rights;
 mod two_factor;

@@ -77,9 +77,14 @@ fn fill_path(path: &str, access: Access, entry_id: &str, couple_id: &str) -> Str
         let end = rest[start..]
             .find('}')
             .map_or(rest.len(), |e| start + e + 1);
-        filled.push_str(match access {
-            Access::Writing => entry_id,
-            Access::CoupleTherapist => couple_id,
+        let name = &rest[start + 1..end - 1];
+        filled.push_str(match (name, access) {
+            ("action", _) => "pace",
+            ("exercise_id", _) => "trust-in-daily-life",
+            ("stage_id", _) => "root-causes",
+            _ if path.contains("/exercises/") => "trust-in-daily-life",
+            (_, Access::Writing) => entry_id,
+            (_, Access::CoupleTherapist | Access::Couple) => couple_id,
             _ => "no-such-thing",
         });
         rest = &rest[end..];

@@ -5,6 +5,7 @@ mod accounts;
 mod coach;
 mod couples;
 mod entries;
+mod program;
 mod rights;
 
 use axum::Json;
@@ -54,6 +55,47 @@ pub fn routes() -> Vec<Route> {
             Access::Role(Role::Partner),
             coach::analyze,
         ),
+        Route::get("/api/v1/program", SignedIn, program::get_program),
+        Route::post(
+            "/api/v1/exercises/{id}/responses",
+            Access::Role(Role::Partner),
+            program::answer,
+        ),
+        Route::get(
+            "/api/v1/exercises/{id}/responses",
+            Access::Role(Role::Partner),
+            program::responses,
+        ),
+        Route::get(
+            "/api/v1/couples/{id}/journey",
+            Access::Couple,
+            program::journey,
+        ),
+        Route::post(
+            "/api/v1/couples/{id}/assignments",
+            Access::CoupleTherapist,
+            program::assign,
+        ),
+        Route::post(
+            "/api/v1/couples/{id}/stages/{stage_id}/unlock",
+            Access::CoupleTherapist,
+            program::unlock,
+        ),
+        Route::get(
+            "/api/v1/onboarding",
+            Access::Role(Role::Partner),
+            program::onboarding_status,
+        ),
+        Route::post(
+            "/api/v1/onboarding/welcome",
+            Access::Role(Role::Partner),
+            program::welcome,
+        ),
+        Route::post(
+            "/api/v1/onboarding/safety",
+            Access::Role(Role::Partner),
+            program::safety,
+        ),
         Route::get("/api/openapi.json", Public, openapi_json),
     ]
 }
@@ -77,13 +119,23 @@ pub fn routes() -> Vec<Route> {
         rights::leave_couple,
         rights::logout_all,
         coach::analyze,
+        program::get_program,
+        program::answer,
+        program::responses,
+        program::journey,
+        program::assign,
+        program::unlock,
+        program::onboarding_status,
+        program::welcome,
+        program::safety,
     ),
     components(schemas(ErrorBody, ErrorDetail, UserJson)),
     modifiers(&BearerAuth),
     tags((name = "accounts", description = "Signing in and out, who am I, invitations"), (name = "couples", description = "Couples and their partners"),
         (name = "writing", description = "Client writing with an audience, encrypted at rest"),
         (name = "data rights", description = "Export, activity, leaving, deletion"),
-        (name = "coach", description = "Hints on harsh and constructive language, computed in memory"))
+                (name = "coach", description = "Hints on harsh and constructive language, computed in memory"),
+        (name = "program", description = "Onboarding, the journey, exercises and homework"))
 )]
 pub struct ApiDoc;
 

@@ -44,14 +44,44 @@ pub struct EntryView {
     pub audience_description: &'static str,
 }
 
+/// Exercise answers are stored as structured JSON; people read them as text.
+fn readable_body(kind: &str, body: String) -> String {
+    if kind != crate::services::program::EXERCISE && kind != crate::services::writing::PAIRED {
+        return body;
+    }
+    let Ok(answer) = serde_json::from_str::<crate::services::program::StoredAnswer>(&body) else {
+        return body;
+    };
+    let mut lines = Vec::new();
+    if !answer.text.is_empty() {
+        lines.push(answer.text);
+    }
+    for (item, value) in answer.ratings {
+        lines.push(format!("{item}: {value} / 10"));
+    }
+    if !answer.checked.is_empty() {
+        lines.push(format!("Ticked: {}", answer.checked.join(", ")));
+    }
+    for goal in answer.goals {
+        lines.push(format!(
+            "Goal ({}): {} — signs of progress: {}",
+            goal.area,
+            goal.goal,
+            goal.markers.join("; ")
+        ));
+    }
+    lines.join("\n")
+}
+
 impl From<Entry> for EntryView {
     fn from(entry: Entry) -> Self {
+        let body = readable_body(&entry.kind, entry.body);
         Self {
             id: entry.id,
             mine: entry.mine,
             author_name: entry.author_name,
             date: utc_date(entry.created_at),
-            body: entry.body,
+            body,
             audience: entry.audience.as_str(),
             audience_label: entry.audience.label(),
             audience_description: entry.audience.describe(),
@@ -179,6 +209,12 @@ pub async fn change_audience(
 #[template(path = "couple.html")]
 struct CouplePage {
     layout: Layout,
+    couple_id: String,
+    journey: crate::services::program::Journey,
+    flags: Vec<trellis_store::SafetyFlag>,
+    exercise_choices: Vec<(String, String)>,
+    notice: Option<&'static str>,
+    errors: Vec<String>,
     title: String,
     entries: Vec<EntryView>,
     audience_options: Vec<AudienceOption>,
@@ -186,10 +222,17 @@ struct CouplePage {
 }
 
 /// A therapist's view of one of their couples.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CoupleFlags {
+    done: String,
+}
+
 pub async fn couple(
     State(state): State<AppState>,
     page: PageContext,
     Path(couple_id): Path<String>,
+    Query(flags_q): Query<CoupleFlags>,
 ) -> AppResult<Response> {
     let therapist = page.require(Role::Therapist)?;
     let couple = state.store().couple(&couple_id).await?;
@@ -215,12 +258,92 @@ pub async fn couple(
         },
     )
     .await?;
+    let journey = crate::services::program::journey(&state, therapist, &couple.id).await?;
+    let flags = crate::services::onboarding::flags(&state, therapist, &couple.id).await?;
+    let (program, _) = crate::services::program::program_for(&state, &couple).await?;
+    let exercise_choices = program
+        .stages
+        .iter()
+        .flat_map(|s| {
+            s.exercises.iter().map(move |e| {
+                (
+                    e.id.clone(),
+                    format!("{}. {} — {}", s.order, s.title, e.title),
+                )
+            })
+        })
+        .collect();
     let template = CouplePage {
         layout: page.layout("/caseload"),
+        couple_id: couple.id.clone(),
+        journey,
+        flags,
+        exercise_choices,
+        notice: match flags_q.done.as_str() {
+            "unlocked" => Some("The stage is open for the couple."),
+            "assigned" => Some("The homework is assigned."),
+            "pace" => Some("The pace is updated."),
+            "resolved" => Some("Noted. Shared exercises are open again."),
+            _ => None,
+        },
+        errors: Vec::new(),
         title,
         entries: entries.into_iter().map(EntryView::from).collect(),
         audience_options: audience_options(),
         show_controls: false,
     };
     Ok(render(&template)?.into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SteerFields {
+    stage: String,
+    self_paced: Option<String>,
+    exercise_id: String,
+    due: String,
+    note: String,
+    screening_id: String,
+}
+
+/// The therapist steers the couple's journey from the couple page.
+pub async fn steer(
+    State(state): State<AppState>,
+    page: PageContext,
+    Path((couple_id, action)): Path<(String, String)>,
+    PageForm(form): PageForm<SteerFields>,
+) -> AppResult<Response> {
+    use crate::services::{onboarding, program};
+    let therapist = page.require(Role::Therapist)?;
+    program::couple_for(&state, therapist, &couple_id).await?;
+    let done = match action.as_str() {
+        "unlock" => {
+            program::unlock_stage(&state, therapist, &couple_id, &form.stage).await?;
+            "unlocked"
+        }
+        "pace" => {
+            program::set_pace(&state, therapist, &couple_id, form.self_paced.is_some()).await?;
+            "pace"
+        }
+        "assign" => {
+            program::assign(
+                &state,
+                therapist,
+                &couple_id,
+                &form.exercise_id,
+                Some(&form.due),
+                &form.note,
+            )
+            .await?;
+            "assigned"
+        }
+        "safety-resolved" => {
+            onboarding::resolve(&state, therapist, &couple_id, &form.screening_id).await?;
+            "resolved"
+        }
+        _ => return Err(AppError::NotFound),
+    };
+    Ok(see_other(&format!(
+        "/caseload/couples/{couple_id}?done={done}"
+    )))
 }

@@ -5,6 +5,7 @@ mod account;
 mod admin;
 mod journal;
 mod partner;
+mod program;
 mod public;
 mod therapist;
 mod two_factor;
@@ -66,6 +67,12 @@ pub fn routes() -> Vec<Route> {
             partner,
             partner::link_therapist,
         ),
+        Route::get("/onboarding", partner, program::onboarding),
+        Route::post("/onboarding/welcome", partner, program::welcome),
+        Route::post("/onboarding/safety", partner, program::safety),
+        Route::get("/journey", partner, program::journey),
+        Route::get("/journey/{exercise_id}", partner, program::exercise),
+        Route::post("/journey/{exercise_id}", partner, program::answer),
         Route::get("/journal", partner, journal::journal),
         Route::post("/journal", partner, journal::write),
         Route::post(
@@ -81,6 +88,11 @@ pub fn routes() -> Vec<Route> {
         ),
         Route::post("/caseload/couples", therapist, therapist::create_couple),
         Route::get("/caseload/couples/{id}", CoupleTherapist, journal::couple),
+        Route::post(
+            "/caseload/couples/{id}/{action}",
+            CoupleTherapist,
+            journal::steer,
+        ),
         Route::get("/practice", admin, admin::practice),
         Route::post("/practice", admin, admin::update_settings),
         Route::post("/practice/therapists", admin, admin::invite_therapist),
@@ -101,6 +113,7 @@ fn nav_for(role: Role) -> &'static [(&'static str, &'static str)] {
     match role {
         Role::Partner => &[
             ("/our-space", "Our space"),
+            ("/journey", "Journey"),
             ("/journal", "Journal"),
             ("/account", "Account"),
         ],
@@ -120,6 +133,8 @@ pub struct Layout {
     pub user_name: Option<String>,
     pub csrf: String,
     pub nav: Vec<NavItem>,
+    /// Partners get a quick-exit control on every page.
+    pub quick_exit: bool,
 }
 
 /// The request context of a page: the person (if any) and the CSRF token.
@@ -150,6 +165,7 @@ impl PageContext {
             user_name: self.user.as_ref().map(|u| u.name.clone()),
             csrf: self.csrf.clone(),
             nav,
+            quick_exit: self.user.as_ref().is_some_and(|u| u.role == Role::Partner),
         }
     }
 
@@ -267,6 +283,7 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
             user_name: None,
             csrf,
             nav: Vec::new(),
+            quick_exit: false,
         },
         title: title.to_owned(),
         body: error.message,

@@ -5,7 +5,9 @@
 pub mod accounts;
 pub mod audit;
 pub mod couples;
+pub mod onboarding;
 pub mod practice;
+pub mod program;
 pub mod rights;
 pub mod two_factor;
 pub mod writing;

@@ -44,6 +44,8 @@ pub struct Export {
     pub exported_at: i64,
     pub account: ExportedAccount,
     pub entries: Vec<ExportedEntry>,
+    /// Your own answers to the private safety check (never in anyone else's export).
+    pub safety_answers: Option<std::collections::BTreeMap<String, String>>,
     pub activity: Vec<ExportedActivity>,
 }
 
@@ -153,6 +155,11 @@ pub async fn export(state: &AppState, user: &User) -> AppResult<Export> {
             therapist,
         },
         entries: exported,
+        safety_answers: if user.role == trellis_core::Role::Partner && user.couple_id.is_some() {
+            super::onboarding::own_answers(state, user).await?
+        } else {
+            None
+        },
         activity: activity(state, user).await?,
     })
 }

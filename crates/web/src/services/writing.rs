@@ -74,9 +74,40 @@ pub fn parse_audience(field: &'static str, value: Option<&str>) -> AppResult<Aud
     }
 }
 
-/// The rule, asked once more for a row the store returned: a mismatch
-/// would be a bug in the query, and is treated as "not visible".
-fn visible(viewer: &User, entry: &SealedEntry) -> bool {
+/// Answers to paired exercises: shown to the partner only once they answered too.
+pub const PAIRED: &str = "paired";
+
+/// What the rule needs to know about an entry beyond its audience.
+async fn item_for(state: &AppState, viewer: &User, entry: &SealedEntry) -> AppResult<Item> {
+    if entry.kind == PAIRED {
+        let answered = match entry.ref_id.as_deref() {
+            Some(exercise) if entry.author_id != viewer.id => {
+                state
+                    .store()
+                    .has_written(&viewer.id, PAIRED, exercise)
+                    .await?
+            }
+            _ => true,
+        };
+        return Ok(Item::PairedAnswer {
+            audience: entry.audience,
+            reader_has_answered: answered,
+        });
+    }
+    Ok(Item::Writing {
+        audience: entry.audience,
+    })
+}
+
+/// The rule, asked for every row the store returned. The store's query
+/// already applied the audience; this adds what SQL cannot see (a paired
+/// answer waiting for the reader's own), and catches any query mistake.
+async fn visible(state: &AppState, viewer: &User, entry: &SealedEntry) -> AppResult<bool> {
+    let item = item_for(state, viewer, entry).await?;
+    Ok(policy_allows(viewer, entry, item))
+}
+
+fn policy_allows(viewer: &User, entry: &SealedEntry, item: Item) -> bool {
     let relation = relation(
         Viewer {
             user_id: &viewer.id,
@@ -89,13 +120,8 @@ fn visible(viewer: &User, entry: &SealedEntry) -> bool {
             couple_therapist_id: entry.couple_therapist_id.as_deref(),
         },
     );
-    let allowed = may_view(
-        relation,
-        Item::Writing {
-            audience: entry.audience,
-        },
-    );
-    if !allowed {
+    let allowed = may_view(relation, item);
+    if !allowed && matches!(item, Item::Writing { .. }) {
         tracing::error!(entry_id = %entry.id, viewer = %viewer.id, "the store returned an entry the policy refuses");
     }
     allowed
@@ -198,7 +224,7 @@ pub async fn read(state: &AppState, viewer: &User, id: &str) -> AppResult<Entry>
         .entry_for(reader(viewer), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !visible(viewer, &sealed) {
+    if !visible(state, viewer, &sealed).await? {
         return Err(AppError::NotFound);
     }
     let entry = open(state, viewer, sealed).await?;
@@ -218,7 +244,7 @@ pub async fn list(
         .await?;
     let mut entries = Vec::with_capacity(sealed.len());
     for row in sealed {
-        if visible(viewer, &row) {
+        if visible(state, viewer, &row).await? {
             let entry = open(state, viewer, row).await?;
             record_staff_reading(state, viewer, &entry).await?;
             entries.push(entry);
@@ -244,7 +270,7 @@ pub async fn change_audience(
         .entry_for(reader(viewer), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !visible(viewer, &entry) {
+    if !visible(state, viewer, &entry).await? {
         return Err(AppError::NotFound);
     }
     if entry.author_id != viewer.id {

@@ -1,0 +1,429 @@
+//! The couple's path through the program: onboarding, the safety check,
+//! pacing, homework and reflect-back rounds.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use trellis_core::Millis;
+use trellis_core::reflect_back::Status;
+
+use crate::db::Store;
+use crate::error::{Result, StoreError};
+use crate::new_id;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Onboarding {
+    pub welcomed: bool,
+    pub scores_consent: bool,
+    pub consent_at: Option<Millis>,
+    pub safety_done: bool,
+}
+
+impl Onboarding {
+    pub fn complete(&self) -> bool {
+        self.welcomed && self.safety_done
+    }
+}
+
+/// A safety concern as the couple's therapist sees it: a flag, not answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SafetyFlag {
+    pub screening_id: String,
+    pub user_id: String,
+    pub user_name: String,
+    pub created_at: Millis,
+    pub resolved_at: Option<Millis>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    pub id: String,
+    pub exercise_id: String,
+    pub due_on: Option<String>,
+    pub note: String,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReflectBackRound {
+    pub id: String,
+    pub couple_id: String,
+    pub exercise_id: String,
+    pub speaker_id: String,
+    pub listener_id: String,
+    pub status: Status,
+    pub audience: String,
+    pub created_at: Millis,
+}
+
+fn round_from_row(row: &AnyRow) -> Result<ReflectBackRound> {
+    let status: String = row.try_get("status")?;
+    Ok(ReflectBackRound {
+        id: row.try_get("id")?,
+        couple_id: row.try_get("couple_id")?,
+        exercise_id: row.try_get("exercise_id")?,
+        speaker_id: row.try_get("speaker_id")?,
+        listener_id: row.try_get("listener_id")?,
+        status: Status::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown status {status}")))?,
+        audience: row.try_get("audience")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl Store {
+    pub async fn onboarding(&self, user_id: &str) -> Result<Onboarding> {
+        let row = sqlx::query("SELECT welcomed_at, scores_consent, consent_at, safety_done_at FROM onboarding WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else {
+            return Ok(Onboarding::default());
+        };
+        Ok(Onboarding {
+            welcomed: row.try_get::<Option<i64>, _>("welcomed_at")?.is_some(),
+            scores_consent: row.try_get::<i64, _>("scores_consent")? != 0,
+            consent_at: row.try_get("consent_at")?,
+            safety_done: row.try_get::<Option<i64>, _>("safety_done_at")?.is_some(),
+        })
+    }
+
+    /// Records the welcome as read and the consent choice, with the time.
+    pub async fn record_welcome(
+        &self,
+        user_id: &str,
+        scores_consent: bool,
+        now: Millis,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO onboarding (user_id, welcomed_at, scores_consent, consent_at) VALUES ($1, $2, $3, $2) \
+             ON CONFLICT (user_id) DO UPDATE SET welcomed_at = $2, scores_consent = $3, consent_at = $2",
+        )
+        .bind(user_id)
+        .bind(now)
+        .bind(i64::from(scores_consent))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Stores a completed safety check (answers sealed by the caller).
+    pub async fn record_safety_screening(
+        &self,
+        user_id: &str,
+        couple_id: &str,
+        sealed_answers: &[u8],
+        concerning: bool,
+        now: Millis,
+    ) -> Result<String> {
+        let id = new_id();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO safety_screenings (id, user_id, couple_id, answers, concerning, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&id)
+        .bind(user_id)
+        .bind(couple_id)
+        .bind(sealed_answers)
+        .bind(i64::from(concerning))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO onboarding (user_id, safety_done_at) VALUES ($1, $2) \
+             ON CONFLICT (user_id) DO UPDATE SET safety_done_at = $2",
+        )
+        .bind(user_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The person's own latest screening: `(id, sealed answers, concerning)`.
+    pub async fn own_safety_screening(
+        &self,
+        user_id: &str,
+    ) -> Result<Option<(String, Vec<u8>, bool, String)>> {
+        let row = sqlx::query(
+            "SELECT id, answers, concerning, couple_id FROM safety_screenings WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok((
+                row.try_get("id")?,
+                row.try_get("answers")?,
+                row.try_get::<i64, _>("concerning")? != 0,
+                row.try_get("couple_id")?,
+            ))
+        })
+        .transpose()
+    }
+
+    /// Concerning screenings in a couple, for its therapist: flags only.
+    pub async fn safety_flags(&self, couple_id: &str) -> Result<Vec<SafetyFlag>> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.user_id, u.name, s.created_at, s.resolved_at FROM safety_screenings s \
+             JOIN users u ON u.id = s.user_id WHERE s.couple_id = $1 AND s.concerning = 1 ORDER BY s.created_at, s.id",
+        )
+        .bind(couple_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(SafetyFlag {
+                    screening_id: row.try_get("id")?,
+                    user_id: row.try_get("user_id")?,
+                    user_name: row.try_get("name")?,
+                    created_at: row.try_get("created_at")?,
+                    resolved_at: row.try_get("resolved_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// True while a concern in the couple is open: joint exercises wait.
+    pub async fn joint_work_paused(&self, couple_id: &str) -> Result<bool> {
+        let (open,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM safety_screenings WHERE couple_id = $1 AND concerning = 1 AND resolved_at IS NULL",
+        )
+        .bind(couple_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(open > 0)
+    }
+
+    /// The therapist has spoken with the partner alone.
+    pub async fn resolve_safety_flag(
+        &self,
+        couple_id: &str,
+        screening_id: &str,
+        therapist_id: &str,
+        now: Millis,
+    ) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE safety_screenings SET resolved_at = $1, resolved_by = $2 WHERE id = $3 AND couple_id = $4 AND resolved_at IS NULL",
+        )
+        .bind(now)
+        .bind(therapist_id)
+        .bind(screening_id)
+        .bind(couple_id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// `(program id, self-paced)`; a couple without a row follows the default
+    /// program, self-paced only when nobody guides them.
+    pub async fn journey_settings(&self, couple_id: &str) -> Result<Option<(String, bool)>> {
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT program_id, self_paced FROM couple_journeys WHERE couple_id = $1",
+        )
+        .bind(couple_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(program, paced)| (program, paced != 0)))
+    }
+
+    pub async fn set_journey_settings(
+        &self,
+        couple_id: &str,
+        program_id: &str,
+        self_paced: bool,
+        now: Millis,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO couple_journeys (couple_id, program_id, self_paced, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (couple_id) DO UPDATE SET program_id = $2, self_paced = $3, updated_at = $4",
+        )
+        .bind(couple_id)
+        .bind(program_id)
+        .bind(i64::from(self_paced))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn unlocked_stages(&self, couple_id: &str) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT stage_id FROM stage_unlocks WHERE couple_id = $1")
+                .bind(couple_id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    pub async fn unlock_stage(
+        &self,
+        couple_id: &str,
+        stage_id: &str,
+        by: &str,
+        now: Millis,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO stage_unlocks (couple_id, stage_id, unlocked_by, unlocked_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (couple_id, stage_id) DO NOTHING",
+        )
+        .bind(couple_id)
+        .bind(stage_id)
+        .bind(by)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn add_assignment(
+        &self,
+        couple_id: &str,
+        exercise_id: &str,
+        by: &str,
+        due_on: Option<&str>,
+        note: &str,
+        now: Millis,
+    ) -> Result<Assignment> {
+        let assignment = Assignment {
+            id: new_id(),
+            exercise_id: exercise_id.to_owned(),
+            due_on: due_on.map(str::to_owned),
+            note: note.to_owned(),
+            created_at: now,
+        };
+        sqlx::query(
+            "INSERT INTO assignments (id, couple_id, exercise_id, assigned_by, due_on, note, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&assignment.id)
+        .bind(couple_id)
+        .bind(exercise_id)
+        .bind(by)
+        .bind(&assignment.due_on)
+        .bind(&assignment.note)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(assignment)
+    }
+
+    pub async fn assignments(&self, couple_id: &str) -> Result<Vec<Assignment>> {
+        let rows = sqlx::query("SELECT id, exercise_id, due_on, note, created_at FROM assignments WHERE couple_id = $1 ORDER BY created_at DESC, id DESC")
+            .bind(couple_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Assignment {
+                    id: row.try_get("id")?,
+                    exercise_id: row.try_get("exercise_id")?,
+                    due_on: row.try_get("due_on")?,
+                    note: row.try_get("note")?,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// `(author id, exercise id)` of every exercise answer in the couple:
+    /// which exercises each partner has done (no content).
+    pub async fn exercise_completions(&self, couple_id: &str) -> Result<Vec<(String, String)>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT DISTINCT author_id, ref_id FROM entries WHERE couple_id = $1 AND kind IN ('exercise', 'paired') AND ref_id IS NOT NULL",
+        )
+        .bind(couple_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
+    }
+
+    /// Whether the user wrote an entry of this kind about `ref_id`.
+    pub async fn has_written(&self, user_id: &str, kind: &str, ref_id: &str) -> Result<bool> {
+        let (count,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM entries WHERE author_id = $1 AND kind = $2 AND ref_id = $3",
+        )
+        .bind(user_id)
+        .bind(kind)
+        .bind(ref_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(count > 0)
+    }
+
+    pub async fn start_reflect_back(
+        &self,
+        couple_id: &str,
+        exercise_id: &str,
+        speaker_id: &str,
+        listener_id: &str,
+        audience: &str,
+        now: Millis,
+    ) -> Result<ReflectBackRound> {
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO reflect_backs (id, couple_id, exercise_id, speaker_id, listener_id, status, audience, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        )
+        .bind(&id)
+        .bind(couple_id)
+        .bind(exercise_id)
+        .bind(speaker_id)
+        .bind(listener_id)
+        .bind(Status::AwaitingReflection.as_str())
+        .bind(audience)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(ReflectBackRound {
+            id,
+            couple_id: couple_id.to_owned(),
+            exercise_id: exercise_id.to_owned(),
+            speaker_id: speaker_id.to_owned(),
+            listener_id: listener_id.to_owned(),
+            status: Status::AwaitingReflection,
+            audience: audience.to_owned(),
+            created_at: now,
+        })
+    }
+
+    /// The couple's rounds of one exercise, newest first.
+    pub async fn reflect_back_rounds(
+        &self,
+        couple_id: &str,
+        exercise_id: &str,
+    ) -> Result<Vec<ReflectBackRound>> {
+        let rows = sqlx::query(
+            "SELECT id, couple_id, exercise_id, speaker_id, listener_id, status, audience, created_at FROM reflect_backs \
+             WHERE couple_id = $1 AND exercise_id = $2 ORDER BY created_at DESC, id DESC",
+        )
+        .bind(couple_id)
+        .bind(exercise_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(round_from_row).collect()
+    }
+
+    /// Moves a round on, only from the status it was read in (so two clicks
+    /// cannot both apply).
+    pub async fn advance_reflect_back(
+        &self,
+        round_id: &str,
+        from: Status,
+        to: Status,
+        now: Millis,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE reflect_backs SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
+        )
+        .bind(to.as_str())
+        .bind(now)
+        .bind(round_id)
+        .bind(from.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

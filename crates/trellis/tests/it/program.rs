@@ -1,0 +1,652 @@
+//! The program: onboarding with the private safety check, stages opened by
+//! the therapist, homework, paired answers revealed only when both answered,
+//! and the reflect-back loop. Privacy holds at every step.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{DEMO_PASSWORD, TestApp, page_text};
+use crate::on_both_backends;
+
+on_both_backends!(with_demo =>
+    the_program_lists_nine_stages,
+    exercises_open_after_onboarding_and_by_stage,
+    paired_answers_stay_hidden_until_both_answered,
+    the_reflect_back_loop_runs_until_confirmed,
+    a_safety_concern_reaches_the_therapist_and_never_the_partner,
+    exercise_kinds_check_their_fields,
+);
+
+/// The API tokens of Alex, Sam and their therapist (a fresh couple in
+/// tests is set up through the demo practice).
+async fn people(app: &TestApp) -> (String, String, String) {
+    (
+        app.api_login("alex@example.com", DEMO_PASSWORD).await,
+        app.api_login("sam@example.com", DEMO_PASSWORD).await,
+        app.api_login("therapist@example.com", DEMO_PASSWORD).await,
+    )
+}
+
+const SAFE: &[(&str, &str)] = &[
+    ("afraid", "no"),
+    ("threats", "no"),
+    ("physical-harm", "no"),
+    ("control", "no"),
+    ("sexual-coercion", "no"),
+    ("weapons", "no"),
+    ("self-harm-threats", "no"),
+];
+
+async fn onboard(app: &TestApp, token: &str, answers: &[(&str, &str)]) -> Value {
+    let (status, _) = app
+        .api_post(
+            Some(token),
+            "/api/v1/onboarding/welcome",
+            json!({"scores_consent": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let answers: serde_json::Map<String, Value> = answers
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), json!(v)))
+        .collect();
+    let (status, outcome) = app
+        .api_post(
+            Some(token),
+            "/api/v1/onboarding/safety",
+            json!({"answers": answers}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{outcome}");
+    outcome
+}
+
+async fn answer(app: &TestApp, token: &str, exercise: &str, body: Value) -> (StatusCode, Value) {
+    app.api_post(
+        Some(token),
+        &format!("/api/v1/exercises/{exercise}/responses"),
+        body,
+    )
+    .await
+}
+
+async fn couple_id(app: &TestApp, token: &str) -> String {
+    app.api_get(token, "/api/v1/me").await.1["couple_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A new couple guided by Dr. Priya, both partners onboarded: `(couple id, first, second, therapist)`.
+async fn fresh_couple(app: &TestApp) -> (String, String, String, String) {
+    let priya = app.api_login("therapist@example.com", DEMO_PASSWORD).await;
+    let (status, created) = app
+        .api_post(Some(&priya), "/api/v1/couples", json!({"partners": [{"email": "mo@example.org", "name": "Mo"}, {"email": "pat@example.org", "name": "Pat"}]}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let mut tokens = Vec::new();
+    for (i, name) in ["Mo", "Pat"].iter().enumerate() {
+        let token = created["invitations"][i]["token"].as_str().unwrap();
+        let (_, accepted) = app
+            .api_post(
+                None,
+                &format!("/api/v1/invitations/{token}/accept"),
+                json!({"name": name, "password": "a long password"}),
+            )
+            .await;
+        let token = accepted["token"].as_str().unwrap().to_owned();
+        onboard(app, &token, SAFE).await;
+        tokens.push(token);
+    }
+    let second = tokens.pop().unwrap();
+    let first = tokens.pop().unwrap();
+    (
+        created["id"].as_str().unwrap().to_owned(),
+        first,
+        second,
+        priya,
+    )
+}
+
+async fn the_program_lists_nine_stages(app: TestApp) {
+    let (alex, _, priya) = people(&app).await;
+    for token in [&alex, &priya] {
+        let (status, program) = app.api_get(token, "/api/v1/program").await;
+        assert_eq!(status, StatusCode::OK);
+        let stages = program["stages"].as_array().unwrap();
+        assert_eq!(stages.len(), 9);
+        assert_eq!(stages[0]["title"], "Understanding trust");
+        let exercises: Vec<&Value> = stages
+            .iter()
+            .flat_map(|s| s["exercises"].as_array().unwrap())
+            .collect();
+        assert!(exercises.len() >= 24);
+        for exercise in exercises {
+            let kind = exercise["kind"].as_str().unwrap();
+            assert!(
+                [
+                    "reflection",
+                    "rating",
+                    "paired",
+                    "reflect_back",
+                    "checklist",
+                    "goals"
+                ]
+                .contains(&kind),
+                "{kind}"
+            );
+            assert!(exercise["id"].is_string() && exercise["title"].is_string());
+        }
+    }
+}
+
+async fn exercises_open_after_onboarding_and_by_stage(app: TestApp) {
+    let (_, _, priya) = people(&app).await;
+    // Jordan and Riley are onboarded in the demo; a new couple is not.
+    let therapist = app.api_login("therapist@example.com", DEMO_PASSWORD).await;
+    let (_, created) = app
+        .api_post(Some(&therapist), "/api/v1/couples", json!({"partners": [{"email": "noa@example.org", "name": "Noa"}, {"email": "kai@example.org", "name": "Kai"}]}))
+        .await;
+    let token = created["invitations"][0]["token"].as_str().unwrap();
+    let (_, noa) = app
+        .api_post(
+            None,
+            &format!("/api/v1/invitations/{token}/accept"),
+            json!({"name": "Noa", "password": "noa's password"}),
+        )
+        .await;
+    let noa = noa["token"].as_str().unwrap().to_owned();
+    let body = json!({"body": "Safety means I can say what I feel."});
+    let (status, error) = answer(&app, &noa, "trust-in-daily-life", body.clone()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "onboarding first: {error}");
+    let (_, status_json) = app.api_get(&noa, "/api/v1/onboarding").await;
+    assert_eq!(status_json["complete"], false);
+    assert_eq!(status_json["safety_questions"].as_array().unwrap().len(), 7);
+    onboard(&app, &noa, SAFE).await;
+    assert_eq!(
+        answer(&app, &noa, "trust-in-daily-life", body.clone())
+            .await
+            .0,
+        StatusCode::CREATED
+    );
+    // Stage two is closed until the therapist opens it.
+    let (status, error) = answer(&app, &noa, "naming-feelings", body.clone()).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unlocks")
+    );
+    let couple = created["id"].as_str().unwrap();
+    let unlock = reqwest::Client::new()
+        .post(app.url(&format!(
+            "/api/v1/couples/{couple}/stages/acknowledging-the-pain/unlock"
+        )))
+        .bearer_auth(&priya)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unlock.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        answer(&app, &noa, "naming-feelings", body.clone()).await.0,
+        StatusCode::CREATED
+    );
+    // Homework with a due date opens its stage and shows on the journey.
+    let (status, _) = app
+        .api_post(Some(&priya), &format!("/api/v1/couples/{couple}/assignments"), json!({"exercise_id": "patterns-i-recognise", "due": "2026-12-10", "note": "Before Thursday"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = app
+        .api_post(
+            Some(&priya),
+            &format!("/api/v1/couples/{couple}/assignments"),
+            json!({"exercise_id": "patterns-i-recognise", "due": "next week"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, journey) = app
+        .api_get(&noa, &format!("/api/v1/couples/{couple}/journey"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        journey["assignments"][0]["exercise_id"],
+        "patterns-i-recognise"
+    );
+    assert_eq!(journey["assignments"][0]["due_on"], "2026-12-10");
+    let stages = journey["stages"].as_array().unwrap();
+    assert_eq!(stages.iter().filter(|s| s["open"] == true).count(), 3);
+    let done: Vec<&str> = stages[0]["exercises"][1]["done_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(done.len(), 1, "Noa did 'trust in daily life'");
+    // Another couple's journey is not there for Noa or another therapist.
+    let tom = app.api_login("therapist2@example.com", DEMO_PASSWORD).await;
+    assert_eq!(
+        app.api_get(&tom, &format!("/api/v1/couples/{couple}/journey"))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    let jordan = app.api_login("jordan@example.com", DEMO_PASSWORD).await;
+    let jordans = couple_id(&app, &jordan).await;
+    assert_eq!(
+        app.api_get(&noa, &format!("/api/v1/couples/{jordans}/journey"))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+async fn paired_answers_stay_hidden_until_both_answered(app: TestApp) {
+    let (couple, alex, sam, _) = fresh_couple(&app).await;
+    // A paired answer cannot be made private to dodge the exchange.
+    let (status, error) = answer(
+        &app,
+        &alex,
+        "a-moment-of-trust",
+        json!({"body": "x", "audience": "me"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    let (status, created) = answer(&app, &alex, "a-moment-of-trust", json!({"body": "The night you drove me home without asking why.", "audience": "partner_and_therapist"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let alex_answer = created["id"].as_str().unwrap().to_owned();
+    let (status, again) = answer(&app, &alex, "a-moment-of-trust", json!({"body": "again"})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+
+    // The partner has not answered: the answer is hidden everywhere they look.
+    let (_, seen) = app
+        .api_get(&sam, "/api/v1/exercises/a-moment-of-trust/responses")
+        .await;
+    assert_eq!(seen["responses"].as_array().unwrap().len(), 0, "{seen}");
+    assert_eq!(seen["partner_answered"], true);
+    assert_eq!(
+        app.api_get(&sam, &format!("/api/v1/entries/{alex_answer}"))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, export) = app.api_get(&sam, "/api/v1/me/export").await;
+    assert!(!export.to_string().contains("drove me home"));
+    let sam_page = app
+        .browser_login("pat@example.org", "a long password")
+        .await;
+    let html = page_text(
+        sam_page
+            .get(app.url("/journey/a-moment-of-trust"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(!html.contains("drove me home") && html.contains("Your partner has answered"));
+    // The therapist, in the audience, may read it already.
+    let priya_page = app
+        .browser_login("therapist@example.com", DEMO_PASSWORD)
+        .await;
+    let couple_page = page_text(
+        priya_page
+            .get(app.url(&format!("/caseload/couples/{couple}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(couple_page.contains("drove me home"));
+
+    // The partner answers: now each sees the other's.
+    let (status, _) = answer(
+        &app,
+        &sam,
+        "a-moment-of-trust",
+        json!({"body": "When you told me about the message yourself."}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, seen) = app
+        .api_get(&sam, "/api/v1/exercises/a-moment-of-trust/responses")
+        .await;
+    let texts: Vec<&str> = seen["responses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["text"].as_str().unwrap())
+        .collect();
+    assert!(
+        texts.contains(&"The night you drove me home without asking why."),
+        "{texts:?}"
+    );
+    let (_, alex_sees) = app
+        .api_get(&alex, "/api/v1/exercises/a-moment-of-trust/responses")
+        .await;
+    assert_eq!(alex_sees["responses"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        app.api_get(&sam, &format!("/api/v1/entries/{alex_answer}"))
+            .await
+            .0,
+        StatusCode::OK
+    );
+}
+
+async fn move_on(app: &TestApp, token: &str, action: &str, body: &str) -> (StatusCode, Value) {
+    answer(
+        app,
+        token,
+        "hearing-the-hurt",
+        json!({"move": action, "body": body}),
+    )
+    .await
+}
+
+async fn the_reflect_back_loop_runs_until_confirmed(app: TestApp) {
+    let (couple, alex, sam, priya) = fresh_couple(&app).await;
+    let unlock = reqwest::Client::new()
+        .post(app.url(&format!(
+            "/api/v1/couples/{couple}/stages/acknowledging-the-pain/unlock"
+        )))
+        .bearer_auth(&priya)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unlock.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        move_on(
+            &app,
+            &sam,
+            "share",
+            "When you lied about where you were, I felt foolish and alone."
+        )
+        .await
+        .0,
+        StatusCode::CREATED
+    );
+    // Out of turn: Sam cannot confirm before Alex reflects; Alex cannot confirm at all.
+    assert_eq!(
+        move_on(&app, &sam, "confirm", "").await.0,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        move_on(&app, &alex, "confirm", "").await.0,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        move_on(&app, &alex, "reflect", "You felt stupid.").await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        move_on(
+            &app,
+            &sam,
+            "clarify",
+            "Not stupid: foolish for trusting, and very alone."
+        )
+        .await
+        .0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        move_on(
+            &app,
+            &alex,
+            "reflect",
+            "You felt foolish for trusting me, and alone with it."
+        )
+        .await
+        .0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        move_on(&app, &sam, "confirm", "").await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        move_on(&app, &alex, "reflect", "more").await.0,
+        StatusCode::CONFLICT,
+        "the round is over"
+    );
+
+    let (_, seen) = app
+        .api_get(&alex, "/api/v1/exercises/hearing-the-hurt/responses")
+        .await;
+    let round = &seen["rounds"][0];
+    assert_eq!(round["status"], "confirmed");
+    assert_eq!(round["turns"].as_array().unwrap().len(), 5);
+    assert_eq!(round["turns"][4]["text"], "Yes, that is it. I feel heard.");
+    let (_, journey) = app
+        .api_get(&priya, &format!("/api/v1/couples/{couple}/journey"))
+        .await;
+    let exercise = journey["stages"][1]["exercises"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == "hearing-the-hurt")
+        .unwrap();
+    assert_eq!(
+        exercise["done_by"].as_array().unwrap().len(),
+        2,
+        "done for both"
+    );
+    // Another couple sees none of it.
+    let jordan = app.api_login("jordan@example.com", DEMO_PASSWORD).await;
+    let (_, theirs) = app
+        .api_get(&jordan, "/api/v1/exercises/hearing-the-hurt/responses")
+        .await;
+    assert_eq!(theirs["rounds"].as_array().map_or(0, Vec::len), 0);
+}
+
+async fn a_safety_concern_reaches_the_therapist_and_never_the_partner(app: TestApp) {
+    // A new couple, so onboarding happens here.
+    let therapist = app.api_login("therapist@example.com", DEMO_PASSWORD).await;
+    let (_, created) = app
+        .api_post(Some(&therapist), "/api/v1/couples", json!({"partners": [{"email": "ari@example.org", "name": "Ari"}, {"email": "lou@example.org", "name": "Lou"}]}))
+        .await;
+    let couple = created["id"].as_str().unwrap().to_owned();
+    let mut tokens = Vec::new();
+    for (i, name) in ["Ari", "Lou"].iter().enumerate() {
+        let token = created["invitations"][i]["token"].as_str().unwrap();
+        let (_, accepted) = app
+            .api_post(
+                None,
+                &format!("/api/v1/invitations/{token}/accept"),
+                json!({"name": name, "password": "a long password"}),
+            )
+            .await;
+        tokens.push(accepted["token"].as_str().unwrap().to_owned());
+    }
+    let (ari, lou) = (&tokens[0], &tokens[1]);
+    let mut worried: Vec<(&str, &str)> = SAFE.to_vec();
+    worried[0] = ("afraid", "yes");
+    let outcome = onboard(&app, ari, &worried).await;
+    assert_eq!(outcome["concerning"], true);
+    assert_eq!(outcome["has_therapist"], true);
+    onboard(&app, lou, SAFE).await;
+
+    // Shared exercises wait, for both, with a neutral reason.
+    for token in [ari, lou] {
+        let (status, error) = answer(&app, token, "a-moment-of-trust", json!({"body": "x"})).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        let message = error["error"]["message"].as_str().unwrap().to_lowercase();
+        assert!(
+            !message.contains("safety") && !message.contains("concern") && !message.contains("ari"),
+            "{message}"
+        );
+    }
+    assert_eq!(
+        answer(
+            &app,
+            lou,
+            "trust-in-daily-life",
+            json!({"body": "own work goes on"})
+        )
+        .await
+        .0,
+        StatusCode::CREATED
+    );
+    // Nothing of Ari's answers anywhere Lou looks.
+    for path in [
+        "/api/v1/me/export",
+        "/api/v1/me/activity",
+        "/api/v1/entries",
+    ] {
+        let (_, body) = app.api_get(lou, path).await;
+        let text = body.to_string().to_lowercase();
+        assert!(
+            !text.contains("\"yes\"")
+                && !text.contains("safety_concern")
+                && !text.contains("concern"),
+            "{path}: {text}"
+        );
+    }
+    let (_, journey) = app
+        .api_get(lou, &format!("/api/v1/couples/{couple}/journey"))
+        .await;
+    assert!(!journey.to_string().to_lowercase().contains("afraid"));
+    // Ari's own export has Ari's answers.
+    let (_, own) = app.api_get(ari, "/api/v1/me/export").await;
+    assert!(
+        own["safety_answers"]
+            .as_object()
+            .unwrap()
+            .values()
+            .any(|v| v == "yes")
+    );
+
+    // The therapist sees the flag and lifts it after speaking with Ari alone.
+    let priya = app
+        .browser_login("therapist@example.com", DEMO_PASSWORD)
+        .await;
+    let page = page_text(
+        priya
+            .get(app.url(&format!("/caseload/couples/{couple}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        page.contains("Safety: speak with Ari alone first"),
+        "{page}"
+    );
+    let marker = "name=\"screening_id\" value=\"";
+    let start = page.find(marker).unwrap() + marker.len();
+    let screening = page[start..start + page[start..].find('"').unwrap()].to_owned();
+    let lou_page = app
+        .browser_login("lou@example.org", "a long password")
+        .await;
+    let lou_view = page_text(lou_page.get(app.url("/journey")).send().await.unwrap()).await;
+    assert!(!lou_view.contains("Safety") && !lou_view.contains("Ari alone"));
+    let path = format!("/caseload/couples/{couple}");
+    let resolved = app
+        .submit(
+            &priya,
+            &path,
+            &format!("{path}/safety-resolved"),
+            &[("screening_id", &screening)],
+        )
+        .await;
+    assert_eq!(resolved.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        answer(
+            &app,
+            ari,
+            "a-moment-of-trust",
+            json!({"body": "now we can"})
+        )
+        .await
+        .0,
+        StatusCode::CREATED
+    );
+}
+
+async fn exercise_kinds_check_their_fields(app: TestApp) {
+    let (couple, alex, _, priya) = fresh_couple(&app).await;
+    for stage in ["root-causes", "realistic-goals"] {
+        let unlock = reqwest::Client::new()
+            .post(app.url(&format!("/api/v1/couples/{couple}/stages/{stage}/unlock")))
+            .bearer_auth(&priya)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(unlock.status(), StatusCode::NO_CONTENT);
+    }
+    let ratings = json!({"ratings": {"safety": 4, "reliability": 3}});
+    let (status, error) = answer(&app, &alex, "three-parts-of-trust", ratings).await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "respect is missing"
+    );
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("kindness")
+    );
+    let out_of_range = json!({"ratings": {"safety": 4, "reliability": 3, "respect": 11}});
+    assert_eq!(
+        answer(&app, &alex, "three-parts-of-trust", out_of_range)
+            .await
+            .0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let good = json!({"ratings": {"safety": 4, "reliability": 3, "respect": 7}, "body": "Better than last month."});
+    assert_eq!(
+        answer(&app, &alex, "three-parts-of-trust", good).await.0,
+        StatusCode::CREATED
+    );
+
+    assert_eq!(
+        answer(
+            &app,
+            &alex,
+            "patterns-i-recognise",
+            json!({"checked": ["not-an-item"]})
+        )
+        .await
+        .0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        answer(
+            &app,
+            &alex,
+            "patterns-i-recognise",
+            json!({"checked": ["avoided-talks"]})
+        )
+        .await
+        .0,
+        StatusCode::CREATED
+    );
+
+    let no_marker =
+        json!({"goals": [{"area": "Communication", "goal": "Talk more", "markers": [" "]}]});
+    assert_eq!(
+        answer(&app, &alex, "our-goals", no_marker).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let goal = json!({"goals": [{"area": "Communication", "goal": "Talk more", "markers": ["Ten minutes most evenings"]}]});
+    assert_eq!(
+        answer(&app, &alex, "our-goals", goal).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        answer(&app, &alex, "no-such-exercise", json!({"body": "x"}))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        answer(&app, &alex, "trust-in-daily-life", json!({"body": " "}))
+            .await
+            .0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let (_, mine) = app
+        .api_get(&alex, "/api/v1/exercises/three-parts-of-trust/responses")
+        .await;
+    assert_eq!(mine["responses"][0]["ratings"]["respect"], 7);
+}

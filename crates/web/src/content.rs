@@ -1,0 +1,221 @@
+//! Program content: compiled into the binary from `content/`, optionally
+//! overridden or extended by a practice's own folder (same layout; a file
+//! with the same path replaces the built-in one, new programs are added).
+//! Everything is checked at start: a mistake stops Trellis with the file,
+//! the line and the reason.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context;
+use include_dir::{Dir, DirEntry, include_dir};
+use trellis_core::program::{
+    ContentError, Program, markdown_to_html, parse_program, split_front_matter,
+};
+use trellis_core::safety::SafetyCheck;
+
+static BUILT_IN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../../content");
+
+/// The program everyone follows unless their practice says otherwise.
+pub const DEFAULT_PROGRAM: &str = "rebuilding-trust";
+
+#[derive(Debug)]
+pub struct Content {
+    /// The default program, and any others a practice added.
+    default: Program,
+    others: Vec<Program>,
+    pub safety: SafetyCheck,
+    pub onboarding_title: String,
+    pub onboarding_html: String,
+}
+
+impl Content {
+    pub fn program(&self, id: &str) -> Option<&Program> {
+        std::iter::once(&self.default)
+            .chain(&self.others)
+            .find(|p| p.id == id)
+    }
+
+    pub fn default_program(&self) -> &Program {
+        &self.default
+    }
+
+    /// Only the built-in content (tests, and practices without a folder).
+    pub fn built_in() -> anyhow::Result<Content> {
+        Content::load(None)
+    }
+
+    pub fn load(practice_dir: Option<&Path>) -> anyhow::Result<Content> {
+        let mut files: BTreeMap<String, String> = BTreeMap::new();
+        collect_built_in(&BUILT_IN, &mut files);
+        if let Some(dir) = practice_dir {
+            collect_dir(dir, dir, &mut files)
+                .with_context(|| format!("could not read the content folder {}", dir.display()))?;
+        }
+        Ok(parse(&files)?)
+    }
+}
+
+fn collect_built_in(dir: &Dir<'static>, files: &mut BTreeMap<String, String>) {
+    for entry in dir.entries() {
+        match entry {
+            DirEntry::Dir(sub) => collect_built_in(sub, files),
+            DirEntry::File(file) => {
+                if let Some(text) = file.contents_utf8() {
+                    files.insert(
+                        file.path().to_string_lossy().replace('\\', "/"),
+                        text.to_owned(),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn collect_dir(
+    root: &Path,
+    dir: &Path,
+    files: &mut BTreeMap<String, String>,
+) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_dir(root, &path, files)?;
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("md" | "toml")
+        ) {
+            let relative = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            files.insert(relative, std::fs::read_to_string(&path)?);
+        }
+    }
+    Ok(())
+}
+
+fn parse(files: &BTreeMap<String, String>) -> Result<Content, ContentError> {
+    let mut by_program: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for (path, text) in files {
+        if let Some(rest) = path.strip_prefix("programs/")
+            && let Some((program, inner)) = rest.split_once('/')
+        {
+            by_program
+                .entry(program.to_owned())
+                .or_default()
+                .insert(inner.to_owned(), text.clone());
+        }
+    }
+    let mut programs = Vec::new();
+    for (folder, program_files) in &by_program {
+        let program = parse_program(program_files).map_err(|mut err| {
+            err.file = format!("programs/{folder}/{}", err.file);
+            err
+        })?;
+        programs.push(program);
+    }
+    let position = programs
+        .iter()
+        .position(|p| p.id == DEFAULT_PROGRAM)
+        .ok_or_else(|| ContentError {
+            file: "programs/".to_owned(),
+            line: 1,
+            reason: format!("the default program `{DEFAULT_PROGRAM}` is missing"),
+        })?;
+    let default = programs.remove(position);
+    let safety_text = files.get("safety.toml").ok_or_else(|| ContentError {
+        file: "safety.toml".to_owned(),
+        line: 1,
+        reason: "the safety check is missing".to_owned(),
+    })?;
+    let safety = SafetyCheck::parse("safety.toml", safety_text)?;
+    let onboarding = files.get("onboarding.md").ok_or_else(|| ContentError {
+        file: "onboarding.md".to_owned(),
+        line: 1,
+        reason: "the onboarding text is missing".to_owned(),
+    })?;
+    let (front, body) = split_front_matter("onboarding.md", onboarding)?;
+    #[derive(serde::Deserialize)]
+    struct Front {
+        title: String,
+    }
+    let front: Front = toml::from_str(front).map_err(|err| ContentError {
+        file: "onboarding.md".to_owned(),
+        line: 2,
+        reason: err.message().to_owned(),
+    })?;
+    Ok(Content {
+        default,
+        others: programs,
+        safety,
+        onboarding_title: front.title,
+        onboarding_html: markdown_to_html(body),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_program_is_complete() {
+        let content = Content::built_in().unwrap();
+        let program = content.default_program();
+        assert_eq!(program.id, DEFAULT_PROGRAM);
+        assert_eq!(program.stages.len(), 9);
+        assert!(
+            program.exercise_count() >= 24,
+            "{}",
+            program.exercise_count()
+        );
+        for stage in &program.stages {
+            assert!(
+                stage.exercises.len() >= 2,
+                "{} has too few exercises",
+                stage.id
+            );
+        }
+        use trellis_core::program::ExerciseKind::*;
+        for kind in [Reflection, Rating, Paired, ReflectBack, Checklist, Goals] {
+            let count = program
+                .stages
+                .iter()
+                .flat_map(|s| &s.exercises)
+                .filter(|e| e.kind == kind)
+                .count();
+            assert!(count >= 2, "{kind:?}: {count}");
+        }
+        assert!(content.safety.questions.len() >= 5);
+        assert!(!content.onboarding_html.is_empty());
+    }
+
+    #[test]
+    fn a_practice_folder_overrides_and_reports_mistakes_with_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let stages = dir.path().join("programs/rebuilding-trust/stages");
+        std::fs::create_dir_all(&stages).unwrap();
+        std::fs::write(
+            stages.join("01-understanding-trust.md"),
+            "+++\nid = \"understanding-trust\"\ntitle = \"What trust means here\"\norder = 1\n+++\nOur words.",
+        )
+        .unwrap();
+        let content = Content::load(Some(dir.path())).unwrap();
+        assert_eq!(
+            content.default_program().stages[0].title,
+            "What trust means here"
+        );
+
+        std::fs::write(
+            stages.join("02-broken.md"),
+            "+++\nid = \"x\"\ntitle = 5\norder = 2\n+++\n",
+        )
+        .unwrap();
+        let err = Content::load(Some(dir.path())).unwrap_err().to_string();
+        assert!(
+            err.contains("programs/rebuilding-trust/stages/02-broken.md:3"),
+            "{err}"
+        );
+    }
+}
