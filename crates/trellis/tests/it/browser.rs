@@ -272,3 +272,226 @@ async fn therapist_sees_the_caseload_and_a_partner_their_home() {
 
     browser.close().await.unwrap();
 }
+
+async fn click(browser: &Client, css: &str) {
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|err| panic!("no {css}: {err}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn type_into(browser: &Client, css: &str, text: &str) {
+    let found = browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await;
+    match found {
+        Ok(element) => element.send_keys(text).await.unwrap(),
+        Err(err) => panic!(
+            "no {css} ({err}) on {}:\n{}",
+            browser.current_url().await.unwrap(),
+            main_text(browser).await
+        ),
+    }
+}
+
+async fn main_text(browser: &Client) -> String {
+    // Between a post and the next page there may be no document yet.
+    match browser.find(Locator::Css("main")).await {
+        Ok(main) => main.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Waits until the main content shows `needle` (pages reload after each post).
+async fn wait_for_text(browser: &Client, needle: &str) -> String {
+    for _ in 0..50 {
+        let text = main_text(browser).await;
+        if text.contains(needle) {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "the page never showed {needle:?}; it shows:\n{}",
+        main_text(browser).await
+    );
+}
+
+async fn onboard_in_browser(browser: &Client, app: &TestApp) {
+    browser.goto(&app.url("/our-space")).await.unwrap();
+    click(browser, "a[href='/onboarding']").await;
+    wait_for_text(browser, "Your choice").await;
+    assert_accessible(browser, "the welcome").await;
+    click(browser, "#scores_consent").await;
+    click(browser, "form[action='/onboarding/welcome'] button").await;
+    wait_for_text(browser, "A few questions, just for you").await;
+    assert_accessible(browser, "the safety check").await;
+    let radios = browser
+        .find_all(Locator::Css("input[type=radio][value=no]"))
+        .await
+        .unwrap();
+    assert!(radios.len() >= 5);
+    for radio in radios {
+        radio.click().await.unwrap();
+    }
+    click(browser, "form[action='/onboarding/safety'] button").await;
+    wait_for_path(browser, "/journey").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_partners_and_their_therapist_walk_the_program_together() {
+    let Some(driver) = start_chromedriver().await else {
+        return;
+    };
+    let app = TestApp::with_demo(Backend::Sqlite).await.unwrap();
+    let profiles = [
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    ];
+    let alex = open_browser(&driver, profiles[0].path()).await;
+    let sam = open_browser(&driver, profiles[1].path()).await;
+    let priya = open_browser(&driver, profiles[2].path()).await;
+
+    // Each partner signs in and onboards alone; every partner page has a quick exit.
+    sign_in(&alex, &app, "alex@example.com").await;
+    wait_for_path(&alex, "/our-space").await;
+    let exit = alex.find(Locator::Css("a.quick-exit")).await.unwrap();
+    assert!(
+        exit.attr("href")
+            .await
+            .unwrap()
+            .unwrap()
+            .starts_with("https://")
+    );
+    onboard_in_browser(&alex, &app).await;
+    sign_in(&sam, &app, "sam@example.com").await;
+    wait_for_path(&sam, "/our-space").await;
+    onboard_in_browser(&sam, &app).await;
+    let journey = wait_for_text(&alex, "Understanding trust").await;
+    assert!(
+        journey.contains("Opens when your therapist unlocks it"),
+        "guided couples start with stage one"
+    );
+    assert_accessible(&alex, "the journey").await;
+
+    // A paired exercise: Alex answers; Sam sees that Alex answered, not what.
+    alex.goto(&app.url("/journey/a-moment-of-trust"))
+        .await
+        .unwrap();
+    assert_accessible(&alex, "a paired exercise").await;
+    type_into(
+        &alex,
+        "#body",
+        "When you stayed up to talk, even though you were tired.",
+    )
+    .await;
+    click(&alex, "main form.card button[type=submit]").await;
+    wait_for_text(&alex, "will appear here once they have answered too").await;
+    sam.goto(&app.url("/journey/a-moment-of-trust"))
+        .await
+        .unwrap();
+    let before = wait_for_text(&sam, "Your partner has answered").await;
+    assert!(
+        !before.contains("stayed up to talk"),
+        "hidden until Sam answers"
+    );
+    type_into(
+        &sam,
+        "#body",
+        "When you showed me your phone without my asking.",
+    )
+    .await;
+    click(&sam, "main form.card button[type=submit]").await;
+    let after = wait_for_text(&sam, "stayed up to talk").await;
+    assert!(after.contains("showed me your phone"));
+    alex.goto(&app.url("/journey/a-moment-of-trust"))
+        .await
+        .unwrap();
+    wait_for_text(&alex, "showed me your phone").await;
+
+    // The therapist opens stage two from the couple page.
+    sign_in(&priya, &app, "therapist@example.com").await;
+    wait_for_path(&priya, "/caseload").await;
+    priya
+        .find(Locator::LinkText("Alex & Sam"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let couple = wait_for_text(&priya, "Journey: Rebuilding trust").await;
+    assert!(
+        !couple.contains("stayed up to talk"),
+        "answers shared with the partner only never reach the therapist"
+    );
+    assert_accessible(&priya, "the couple page").await;
+    click(
+        &priya,
+        "form[action$='/unlock']:has(input[value='acknowledging-the-pain']) button",
+    )
+    .await;
+    wait_for_text(&priya, "The stage is open for the couple.").await;
+
+    // Reflect-back: Sam shares, Alex reflects, Sam asks again, Alex reflects, Sam confirms.
+    sam.goto(&app.url("/journey/hearing-the-hurt"))
+        .await
+        .unwrap();
+    assert_accessible(&sam, "a reflect-back exercise").await;
+    type_into(
+        &sam,
+        "#body",
+        "When you missed our dinner without a message, I felt I didn't matter.",
+    )
+    .await;
+    click(&sam, "form:has(input[value='share']) button").await;
+    wait_for_text(&sam, "Your partner's turn").await;
+    alex.goto(&app.url("/journey/hearing-the-hurt"))
+        .await
+        .unwrap();
+    wait_for_text(&alex, "I felt I didn't matter").await;
+    type_into(&alex, "#body", "You were annoyed about dinner.").await;
+    click(&alex, "form:has(input[value='reflect']) button").await;
+    wait_for_text(&alex, "Your partner's turn").await;
+    sam.goto(&app.url("/journey/hearing-the-hurt"))
+        .await
+        .unwrap();
+    type_into(
+        &sam,
+        "form:has(input[value='clarify']) textarea",
+        "Not annoyed: it made me feel I didn't matter to you.",
+    )
+    .await;
+    click(&sam, "form:has(input[value='clarify']) button").await;
+    alex.goto(&app.url("/journey/hearing-the-hurt"))
+        .await
+        .unwrap();
+    wait_for_text(&alex, "it made me feel I didn't matter to you").await;
+    type_into(
+        &alex,
+        "#body",
+        "You felt you didn't matter to me when I didn't let you know.",
+    )
+    .await;
+    click(&alex, "form:has(input[value='reflect']) button").await;
+    sam.goto(&app.url("/journey/hearing-the-hurt"))
+        .await
+        .unwrap();
+    wait_for_text(&sam, "when I didn't let you know").await;
+    click(&sam, "form:has(input[value='confirm']) button").await;
+    wait_for_text(&sam, "Heard and confirmed.").await;
+    alex.goto(&app.url("/journey")).await.unwrap();
+    let journey = wait_for_text(&alex, "Hearing the hurt").await;
+    assert!(journey.contains("both of you"), "{journey}");
+
+    for browser in [alex, sam, priya] {
+        browser.close().await.unwrap();
+    }
+}

@@ -33,6 +33,8 @@ pub struct TestApp {
     pub base: String,
     pub store: Store,
     pub database_url: String,
+    /// The running server's state, for driving services directly.
+    pub state: trellis_web::AppState,
     pub data_dir: PathBuf,
     /// A browser-like client: keeps cookies, does not follow redirects.
     pub client: reqwest::Client,
@@ -86,6 +88,7 @@ impl TestApp {
             .await
             .unwrap();
         let base = format!("http://{}", server.addr());
+        let state = server.state().clone();
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(server.run_until(async {
             let _ = rx.await;
@@ -94,6 +97,7 @@ impl TestApp {
             base,
             store,
             database_url,
+            state,
             data_dir: dir.path().to_path_buf(),
             client: browser_client(),
             _dir: dir,

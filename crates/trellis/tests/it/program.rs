@@ -650,3 +650,51 @@ async fn exercise_kinds_check_their_fields(app: TestApp) {
         .await;
     assert_eq!(mine["responses"][0]["ratings"]["respect"], 7);
 }
+
+on_both_backends!(with_demo => the_demo_has_weeks_of_history);
+
+async fn the_demo_has_weeks_of_history(app: TestApp) {
+    trellis::demo::history::seed(&app.state, trellis_web::state::now())
+        .await
+        .unwrap();
+    let (alex, sam, priya) = people(&app).await;
+    let couple = couple_id(&app, &alex).await;
+    let (_, journey) = app
+        .api_get(&priya, &format!("/api/v1/couples/{couple}/journey"))
+        .await;
+    let done: usize = journey["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["exercises"].as_array().unwrap())
+        .map(|e| e["done_by"].as_array().unwrap().len())
+        .sum();
+    assert!(done >= 10, "{done} answers in the demo journey");
+    assert_eq!(journey["assignments"].as_array().unwrap().len(), 1);
+    // The paired exchange is revealed; the reflect-back round is confirmed.
+    let (_, paired) = app
+        .api_get(&sam, "/api/v1/exercises/a-moment-of-trust/responses")
+        .await;
+    assert_eq!(paired["responses"].as_array().unwrap().len(), 2);
+    let (_, round) = app
+        .api_get(&alex, "/api/v1/exercises/hearing-the-hurt/responses")
+        .await;
+    assert_eq!(round["rounds"][0]["status"], "confirmed");
+    // History is spread over weeks, not written today.
+    let (_, entries) = app.api_get(&sam, "/api/v1/entries").await;
+    let oldest = entries["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["created_at"].as_i64().unwrap())
+        .min()
+        .unwrap();
+    assert!(trellis_web::state::now() - oldest > 7 * trellis_core::time::DAY);
+    // Riley has not answered Jordan's paired question yet: it waits.
+    let riley = app.api_login("riley@example.com", DEMO_PASSWORD).await;
+    let (_, waiting) = app
+        .api_get(&riley, "/api/v1/exercises/what-trust-means-to-us/responses")
+        .await;
+    assert_eq!(waiting["responses"].as_array().unwrap().len(), 0);
+    assert_eq!(waiting["partner_answered"], true);
+}

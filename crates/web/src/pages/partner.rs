@@ -26,6 +26,7 @@ struct OurSpacePage {
     invite_email: String,
     link_errors: Vec<String>,
     link_code: String,
+    onboarded: bool,
 }
 
 /// Builds the page; the form parts can be pre-filled after a refusal.
@@ -56,6 +57,7 @@ async fn our_space_page(state: &AppState, page: &PageContext) -> AppResult<OurSp
         invite_email: String::new(),
         link_errors: Vec::new(),
         link_code: String::new(),
+        onboarded: state.store().onboarding(&user.id).await?.complete(),
     })
 }
 
