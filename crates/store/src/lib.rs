@@ -26,7 +26,7 @@ pub use couples::{
 pub use db::{Backend, Store};
 pub use error::StoreError;
 pub use practices::{NewPracticeWithAdmin, Practice, TherapistSummary};
-pub use program::{Assignment, Onboarding, ReflectBackRound, SafetyFlag};
+pub use program::{Assignment, CaseloadNews, Onboarding, ReflectBackRound, SafetyFlag};
 pub use rights::FORMER_MEMBER;
 pub use writing::{AudienceChange, EntryFilter, NewEntry, Reader, SealedEntry};
 

@@ -28,6 +28,8 @@ impl Onboarding {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SafetyFlag {
     pub screening_id: String,
+    /// `check` (the onboarding safety check) or `writing` (crisis language).
+    pub source: String,
     pub user_id: String,
     pub user_name: String,
     pub created_at: Millis,
@@ -70,7 +72,73 @@ fn round_from_row(row: &AnyRow) -> Result<ReflectBackRound> {
     })
 }
 
+/// What a caseload row needs beyond names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseloadNews {
+    /// Writing shared with the therapist since their last visit to the couple.
+    pub new_shared: i64,
+    /// Safety concerns not yet resolved.
+    pub open_flags: i64,
+}
+
 impl Store {
+    pub async fn record_couple_view(
+        &self,
+        therapist_id: &str,
+        couple_id: &str,
+        now: Millis,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO couple_views (therapist_id, couple_id, viewed_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (therapist_id, couple_id) DO UPDATE SET viewed_at = $3",
+        )
+        .bind(therapist_id)
+        .bind(couple_id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Per couple of the therapist: what is new and what needs attention.
+    pub async fn caseload_news(
+        &self,
+        therapist_id: &str,
+    ) -> Result<std::collections::HashMap<String, CaseloadNews>> {
+        use trellis_core::privacy::{Relation, visible_audiences};
+        let audiences: Vec<&'static str> = visible_audiences(Relation::CoupleTherapist)
+            .into_iter()
+            .map(|a| a.as_str())
+            .collect();
+        let placeholders: Vec<String> = (0..audiences.len())
+            .map(|i| format!("${}", i + 2))
+            .collect();
+        let sql = format!(
+            "SELECT c.id, \
+             (SELECT COUNT(*) FROM entries e WHERE e.couple_id = c.id AND e.audience IN ({}) \
+              AND e.created_at > COALESCE((SELECT v.viewed_at FROM couple_views v WHERE v.therapist_id = $1 AND v.couple_id = c.id), 0)) AS new_shared, \
+             (SELECT COUNT(*) FROM safety_screenings s WHERE s.couple_id = c.id AND s.concerning = 1 AND s.resolved_at IS NULL) AS open_flags \
+             FROM couples c WHERE c.therapist_id = $1",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(therapist_id);
+        for audience in audiences {
+            query = query.bind(audience);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("id")?,
+                    CaseloadNews {
+                        new_shared: row.try_get("new_shared")?,
+                        open_flags: row.try_get("open_flags")?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
     pub async fn onboarding(&self, user_id: &str) -> Result<Onboarding> {
         let row = sqlx::query("SELECT welcomed_at, scores_consent, consent_at, safety_done_at FROM onboarding WHERE user_id = $1")
             .bind(user_id)
@@ -140,13 +208,37 @@ impl Store {
         Ok(id)
     }
 
+    /// A concern raised outside the safety check (crisis language in what the
+    /// person wrote): a flag for the therapist like a concerning screening.
+    pub async fn record_concern(
+        &self,
+        user_id: &str,
+        couple_id: &str,
+        sealed_note: &[u8],
+        now: Millis,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO safety_screenings (id, user_id, couple_id, answers, concerning, created_at, source) \
+             VALUES ($1, $2, $3, $4, 1, $5, 'writing')",
+        )
+        .bind(new_id())
+        .bind(user_id)
+        .bind(couple_id)
+        .bind(sealed_note)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// The person's own latest screening: `(id, sealed answers, concerning)`.
     pub async fn own_safety_screening(
         &self,
         user_id: &str,
     ) -> Result<Option<(String, Vec<u8>, bool, String)>> {
         let row = sqlx::query(
-            "SELECT id, answers, concerning, couple_id FROM safety_screenings WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+            "SELECT id, answers, concerning, couple_id FROM safety_screenings WHERE user_id = $1 AND source = 'check' \
+             ORDER BY created_at DESC, id DESC LIMIT 1",
         )
         .bind(user_id)
         .fetch_optional(&self.pool)
@@ -165,7 +257,7 @@ impl Store {
     /// Concerning screenings in a couple, for its therapist: flags only.
     pub async fn safety_flags(&self, couple_id: &str) -> Result<Vec<SafetyFlag>> {
         let rows = sqlx::query(
-            "SELECT s.id, s.user_id, u.name, s.created_at, s.resolved_at FROM safety_screenings s \
+            "SELECT s.id, s.source, s.user_id, u.name, s.created_at, s.resolved_at FROM safety_screenings s \
              JOIN users u ON u.id = s.user_id WHERE s.couple_id = $1 AND s.concerning = 1 ORDER BY s.created_at, s.id",
         )
         .bind(couple_id)
@@ -175,6 +267,7 @@ impl Store {
             .map(|row| {
                 Ok(SafetyFlag {
                     screening_id: row.try_get("id")?,
+                    source: row.try_get("source")?,
                     user_id: row.try_get("user_id")?,
                     user_name: row.try_get("name")?,
                     created_at: row.try_get("created_at")?,

@@ -183,16 +183,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             run_demo(config, args.password).await
         }
         Command::Migrate(args) => {
-            let config = Config::load(
-                config_file,
-                Overrides {
-                    bind: None,
-                    data_dir: args.data_dir,
-                },
-            )?;
-            init_logging(&config);
-            std::fs::create_dir_all(&config.data_dir)?;
-            let store = Store::open(&config.database_url()).await?;
+            let (_, store) = open_store(config_file, args.data_dir).await?;
             store.close().await;
             println!("The database is up to date.");
             Ok(())
@@ -222,15 +213,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin(AdminCommand::RotateKey(args)) => {
-            let config = Config::load(
-                config_file,
-                Overrides {
-                    bind: None,
-                    data_dir: args.data_dir,
-                },
-            )?;
-            init_logging(&config);
-            let store = Store::open(&config.database_url()).await?;
+            let (config, store) = open_store(config_file, args.data_dir).await?;
             let path = config.master_key_file();
             let count = trellis_web::vault::rotate_master_key(&store, &path).await?;
             store.close().await;
@@ -244,15 +227,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Backup(args) => {
-            let config = Config::load(
-                config_file,
-                Overrides {
-                    bind: None,
-                    data_dir: args.data_dir,
-                },
-            )?;
-            init_logging(&config);
-            let store = Store::open(&config.database_url()).await?;
+            let (config, store) = open_store(config_file, args.data_dir).await?;
             if store.backend() == trellis_store::Backend::Postgres {
                 store.close().await;
                 anyhow::bail!(
@@ -274,16 +249,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin(AdminCommand::SetupLink(args)) => {
-            let config = Config::load(
-                config_file,
-                Overrides {
-                    bind: None,
-                    data_dir: args.data_dir,
-                },
-            )?;
-            init_logging(&config);
-            std::fs::create_dir_all(&config.data_dir)?;
-            let store = Store::open(&config.database_url()).await?;
+            let (config, store) = open_store(config_file, args.data_dir).await?;
             let web = trellis_web::WebConfig::new(config.public_url());
             let link = trellis_web::services::accounts::setup_link_if_empty(&store, &web).await?;
             store.close().await;
@@ -296,6 +262,31 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Configuration and the database, for the commands that only need those.
+async fn open_store(
+    config_file: Option<&std::path::Path>,
+    data_dir: Option<PathBuf>,
+) -> anyhow::Result<(Config, Store)> {
+    let config = Config::load(
+        config_file,
+        Overrides {
+            bind: None,
+            data_dir,
+        },
+    )?;
+    init_logging(&config);
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "could not create the data directory {}",
+            config.data_dir.display()
+        )
+    })?;
+    let store = Store::open(&config.database_url())
+        .await
+        .context("could not open the database")?;
+    Ok((config, store))
 }
 
 /// Where a demo remembers the password it generated, so a restart can say it again.

@@ -51,8 +51,15 @@ pub fn operations_routes() -> Vec<routes::Route> {
     vec![
         Route::get("/healthz", Public, healthz),
         Route::get("/readyz", Public, readyz),
-        Route::get("/static/app.css", Public, stylesheet),
-        Route::get("/static/quick-exit.js", Public, quick_exit_script),
+        Route::get("/static/app.css", Public, || async {
+            asset("text/css", include_str!("../static/app.css"))
+        }),
+        Route::get("/static/quick-exit.js", Public, || async {
+            asset(JS, include_str!("../static/quick-exit.js"))
+        }),
+        Route::get("/static/coach.js", Public, || async {
+            asset(JS, include_str!("../static/coach.js"))
+        }),
     ]
 }
 
@@ -70,23 +77,17 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-async fn stylesheet() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("../static/app.css"),
-    )
-}
+const JS: &str = "text/javascript";
 
-async fn quick_exit_script() -> impl IntoResponse {
+/// A file compiled into the binary, cacheable for an hour.
+fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
+    let content_type = format!("{content_type}; charset=utf-8");
     (
         [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600".to_owned()),
         ],
-        include_str!("../static/quick-exit.js"),
+        body,
     )
 }
 

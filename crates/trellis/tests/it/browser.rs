@@ -324,6 +324,22 @@ async fn wait_for_text(browser: &Client, needle: &str) -> String {
     );
 }
 
+/// Opens `url` until it shows `needle`: for changes another person makes.
+async fn reload_until(browser: &Client, url: &str, needle: &str) -> String {
+    for _ in 0..50 {
+        browser.goto(url).await.unwrap();
+        let text = main_text(browser).await;
+        if text.contains(needle) {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!(
+        "{url} never showed {needle:?}; it shows:\n{}",
+        main_text(browser).await
+    );
+}
+
 async fn onboard_in_browser(browser: &Client, app: &TestApp) {
     browser.goto(&app.url("/our-space")).await.unwrap();
     click(browser, "a[href='/onboarding']").await;
@@ -395,10 +411,8 @@ async fn two_partners_and_their_therapist_walk_the_program_together() {
     .await;
     click(&alex, "main form.card button[type=submit]").await;
     wait_for_text(&alex, "will appear here once they have answered too").await;
-    sam.goto(&app.url("/journey/a-moment-of-trust"))
-        .await
-        .unwrap();
-    let before = wait_for_text(&sam, "Your partner has answered").await;
+    let paired = app.url("/journey/a-moment-of-trust");
+    let before = reload_until(&sam, &paired, "Your partner has answered").await;
     assert!(
         !before.contains("stayed up to talk"),
         "hidden until Sam answers"
@@ -412,10 +426,7 @@ async fn two_partners_and_their_therapist_walk_the_program_together() {
     click(&sam, "main form.card button[type=submit]").await;
     let after = wait_for_text(&sam, "stayed up to talk").await;
     assert!(after.contains("showed me your phone"));
-    alex.goto(&app.url("/journey/a-moment-of-trust"))
-        .await
-        .unwrap();
-    wait_for_text(&alex, "showed me your phone").await;
+    reload_until(&alex, &paired, "showed me your phone").await;
 
     // The therapist opens stage two from the couple page.
     sign_in(&priya, &app, "therapist@example.com").await;
@@ -441,9 +452,8 @@ async fn two_partners_and_their_therapist_walk_the_program_together() {
     wait_for_text(&priya, "The stage is open for the couple.").await;
 
     // Reflect-back: Sam shares, Alex reflects, Sam asks again, Alex reflects, Sam confirms.
-    sam.goto(&app.url("/journey/hearing-the-hurt"))
-        .await
-        .unwrap();
+    let loop_page = app.url("/journey/hearing-the-hurt");
+    sam.goto(&loop_page).await.unwrap();
     assert_accessible(&sam, "a reflect-back exercise").await;
     type_into(
         &sam,
@@ -453,16 +463,11 @@ async fn two_partners_and_their_therapist_walk_the_program_together() {
     .await;
     click(&sam, "form:has(input[value='share']) button").await;
     wait_for_text(&sam, "Your partner's turn").await;
-    alex.goto(&app.url("/journey/hearing-the-hurt"))
-        .await
-        .unwrap();
-    wait_for_text(&alex, "I felt I didn't matter").await;
+    reload_until(&alex, &loop_page, "I felt I didn't matter").await;
     type_into(&alex, "#body", "You were annoyed about dinner.").await;
     click(&alex, "form:has(input[value='reflect']) button").await;
     wait_for_text(&alex, "Your partner's turn").await;
-    sam.goto(&app.url("/journey/hearing-the-hurt"))
-        .await
-        .unwrap();
+    reload_until(&sam, &loop_page, "You were annoyed about dinner").await;
     type_into(
         &sam,
         "form:has(input[value='clarify']) textarea",
@@ -470,10 +475,8 @@ async fn two_partners_and_their_therapist_walk_the_program_together() {
     )
     .await;
     click(&sam, "form:has(input[value='clarify']) button").await;
-    alex.goto(&app.url("/journey/hearing-the-hurt"))
-        .await
-        .unwrap();
-    wait_for_text(&alex, "it made me feel I didn't matter to you").await;
+    wait_for_text(&sam, "Your partner's turn").await;
+    reload_until(&alex, &loop_page, "it made me feel I didn't matter to you").await;
     type_into(
         &alex,
         "#body",
@@ -481,16 +484,12 @@ async fn two_partners_and_their_therapist_walk_the_program_together() {
     )
     .await;
     click(&alex, "form:has(input[value='reflect']) button").await;
-    sam.goto(&app.url("/journey/hearing-the-hurt"))
-        .await
-        .unwrap();
-    wait_for_text(&sam, "when I didn't let you know").await;
+    wait_for_text(&alex, "Your partner's turn").await;
+    reload_until(&sam, &loop_page, "when I didn't let you know").await;
     click(&sam, "form:has(input[value='confirm']) button").await;
     wait_for_text(&sam, "Heard and confirmed.").await;
-    alex.goto(&app.url("/journey")).await.unwrap();
-    let journey = wait_for_text(&alex, "Hearing the hurt").await;
-    assert!(journey.contains("both of you"), "{journey}");
-
+    let journey = reload_until(&alex, &app.url("/journey"), "both of you").await;
+    assert!(journey.contains("Hearing the hurt"), "{journey}");
     for browser in [alex, sam, priya] {
         browser.close().await.unwrap();
     }

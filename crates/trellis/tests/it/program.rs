@@ -698,3 +698,124 @@ async fn the_demo_has_weeks_of_history(app: TestApp) {
     assert_eq!(waiting["responses"].as_array().unwrap().len(), 0);
     assert_eq!(waiting["partner_answered"], true);
 }
+
+on_both_backends!(with_demo => crisis_language_in_writing_flags_the_therapist_and_helps_the_writer);
+
+async fn crisis_language_in_writing_flags_the_therapist_and_helps_the_writer(app: TestApp) {
+    let (couple, mo, pat, _) = fresh_couple(&app).await;
+    let (status, entry) = app
+        .api_post(
+            Some(&mo),
+            "/api/v1/entries",
+            json!({"body": "Some nights I want to kill myself.", "audience": "me"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(entry["crisis"], true, "the writer is offered help");
+    let (_, calm) = app
+        .api_post(
+            Some(&mo),
+            "/api/v1/entries",
+            json!({"body": "We had a calm evening."}),
+        )
+        .await;
+    assert_eq!(calm["crisis"], false);
+    // The therapist is flagged; shared work pauses; the partner learns nothing.
+    let priya = app
+        .browser_login("therapist@example.com", DEMO_PASSWORD)
+        .await;
+    let page = page_text(
+        priya
+            .get(app.url(&format!("/caseload/couples/{couple}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        page.contains("Safety: speak with Mo alone first") && page.contains("crisis language"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("kill myself"),
+        "a private entry stays private, even from the therapist"
+    );
+    let (status, _) = answer(&app, &pat, "a-moment-of-trust", json!({"body": "x"})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    for path in [
+        "/api/v1/me/export",
+        "/api/v1/me/activity",
+        "/api/v1/entries",
+    ] {
+        let (_, body) = app.api_get(&pat, path).await;
+        let text = body.to_string();
+        assert!(
+            !text.contains("kill myself") && !text.contains("concern"),
+            "{path}: {text}"
+        );
+    }
+    // The journal page shows the help right away.
+    let mo_page = app.browser_login("mo@example.org", "a long password").await;
+    let saved = app
+        .submit(
+            &mo_page,
+            "/journal",
+            "/journal",
+            &[("body", "I might hurt myself tonight."), ("audience", "me")],
+        )
+        .await;
+    assert_eq!(saved.headers()["location"], "/journal?saved=true&help=true");
+    let help = page_text(
+        mo_page
+            .get(app.url("/journal?saved=true&help=true"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(help.contains("You don't have to carry it alone"));
+}
+
+on_both_backends!(with_demo => the_caseload_shows_what_is_new_and_what_needs_attention);
+
+async fn the_caseload_shows_what_is_new_and_what_needs_attention(app: TestApp) {
+    let (couple, mo, _, _) = fresh_couple(&app).await;
+    let priya = app
+        .browser_login("therapist@example.com", DEMO_PASSWORD)
+        .await;
+    let caseload = page_text(priya.get(app.url("/caseload")).send().await.unwrap()).await;
+    assert!(!caseload.contains("new since your last visit"));
+    app.api_post(
+        Some(&mo),
+        "/api/v1/entries",
+        json!({"body": "For Thursday", "audience": "therapist"}),
+    )
+    .await;
+    app.api_post(
+        Some(&mo),
+        "/api/v1/entries",
+        json!({"body": "Just for me", "audience": "me"}),
+    )
+    .await;
+    let caseload = page_text(priya.get(app.url("/caseload")).send().await.unwrap()).await;
+    assert!(
+        caseload.contains("1 new since your last visit"),
+        "only what was shared with the therapist counts"
+    );
+    priya
+        .get(app.url(&format!("/caseload/couples/{couple}")))
+        .send()
+        .await
+        .unwrap();
+    let caseload = page_text(priya.get(app.url("/caseload")).send().await.unwrap()).await;
+    assert!(!caseload.contains("new since your last visit"), "seen");
+    assert!(!caseload.contains("Safety: speak alone first"));
+    app.api_post(
+        Some(&mo),
+        "/api/v1/entries",
+        json!({"body": "I want to end my life.", "audience": "me"}),
+    )
+    .await;
+    let caseload = page_text(priya.get(app.url("/caseload")).send().await.unwrap()).await;
+    assert!(caseload.contains("Safety: speak alone first"));
+}

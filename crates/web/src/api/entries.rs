@@ -39,6 +39,9 @@ pub struct EntryJson {
     pub couple_id: String,
     /// True when the caller wrote it.
     pub mine: bool,
+    /// Only on the answer to writing it: crisis language was found. Show
+    /// help resources to the writer; their therapist has been flagged.
+    pub crisis: bool,
     /// Epoch milliseconds.
     pub created_at: i64,
     pub updated_at: i64,
@@ -56,6 +59,7 @@ impl From<Entry> for EntryJson {
             author_name: entry.author_name,
             couple_id: entry.couple_id,
             mine: entry.mine,
+            crisis: entry.crisis,
             created_at: entry.created_at,
             updated_at: entry.updated_at,
         }

@@ -93,6 +93,7 @@ impl From<Entry> for EntryView {
 #[template(path = "journal.html")]
 struct JournalPage {
     layout: Layout,
+    help: Option<(String, String, Vec<trellis_core::safety::Resource>)>,
     notice: Option<&'static str>,
     errors: Vec<String>,
     body: String,
@@ -115,6 +116,7 @@ async fn journal_page(state: &AppState, page: &PageContext) -> AppResult<Journal
     .await?;
     Ok(JournalPage {
         layout: page.layout("/journal"),
+        help: None,
         notice: None,
         errors: Vec::new(),
         body: String::new(),
@@ -130,6 +132,7 @@ async fn journal_page(state: &AppState, page: &PageContext) -> AppResult<Journal
 pub struct Flags {
     saved: bool,
     changed: bool,
+    help: bool,
 }
 
 pub async fn journal(
@@ -138,6 +141,14 @@ pub async fn journal(
     Query(flags): Query<Flags>,
 ) -> AppResult<Response> {
     let mut template = journal_page(&state, &page).await?;
+    if flags.help {
+        let help = &state.content().safety.help;
+        template.help = Some((
+            help.title.clone(),
+            state.content().safety.help_html(),
+            help.resources.clone(),
+        ));
+    }
     template.notice = match (flags.saved, flags.changed) {
         (true, _) => Some("Your entry is saved."),
         (_, true) => Some("Who can see that entry has been changed."),
@@ -176,6 +187,7 @@ pub async fn write(
         Err(err) => Err(err),
     };
     match result {
+        Ok(entry) if entry.crisis => Ok(see_other("/journal?saved=true&help=true")),
         Ok(_) => Ok(see_other("/journal?saved=true")),
         Err(err) => {
             let (err, errors) = fixable(err)?;
@@ -259,6 +271,10 @@ pub async fn couple(
     )
     .await?;
     let journey = crate::services::program::journey(&state, therapist, &couple.id).await?;
+    state
+        .store()
+        .record_couple_view(&therapist.id, &couple.id, crate::state::now())
+        .await?;
     let flags = crate::services::onboarding::flags(&state, therapist, &couple.id).await?;
     let (program, _) = crate::services::program::program_for(&state, &couple).await?;
     let exercise_choices = program

@@ -15,6 +15,7 @@ use crate::state::AppState;
 
 pub struct CaseloadRow {
     pub id: String,
+    pub news: trellis_store::CaseloadNews,
     pub title: String,
     pub partners: Vec<trellis_store::PartnerSummary>,
     pub since: String,
@@ -30,6 +31,7 @@ struct CaseloadPage {
 
 pub async fn caseload(State(state): State<AppState>, page: PageContext) -> AppResult<Response> {
     let therapist = page.require(Role::Therapist)?;
+    let mut news = state.store().caseload_news(&therapist.id).await?;
     let couples = state
         .store()
         .caseload(&therapist.id)
@@ -37,6 +39,7 @@ pub async fn caseload(State(state): State<AppState>, page: PageContext) -> AppRe
         .into_iter()
         .map(|entry| CaseloadRow {
             id: entry.couple.id.clone(),
+            news: news.remove(&entry.couple.id).unwrap_or_default(),
             title: entry
                 .partners
                 .iter()

@@ -32,6 +32,9 @@ pub struct Entry {
     pub updated_at: i64,
     /// The reader wrote it.
     pub mine: bool,
+    /// Just written, and it holds crisis language: show help to the writer
+    /// (the therapist has been flagged; the partner is told nothing).
+    pub crisis: bool,
 }
 
 pub fn reader(user: &User) -> Reader<'_> {
@@ -138,6 +141,7 @@ async fn open(state: &AppState, viewer: &User, sealed: SealedEntry) -> AppResult
         )
         .await?;
     Ok(Entry {
+        crisis: false,
         mine: sealed.author_id == viewer.id,
         id: sealed.id,
         couple_id: sealed.couple_id,
@@ -202,6 +206,7 @@ pub async fn write(state: &AppState, author: &User, writing: NewWriting<'_>) -> 
             now,
         })
         .await?;
+    let crisis = raise_concern_if_crisis(state, author, couple_id, &body).await?;
     Ok(Entry {
         id,
         couple_id: couple_id.to_owned(),
@@ -214,7 +219,46 @@ pub async fn write(state: &AppState, author: &User, writing: NewWriting<'_>) -> 
         created_at: now,
         updated_at: now,
         mine: true,
+        crisis,
     })
+}
+
+/// Crisis language (self-harm, threats, violence) in writing flags the couple
+/// for the therapist, exactly like a concerning safety check: shared
+/// exercises pause and the therapist is asked to speak with the writer alone.
+async fn raise_concern_if_crisis(
+    state: &AppState,
+    author: &User,
+    couple_id: &str,
+    body: &str,
+) -> AppResult<bool> {
+    if !trellis_coach::analyze(body).is_crisis() {
+        return Ok(false);
+    }
+    let note = state
+        .vault()
+        .seal(
+            state.store(),
+            couple_id,
+            "crisis language in writing",
+            &format!("safety:{}", author.id),
+        )
+        .await?;
+    state
+        .store()
+        .record_concern(&author.id, couple_id, &note, now())
+        .await?;
+    audit::record(
+        state,
+        audit::Event::new("safety_concern")
+            .actor(author)
+            .subject(&author.id)
+            .couple(couple_id)
+            .detail("writing"),
+    )
+    .await?;
+    tracing::warn!("crisis language in writing; the couple is flagged for the therapist");
+    Ok(true)
 }
 
 /// One entry, or `NotFound` when it does not exist or is not the viewer's to see.
