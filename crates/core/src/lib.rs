@@ -5,6 +5,7 @@
 pub mod access;
 pub mod account;
 pub mod invitation;
+pub mod measures;
 pub mod privacy;
 pub mod program;
 pub mod reflect_back;

@@ -11,6 +11,7 @@ mod audit;
 mod couples;
 pub mod db;
 mod error;
+mod measures;
 mod practices;
 mod program;
 mod rights;
@@ -25,6 +26,7 @@ pub use couples::{
 };
 pub use db::{Backend, Store};
 pub use error::StoreError;
+pub use measures::{DEFAULT_CADENCE_DAYS, MeasureRow, NewMeasure};
 pub use practices::{NewPracticeWithAdmin, Practice, TherapistSummary};
 pub use program::{Assignment, CaseloadNews, Onboarding, ReflectBackRound, SafetyFlag};
 pub use rights::FORMER_MEMBER;

@@ -63,6 +63,7 @@ impl Store {
         for statement in [
             "DELETE FROM entries WHERE author_id = $1",
             "DELETE FROM safety_screenings WHERE user_id = $1",
+            "DELETE FROM measures WHERE user_id = $1",
             "DELETE FROM onboarding WHERE user_id = $1",
             "DELETE FROM couple_members WHERE user_id = $1",
             "DELETE FROM sessions WHERE user_id = $1",

@@ -317,6 +317,84 @@ pub mod history {
         }
     }
 
+    /// Answers that add up to `target` (spread from the first item on).
+    fn answers_for(
+        state: &AppState,
+        instrument: &str,
+        target: i64,
+    ) -> anyhow::Result<BTreeMap<String, i64>> {
+        let instrument = state
+            .content()
+            .instrument(instrument)
+            .context("a demo instrument is missing")?;
+        let mut remaining = target;
+        let mut answers = BTreeMap::new();
+        for item in &instrument.items {
+            let max = item.options.iter().map(|o| o.value).max().unwrap_or(0);
+            let value = remaining.clamp(0, max);
+            remaining -= value;
+            answers.insert(item.id.clone(), value);
+        }
+        Ok(answers)
+    }
+
+    async fn measure(
+        state: &AppState,
+        who: &User,
+        instrument: &str,
+        score: i64,
+        at: Millis,
+    ) -> anyhow::Result<()> {
+        let answers = answers_for(state, instrument, score)?;
+        let result =
+            trellis_web::services::measures::submit(state, who, instrument, &answers, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo measure {instrument}: {e}"))?;
+        state.store().backdate_measure(&result.id, at).await?;
+        Ok(())
+    }
+
+    /// Six weeks of check-ins: Alex and Sam improving; Riley sliding below
+    /// the cutoff and missing the last check-ins, Jordan steady.
+    async fn measures(state: &AppState, people: [&User; 4], now: Millis) -> anyhow::Result<()> {
+        let [alex, sam, jordan, riley] = people;
+        let ago = |days: i64| now - days * DAY;
+        for (who, to_partner) in [(alex, true), (sam, false), (jordan, false), (riley, false)] {
+            trellis_web::services::measures::set_sharing(state, who, true, to_partner)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        measure(state, alex, "csi16", 38, ago(41)).await?;
+        measure(state, sam, "csi16", 35, ago(41)).await?;
+        measure(state, jordan, "csi16", 50, ago(34)).await?;
+        measure(state, riley, "csi16", 47, ago(34)).await?;
+        let alex_csi = [9, 10, 12, 12, 14, 16];
+        let sam_csi = [8, 9, 9, 11, 13, 15];
+        let alex_pulse = [11, 13, 14, 16, 18, 20];
+        let sam_pulse = [9, 10, 12, 13, 15, 17];
+        for week in 0..6 {
+            let days = 35 - week as i64 * 7;
+            measure(state, alex, "csi4", alex_csi[week], ago(days)).await?;
+            measure(state, sam, "csi4", sam_csi[week], ago(days - 1)).await?;
+            measure(state, alex, "trust-pulse", alex_pulse[week], ago(days)).await?;
+            measure(state, sam, "trust-pulse", sam_pulse[week], ago(days - 1)).await?;
+        }
+        let jordan_csi = [14, 15, 14, 15, 15];
+        for (week, score) in jordan_csi.into_iter().enumerate() {
+            let days = 30 - week as i64 * 7;
+            measure(state, jordan, "csi4", score, ago(days)).await?;
+            measure(state, jordan, "trust-pulse", 18 + week as i64, ago(days)).await?;
+        }
+        // Riley checked in every few days at first, sliding below the cutoff, then stopped.
+        let riley_csi = [13, 12, 11, 10];
+        for (week, score) in riley_csi.into_iter().enumerate() {
+            let days = 33 - week as i64 * 3;
+            measure(state, riley, "csi4", score, ago(days)).await?;
+            measure(state, riley, "trust-pulse", 16 - 2 * week as i64, ago(days)).await?;
+        }
+        Ok(())
+    }
+
     pub async fn seed(state: &AppState, now: Millis) -> anyhow::Result<()> {
         let alex = user(state, "alex@example.com").await?;
         let sam = user(state, "sam@example.com").await?;
@@ -491,6 +569,7 @@ pub mod history {
             ago(4),
         )
         .await?;
+        measures(state, [&alex, &sam, &jordan, &riley], now).await?;
         Ok(())
     }
 }

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use include_dir::{Dir, DirEntry, include_dir};
+use trellis_core::measures::Instrument;
 use trellis_core::program::{
     ContentError, Program, markdown_to_html, parse_program, split_front_matter,
 };
@@ -27,6 +28,8 @@ pub struct Content {
     pub safety: SafetyCheck,
     pub onboarding_title: String,
     pub onboarding_html: String,
+    /// Measures and check-ins, from `instruments/*.toml`.
+    pub instruments: Vec<Instrument>,
 }
 
 impl Content {
@@ -38,6 +41,10 @@ impl Content {
 
     pub fn default_program(&self) -> &Program {
         &self.default
+    }
+
+    pub fn instrument(&self, id: &str) -> Option<&Instrument> {
+        self.instruments.iter().find(|i| i.id == id)
     }
 
     /// Only the built-in content (tests, and practices without a folder).
@@ -146,10 +153,26 @@ fn parse(files: &BTreeMap<String, String>) -> Result<Content, ContentError> {
         line: 2,
         reason: err.message().to_owned(),
     })?;
+    let mut instruments = Vec::new();
+    for (path, text) in files {
+        if path.starts_with("instruments/") && path.ends_with(".toml") {
+            instruments.push(Instrument::parse(path, text)?);
+        }
+    }
+    for required in ["csi16", "csi4", "trust-pulse"] {
+        if !instruments.iter().any(|i| i.id == required) {
+            return Err(ContentError {
+                file: "instruments/".to_owned(),
+                line: 1,
+                reason: format!("the instrument `{required}` is missing"),
+            });
+        }
+    }
     Ok(Content {
         default,
         others: programs,
         safety,
+        instruments,
         onboarding_title: front.title,
         onboarding_html: markdown_to_html(body),
     })

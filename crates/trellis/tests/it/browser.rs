@@ -490,6 +490,31 @@ async fn two_partners_and_their_therapist_walk_the_program_together() {
     wait_for_text(&sam, "Heard and confirmed.").await;
     let journey = reload_until(&alex, &app.url("/journey"), "both of you").await;
     assert!(journey.contains("Hearing the hurt"), "{journey}");
+    // A check-in, and its chart with the numbers beside it.
+    alex.goto(&app.url("/measures/trust-pulse")).await.unwrap();
+    assert_accessible(&alex, "the trust pulse form").await;
+    for item in ["security", "reliability", "respect"] {
+        click(&alex, &format!("input[name='item_{item}'][value='7']")).await;
+    }
+    click(&alex, "main form button[type=submit]").await;
+    wait_for_text(&alex, "Your check-in is saved").await;
+    let chart = alex
+        .find(Locator::Css("svg.chart[role=img]"))
+        .await
+        .unwrap();
+    assert!(
+        chart
+            .html(false)
+            .await
+            .unwrap()
+            .contains("Trust pulse over time")
+    );
+    assert!(
+        main_text(&alex).await.contains("21"),
+        "the score is in the table"
+    );
+    assert_accessible(&alex, "check-ins with a chart").await;
+
     for browser in [alex, sam, priya] {
         browser.close().await.unwrap();
     }

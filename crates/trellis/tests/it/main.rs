@@ -11,6 +11,7 @@ mod cli;
 mod coach;
 mod couples;
 mod matrix;
+mod measures;
 mod operations;
 mod privacy;
 mod program;

@@ -82,6 +82,8 @@ fn fill_path(path: &str, access: Access, entry_id: &str, couple_id: &str) -> Str
             ("action", _) => "pace",
             ("exercise_id", _) => "trust-in-daily-life",
             ("stage_id", _) => "root-causes",
+            ("instrument", _) => "csi4",
+            _ if path.contains("/instruments/") => "csi4",
             _ if path.contains("/exercises/") => "trust-in-daily-life",
             (_, Access::Writing) => entry_id,
             (_, Access::CoupleTherapist | Access::Couple) => couple_id,

@@ -690,6 +690,40 @@ async fn the_demo_has_weeks_of_history(app: TestApp) {
         .min()
         .unwrap();
     assert!(trellis_web::state::now() - oldest > 7 * trellis_core::time::DAY);
+    // Measures tell two stories: Alex and Sam improving, Riley not on track.
+    let (_, progress) = app
+        .api_get(&priya, &format!("/api/v1/couples/{couple}/progress"))
+        .await;
+    let alex_trend = &progress["partners"][0]["trends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["instrument"] == "csi4")
+        .unwrap()["points"];
+    let points = alex_trend.as_array().unwrap();
+    assert!(
+        points.len() >= 6
+            && points.last().unwrap()[1].as_i64() > points.first().unwrap()[1].as_i64()
+    );
+    let tom = app.api_login("therapist2@example.com", DEMO_PASSWORD).await;
+    let jordans = couple_id(
+        &app,
+        &app.api_login("jordan@example.com", DEMO_PASSWORD).await,
+    )
+    .await;
+    let (_, theirs) = app
+        .api_get(&tom, &format!("/api/v1/couples/{jordans}/progress"))
+        .await;
+    let kinds: Vec<&str> = theirs["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"below_cutoff") && kinds.contains(&"missed_check_ins"),
+        "{kinds:?}"
+    );
     // Riley has not answered Jordan's paired question yet: it waits.
     let riley = app.api_login("riley@example.com", DEMO_PASSWORD).await;
     let (_, waiting) = app

@@ -5,6 +5,7 @@ mod accounts;
 mod coach;
 mod couples;
 mod entries;
+mod measures;
 mod program;
 mod rights;
 
@@ -96,6 +97,28 @@ pub fn routes() -> Vec<Route> {
             Access::Role(Role::Partner),
             program::safety,
         ),
+        Route::get("/api/v1/instruments", SignedIn, measures::list),
+        Route::get("/api/v1/instruments/{id}", SignedIn, measures::get),
+        Route::post(
+            "/api/v1/measures/{instrument}",
+            Access::Role(Role::Partner),
+            measures::submit,
+        ),
+        Route::get(
+            "/api/v1/me/measures",
+            Access::Role(Role::Partner),
+            measures::mine,
+        ),
+        Route::post(
+            "/api/v1/me/measures/sharing",
+            Access::Role(Role::Partner),
+            measures::sharing,
+        ),
+        Route::get(
+            "/api/v1/couples/{id}/progress",
+            Access::Couple,
+            measures::progress,
+        ),
         Route::get("/api/openapi.json", Public, openapi_json),
     ]
 }
@@ -128,6 +151,12 @@ pub fn routes() -> Vec<Route> {
         program::onboarding_status,
         program::welcome,
         program::safety,
+        measures::list,
+        measures::get,
+        measures::submit,
+        measures::mine,
+        measures::sharing,
+        measures::progress,
     ),
     components(schemas(ErrorBody, ErrorDetail, UserJson)),
     modifiers(&BearerAuth),
@@ -135,7 +164,8 @@ pub fn routes() -> Vec<Route> {
         (name = "writing", description = "Client writing with an audience, encrypted at rest"),
         (name = "data rights", description = "Export, activity, leaving, deletion"),
                 (name = "coach", description = "Hints on harsh and constructive language, computed in memory"),
-        (name = "program", description = "Onboarding, the journey, exercises and homework"))
+                (name = "program", description = "Onboarding, the journey, exercises and homework"),
+        (name = "measures", description = "Validated measures and check-ins, trends, alerts"))
 )]
 pub struct ApiDoc;
 

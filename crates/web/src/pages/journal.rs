@@ -221,6 +221,10 @@ pub async fn change_audience(
 #[template(path = "couple.html")]
 struct CouplePage {
     layout: Layout,
+    progress_charts: Vec<super::measures::ChartView>,
+    alerts: Vec<trellis_core::measures::Alert>,
+    hidden_scores: Vec<String>,
+    cadence_days: i64,
     couple_id: String,
     journey: crate::services::program::Journey,
     flags: Vec<trellis_store::SafetyFlag>,
@@ -289,7 +293,19 @@ pub async fn couple(
             })
         })
         .collect();
+    let progress = crate::services::measures::progress(&state, therapist, &couple.id).await?;
+    let visible: Vec<&crate::services::measures::PersonTrends> =
+        progress.partners.iter().filter(|p| p.visible).collect();
     let template = CouplePage {
+        progress_charts: super::measures::charts(&state, "couple", &visible),
+        hidden_scores: progress
+            .partners
+            .iter()
+            .filter(|p| !p.visible)
+            .map(|p| p.name.clone())
+            .collect(),
+        alerts: progress.alerts,
+        cadence_days: progress.cadence_days,
         layout: page.layout("/caseload"),
         couple_id: couple.id.clone(),
         journey,
@@ -300,6 +316,7 @@ pub async fn couple(
             "assigned" => Some("The homework is assigned."),
             "pace" => Some("The pace is updated."),
             "resolved" => Some("Noted. Shared exercises are open again."),
+            "cadence" => Some("The check-in cadence is updated."),
             _ => None,
         },
         errors: Vec::new(),
@@ -320,6 +337,7 @@ pub struct SteerFields {
     due: String,
     note: String,
     screening_id: String,
+    cadence: String,
 }
 
 /// The therapist steers the couple's journey from the couple page.
@@ -353,6 +371,11 @@ pub async fn steer(
             .await?;
             "assigned"
         }
+        "cadence" => {
+            let days = form.cadence.trim().parse().unwrap_or(0);
+            crate::services::measures::set_cadence(&state, therapist, &couple_id, days).await?;
+            "cadence"
+        }
         "safety-resolved" => {
             onboarding::resolve(&state, therapist, &couple_id, &form.screening_id).await?;
             "resolved"
@@ -362,4 +385,65 @@ pub async fn steer(
     Ok(see_other(&format!(
         "/caseload/couples/{couple_id}?done={done}"
     )))
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage {
+    layout: Layout,
+    couple_id: String,
+    title: String,
+    program_title: String,
+    today: String,
+    alerts: Vec<trellis_core::measures::Alert>,
+    progress_charts: Vec<super::measures::ChartView>,
+    hidden_scores: Vec<String>,
+    /// `(stage title, exercises with an answer, exercises)`.
+    stages: Vec<(String, usize, usize)>,
+}
+
+/// A printable progress report for the couple's therapist.
+pub async fn report(
+    State(state): State<AppState>,
+    page: PageContext,
+    Path(couple_id): Path<String>,
+) -> AppResult<Response> {
+    let therapist = page.require(Role::Therapist)?;
+    let journey = crate::services::program::journey(&state, therapist, &couple_id).await?;
+    let progress = crate::services::measures::progress(&state, therapist, &couple_id).await?;
+    let visible: Vec<&crate::services::measures::PersonTrends> =
+        progress.partners.iter().filter(|p| p.visible).collect();
+    let title = journey
+        .partners
+        .iter()
+        .map(|(_, name)| name.as_str())
+        .collect::<Vec<_>>()
+        .join(" & ");
+    let template = ReportPage {
+        layout: page.layout("/caseload"),
+        couple_id: couple_id.clone(),
+        title,
+        program_title: journey.program_title.clone(),
+        today: utc_date(crate::state::now()),
+        progress_charts: super::measures::charts(&state, "report", &visible),
+        hidden_scores: progress
+            .partners
+            .iter()
+            .filter(|p| !p.visible)
+            .map(|p| p.name.clone())
+            .collect(),
+        alerts: progress.alerts,
+        stages: journey
+            .stages
+            .iter()
+            .map(|s| {
+                (
+                    s.title.clone(),
+                    s.exercises.iter().filter(|e| !e.done_by.is_empty()).count(),
+                    s.exercises.len(),
+                )
+            })
+            .collect(),
+    };
+    Ok(render(&template)?.into_response())
 }

@@ -4,6 +4,7 @@
 mod account;
 mod admin;
 mod journal;
+mod measures;
 mod partner;
 mod program;
 mod public;
@@ -73,6 +74,10 @@ pub fn routes() -> Vec<Route> {
         Route::get("/journey", partner, program::journey),
         Route::get("/journey/{exercise_id}", partner, program::exercise),
         Route::post("/journey/{exercise_id}", partner, program::answer),
+        Route::get("/measures", partner, measures::overview),
+        Route::post("/measures/sharing", partner, measures::sharing),
+        Route::get("/measures/{instrument}", partner, measures::show),
+        Route::post("/measures/{instrument}", partner, measures::submit),
         Route::get("/journal", partner, journal::journal),
         Route::post("/journal", partner, journal::write),
         Route::post(
@@ -88,6 +93,11 @@ pub fn routes() -> Vec<Route> {
         ),
         Route::post("/caseload/couples", therapist, therapist::create_couple),
         Route::get("/caseload/couples/{id}", CoupleTherapist, journal::couple),
+        Route::get(
+            "/caseload/couples/{id}/report",
+            CoupleTherapist,
+            journal::report,
+        ),
         Route::post(
             "/caseload/couples/{id}/{action}",
             CoupleTherapist,
@@ -114,6 +124,7 @@ fn nav_for(role: Role) -> &'static [(&'static str, &'static str)] {
         Role::Partner => &[
             ("/our-space", "Our space"),
             ("/journey", "Journey"),
+            ("/measures", "Check-ins"),
             ("/journal", "Journal"),
             ("/account", "Account"),
         ],

@@ -15,6 +15,8 @@ use crate::state::AppState;
 
 pub struct CaseloadRow {
     pub id: String,
+    /// Alerts from the measures (scores only under consent).
+    pub alerts: usize,
     pub news: trellis_store::CaseloadNews,
     pub title: String,
     pub partners: Vec<trellis_store::PartnerSummary>,
@@ -40,6 +42,7 @@ pub async fn caseload(State(state): State<AppState>, page: PageContext) -> AppRe
         .map(|entry| CaseloadRow {
             id: entry.couple.id.clone(),
             news: news.remove(&entry.couple.id).unwrap_or_default(),
+            alerts: 0,
             title: entry
                 .partners
                 .iter()
@@ -49,7 +52,16 @@ pub async fn caseload(State(state): State<AppState>, page: PageContext) -> AppRe
             since: utc_date(entry.couple.created_at),
             partners: entry.partners,
         })
-        .collect();
+        .collect::<Vec<CaseloadRow>>();
+    // Sorted by need: safety first, then alerts, then the newest.
+    let mut couples: Vec<CaseloadRow> = couples;
+    for row in &mut couples {
+        row.alerts = crate::services::measures::progress(&state, therapist, &row.id)
+            .await?
+            .alerts
+            .len();
+    }
+    couples.sort_by_key(|row| std::cmp::Reverse((row.news.open_flags, row.alerts)));
     let template = CaseloadPage {
         layout: page.layout("/caseload"),
         couples,

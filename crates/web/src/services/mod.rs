@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod couples;
+pub mod measures;
 pub mod onboarding;
 pub mod practice;
 pub mod program;

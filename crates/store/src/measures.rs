@@ -1,0 +1,140 @@
+//! Measure results, sharing choices and the check-in cadence.
+
+use sqlx::Row;
+use trellis_core::Millis;
+
+use crate::db::Store;
+use crate::error::Result;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeasureRow {
+    pub id: String,
+    pub user_id: String,
+    pub instrument_id: String,
+    pub score: i64,
+    pub answers: Vec<u8>,
+    pub note: Option<Vec<u8>>,
+    pub couple_id: String,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewMeasure<'a> {
+    pub id: &'a str,
+    pub user_id: &'a str,
+    pub couple_id: &'a str,
+    pub instrument_id: &'a str,
+    pub score: i64,
+    pub answers: &'a [u8],
+    pub note: Option<&'a [u8]>,
+    pub now: Millis,
+}
+
+/// Checked-in weekly unless the therapist sets another cadence.
+pub const DEFAULT_CADENCE_DAYS: i64 = 7;
+
+impl Store {
+    pub async fn insert_measure(&self, m: NewMeasure<'_>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO measures (id, user_id, couple_id, instrument_id, score, answers, note, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(m.id)
+        .bind(m.user_id)
+        .bind(m.couple_id)
+        .bind(m.instrument_id)
+        .bind(m.score)
+        .bind(m.answers)
+        .bind(m.note)
+        .bind(m.now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// One person's results, oldest first. Callers check first (with the
+    /// privacy policy) that the reader may see this person's scores.
+    pub async fn measures_of(&self, user_id: &str) -> Result<Vec<MeasureRow>> {
+        let rows = sqlx::query(
+            "SELECT id, user_id, couple_id, instrument_id, score, answers, note, created_at FROM measures \
+             WHERE user_id = $1 ORDER BY created_at, id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(MeasureRow {
+                    id: row.try_get("id")?,
+                    user_id: row.try_get("user_id")?,
+                    couple_id: row.try_get("couple_id")?,
+                    instrument_id: row.try_get("instrument_id")?,
+                    score: row.try_get("score")?,
+                    answers: row.try_get("answers")?,
+                    note: row.try_get("note")?,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn backdate_measure(&self, id: &str, at: Millis) -> Result<()> {
+        sqlx::query("UPDATE measures SET created_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// `(therapist may see my scores, my partner may see my scores)`.
+    pub async fn score_sharing(&self, user_id: &str) -> Result<(bool, bool)> {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT scores_consent, scores_to_partner FROM onboarding WHERE user_id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map_or((false, false), |(t, p)| (t != 0, p != 0)))
+    }
+
+    pub async fn set_score_sharing(
+        &self,
+        user_id: &str,
+        therapist: bool,
+        partner: bool,
+        now: Millis,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO onboarding (user_id, scores_consent, consent_at, scores_to_partner) VALUES ($1, $2, $4, $3) \
+             ON CONFLICT (user_id) DO UPDATE SET scores_consent = $2, consent_at = $4, scores_to_partner = $3",
+        )
+        .bind(user_id)
+        .bind(i64::from(therapist))
+        .bind(i64::from(partner))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn cadence_days(&self, couple_id: &str) -> Result<i64> {
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT days FROM measure_cadence WHERE couple_id = $1")
+                .bind(couple_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map_or(DEFAULT_CADENCE_DAYS, |(d,)| d))
+    }
+
+    pub async fn set_cadence_days(&self, couple_id: &str, days: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO measure_cadence (couple_id, days) VALUES ($1, $2) ON CONFLICT (couple_id) DO UPDATE SET days = $2",
+        )
+        .bind(couple_id)
+        .bind(days)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

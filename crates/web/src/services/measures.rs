@@ -1,0 +1,447 @@
+//! Measures: taking them, scoring them, and who may see the results — the
+//! partner only if the person shares, the therapist only under recorded
+//! consent (both through `privacy::may_view`) — plus alerts for therapists.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use trellis_core::Role;
+use trellis_core::measures::{
+    Alert, Band, ChangeAssessment, Instrument, Point, assess_change, gap_alert, is_due,
+    partner_alerts,
+};
+use trellis_core::privacy::{Item, Ownership, Viewer, may_view, relation};
+use trellis_store::{MeasureRow, NewMeasure, User};
+
+use super::audit;
+use super::program::couple_for;
+use crate::error::{AppError, AppResult};
+use crate::state::{AppState, now};
+
+/// What a person gets back after taking a measure.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MeasureResult {
+    pub id: String,
+    pub instrument: String,
+    pub score: i64,
+    pub range: (i64, i64),
+    pub cutoff: Option<f64>,
+    /// `below_cutoff`, `at_or_above_cutoff` or `no_cutoff`.
+    #[schema(value_type = String)]
+    pub band: Band,
+    pub change_from_baseline: Option<i64>,
+    pub change_from_last: Option<i64>,
+    /// Only where the instrument's SD and reliability are published.
+    #[schema(value_type = Object)]
+    pub reliable_change: Option<ChangeAssessment>,
+    pub taken_at: i64,
+}
+
+fn result_for(instrument: &Instrument, history: &[MeasureRow], index: usize) -> MeasureResult {
+    let row = &history[index.min(history.len().saturating_sub(1))];
+    let first = history.first().filter(|f| f.id != row.id);
+    let previous = index.checked_sub(1).and_then(|i| history.get(i));
+    MeasureResult {
+        id: row.id.clone(),
+        instrument: instrument.id.clone(),
+        score: row.score,
+        range: instrument.range,
+        cutoff: instrument.cutoff,
+        band: instrument.band(row.score),
+        change_from_baseline: first.map(|f| row.score - f.score),
+        change_from_last: previous.map(|p| row.score - p.score),
+        reliable_change: match (first, &instrument.psychometrics) {
+            (Some(f), Some(p)) => Some(assess_change(
+                f.score as f64,
+                row.score as f64,
+                p,
+                instrument.cutoff,
+            )),
+            _ => None,
+        },
+        taken_at: row.created_at,
+    }
+}
+
+/// A partner takes a measure. Nothing is saved unless every answer is valid.
+#[tracing::instrument(skip_all, fields(user_id = %partner.id, instrument = instrument_id))]
+pub async fn submit(
+    state: &AppState,
+    partner: &User,
+    instrument_id: &str,
+    answers: &BTreeMap<String, i64>,
+    note: Option<&str>,
+) -> AppResult<MeasureResult> {
+    if partner.role != Role::Partner {
+        return Err(AppError::Forbidden);
+    }
+    let couple_id = partner.couple_id.as_deref().ok_or(AppError::NotFound)?;
+    let instrument = state.content().instrument(instrument_id).ok_or_else(|| {
+        AppError::invalid(
+            "instrument",
+            format!("There is no measure \"{instrument_id}\": use csi16, csi4 or trust-pulse."),
+        )
+    })?;
+    let score = instrument.score(answers).map_err(|(item, why)| {
+        AppError::Invalid(vec![trellis_core::ValidationError::new(
+            "answers",
+            format!("Item {item}: {why}."),
+        )])
+    })?;
+    let note = note.map(str::trim).filter(|n| !n.is_empty());
+    if note.is_some_and(|n| n.chars().count() > 2_000) {
+        return Err(AppError::invalid(
+            "note",
+            "Please keep the note to 2000 characters or fewer.",
+        ));
+    }
+    let id = trellis_store::new_id();
+    let json = serde_json::to_string(answers).map_err(anyhow::Error::from)?;
+    let sealed_answers = state
+        .vault()
+        .seal(state.store(), couple_id, &json, &format!("measure:{id}"))
+        .await?;
+    let sealed_note = match note {
+        Some(text) => Some(
+            state
+                .vault()
+                .seal(
+                    state.store(),
+                    couple_id,
+                    text,
+                    &format!("measure-note:{id}"),
+                )
+                .await?,
+        ),
+        None => None,
+    };
+    state
+        .store()
+        .insert_measure(NewMeasure {
+            id: &id,
+            user_id: &partner.id,
+            couple_id,
+            instrument_id: &instrument.id,
+            score,
+            answers: &sealed_answers,
+            note: sealed_note.as_deref(),
+            now: now(),
+        })
+        .await?;
+    let history: Vec<MeasureRow> = state
+        .store()
+        .measures_of(&partner.id)
+        .await?
+        .into_iter()
+        .filter(|m| m.instrument_id == instrument.id)
+        .collect();
+    let index = history
+        .iter()
+        .position(|m| m.id == id)
+        .unwrap_or(history.len().saturating_sub(1));
+    Ok(result_for(instrument, &history, index))
+}
+
+/// May `viewer` see `subject`'s scores? The subject's own choices decide.
+async fn may_see_scores(state: &AppState, viewer: &User, subject: &User) -> AppResult<bool> {
+    let Some(couple_id) = subject.couple_id.as_deref() else {
+        return Ok(viewer.id == subject.id);
+    };
+    let couple = state.store().couple(couple_id).await?;
+    let (therapist_consent, shared_with_partner) = state.store().score_sharing(&subject.id).await?;
+    let relation = relation(
+        Viewer {
+            user_id: &viewer.id,
+            role: viewer.role,
+            couple_id: viewer.couple_id.as_deref(),
+        },
+        Ownership {
+            author_id: &subject.id,
+            couple_id,
+            couple_therapist_id: couple.therapist_id.as_deref(),
+        },
+    );
+    Ok(may_view(
+        relation,
+        Item::MeasureScores {
+            shared_with_partner,
+            therapist_consent,
+        },
+    ))
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Trend {
+    pub instrument: String,
+    pub title: String,
+    pub range: (i64, i64),
+    pub cutoff: Option<f64>,
+    /// `(taken at, score)`, oldest first.
+    pub points: Vec<(i64, i64)>,
+    pub latest: Option<MeasureResult>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PersonTrends {
+    pub user_id: String,
+    pub name: String,
+    /// False when this person keeps their scores to themselves.
+    pub visible: bool,
+    pub trends: Vec<Trend>,
+}
+
+async fn trends_of(state: &AppState, viewer: &User, subject: &User) -> AppResult<PersonTrends> {
+    if !may_see_scores(state, viewer, subject).await? {
+        return Ok(PersonTrends {
+            user_id: subject.id.clone(),
+            name: subject.name.clone(),
+            visible: false,
+            trends: Vec::new(),
+        });
+    }
+    let rows = state.store().measures_of(&subject.id).await?;
+    let trends = state
+        .content()
+        .instruments
+        .iter()
+        .map(|instrument| {
+            let history: Vec<MeasureRow> = rows
+                .iter()
+                .filter(|m| m.instrument_id == instrument.id)
+                .cloned()
+                .collect();
+            Trend {
+                instrument: instrument.id.clone(),
+                title: instrument.short_title.clone(),
+                range: instrument.range,
+                cutoff: instrument.cutoff,
+                points: history.iter().map(|m| (m.created_at, m.score)).collect(),
+                latest: (!history.is_empty())
+                    .then(|| result_for(instrument, &history, history.len() - 1)),
+            }
+        })
+        .collect();
+    Ok(PersonTrends {
+        user_id: subject.id.clone(),
+        name: subject.name.clone(),
+        visible: true,
+        trends,
+    })
+}
+
+/// Which check-ins are due for a partner now.
+pub async fn due(state: &AppState, partner: &User) -> AppResult<Vec<&'static str>> {
+    let Some(couple_id) = partner.couple_id.as_deref() else {
+        return Ok(Vec::new());
+    };
+    let cadence = state.store().cadence_days(couple_id).await?;
+    let rows = state.store().measures_of(&partner.id).await?;
+    let last = |id: &str| {
+        rows.iter()
+            .filter(|m| m.instrument_id == id)
+            .map(|m| m.created_at)
+            .max()
+    };
+    let mut due = Vec::new();
+    if last("csi16").is_none() {
+        due.push("csi16");
+    }
+    for id in ["csi4", "trust-pulse"] {
+        // The baseline counts as this week's CSI-4.
+        let latest = if id == "csi4" {
+            last("csi4").max(last("csi16"))
+        } else {
+            last(id)
+        };
+        if is_due(latest, cadence, now()) && !(id == "csi4" && due.contains(&"csi16")) {
+            due.push(id);
+        }
+    }
+    Ok(due)
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MyMeasures {
+    pub due: Vec<String>,
+    pub mine: PersonTrends,
+    /// The partner's trends, when they share them.
+    pub partner: Option<PersonTrends>,
+    pub share_with_therapist: bool,
+    pub share_with_partner: bool,
+}
+
+pub async fn mine(state: &AppState, partner: &User) -> AppResult<MyMeasures> {
+    if partner.role != Role::Partner {
+        return Err(AppError::Forbidden);
+    }
+    let other = match partner.couple_id.as_deref() {
+        Some(couple_id) => state
+            .store()
+            .couple_members(couple_id)
+            .await?
+            .into_iter()
+            .find(|m| m.id != partner.id),
+        None => None,
+    };
+    let (share_with_therapist, share_with_partner) =
+        state.store().score_sharing(&partner.id).await?;
+    Ok(MyMeasures {
+        due: due(state, partner)
+            .await?
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        mine: trends_of(state, partner, partner).await?,
+        partner: match &other {
+            Some(other) => Some(trends_of(state, partner, other).await?),
+            None => None,
+        },
+        share_with_therapist,
+        share_with_partner,
+    })
+}
+
+pub async fn set_sharing(
+    state: &AppState,
+    partner: &User,
+    therapist: bool,
+    with_partner: bool,
+) -> AppResult<()> {
+    if partner.role != Role::Partner {
+        return Err(AppError::Forbidden);
+    }
+    state
+        .store()
+        .set_score_sharing(&partner.id, therapist, with_partner, now())
+        .await?;
+    let detail = format!(
+        "scores: therapist {}, partner {}",
+        if therapist { "yes" } else { "no" },
+        if with_partner { "yes" } else { "no" }
+    );
+    audit::record(
+        state,
+        audit::Event::new("consent_recorded")
+            .actor(partner)
+            .subject(&partner.id)
+            .detail(&detail),
+    )
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Progress {
+    pub couple_id: String,
+    pub cadence_days: i64,
+    pub partners: Vec<PersonTrends>,
+    /// For the therapist: why each alert fired.
+    #[schema(value_type = Vec<Object>)]
+    pub alerts: Vec<Alert>,
+}
+
+/// Both partners side by side, for the couple's therapist (or a partner):
+/// each partner's scores only where their own choices allow.
+pub async fn progress(state: &AppState, viewer: &User, couple_id: &str) -> AppResult<Progress> {
+    let couple = couple_for(state, viewer, couple_id).await?;
+    let members = state.store().couple_members(&couple.id).await?;
+    let cadence = state.store().cadence_days(&couple.id).await?;
+    let mut partners = Vec::new();
+    for member in &members {
+        partners.push(trends_of(state, viewer, member).await?);
+    }
+    let mut alerts = Vec::new();
+    if viewer.role == Role::Therapist {
+        let now = now();
+        for person in &partners {
+            for trend in &person.trends {
+                if let Some(instrument) = state.content().instrument(&trend.instrument)
+                    && instrument.id != "csi16"
+                {
+                    let points: Vec<Point> = trend
+                        .points
+                        .iter()
+                        .map(|(at, score)| Point {
+                            at: *at,
+                            score: *score,
+                        })
+                        .collect();
+                    alerts.extend(partner_alerts(
+                        &person.name,
+                        instrument,
+                        &points,
+                        cadence,
+                        now,
+                    ));
+                }
+            }
+        }
+        if let [a, b] = partners.as_slice() {
+            for (ta, tb) in a.trends.iter().zip(&b.trends) {
+                if let Some(instrument) = state.content().instrument(&ta.instrument) {
+                    let pa: Vec<Point> = ta
+                        .points
+                        .iter()
+                        .map(|(at, s)| Point { at: *at, score: *s })
+                        .collect();
+                    let pb: Vec<Point> = tb
+                        .points
+                        .iter()
+                        .map(|(at, s)| Point { at: *at, score: *s })
+                        .collect();
+                    alerts.extend(gap_alert(instrument, (&a.name, &pa), (&b.name, &pb)));
+                }
+            }
+        }
+        // Missed check-ins are about attendance, not scores: shown even without consent.
+        for (member, person) in members.iter().zip(&partners) {
+            if !person.visible {
+                let last = state
+                    .store()
+                    .measures_of(&member.id)
+                    .await?
+                    .iter()
+                    .map(|m| m.created_at)
+                    .max();
+                if let Some(last) = last
+                    && now - last > 2 * cadence * trellis_core::time::DAY
+                {
+                    alerts.push(Alert {
+                        kind: "missed_check_ins",
+                        reason: format!(
+                            "{} has not checked in for {} days.",
+                            member.name,
+                            (now - last) / trellis_core::time::DAY
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    Ok(Progress {
+        couple_id: couple.id,
+        cadence_days: cadence,
+        partners,
+        alerts,
+    })
+}
+
+pub async fn set_cadence(
+    state: &AppState,
+    therapist: &User,
+    couple_id: &str,
+    days: i64,
+) -> AppResult<()> {
+    if therapist.role != Role::Therapist {
+        return Err(AppError::Forbidden);
+    }
+    let couple = couple_for(state, therapist, couple_id).await?;
+    if !(1..=60).contains(&days) {
+        return Err(AppError::invalid(
+            "days",
+            "Please choose a cadence between 1 and 60 days.",
+        ));
+    }
+    state.store().set_cadence_days(&couple.id, days).await?;
+    Ok(())
+}
