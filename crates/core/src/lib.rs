@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod account;
+pub mod consistency;
 pub mod invitation;
 pub mod measures;
 pub mod privacy;

@@ -62,9 +62,19 @@ pub fn charts(state: &AppState, id_prefix: &str, people: &[&PersonTrends]) -> Ve
                 })
                 .collect::<Vec<_>>()
                 .join("; ");
+            let gap = match series.as_slice() {
+                [a, b] => match (a.points.last(), b.points.last()) {
+                    (Some(x), Some(y)) => format!(
+                        " The latest gap between them is {} points.",
+                        (x.1 - y.1).abs()
+                    ),
+                    _ => String::new(),
+                },
+                _ => String::new(),
+            };
             let title = format!("{} over time", instrument.short_title);
             let description = format!(
-                "Scores from {} to {}{}. {describe}.",
+                "Scores from {} to {}{}. {describe}.{gap}",
                 instrument.range.0,
                 instrument.range.1,
                 instrument

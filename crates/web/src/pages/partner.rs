@@ -27,6 +27,8 @@ struct OurSpacePage {
     link_errors: Vec<String>,
     link_code: String,
     onboarded: bool,
+    /// Check-ins ready for this partner (in-app reminder).
+    checkins_due: Vec<String>,
 }
 
 /// Builds the page; the form parts can be pre-filled after a refusal.
@@ -58,6 +60,16 @@ async fn our_space_page(state: &AppState, page: &PageContext) -> AppResult<OurSp
         link_errors: Vec::new(),
         link_code: String::new(),
         onboarded: state.store().onboarding(&user.id).await?.complete(),
+        checkins_due: crate::services::measures::due(state, user)
+            .await?
+            .into_iter()
+            .filter_map(|id| {
+                state
+                    .content()
+                    .instrument(id)
+                    .map(|i| i.short_title.clone())
+            })
+            .collect(),
     })
 }
 
