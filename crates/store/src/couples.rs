@@ -262,6 +262,7 @@ impl Store {
     ) -> Result<Invitation> {
         let mut tx = self.pool.begin().await?;
         lock_couple(&mut tx, couple_id).await?;
+        refuse_closed(&mut tx, couple_id).await?;
         let couple_row = sqlx::query(
             "SELECT id, practice_id, therapist_id, created_at FROM couples WHERE id = $1",
         )
@@ -570,6 +571,7 @@ async fn add_member(
     now: Millis,
 ) -> Result<()> {
     lock_couple(tx, couple_id).await?;
+    refuse_closed(tx, couple_id).await?;
     let (members,): (i64,) =
         sqlx::query_as("SELECT COUNT(*) FROM couple_members WHERE couple_id = $1")
             .bind(couple_id)
@@ -596,5 +598,17 @@ async fn lock_couple(tx: &mut sqlx::Transaction<'_, sqlx::Any>, couple_id: &str)
         .bind(couple_id)
         .execute(&mut **tx)
         .await?;
+    Ok(())
+}
+
+/// A couple someone has left takes no new member.
+async fn refuse_closed(tx: &mut sqlx::Transaction<'_, sqlx::Any>, couple_id: &str) -> Result<()> {
+    let row: Option<(Option<i64>,)> = sqlx::query_as("SELECT closed_at FROM couples WHERE id = $1")
+        .bind(couple_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    if matches!(row, Some((Some(_),))) {
+        return Err(StoreError::Conflict("couple is closed"));
+    }
     Ok(())
 }

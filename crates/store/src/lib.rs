@@ -6,6 +6,7 @@
 //! the backends must differ (connection pragmas, creating test databases),
 //! the difference stays in [`db`].
 
+mod accountability;
 mod accounts;
 mod audit;
 mod couples;
@@ -19,6 +20,7 @@ pub mod testing;
 mod two_factor;
 mod writing;
 
+pub use accountability::{AgreementRow, MarkRow, PromiseRow};
 pub use accounts::{NewSession, OneTimePurpose, SessionKind, User, UserWithPassword};
 pub use audit::{AuditEvent, AuditRecord, ThrottleState};
 pub use couples::{

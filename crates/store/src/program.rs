@@ -433,14 +433,24 @@ impl Store {
         Ok(rows)
     }
 
-    /// Whether the user wrote an entry of this kind about `ref_id`.
-    pub async fn has_written(&self, user_id: &str, kind: &str, ref_id: &str) -> Result<bool> {
+    /// Whether the user wrote an entry of this kind about `ref_id` in this
+    /// couple that their partner can currently see (a paired answer counts
+    /// only while it is actually shared).
+    pub async fn has_shared(
+        &self,
+        user_id: &str,
+        couple_id: &str,
+        kind: &str,
+        ref_id: &str,
+    ) -> Result<bool> {
         let (count,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM entries WHERE author_id = $1 AND kind = $2 AND ref_id = $3",
+            "SELECT COUNT(*) FROM entries WHERE author_id = $1 AND couple_id = $2 AND kind = $3 AND ref_id = $4 \
+             AND audience IN ('partner', 'partner_and_therapist')",
         )
-        .bind(user_id)
-        .bind(kind)
-        .bind(ref_id)
+            .bind(user_id)
+            .bind(couple_id)
+            .bind(kind)
+            .bind(ref_id)
         .fetch_one(&self.pool)
         .await?;
         Ok(count > 0)

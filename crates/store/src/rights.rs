@@ -23,6 +23,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
         let (old_couple,) = row.ok_or(StoreError::NotFound)?;
+        close_after_leaving(&mut tx, &old_couple, user_id, now).await?;
         withdraw_shared_writing(&mut tx, user_id, now).await?;
         let couple_id = new_id();
         sqlx::query("INSERT INTO couples (id, practice_id, therapist_id, created_at) VALUES ($1, NULL, NULL, $2)")
@@ -47,7 +48,7 @@ impl Store {
     /// their couple, their sessions and links end, and the account row keeps
     /// only a placeholder name so joint records stay whole.
     #[tracing::instrument(skip(self))]
-    pub async fn delete_account(&self, user_id: &str) -> Result<()> {
+    pub async fn delete_account(&self, user_id: &str, now: Millis) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE users SET email = $1, name = $2, password_hash = '!', link_code = NULL WHERE id = $3",
@@ -59,6 +60,14 @@ impl Store {
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
+        }
+        let couple: Option<(String,)> =
+            sqlx::query_as("SELECT couple_id FROM couple_members WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some((couple_id,)) = couple {
+            close_after_leaving(&mut tx, &couple_id, user_id, now).await?;
         }
         for statement in [
             "DELETE FROM entries WHERE author_id = $1",
@@ -96,6 +105,36 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// Closes the couple to new members and lifts the leaver's safety flags there
+/// (their concern goes with them; it must not keep the other partner paused).
+async fn close_after_leaving(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    couple_id: &str,
+    user_id: &str,
+    now: Millis,
+) -> Result<()> {
+    sqlx::query("UPDATE couples SET closed_at = $1 WHERE id = $2 AND closed_at IS NULL")
+        .bind(now)
+        .bind(couple_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "UPDATE safety_screenings SET resolved_at = $1, resolved_by = 'left' WHERE couple_id = $2 AND user_id = $3 AND resolved_at IS NULL",
+    )
+    .bind(now)
+    .bind(couple_id)
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE onboarding SET scores_consent = 0, scores_to_partner = 0 WHERE user_id = $1",
+    )
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 async fn withdraw_shared_writing(

@@ -139,6 +139,7 @@ impl From<StoreError> for AppError {
                 "couple already has a therapist" => {
                     "Your couple is already linked to a therapist.".to_owned()
                 }
+                "couple is closed" => "Someone has left this couple, so it takes no one new: what was shared in it stays private. To begin with someone new, start a new space (Account → Leave the couple).".to_owned(),
                 other => format!("That {other} already exists."),
             }),
             other => AppError::Unexpected(other.into()),

@@ -15,5 +15,6 @@ mod measures;
 mod operations;
 mod privacy;
 mod program;
+mod regressions;
 mod rights;
 mod two_factor;

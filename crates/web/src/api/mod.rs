@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, described by the OpenAPI document at
 //! `/api/openapi.json` (generated from these handlers and types).
 
+mod accountability;
 mod accounts;
 mod coach;
 mod couples;
@@ -119,6 +120,61 @@ pub fn routes() -> Vec<Route> {
             Access::Couple,
             measures::progress,
         ),
+        Route::post(
+            "/api/v1/commitments",
+            Access::Role(Role::Partner),
+            accountability::commit,
+        ),
+        Route::post(
+            "/api/v1/commitments/{id}/kept",
+            Access::Role(Role::Partner),
+            accountability::kept,
+        ),
+        Route::post(
+            "/api/v1/commitments/{id}/noticed",
+            Access::Role(Role::Partner),
+            accountability::noticed,
+        ),
+        Route::post(
+            "/api/v1/commitments/{id}/status",
+            Access::Role(Role::Partner),
+            accountability::status,
+        ),
+        Route::get(
+            "/api/v1/couples/{id}/commitments",
+            Access::Couple,
+            accountability::list,
+        ),
+        Route::get(
+            "/api/v1/couples/{id}/consistency",
+            Access::Couple,
+            accountability::consistency,
+        ),
+        Route::post(
+            "/api/v1/agreements",
+            Access::Role(Role::Partner),
+            accountability::propose,
+        ),
+        Route::post(
+            "/api/v1/agreements/{id}/accept",
+            Access::Role(Role::Partner),
+            accountability::accept,
+        ),
+        Route::get(
+            "/api/v1/couples/{id}/agreements",
+            Access::Couple,
+            accountability::agreements,
+        ),
+        Route::post(
+            "/api/v1/appreciations",
+            Access::Role(Role::Partner),
+            accountability::appreciate,
+        ),
+        Route::get(
+            "/api/v1/couples/{id}/milestones",
+            Access::Couple,
+            accountability::milestones,
+        ),
         Route::get("/api/openapi.json", Public, openapi_json),
     ]
 }
@@ -157,6 +213,17 @@ pub fn routes() -> Vec<Route> {
         measures::mine,
         measures::sharing,
         measures::progress,
+        accountability::commit,
+        accountability::kept,
+        accountability::noticed,
+        accountability::status,
+        accountability::list,
+        accountability::consistency,
+        accountability::propose,
+        accountability::accept,
+        accountability::agreements,
+        accountability::appreciate,
+        accountability::milestones,
     ),
     components(schemas(ErrorBody, ErrorDetail, UserJson)),
     modifiers(&BearerAuth),
@@ -165,7 +232,8 @@ pub fn routes() -> Vec<Route> {
         (name = "data rights", description = "Export, activity, leaving, deletion"),
                 (name = "coach", description = "Hints on harsh and constructive language, computed in memory"),
                 (name = "program", description = "Onboarding, the journey, exercises and homework"),
-        (name = "measures", description = "Validated measures and check-ins, trends, alerts"))
+                (name = "measures", description = "Validated measures and check-ins, trends, alerts"),
+        (name = "accountability", description = "Promises kept and noticed, agreements, appreciations, milestones"))
 )]
 pub struct ApiDoc;
 

@@ -83,6 +83,31 @@ impl FromRequestParts<AppState> for MaybeUser {
     }
 }
 
+/// Paths staff may use before setting up a required second step.
+pub const TWO_FACTOR_SETUP_PATHS: [&str; 5] = [
+    "/account/two-factor",
+    "/account/two-factor/disable",
+    "/logout",
+    "/api/v1/auth/logout",
+    "/api/v1/me",
+];
+
+/// Refuses staff who must set up two-step sign-in first, except on the
+/// pages that let them do it.
+pub async fn enforce_two_factor_setup(
+    parts: &Parts,
+    state: &AppState,
+    user: &User,
+) -> AppResult<()> {
+    if TWO_FACTOR_SETUP_PATHS.contains(&parts.uri.path()) {
+        return Ok(());
+    }
+    if crate::services::two_factor::setup_required(state, user).await? {
+        return Err(AppError::TwoFactorSetupRequired);
+    }
+    Ok(())
+}
+
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
@@ -91,7 +116,9 @@ impl FromRequestParts<AppState> for CurrentUser {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let MaybeUser(user) = MaybeUser::from_request_parts(parts, state).await?;
-        user.map(CurrentUser).ok_or(AppError::Unauthenticated)
+        let user = user.ok_or(AppError::Unauthenticated)?;
+        enforce_two_factor_setup(parts, state, &user).await?;
+        Ok(CurrentUser(user))
     }
 }
 

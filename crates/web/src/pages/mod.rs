@@ -209,7 +209,10 @@ impl FromRequestParts<AppState> for PageContext {
                 AppError::Unexpected(anyhow::anyhow!("CSRF middleware is not installed"))
             })?;
         let two_factor_setup_required = match &user {
-            Some(user) => crate::services::two_factor::setup_required(state, user).await?,
+            Some(user) => {
+                crate::auth::session::enforce_two_factor_setup(parts, state, user).await?;
+                false
+            }
             None => false,
         };
         Ok(PageContext {

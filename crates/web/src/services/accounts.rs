@@ -85,13 +85,16 @@ pub async fn sign_in(
     match user {
         Some(user) if verified => {
             store.throttle_clear(&account_key).await?;
-            audit::record(
-                state,
-                audit::Event::new("signed_in")
-                    .actor(&user)
-                    .subject(&user.id),
-            )
-            .await?;
+            // With two-step sign-in, "signed in" is recorded after the second step.
+            if !user.two_factor {
+                audit::record(
+                    state,
+                    audit::Event::new("signed_in")
+                        .actor(&user)
+                        .subject(&user.id),
+                )
+                .await?;
+            }
             tracing::info!(user_id = %user.id, role = %user.role, "signed in");
             Ok(user)
         }
@@ -313,10 +316,16 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> AppResult<
          If you did not ask for this, you can ignore this message; your password stays as it is.\n\n— Trellis\n",
         name = user.name
     );
-    state
+    // A failure is logged, not shown: the answer must look the same whether
+    // or not the address has an account.
+    if let Err(err) = state
         .mailer()
         .send(&user.name, &user.email, "Reset your Trellis password", body)
-        .await?;
+        .await
+    {
+        tracing::error!(error = ?err, "could not send the password reset mail");
+        return Ok(());
+    }
     tracing::info!(user_id = %user.id, "password reset link sent");
     Ok(())
 }

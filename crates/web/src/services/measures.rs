@@ -199,7 +199,14 @@ async fn trends_of(state: &AppState, viewer: &User, subject: &User) -> AppResult
             trends: Vec::new(),
         });
     }
-    let rows = state.store().measures_of(&subject.id).await?;
+    // Only this couple's history: a former couple's scores stay there.
+    let rows: Vec<MeasureRow> = state
+        .store()
+        .measures_of(&subject.id)
+        .await?
+        .into_iter()
+        .filter(|m| Some(m.couple_id.as_str()) == subject.couple_id.as_deref())
+        .collect();
     let trends = state
         .content()
         .instruments

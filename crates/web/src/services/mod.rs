@@ -2,6 +2,7 @@
 //! Handlers parse requests and render results; the rules and the order of
 //! steps live here, once.
 
+pub mod accountability;
 pub mod accounts;
 pub mod audit;
 pub mod couples;

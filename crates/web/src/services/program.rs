@@ -167,7 +167,9 @@ pub async fn journey(state: &AppState, viewer: &User, couple_id: &str) -> AppRes
         program_id: program.id.clone(),
         program_title: program.title.clone(),
         self_paced,
-        joint_paused: store.joint_work_paused(&couple.id).await?,
+        // Partners are not told: a pause can come from one partner's private
+        // safety answers, and its existence must not reach the other.
+        joint_paused: viewer.role == Role::Therapist && store.joint_work_paused(&couple.id).await?,
         partners,
         stages,
         assignments,
@@ -423,7 +425,7 @@ pub async fn answer(
     if exercise.kind == ExerciseKind::Paired
         && state
             .store()
-            .has_written(&partner.id, PAIRED, &exercise.id)
+            .has_shared(&partner.id, &couple.id, PAIRED, &exercise.id)
             .await?
     {
         return Err(AppError::Conflict(
@@ -498,7 +500,7 @@ async fn reflect_back_move(
                 now(),
             )
             .await?;
-        return write_turn(state, partner, &round, &answer.text).await;
+        return write_turn(state, partner, &round, &answer.text, audience).await;
     };
     let role = if round.speaker_id == partner.id {
         reflect_back::Role::Speaker
@@ -529,6 +531,24 @@ async fn reflect_back_move(
         Move::Confirm => "Yes, that is it. I feel heard.".to_owned(),
         _ => validate(exercise, &input)?.text,
     };
+    // Each person chooses who reads their own turns: the listener is asked
+    // too (the partner must be included for the exchange to work).
+    let audience = match (role, input.audience.as_deref()) {
+        (reflect_back::Role::Listener, Some(value)) => {
+            let audience = writing::parse_audience("audience", Some(value))?;
+            if !matches!(audience, Audience::Partner | Audience::PartnerAndTherapist) {
+                return Err(AppError::invalid(
+                    "audience",
+                    "Your partner needs to read this: choose partner or partner_and_therapist.",
+                ));
+            }
+            audience
+        }
+        (reflect_back::Role::Listener, None) => Audience::Partner,
+        (reflect_back::Role::Speaker, _) => {
+            Audience::parse(&round.audience).unwrap_or(Audience::Partner)
+        }
+    };
     if !store
         .advance_reflect_back(&round.id, round.status, next, now())
         .await?
@@ -537,7 +557,7 @@ async fn reflect_back_move(
             "Your partner just moved this conversation on. Please reload the page.".to_owned(),
         ));
     }
-    write_turn(state, partner, &round, &text).await
+    write_turn(state, partner, &round, &text, audience).await
 }
 
 async fn write_turn(
@@ -545,8 +565,8 @@ async fn write_turn(
     partner: &User,
     round: &ReflectBackRound,
     text: &str,
+    audience: Audience,
 ) -> AppResult<String> {
-    let audience = Audience::parse(&round.audience).unwrap_or(Audience::Partner);
     let entry = writing::write(
         state,
         partner,

@@ -209,7 +209,7 @@ pub async fn delete_account(state: &AppState, user: &User, password: &str) -> Ap
             "That password isn't right, so nothing was deleted.",
         ));
     }
-    state.store().delete_account(&user.id).await?;
+    state.store().delete_account(&user.id, now()).await?;
     audit::record(
         state,
         audit::Event::new("account_deleted").subject(&user.id),

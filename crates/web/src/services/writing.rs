@@ -87,7 +87,7 @@ async fn item_for(state: &AppState, viewer: &User, entry: &SealedEntry) -> AppRe
             Some(exercise) if entry.author_id != viewer.id => {
                 state
                     .store()
-                    .has_written(&viewer.id, PAIRED, exercise)
+                    .has_shared(&viewer.id, &entry.couple_id, PAIRED, exercise)
                     .await?
             }
             _ => true,

@@ -1,0 +1,252 @@
+//! Privacy holes found in review, each pinned by a test.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{DEMO_PASSWORD, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(with_demo =>
+    a_couple_someone_left_takes_no_one_new,
+    a_paired_answer_taken_back_hides_the_partners_again,
+    a_listener_chooses_who_reads_their_reflections,
+    a_partner_is_not_told_that_shared_work_is_paused,
+    staff_without_a_required_second_step_cannot_use_the_api,
+);
+
+async fn onboard(app: &TestApp, token: &str) {
+    app.api_post(Some(token), "/api/v1/onboarding/welcome", json!({}))
+        .await;
+    let answers: serde_json::Map<String, serde_json::Value> = [
+        "afraid",
+        "threats",
+        "physical-harm",
+        "control",
+        "sexual-coercion",
+        "weapons",
+        "self-harm-threats",
+    ]
+    .iter()
+    .map(|id| ((*id).to_owned(), json!("no")))
+    .collect();
+    let (status, _) = app
+        .api_post(
+            Some(token),
+            "/api/v1/onboarding/safety",
+            json!({"answers": answers}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+async fn a_couple_someone_left_takes_no_one_new(app: TestApp) {
+    let alex = app.api_login("alex@example.com", DEMO_PASSWORD).await;
+    let sam = app.api_login("sam@example.com", DEMO_PASSWORD).await;
+    app.api_post(
+        Some(&alex),
+        "/api/v1/entries",
+        json!({"body": "Only for Sam's eyes", "audience": "partner"}),
+    )
+    .await;
+    let left = reqwest::Client::new()
+        .post(app.url("/api/v1/me/leave-couple"))
+        .bearer_auth(&sam)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(left.status(), StatusCode::NO_CONTENT);
+    // Neither Alex nor the therapist can bring someone new into that couple.
+    let browser = app.browser_login("alex@example.com", DEMO_PASSWORD).await;
+    let invited = app
+        .submit(
+            &browser,
+            "/our-space",
+            "/our-space/invite",
+            &[("name", "Newcomer"), ("email", "new@example.org")],
+        )
+        .await;
+    assert_eq!(invited.status(), StatusCode::CONFLICT);
+    assert!(app.last_mail_to("new@example.org").is_none());
+}
+
+async fn a_paired_answer_taken_back_hides_the_partners_again(app: TestApp) {
+    let priya = app.api_login("therapist@example.com", DEMO_PASSWORD).await;
+    let (_, created) = app.api_post(Some(&priya), "/api/v1/couples", json!({"partners": [{"email": "a1@example.org", "name": "A"}, {"email": "b1@example.org", "name": "B"}]})).await;
+    let mut tokens = Vec::new();
+    for i in 0..2 {
+        let token = created["invitations"][i]["token"].as_str().unwrap();
+        let (_, accepted) = app
+            .api_post(
+                None,
+                &format!("/api/v1/invitations/{token}/accept"),
+                json!({"name": "P", "password": "a long password"}),
+            )
+            .await;
+        let token = accepted["token"].as_str().unwrap().to_owned();
+        onboard(&app, &token).await;
+        tokens.push(token);
+    }
+    let (a, b) = (&tokens[0], &tokens[1]);
+    app.api_post(
+        Some(a),
+        "/api/v1/exercises/a-moment-of-trust/responses",
+        json!({"body": "A's moment"}),
+    )
+    .await;
+    let (_, mine) = app
+        .api_post(
+            Some(b),
+            "/api/v1/exercises/a-moment-of-trust/responses",
+            json!({"body": "B's moment"}),
+        )
+        .await;
+    let (_, seen) = app
+        .api_get(b, "/api/v1/exercises/a-moment-of-trust/responses")
+        .await;
+    assert!(seen.to_string().contains("A's moment"));
+    // B takes their own answer back to "only me": A's is hidden from B again.
+    let id = mine["id"].as_str().unwrap();
+    let patched = reqwest::Client::new()
+        .patch(app.url(&format!("/api/v1/entries/{id}")))
+        .bearer_auth(b)
+        .json(&json!({"audience": "me"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), StatusCode::OK);
+    let (_, seen) = app
+        .api_get(b, "/api/v1/exercises/a-moment-of-trust/responses")
+        .await;
+    assert!(!seen.to_string().contains("A's moment"), "{seen}");
+}
+
+async fn a_listener_chooses_who_reads_their_reflections(app: TestApp) {
+    let priya = app.api_login("therapist@example.com", DEMO_PASSWORD).await;
+    let (_, created) = app.api_post(Some(&priya), "/api/v1/couples", json!({"partners": [{"email": "s1@example.org", "name": "S"}, {"email": "l1@example.org", "name": "L"}]})).await;
+    let couple = created["id"].as_str().unwrap().to_owned();
+    let mut tokens = Vec::new();
+    for i in 0..2 {
+        let token = created["invitations"][i]["token"].as_str().unwrap();
+        let (_, accepted) = app
+            .api_post(
+                None,
+                &format!("/api/v1/invitations/{token}/accept"),
+                json!({"name": "P", "password": "a long password"}),
+            )
+            .await;
+        let token = accepted["token"].as_str().unwrap().to_owned();
+        onboard(&app, &token).await;
+        tokens.push(token);
+    }
+    reqwest::Client::new()
+        .post(app.url(&format!(
+            "/api/v1/couples/{couple}/stages/acknowledging-the-pain/unlock"
+        )))
+        .bearer_auth(&priya)
+        .send()
+        .await
+        .unwrap();
+    let (speaker, listener) = (&tokens[0], &tokens[1]);
+    let (status, _) = app
+        .api_post(
+            Some(speaker),
+            "/api/v1/exercises/hearing-the-hurt/responses",
+            json!({"move": "share", "body": "Speaker's hurt", "audience": "partner_and_therapist"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = app
+        .api_post(
+            Some(listener),
+            "/api/v1/exercises/hearing-the-hurt/responses",
+            json!({"move": "reflect", "body": "Listener's reflection"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let page = app
+        .browser_login("therapist@example.com", DEMO_PASSWORD)
+        .await;
+    let html = crate::helpers::page_text(
+        page.get(app.url(&format!("/caseload/couples/{couple}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        html.contains("Speaker's hurt"),
+        "the speaker chose to include the therapist"
+    );
+    assert!(
+        !html.contains("Listener's reflection"),
+        "the listener did not"
+    );
+}
+
+async fn a_partner_is_not_told_that_shared_work_is_paused(app: TestApp) {
+    let jordan = app.api_login("jordan@example.com", DEMO_PASSWORD).await;
+    let riley = app.api_login("riley@example.com", DEMO_PASSWORD).await;
+    app.api_post(
+        Some(&jordan),
+        "/api/v1/entries",
+        json!({"body": "I want to kill myself.", "audience": "me"}),
+    )
+    .await;
+    let couple = app.api_get(&riley, "/api/v1/me").await.1["couple_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, journey) = app
+        .api_get(&riley, &format!("/api/v1/couples/{couple}/journey"))
+        .await;
+    assert_eq!(journey["joint_paused"], false);
+    let tom = app.api_login("therapist2@example.com", DEMO_PASSWORD).await;
+    let (_, journey) = app
+        .api_get(&tom, &format!("/api/v1/couples/{couple}/journey"))
+        .await;
+    assert_eq!(journey["joint_paused"], true, "the therapist knows");
+}
+
+async fn staff_without_a_required_second_step_cannot_use_the_api(app: TestApp) {
+    let admin = app.browser_login("admin@example.com", DEMO_PASSWORD).await;
+    app.submit(
+        &admin,
+        "/practice",
+        "/practice",
+        &[
+            ("name", "Riverside Couples Practice"),
+            ("description", ""),
+            ("require_two_factor", "on"),
+        ],
+    )
+    .await;
+    // A web session of a therapist who has not set it up yet…
+    let therapist = app
+        .browser_login("therapist@example.com", DEMO_PASSWORD)
+        .await;
+    for path in [
+        "/api/v1/me/export",
+        "/api/v1/entries",
+        "/account/export.json",
+    ] {
+        let response = therapist.get(app.url(path)).send().await.unwrap();
+        assert!(
+            response.status() == StatusCode::FORBIDDEN
+                || response
+                    .headers()
+                    .get("location")
+                    .is_some_and(|l| l == "/account/two-factor"),
+            "{path}: {}",
+            response.status()
+        );
+    }
+    assert_eq!(
+        therapist
+            .get(app.url("/account/two-factor"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+}

@@ -1,0 +1,642 @@
+//! Promises kept and noticed, consistency without streaks, agreements both
+//! partners sign, appreciations, and milestones computed from the data.
+//! Promises and agreements are joint records: both partners and the couple's
+//! therapist see them.
+
+use serde::Serialize;
+use trellis_core::Role;
+use trellis_core::consistency::{
+    self, Cadence, Day, Rates, WINDOW_DAYS, occurrences, parse_day, rates,
+};
+use trellis_core::privacy::Audience;
+use trellis_core::time::{DAY, utc_date};
+use trellis_store::{AgreementRow, Couple, PromiseRow, User};
+
+use super::program::couple_for;
+use super::writing::{self, NewWriting};
+use crate::error::{AppError, AppResult};
+use crate::state::{AppState, now};
+
+pub const APPRECIATION: &str = "appreciation";
+
+/// Today as a calendar day (UTC for now; a practice time zone would move this).
+pub fn today() -> Day {
+    now().div_euclid(DAY)
+}
+
+fn day_text(day: Day) -> String {
+    utc_date(day * DAY)
+}
+
+async fn partner_couple(state: &AppState, partner: &User) -> AppResult<Couple> {
+    if partner.role != Role::Partner {
+        return Err(AppError::Forbidden);
+    }
+    let couple_id = partner.couple_id.as_deref().ok_or(AppError::NotFound)?;
+    Ok(state.store().couple(couple_id).await?)
+}
+
+fn parse_text(field: &'static str, text: &str, max: usize) -> AppResult<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(AppError::invalid(field, "Please write what it is."));
+    }
+    if text.chars().count() > max {
+        return Err(AppError::invalid(
+            field,
+            format!("Please keep it to {max} characters or fewer."),
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+/// Reads the cadence fields of a form or request.
+pub fn parse_cadence(kind: &str, days: &[String], due: Option<&str>) -> AppResult<Cadence> {
+    match kind {
+        "once" => {
+            let due = due.and_then(parse_day).ok_or_else(|| {
+                AppError::invalid(
+                    "due",
+                    "For a one-time promise, please give the date as YYYY-MM-DD.",
+                )
+            })?;
+            if due < today() {
+                return Err(AppError::invalid(
+                    "due",
+                    "That date has passed; please choose today or later.",
+                ));
+            }
+            Ok(Cadence::Once { due })
+        }
+        "daily" => Ok(Cadence::Daily),
+        "weekly" => {
+            const NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+            let mut chosen: Vec<u8> = Vec::new();
+            for day in days {
+                let lower = day.trim().to_lowercase();
+                let index = NAMES
+                    .iter()
+                    .position(|n| lower.starts_with(n))
+                    .or_else(|| lower.parse::<usize>().ok().filter(|n| *n < 7))
+                    .ok_or_else(|| {
+                        AppError::invalid("days", format!("\"{day}\" is not a weekday."))
+                    })?;
+                let index = u8::try_from(index).unwrap_or(0);
+                if !chosen.contains(&index) {
+                    chosen.push(index);
+                }
+            }
+            if chosen.is_empty() {
+                return Err(AppError::invalid(
+                    "days",
+                    "Please choose at least one day of the week.",
+                ));
+            }
+            chosen.sort_unstable();
+            Ok(Cadence::Weekly { days: chosen })
+        }
+        _ => Err(AppError::invalid(
+            "cadence",
+            "Please choose once, daily or weekly.",
+        )),
+    }
+}
+
+/// A new promise (or a renegotiated version of one of the partner's own).
+pub async fn make_promise(
+    state: &AppState,
+    partner: &User,
+    text: &str,
+    cadence: Cadence,
+    supersedes: Option<&str>,
+) -> AppResult<String> {
+    let couple = partner_couple(state, partner).await?;
+    let text = parse_text("text", text, 300)?;
+    if let Some(old) = supersedes {
+        let old = state.store().promise(old).await?;
+        if old.couple_id != couple.id {
+            return Err(AppError::NotFound);
+        }
+        if old.owner_id != partner.id {
+            return Err(AppError::Forbidden);
+        }
+    }
+    let id = trellis_store::new_id();
+    let sealed = state
+        .vault()
+        .seal(state.store(), &couple.id, &text, &format!("promise:{id}"))
+        .await?;
+    let cadence_json = serde_json::to_string(&cadence).map_err(anyhow::Error::from)?;
+    state
+        .store()
+        .insert_promise(
+            &id,
+            &couple.id,
+            &partner.id,
+            &sealed,
+            &cadence_json,
+            today(),
+            supersedes,
+            now(),
+        )
+        .await?;
+    Ok(id)
+}
+
+/// A promise of the viewer's couple, or `NotFound`.
+async fn promise_for(state: &AppState, viewer: &User, id: &str) -> AppResult<PromiseRow> {
+    let promise = state.store().promise(id).await?;
+    couple_for(state, viewer, &promise.couple_id)
+        .await
+        .map_err(|_| AppError::NotFound)?;
+    Ok(promise)
+}
+
+fn day_or_today(date: Option<&str>) -> AppResult<Day> {
+    match date.map(str::trim).filter(|d| !d.is_empty()) {
+        None => Ok(today()),
+        Some(text) => {
+            let day = parse_day(text)
+                .ok_or_else(|| AppError::invalid("date", "Please give the date as YYYY-MM-DD."))?;
+            if day > today() {
+                return Err(AppError::invalid("date", "That day has not come yet."));
+            }
+            Ok(day)
+        }
+    }
+}
+
+/// The one who promised marks it kept.
+pub async fn kept(state: &AppState, partner: &User, id: &str, date: Option<&str>) -> AppResult<()> {
+    let promise = promise_for(state, partner, id).await?;
+    if promise.owner_id != partner.id {
+        return Err(AppError::Forbidden);
+    }
+    let day = day_or_today(date)?;
+    state.store().mark_kept(&promise.id, day, now()).await?;
+    Ok(())
+}
+
+/// The partner marks "I noticed" (with an optional word of thanks). The
+/// owner cannot notice their own promise.
+pub async fn noticed(
+    state: &AppState,
+    partner: &User,
+    id: &str,
+    date: Option<&str>,
+    thanks: Option<&str>,
+) -> AppResult<()> {
+    let promise = promise_for(state, partner, id).await?;
+    if partner.role != Role::Partner || promise.owner_id == partner.id {
+        return Err(AppError::Forbidden);
+    }
+    let day = day_or_today(date)?;
+    let sealed = match thanks.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(text) => Some(
+            state
+                .vault()
+                .seal(
+                    state.store(),
+                    &promise.couple_id,
+                    &parse_text("thanks", text, 300)?,
+                    &format!("thanks:{}:{day}", promise.id),
+                )
+                .await?,
+        ),
+        None => None,
+    };
+    state
+        .store()
+        .mark_noticed(&promise.id, day, sealed.as_deref(), now())
+        .await?;
+    Ok(())
+}
+
+pub async fn set_status(state: &AppState, partner: &User, id: &str, status: &str) -> AppResult<()> {
+    let promise = promise_for(state, partner, id).await?;
+    if promise.owner_id != partner.id {
+        return Err(AppError::Forbidden);
+    }
+    if !matches!(status, "active" | "paused" | "ended") {
+        return Err(AppError::invalid(
+            "status",
+            "Please choose active, paused or ended.",
+        ));
+    }
+    if promise.status == "ended" {
+        return Err(AppError::Conflict(
+            "This promise has ended; you can make a new one.".to_owned(),
+        ));
+    }
+    state
+        .store()
+        .set_promise_status(&promise.id, status, today(), now())
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PromiseView {
+    pub id: String,
+    pub owner_id: String,
+    pub owner_name: String,
+    pub mine: bool,
+    pub text: String,
+    pub cadence: String,
+    pub status: String,
+    pub due_today: bool,
+    pub kept_today: bool,
+    pub noticed_today: bool,
+    pub follow_through_rate: Option<f64>,
+    pub noticed_rate: Option<f64>,
+    /// Words of thanks the partner added, newest first.
+    pub thanks: Vec<String>,
+}
+
+fn describe_cadence(cadence: &Cadence) -> String {
+    const NAMES: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    match cadence {
+        Cadence::Once { due } => format!("once, by {}", day_text(*due)),
+        Cadence::Daily => "every day".to_owned(),
+        Cadence::Weekly { days } => format!(
+            "every {}",
+            days.iter()
+                .map(|d| NAMES[usize::from(*d) % 7])
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// The rates of one promise over `from..=to`.
+async fn promise_rates(
+    state: &AppState,
+    promise: &PromiseRow,
+    cadence: &Cadence,
+    from: Day,
+    to: Day,
+) -> AppResult<Rates> {
+    let pauses = state.store().promise_pauses(&promise.id, to).await?;
+    let marks = state.store().promise_marks(&promise.id).await?;
+    let due = occurrences(cadence, promise.start_day, from, to, &pauses);
+    let kept: Vec<Day> = marks.iter().filter(|m| m.kept).map(|m| m.day).collect();
+    let noticed: Vec<Day> = marks.iter().filter(|m| m.noticed).map(|m| m.day).collect();
+    Ok(rates(&due, &kept, &noticed))
+}
+
+pub async fn promises(
+    state: &AppState,
+    viewer: &User,
+    couple_id: &str,
+) -> AppResult<Vec<PromiseView>> {
+    let couple = couple_for(state, viewer, couple_id).await?;
+    let members = state.store().couple_members(&couple.id).await?;
+    let today = today();
+    let mut views = Vec::new();
+    for promise in state.store().promises_of_couple(&couple.id).await? {
+        let cadence: Cadence =
+            serde_json::from_str(&promise.cadence).map_err(anyhow::Error::from)?;
+        let text = state
+            .vault()
+            .open(
+                state.store(),
+                &couple.id,
+                &promise.text,
+                &format!("promise:{}", promise.id),
+            )
+            .await?;
+        let marks = state.store().promise_marks(&promise.id).await?;
+        let window =
+            promise_rates(state, &promise, &cadence, today - WINDOW_DAYS + 1, today).await?;
+        let pauses = state.store().promise_pauses(&promise.id, today).await?;
+        let mut thanks = Vec::new();
+        for mark in marks.iter().rev() {
+            if let Some(sealed) = &mark.thanks {
+                thanks.push(
+                    state
+                        .vault()
+                        .open(
+                            state.store(),
+                            &couple.id,
+                            sealed,
+                            &format!("thanks:{}:{}", promise.id, mark.day),
+                        )
+                        .await?,
+                );
+            }
+        }
+        let today_mark = marks.iter().find(|m| m.day == today);
+        views.push(PromiseView {
+            owner_name: members
+                .iter()
+                .find(|m| m.id == promise.owner_id)
+                .map_or_else(
+                    || trellis_store::FORMER_MEMBER.to_owned(),
+                    |m| m.name.clone(),
+                ),
+            mine: promise.owner_id == viewer.id,
+            due_today: promise.status == "active"
+                && !occurrences(&cadence, promise.start_day, today, today, &pauses).is_empty(),
+            kept_today: today_mark.is_some_and(|m| m.kept),
+            noticed_today: today_mark.is_some_and(|m| m.noticed),
+            follow_through_rate: window.follow_through_rate,
+            noticed_rate: window.noticed_rate,
+            cadence: describe_cadence(&cadence),
+            status: promise.status.clone(),
+            owner_id: promise.owner_id.clone(),
+            id: promise.id,
+            text,
+            thanks,
+        });
+    }
+    Ok(views)
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PartnerConsistency {
+    pub user_id: String,
+    pub name: String,
+    pub follow_through_rate: Option<f64>,
+    pub noticed_rate: Option<f64>,
+    pub due: usize,
+    pub kept: usize,
+    pub noticed: usize,
+    /// The same rate over the four weeks before: the trend.
+    pub previous_follow_through_rate: Option<f64>,
+    /// Kind words for the rate; never a broken streak.
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Consistency {
+    pub window_days: i64,
+    pub partners: Vec<PartnerConsistency>,
+}
+
+pub async fn consistency(
+    state: &AppState,
+    viewer: &User,
+    couple_id: &str,
+) -> AppResult<Consistency> {
+    let couple = couple_for(state, viewer, couple_id).await?;
+    let members = state.store().couple_members(&couple.id).await?;
+    let promises = state.store().promises_of_couple(&couple.id).await?;
+    let today = today();
+    let mut partners = Vec::new();
+    for member in members {
+        let mut current = Vec::new();
+        let mut previous = Vec::new();
+        for promise in promises.iter().filter(|p| p.owner_id == member.id) {
+            let cadence: Cadence =
+                serde_json::from_str(&promise.cadence).map_err(anyhow::Error::from)?;
+            current.push(
+                promise_rates(state, promise, &cadence, today - WINDOW_DAYS + 1, today).await?,
+            );
+            previous.push(
+                promise_rates(
+                    state,
+                    promise,
+                    &cadence,
+                    today - 2 * WINDOW_DAYS + 1,
+                    today - WINDOW_DAYS,
+                )
+                .await?,
+            );
+        }
+        let now_rates = consistency::combine(&current);
+        let before = consistency::combine(&previous);
+        partners.push(PartnerConsistency {
+            user_id: member.id,
+            name: member.name,
+            follow_through_rate: now_rates.follow_through_rate,
+            noticed_rate: now_rates.noticed_rate,
+            due: now_rates.due,
+            kept: now_rates.kept,
+            noticed: now_rates.noticed,
+            previous_follow_through_rate: before.follow_through_rate,
+            summary: consistency::describe(now_rates.follow_through_rate).to_owned(),
+        });
+    }
+    Ok(Consistency {
+        window_days: WINDOW_DAYS,
+        partners,
+    })
+}
+
+// --- agreements --------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AgreementView {
+    pub id: String,
+    pub title: String,
+    pub body: String,
+    pub status: String,
+    pub proposed_by: String,
+    pub proposed_by_me: bool,
+    pub agreed_by: Option<String>,
+    pub agreed_on: Option<String>,
+    pub proposed_on: String,
+    pub supersedes: Option<String>,
+}
+
+pub async fn propose_agreement(
+    state: &AppState,
+    partner: &User,
+    title: &str,
+    body: &str,
+    supersedes: Option<&str>,
+) -> AppResult<String> {
+    let couple = partner_couple(state, partner).await?;
+    let title = parse_text("title", title, 120)?;
+    let body = parse_text("text", body, 4_000)?;
+    if let Some(old) = supersedes {
+        let old = state.store().agreement(old).await?;
+        if old.couple_id != couple.id {
+            return Err(AppError::NotFound);
+        }
+    }
+    let id = trellis_store::new_id();
+    let sealed_title = state
+        .vault()
+        .seal(
+            state.store(),
+            &couple.id,
+            &title,
+            &format!("agreement-title:{id}"),
+        )
+        .await?;
+    let sealed_body = state
+        .vault()
+        .seal(state.store(), &couple.id, &body, &format!("agreement:{id}"))
+        .await?;
+    state
+        .store()
+        .insert_agreement(
+            &id,
+            &couple.id,
+            &sealed_title,
+            &sealed_body,
+            &partner.id,
+            supersedes,
+            now(),
+        )
+        .await?;
+    Ok(id)
+}
+
+/// In force only once the other partner accepts; the proposer cannot accept.
+pub async fn accept_agreement(state: &AppState, partner: &User, id: &str) -> AppResult<()> {
+    let agreement = state.store().agreement(id).await?;
+    couple_for(state, partner, &agreement.couple_id)
+        .await
+        .map_err(|_| AppError::NotFound)?;
+    if partner.role != Role::Partner || agreement.proposed_by == partner.id {
+        return Err(AppError::Forbidden);
+    }
+    state
+        .store()
+        .accept_agreement(&agreement.id, &partner.id, now())
+        .await
+        .map_err(|err| match err {
+            trellis_store::StoreError::Gone => AppError::Conflict(
+                "This agreement is not waiting for an answer any more.".to_owned(),
+            ),
+            other => other.into(),
+        })
+}
+
+pub async fn agreements(
+    state: &AppState,
+    viewer: &User,
+    couple_id: &str,
+) -> AppResult<Vec<AgreementView>> {
+    let couple = couple_for(state, viewer, couple_id).await?;
+    let members = state.store().couple_members(&couple.id).await?;
+    let name = |id: &str| {
+        members.iter().find(|m| m.id == id).map_or_else(
+            || trellis_store::FORMER_MEMBER.to_owned(),
+            |m| m.name.clone(),
+        )
+    };
+    let mut views = Vec::new();
+    for row in state.store().agreements_of_couple(&couple.id).await? {
+        views.push(agreement_view(state, viewer, &row, &name).await?);
+    }
+    Ok(views)
+}
+
+async fn agreement_view(
+    state: &AppState,
+    viewer: &User,
+    row: &AgreementRow,
+    name: &impl Fn(&str) -> String,
+) -> AppResult<AgreementView> {
+    Ok(AgreementView {
+        id: row.id.clone(),
+        title: state
+            .vault()
+            .open(
+                state.store(),
+                &row.couple_id,
+                &row.title,
+                &format!("agreement-title:{}", row.id),
+            )
+            .await?,
+        body: state
+            .vault()
+            .open(
+                state.store(),
+                &row.couple_id,
+                &row.body,
+                &format!("agreement:{}", row.id),
+            )
+            .await?,
+        status: row.status.clone(),
+        proposed_by: name(&row.proposed_by),
+        proposed_by_me: row.proposed_by == viewer.id,
+        agreed_by: row.agreed_by.as_deref().map(name),
+        agreed_on: row.agreed_at.map(utc_date),
+        proposed_on: utc_date(row.created_at),
+        supersedes: row.supersedes.clone(),
+    })
+}
+
+/// A note of thanks or admiration to the partner.
+pub async fn appreciate(
+    state: &AppState,
+    partner: &User,
+    body: &str,
+    with_therapist: bool,
+) -> AppResult<String> {
+    let audience = if with_therapist {
+        Audience::PartnerAndTherapist
+    } else {
+        Audience::Partner
+    };
+    let entry = writing::write(
+        state,
+        partner,
+        NewWriting {
+            kind: APPRECIATION,
+            ref_id: None,
+            body,
+            audience,
+        },
+    )
+    .await?;
+    Ok(entry.id)
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Milestone {
+    pub kind: String,
+    /// Warm words for both partners.
+    pub message: String,
+}
+
+/// Milestones computed from the data, never set by hand.
+pub async fn milestones(
+    state: &AppState,
+    viewer: &User,
+    couple_id: &str,
+) -> AppResult<Vec<Milestone>> {
+    let mut found = Vec::new();
+    let consistency = consistency(state, viewer, couple_id).await?;
+    for partner in &consistency.partners {
+        if partner.due >= 4 && partner.follow_through_rate.is_some_and(|r| r >= 0.8) {
+            found.push(Milestone {
+                kind: "steady_follow_through".to_owned(),
+                message: format!(
+                    "{} kept at least 80% of their promises over the last four weeks.",
+                    partner.name
+                ),
+            });
+        }
+    }
+    let journey = super::program::journey(state, viewer, couple_id).await?;
+    let members = journey.partners.len();
+    for stage in &journey.stages {
+        if members == 2
+            && !stage.exercises.is_empty()
+            && stage.exercises.iter().all(|e| e.done_by.len() == 2)
+        {
+            found.push(Milestone {
+                kind: "stage_completed".to_owned(),
+                message: format!("Together you completed \"{}\".", stage.title),
+            });
+        }
+    }
+    if state
+        .store()
+        .agreements_of_couple(couple_id)
+        .await?
+        .iter()
+        .any(|a| a.status == "agreed")
+    {
+        found.push(Milestone {
+            kind: "first_agreement".to_owned(),
+            message: "You made your first agreement together.".to_owned(),
+        });
+    }
+    Ok(found)
+}
