@@ -262,6 +262,7 @@ impl Store {
             .collect()
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub async fn insert_agreement(
         &self,
         id: &str,
