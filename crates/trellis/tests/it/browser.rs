@@ -269,6 +269,32 @@ async fn therapist_sees_the_caseload_and_a_partner_their_home() {
     assert_accessible(&browser, "the journal with an entry").await;
     browser.goto(&app.url("/account")).await.unwrap();
     assert_accessible(&browser, "the account page").await;
+    browser.goto(&app.url("/promises")).await.unwrap();
+    assert_accessible(&browser, "promises and agreements").await;
+    browser
+        .find(Locator::Id("promise-text"))
+        .await
+        .unwrap()
+        .send_keys("I'll text you when I leave work")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("form[action='/promises'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&browser, "Your promise is made").await;
+    browser
+        .find(Locator::Css("form[action$='/kept'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&browser, "Kept today").await;
+    assert_accessible(&browser, "promises with a kept promise").await;
 
     browser.close().await.unwrap();
 }

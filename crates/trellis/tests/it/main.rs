@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod accountability;
 mod accounts;
 mod browser;
 mod cli;

@@ -7,6 +7,7 @@ mod journal;
 mod measures;
 mod partner;
 mod program;
+mod promises;
 mod public;
 mod therapist;
 mod two_factor;
@@ -78,6 +79,12 @@ pub fn routes() -> Vec<Route> {
         Route::post("/measures/sharing", partner, measures::sharing),
         Route::get("/measures/{instrument}", partner, measures::show),
         Route::post("/measures/{instrument}", partner, measures::submit),
+        Route::get("/promises", partner, promises::show),
+        Route::post("/promises", partner, promises::promise),
+        Route::post("/promises/{id}/{action}", partner, promises::mark),
+        Route::post("/agreements", partner, promises::propose),
+        Route::post("/agreements/{id}/accept", partner, promises::accept),
+        Route::post("/appreciations", partner, promises::appreciate),
         Route::get("/journal", partner, journal::journal),
         Route::post("/journal", partner, journal::write),
         Route::post(
@@ -125,6 +132,7 @@ fn nav_for(role: Role) -> &'static [(&'static str, &'static str)] {
             ("/our-space", "Our space"),
             ("/journey", "Journey"),
             ("/measures", "Check-ins"),
+            ("/promises", "Promises"),
             ("/journal", "Journal"),
             ("/account", "Account"),
         ],

@@ -1,0 +1,344 @@
+//! Promises kept and noticed, consistency, agreements both sign, appreciations.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{DEMO_PASSWORD, TestApp, page_text};
+use crate::on_both_backends;
+
+on_both_backends!(with_demo =>
+    a_promise_is_kept_and_noticed_and_counted,
+    agreements_need_both_and_keep_their_history,
+    appreciations_reach_the_partner,
+);
+
+async fn post(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> (StatusCode, serde_json::Value) {
+    app.api_post(Some(token), path, body).await
+}
+
+async fn a_promise_is_kept_and_noticed_and_counted(app: TestApp) {
+    let alex = app.api_login("alex@example.com", DEMO_PASSWORD).await;
+    let sam = app.api_login("sam@example.com", DEMO_PASSWORD).await;
+    let priya = app.api_login("therapist@example.com", DEMO_PASSWORD).await;
+    let couple = app.api_get(&alex, "/api/v1/me").await.1["couple_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Bad input is refused clearly.
+    assert_eq!(
+        post(
+            &app,
+            &alex,
+            "/api/v1/commitments",
+            json!({"text": "Call", "cadence": "weekly"})
+        )
+        .await
+        .0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        post(
+            &app,
+            &alex,
+            "/api/v1/commitments",
+            json!({"text": "Call", "cadence": "sometimes"})
+        )
+        .await
+        .0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        post(
+            &app,
+            &priya,
+            "/api/v1/commitments",
+            json!({"text": "x", "cadence": "daily"})
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, vague) = post(
+        &app,
+        &alex,
+        "/api/v1/commitments",
+        json!({"text": "Be better", "cadence": "daily"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert!(
+        vague["hint"].as_str().unwrap().contains("concrete"),
+        "a gentle hint when vague"
+    );
+    let (_, promise) = post(
+        &app,
+        &alex,
+        "/api/v1/commitments",
+        json!({"text": "I'll text you when I leave work", "cadence": "daily"}),
+    )
+    .await;
+    assert!(promise["hint"].is_null());
+    let id = promise["id"].as_str().unwrap();
+
+    // Nothing due has passed yet: no rate, not a zero.
+    let (_, before) = app
+        .api_get(&sam, &format!("/api/v1/couples/{couple}/consistency"))
+        .await;
+    let alex_row = before["partners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Alex")
+        .unwrap()
+        .clone();
+    assert_eq!(alex_row["kept"], 0);
+
+    let kept = |token: &str, path: &str| {
+        reqwest::Client::new()
+            .post(app.url(path))
+            .bearer_auth(token.to_owned())
+            .json(&json!({}))
+            .send()
+    };
+    assert_eq!(
+        kept(&alex, &format!("/api/v1/commitments/{id}/kept"))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        kept(&alex, &format!("/api/v1/commitments/{id}/noticed"))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN,
+        "the owner cannot notice their own promise"
+    );
+    assert_eq!(
+        kept(&sam, &format!("/api/v1/commitments/{id}/kept"))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN,
+        "only the owner keeps it"
+    );
+    let (status, _) = post(
+        &app,
+        &sam,
+        &format!("/api/v1/commitments/{id}/noticed"),
+        json!({"thanks": "It helps me relax in the evening."}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = post(
+        &app,
+        &alex,
+        &format!("/api/v1/commitments/{id}/kept"),
+        json!({"date": "2999-01-01"}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not in the future"
+    );
+
+    let (_, consistency) = app
+        .api_get(&priya, &format!("/api/v1/couples/{couple}/consistency"))
+        .await;
+    let alex_row = consistency["partners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Alex")
+        .unwrap();
+    assert_eq!(alex_row["kept"], 1);
+    assert_eq!(alex_row["noticed"], 1);
+    assert_eq!(alex_row["noticed_rate"], 1.0);
+    let (_, list) = app
+        .api_get(&priya, &format!("/api/v1/couples/{couple}/commitments"))
+        .await;
+    let shown = list["commitments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == id)
+        .unwrap();
+    assert_eq!(shown["thanks"][0], "It helps me relax in the evening.");
+    // Another couple sees none of it.
+    let jordan = app.api_login("jordan@example.com", DEMO_PASSWORD).await;
+    assert_eq!(
+        app.api_get(&jordan, &format!("/api/v1/couples/{couple}/commitments"))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        kept(&jordan, &format!("/api/v1/commitments/{id}/noticed"))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    // Pausing and ending.
+    let (status, _) = post(
+        &app,
+        &alex,
+        &format!("/api/v1/commitments/{id}/status"),
+        json!({"status": "paused"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = post(
+        &app,
+        &alex,
+        &format!("/api/v1/commitments/{id}/status"),
+        json!({"status": "ended"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = post(
+        &app,
+        &alex,
+        &format!("/api/v1/commitments/{id}/status"),
+        json!({"status": "active"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}
+
+async fn agreements_need_both_and_keep_their_history(app: TestApp) {
+    let alex = app.api_login("alex@example.com", DEMO_PASSWORD).await;
+    let sam = app.api_login("sam@example.com", DEMO_PASSWORD).await;
+    let (status, proposed) = post(&app, &alex, "/api/v1/agreements", json!({"title": "Phones", "text": "We tell each other about messages from exes the same day."})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(proposed["status"], "proposed");
+    let id = proposed["id"].as_str().unwrap();
+    assert_eq!(
+        post(
+            &app,
+            &alex,
+            &format!("/api/v1/agreements/{id}/accept"),
+            json!({})
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, agreed) = post(
+        &app,
+        &sam,
+        &format!("/api/v1/agreements/{id}/accept"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, agreed["status"].as_str()),
+        (StatusCode::OK, Some("agreed"))
+    );
+    assert_eq!(
+        post(
+            &app,
+            &sam,
+            &format!("/api/v1/agreements/{id}/accept"),
+            json!({})
+        )
+        .await
+        .0,
+        StatusCode::CONFLICT
+    );
+    // A new version needs both again; the old one stays in the history.
+    let (_, v2) = post(&app, &sam, "/api/v1/agreements", json!({"title": "Phones", "text": "Same day, and we show the message if asked.", "replaces": id})).await;
+    let v2 = v2["id"].as_str().unwrap();
+    post(
+        &app,
+        &alex,
+        &format!("/api/v1/agreements/{v2}/accept"),
+        json!({}),
+    )
+    .await;
+    let couple = app.api_get(&alex, "/api/v1/me").await.1["couple_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let priya = app.api_login("therapist@example.com", DEMO_PASSWORD).await;
+    let (_, list) = app
+        .api_get(&priya, &format!("/api/v1/couples/{couple}/agreements"))
+        .await;
+    let statuses: Vec<&str> = list["agreements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["superseded", "agreed"]);
+    assert_eq!(list["agreements"][1]["agreed_by"], "Alex");
+    let (_, milestones) = app
+        .api_get(&alex, &format!("/api/v1/couples/{couple}/milestones"))
+        .await;
+    assert!(milestones.to_string().contains("first_agreement"));
+}
+
+async fn appreciations_reach_the_partner(app: TestApp) {
+    let riley = app.api_login("riley@example.com", DEMO_PASSWORD).await;
+    let jordan_browser = app.browser_login("jordan@example.com", DEMO_PASSWORD).await;
+    let (status, _) = post(
+        &app,
+        &riley,
+        "/api/v1/appreciations",
+        json!({"body": "Thank you for cooking on my late day."}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, export) = app
+        .api_get(
+            &app.api_login("jordan@example.com", DEMO_PASSWORD).await,
+            "/api/v1/me/export",
+        )
+        .await;
+    assert!(export.to_string().contains("cooking on my late day"));
+    let tom = app.api_login("therapist2@example.com", DEMO_PASSWORD).await;
+    let (_, entries) = app.api_get(&tom, "/api/v1/entries").await;
+    assert!(
+        !entries.to_string().contains("cooking"),
+        "not shared with the therapist unless chosen"
+    );
+    let page = page_text(
+        jordan_browser
+            .get(app.url("/promises"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(page.contains("Make a promise") && page.contains("Propose an agreement"));
+    let made = app
+        .submit(
+            &jordan_browser,
+            "/promises",
+            "/promises",
+            &[
+                ("text", "I'll put my phone away at dinner"),
+                ("cadence", "weekly"),
+                ("days", "mon"),
+                ("days", "thu"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status(), StatusCode::SEE_OTHER);
+    let page = page_text(
+        jordan_browser
+            .get(app.url("/promises?done=promised"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(page.contains("every Mon, Thu") && page.contains("put my phone away"));
+}

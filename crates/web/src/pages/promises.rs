@@ -1,0 +1,215 @@
+//! Promises, agreements and appreciations for partners.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use trellis_core::Role;
+
+use super::{Layout, PageContext, fixable, render, render_refused, see_other};
+use crate::error::{AppError, AppResult};
+use crate::extract::PageForm;
+use crate::services::accountability::{self, AgreementView, Consistency, PromiseView};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "promises.html")]
+struct PromisesPage {
+    layout: Layout,
+    notice: Option<&'static str>,
+    errors: Vec<String>,
+    text: String,
+    consistency: Consistency,
+    promises: Vec<PromiseView>,
+    agreements: Vec<AgreementView>,
+    partner_name: Option<String>,
+    weekdays: Vec<(&'static str, &'static str)>,
+}
+
+async fn page_for(state: &AppState, page: &PageContext) -> AppResult<PromisesPage> {
+    let user = page.require(Role::Partner)?;
+    let couple_id = user.couple_id.as_deref().ok_or(AppError::NotFound)?;
+    let partner_name = state
+        .store()
+        .couple_members(couple_id)
+        .await?
+        .into_iter()
+        .find(|m| m.id != user.id)
+        .map(|m| m.name);
+    Ok(PromisesPage {
+        layout: page.layout("/promises"),
+        notice: None,
+        errors: Vec::new(),
+        text: String::new(),
+        consistency: accountability::consistency(state, user, couple_id).await?,
+        promises: accountability::promises(state, user, couple_id).await?,
+        agreements: accountability::agreements(state, user, couple_id).await?,
+        partner_name,
+        weekdays: vec![
+            ("mon", "Mon"),
+            ("tue", "Tue"),
+            ("wed", "Wed"),
+            ("thu", "Thu"),
+            ("fri", "Fri"),
+            ("sat", "Sat"),
+            ("sun", "Sun"),
+        ],
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Flags {
+    done: String,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    page: PageContext,
+    Query(flags): Query<Flags>,
+) -> AppResult<Response> {
+    let mut template = page_for(&state, &page).await?;
+    template.notice = match flags.done.as_str() {
+        "promised" => Some("Your promise is made. Small and steady is the whole idea."),
+        "vague" => Some(
+            "Your promise is made. A tip: the more concrete it is, the easier it is to keep and to notice.",
+        ),
+        "kept" => Some("Marked as kept."),
+        "noticed" => Some("Your partner will see that you noticed."),
+        "status" => Some("Updated."),
+        "proposed" => Some("Proposed. It is in force once your partner agrees."),
+        "agreed" => Some("Agreed, together."),
+        "appreciated" => {
+            Some("Sent. Appreciation is one of the strongest things a couple can give each other.")
+        }
+        _ => None,
+    };
+    Ok(render(&template)?.into_response())
+}
+
+/// A refusal shown on the page, with what was typed kept.
+async fn refused(
+    state: &AppState,
+    page: &PageContext,
+    err: AppError,
+    text: String,
+) -> AppResult<Response> {
+    let (err, errors) = fixable(err)?;
+    let mut template = page_for(state, page).await?;
+    template.errors = errors;
+    template.text = text;
+    render_refused(&err, &template)
+}
+
+pub async fn promise(
+    State(state): State<AppState>,
+    page: PageContext,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let user = page.require(Role::Partner)?;
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    };
+    let days: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "days")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let text = field("text").to_owned();
+    let result = match accountability::parse_cadence(field("cadence"), &days, Some(field("due"))) {
+        Ok(cadence) => accountability::make_promise(&state, user, &text, cadence, None).await,
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(_) if trellis_core::consistency::vagueness_hint(&text).is_some() => {
+            Ok(see_other("/promises?done=vague"))
+        }
+        Ok(_) => Ok(see_other("/promises?done=promised")),
+        Err(err) => refused(&state, &page, err, text).await,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct MarkFields {
+    thanks: String,
+    status: String,
+}
+
+pub async fn mark(
+    State(state): State<AppState>,
+    page: PageContext,
+    Path((id, action)): Path<(String, String)>,
+    PageForm(form): PageForm<MarkFields>,
+) -> AppResult<Response> {
+    let user = page.require(Role::Partner)?;
+    let result = match action.as_str() {
+        "kept" => accountability::kept(&state, user, &id, None)
+            .await
+            .map(|()| "kept"),
+        "noticed" => accountability::noticed(&state, user, &id, None, Some(&form.thanks))
+            .await
+            .map(|()| "noticed"),
+        "status" => accountability::set_status(&state, user, &id, &form.status)
+            .await
+            .map(|()| "status"),
+        _ => Err(AppError::NotFound),
+    };
+    match result {
+        Ok(done) => Ok(see_other(&format!("/promises?done={done}"))),
+        Err(err) => refused(&state, &page, err, String::new()).await,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AgreementFields {
+    title: String,
+    text: String,
+}
+
+pub async fn propose(
+    State(state): State<AppState>,
+    page: PageContext,
+    PageForm(form): PageForm<AgreementFields>,
+) -> AppResult<Response> {
+    let user = page.require(Role::Partner)?;
+    match accountability::propose_agreement(&state, user, &form.title, &form.text, None).await {
+        Ok(_) => Ok(see_other("/promises?done=proposed")),
+        Err(err) => refused(&state, &page, err, String::new()).await,
+    }
+}
+
+pub async fn accept(
+    State(state): State<AppState>,
+    page: PageContext,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let user = page.require(Role::Partner)?;
+    accountability::accept_agreement(&state, user, &id).await?;
+    Ok(see_other("/promises?done=agreed"))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AppreciationFields {
+    body: String,
+    with_therapist: Option<String>,
+}
+
+pub async fn appreciate(
+    State(state): State<AppState>,
+    page: PageContext,
+    PageForm(form): PageForm<AppreciationFields>,
+) -> AppResult<Response> {
+    let user = page.require(Role::Partner)?;
+    match accountability::appreciate(&state, user, &form.body, form.with_therapist.is_some()).await
+    {
+        Ok(_) => Ok(see_other("/promises?done=appreciated")),
+        Err(err) => refused(&state, &page, err, String::new()).await,
+    }
+}
