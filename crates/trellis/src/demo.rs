@@ -395,6 +395,94 @@ pub mod history {
         Ok(())
     }
 
+    /// Three weeks of a daily promise of Alex's, kept most days and often
+    /// noticed by Sam; an agreement both signed; appreciations both ways.
+    async fn accountability(state: &AppState, alex: &User, sam: &User) -> anyhow::Result<()> {
+        use trellis_core::consistency::Cadence;
+        use trellis_web::services::accountability as acc;
+        let err = |e: trellis_web::AppError| anyhow::anyhow!("demo: {e}");
+        let couple = alex.couple_id.clone().context("Alex has no couple")?;
+        let today = acc::today();
+        let id = trellis_store::new_id();
+        let text = "I'll text you when I leave work, so you're not left wondering.";
+        let sealed = state
+            .vault()
+            .seal(state.store(), &couple, text, &format!("promise:{id}"))
+            .await?;
+        let cadence = serde_json::to_string(&Cadence::Daily)?;
+        let start = today - 20;
+        state
+            .store()
+            .insert_promise(
+                &id,
+                &couple,
+                &alex.id,
+                &sealed,
+                &cadence,
+                start,
+                None,
+                (start) * DAY,
+            )
+            .await?;
+        for day in start..today {
+            // Kept on most days, with a couple of ordinary misses.
+            if (day - start) % 9 == 4 {
+                continue;
+            }
+            state
+                .store()
+                .mark_kept(&id, day, day * DAY + 17 * trellis_core::time::HOUR)
+                .await?;
+            if (day - start) % 3 != 1 {
+                let thanks = if (day - start) == 6 {
+                    Some("Thank you. It really settles me.")
+                } else {
+                    None
+                };
+                let sealed = match thanks {
+                    Some(t) => Some(
+                        state
+                            .vault()
+                            .seal(state.store(), &couple, t, &format!("thanks:{id}:{day}"))
+                            .await?,
+                    ),
+                    None => None,
+                };
+                state
+                    .store()
+                    .mark_noticed(
+                        &id,
+                        day,
+                        sealed.as_deref(),
+                        day * DAY + 18 * trellis_core::time::HOUR,
+                    )
+                    .await?;
+            }
+        }
+        let agreement = acc::propose_agreement(state, sam, "Contact with exes", "If a former partner gets in touch, we tell each other the same day, and we answer together if we want to answer at all.", None)
+            .await
+            .map_err(err)?;
+        acc::accept_agreement(state, alex, &agreement)
+            .await
+            .map_err(err)?;
+        let first = acc::appreciate(state, sam, "Thank you for the texts after work. It is a small thing that makes my evenings calmer.", true).await.map_err(err)?;
+        state.store().backdate_entry(&first, now_minus(8)).await?;
+        let second = acc::appreciate(
+            state,
+            alex,
+            "I loved how you laughed at dinner on Friday. I've missed that.",
+            false,
+        )
+        .await
+        .map_err(err)?;
+        state.store().backdate_entry(&second, now_minus(3)).await?;
+        Ok(())
+    }
+
+    fn now_minus(days: i64) -> Millis {
+        trellis_web::state::now() - days * DAY
+    }
+
     pub async fn seed(state: &AppState, now: Millis) -> anyhow::Result<()> {
         let alex = user(state, "alex@example.com").await?;
         let sam = user(state, "sam@example.com").await?;
@@ -570,6 +658,7 @@ pub mod history {
         )
         .await?;
         measures(state, [&alex, &sam, &jordan, &riley], now).await?;
+        accountability(state, &alex, &sam).await?;
         Ok(())
     }
 }

@@ -169,6 +169,18 @@ async fn measures_score_and_refuse_bad_answers_whole(app: TestApp) {
     assert_eq!(result["score"], 49, "3 × 15 + 4");
     let (_, mine) = app.api_get(&alex, "/api/v1/me/measures").await;
     assert_eq!(mine["due"], json!([]));
+    // The private note is the author's: in their export, nowhere else.
+    let (_, export) = app.api_get(&alex, "/api/v1/me/export").await;
+    assert!(
+        export["measures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["note"] == "A better week.")
+    );
+    let sam = app.api_login("sam@example.com", DEMO_PASSWORD).await;
+    let (_, sams) = app.api_get(&sam, "/api/v1/me/export").await;
+    assert!(!sams.to_string().contains("A better week."));
 }
 
 async fn scores_reach_the_partner_and_therapist_only_by_choice(app: TestApp) {

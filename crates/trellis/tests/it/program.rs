@@ -724,6 +724,28 @@ async fn the_demo_has_weeks_of_history(app: TestApp) {
         kinds.contains(&"below_cutoff") && kinds.contains(&"missed_check_ins"),
         "{kinds:?}"
     );
+    // A promise kept and noticed for weeks, an agreement, a milestone.
+    let (_, consistency) = app
+        .api_get(&priya, &format!("/api/v1/couples/{couple}/consistency"))
+        .await;
+    let alex_row = consistency["partners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Alex")
+        .unwrap();
+    assert!(
+        alex_row["kept"].as_i64().unwrap() >= 15 && alex_row["noticed"].as_i64().unwrap() >= 8,
+        "{alex_row}"
+    );
+    let (_, milestones) = app
+        .api_get(&alex, &format!("/api/v1/couples/{couple}/milestones"))
+        .await;
+    let kinds = milestones.to_string();
+    assert!(
+        kinds.contains("steady_follow_through") && kinds.contains("first_agreement"),
+        "{kinds}"
+    );
     // Riley has not answered Jordan's paired question yet: it waits.
     let riley = app.api_login("riley@example.com", DEMO_PASSWORD).await;
     let (_, waiting) = app

@@ -33,6 +33,14 @@ pub struct ExportedAudienceChange {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
+pub struct ExportedMeasure {
+    pub instrument: String,
+    pub score: i64,
+    pub taken: String,
+    pub note: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ExportedActivity {
     pub at: i64,
     pub date: String,
@@ -44,6 +52,8 @@ pub struct Export {
     pub exported_at: i64,
     pub account: ExportedAccount,
     pub entries: Vec<ExportedEntry>,
+    /// Your own check-ins and measures, with any private notes.
+    pub measures: Vec<ExportedMeasure>,
     /// Your own answers to the private safety check (never in anyone else's export).
     pub safety_answers: Option<std::collections::BTreeMap<String, String>>,
     pub activity: Vec<ExportedActivity>,
@@ -155,6 +165,7 @@ pub async fn export(state: &AppState, user: &User) -> AppResult<Export> {
             therapist,
         },
         entries: exported,
+        measures: own_measures(state, user).await?,
         safety_answers: if user.role == trellis_core::Role::Partner && user.couple_id.is_some() {
             super::onboarding::own_answers(state, user).await?
         } else {
@@ -217,4 +228,31 @@ pub async fn delete_account(state: &AppState, user: &User, password: &str) -> Ap
     .await?;
     tracing::info!("account deleted");
     Ok(())
+}
+
+async fn own_measures(state: &AppState, user: &User) -> AppResult<Vec<ExportedMeasure>> {
+    let mut measures = Vec::new();
+    for row in state.store().measures_of(&user.id).await? {
+        let note = match &row.note {
+            Some(sealed) => Some(
+                state
+                    .vault()
+                    .open(
+                        state.store(),
+                        &row.couple_id,
+                        sealed,
+                        &format!("measure-note:{}", row.id),
+                    )
+                    .await?,
+            ),
+            None => None,
+        };
+        measures.push(ExportedMeasure {
+            instrument: row.instrument_id,
+            score: row.score,
+            taken: utc_date(row.created_at),
+            note,
+        });
+    }
+    Ok(measures)
 }
