@@ -375,9 +375,9 @@ pub mod history {
         for week in 0..6 {
             let days = 35 - week as i64 * 7;
             measure(state, alex, "csi4", alex_csi[week], ago(days)).await?;
-            measure(state, sam, "csi4", sam_csi[week], ago(days - 1)).await?;
+            measure(state, sam, "csi4", sam_csi[week], ago(days + 1)).await?;
             measure(state, alex, "trust-pulse", alex_pulse[week], ago(days)).await?;
-            measure(state, sam, "trust-pulse", sam_pulse[week], ago(days - 1)).await?;
+            measure(state, sam, "trust-pulse", sam_pulse[week], ago(days + 1)).await?;
         }
         let jordan_csi = [14, 15, 14, 15, 15];
         for (week, score) in jordan_csi.into_iter().enumerate() {

@@ -84,7 +84,8 @@ pub fn line_chart(chart: &Chart<'_>) -> String {
         let cy = y(cutoff);
         let _ = write!(
             svg,
-            r#"<line class="cutoff" x1="{LEFT}" y1="{cy:.1}" x2="{r}" y2="{cy:.1}"/><text class="tick" x="{r}" y="{:.1}" text-anchor="end">cutoff {cutoff}</text>"#,
+            r#"<line class="cutoff" x1="{LEFT}" y1="{cy:.1}" x2="{r}" y2="{cy:.1}"/><text class="tick" x="{}" y="{:.1}">cutoff {cutoff}</text>"#,
+            LEFT + 4.0,
             cy - 4.0,
             r = WIDTH - RIGHT
         );
