@@ -364,3 +364,71 @@ impl SmtpSink {
         self.received.lock().unwrap().clone()
     }
 }
+
+/// Safety-check answers that raise no concern.
+pub const SAFE: &[(&str, &str)] = &[
+    ("afraid", "no"),
+    ("threats", "no"),
+    ("physical-harm", "no"),
+    ("control", "no"),
+    ("sexual-coercion", "no"),
+    ("weapons", "no"),
+    ("self-harm-threats", "no"),
+];
+
+/// Welcome and safety check through the API; returns the safety outcome.
+pub async fn onboard(app: &TestApp, token: &str, answers: &[(&str, &str)]) -> Value {
+    let (status, _) = app
+        .api_post(
+            Some(token),
+            "/api/v1/onboarding/welcome",
+            json!({"scores_consent": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let answers: serde_json::Map<String, Value> = answers
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), json!(v)))
+        .collect();
+    let (status, outcome) = app
+        .api_post(
+            Some(token),
+            "/api/v1/onboarding/safety",
+            json!({"answers": answers}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{outcome}");
+    outcome
+}
+
+/// A new couple guided by Dr. Priya, both partners onboarded:
+/// `(couple id, first partner's token, second partner's token, therapist's token)`.
+pub async fn fresh_couple(app: &TestApp) -> (String, String, String, String) {
+    let priya = app.api_login("therapist@example.com", DEMO_PASSWORD).await;
+    let (status, created) = app
+        .api_post(Some(&priya), "/api/v1/couples", json!({"partners": [{"email": "mo@example.org", "name": "Mo"}, {"email": "pat@example.org", "name": "Pat"}]}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let mut tokens = Vec::new();
+    for (i, name) in ["Mo", "Pat"].iter().enumerate() {
+        let token = created["invitations"][i]["token"].as_str().unwrap();
+        let (_, accepted) = app
+            .api_post(
+                None,
+                &format!("/api/v1/invitations/{token}/accept"),
+                json!({"name": name, "password": "a long password"}),
+            )
+            .await;
+        let token = accepted["token"].as_str().unwrap().to_owned();
+        onboard(app, &token, SAFE).await;
+        tokens.push(token);
+    }
+    let second = tokens.pop().unwrap();
+    let first = tokens.pop().unwrap();
+    (
+        created["id"].as_str().unwrap().to_owned(),
+        first,
+        second,
+        priya,
+    )
+}

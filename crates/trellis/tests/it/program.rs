@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{DEMO_PASSWORD, TestApp, page_text};
+use crate::helpers::{DEMO_PASSWORD, SAFE, TestApp, fresh_couple, onboard, page_text};
 use crate::on_both_backends;
 
 on_both_backends!(with_demo =>
@@ -27,40 +27,6 @@ async fn people(app: &TestApp) -> (String, String, String) {
     )
 }
 
-const SAFE: &[(&str, &str)] = &[
-    ("afraid", "no"),
-    ("threats", "no"),
-    ("physical-harm", "no"),
-    ("control", "no"),
-    ("sexual-coercion", "no"),
-    ("weapons", "no"),
-    ("self-harm-threats", "no"),
-];
-
-async fn onboard(app: &TestApp, token: &str, answers: &[(&str, &str)]) -> Value {
-    let (status, _) = app
-        .api_post(
-            Some(token),
-            "/api/v1/onboarding/welcome",
-            json!({"scores_consent": true}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
-    let answers: serde_json::Map<String, Value> = answers
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), json!(v)))
-        .collect();
-    let (status, outcome) = app
-        .api_post(
-            Some(token),
-            "/api/v1/onboarding/safety",
-            json!({"answers": answers}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{outcome}");
-    outcome
-}
-
 async fn answer(app: &TestApp, token: &str, exercise: &str, body: Value) -> (StatusCode, Value) {
     app.api_post(
         Some(token),
@@ -75,37 +41,6 @@ async fn couple_id(app: &TestApp, token: &str) -> String {
         .as_str()
         .unwrap()
         .to_owned()
-}
-
-/// A new couple guided by Dr. Priya, both partners onboarded: `(couple id, first, second, therapist)`.
-async fn fresh_couple(app: &TestApp) -> (String, String, String, String) {
-    let priya = app.api_login("therapist@example.com", DEMO_PASSWORD).await;
-    let (status, created) = app
-        .api_post(Some(&priya), "/api/v1/couples", json!({"partners": [{"email": "mo@example.org", "name": "Mo"}, {"email": "pat@example.org", "name": "Pat"}]}))
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
-    let mut tokens = Vec::new();
-    for (i, name) in ["Mo", "Pat"].iter().enumerate() {
-        let token = created["invitations"][i]["token"].as_str().unwrap();
-        let (_, accepted) = app
-            .api_post(
-                None,
-                &format!("/api/v1/invitations/{token}/accept"),
-                json!({"name": name, "password": "a long password"}),
-            )
-            .await;
-        let token = accepted["token"].as_str().unwrap().to_owned();
-        onboard(app, &token, SAFE).await;
-        tokens.push(token);
-    }
-    let second = tokens.pop().unwrap();
-    let first = tokens.pop().unwrap();
-    (
-        created["id"].as_str().unwrap().to_owned(),
-        first,
-        second,
-        priya,
-    )
 }
 
 async fn the_program_lists_nine_stages(app: TestApp) {

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{DEMO_PASSWORD, TestApp};
+use crate::helpers::{DEMO_PASSWORD, TestApp, fresh_couple};
 use crate::on_both_backends;
 
 on_both_backends!(with_demo =>
@@ -13,31 +13,6 @@ on_both_backends!(with_demo =>
     a_partner_is_not_told_that_shared_work_is_paused,
     staff_without_a_required_second_step_cannot_use_the_api,
 );
-
-async fn onboard(app: &TestApp, token: &str) {
-    app.api_post(Some(token), "/api/v1/onboarding/welcome", json!({}))
-        .await;
-    let answers: serde_json::Map<String, serde_json::Value> = [
-        "afraid",
-        "threats",
-        "physical-harm",
-        "control",
-        "sexual-coercion",
-        "weapons",
-        "self-harm-threats",
-    ]
-    .iter()
-    .map(|id| ((*id).to_owned(), json!("no")))
-    .collect();
-    let (status, _) = app
-        .api_post(
-            Some(token),
-            "/api/v1/onboarding/safety",
-            json!({"answers": answers}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
-}
 
 async fn a_couple_someone_left_takes_no_one_new(app: TestApp) {
     let alex = app.api_login("alex@example.com", DEMO_PASSWORD).await;
@@ -70,23 +45,8 @@ async fn a_couple_someone_left_takes_no_one_new(app: TestApp) {
 }
 
 async fn a_paired_answer_taken_back_hides_the_partners_again(app: TestApp) {
-    let priya = app.api_login("therapist@example.com", DEMO_PASSWORD).await;
-    let (_, created) = app.api_post(Some(&priya), "/api/v1/couples", json!({"partners": [{"email": "a1@example.org", "name": "A"}, {"email": "b1@example.org", "name": "B"}]})).await;
-    let mut tokens = Vec::new();
-    for i in 0..2 {
-        let token = created["invitations"][i]["token"].as_str().unwrap();
-        let (_, accepted) = app
-            .api_post(
-                None,
-                &format!("/api/v1/invitations/{token}/accept"),
-                json!({"name": "P", "password": "a long password"}),
-            )
-            .await;
-        let token = accepted["token"].as_str().unwrap().to_owned();
-        onboard(&app, &token).await;
-        tokens.push(token);
-    }
-    let (a, b) = (&tokens[0], &tokens[1]);
+    let (_, first, second, _) = fresh_couple(&app).await;
+    let (a, b) = (&first, &second);
     app.api_post(
         Some(a),
         "/api/v1/exercises/a-moment-of-trust/responses",
@@ -121,23 +81,7 @@ async fn a_paired_answer_taken_back_hides_the_partners_again(app: TestApp) {
 }
 
 async fn a_listener_chooses_who_reads_their_reflections(app: TestApp) {
-    let priya = app.api_login("therapist@example.com", DEMO_PASSWORD).await;
-    let (_, created) = app.api_post(Some(&priya), "/api/v1/couples", json!({"partners": [{"email": "s1@example.org", "name": "S"}, {"email": "l1@example.org", "name": "L"}]})).await;
-    let couple = created["id"].as_str().unwrap().to_owned();
-    let mut tokens = Vec::new();
-    for i in 0..2 {
-        let token = created["invitations"][i]["token"].as_str().unwrap();
-        let (_, accepted) = app
-            .api_post(
-                None,
-                &format!("/api/v1/invitations/{token}/accept"),
-                json!({"name": "P", "password": "a long password"}),
-            )
-            .await;
-        let token = accepted["token"].as_str().unwrap().to_owned();
-        onboard(&app, &token).await;
-        tokens.push(token);
-    }
+    let (couple, speaker, listener, priya) = fresh_couple(&app).await;
     reqwest::Client::new()
         .post(app.url(&format!(
             "/api/v1/couples/{couple}/stages/acknowledging-the-pain/unlock"
@@ -146,7 +90,7 @@ async fn a_listener_chooses_who_reads_their_reflections(app: TestApp) {
         .send()
         .await
         .unwrap();
-    let (speaker, listener) = (&tokens[0], &tokens[1]);
+    let (speaker, listener) = (&speaker, &listener);
     let (status, _) = app
         .api_post(
             Some(speaker),
