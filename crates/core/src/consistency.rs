@@ -139,6 +139,12 @@ pub fn combine(all: &[Rates]) -> Rates {
     }
 }
 
+/// A sharp drop in follow-through, for the therapist: from at least 60 %
+/// over the previous four weeks to at least 30 points lower now.
+pub fn sharp_drop(previous: Option<f64>, current: Option<f64>) -> bool {
+    matches!((previous, current), (Some(before), Some(now)) if before >= 0.6 && before - now >= 0.3)
+}
+
 /// Gentle words for a rate, never shaming.
 pub fn describe(rate: Option<f64>) -> &'static str {
     match rate {
@@ -253,6 +259,18 @@ mod tests {
         let all = combine(&[r, rates(&[5], &[5], &[5])]);
         assert_eq!(all.follow_through_rate, Some(0.8));
         assert_eq!(describe(all.follow_through_rate), "very steady");
+    }
+
+    #[test]
+    fn only_a_sharp_drop_from_a_steady_start_alerts() {
+        assert!(sharp_drop(Some(0.9), Some(0.5)));
+        assert!(!sharp_drop(Some(0.9), Some(0.7)), "a dip is not a drop");
+        assert!(!sharp_drop(Some(0.5), Some(0.1)), "not steady before");
+        assert!(!sharp_drop(None, Some(0.1)));
+        assert!(
+            !sharp_drop(Some(0.9), None),
+            "nothing due now is not a drop"
+        );
     }
 
     #[test]

@@ -342,3 +342,116 @@ async fn appreciations_reach_the_partner(app: TestApp) {
     .await;
     assert!(page.contains("every Mon, Thu") && page.contains("put my phone away"));
 }
+
+on_both_backends!(with_demo => the_openness_log_honours_audiences, a_sharp_drop_in_follow_through_alerts_the_therapist);
+
+async fn the_openness_log_honours_audiences(app: TestApp) {
+    let alex = app.api_login("alex@example.com", DEMO_PASSWORD).await;
+    let sam = app.api_login("sam@example.com", DEMO_PASSWORD).await;
+    let (status, _) = post(
+        &app,
+        &alex,
+        "/api/v1/openness",
+        json!({"body": "I told you about the message before you asked.", "audience": "partner"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    post(
+        &app,
+        &alex,
+        "/api/v1/openness",
+        json!({"body": "Private note about being open"}),
+    )
+    .await;
+    let (_, seen) = app.api_get(&sam, "/api/v1/openness").await;
+    let text = seen.to_string();
+    assert!(
+        text.contains("before you asked") && !text.contains("Private note"),
+        "{text}"
+    );
+    let priya = app.api_login("therapist@example.com", DEMO_PASSWORD).await;
+    let (_, theirs) = app.api_get(&priya, "/api/v1/openness").await;
+    assert!(
+        !theirs.to_string().contains("before you asked"),
+        "shared with the partner only"
+    );
+}
+
+async fn a_sharp_drop_in_follow_through_alerts_the_therapist(app: TestApp) {
+    use trellis_core::time::DAY;
+    let riley = app
+        .store
+        .user_by_email(&trellis_core::EmailAddress::parse("e", "riley@example.com").unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .user;
+    let couple = riley.couple_id.clone().unwrap();
+    let today = trellis_web::services::accountability::today();
+    let id = trellis_store::new_id();
+    let sealed = app
+        .state
+        .vault()
+        .seal(
+            &app.store,
+            &couple,
+            "I'll call at lunch",
+            &format!("promise:{id}"),
+        )
+        .await
+        .unwrap();
+    app.store
+        .insert_promise(
+            &id,
+            &couple,
+            &riley.id,
+            &sealed,
+            r#"{"cadence":"daily"}"#,
+            today - 56,
+            None,
+            (today - 56) * DAY,
+        )
+        .await
+        .unwrap();
+    // Kept every day of the four weeks before, and only a few days of these four.
+    for day in (today - 56)..=(today - 28) {
+        app.store.mark_kept(&id, day, day * DAY).await.unwrap();
+    }
+    for day in [today - 20, today - 10] {
+        app.store.mark_kept(&id, day, day * DAY).await.unwrap();
+    }
+    let tom = app.api_login("therapist2@example.com", DEMO_PASSWORD).await;
+    let (_, progress) = app
+        .api_get(&tom, &format!("/api/v1/couples/{couple}/progress"))
+        .await;
+    let alert = progress["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "follow_through_drop")
+        .expect("an alert");
+    assert!(
+        alert["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Riley's follow-through on promises fell from 100%"),
+        "{alert}"
+    );
+    let (_, consistency) = app
+        .api_get(&tom, &format!("/api/v1/couples/{couple}/consistency"))
+        .await;
+    let row = consistency["partners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Riley")
+        .unwrap();
+    assert_eq!(row["previous_follow_through_rate"], 1.0);
+    // The partners see their rates in kind words, never as a broken streak.
+    let page = app.browser_login("riley@example.com", DEMO_PASSWORD).await;
+    let html = page_text(page.get(app.url("/promises")).send().await.unwrap()).await;
+    assert!(
+        html.contains("a start: small steps count")
+            && !html.to_lowercase().contains("streak broken")
+    );
+}

@@ -265,3 +265,55 @@ pub async fn milestones(
         milestones: accountability::milestones(&state, &user, &id).await?,
     }))
 }
+
+#[derive(Deserialize, ToSchema)]
+pub struct OpennessRequest {
+    pub body: Option<String>,
+    /// `me` (default), `therapist`, `partner` or `partner_and_therapist`.
+    pub audience: Option<String>,
+}
+
+/// Record an act of openness in the log (audiences as for all writing).
+#[utoipa::path(post, path = "/api/v1/openness", tag = "accountability", security(("bearer" = [])), request_body = OpennessRequest,
+    responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn openness(
+    State(state): State<AppState>,
+    RoleUser(partner): PartnerUser,
+    ApiJson(r): ApiJson<OpennessRequest>,
+) -> AppResult<(StatusCode, Json<Created>)> {
+    let audience = crate::services::writing::parse_audience("audience", r.audience.as_deref())?;
+    let id = accountability::record_openness(
+        &state,
+        &partner,
+        r.body.as_deref().unwrap_or_default(),
+        audience,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(Created { id, hint: None })))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OpennessList {
+    pub entries: Vec<super::entries::EntryJson>,
+}
+
+/// The openness log entries the caller may see.
+#[utoipa::path(get, path = "/api/v1/openness", tag = "accountability", security(("bearer" = [])),
+    responses((status = 200, body = OpennessList), (status = 401, body = ErrorBody)))]
+pub async fn openness_log(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> AppResult<Json<OpennessList>> {
+    let entries = crate::services::writing::list(
+        &state,
+        &user,
+        trellis_store::EntryFilter {
+            kind: Some(accountability::OPENNESS),
+            ..trellis_store::EntryFilter::default()
+        },
+    )
+    .await?;
+    Ok(Json(OpennessList {
+        entries: entries.into_iter().map(Into::into).collect(),
+    }))
+}

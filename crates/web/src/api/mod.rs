@@ -170,6 +170,12 @@ pub fn routes() -> Vec<Route> {
             Access::Role(Role::Partner),
             accountability::appreciate,
         ),
+        Route::post(
+            "/api/v1/openness",
+            Access::Role(Role::Partner),
+            accountability::openness,
+        ),
+        Route::get("/api/v1/openness", SignedIn, accountability::openness_log),
         Route::get(
             "/api/v1/couples/{id}/milestones",
             Access::Couple,
@@ -224,6 +230,8 @@ pub fn routes() -> Vec<Route> {
         accountability::agreements,
         accountability::appreciate,
         accountability::milestones,
+        accountability::openness,
+        accountability::openness_log,
     ),
     components(schemas(ErrorBody, ErrorDetail, UserJson)),
     modifiers(&BearerAuth),

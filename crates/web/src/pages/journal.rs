@@ -225,6 +225,7 @@ struct CouplePage {
     alerts: Vec<trellis_core::measures::Alert>,
     hidden_scores: Vec<String>,
     cadence_days: i64,
+    consistency: crate::services::accountability::Consistency,
     couple_id: String,
     journey: crate::services::program::Journey,
     flags: Vec<trellis_store::SafetyFlag>,
@@ -306,6 +307,8 @@ pub async fn couple(
             .collect(),
         alerts: progress.alerts,
         cadence_days: progress.cadence_days,
+        consistency: crate::services::accountability::consistency(&state, therapist, &couple.id)
+            .await?,
         layout: page.layout("/caseload"),
         couple_id: couple.id.clone(),
         journey,

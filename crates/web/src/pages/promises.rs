@@ -24,6 +24,8 @@ struct PromisesPage {
     agreements: Vec<AgreementView>,
     partner_name: Option<String>,
     weekdays: Vec<(&'static str, &'static str)>,
+    openness: Vec<super::journal::EntryView>,
+    audience_options: Vec<super::journal::AudienceOption>,
 }
 
 async fn page_for(state: &AppState, page: &PageContext) -> AppResult<PromisesPage> {
@@ -54,6 +56,19 @@ async fn page_for(state: &AppState, page: &PageContext) -> AppResult<PromisesPag
             ("sat", "Sat"),
             ("sun", "Sun"),
         ],
+        openness: crate::services::writing::list(
+            state,
+            user,
+            trellis_store::EntryFilter {
+                kind: Some(accountability::OPENNESS),
+                ..trellis_store::EntryFilter::default()
+            },
+        )
+        .await?
+        .into_iter()
+        .map(super::journal::EntryView::from)
+        .collect(),
+        audience_options: super::journal::audience_options(),
     })
 }
 
@@ -82,6 +97,7 @@ pub async fn show(
         "appreciated" => {
             Some("Sent. Appreciation is one of the strongest things a couple can give each other.")
         }
+        "open" => Some("Noted in your openness log."),
         _ => None,
     };
     Ok(render(&template)?.into_response())
@@ -210,6 +226,29 @@ pub async fn appreciate(
     match accountability::appreciate(&state, user, &form.body, form.with_therapist.is_some()).await
     {
         Ok(_) => Ok(see_other("/promises?done=appreciated")),
+        Err(err) => refused(&state, &page, err, String::new()).await,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct OpennessFields {
+    body: String,
+    audience: String,
+}
+
+pub async fn openness(
+    State(state): State<AppState>,
+    page: PageContext,
+    PageForm(form): PageForm<OpennessFields>,
+) -> AppResult<Response> {
+    let user = page.require(Role::Partner)?;
+    let result = match crate::services::writing::parse_audience("audience", Some(&form.audience)) {
+        Ok(audience) => accountability::record_openness(&state, user, &form.body, audience).await,
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(_) => Ok(see_other("/promises?done=open")),
         Err(err) => refused(&state, &page, err, String::new()).await,
     }
 }

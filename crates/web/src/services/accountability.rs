@@ -18,6 +18,8 @@ use crate::error::{AppError, AppResult};
 use crate::state::{AppState, now};
 
 pub const APPRECIATION: &str = "appreciation";
+/// Acts of transparency ("I told you about the message before you asked").
+pub const OPENNESS: &str = "openness";
 
 /// Today as a calendar day (UTC for now; a practice time zone would move this).
 pub fn today() -> Day {
@@ -578,6 +580,27 @@ pub async fn appreciate(
         partner,
         NewWriting {
             kind: APPRECIATION,
+            ref_id: None,
+            body,
+            audience,
+        },
+    )
+    .await?;
+    Ok(entry.id)
+}
+
+/// An entry in the openness log; the author picks its audience as always.
+pub async fn record_openness(
+    state: &AppState,
+    partner: &User,
+    body: &str,
+    audience: Audience,
+) -> AppResult<String> {
+    let entry = writing::write(
+        state,
+        partner,
+        NewWriting {
+            kind: OPENNESS,
             ref_id: None,
             body,
             audience,

@@ -400,6 +400,27 @@ pub async fn progress(state: &AppState, viewer: &User, couple_id: &str) -> AppRe
                 }
             }
         }
+        // Promises: a sharp drop in follow-through (promises are joint records).
+        for partner in super::accountability::consistency(state, viewer, &couple.id)
+            .await?
+            .partners
+        {
+            if trellis_core::consistency::sharp_drop(
+                partner.previous_follow_through_rate,
+                partner.follow_through_rate,
+            ) {
+                let percent = |r: Option<f64>| r.map_or(0, |r| (r * 100.0).round() as i64);
+                alerts.push(Alert {
+                    kind: "follow_through_drop",
+                    reason: format!(
+                        "{}'s follow-through on promises fell from {}% to {}% over the last four weeks.",
+                        partner.name,
+                        percent(partner.previous_follow_through_rate),
+                        percent(partner.follow_through_rate)
+                    ),
+                });
+            }
+        }
         // Missed check-ins are about attendance, not scores: shown even without consent.
         for (member, person) in members.iter().zip(&partners) {
             if !person.visible {
