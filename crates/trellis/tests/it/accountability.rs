@@ -455,3 +455,88 @@ async fn a_sharp_drop_in_follow_through_alerts_the_therapist(app: TestApp) {
             && !html.to_lowercase().contains("streak broken")
     );
 }
+
+on_both_backends!(with_demo => missed_day_context_and_celebrations);
+
+async fn missed_day_context_and_celebrations(app: TestApp) {
+    let alex = app.api_login("alex@example.com", DEMO_PASSWORD).await;
+    let sam = app.api_login("sam@example.com", DEMO_PASSWORD).await;
+    let (_, promise) = post(
+        &app,
+        &alex,
+        "/api/v1/commitments",
+        json!({"text": "I'll walk the dog before work", "cadence": "daily"}),
+    )
+    .await;
+    let id = promise["id"].as_str().unwrap();
+    let (status, _) = post(
+        &app,
+        &alex,
+        &format!("/api/v1/commitments/{id}/context"),
+        json!({"body": "My back hurt today.", "audience": "therapist"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        post(
+            &app,
+            &sam,
+            &format!("/api/v1/commitments/{id}/context"),
+            json!({"body": "x"})
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post(
+            &app,
+            &alex,
+            &format!("/api/v1/commitments/{id}/context"),
+            json!({"body": "x", "audience": "partner"})
+        )
+        .await
+        .0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let couple = app.api_get(&alex, "/api/v1/me").await.1["couple_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let priya = app.api_login("therapist@example.com", DEMO_PASSWORD).await;
+    let (_, for_therapist) = app
+        .api_get(&priya, &format!("/api/v1/couples/{couple}/commitments"))
+        .await;
+    assert!(for_therapist.to_string().contains("My back hurt today."));
+    let (_, for_partner) = app
+        .api_get(&sam, &format!("/api/v1/couples/{couple}/commitments"))
+        .await;
+    assert!(
+        !for_partner.to_string().contains("My back hurt"),
+        "never the partner"
+    );
+    // A first agreement is celebrated in both partners' space; the nudge to appreciate shows until one is written.
+    let (_, proposed) = post(
+        &app,
+        &alex,
+        "/api/v1/agreements",
+        json!({"title": "Evenings", "text": "Phones away after nine."}),
+    )
+    .await;
+    post(
+        &app,
+        &sam,
+        &format!(
+            "/api/v1/agreements/{}/accept",
+            proposed["id"].as_str().unwrap()
+        ),
+        json!({}),
+    )
+    .await;
+    let browser = app.browser_login("sam@example.com", DEMO_PASSWORD).await;
+    let home = page_text(browser.get(app.url("/our-space")).send().await.unwrap()).await;
+    assert!(
+        home.contains("Worth celebrating") && home.contains("first agreement"),
+        "{home}"
+    );
+}

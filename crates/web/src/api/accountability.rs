@@ -317,3 +317,35 @@ pub async fn openness_log(
         entries: entries.into_iter().map(Into::into).collect(),
     }))
 }
+
+#[derive(Deserialize, ToSchema)]
+pub struct ContextRequest {
+    /// YYYY-MM-DD; today when left out.
+    pub date: Option<String>,
+    pub body: Option<String>,
+    /// `me` (default) or `therapist`.
+    pub audience: Option<String>,
+}
+
+/// The owner adds context to a missed day, privately or for the therapist.
+#[utoipa::path(post, path = "/api/v1/commitments/{id}/context", tag = "accountability", security(("bearer" = [])), request_body = ContextRequest,
+    params(("id" = String, Path)),
+    responses((status = 204, description = "Saved"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn context(
+    State(state): State<AppState>,
+    RoleUser(partner): PartnerUser,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<ContextRequest>,
+) -> AppResult<StatusCode> {
+    let audience = crate::services::writing::parse_audience("audience", r.audience.as_deref())?;
+    accountability::missed_context(
+        &state,
+        &partner,
+        &id,
+        r.date.as_deref(),
+        r.body.as_deref().unwrap_or_default(),
+        audience,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

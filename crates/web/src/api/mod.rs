@@ -140,6 +140,11 @@ pub fn routes() -> Vec<Route> {
             Access::Role(Role::Partner),
             accountability::status,
         ),
+        Route::post(
+            "/api/v1/commitments/{id}/context",
+            Access::Role(Role::Partner),
+            accountability::context,
+        ),
         Route::get(
             "/api/v1/couples/{id}/commitments",
             Access::Couple,
@@ -232,6 +237,7 @@ pub fn routes() -> Vec<Route> {
         accountability::milestones,
         accountability::openness,
         accountability::openness_log,
+        accountability::context,
     ),
     components(schemas(ErrorBody, ErrorDetail, UserJson)),
     modifiers(&BearerAuth),

@@ -29,6 +29,10 @@ struct OurSpacePage {
     onboarded: bool,
     /// Check-ins ready for this partner (in-app reminder).
     checkins_due: Vec<String>,
+    /// Milestones worth celebrating, computed from the data.
+    celebrations: Vec<String>,
+    /// No appreciation written in the last week: a gentle nudge.
+    appreciation_nudge: bool,
 }
 
 /// Builds the page; the form parts can be pre-filled after a refusal.
@@ -60,6 +64,15 @@ async fn our_space_page(state: &AppState, page: &PageContext) -> AppResult<OurSp
         link_errors: Vec::new(),
         link_code: String::new(),
         onboarded: state.store().onboarding(&user.id).await?.complete(),
+        celebrations: match user.couple_id.as_deref() {
+            Some(couple_id) => crate::services::accountability::milestones(state, user, couple_id)
+                .await?
+                .into_iter()
+                .map(|m| m.message)
+                .collect(),
+            None => Vec::new(),
+        },
+        appreciation_nudge: crate::services::accountability::appreciation_due(state, user).await?,
         checkins_due: crate::services::measures::due(state, user)
             .await?
             .into_iter()

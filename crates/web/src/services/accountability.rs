@@ -8,7 +8,7 @@ use trellis_core::Role;
 use trellis_core::consistency::{
     self, Cadence, Day, Rates, WINDOW_DAYS, occurrences, parse_day, rates,
 };
-use trellis_core::privacy::Audience;
+use trellis_core::privacy::{Audience, Item, Ownership, Viewer, may_view, relation};
 use trellis_core::time::{DAY, utc_date};
 use trellis_store::{AgreementRow, Couple, PromiseRow, User};
 
@@ -253,6 +253,9 @@ pub struct PromiseView {
     pub noticed_rate: Option<f64>,
     /// Words of thanks the partner added, newest first.
     pub thanks: Vec<String>,
+    /// Context the owner gave for missed days, where the viewer may read it:
+    /// `(date, text)`.
+    pub missed_context: Vec<(String, String)>,
 }
 
 fn describe_cadence(cadence: &Cadence) -> String {
@@ -328,6 +331,39 @@ pub async fn promises(
             }
         }
         let today_mark = marks.iter().find(|m| m.day == today);
+        let mut missed_context = Vec::new();
+        for mark in &marks {
+            let (Some(sealed), Some(audience)) = (
+                &mark.context,
+                mark.context_audience.as_deref().and_then(Audience::parse),
+            ) else {
+                continue;
+            };
+            let relation = relation(
+                Viewer {
+                    user_id: &viewer.id,
+                    role: viewer.role,
+                    couple_id: viewer.couple_id.as_deref(),
+                },
+                Ownership {
+                    author_id: &promise.owner_id,
+                    couple_id: &couple.id,
+                    couple_therapist_id: couple.therapist_id.as_deref(),
+                },
+            );
+            if may_view(relation, Item::Writing { audience }) {
+                let text = state
+                    .vault()
+                    .open(
+                        state.store(),
+                        &couple.id,
+                        sealed,
+                        &format!("context:{}:{}", promise.id, mark.day),
+                    )
+                    .await?;
+                missed_context.push((day_text(mark.day), text));
+            }
+        }
         views.push(PromiseView {
             owner_name: members
                 .iter()
@@ -349,6 +385,7 @@ pub async fn promises(
             id: promise.id,
             text,
             thanks,
+            missed_context,
         });
     }
     Ok(views)
@@ -587,6 +624,60 @@ pub async fn appreciate(
     )
     .await?;
     Ok(entry.id)
+}
+
+/// True when the partner has written no appreciation in the last seven days.
+pub async fn appreciation_due(state: &AppState, partner: &User) -> AppResult<bool> {
+    if partner.role != Role::Partner || partner.couple_id.is_none() {
+        return Ok(false);
+    }
+    let reader = writing::reader(partner);
+    let filter = trellis_store::EntryFilter {
+        kind: Some(APPRECIATION),
+        author_id: Some(&partner.id),
+        ..trellis_store::EntryFilter::default()
+    };
+    let latest = state.store().entries_for(reader, filter, 1).await?;
+    Ok(latest
+        .first()
+        .is_none_or(|e| now() - e.created_at > 7 * DAY))
+}
+
+/// Context for a missed day, private or for the therapist.
+pub async fn missed_context(
+    state: &AppState,
+    partner: &User,
+    id: &str,
+    date: Option<&str>,
+    body: &str,
+    audience: Audience,
+) -> AppResult<()> {
+    let promise = promise_for(state, partner, id).await?;
+    if promise.owner_id != partner.id {
+        return Err(AppError::Forbidden);
+    }
+    if !matches!(audience, Audience::Me | Audience::Therapist) {
+        return Err(AppError::invalid(
+            "audience",
+            "Context for a missed day is for you, or for you and your therapist.",
+        ));
+    }
+    let day = day_or_today(date)?;
+    let text = parse_text("body", body, 1_000)?;
+    let sealed = state
+        .vault()
+        .seal(
+            state.store(),
+            &promise.couple_id,
+            &text,
+            &format!("context:{}:{day}", promise.id),
+        )
+        .await?;
+    state
+        .store()
+        .mark_context(&promise.id, day, &sealed, audience.as_str())
+        .await?;
+    Ok(())
 }
 
 /// An entry in the openness log; the author picks its audience as always.
