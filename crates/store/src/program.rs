@@ -433,6 +433,21 @@ impl Store {
         Ok(rows)
     }
 
+    /// When each partner first answered each exercise: `(author, exercise, at)`.
+    pub async fn exercise_completion_times(
+        &self,
+        couple_id: &str,
+    ) -> Result<Vec<(String, String, Millis)>> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT author_id, ref_id, MIN(created_at) FROM entries WHERE couple_id = $1 \
+             AND kind IN ('exercise', 'paired') AND ref_id IS NOT NULL GROUP BY author_id, ref_id",
+        )
+        .bind(couple_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
+    }
+
     /// Whether the user wrote an entry of this kind about `ref_id` in this
     /// couple that their partner can currently see (a paired answer counts
     /// only while it is actually shared).

@@ -681,6 +681,44 @@ async fn the_demo_has_weeks_of_history(app: TestApp) {
         kinds.contains("steady_follow_through") && kinds.contains("first_agreement"),
         "{kinds}"
     );
+    // The journey review tells the story in order.
+    let sam_page = app.browser_login("sam@example.com", DEMO_PASSWORD).await;
+    let review = page_text(
+        sam_page
+            .get(app.url("/journey/review"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        review.contains("completed the stage \"Understanding trust\""),
+        "{review}"
+    );
+    assert!(
+        review.contains("You agreed: \"Contact with exes\"") && review.contains("(CSI-4) rose")
+    );
+    let therapist_page = app
+        .browser_login("therapist@example.com", DEMO_PASSWORD)
+        .await;
+    let theirs = therapist_page
+        .get(app.url(&format!("/journey/review?couple={couple}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(theirs.status(), StatusCode::OK);
+    let other = app
+        .browser_login("therapist2@example.com", DEMO_PASSWORD)
+        .await;
+    assert_eq!(
+        other
+            .get(app.url(&format!("/journey/review?couple={couple}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
     // Riley has not answered Jordan's paired question yet: it waits.
     let riley = app.api_login("riley@example.com", DEMO_PASSWORD).await;
     let (_, waiting) = app

@@ -73,6 +73,7 @@ pub fn routes() -> Vec<Route> {
         Route::post("/onboarding/welcome", partner, program::welcome),
         Route::post("/onboarding/safety", partner, program::safety),
         Route::get("/journey", partner, program::journey),
+        Route::get("/journey/review", SignedIn, program::review),
         Route::get("/journey/{exercise_id}", partner, program::exercise),
         Route::post("/journey/{exercise_id}", partner, program::answer),
         Route::get("/measures", partner, measures::overview),

@@ -272,3 +272,47 @@ pub async fn answer(
         }
     }
 }
+
+#[derive(Template)]
+#[template(path = "review.html")]
+struct ReviewPage {
+    layout: Layout,
+    back: String,
+    moments: Vec<crate::services::review::Moment>,
+    milestones: Vec<String>,
+}
+
+/// The journey review for a partner (their couple) or the couple's therapist.
+pub async fn review(
+    State(state): State<AppState>,
+    page: PageContext,
+    Query(query): Query<ReviewQuery>,
+) -> AppResult<Response> {
+    let user = page.user.as_ref().ok_or(AppError::Unauthenticated)?;
+    let (couple_id, back) = match user.role {
+        Role::Partner => (
+            user.couple_id.clone().ok_or(AppError::NotFound)?,
+            "/journey".to_owned(),
+        ),
+        Role::Therapist => {
+            let id = query.couple.clone().ok_or(AppError::NotFound)?;
+            let back = format!("/caseload/couples/{id}");
+            (id, back)
+        }
+        Role::Admin => return Err(AppError::NotFound),
+    };
+    let (moments, milestones) = crate::services::review::timeline(&state, user, &couple_id).await?;
+    Ok(render(&ReviewPage {
+        layout: page.layout("/journey"),
+        back,
+        moments,
+        milestones,
+    })?
+    .into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ReviewQuery {
+    couple: Option<String>,
+}

@@ -10,6 +10,7 @@ pub mod measures;
 pub mod onboarding;
 pub mod practice;
 pub mod program;
+pub mod review;
 pub mod rights;
 pub mod two_factor;
 pub mod writing;
