@@ -516,6 +516,35 @@ async fn two_partners_and_their_therapist_walk_the_program_together() {
     wait_for_text(&sam, "Heard and confirmed.").await;
     let journey = reload_until(&alex, &app.url("/journey"), "both of you").await;
     assert!(journey.contains("Hearing the hurt"), "{journey}");
+    // A promise kept by Alex and noticed by Sam; the therapist sees both.
+    alex.goto(&app.url("/promises")).await.unwrap();
+    type_into(&alex, "#promise-text", "I'll text you when I leave work").await;
+    click(&alex, "form[action='/promises'] button").await;
+    wait_for_text(&alex, "Your promise is made").await;
+    click(&alex, "form[action$='/kept'] button").await;
+    wait_for_text(&alex, "Kept today").await;
+    sam.goto(&app.url("/promises")).await.unwrap();
+    type_into(
+        &sam,
+        "form[action$='/noticed'] input[name=thanks]",
+        "Thank you, it helps.",
+    )
+    .await;
+    click(&sam, "form[action$='/noticed'] button").await;
+    wait_for_text(&sam, "You noticed today.").await;
+    assert_accessible(&sam, "promises after noticing").await;
+    reload_until(&alex, &app.url("/promises"), "Thank you, it helps.").await;
+    let couple_page = priya.current_url().await.unwrap().to_string();
+    let couple_page = couple_page.split('?').next().unwrap_or_default().to_owned();
+    let view = reload_until(&priya, &couple_page, "Promises, last four weeks").await;
+    assert!(
+        view.contains("Alex: 1 of 1 kept, 1 noticed by their partner"),
+        "{view}"
+    );
+    alex.goto(&app.url("/journey/review")).await.unwrap();
+    wait_for_text(&alex, "Our journey so far").await;
+    assert_accessible(&alex, "the journey review").await;
+
     // A check-in, and its chart with the numbers beside it.
     alex.goto(&app.url("/measures/trust-pulse")).await.unwrap();
     assert_accessible(&alex, "the trust pulse form").await;
