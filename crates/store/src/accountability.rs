@@ -334,4 +334,28 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+
+    /// Marks celebrations as seen; returns the ones that were new to this person.
+    pub async fn first_sightings(
+        &self,
+        user_id: &str,
+        keys: &[String],
+        now: Millis,
+    ) -> Result<Vec<String>> {
+        let mut new = Vec::new();
+        for key in keys {
+            let done = sqlx::query(
+                "INSERT INTO milestones_seen (user_id, kind, seen_at) VALUES ($1, $2, $3) ON CONFLICT (user_id, kind) DO NOTHING",
+            )
+            .bind(user_id)
+            .bind(key)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+            if done.rows_affected() == 1 {
+                new.push(key.clone());
+            }
+        }
+        Ok(new)
+    }
 }

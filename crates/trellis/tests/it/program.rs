@@ -681,6 +681,19 @@ async fn the_demo_has_weeks_of_history(app: TestApp) {
         kinds.contains("steady_follow_through") && kinds.contains("first_agreement"),
         "{kinds}"
     );
+    // Consistency week by week, as a chart with its numbers.
+    let promises = page_text(
+        app.browser_login("sam@example.com", DEMO_PASSWORD)
+            .await
+            .get(app.url("/promises"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        promises.contains("Promises kept, week by week (%)") && promises.contains("role=\"img\"")
+    );
     // The journey review tells the story in order.
     let sam_page = app.browser_login("sam@example.com", DEMO_PASSWORD).await;
     let review = page_text(

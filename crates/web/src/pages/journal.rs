@@ -226,6 +226,7 @@ struct CouplePage {
     hidden_scores: Vec<String>,
     cadence_days: i64,
     consistency: crate::services::accountability::Consistency,
+    consistency_chart: Option<super::measures::ChartView>,
     couple_id: String,
     journey: crate::services::program::Journey,
     flags: Vec<trellis_store::SafetyFlag>,
@@ -308,6 +309,8 @@ pub async fn couple(
         alerts: progress.alerts,
         cadence_days: progress.cadence_days,
         consistency: crate::services::accountability::consistency(&state, therapist, &couple.id)
+            .await?,
+        consistency_chart: super::promises::consistency_chart(&state, therapist, &couple.id)
             .await?,
         layout: page.layout("/caseload"),
         couple_id: couple.id.clone(),

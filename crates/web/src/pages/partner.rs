@@ -65,11 +65,9 @@ async fn our_space_page(state: &AppState, page: &PageContext) -> AppResult<OurSp
         link_code: String::new(),
         onboarded: state.store().onboarding(&user.id).await?.complete(),
         celebrations: match user.couple_id.as_deref() {
-            Some(couple_id) => crate::services::accountability::milestones(state, user, couple_id)
-                .await?
-                .into_iter()
-                .map(|m| m.message)
-                .collect(),
+            Some(couple_id) => {
+                crate::services::accountability::new_celebrations(state, user, couple_id).await?
+            }
             None => Vec::new(),
         },
         appreciation_nudge: crate::services::accountability::appreciation_due(state, user).await?,

@@ -26,6 +26,7 @@ struct PromisesPage {
     weekdays: Vec<(&'static str, &'static str)>,
     openness: Vec<super::journal::EntryView>,
     audience_options: Vec<super::journal::AudienceOption>,
+    consistency_chart: Option<super::measures::ChartView>,
 }
 
 async fn page_for(state: &AppState, page: &PageContext) -> AppResult<PromisesPage> {
@@ -69,6 +70,7 @@ async fn page_for(state: &AppState, page: &PageContext) -> AppResult<PromisesPag
         .map(super::journal::EntryView::from)
         .collect(),
         audience_options: super::journal::audience_options(),
+        consistency_chart: consistency_chart(state, user, couple_id).await?,
     })
 }
 
@@ -251,4 +253,62 @@ pub async fn openness(
         Ok(_) => Ok(see_other("/promises?done=open")),
         Err(err) => refused(&state, &page, err, String::new()).await,
     }
+}
+
+/// The weekly follow-through chart, with the numbers beside it.
+pub async fn consistency_chart(
+    state: &AppState,
+    viewer: &trellis_store::User,
+    couple_id: &str,
+) -> AppResult<Option<super::measures::ChartView>> {
+    use crate::charts::{Chart, Series, line_chart};
+    let weekly = accountability::weekly_follow_through(state, viewer, couple_id).await?;
+    let series: Vec<Series> = weekly
+        .into_iter()
+        .filter(|(_, p)| !p.is_empty())
+        .map(|(label, points)| Series { label, points })
+        .collect();
+    if series.is_empty() {
+        return Ok(None);
+    }
+    let description = series
+        .iter()
+        .map(|s| {
+            format!(
+                "{}: {}",
+                s.label,
+                s.points
+                    .iter()
+                    .map(|(_, v)| format!("{v}%"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let title = "Promises kept, week by week (%)".to_owned();
+    let svg = line_chart(&Chart {
+        id: "consistency",
+        title: &title,
+        description: &description,
+        range: (0, 100),
+        cutoff: None,
+        series: &series,
+    });
+    let mut rows: std::collections::BTreeMap<i64, Vec<String>> = std::collections::BTreeMap::new();
+    for (n, s) in series.iter().enumerate() {
+        for (at, value) in &s.points {
+            rows.entry(*at)
+                .or_insert_with(|| vec![String::new(); series.len()])[n] = format!("{value}%");
+        }
+    }
+    Ok(Some(super::measures::ChartView {
+        title,
+        svg,
+        labels: series.iter().map(|s| s.label.clone()).collect(),
+        rows: rows
+            .into_iter()
+            .map(|(at, v)| (format!("week to {}", trellis_core::time::utc_date(at)), v))
+            .collect(),
+    }))
 }

@@ -462,6 +462,38 @@ pub async fn consistency(
     })
 }
 
+/// Week by week over the last eight weeks: each partner's share of due
+/// promises kept, in percent (weeks with nothing due are left out).
+pub async fn weekly_follow_through(
+    state: &AppState,
+    viewer: &User,
+    couple_id: &str,
+) -> AppResult<Vec<(String, Vec<(i64, i64)>)>> {
+    let couple = couple_for(state, viewer, couple_id).await?;
+    let members = state.store().couple_members(&couple.id).await?;
+    let promises = state.store().promises_of_couple(&couple.id).await?;
+    let today = today();
+    let mut out = Vec::new();
+    for member in members {
+        let mut points = Vec::new();
+        for week in (0..8).rev() {
+            let to = today - week * 7;
+            let from = to - 6;
+            let mut week_rates = Vec::new();
+            for promise in promises.iter().filter(|p| p.owner_id == member.id) {
+                let cadence: Cadence =
+                    serde_json::from_str(&promise.cadence).map_err(anyhow::Error::from)?;
+                week_rates.push(promise_rates(state, promise, &cadence, from, to).await?);
+            }
+            if let Some(rate) = consistency::combine(&week_rates).follow_through_rate {
+                points.push((to * DAY, (rate * 100.0).round() as i64));
+            }
+        }
+        out.push((member.name, points));
+    }
+    Ok(out)
+}
+
 // --- agreements --------------------------------------------------------------
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -706,6 +738,30 @@ pub struct Milestone {
     pub kind: String,
     /// Warm words for both partners.
     pub message: String,
+}
+
+/// Milestones this partner has not been shown yet; they are marked seen, so
+/// each celebration appears once (the journey review keeps them all).
+pub async fn new_celebrations(
+    state: &AppState,
+    partner: &User,
+    couple_id: &str,
+) -> AppResult<Vec<String>> {
+    let all = milestones(state, partner, couple_id).await?;
+    let keys: Vec<String> = all
+        .iter()
+        .map(|m| format!("{}:{}", m.kind, m.message))
+        .collect();
+    let new = state
+        .store()
+        .first_sightings(&partner.id, &keys, now())
+        .await?;
+    Ok(all
+        .into_iter()
+        .zip(keys)
+        .filter(|(_, key)| new.contains(key))
+        .map(|(m, _)| m.message)
+        .collect())
 }
 
 /// Milestones computed from the data, never set by hand.
