@@ -139,6 +139,21 @@ pub fn combine(all: &[Rates]) -> Rates {
     }
 }
 
+/// Milestone: at least 80 % of at least four due occurrences kept over the window.
+pub fn steady_follow_through(rates: &Rates) -> bool {
+    rates.due >= 4 && rates.follow_through_rate.is_some_and(|r| r >= 0.8)
+}
+
+/// Milestone: a first month of appreciations — the first was written at least
+/// four weeks ago, and there have been at least four since.
+pub fn month_of_appreciations(
+    first_written: Option<crate::time::Millis>,
+    count: usize,
+    now: crate::time::Millis,
+) -> bool {
+    first_written.is_some_and(|first| now - first >= WINDOW_DAYS * crate::time::DAY) && count >= 4
+}
+
 /// A sharp drop in follow-through, for the therapist: from at least 60 %
 /// over the previous four weeks to at least 30 points lower now.
 pub fn sharp_drop(previous: Option<f64>, current: Option<f64>) -> bool {
@@ -259,6 +274,42 @@ mod tests {
         let all = combine(&[r, rates(&[5], &[5], &[5])]);
         assert_eq!(all.follow_through_rate, Some(0.8));
         assert_eq!(describe(all.follow_through_rate), "very steady");
+    }
+
+    #[test]
+    fn milestones_need_enough_to_celebrate() {
+        assert!(
+            !steady_follow_through(&rates(&[1, 2, 3], &[1, 2, 3], &[])),
+            "three is too few"
+        );
+        assert!(steady_follow_through(&rates(
+            &[1, 2, 3, 4, 5],
+            &[1, 2, 3, 4],
+            &[]
+        )));
+        assert!(!steady_follow_through(&rates(
+            &[1, 2, 3, 4, 5],
+            &[1, 2, 3],
+            &[]
+        )));
+        // A renegotiated promise starts again: the old version's days are its own.
+        let old = rates(
+            &occurrences(&Cadence::Daily, 0, 0, 9, &[]),
+            &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+            &[],
+        );
+        let new = rates(
+            &occurrences(&Cadence::Daily, 10, 0, 12, &[]),
+            &[10, 11, 12],
+            &[],
+        );
+        assert_eq!((old.due, new.due), (10, 3));
+        assert!(steady_follow_through(&combine(&[old, new])));
+        let day = crate::time::DAY;
+        assert!(month_of_appreciations(Some(0), 4, 28 * day));
+        assert!(!month_of_appreciations(Some(0), 3, 40 * day));
+        assert!(!month_of_appreciations(Some(10 * day), 9, 28 * day));
+        assert!(!month_of_appreciations(None, 0, 28 * day));
     }
 
     #[test]

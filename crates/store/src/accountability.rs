@@ -19,6 +19,11 @@ pub struct PromiseRow {
     pub status: String,
     pub supersedes: Option<String>,
     pub created_at: Millis,
+    /// A shared ritual either partner ticks off.
+    pub ritual: bool,
+    /// Suggested by the therapist and not yet taken on by the partner.
+    pub proposal_pending: bool,
+    pub proposed_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +61,9 @@ fn promise_from(row: &AnyRow) -> Result<PromiseRow> {
         status: row.try_get("status")?,
         supersedes: row.try_get("supersedes")?,
         created_at: row.try_get("created_at")?,
+        ritual: row.try_get::<i64, _>("ritual")? != 0,
+        proposal_pending: row.try_get::<i64, _>("proposal_pending")? != 0,
+        proposed_by: row.try_get("proposed_by")?,
     })
 }
 
@@ -74,8 +82,7 @@ fn agreement_from(row: &AnyRow) -> Result<AgreementRow> {
     })
 }
 
-const PROMISE_COLUMNS: &str =
-    "id, couple_id, owner_id, text, cadence, start_day, status, supersedes, created_at";
+const PROMISE_COLUMNS: &str = "id, couple_id, owner_id, text, cadence, start_day, status, supersedes, created_at, ritual, proposal_pending, proposed_by";
 const AGREEMENT_COLUMNS: &str =
     "id, couple_id, title, body, proposed_by, status, supersedes, created_at, agreed_at, agreed_by";
 
@@ -357,5 +364,45 @@ impl Store {
             }
         }
         Ok(new)
+    }
+
+    /// Marks a promise as a shared ritual, or as a therapist's proposal.
+    pub async fn set_promise_kind(
+        &self,
+        id: &str,
+        ritual: bool,
+        proposed_by: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query("UPDATE promises SET ritual = $1, proposed_by = $2, proposal_pending = $3 WHERE id = $4")
+            .bind(i64::from(ritual))
+            .bind(proposed_by)
+            .bind(i64::from(proposed_by.is_some()))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The partner takes on a proposed promise: it starts today.
+    pub async fn accept_proposal(
+        &self,
+        id: &str,
+        owner_id: &str,
+        today: i64,
+        now: Millis,
+    ) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE promises SET proposal_pending = 0, start_day = $1, updated_at = $2 WHERE id = $3 AND owner_id = $4 AND proposal_pending = 1",
+        )
+        .bind(today)
+        .bind(now)
+        .bind(id)
+        .bind(owner_id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Gone);
+        }
+        Ok(())
     }
 }

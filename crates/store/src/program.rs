@@ -433,6 +433,17 @@ impl Store {
         Ok(rows)
     }
 
+    /// When the couple's first appreciation was written, and how many there are
+    /// (counts only: the notes themselves stay behind the visibility rules).
+    pub async fn appreciation_stats(&self, couple_id: &str) -> Result<(Option<Millis>, usize)> {
+        let (first, count): (Option<i64>, i64) =
+            sqlx::query_as("SELECT MIN(created_at), COUNT(*) FROM entries WHERE couple_id = $1 AND kind = 'appreciation'")
+                .bind(couple_id)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok((first, usize::try_from(count).unwrap_or(0)))
+    }
+
     /// When each partner first answered each exercise: `(author, exercise, at)`.
     pub async fn exercise_completion_times(
         &self,

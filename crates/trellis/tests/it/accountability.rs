@@ -540,3 +540,139 @@ async fn missed_day_context_and_celebrations(app: TestApp) {
         "{home}"
     );
 }
+
+on_both_backends!(with_demo => rituals_are_shared_and_therapists_can_suggest_promises);
+
+async fn rituals_are_shared_and_therapists_can_suggest_promises(app: TestApp) {
+    let alex = app.api_login("alex@example.com", DEMO_PASSWORD).await;
+    let sam = app.api_login("sam@example.com", DEMO_PASSWORD).await;
+    let priya = app.api_login("therapist@example.com", DEMO_PASSWORD).await;
+    let couple = app.api_get(&alex, "/api/v1/me").await.1["couple_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A ritual either partner ticks off; nobody "notices" it.
+    let (status, ritual) = post(
+        &app,
+        &alex,
+        "/api/v1/rituals",
+        json!({"text": "Ten minutes of talk after dinner", "cadence": "daily"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let ritual = ritual["id"].as_str().unwrap();
+    assert_eq!(
+        post(
+            &app,
+            &sam,
+            &format!("/api/v1/commitments/{ritual}/kept"),
+            json!({})
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        post(
+            &app,
+            &sam,
+            &format!("/api/v1/commitments/{ritual}/noticed"),
+            json!({})
+        )
+        .await
+        .0,
+        StatusCode::CONFLICT
+    );
+    // The therapist suggests; only the named partner takes it on.
+    let sam_id = app.api_get(&sam, "/api/v1/me").await.1["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, proposal) = post(
+        &app,
+        &priya,
+        &format!("/api/v1/couples/{couple}/proposals"),
+        json!({"partner_id": sam_id, "text": "I'll say goodnight before bed", "cadence": "daily"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{proposal}");
+    let proposal = proposal["id"].as_str().unwrap();
+    assert_eq!(
+        post(
+            &app,
+            &sam,
+            &format!("/api/v1/commitments/{proposal}/kept"),
+            json!({})
+        )
+        .await
+        .0,
+        StatusCode::CONFLICT,
+        "take it on first"
+    );
+    assert_eq!(
+        post(
+            &app,
+            &alex,
+            &format!("/api/v1/commitments/{proposal}/accept"),
+            json!({})
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post(
+            &app,
+            &sam,
+            &format!("/api/v1/commitments/{proposal}/accept"),
+            json!({})
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        post(
+            &app,
+            &sam,
+            &format!("/api/v1/commitments/{proposal}/kept"),
+            json!({})
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
+    let tom = app.api_login("therapist2@example.com", DEMO_PASSWORD).await;
+    assert_eq!(
+        post(
+            &app,
+            &tom,
+            &format!("/api/v1/couples/{couple}/proposals"),
+            json!({"partner_id": sam_id, "text": "x y z", "cadence": "daily"})
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    // Rituals do not count in one partner's follow-through.
+    let (_, consistency) = app
+        .api_get(&priya, &format!("/api/v1/couples/{couple}/consistency"))
+        .await;
+    let alex_row = consistency["partners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Alex")
+        .unwrap();
+    assert_eq!(alex_row["due"], 0);
+    let sam_row = consistency["partners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Sam")
+        .unwrap();
+    assert_eq!(sam_row["kept"], 1);
+    let page = app.browser_login("sam@example.com", DEMO_PASSWORD).await;
+    let html = page_text(page.get(app.url("/promises")).send().await.unwrap()).await;
+    assert!(html.contains("Rituals together") && html.contains("Ten minutes of talk after dinner"));
+}

@@ -349,3 +349,84 @@ pub async fn context(
     .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Start a ritual of connection: a shared moment either partner ticks off.
+#[utoipa::path(post, path = "/api/v1/rituals", tag = "accountability", security(("bearer" = [])), request_body = CommitmentRequest,
+    responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn ritual(
+    State(state): State<AppState>,
+    RoleUser(partner): PartnerUser,
+    ApiJson(r): ApiJson<CommitmentRequest>,
+) -> AppResult<(StatusCode, Json<Created>)> {
+    let cadence = accountability::parse_cadence(
+        r.cadence.as_deref().unwrap_or_default(),
+        &r.days,
+        r.due.as_deref(),
+    )?;
+    let id = accountability::make_ritual(
+        &state,
+        &partner,
+        r.text.as_deref().unwrap_or_default(),
+        cadence,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(Created { id, hint: None })))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ProposalRequest {
+    /// Which partner the promise is for.
+    pub partner_id: Option<String>,
+    pub text: Option<String>,
+    pub cadence: Option<String>,
+    #[serde(default)]
+    pub days: Vec<String>,
+    pub due: Option<String>,
+}
+
+/// The couple's therapist suggests a promise; the partner takes it on (or not).
+#[utoipa::path(post, path = "/api/v1/couples/{id}/proposals", tag = "accountability", security(("bearer" = [])), request_body = ProposalRequest,
+    params(("id" = String, Path)),
+    responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn propose_promise(
+    State(state): State<AppState>,
+    RoleUser(therapist): crate::auth::session::TherapistUser,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<ProposalRequest>,
+) -> AppResult<(StatusCode, Json<Created>)> {
+    crate::services::program::couple_for(&state, &therapist, &id).await?;
+    let cadence = accountability::parse_cadence(
+        r.cadence.as_deref().unwrap_or_default(),
+        &r.days,
+        r.due.as_deref(),
+    )?;
+    let created = accountability::propose_promise(
+        &state,
+        &therapist,
+        &id,
+        r.partner_id.as_deref().unwrap_or_default(),
+        r.text.as_deref().unwrap_or_default(),
+        cadence,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Created {
+            id: created,
+            hint: None,
+        }),
+    ))
+}
+
+/// The partner takes on a promise their therapist suggested.
+#[utoipa::path(post, path = "/api/v1/commitments/{id}/accept", tag = "accountability", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 204, description = "Taken on"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn accept_proposal(
+    State(state): State<AppState>,
+    RoleUser(partner): PartnerUser,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    accountability::accept_proposal(&state, &partner, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

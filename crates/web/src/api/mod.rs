@@ -145,6 +145,21 @@ pub fn routes() -> Vec<Route> {
             Access::Role(Role::Partner),
             accountability::context,
         ),
+        Route::post(
+            "/api/v1/commitments/{id}/accept",
+            Access::Role(Role::Partner),
+            accountability::accept_proposal,
+        ),
+        Route::post(
+            "/api/v1/rituals",
+            Access::Role(Role::Partner),
+            accountability::ritual,
+        ),
+        Route::post(
+            "/api/v1/couples/{id}/proposals",
+            Access::CoupleTherapist,
+            accountability::propose_promise,
+        ),
         Route::get(
             "/api/v1/couples/{id}/commitments",
             Access::Couple,
@@ -238,6 +253,9 @@ pub fn routes() -> Vec<Route> {
         accountability::openness,
         accountability::openness_log,
         accountability::context,
+        accountability::ritual,
+        accountability::propose_promise,
+        accountability::accept_proposal,
     ),
     components(schemas(ErrorBody, ErrorDetail, UserJson)),
     modifiers(&BearerAuth),

@@ -323,6 +323,7 @@ pub async fn couple(
             "pace" => Some("The pace is updated."),
             "resolved" => Some("Noted. Shared exercises are open again."),
             "cadence" => Some("The check-in cadence is updated."),
+            "proposed" => Some("Suggested. The partner can take it on from their promises page."),
             _ => None,
         },
         errors: Vec::new(),
@@ -344,6 +345,9 @@ pub struct SteerFields {
     note: String,
     screening_id: String,
     cadence: String,
+    partner_id: String,
+    promise_text: String,
+    promise_cadence: String,
 }
 
 /// The therapist steers the couple's journey from the couple page.
@@ -376,6 +380,20 @@ pub async fn steer(
             )
             .await?;
             "assigned"
+        }
+        "propose" => {
+            let cadence =
+                crate::services::accountability::parse_cadence(&form.promise_cadence, &[], None)?;
+            crate::services::accountability::propose_promise(
+                &state,
+                therapist,
+                &couple_id,
+                &form.partner_id,
+                &form.promise_text,
+                cadence,
+            )
+            .await?;
+            "proposed"
         }
         "cadence" => {
             let days = form.cadence.trim().parse().unwrap_or(0);

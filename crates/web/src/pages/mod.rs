@@ -87,6 +87,7 @@ pub fn routes() -> Vec<Route> {
         Route::post("/agreements/{id}/accept", partner, promises::accept),
         Route::post("/appreciations", partner, promises::appreciate),
         Route::post("/openness", partner, promises::openness),
+        Route::post("/rituals", partner, promises::ritual),
         Route::get("/journal", partner, journal::journal),
         Route::post("/journal", partner, journal::write),
         Route::post(

@@ -100,6 +100,8 @@ pub async fn show(
             Some("Sent. Appreciation is one of the strongest things a couple can give each other.")
         }
         "open" => Some("Noted in your openness log."),
+        "ritual" => Some("Your ritual is started. Small shared moments add up."),
+        "taken_on" => Some("It's yours now. Small and steady."),
         _ => None,
     };
     Ok(render(&template)?.into_response())
@@ -175,6 +177,9 @@ pub async fn mark(
         "status" => accountability::set_status(&state, user, &id, &form.status)
             .await
             .map(|()| "status"),
+        "accept" => accountability::accept_proposal(&state, user, &id)
+            .await
+            .map(|()| "taken_on"),
         _ => Err(AppError::NotFound),
     };
     match result {
@@ -311,4 +316,32 @@ pub async fn consistency_chart(
             .map(|(at, v)| (format!("week to {}", trellis_core::time::utc_date(at)), v))
             .collect(),
     }))
+}
+
+pub async fn ritual(
+    State(state): State<AppState>,
+    page: PageContext,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let user = page.require(Role::Partner)?;
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    };
+    let days: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "days")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let result = match accountability::parse_cadence(field("cadence"), &days, None) {
+        Ok(cadence) => accountability::make_ritual(&state, user, field("text"), cadence).await,
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(_) => Ok(see_other("/promises?done=ritual")),
+        Err(err) => refused(&state, &page, err, String::new()).await,
+    }
 }

@@ -168,11 +168,92 @@ fn day_or_today(date: Option<&str>) -> AppResult<Day> {
     }
 }
 
-/// The one who promised marks it kept.
-pub async fn kept(state: &AppState, partner: &User, id: &str, date: Option<&str>) -> AppResult<()> {
+/// A ritual of connection: a shared moment either partner ticks off.
+pub async fn make_ritual(
+    state: &AppState,
+    partner: &User,
+    text: &str,
+    cadence: Cadence,
+) -> AppResult<String> {
+    let id = make_promise(state, partner, text, cadence, None).await?;
+    state.store().set_promise_kind(&id, true, None).await?;
+    Ok(id)
+}
+
+/// The therapist suggests a promise in session; it waits for the partner.
+pub async fn propose_promise(
+    state: &AppState,
+    therapist: &User,
+    couple_id: &str,
+    partner_id: &str,
+    text: &str,
+    cadence: Cadence,
+) -> AppResult<String> {
+    if therapist.role != Role::Therapist {
+        return Err(AppError::Forbidden);
+    }
+    let couple = couple_for(state, therapist, couple_id).await?;
+    let members = state.store().couple_members(&couple.id).await?;
+    let partner = members
+        .iter()
+        .find(|m| m.id == partner_id)
+        .ok_or_else(|| AppError::invalid("partner_id", "Please choose one of the two partners."))?;
+    let text = parse_text("text", text, 300)?;
+    let id = trellis_store::new_id();
+    let sealed = state
+        .vault()
+        .seal(state.store(), &couple.id, &text, &format!("promise:{id}"))
+        .await?;
+    let cadence_json = serde_json::to_string(&cadence).map_err(anyhow::Error::from)?;
+    state
+        .store()
+        .insert_promise(
+            &id,
+            &couple.id,
+            &partner.id,
+            &sealed,
+            &cadence_json,
+            today(),
+            None,
+            now(),
+        )
+        .await?;
+    state
+        .store()
+        .set_promise_kind(&id, false, Some(&therapist.id))
+        .await?;
+    Ok(id)
+}
+
+/// The partner takes on what their therapist suggested.
+pub async fn accept_proposal(state: &AppState, partner: &User, id: &str) -> AppResult<()> {
     let promise = promise_for(state, partner, id).await?;
     if promise.owner_id != partner.id {
         return Err(AppError::Forbidden);
+    }
+    state
+        .store()
+        .accept_proposal(&promise.id, &partner.id, today(), now())
+        .await
+        .map_err(|err| match err {
+            trellis_store::StoreError::Gone => {
+                AppError::Conflict("This promise is already yours.".to_owned())
+            }
+            other => other.into(),
+        })
+}
+
+/// The one who promised marks it kept.
+pub async fn kept(state: &AppState, partner: &User, id: &str, date: Option<&str>) -> AppResult<()> {
+    let promise = promise_for(state, partner, id).await?;
+    // A ritual belongs to both; a promise to the one who made it.
+    if partner.role != Role::Partner || (!promise.ritual && promise.owner_id != partner.id) {
+        return Err(AppError::Forbidden);
+    }
+    if promise.proposal_pending {
+        return Err(AppError::Conflict(
+            "Take this promise on first; then you can mark it kept.".to_owned(),
+        ));
     }
     let day = day_or_today(date)?;
     state.store().mark_kept(&promise.id, day, now()).await?;
@@ -191,6 +272,11 @@ pub async fn noticed(
     let promise = promise_for(state, partner, id).await?;
     if partner.role != Role::Partner || promise.owner_id == partner.id {
         return Err(AppError::Forbidden);
+    }
+    if promise.ritual {
+        return Err(AppError::Conflict(
+            "A ritual is something you do together: tick it off instead.".to_owned(),
+        ));
     }
     let day = day_or_today(date)?;
     let sealed = match thanks.map(str::trim).filter(|t| !t.is_empty()) {
@@ -253,6 +339,10 @@ pub struct PromiseView {
     pub noticed_rate: Option<f64>,
     /// Words of thanks the partner added, newest first.
     pub thanks: Vec<String>,
+    /// A shared ritual either partner ticks off.
+    pub ritual: bool,
+    /// Suggested by the therapist, waiting for the partner to take it on.
+    pub pending: bool,
     /// Context the owner gave for missed days, where the viewer may read it:
     /// `(date, text)`.
     pub missed_context: Vec<(String, String)>,
@@ -386,6 +476,8 @@ pub async fn promises(
             text,
             thanks,
             missed_context,
+            ritual: promise.ritual,
+            pending: promise.proposal_pending,
         });
     }
     Ok(views)
@@ -425,7 +517,10 @@ pub async fn consistency(
     for member in members {
         let mut current = Vec::new();
         let mut previous = Vec::new();
-        for promise in promises.iter().filter(|p| p.owner_id == member.id) {
+        for promise in promises
+            .iter()
+            .filter(|p| p.owner_id == member.id && !p.ritual && !p.proposal_pending)
+        {
             let cadence: Cadence =
                 serde_json::from_str(&promise.cadence).map_err(anyhow::Error::from)?;
             current.push(
@@ -480,7 +575,10 @@ pub async fn weekly_follow_through(
             let to = today - week * 7;
             let from = to - 6;
             let mut week_rates = Vec::new();
-            for promise in promises.iter().filter(|p| p.owner_id == member.id) {
+            for promise in promises
+                .iter()
+                .filter(|p| p.owner_id == member.id && !p.ritual && !p.proposal_pending)
+            {
                 let cadence: Cadence =
                     serde_json::from_str(&promise.cadence).map_err(anyhow::Error::from)?;
                 week_rates.push(promise_rates(state, promise, &cadence, from, to).await?);
@@ -773,7 +871,14 @@ pub async fn milestones(
     let mut found = Vec::new();
     let consistency = consistency(state, viewer, couple_id).await?;
     for partner in &consistency.partners {
-        if partner.due >= 4 && partner.follow_through_rate.is_some_and(|r| r >= 0.8) {
+        let rates = Rates {
+            due: partner.due,
+            kept: partner.kept,
+            noticed: partner.noticed,
+            follow_through_rate: partner.follow_through_rate,
+            noticed_rate: partner.noticed_rate,
+        };
+        if consistency::steady_follow_through(&rates) {
             found.push(Milestone {
                 kind: "steady_follow_through".to_owned(),
                 message: format!(
@@ -795,6 +900,14 @@ pub async fn milestones(
                 message: format!("Together you completed \"{}\".", stage.title),
             });
         }
+    }
+    let couple = couple_for(state, viewer, couple_id).await?;
+    let (first, count) = state.store().appreciation_stats(&couple.id).await?;
+    if consistency::month_of_appreciations(first, count, now()) {
+        found.push(Milestone {
+            kind: "month_of_appreciations".to_owned(),
+            message: "A whole month of appreciating each other. That matters.".to_owned(),
+        });
     }
     if state
         .store()
