@@ -12,7 +12,30 @@ on_both_backends!(with_demo =>
     a_listener_chooses_who_reads_their_reflections,
     a_partner_is_not_told_that_shared_work_is_paused,
     staff_without_a_required_second_step_cannot_use_the_api,
+    password_checks_while_signed_in_are_throttled,
 );
+
+async fn password_checks_while_signed_in_are_throttled(app: TestApp) {
+    let token = app.api_login("riley@example.com", DEMO_PASSWORD).await;
+    let delete = || {
+        reqwest::Client::new()
+            .delete(app.url("/api/v1/me"))
+            .bearer_auth(&token)
+            .json(&json!({"password": "a guess"}))
+            .send()
+    };
+    for _ in 0..5 {
+        assert_eq!(
+            delete().await.unwrap().status(),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+    }
+    assert_eq!(
+        delete().await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "a borrowed session cannot guess on"
+    );
+}
 
 async fn a_couple_someone_left_takes_no_one_new(app: TestApp) {
     let alex = app.api_login("alex@example.com", DEMO_PASSWORD).await;

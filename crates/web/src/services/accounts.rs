@@ -119,6 +119,30 @@ pub async fn sign_in(
     }
 }
 
+/// Checks the password of someone already signed in (before changing the
+/// password, deleting the account, turning two-step sign-in off), throttled
+/// like sign-in so a borrowed session cannot be used to guess it.
+pub async fn confirm_password(state: &AppState, user: &User, password: &str) -> AppResult<bool> {
+    let now = now();
+    let key = format!("account:{}", user.email);
+    if let Some(until) = state.store().throttle_locked_until(&key, now).await? {
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: (until - now + 999) / 1000,
+        });
+    }
+    let stored = state.store().password_hash(&user.id).await?;
+    let ok = state.passwords().verify(password, Some(stored)).await?;
+    if !ok {
+        state
+            .store()
+            .throttle_failure(&key, now, trellis_core::throttle::WINDOW, |n| {
+                lock_after(n, ACCOUNT_FREE_FAILURES)
+            })
+            .await?;
+    }
+    Ok(ok)
+}
+
 /// Creates a one-time setup link if nobody has an account yet.
 pub async fn setup_link_if_empty(
     store: &Store,
@@ -369,8 +393,7 @@ pub async fn change_password(
     current: &str,
     new: &str,
 ) -> AppResult<()> {
-    let stored = state.store().password_hash(&user.id).await?;
-    if !state.passwords().verify(current, Some(stored)).await? {
+    if !confirm_password(state, user, current).await? {
         return Err(AppError::invalid(
             "current_password",
             "Your current password isn't right. Please try again.",

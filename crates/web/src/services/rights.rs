@@ -213,8 +213,7 @@ pub async fn delete_account(state: &AppState, user: &User, password: &str) -> Ap
             "Therapist and admin accounts hold other people's care. Please ask your practice admin to remove this account.".to_owned(),
         ));
     }
-    let stored = state.store().password_hash(&user.id).await?;
-    if !state.passwords().verify(password, Some(stored)).await? {
+    if !super::accounts::confirm_password(state, user, password).await? {
         return Err(AppError::invalid(
             "password",
             "That password isn't right, so nothing was deleted.",

@@ -119,8 +119,7 @@ pub async fn disable(state: &AppState, user: &User, password: &str) -> AppResult
                 .to_owned(),
         ));
     }
-    let stored = state.store().password_hash(&user.id).await?;
-    if !state.passwords().verify(password, Some(stored)).await? {
+    if !super::accounts::confirm_password(state, user, password).await? {
         return Err(AppError::invalid("password", "That password isn't right."));
     }
     state.store().disable_totp(&user.id).await?;
