@@ -113,7 +113,7 @@ pub async fn activity(state: &AppState, user: &User) -> AppResult<Vec<ExportedAc
 #[tracing::instrument(skip_all, fields(user_id = %user.id))]
 pub async fn export(state: &AppState, user: &User) -> AppResult<Export> {
     let store = state.store();
-    let entries = writing::list(state, user, EntryFilter::default()).await?;
+    let entries = writing::list_all(state, user, EntryFilter::default()).await?;
     let mut exported = Vec::with_capacity(entries.len());
     for entry in entries {
         let audience_history = if entry.mine {

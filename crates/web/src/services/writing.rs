@@ -276,15 +276,34 @@ pub async fn read(state: &AppState, viewer: &User, id: &str) -> AppResult<Entry>
     Ok(entry)
 }
 
-/// Everything in `filter` the viewer may see, newest first.
+/// Everything in `filter` the viewer may see, newest first (at most
+/// [`LIST_LIMIT`]: pages and lists).
 pub async fn list(
     state: &AppState,
     viewer: &User,
     filter: EntryFilter<'_>,
 ) -> AppResult<Vec<Entry>> {
+    list_up_to(state, viewer, filter, LIST_LIMIT).await
+}
+
+/// Everything the viewer may see, without a page limit: for their export.
+pub async fn list_all(
+    state: &AppState,
+    viewer: &User,
+    filter: EntryFilter<'_>,
+) -> AppResult<Vec<Entry>> {
+    list_up_to(state, viewer, filter, i64::from(i32::MAX)).await
+}
+
+async fn list_up_to(
+    state: &AppState,
+    viewer: &User,
+    filter: EntryFilter<'_>,
+    limit: i64,
+) -> AppResult<Vec<Entry>> {
     let sealed = state
         .store()
-        .entries_for(reader(viewer), filter, LIST_LIMIT)
+        .entries_for(reader(viewer), filter, limit)
         .await?;
     let mut entries = Vec::with_capacity(sealed.len());
     for row in sealed {
