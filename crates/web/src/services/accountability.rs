@@ -104,6 +104,37 @@ pub fn parse_cadence(kind: &str, days: &[String], due: Option<&str>) -> AppResul
     }
 }
 
+/// Seals a promise's words with the couple's key and stores it, starting today.
+async fn store_promise(
+    state: &AppState,
+    couple_id: &str,
+    owner_id: &str,
+    text: &str,
+    cadence: &Cadence,
+    supersedes: Option<&str>,
+) -> AppResult<String> {
+    let id = trellis_store::new_id();
+    let sealed = state
+        .vault()
+        .seal(state.store(), couple_id, text, &format!("promise:{id}"))
+        .await?;
+    let cadence_json = serde_json::to_string(cadence).map_err(anyhow::Error::from)?;
+    state
+        .store()
+        .insert_promise(
+            &id,
+            couple_id,
+            owner_id,
+            &sealed,
+            &cadence_json,
+            today(),
+            supersedes,
+            now(),
+        )
+        .await?;
+    Ok(id)
+}
+
 /// A new promise (or a renegotiated version of one of the partner's own).
 pub async fn make_promise(
     state: &AppState,
@@ -123,26 +154,7 @@ pub async fn make_promise(
             return Err(AppError::Forbidden);
         }
     }
-    let id = trellis_store::new_id();
-    let sealed = state
-        .vault()
-        .seal(state.store(), &couple.id, &text, &format!("promise:{id}"))
-        .await?;
-    let cadence_json = serde_json::to_string(&cadence).map_err(anyhow::Error::from)?;
-    state
-        .store()
-        .insert_promise(
-            &id,
-            &couple.id,
-            &partner.id,
-            &sealed,
-            &cadence_json,
-            today(),
-            supersedes,
-            now(),
-        )
-        .await?;
-    Ok(id)
+    store_promise(state, &couple.id, &partner.id, &text, &cadence, supersedes).await
 }
 
 /// A promise of the viewer's couple, or `NotFound`.
@@ -199,25 +211,7 @@ pub async fn propose_promise(
         .find(|m| m.id == partner_id)
         .ok_or_else(|| AppError::invalid("partner_id", "Please choose one of the two partners."))?;
     let text = parse_text("text", text, 300)?;
-    let id = trellis_store::new_id();
-    let sealed = state
-        .vault()
-        .seal(state.store(), &couple.id, &text, &format!("promise:{id}"))
-        .await?;
-    let cadence_json = serde_json::to_string(&cadence).map_err(anyhow::Error::from)?;
-    state
-        .store()
-        .insert_promise(
-            &id,
-            &couple.id,
-            &partner.id,
-            &sealed,
-            &cadence_json,
-            today(),
-            None,
-            now(),
-        )
-        .await?;
+    let id = store_promise(state, &couple.id, &partner.id, &text, &cadence, None).await?;
     state
         .store()
         .set_promise_kind(&id, false, Some(&therapist.id))
