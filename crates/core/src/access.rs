@@ -15,6 +15,8 @@ pub enum Access {
     SignedIn,
     /// Only people with this role.
     Role(Role),
+    /// A practice's staff: its admins and therapists (the intake inbox).
+    Staff,
     /// A piece of writing named in the path: whoever may see it.
     /// (Tested with a private entry, which only its author may see.)
     Writing,
@@ -57,13 +59,18 @@ pub fn expected_outcome(access: Access, caller: Caller) -> Outcome {
         Access::Public | Access::SignedIn => Outcome::Allowed,
         Access::Role(required) if role == required => Outcome::Allowed,
         Access::Role(_) => Outcome::Forbidden,
+        Access::Staff if role == Role::Partner => Outcome::Forbidden,
+        Access::Staff => Outcome::Allowed,
         Access::Writing if caller.relation == Relation::Author => Outcome::Allowed,
         Access::Writing => Outcome::NotFound,
         Access::CoupleTherapist if role != Role::Therapist => Outcome::Forbidden,
         Access::CoupleTherapist if caller.relation == Relation::CoupleTherapist => Outcome::Allowed,
         Access::CoupleTherapist => Outcome::NotFound,
         Access::Couple => match caller.relation {
-            Relation::Author | Relation::Partner | Relation::CoupleTherapist => Outcome::Allowed,
+            Relation::Author
+            | Relation::Partner
+            | Relation::CoupleTherapist
+            | Relation::Addressee => Outcome::Allowed,
             Relation::Outsider => Outcome::NotFound,
         },
     }
@@ -183,6 +190,24 @@ mod tests {
         assert_eq!(
             expected_outcome(access, caller(Some(Role::Admin), Relation::Outsider)),
             Outcome::Forbidden
+        );
+    }
+
+    #[test]
+    fn staff_routes_are_for_admins_and_therapists() {
+        for (role, outcome) in [
+            (Role::Admin, Outcome::Allowed),
+            (Role::Therapist, Outcome::Allowed),
+            (Role::Partner, Outcome::Forbidden),
+        ] {
+            assert_eq!(
+                expected_outcome(Access::Staff, caller(Some(role), Relation::Outsider)),
+                outcome
+            );
+        }
+        assert_eq!(
+            expected_outcome(Access::Staff, caller(None, Relation::Outsider)),
+            Outcome::Unauthenticated
         );
     }
 }

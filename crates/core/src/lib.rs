@@ -5,6 +5,7 @@
 pub mod access;
 pub mod account;
 pub mod consistency;
+pub mod intake;
 pub mod invitation;
 pub mod measures;
 pub mod privacy;
@@ -12,6 +13,8 @@ pub mod program;
 pub mod reflect_back;
 pub mod role;
 pub mod safety;
+pub mod schedule;
+pub mod selfcheck;
 pub mod throttle;
 pub mod time;
 

@@ -83,6 +83,9 @@ pub enum Relation {
     Partner,
     /// The therapist who guides the couple.
     CoupleTherapist,
+    /// The one person the writing is addressed to: the partner a therapist
+    /// writes to in their private thread.
+    Addressee,
     /// Anyone else: another couple, another therapist, any admin.
     Outsider,
 }
@@ -119,6 +122,9 @@ pub fn may_view(relation: Relation, item: Item) -> bool {
         (_, Relation::Outsider) => false,
         (Item::TherapistNote, relation) => relation == Relation::Author,
         (_, Relation::Author) => true,
+        // Only writing is ever addressed to someone.
+        (Item::Writing { .. }, Relation::Addressee) => true,
+        (_, Relation::Addressee) => false,
         (Item::Writing { audience }, Relation::Partner) => audience.includes_partner(),
         (Item::Writing { audience }, Relation::CoupleTherapist) => audience.includes_therapist(),
         (
@@ -176,11 +182,16 @@ pub struct Ownership<'a> {
     pub couple_id: &'a str,
     /// The therapist guiding that couple, if any.
     pub couple_therapist_id: Option<&'a str>,
+    /// The one person it is addressed to, if any (a private message).
+    pub addressed_to: Option<&'a str>,
 }
 
 pub fn relation(viewer: Viewer<'_>, item: Ownership<'_>) -> Relation {
     if viewer.user_id == item.author_id {
         return Relation::Author;
+    }
+    if item.addressed_to == Some(viewer.user_id) {
+        return Relation::Addressee;
     }
     match viewer.role {
         Role::Partner if viewer.couple_id == Some(item.couple_id) => Relation::Partner,
@@ -315,6 +326,7 @@ mod tests {
             author_id: "alex",
             couple_id: "c1",
             couple_therapist_id: Some("priya"),
+            addressed_to: None,
         };
         let viewer = |user_id, role, couple_id| Viewer {
             user_id,
@@ -372,5 +384,33 @@ mod tests {
         }
         assert_eq!(Audience::default(), Audience::Me);
         assert_eq!(Audience::parse("everyone"), None);
+    }
+
+    #[test]
+    fn writing_addressed_to_someone_reaches_them_and_no_one_else() {
+        // A therapist's private message to partner A: sealed for the
+        // therapist's audience, addressed to A.
+        let message = Ownership {
+            author_id: "therapist",
+            couple_id: "c1",
+            couple_therapist_id: Some("therapist"),
+            addressed_to: Some("a"),
+        };
+        let viewer = |user_id, role, couple_id| Viewer {
+            user_id,
+            role,
+            couple_id,
+        };
+        let item = writing(Audience::Therapist);
+        let a = relation(viewer("a", Role::Partner, Some("c1")), message);
+        let b = relation(viewer("b", Role::Partner, Some("c1")), message);
+        let other = relation(viewer("t2", Role::Therapist, None), message);
+        assert_eq!(a, Addressee);
+        assert!(may_view(a, item));
+        assert_eq!(b, Partner);
+        assert!(!may_view(b, item), "the other partner never reads it");
+        assert!(!may_view(other, item));
+        assert!(!may_view(Addressee, Item::TherapistNote));
+        assert!(!may_view(Addressee, Item::SafetyScreening));
     }
 }

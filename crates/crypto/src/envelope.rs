@@ -184,6 +184,27 @@ impl Keyring {
         Ok(DataKey(key))
     }
 
+    /// A short tag that proves this server made `message` for `purpose`
+    /// (a calendar address, a form's time stamp), keyed by the current
+    /// master key so the database alone cannot forge one.
+    pub fn sign(&self, purpose: &str, message: &str) -> String {
+        self.keys
+            .first()
+            .map(|key| tag_with(&key.key, purpose, message))
+            .unwrap_or_default()
+    }
+
+    /// Does `tag` hold for `message`, under any key still in the keyring?
+    /// (Tags made before a rotation keep working until their key is retired.)
+    pub fn verify(&self, purpose: &str, message: &str, tag: &str) -> bool {
+        self.keys.iter().any(|key| {
+            crate::token::constant_time_eq(
+                tag_with(&key.key, purpose, message).as_bytes(),
+                tag.as_bytes(),
+            )
+        })
+    }
+
     /// A new current key, keeping all existing keys as retired.
     pub fn rotated(&self) -> Self {
         let mut keys = vec![MasterKey::new(random_key())];
@@ -267,6 +288,20 @@ impl Keyring {
         keyring.save(path)?;
         Ok(keyring)
     }
+}
+
+/// HMAC-SHA256 over `purpose`, a separator and `message`, the first 128 bits
+/// in unpadded base64url.
+fn tag_with(key: &[u8; KEY_LEN], purpose: &str, message: &str) -> String {
+    use hmac::Mac as _;
+    let Ok(mut mac) = <hmac::Hmac<Sha256> as hmac::Mac>::new_from_slice(key) else {
+        return String::new();
+    };
+    mac.update(purpose.as_bytes());
+    mac.update(&[0]);
+    mac.update(message.as_bytes());
+    let tag = mac.finalize().into_bytes();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&tag[..16])
 }
 
 #[cfg(test)]
@@ -375,5 +410,28 @@ mod tests {
         let shown = format!("{keyring:?} {:?}", DataKey::generate());
         assert!(shown.contains(keyring.current_id()));
         assert!(!shown.contains("key: ["));
+    }
+
+    #[test]
+    fn tags_hold_across_a_rotation_until_the_key_is_retired() {
+        let keyring = Keyring::generate();
+        let tag = keyring.sign("calendar", "feed-1");
+        assert_eq!(tag.len(), 22);
+        assert!(keyring.verify("calendar", "feed-1", &tag));
+        assert!(
+            !keyring.verify("calendar", "feed-2", &tag),
+            "another message"
+        );
+        assert!(!keyring.verify("form", "feed-1", &tag), "another purpose");
+        assert!(!keyring.verify("calendar", "feed-1", ""));
+        let rotated = keyring.rotated();
+        assert_ne!(rotated.sign("calendar", "feed-1"), tag);
+        assert!(
+            rotated.verify("calendar", "feed-1", &tag),
+            "old tags still hold"
+        );
+        let retired = rotated.retaining(&[]);
+        assert!(!retired.verify("calendar", "feed-1", &tag));
+        assert!(!Keyring::generate().verify("calendar", "feed-1", &tag));
     }
 }

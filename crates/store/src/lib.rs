@@ -8,30 +8,38 @@
 
 mod accountability;
 mod accounts;
+mod appointments;
 mod audit;
 mod couples;
 pub mod db;
 mod error;
+mod intake;
 mod measures;
+mod notes;
 mod practices;
 mod program;
 mod rights;
+mod settings;
 pub mod testing;
 mod two_factor;
 mod writing;
 
 pub use accountability::{AgreementRow, MarkRow, PromiseRow};
 pub use accounts::{NewSession, OneTimePurpose, SessionKind, User, UserWithPassword};
+pub use appointments::{AppointmentRow, DueReminder, NewAppointment};
 pub use audit::{AuditEvent, AuditRecord, ThrottleState};
 pub use couples::{
     CaseloadCouple, Couple, Invitation, InvitationAccepted, NewPartner, PartnerSummary,
 };
 pub use db::{Backend, Store};
 pub use error::StoreError;
+pub use intake::{IntakeRow, NewIntake};
 pub use measures::{DEFAULT_CADENCE_DAYS, MeasureRow, NewMeasure};
+pub use notes::NoteRow;
 pub use practices::{NewPracticeWithAdmin, Practice, TherapistSummary};
 pub use program::{Assignment, CaseloadNews, Onboarding, ReflectBackRound, SafetyFlag};
 pub use rights::FORMER_MEMBER;
+pub use settings::PersonSettings;
 pub use writing::{AudienceChange, EntryFilter, NewEntry, Reader, SealedEntry};
 
 /// A fresh time-ordered id (UUIDv7), as text so both backends store it alike.

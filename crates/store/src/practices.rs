@@ -13,7 +13,28 @@ pub struct Practice {
     pub id: String,
     pub name: String,
     pub description: String,
+    /// How to reach the practice, shown on its public page.
+    pub contact: String,
+    /// An IANA time zone name; sessions are scheduled in it.
+    pub time_zone: String,
+    /// Hours before a session its reminder goes out; 0 turns them off.
+    pub reminder_hours: i64,
     pub created_at: Millis,
+}
+
+const PRACTICE_COLUMNS: &str =
+    "id, name, description, contact, time_zone, reminder_hours, created_at";
+
+fn practice_from_row(row: &sqlx::any::AnyRow) -> Result<Practice> {
+    Ok(Practice {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        contact: row.try_get("contact")?,
+        time_zone: row.try_get("time_zone")?,
+        reminder_hours: row.try_get("reminder_hours")?,
+        created_at: row.try_get("created_at")?,
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +81,9 @@ impl Store {
             id: new_id(),
             name: new.practice_name.to_owned(),
             description: String::new(),
+            contact: String::new(),
+            time_zone: "UTC".to_owned(),
+            reminder_hours: 24,
             created_at: new.now,
         };
         sqlx::query(
@@ -93,18 +117,45 @@ impl Store {
 
     #[tracing::instrument(skip(self))]
     pub async fn practice(&self, id: &str) -> Result<Practice> {
-        let row =
-            sqlx::query("SELECT id, name, description, created_at FROM practices WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-        Ok(Practice {
-            id: row.try_get("id")?,
-            name: row.try_get("name")?,
-            description: row.try_get("description")?,
-            created_at: row.try_get("created_at")?,
-        })
+        let sql = format!("SELECT {PRACTICE_COLUMNS} FROM practices WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        practice_from_row(&row)
+    }
+
+    /// Every practice, oldest first (the public front page lists them).
+    #[tracing::instrument(skip(self))]
+    pub async fn practices(&self) -> Result<Vec<Practice>> {
+        let sql = format!("SELECT {PRACTICE_COLUMNS} FROM practices ORDER BY created_at, id");
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter().map(practice_from_row).collect()
+    }
+
+    /// What the public page and the calendar need beyond name and description.
+    #[tracing::instrument(skip(self, contact))]
+    pub async fn update_practice_details(
+        &self,
+        id: &str,
+        contact: &str,
+        time_zone: &str,
+        reminder_hours: i64,
+    ) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE practices SET contact = $1, time_zone = $2, reminder_hours = $3 WHERE id = $4",
+        )
+        .bind(contact)
+        .bind(time_zone)
+        .bind(reminder_hours)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
 
     #[tracing::instrument(skip(self, description))]
@@ -140,6 +191,22 @@ impl Store {
                     couples: row.try_get("couple_count")?,
                 })
             })
+            .collect()
+    }
+
+    /// Everyone who works at the practice: admins and therapists.
+    #[tracing::instrument(skip(self))]
+    pub async fn practice_staff(&self, practice_id: &str) -> Result<Vec<User>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM {USER_FROM} WHERE u.practice_id = $1 \
+             AND u.role IN ('admin', 'therapist') ORDER BY u.name, u.id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(practice_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| Ok(user_from_row(row)?.user))
             .collect()
     }
 

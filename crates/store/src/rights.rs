@@ -71,6 +71,11 @@ impl Store {
         }
         for statement in [
             "DELETE FROM entries WHERE author_id = $1",
+            // The therapist's side of their private thread goes with them.
+            "DELETE FROM entries WHERE addressed_to = $1",
+            "DELETE FROM person_settings WHERE user_id = $1",
+            "DELETE FROM calendar_feeds WHERE user_id = $1",
+            "DELETE FROM thread_reads WHERE user_id = $1",
             "DELETE FROM safety_screenings WHERE user_id = $1",
             "DELETE FROM measures WHERE user_id = $1",
             "DELETE FROM onboarding WHERE user_id = $1",

@@ -30,6 +30,8 @@ pub struct SealedEntry {
     pub kind: String,
     pub ref_id: Option<String>,
     pub audience: Audience,
+    /// The one person this is addressed to (a therapist's private message).
+    pub addressed_to: Option<String>,
     pub body: Vec<u8>,
     pub created_at: Millis,
     pub updated_at: Millis,
@@ -43,6 +45,7 @@ pub struct NewEntry<'a> {
     pub kind: &'a str,
     pub ref_id: Option<&'a str>,
     pub audience: Audience,
+    pub addressed_to: Option<&'a str>,
     pub body: &'a [u8],
     pub now: Millis,
 }
@@ -65,7 +68,7 @@ pub struct EntryFilter<'a> {
 }
 
 const ENTRY_COLUMNS: &str = "e.id, e.couple_id, c.therapist_id AS couple_therapist_id, e.author_id, \
-     u.name AS author_name, e.kind, e.ref_id, e.audience, e.body, e.created_at, e.updated_at";
+     u.name AS author_name, e.kind, e.ref_id, e.audience, e.addressed_to, e.body, e.created_at, e.updated_at";
 const ENTRY_FROM: &str =
     "entries e JOIN couples c ON c.id = e.couple_id JOIN users u ON u.id = e.author_id";
 
@@ -81,6 +84,7 @@ fn entry_from_row(row: &AnyRow) -> Result<SealedEntry> {
         ref_id: row.try_get("ref_id")?,
         audience: Audience::parse(&audience)
             .ok_or_else(|| StoreError::Corrupt(format!("unknown audience {audience}")))?,
+        addressed_to: row.try_get("addressed_to")?,
         body: row.try_get("body")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -120,11 +124,12 @@ pub(crate) fn visibility_clause(reader: Reader<'_>, first: usize) -> Clause {
         .into_iter()
         .map(|a| clause.param(a.as_str(), first))
         .collect();
+    // Writing addressed to the reader (Relation::Addressee) is theirs to read.
     clause.sql = if audiences.is_empty() {
-        format!("(e.author_id = {me})")
+        format!("(e.author_id = {me} OR e.addressed_to = {me})")
     } else {
         format!(
-            "(e.author_id = {me} OR ({couple_condition} AND e.audience IN ({})))",
+            "(e.author_id = {me} OR e.addressed_to = {me} OR ({couple_condition} AND e.audience IN ({})))",
             audiences.join(", ")
         )
     };
@@ -135,8 +140,8 @@ impl Store {
     #[tracing::instrument(skip(self, entry), fields(entry_id = entry.id, kind = entry.kind))]
     pub async fn insert_entry(&self, entry: NewEntry<'_>) -> Result<()> {
         sqlx::query(
-            "INSERT INTO entries (id, couple_id, author_id, kind, ref_id, audience, body, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+            "INSERT INTO entries (id, couple_id, author_id, kind, ref_id, audience, body, created_at, updated_at, addressed_to) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
         )
         .bind(entry.id)
         .bind(entry.couple_id)
@@ -146,6 +151,7 @@ impl Store {
         .bind(entry.audience.as_str())
         .bind(entry.body)
         .bind(entry.now)
+        .bind(entry.addressed_to)
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -47,6 +47,8 @@ pub struct Config {
     pub staff_idle_minutes: u32,
     /// Sign partners out after this many idle days.
     pub partner_idle_days: u32,
+    /// How often to look for session reminders that have fallen due.
+    pub reminder_check_seconds: u64,
     /// `text` or `json` log lines.
     pub log_format: String,
 }
@@ -68,6 +70,7 @@ impl Default for Config {
             mail_from: "Trellis <trellis@localhost>".to_owned(),
             staff_idle_minutes: 30,
             partner_idle_days: 7,
+            reminder_check_seconds: 60,
             log_format: "text".to_owned(),
         }
     }

@@ -17,6 +17,7 @@ pub struct Server {
     listener: TcpListener,
     state: AppState,
     addr: SocketAddr,
+    reminder_every: std::time::Duration,
 }
 
 impl Server {
@@ -66,6 +67,7 @@ impl Server {
             listener,
             state,
             addr,
+            reminder_every: std::time::Duration::from_secs(config.reminder_check_seconds.max(1)),
         })
     }
 
@@ -83,14 +85,31 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let store = self.state.store().clone();
+        let reminders = tokio::spawn(send_reminders(self.state.clone(), self.reminder_every));
         let router = trellis_web::router(self.state);
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await
             .context("the server stopped unexpectedly")?;
+        reminders.abort();
         store.close().await;
         Ok(())
+    }
+}
+
+/// Sends session reminders as they fall due, for as long as the server runs.
+/// Several instances may do this at once: each reminder is claimed once.
+async fn send_reminders(state: AppState, every: std::time::Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match trellis_web::services::appointments::send_due_reminders(&state).await {
+            Ok(0) => {}
+            Ok(sent) => tracing::info!(sent, "session reminders sent"),
+            Err(err) => tracing::warn!(error = ?err, "could not send session reminders"),
+        }
     }
 }
 

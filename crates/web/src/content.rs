@@ -14,6 +14,7 @@ use trellis_core::program::{
     ContentError, Program, markdown_to_html, parse_program, split_front_matter,
 };
 use trellis_core::safety::SafetyCheck;
+use trellis_core::selfcheck::SelfCheck;
 
 static BUILT_IN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../../content");
 
@@ -26,6 +27,7 @@ pub struct Content {
     default: Program,
     others: Vec<Program>,
     pub safety: SafetyCheck,
+    pub self_check: SelfCheck,
     pub onboarding_title: String,
     pub onboarding_html: String,
     /// Measures and check-ins, from `instruments/*.toml`.
@@ -138,6 +140,12 @@ fn parse(files: &BTreeMap<String, String>) -> Result<Content, ContentError> {
         reason: "the safety check is missing".to_owned(),
     })?;
     let safety = SafetyCheck::parse("safety.toml", safety_text)?;
+    let self_check_text = files.get("self-check.toml").ok_or_else(|| ContentError {
+        file: "self-check.toml".to_owned(),
+        line: 1,
+        reason: "the \"is it time?\" self-check is missing".to_owned(),
+    })?;
+    let self_check = SelfCheck::parse("self-check.toml", self_check_text)?;
     let onboarding = files.get("onboarding.md").ok_or_else(|| ContentError {
         file: "onboarding.md".to_owned(),
         line: 1,
@@ -172,6 +180,7 @@ fn parse(files: &BTreeMap<String, String>) -> Result<Content, ContentError> {
         default,
         others: programs,
         safety,
+        self_check,
         instruments,
         onboarding_title: front.title,
         onboarding_html: markdown_to_html(body),

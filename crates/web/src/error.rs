@@ -35,6 +35,12 @@ pub enum AppError {
     /// Too many failed attempts; try again after this many seconds.
     #[error("too many attempts")]
     TooManyRequests { retry_after_secs: i64 },
+    /// Too many of something that is not a sign-in (appointment requests).
+    #[error("rate limited")]
+    RateLimited {
+        retry_after_secs: i64,
+        message: &'static str,
+    },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -64,7 +70,9 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Gone(_) => StatusCode::GONE,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyRequests { .. } | AppError::RateLimited { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -81,7 +89,7 @@ impl AppError {
             AppError::CsrfRejected => "csrf_rejected",
             AppError::TwoFactorRequired => "two_factor_required",
             AppError::TwoFactorSetupRequired => "two_factor_setup_required",
-            AppError::TooManyRequests { .. } => "too_many_requests",
+            AppError::TooManyRequests { .. } | AppError::RateLimited { .. } => "too_many_requests",
             AppError::Unexpected(_) => "internal",
         }
     }
@@ -116,6 +124,7 @@ impl AppError {
                 let when = if minutes <= 1 { "a minute".to_owned() } else { format!("{minutes} minutes") };
                 format!("There have been several unsuccessful sign-ins, so we've paused them for a little while to keep the account safe. Please try again in {when}, or reset your password.")
             }
+            AppError::RateLimited { message, .. } => (*message).to_owned(),
             AppError::Unexpected(_) => {
                 "Something went wrong on our side. Nothing you wrote was lost; please try again in a moment.".to_owned()
             }
@@ -140,6 +149,15 @@ impl From<StoreError> for AppError {
                     "Your couple is already linked to a therapist.".to_owned()
                 }
                 "couple is closed" => "Someone has left this couple, so it takes no one new: what was shared in it stays private. To begin with someone new, start a new space (Account → Leave the couple).".to_owned(),
+                "intake request already handled" => {
+                    "Someone on your team has already handled this request.".to_owned()
+                }
+                "the session was cancelled" => {
+                    "This session has been cancelled, so it can't be changed.".to_owned()
+                }
+                "the session was already cancelled" => {
+                    "This session was already cancelled.".to_owned()
+                }
                 other => format!("That {other} already exists."),
             }),
             other => AppError::Unexpected(other.into()),
@@ -170,7 +188,10 @@ impl IntoResponse for AppError {
                 .collect();
         }
         let mut response = (status, Json(body)).into_response();
-        if let AppError::TooManyRequests { retry_after_secs } = &self
+        if let AppError::TooManyRequests { retry_after_secs }
+        | AppError::RateLimited {
+            retry_after_secs, ..
+        } = &self
             && let Ok(value) =
                 axum::http::HeaderValue::from_str(&retry_after_secs.max(&1).to_string())
         {

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod calendar;
 pub mod charts;
 pub mod content;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod security_headers;
 pub mod services;
 pub mod state;
 pub mod vault;
+pub mod when;
 
 use axum::Router;
 use axum::extract::State;

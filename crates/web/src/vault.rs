@@ -57,6 +57,17 @@ impl Vault {
         }
     }
 
+    /// A tag proving this server made `message` for `purpose`.
+    pub fn sign(&self, purpose: &str, message: &str) -> String {
+        self.keyring().sign(purpose, message)
+    }
+
+    /// Checks a tag made by [`Vault::sign`] (here or by another instance
+    /// sharing the master key file).
+    pub fn verify(&self, purpose: &str, message: &str, tag: &str) -> bool {
+        self.keyring().verify(purpose, message, tag)
+    }
+
     fn unwrap_key(&self, wrapped: &WrappedKey) -> anyhow::Result<DataKey> {
         match self.keyring().unwrap_key(wrapped) {
             Err(EnvelopeError::UnknownMasterKey(id)) => {

@@ -7,8 +7,11 @@ mod coach;
 mod couples;
 mod entries;
 mod measures;
+mod messages;
+mod practice;
 mod program;
 mod rights;
+mod sessions;
 
 use axum::Json;
 use serde::Serialize;
@@ -201,6 +204,79 @@ pub fn routes() -> Vec<Route> {
             Access::Couple,
             accountability::milestones,
         ),
+        Route::get("/api/v1/practices", Public, practice::practices),
+        Route::get("/api/v1/self-check", Public, practice::self_check),
+        Route::post("/api/v1/self-check", Public, practice::self_check_reading),
+        Route::post("/api/v1/intake", Public, practice::submit),
+        Route::get("/api/v1/intake", Access::Staff, practice::inbox),
+        Route::post(
+            "/api/v1/intake/{id}/accept",
+            Access::Staff,
+            practice::accept,
+        ),
+        Route::post("/api/v1/intake/{id}/reply", Access::Staff, practice::reply),
+        Route::post(
+            "/api/v1/couples/{id}/appointments",
+            Access::CoupleTherapist,
+            sessions::schedule,
+        ),
+        Route::get(
+            "/api/v1/couples/{id}/appointments",
+            Access::Couple,
+            sessions::of_couple,
+        ),
+        Route::patch(
+            "/api/v1/couples/{id}/appointments/{appointment_id}",
+            Access::CoupleTherapist,
+            sessions::reschedule,
+        ),
+        Route::delete(
+            "/api/v1/couples/{id}/appointments/{appointment_id}",
+            Access::CoupleTherapist,
+            sessions::cancel,
+        ),
+        Route::post(
+            "/api/v1/appointments/{id}/reschedule-request",
+            Access::Role(Role::Partner),
+            sessions::ask_to_move,
+        ),
+        Route::get("/api/v1/me/appointments", SignedIn, sessions::mine),
+        Route::get("/api/v1/me/calendar", SignedIn, sessions::calendar),
+        Route::post(
+            "/api/v1/me/calendar/reset",
+            SignedIn,
+            sessions::reset_calendar,
+        ),
+        Route::get("/calendar/{feed_id}/{file}", Public, sessions::feed),
+        Route::get("/api/v1/me/settings", SignedIn, sessions::settings),
+        Route::patch("/api/v1/me/settings", SignedIn, sessions::change_settings),
+        Route::post("/api/v1/messages", SignedIn, messages::post),
+        Route::get("/api/v1/messages", SignedIn, messages::list),
+        Route::post(
+            "/api/v1/comments",
+            Access::Role(Role::Therapist),
+            messages::comment,
+        ),
+        Route::get(
+            "/api/v1/couples/{id}/comments",
+            Access::Couple,
+            messages::comments,
+        ),
+        Route::post(
+            "/api/v1/couples/{id}/notes",
+            Access::CoupleTherapist,
+            messages::write_note,
+        ),
+        Route::get(
+            "/api/v1/couples/{id}/notes",
+            Access::CoupleTherapist,
+            messages::notes_list,
+        ),
+        Route::patch(
+            "/api/v1/couples/{id}/notes/{note_id}",
+            Access::CoupleTherapist,
+            messages::update_note,
+        ),
         Route::get("/api/openapi.json", Public, openapi_json),
     ]
 }
@@ -256,6 +332,30 @@ pub fn routes() -> Vec<Route> {
         accountability::ritual,
         accountability::propose_promise,
         accountability::accept_proposal,
+        practice::practices,
+        practice::self_check,
+        practice::self_check_reading,
+        practice::submit,
+        practice::inbox,
+        practice::accept,
+        practice::reply,
+        sessions::schedule,
+        sessions::of_couple,
+        sessions::reschedule,
+        sessions::cancel,
+        sessions::ask_to_move,
+        sessions::mine,
+        sessions::calendar,
+        sessions::reset_calendar,
+        sessions::settings,
+        sessions::change_settings,
+        messages::post,
+        messages::list,
+        messages::comment,
+        messages::comments,
+        messages::write_note,
+        messages::notes_list,
+        messages::update_note,
     ),
     components(schemas(ErrorBody, ErrorDetail, UserJson)),
     modifiers(&BearerAuth),
@@ -265,7 +365,11 @@ pub fn routes() -> Vec<Route> {
                 (name = "coach", description = "Hints on harsh and constructive language, computed in memory"),
                 (name = "program", description = "Onboarding, the journey, exercises and homework"),
                 (name = "measures", description = "Validated measures and check-ins, trends, alerts"),
-        (name = "accountability", description = "Promises kept and noticed, agreements, appreciations, milestones"))
+        (name = "accountability", description = "Promises kept and noticed, agreements, appreciations, milestones"),
+        (name = "practice", description = "A practice's public side, the \"is it time?\" self-check, intake"),
+        (name = "sessions", description = "Sessions, calendar feeds, notice settings"),
+        (name = "messages", description = "Couple and private threads, comments on shared work"),
+        (name = "notes", description = "Therapists' private session notes"))
 )]
 pub struct ApiDoc;
 

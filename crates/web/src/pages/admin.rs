@@ -34,7 +34,11 @@ struct PracticePage {
     errors: Vec<String>,
     form_name: String,
     form_description: String,
+    form_contact: String,
+    form_time_zone: String,
+    form_reminder_hours: String,
     require_two_factor: bool,
+    practice_id: String,
 }
 
 async fn practice_page(state: &AppState, page: &PageContext) -> AppResult<PracticePage> {
@@ -70,6 +74,10 @@ async fn practice_page(state: &AppState, page: &PageContext) -> AppResult<Practi
         errors: Vec::new(),
         form_name: practice.name,
         form_description: practice.description,
+        form_contact: practice.contact,
+        form_time_zone: practice.time_zone,
+        form_reminder_hours: practice.reminder_hours.to_string(),
+        practice_id: practice.id,
         require_two_factor: store.practice_requires_two_factor(practice_id).await?,
     })
 }
@@ -95,6 +103,9 @@ pub async fn practice(
 pub struct SettingsFields {
     name: String,
     description: String,
+    contact: String,
+    time_zone: String,
+    reminder_hours: String,
     require_two_factor: Option<String>,
 }
 
@@ -107,9 +118,14 @@ pub async fn update_settings(
     match practice::update_settings(
         &state,
         admin,
-        &form.name,
-        &form.description,
-        form.require_two_factor.is_some(),
+        practice::Settings {
+            name: &form.name,
+            description: &form.description,
+            contact: &form.contact,
+            time_zone: &form.time_zone,
+            reminder_hours: &form.reminder_hours,
+            require_two_factor: form.require_two_factor.is_some(),
+        },
     )
     .await
     {
@@ -120,6 +136,9 @@ pub async fn update_settings(
             template.errors = errors;
             template.form_name = form.name;
             template.form_description = form.description;
+            template.form_contact = form.contact;
+            template.form_time_zone = form.time_zone;
+            template.form_reminder_hours = form.reminder_hours;
             render_refused(&err, &template)
         }
     }

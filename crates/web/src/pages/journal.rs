@@ -12,6 +12,7 @@ use trellis_store::EntryFilter;
 use super::{Layout, PageContext, fixable, render, render_refused, see_other};
 use crate::error::{AppError, AppResult};
 use crate::extract::PageForm;
+use crate::services::messages;
 use crate::services::writing::{self, Entry, JOURNAL, NewWriting};
 use crate::state::AppState;
 
@@ -42,6 +43,8 @@ pub struct EntryView {
     pub audience: &'static str,
     pub audience_label: &'static str,
     pub audience_description: &'static str,
+    /// Where the therapist posts a comment on it, for work shared with both.
+    pub comment_action: Option<String>,
 }
 
 /// Exercise answers are stored as structured JSON; people read them as text.
@@ -85,6 +88,7 @@ impl From<Entry> for EntryView {
             audience: entry.audience.as_str(),
             audience_label: entry.audience.label(),
             audience_description: entry.audience.describe(),
+            comment_action: None,
         }
     }
 }
@@ -324,11 +328,24 @@ pub async fn couple(
             "resolved" => Some("Noted. Shared exercises are open again."),
             "cadence" => Some("The check-in cadence is updated."),
             "proposed" => Some("Suggested. The partner can take it on from their promises page."),
+            "commented" => Some("Your comment is posted. Both partners can read it."),
             _ => None,
         },
         errors: Vec::new(),
         title,
-        entries: entries.into_iter().map(EntryView::from).collect(),
+        entries: entries
+            .into_iter()
+            .filter(|e| e.kind != messages::MESSAGE && e.kind != messages::COMMENT)
+            .map(|entry| {
+                let commentable =
+                    !entry.mine && entry.audience == trellis_core::Audience::PartnerAndTherapist;
+                let mut view = EntryView::from(entry);
+                if commentable {
+                    view.comment_action = Some(format!("/caseload/couples/{}/comments", couple.id));
+                }
+                view
+            })
+            .collect(),
         audience_options: audience_options(),
         show_controls: false,
     };

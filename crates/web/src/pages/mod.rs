@@ -3,14 +3,18 @@
 
 mod account;
 mod admin;
+mod intake;
 mod journal;
 mod measures;
+mod messages;
 mod partner;
 mod program;
 mod promises;
 mod public;
+mod sessions;
 mod therapist;
 mod two_factor;
+mod visitors;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Request};
@@ -113,6 +117,71 @@ pub fn routes() -> Vec<Route> {
             CoupleTherapist,
             journal::steer,
         ),
+        Route::get("/practices/{id}", Public, visitors::practice_page),
+        Route::get("/practices/{id}/request", Public, visitors::request_form),
+        Route::post("/practices/{id}/request", Public, visitors::send_request),
+        Route::get("/is-it-time", Public, visitors::self_check),
+        Route::post("/is-it-time", Public, visitors::self_check_result),
+        Route::get("/intake", Access::Staff, intake::inbox),
+        Route::get("/intake/{id}", Access::Staff, intake::show),
+        Route::post("/intake/{id}/accept", Access::Staff, intake::accept),
+        Route::post("/intake/{id}/reply", Access::Staff, intake::reply),
+        Route::get(
+            "/caseload/couples/{id}/sessions",
+            CoupleTherapist,
+            sessions::couple_sessions,
+        ),
+        Route::post(
+            "/caseload/couples/{id}/sessions",
+            CoupleTherapist,
+            sessions::book,
+        ),
+        Route::post(
+            "/caseload/couples/{id}/sessions/{appointment_id}",
+            CoupleTherapist,
+            sessions::change,
+        ),
+        Route::post(
+            "/caseload/couples/{id}/sessions/{appointment_id}/cancel",
+            CoupleTherapist,
+            sessions::cancel,
+        ),
+        Route::get(
+            "/caseload/couples/{id}/messages",
+            CoupleTherapist,
+            messages::therapist_messages,
+        ),
+        Route::post(
+            "/caseload/couples/{id}/messages",
+            CoupleTherapist,
+            messages::therapist_post,
+        ),
+        Route::post(
+            "/caseload/couples/{id}/comments",
+            CoupleTherapist,
+            messages::comment,
+        ),
+        Route::get(
+            "/caseload/couples/{id}/notes",
+            CoupleTherapist,
+            messages::notes_list,
+        ),
+        Route::post(
+            "/caseload/couples/{id}/notes",
+            CoupleTherapist,
+            messages::write_note,
+        ),
+        Route::get("/sessions", partner, sessions::partner_sessions),
+        Route::post("/sessions/{id}/move", partner, sessions::ask_to_move),
+        Route::get("/messages", partner, messages::partner_messages),
+        Route::post("/messages", partner, messages::partner_post),
+        Route::get("/account/notices", SignedIn, sessions::notices_form),
+        Route::post("/account/notices", SignedIn, sessions::save_notices),
+        Route::post(
+            "/account/calendar/reset",
+            SignedIn,
+            sessions::reset_calendar,
+        ),
         Route::get("/practice", admin, admin::practice),
         Route::post("/practice", admin, admin::update_settings),
         Route::post("/practice/therapists", admin, admin::invite_therapist),
@@ -137,10 +206,20 @@ fn nav_for(role: Role) -> &'static [(&'static str, &'static str)] {
             ("/measures", "Check-ins"),
             ("/promises", "Promises"),
             ("/journal", "Journal"),
+            ("/messages", "Messages"),
+            ("/sessions", "Sessions"),
             ("/account", "Account"),
         ],
-        Role::Therapist => &[("/caseload", "Caseload"), ("/account", "Account")],
-        Role::Admin => &[("/practice", "Practice"), ("/account", "Account")],
+        Role::Therapist => &[
+            ("/caseload", "Caseload"),
+            ("/intake", "Intake"),
+            ("/account", "Account"),
+        ],
+        Role::Admin => &[
+            ("/practice", "Practice"),
+            ("/intake", "Intake"),
+            ("/account", "Account"),
+        ],
     }
 }
 
@@ -189,6 +268,18 @@ impl PageContext {
             nav,
             quick_exit: self.user.as_ref().is_some_and(|u| u.role == Role::Partner),
         }
+    }
+
+    /// The signed-in admin or therapist.
+    pub fn require_staff(&self) -> AppResult<&User> {
+        let user = self.user.as_ref().ok_or(AppError::Unauthenticated)?;
+        if user.role == Role::Partner {
+            return Err(AppError::Forbidden);
+        }
+        if self.two_factor_setup_required {
+            return Err(AppError::TwoFactorSetupRequired);
+        }
+        Ok(user)
     }
 
     /// The signed-in person with this role, or the error that explains why not.
@@ -254,7 +345,10 @@ pub fn fixable(err: AppError) -> Result<(AppError, Vec<String>), AppError> {
             let messages = errors.iter().map(|e| e.message.clone()).collect();
             Ok((err, messages))
         }
-        AppError::InvalidCredentials | AppError::Conflict(_) | AppError::TooManyRequests { .. } => {
+        AppError::InvalidCredentials
+        | AppError::Conflict(_)
+        | AppError::TooManyRequests { .. }
+        | AppError::RateLimited { .. } => {
             let message = err.message();
             Ok((err, vec![message]))
         }

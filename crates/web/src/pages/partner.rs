@@ -33,6 +33,9 @@ struct OurSpacePage {
     celebrations: Vec<String>,
     /// No appreciation written in the last week: a gentle nudge.
     appreciation_nudge: bool,
+    /// The next session, in the partner's time zone.
+    next_session: Option<String>,
+    unread_messages: usize,
 }
 
 /// Builds the page; the form parts can be pre-filled after a refusal.
@@ -71,6 +74,12 @@ async fn our_space_page(state: &AppState, page: &PageContext) -> AppResult<OurSp
             None => Vec::new(),
         },
         appreciation_nudge: crate::services::accountability::appreciation_due(state, user).await?,
+        next_session: crate::services::appointments::mine(state, user)
+            .await?
+            .into_iter()
+            .find(|a| !a.past && !a.cancelled)
+            .map(|a| a.when),
+        unread_messages: crate::services::messages::unread_for_partner(state, user).await?,
         checkins_due: crate::services::measures::due(state, user)
             .await?
             .into_iter()

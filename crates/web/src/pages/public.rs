@@ -20,14 +20,16 @@ use crate::state::AppState;
 #[template(path = "landing.html")]
 struct LandingPage {
     layout: Layout,
+    practices: Vec<trellis_store::Practice>,
 }
 
-pub async fn landing(page: PageContext) -> AppResult<Response> {
+pub async fn landing(State(state): State<AppState>, page: PageContext) -> AppResult<Response> {
     if let Some(user) = &page.user {
         return Ok(see_other(home_for(user.role)));
     }
     Ok(render(&LandingPage {
         layout: page.layout("/"),
+        practices: state.store().practices().await?,
     })?
     .into_response())
 }

@@ -17,6 +17,8 @@ pub struct CaseloadRow {
     pub id: String,
     /// Alerts from the measures (scores only under consent).
     pub alerts: usize,
+    /// Messages from the couple the therapist has not read.
+    pub unread: i64,
     pub news: trellis_store::CaseloadNews,
     pub title: String,
     pub partners: Vec<trellis_store::PartnerSummary>,
@@ -43,6 +45,7 @@ pub async fn caseload(State(state): State<AppState>, page: PageContext) -> AppRe
             id: entry.couple.id.clone(),
             news: news.remove(&entry.couple.id).unwrap_or_default(),
             alerts: 0,
+            unread: 0,
             title: entry
                 .partners
                 .iter()
@@ -60,6 +63,10 @@ pub async fn caseload(State(state): State<AppState>, page: PageContext) -> AppRe
             .await?
             .alerts
             .len();
+        row.unread = state
+            .store()
+            .unread_messages_for_therapist(&therapist.id, &row.id)
+            .await?;
     }
     couples.sort_by_key(|row| std::cmp::Reverse((row.news.open_flags, row.alerts)));
     let template = CaseloadPage {

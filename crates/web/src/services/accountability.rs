@@ -433,6 +433,7 @@ pub async fn promises(
                     author_id: &promise.owner_id,
                     couple_id: &couple.id,
                     couple_therapist_id: couple.therapist_id.as_deref(),
+                    addressed_to: None,
                 },
             );
             if may_view(relation, Item::Writing { audience }) {

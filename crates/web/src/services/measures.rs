@@ -159,6 +159,7 @@ async fn may_see_scores(state: &AppState, viewer: &User, subject: &User) -> AppR
             author_id: &subject.id,
             couple_id,
             couple_therapist_id: couple.therapist_id.as_deref(),
+            addressed_to: None,
         },
     );
     Ok(may_view(

@@ -4,9 +4,14 @@
 
 pub mod accountability;
 pub mod accounts;
+pub mod appointments;
 pub mod audit;
 pub mod couples;
+pub mod intake;
 pub mod measures;
+pub mod messages;
+pub mod notes;
+pub mod notices;
 pub mod onboarding;
 pub mod practice;
 pub mod program;

@@ -1,6 +1,7 @@
 //! Running a practice: its settings and its therapists.
 
 use trellis_core::invitation::INVITATION_LIFETIME;
+use trellis_core::schedule::MAX_REMINDER_HOURS;
 use trellis_core::{DisplayName, EmailAddress, PracticeName, Role};
 use trellis_crypto::SecretToken;
 use trellis_store::User;
@@ -12,6 +13,20 @@ use crate::state::{AppState, now};
 
 /// The longest practice description we accept.
 pub const DESCRIPTION_MAX_CHARS: usize = 2_000;
+pub const CONTACT_MAX_CHARS: usize = 1_000;
+
+/// The practice's settings, as the admin typed them.
+pub struct Settings<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    /// How to reach the practice (shown on its public page).
+    pub contact: &'a str,
+    /// An IANA time zone name.
+    pub time_zone: &'a str,
+    /// Whole hours before a session its reminder goes out; "0" for none.
+    pub reminder_hours: &'a str,
+    pub require_two_factor: bool,
+}
 
 fn practice_of(admin: &User) -> AppResult<&str> {
     if admin.role != Role::Admin {
@@ -24,14 +39,30 @@ fn practice_of(admin: &User) -> AppResult<&str> {
 pub async fn update_settings(
     state: &AppState,
     admin: &User,
-    name: &str,
-    description: &str,
-    require_two_factor: bool,
+    settings: Settings<'_>,
 ) -> AppResult<()> {
     let practice_id = practice_of(admin)?;
     let mut problems = Problems::default();
-    let name = problems.check(PracticeName::parse("name", name));
-    let description = description.trim();
+    let name = problems.check(PracticeName::parse("name", settings.name));
+    let description = settings.description.trim();
+    let contact = settings.contact.trim();
+    if contact.chars().count() > CONTACT_MAX_CHARS {
+        problems.add(
+            "contact",
+            format!("Please keep the contact details to {CONTACT_MAX_CHARS} characters or fewer."),
+        );
+    }
+    let zone = problems.check(crate::when::time_zone("time_zone", settings.time_zone));
+    let reminder_hours = match settings.reminder_hours.trim().parse::<i64>() {
+        Ok(hours) if (0..=MAX_REMINDER_HOURS).contains(&hours) => hours,
+        _ => {
+            problems.add(
+                "reminder_hours",
+                format!("Please give the reminder time in whole hours, from 0 (no reminders) to {MAX_REMINDER_HOURS}."),
+            );
+            0
+        }
+    };
     if description.chars().count() > DESCRIPTION_MAX_CHARS {
         problems.add(
             "description",
@@ -48,9 +79,14 @@ pub async fn update_settings(
         .store()
         .update_practice(practice_id, name.as_str(), description)
         .await?;
+    let zone_name = zone.as_ref().map_or("UTC", crate::when::zone_name);
     state
         .store()
-        .set_practice_requires_two_factor(practice_id, require_two_factor)
+        .update_practice_details(practice_id, contact, zone_name, reminder_hours)
+        .await?;
+    state
+        .store()
+        .set_practice_requires_two_factor(practice_id, settings.require_two_factor)
         .await?;
     Ok(())
 }

@@ -121,6 +121,7 @@ fn policy_allows(viewer: &User, entry: &SealedEntry, item: Item) -> bool {
             author_id: &entry.author_id,
             couple_id: &entry.couple_id,
             couple_therapist_id: entry.couple_therapist_id.as_deref(),
+            addressed_to: entry.addressed_to.as_deref(),
         },
     );
     let allowed = may_view(relation, item);
@@ -186,6 +187,19 @@ pub async fn write(state: &AppState, author: &User, writing: NewWriting<'_>) -> 
         return Err(AppError::Forbidden);
     }
     let couple_id = author.couple_id.as_deref().ok_or(AppError::Forbidden)?;
+    write_in_couple(state, author, couple_id, writing, None).await
+}
+
+/// Writing in a couple by one of its partners or by its therapist (a
+/// message, a comment), optionally addressed to one person. Callers check
+/// that the author belongs there.
+pub async fn write_in_couple(
+    state: &AppState,
+    author: &User,
+    couple_id: &str,
+    writing: NewWriting<'_>,
+    addressed_to: Option<&str>,
+) -> AppResult<Entry> {
     let body = parse_body("body", writing.body)?;
     let id = trellis_store::new_id();
     let sealed = state
@@ -202,11 +216,13 @@ pub async fn write(state: &AppState, author: &User, writing: NewWriting<'_>) -> 
             kind: writing.kind,
             ref_id: writing.ref_id,
             audience: writing.audience,
+            addressed_to,
             body: &sealed,
             now,
         })
         .await?;
-    let crisis = raise_concern_if_crisis(state, author, couple_id, &body).await?;
+    let crisis = author.role == Role::Partner
+        && raise_concern_if_crisis(state, author, couple_id, &body).await?;
     Ok(Entry {
         id,
         couple_id: couple_id.to_owned(),
@@ -338,6 +354,11 @@ pub async fn change_audience(
     }
     if entry.author_id != viewer.id {
         return Err(AppError::Forbidden);
+    }
+    if entry.kind == super::messages::MESSAGE || entry.kind == super::messages::COMMENT {
+        return Err(AppError::Conflict(
+            "A message keeps the audience of its thread.".to_owned(),
+        ));
     }
     let audience = match audience {
         Some(value) => parse_audience("audience", Some(value))?,

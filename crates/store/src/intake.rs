@@ -1,0 +1,178 @@
+//! Requests for a first appointment, from the public page to the practice's
+//! intake inbox.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use trellis_core::Millis;
+
+use crate::db::Store;
+use crate::error::{Result, StoreError};
+use crate::new_id;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntakeRow {
+    pub id: String,
+    pub practice_id: String,
+    pub names: String,
+    pub email: String,
+    pub partner_email: String,
+    pub preferred_times: String,
+    pub message: String,
+    /// `new`, `accepted`, `declined` or `replied`.
+    pub status: String,
+    pub created_at: Millis,
+    pub handled_by: Option<String>,
+    pub handled_at: Option<Millis>,
+    pub couple_id: Option<String>,
+    pub reply: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewIntake<'a> {
+    pub practice_id: &'a str,
+    pub names: &'a str,
+    pub email: &'a str,
+    pub partner_email: &'a str,
+    pub preferred_times: &'a str,
+    pub message: &'a str,
+    pub now: Millis,
+}
+
+const INTAKE_COLUMNS: &str = "id, practice_id, names, email, partner_email, preferred_times, message, \
+     status, created_at, handled_by, handled_at, couple_id, reply";
+
+fn intake_from(row: &AnyRow) -> Result<IntakeRow> {
+    Ok(IntakeRow {
+        id: row.try_get("id")?,
+        practice_id: row.try_get("practice_id")?,
+        names: row.try_get("names")?,
+        email: row.try_get("email")?,
+        partner_email: row.try_get("partner_email")?,
+        preferred_times: row.try_get("preferred_times")?,
+        message: row.try_get("message")?,
+        status: row.try_get("status")?,
+        created_at: row.try_get("created_at")?,
+        handled_by: row.try_get("handled_by")?,
+        handled_at: row.try_get("handled_at")?,
+        couple_id: row.try_get("couple_id")?,
+        reply: row.try_get("reply")?,
+    })
+}
+
+impl Store {
+    #[tracing::instrument(skip(self, new), fields(practice_id = new.practice_id))]
+    pub async fn create_intake(&self, new: NewIntake<'_>) -> Result<IntakeRow> {
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO intake_requests (id, practice_id, names, email, partner_email, preferred_times, message, status, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'new', $8)",
+        )
+        .bind(&id)
+        .bind(new.practice_id)
+        .bind(new.names)
+        .bind(new.email)
+        .bind(new.partner_email)
+        .bind(new.preferred_times)
+        .bind(new.message)
+        .bind(new.now)
+        .execute(&self.pool)
+        .await?;
+        self.intake(new.practice_id, &id).await
+    }
+
+    /// One request of this practice (404 for another practice's).
+    #[tracing::instrument(skip(self))]
+    pub async fn intake(&self, practice_id: &str, id: &str) -> Result<IntakeRow> {
+        let sql = format!(
+            "SELECT {INTAKE_COLUMNS} FROM intake_requests WHERE id = $1 AND practice_id = $2"
+        );
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .bind(practice_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        intake_from(&row)
+    }
+
+    /// The inbox: open requests first, then the rest, newest first.
+    #[tracing::instrument(skip(self))]
+    pub async fn intakes(&self, practice_id: &str, limit: i64) -> Result<Vec<IntakeRow>> {
+        let sql = format!(
+            "SELECT {INTAKE_COLUMNS} FROM intake_requests WHERE practice_id = $1 \
+             ORDER BY CASE WHEN status IN ('new', 'replied') THEN 0 ELSE 1 END, created_at DESC, id DESC LIMIT $2"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(practice_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(intake_from).collect()
+    }
+
+    #[tracing::instrument(skip(self))]
+    pub async fn open_intake_count(&self, practice_id: &str) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM intake_requests WHERE practice_id = $1 AND status = 'new'",
+        )
+        .bind(practice_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// Moves an open (new or replied-to) request on. `Conflict` when someone
+    /// else closed it first.
+    #[tracing::instrument(skip(self, reply))]
+    pub async fn close_intake(
+        &self,
+        practice_id: &str,
+        id: &str,
+        status: &str,
+        handled_by: &str,
+        reply: &str,
+        now: Millis,
+    ) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE intake_requests SET status = $1, handled_by = $2, handled_at = $3, reply = $4 \
+             WHERE id = $5 AND practice_id = $6 AND status IN ('new', 'replied')",
+        )
+        .bind(status)
+        .bind(handled_by)
+        .bind(now)
+        .bind(reply)
+        .bind(id)
+        .bind(practice_id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            self.intake(practice_id, id).await?;
+            return Err(StoreError::Conflict("intake request already handled"));
+        }
+        Ok(())
+    }
+
+    /// Opens a request again after accepting it failed half-way.
+    #[tracing::instrument(skip(self))]
+    pub async fn reopen_intake(&self, practice_id: &str, id: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE intake_requests SET status = 'new', handled_by = NULL, handled_at = NULL, couple_id = NULL \
+             WHERE id = $1 AND practice_id = $2",
+        )
+        .bind(id)
+        .bind(practice_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip(self))]
+    pub async fn set_intake_couple(&self, id: &str, couple_id: &str) -> Result<()> {
+        sqlx::query("UPDATE intake_requests SET couple_id = $1 WHERE id = $2")
+            .bind(couple_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

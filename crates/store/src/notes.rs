@@ -1,0 +1,170 @@
+//! A therapist's private session notes, and when each person last read a
+//! message thread.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use trellis_core::Millis;
+
+use crate::db::Store;
+use crate::error::{Result, StoreError};
+
+/// A session note, body still sealed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteRow {
+    pub id: String,
+    pub couple_id: String,
+    pub therapist_id: String,
+    pub body: Vec<u8>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+fn note_from(row: &AnyRow) -> Result<NoteRow> {
+    Ok(NoteRow {
+        id: row.try_get("id")?,
+        couple_id: row.try_get("couple_id")?,
+        therapist_id: row.try_get("therapist_id")?,
+        body: row.try_get("body")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+const NOTE_COLUMNS: &str = "id, couple_id, therapist_id, body, created_at, updated_at";
+
+impl Store {
+    #[tracing::instrument(skip(self, body))]
+    pub async fn insert_note(
+        &self,
+        id: &str,
+        couple_id: &str,
+        therapist_id: &str,
+        body: &[u8],
+        now: Millis,
+    ) -> Result<NoteRow> {
+        sqlx::query(
+            "INSERT INTO therapist_notes (id, couple_id, therapist_id, body, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5)",
+        )
+        .bind(id)
+        .bind(couple_id)
+        .bind(therapist_id)
+        .bind(body)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        self.note(therapist_id, id).await
+    }
+
+    /// A note, only for the therapist who wrote it.
+    #[tracing::instrument(skip(self))]
+    pub async fn note(&self, therapist_id: &str, id: &str) -> Result<NoteRow> {
+        let sql = format!(
+            "SELECT {NOTE_COLUMNS} FROM therapist_notes WHERE id = $1 AND therapist_id = $2"
+        );
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .bind(therapist_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        note_from(&row)
+    }
+
+    /// This therapist's notes about a couple, newest first. Notes another
+    /// therapist wrote (before a couple changed therapist) stay theirs.
+    #[tracing::instrument(skip(self))]
+    pub async fn notes_about(&self, therapist_id: &str, couple_id: &str) -> Result<Vec<NoteRow>> {
+        let sql = format!(
+            "SELECT {NOTE_COLUMNS} FROM therapist_notes WHERE therapist_id = $1 AND couple_id = $2 \
+             ORDER BY created_at DESC, id DESC"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(therapist_id)
+            .bind(couple_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(note_from).collect()
+    }
+
+    #[tracing::instrument(skip(self, body))]
+    pub async fn update_note(
+        &self,
+        therapist_id: &str,
+        id: &str,
+        body: &[u8],
+        now: Millis,
+    ) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE therapist_notes SET body = $1, updated_at = $2 WHERE id = $3 AND therapist_id = $4",
+        )
+        .bind(body)
+        .bind(now)
+        .bind(id)
+        .bind(therapist_id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Marks a thread read up to `now` for this person.
+    #[tracing::instrument(skip(self))]
+    pub async fn mark_thread_read(
+        &self,
+        user_id: &str,
+        thread_key: &str,
+        now: Millis,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM thread_reads WHERE user_id = $1 AND thread_key = $2")
+            .bind(user_id)
+            .bind(thread_key)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO thread_reads (user_id, thread_key, read_at) VALUES ($1, $2, $3)")
+            .bind(user_id)
+            .bind(thread_key)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// When this person last read the thread (0 if never).
+    #[tracing::instrument(skip(self))]
+    pub async fn thread_read_at(&self, user_id: &str, thread_key: &str) -> Result<Millis> {
+        let row =
+            sqlx::query("SELECT read_at FROM thread_reads WHERE user_id = $1 AND thread_key = $2")
+                .bind(user_id)
+                .bind(thread_key)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|r| r.try_get("read_at")).transpose()?.unwrap_or(0))
+    }
+
+    /// Messages of a couple's threads that this therapist has not read:
+    /// written by others after the therapist last opened each thread.
+    #[tracing::instrument(skip(self))]
+    pub async fn unread_messages_for_therapist(
+        &self,
+        therapist_id: &str,
+        couple_id: &str,
+    ) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM entries e JOIN couples c ON c.id = e.couple_id \
+             LEFT JOIN thread_reads r ON r.user_id = $1 AND r.thread_key = e.ref_id \
+             WHERE e.couple_id = $2 AND c.therapist_id = $1 AND e.kind = 'message' \
+             AND e.author_id <> $1 AND e.audience IN ('therapist', 'partner_and_therapist') \
+             AND e.created_at > COALESCE(r.read_at, 0)",
+        )
+        .bind(therapist_id)
+        .bind(couple_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get("n")?)
+    }
+}

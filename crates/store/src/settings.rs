@@ -1,0 +1,79 @@
+//! What each person chose: their time zone and which notices reach them by mail.
+
+use sqlx::Row;
+
+use crate::db::Store;
+use crate::error::Result;
+
+/// A person's settings; [`PersonSettings::default`] when they never chose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonSettings {
+    /// An IANA time zone name; `None` follows the practice.
+    pub time_zone: Option<String>,
+    pub notify_messages: bool,
+    pub notify_reminders: bool,
+    pub notify_appointments: bool,
+    pub notify_intake: bool,
+}
+
+impl Default for PersonSettings {
+    fn default() -> Self {
+        Self {
+            time_zone: None,
+            notify_messages: true,
+            notify_reminders: true,
+            notify_appointments: true,
+            notify_intake: true,
+        }
+    }
+}
+
+impl Store {
+    #[tracing::instrument(skip(self))]
+    pub async fn person_settings(&self, user_id: &str) -> Result<PersonSettings> {
+        let row = sqlx::query(
+            "SELECT time_zone, notify_messages, notify_reminders, notify_appointments, notify_intake \
+             FROM person_settings WHERE user_id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(PersonSettings::default());
+        };
+        Ok(PersonSettings {
+            time_zone: row.try_get("time_zone")?,
+            notify_messages: row.try_get::<i64, _>("notify_messages")? != 0,
+            notify_reminders: row.try_get::<i64, _>("notify_reminders")? != 0,
+            notify_appointments: row.try_get::<i64, _>("notify_appointments")? != 0,
+            notify_intake: row.try_get::<i64, _>("notify_intake")? != 0,
+        })
+    }
+
+    #[tracing::instrument(skip(self, settings))]
+    pub async fn set_person_settings(
+        &self,
+        user_id: &str,
+        settings: &PersonSettings,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM person_settings WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO person_settings (user_id, time_zone, notify_messages, notify_reminders, notify_appointments, notify_intake) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(user_id)
+        .bind(settings.time_zone.as_deref())
+        .bind(i64::from(settings.notify_messages))
+        .bind(i64::from(settings.notify_reminders))
+        .bind(i64::from(settings.notify_appointments))
+        .bind(i64::from(settings.notify_intake))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,349 @@
+//! Sessions: the therapist's booking page for a couple, the partners' list
+//! with a way to ask to move one, and each person's calendar address and
+//! notice settings.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use trellis_core::Role;
+
+use super::{Layout, PageContext, fixable, render, render_refused, see_other};
+use crate::error::{AppError, AppResult};
+use crate::extract::PageForm;
+use crate::services::appointments::{self, Appointment, Slot};
+use crate::services::notices::{self, SettingsChange};
+use crate::services::program::couple_for;
+use crate::state::AppState;
+use crate::when;
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SlotFields {
+    start: String,
+    minutes: String,
+    kind: String,
+    location: String,
+}
+
+impl SlotFields {
+    fn end(&self, zone: &jiff::tz::TimeZone) -> String {
+        // The form gives a length; the service takes an end.
+        let minutes: i64 = self.minutes.trim().parse().unwrap_or(50);
+        match when::parse_time("start", &self.start, zone) {
+            Ok(start) => when::rfc3339(start + minutes * trellis_core::time::MINUTE),
+            Err(_) => String::new(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "couple_sessions.html")]
+struct CoupleSessionsPage {
+    layout: Layout,
+    couple_id: String,
+    title: String,
+    zone_name: String,
+    appointments: Vec<Appointment>,
+    errors: Vec<String>,
+    form_start: String,
+    form_minutes: String,
+    form_kind: String,
+    form_location: String,
+    notice: Option<&'static str>,
+}
+
+async fn couple_title(state: &AppState, couple_id: &str) -> AppResult<String> {
+    Ok(state
+        .store()
+        .couple_members(couple_id)
+        .await?
+        .into_iter()
+        .map(|u| u.name)
+        .collect::<Vec<_>>()
+        .join(" & "))
+}
+
+async fn practice_zone(
+    state: &AppState,
+    user: &trellis_store::User,
+) -> AppResult<jiff::tz::TimeZone> {
+    Ok(when::zone_or_utc(
+        notices::practice_zone(state, user).await?.as_deref(),
+    ))
+}
+
+async fn couple_sessions_page(
+    state: &AppState,
+    page: &PageContext,
+    couple_id: &str,
+) -> AppResult<CoupleSessionsPage> {
+    let therapist = page.require(Role::Therapist)?;
+    let couple = couple_for(state, therapist, couple_id).await?;
+    let zone = practice_zone(state, therapist).await?;
+    Ok(CoupleSessionsPage {
+        layout: page.layout("/caseload"),
+        title: couple_title(state, &couple.id).await?,
+        zone_name: when::zone_name(&zone).to_owned(),
+        appointments: appointments::for_couple(state, therapist, &couple.id).await?,
+        couple_id: couple.id,
+        errors: Vec::new(),
+        form_start: String::new(),
+        form_minutes: "50".to_owned(),
+        form_kind: "in_person".to_owned(),
+        form_location: String::new(),
+        notice: None,
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Flags {
+    done: String,
+}
+
+pub async fn couple_sessions(
+    State(state): State<AppState>,
+    page: PageContext,
+    Path(id): Path<String>,
+    Query(flags): Query<Flags>,
+) -> AppResult<Response> {
+    let mut template = couple_sessions_page(&state, &page, &id).await?;
+    template.notice = match flags.done.as_str() {
+        "booked" => Some("The session is booked, and both partners have been told."),
+        "moved" => Some("The session is moved, and both partners have been told."),
+        "cancelled" => Some("The session is cancelled, and both partners have been told."),
+        _ => None,
+    };
+    Ok(render(&template)?.into_response())
+}
+
+pub async fn book(
+    State(state): State<AppState>,
+    page: PageContext,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<SlotFields>,
+) -> AppResult<Response> {
+    save_slot(&state, &page, &id, None, form).await
+}
+
+pub async fn change(
+    State(state): State<AppState>,
+    page: PageContext,
+    Path((id, appointment_id)): Path<(String, String)>,
+    PageForm(form): PageForm<SlotFields>,
+) -> AppResult<Response> {
+    save_slot(&state, &page, &id, Some(&appointment_id), form).await
+}
+
+/// Books a new session, or moves `appointment_id`, from the form.
+async fn save_slot(
+    state: &AppState,
+    page: &PageContext,
+    couple_id: &str,
+    appointment_id: Option<&str>,
+    form: SlotFields,
+) -> AppResult<Response> {
+    let therapist = page.require(Role::Therapist)?;
+    let zone = practice_zone(state, therapist).await?;
+    let end = form.end(&zone);
+    let slot = Slot {
+        start: &form.start,
+        end: &end,
+        location: &form.location,
+        kind: &form.kind,
+    };
+    let (result, done) = match appointment_id {
+        None => (
+            appointments::schedule(state, therapist, couple_id, slot).await,
+            "booked",
+        ),
+        Some(id) => (
+            appointments::reschedule(state, therapist, couple_id, id, slot).await,
+            "moved",
+        ),
+    };
+    match result {
+        Ok(_) => Ok(see_other(&format!(
+            "/caseload/couples/{couple_id}/sessions?done={done}"
+        ))),
+        Err(err) => {
+            let (err, errors) = fixable(err)?;
+            let mut template = couple_sessions_page(state, page, couple_id).await?;
+            template.errors = errors;
+            if appointment_id.is_none() {
+                template.form_start = form.start;
+                template.form_minutes = form.minutes;
+                template.form_kind = form.kind;
+                template.form_location = form.location;
+            }
+            render_refused(&err, &template)
+        }
+    }
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    page: PageContext,
+    Path((id, appointment_id)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let therapist = page.require(Role::Therapist)?;
+    appointments::cancel(&state, therapist, &id, &appointment_id).await?;
+    Ok(see_other(&format!(
+        "/caseload/couples/{id}/sessions?done=cancelled"
+    )))
+}
+
+#[derive(Template)]
+#[template(path = "sessions.html")]
+struct SessionsPage {
+    layout: Layout,
+    appointments: Vec<Appointment>,
+    zone_name: String,
+    notice: Option<&'static str>,
+    errors: Vec<String>,
+}
+
+pub async fn partner_sessions(
+    State(state): State<AppState>,
+    page: PageContext,
+    Query(flags): Query<Flags>,
+) -> AppResult<Response> {
+    let partner = page.require(Role::Partner)?;
+    let zone = notices::zone_for(&state, partner).await?;
+    Ok(render(&SessionsPage {
+        layout: page.layout("/sessions"),
+        appointments: appointments::mine(&state, partner).await?,
+        zone_name: when::zone_name(&zone).to_owned(),
+        notice: (flags.done == "asked")
+            .then_some("Your therapist has been told you'd like to move this session."),
+        errors: Vec::new(),
+    })?
+    .into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct MoveFields {
+    note: String,
+}
+
+pub async fn ask_to_move(
+    State(state): State<AppState>,
+    page: PageContext,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<MoveFields>,
+) -> AppResult<Response> {
+    let partner = page.require(Role::Partner)?;
+    match appointments::ask_to_move(&state, partner, &id, &form.note).await {
+        Ok(()) => Ok(see_other("/sessions?done=asked")),
+        Err(err) => {
+            let (err, errors) = fixable(err)?;
+            let zone = notices::zone_for(&state, partner).await?;
+            let template = SessionsPage {
+                layout: page.layout("/sessions"),
+                appointments: appointments::mine(&state, partner).await?,
+                zone_name: when::zone_name(&zone).to_owned(),
+                notice: None,
+                errors,
+            };
+            render_refused(&err, &template)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "notices.html")]
+struct NoticesPage {
+    layout: Layout,
+    calendar_url: String,
+    time_zone: String,
+    practice_zone: String,
+    notify_messages: bool,
+    notify_reminders: bool,
+    notify_appointments: bool,
+    notify_intake: bool,
+    is_staff: bool,
+    errors: Vec<String>,
+    notice: Option<&'static str>,
+}
+
+async fn notices_page(state: &AppState, page: &PageContext) -> AppResult<NoticesPage> {
+    let user = page.user.as_ref().ok_or(AppError::Unauthenticated)?;
+    let settings = state.store().person_settings(&user.id).await?;
+    Ok(NoticesPage {
+        layout: page.layout("/account"),
+        calendar_url: appointments::calendar_url(state, user).await?,
+        time_zone: settings.time_zone.unwrap_or_default(),
+        practice_zone: notices::practice_zone(state, user)
+            .await?
+            .unwrap_or_else(|| "UTC".to_owned()),
+        notify_messages: settings.notify_messages,
+        notify_reminders: settings.notify_reminders,
+        notify_appointments: settings.notify_appointments,
+        notify_intake: settings.notify_intake,
+        is_staff: user.role != Role::Partner,
+        errors: Vec::new(),
+        notice: None,
+    })
+}
+
+pub async fn notices_form(
+    State(state): State<AppState>,
+    page: PageContext,
+    Query(flags): Query<Flags>,
+) -> AppResult<Response> {
+    let mut template = notices_page(&state, &page).await?;
+    template.notice = match flags.done.as_str() {
+        "saved" => Some("Saved."),
+        "reset" => Some(
+            "Your calendar has a new address. The old one no longer works: add the new one to your calendar app.",
+        ),
+        _ => None,
+    };
+    Ok(render(&template)?.into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NoticeFields {
+    time_zone: String,
+    notify_messages: Option<String>,
+    notify_reminders: Option<String>,
+    notify_appointments: Option<String>,
+    notify_intake: Option<String>,
+}
+
+pub async fn save_notices(
+    State(state): State<AppState>,
+    page: PageContext,
+    PageForm(form): PageForm<NoticeFields>,
+) -> AppResult<Response> {
+    let user = page.user.as_ref().ok_or(AppError::Unauthenticated)?;
+    let change = SettingsChange {
+        time_zone: Some(&form.time_zone),
+        notify_messages: Some(form.notify_messages.is_some()),
+        notify_reminders: Some(form.notify_reminders.is_some()),
+        notify_appointments: Some(form.notify_appointments.is_some()),
+        notify_intake: Some(form.notify_intake.is_some()),
+    };
+    match notices::change_settings(&state, user, change).await {
+        Ok(_) => Ok(see_other("/account/notices?done=saved")),
+        Err(err) => {
+            let (err, errors) = fixable(err)?;
+            let mut template = notices_page(&state, &page).await?;
+            template.errors = errors;
+            template.time_zone = form.time_zone;
+            render_refused(&err, &template)
+        }
+    }
+}
+
+pub async fn reset_calendar(
+    State(state): State<AppState>,
+    page: PageContext,
+) -> AppResult<Response> {
+    let user = page.user.as_ref().ok_or(AppError::Unauthenticated)?;
+    appointments::reset_calendar_url(&state, user).await?;
+    Ok(see_other("/account/notices?done=reset"))
+}

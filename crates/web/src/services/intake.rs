@@ -1,0 +1,279 @@
+//! From a visitor's request for a first appointment to a couple with
+//! invitations: the public form, its spam guard and rate limit, the intake
+//! inbox, and accepting, replying to or declining a request.
+
+use std::net::IpAddr;
+
+use trellis_core::intake::{self, GuardVerdict, IntakeInput, RATE_FREE_REQUESTS, RATE_WINDOW};
+use trellis_core::{EmailAddress, Millis, Role};
+use trellis_store::{IntakeRow, NewIntake, Practice, User};
+
+use super::audit;
+use super::couples::{self, Invitee, SentInvitation};
+use super::notices::{self, Notice};
+use crate::error::{AppError, AppResult};
+use crate::state::{AppState, now};
+
+const STAMP_PURPOSE: &str = "intake-form";
+pub const REPLY_MAX_CHARS: usize = 4_000;
+
+/// A time stamp for the form, signed so it cannot be made up.
+pub fn form_stamp(state: &AppState) -> String {
+    let issued = now().to_string();
+    let tag = state.vault().sign(STAMP_PURPOSE, &issued);
+    format!("{issued}.{tag}")
+}
+
+fn stamp_time(state: &AppState, stamp: &str) -> Option<Millis> {
+    let (issued, tag) = stamp.split_once('.')?;
+    state
+        .vault()
+        .verify(STAMP_PURPOSE, issued, tag)
+        .then(|| issued.parse().ok())
+        .flatten()
+}
+
+/// The practice a request goes to: the named one, or the first.
+pub async fn practice_for_requests(
+    state: &AppState,
+    practice_id: Option<&str>,
+) -> AppResult<Practice> {
+    match practice_id.filter(|id| !id.is_empty()) {
+        Some(id) => Ok(state.store().practice(id).await?),
+        None => state
+            .store()
+            .practices()
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(AppError::NotFound),
+    }
+}
+
+/// How a request reached us, for the spam guard.
+pub enum Origin<'a> {
+    /// The web form, with its hidden field and signed stamp.
+    Form { honeypot: &'a str, stamp: &'a str },
+    /// The API: only a hidden field, if the client sent one.
+    Api { honeypot: &'a str },
+}
+
+/// What the visitor is told: accepted (for a robot too, so it learns nothing).
+pub enum Submitted {
+    Received,
+}
+
+#[tracing::instrument(skip_all, fields(practice_id = %practice.id))]
+pub async fn submit(
+    state: &AppState,
+    practice: &Practice,
+    input: IntakeInput<'_>,
+    origin: Origin<'_>,
+    client: Option<IpAddr>,
+) -> AppResult<Submitted> {
+    let now = now();
+    let verdict = match origin {
+        Origin::Form { honeypot, stamp } => intake::guard(honeypot, stamp_time(state, stamp), now),
+        Origin::Api { honeypot } if !honeypot.trim().is_empty() => GuardVerdict::Robot,
+        Origin::Api { .. } => GuardVerdict::Person,
+    };
+    match verdict {
+        GuardVerdict::Person => {}
+        GuardVerdict::Robot => {
+            tracing::info!("an appointment request filled the hidden field; dropped");
+            return Ok(Submitted::Received);
+        }
+        GuardVerdict::TooFast => {
+            return Err(AppError::invalid(
+                "form",
+                "That was quicker than we expected. Please check your details and send the form again.",
+            ));
+        }
+        GuardVerdict::Stale => {
+            return Err(AppError::invalid(
+                "form",
+                "This form was open for a long time. Please check your details and send it again.",
+            ));
+        }
+    }
+    let request = intake::validate(&input).map_err(AppError::Invalid)?;
+    let key = format!(
+        "intake:{}",
+        client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+    );
+    if let Some(until) = state.store().throttle_locked_until(&key, now).await? {
+        return Err(AppError::RateLimited {
+            retry_after_secs: (until - now + 999) / 1000,
+            message: "We have already received several requests from here today. Please wait a while, or contact the practice directly.",
+        });
+    }
+    state
+        .store()
+        .throttle_failure(&key, now, RATE_WINDOW, |n| {
+            if n >= RATE_FREE_REQUESTS {
+                RATE_WINDOW
+            } else {
+                0
+            }
+        })
+        .await?;
+    let partner_email = request
+        .partner_email
+        .as_ref()
+        .map_or("", EmailAddress::as_str);
+    let row = state
+        .store()
+        .create_intake(NewIntake {
+            practice_id: &practice.id,
+            names: &request.names,
+            email: request.email.as_str(),
+            partner_email,
+            preferred_times: &request.preferred_times,
+            message: &request.message,
+            now,
+        })
+        .await?;
+    tracing::info!(intake_id = %row.id, "appointment request received");
+    for member in staff(state, &practice.id).await? {
+        notices::notify(state, &member, Notice::NewIntake).await?;
+    }
+    Ok(Submitted::Received)
+}
+
+/// Admins and therapists of a practice.
+async fn staff(state: &AppState, practice_id: &str) -> AppResult<Vec<User>> {
+    Ok(state.store().practice_staff(practice_id).await?)
+}
+
+fn practice_of(user: &User) -> AppResult<&str> {
+    match user.role {
+        Role::Admin | Role::Therapist => user.practice_id.as_deref().ok_or(AppError::Forbidden),
+        Role::Partner => Err(AppError::Forbidden),
+    }
+}
+
+pub async fn inbox(state: &AppState, staff_member: &User) -> AppResult<Vec<IntakeRow>> {
+    let practice_id = practice_of(staff_member)?;
+    Ok(state.store().intakes(practice_id, 200).await?)
+}
+
+pub async fn request(state: &AppState, staff_member: &User, id: &str) -> AppResult<IntakeRow> {
+    let practice_id = practice_of(staff_member)?;
+    Ok(state.store().intake(practice_id, id).await?)
+}
+
+/// Accepting: the request becomes a couple guided by `therapist_id` (a
+/// therapist accepts for themselves), and both partners are invited.
+#[tracing::instrument(skip_all, fields(staff = %staff_member.id, intake_id = id))]
+pub async fn accept(
+    state: &AppState,
+    staff_member: &User,
+    id: &str,
+    therapist_id: Option<&str>,
+    partners: &[Invitee<'_>],
+) -> AppResult<Vec<SentInvitation>> {
+    let practice_id = practice_of(staff_member)?;
+    let therapist = match (staff_member.role, therapist_id.filter(|t| !t.is_empty())) {
+        (Role::Therapist, None) => staff_member.clone(),
+        (_, Some(therapist_id)) => {
+            let therapist = state.store().user(therapist_id).await.map_err(|_| {
+                AppError::invalid(
+                    "therapist_id",
+                    "Please choose one of the practice's therapists.",
+                )
+            })?;
+            if therapist.role != Role::Therapist
+                || therapist.practice_id.as_deref() != Some(practice_id)
+            {
+                return Err(AppError::invalid(
+                    "therapist_id",
+                    "Please choose one of the practice's therapists.",
+                ));
+            }
+            therapist
+        }
+        (_, None) => {
+            return Err(AppError::invalid(
+                "therapist_id",
+                "Please choose the therapist who will see this couple.",
+            ));
+        }
+    };
+    let now = now();
+    // Claim it first, so two people accepting at once make one couple.
+    state
+        .store()
+        .close_intake(practice_id, id, "accepted", &staff_member.id, "", now)
+        .await?;
+    match couples::create_couple(state, &therapist, partners).await {
+        Ok((couple, sent)) => {
+            state.store().set_intake_couple(id, &couple.id).await?;
+            audit::record(
+                state,
+                audit::Event::new("intake_accepted")
+                    .actor(staff_member)
+                    .couple(&couple.id)
+                    .item("intake", id),
+            )
+            .await?;
+            Ok(sent)
+        }
+        Err(err) => {
+            state.store().reopen_intake(practice_id, id).await?;
+            Err(err)
+        }
+    }
+}
+
+/// Replying (the request stays open) or declining (it closes): the text goes
+/// to the visitor by mail, as the practice's own words.
+#[tracing::instrument(skip_all, fields(staff = %staff_member.id, intake_id = id))]
+pub async fn answer(
+    state: &AppState,
+    staff_member: &User,
+    id: &str,
+    reply: &str,
+    decline: bool,
+) -> AppResult<IntakeRow> {
+    let practice_id = practice_of(staff_member)?;
+    let reply = reply.trim();
+    if reply.is_empty() {
+        return Err(AppError::invalid("reply", "Please write a reply to send."));
+    }
+    if reply.chars().count() > REPLY_MAX_CHARS {
+        return Err(AppError::invalid(
+            "reply",
+            format!("Please keep the reply to {REPLY_MAX_CHARS} characters or fewer."),
+        ));
+    }
+    let request = state.store().intake(practice_id, id).await?;
+    let status = if decline { "declined" } else { "replied" };
+    state
+        .store()
+        .close_intake(practice_id, id, status, &staff_member.id, reply, now())
+        .await?;
+    let practice = state.store().practice(practice_id).await?;
+    let body = format!(
+        "Hello {names},\n\nThank you for contacting {practice}. {who} wrote:\n\n{reply}\n\n— {practice}, via Trellis\n",
+        names = request.names,
+        practice = practice.name,
+        who = staff_member.name,
+    );
+    if let Err(err) = state
+        .mailer()
+        .send(
+            &request.names,
+            &request.email,
+            &format!("Your request to {}", practice.name),
+            body,
+        )
+        .await
+    {
+        tracing::warn!(error = ?err, "could not mail the reply to an appointment request");
+        return Err(AppError::Conflict(
+            "The reply is saved, but the mail could not be sent. Please contact them another way."
+                .to_owned(),
+        ));
+    }
+    Ok(state.store().intake(practice_id, id).await?)
+}

@@ -1,0 +1,301 @@
+//! Messages: a thread for the couple and their therapist, and a private
+//! thread between each partner and the therapist that the other partner
+//! never sees. Messages are client writing (sealed, in the author's export,
+//! read through the visibility rule); a message's thread fixes its audience.
+//! Therapists also comment on shared work, visible to the couple.
+
+use trellis_core::Role;
+use trellis_core::privacy::Audience;
+use trellis_store::{EntryFilter, User};
+
+use super::notices::{self, Notice};
+use super::program::couple_for;
+use super::writing::{self, Entry, NewWriting};
+use crate::error::{AppError, AppResult};
+use crate::state::{AppState, now};
+
+pub const MESSAGE: &str = "message";
+pub const COMMENT: &str = "comment";
+
+/// Which thread, as the API names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadKind {
+    Couple,
+    Private,
+}
+
+impl ThreadKind {
+    pub fn parse(value: &str) -> AppResult<Self> {
+        match value.trim() {
+            "couple" => Ok(ThreadKind::Couple),
+            "private" => Ok(ThreadKind::Private),
+            _ => Err(AppError::invalid(
+                "thread",
+                "Please choose a thread: couple or private.",
+            )),
+        }
+    }
+}
+
+/// One thread, resolved for the person asking: its couple, its key, who else
+/// is in it.
+#[derive(Debug, Clone)]
+pub struct Thread {
+    pub kind: ThreadKind,
+    pub couple_id: String,
+    /// The partner of a private thread.
+    pub partner_id: Option<String>,
+    pub key: String,
+}
+
+impl Thread {
+    fn audience(&self) -> Audience {
+        match self.kind {
+            ThreadKind::Couple => Audience::PartnerAndTherapist,
+            ThreadKind::Private => Audience::Therapist,
+        }
+    }
+}
+
+/// Resolves a thread for `viewer`. Partners name only the kind (their couple
+/// and their own private thread are implied); therapists name the couple,
+/// and for a private thread the partner.
+pub async fn thread(
+    state: &AppState,
+    viewer: &User,
+    kind: ThreadKind,
+    couple_id: Option<&str>,
+    partner_id: Option<&str>,
+) -> AppResult<Thread> {
+    let (couple, partner_id) = match viewer.role {
+        Role::Partner => {
+            let couple_id = viewer.couple_id.as_deref().ok_or(AppError::NotFound)?;
+            (
+                couple_for(state, viewer, couple_id).await?,
+                viewer.id.clone(),
+            )
+        }
+        Role::Therapist => {
+            let couple_id = couple_id.filter(|c| !c.is_empty()).ok_or_else(|| {
+                AppError::invalid("couple_id", "Please say which couple this is for.")
+            })?;
+            let couple = couple_for(state, viewer, couple_id).await?;
+            let partner = match kind {
+                ThreadKind::Couple => String::new(),
+                ThreadKind::Private => {
+                    let partner_id = partner_id.filter(|p| !p.is_empty()).ok_or_else(|| {
+                        AppError::invalid("partner_id", "Please say which partner this is for.")
+                    })?;
+                    let members = state.store().couple_members(&couple.id).await?;
+                    if !members.iter().any(|m| m.id == partner_id) {
+                        return Err(AppError::invalid(
+                            "partner_id",
+                            "That person is not a partner in this couple.",
+                        ));
+                    }
+                    partner_id.to_owned()
+                }
+            };
+            (couple, partner)
+        }
+        Role::Admin => return Err(AppError::Forbidden),
+    };
+    if kind == ThreadKind::Private && couple.therapist_id.is_none() {
+        return Err(AppError::Conflict(
+            "Private messages are with your therapist, and your couple has not linked one yet."
+                .to_owned(),
+        ));
+    }
+    let key = match kind {
+        ThreadKind::Couple => format!("couple:{}", couple.id),
+        ThreadKind::Private => format!("private:{partner_id}"),
+    };
+    Ok(Thread {
+        kind,
+        couple_id: couple.id,
+        partner_id: (kind == ThreadKind::Private).then_some(partner_id),
+        key,
+    })
+}
+
+/// Writes a message in a thread and tells the others in it (by mail, if
+/// they want: that a message is waiting, never what it says).
+#[tracing::instrument(skip_all, fields(author = %author.id, thread = %thread.key))]
+pub async fn post(
+    state: &AppState,
+    author: &User,
+    thread: &Thread,
+    body: &str,
+) -> AppResult<Entry> {
+    let addressed_to = match (author.role, &thread.partner_id) {
+        (Role::Therapist, Some(partner)) => Some(partner.as_str()),
+        _ => None,
+    };
+    let entry = writing::write_in_couple(
+        state,
+        author,
+        &thread.couple_id,
+        NewWriting {
+            kind: MESSAGE,
+            ref_id: Some(&thread.key),
+            body,
+            audience: thread.audience(),
+        },
+        addressed_to,
+    )
+    .await?;
+    state
+        .store()
+        .mark_thread_read(&author.id, &thread.key, now())
+        .await?;
+    let couple = state.store().couple(&thread.couple_id).await?;
+    let mut recipients = Vec::new();
+    if author.role == Role::Partner
+        && let Some(therapist_id) = &couple.therapist_id
+    {
+        recipients.push(therapist_id.clone());
+    }
+    match thread.kind {
+        ThreadKind::Couple => {
+            for member in state.store().couple_members(&couple.id).await? {
+                if member.id != author.id {
+                    recipients.push(member.id);
+                }
+            }
+        }
+        ThreadKind::Private => {
+            if let Some(partner) = addressed_to {
+                recipients.push(partner.to_owned());
+            }
+        }
+    }
+    for id in recipients {
+        if let Ok(user) = state.store().user(&id).await {
+            notices::notify(state, &user, Notice::NewMessage).await?;
+        }
+    }
+    Ok(entry)
+}
+
+/// A thread's messages, oldest first; opening it marks it read.
+pub async fn read_thread(
+    state: &AppState,
+    viewer: &User,
+    thread: &Thread,
+) -> AppResult<Vec<Entry>> {
+    let mut entries = writing::list(
+        state,
+        viewer,
+        EntryFilter {
+            couple_id: Some(&thread.couple_id),
+            kind: Some(MESSAGE),
+            ref_id: Some(&thread.key),
+            author_id: None,
+        },
+    )
+    .await?;
+    entries.reverse();
+    state
+        .store()
+        .mark_thread_read(&viewer.id, &thread.key, now())
+        .await?;
+    Ok(entries)
+}
+
+/// How many messages wait unread for the person, in all their threads.
+pub async fn unread_for_partner(state: &AppState, partner: &User) -> AppResult<usize> {
+    let Some(couple_id) = partner.couple_id.as_deref() else {
+        return Ok(0);
+    };
+    let mut unread = 0;
+    for key in [
+        format!("couple:{couple_id}"),
+        format!("private:{}", partner.id),
+    ] {
+        let read_at = state.store().thread_read_at(&partner.id, &key).await?;
+        let entries = state
+            .store()
+            .entries_for(
+                writing::reader(partner),
+                EntryFilter {
+                    couple_id: Some(couple_id),
+                    kind: Some(MESSAGE),
+                    ref_id: Some(&key),
+                    author_id: None,
+                },
+                200,
+            )
+            .await?;
+        unread += entries
+            .iter()
+            .filter(|e| e.author_id != partner.id && e.created_at > read_at)
+            .count();
+    }
+    Ok(unread)
+}
+
+/// The therapist comments on shared work: an exercise answer or journal
+/// entry shared with both partners and the therapist, or an agreement. The
+/// comment is visible to the couple and the therapist.
+#[tracing::instrument(skip_all, fields(therapist = %therapist.id, target = target_id))]
+pub async fn comment(
+    state: &AppState,
+    therapist: &User,
+    target_id: &str,
+    body: &str,
+) -> AppResult<Entry> {
+    if therapist.role != Role::Therapist {
+        return Err(AppError::Forbidden);
+    }
+    let couple_id = match writing::read(state, therapist, target_id).await {
+        Ok(entry) => {
+            if entry.audience != Audience::PartnerAndTherapist || entry.kind == MESSAGE {
+                return Err(AppError::Conflict(
+                    "Comments go on work the couple shared with both of you; this was shared with you alone."
+                        .to_owned(),
+                ));
+            }
+            entry.couple_id
+        }
+        Err(AppError::NotFound) => {
+            let agreement = state.store().agreement(target_id).await?;
+            couple_for(state, therapist, &agreement.couple_id).await?.id
+        }
+        Err(other) => return Err(other),
+    };
+    writing::write_in_couple(
+        state,
+        therapist,
+        &couple_id,
+        NewWriting {
+            kind: COMMENT,
+            ref_id: Some(target_id),
+            body,
+            audience: Audience::PartnerAndTherapist,
+        },
+        None,
+    )
+    .await
+}
+
+/// Comments on one piece of work, oldest first.
+pub async fn comments_on(
+    state: &AppState,
+    viewer: &User,
+    couple_id: &str,
+    target_id: &str,
+) -> AppResult<Vec<Entry>> {
+    let mut entries = writing::list(
+        state,
+        viewer,
+        EntryFilter {
+            couple_id: Some(couple_id),
+            kind: Some(COMMENT),
+            ref_id: Some(target_id),
+            author_id: None,
+        },
+    )
+    .await?;
+    entries.reverse();
+    Ok(entries)
+}

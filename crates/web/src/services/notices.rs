@@ -1,0 +1,236 @@
+//! Mail that tells a person something is waiting in Trellis. It never holds
+//! client writing, names no partner and says nothing about what was written,
+//! so a shared inbox or a glance at a lock screen gives nothing away. Each
+//! person chooses which notices they get.
+
+use jiff::tz::TimeZone;
+use trellis_core::Role;
+use trellis_store::User;
+
+use crate::error::AppResult;
+use crate::state::AppState;
+use crate::when;
+
+/// What happened, as far as a notice may say.
+#[derive(Debug, Clone, Copy)]
+pub enum Notice {
+    /// A new message in one of their threads.
+    NewMessage,
+    /// A session was booked, moved or cancelled.
+    SessionScheduled {
+        starts_at: i64,
+    },
+    SessionMoved {
+        starts_at: i64,
+    },
+    SessionCancelled {
+        starts_at: i64,
+    },
+    /// A partner asked to move a session (to the therapist).
+    RescheduleRequested {
+        starts_at: i64,
+    },
+    /// The session is coming up.
+    Reminder {
+        starts_at: i64,
+    },
+    /// A new appointment request in the practice's inbox (to staff).
+    NewIntake,
+}
+
+enum Kind {
+    Messages,
+    Appointments,
+    Reminders,
+    Intake,
+}
+
+impl Notice {
+    fn kind(self) -> Kind {
+        match self {
+            Notice::NewMessage => Kind::Messages,
+            Notice::SessionScheduled { .. }
+            | Notice::SessionMoved { .. }
+            | Notice::SessionCancelled { .. }
+            | Notice::RescheduleRequested { .. } => Kind::Appointments,
+            Notice::Reminder { .. } => Kind::Reminders,
+            Notice::NewIntake => Kind::Intake,
+        }
+    }
+
+    /// Subject and body; `zone` is the reader's.
+    fn text(self, zone: &TimeZone, link: &str) -> (String, String) {
+        let at = |t: i64| when::long(t, zone);
+        let (subject, line) = match self {
+            Notice::NewMessage => (
+                "You have a new message in Trellis".to_owned(),
+                "There is a new message waiting for you in Trellis.".to_owned(),
+            ),
+            Notice::SessionScheduled { starts_at } => (
+                "A session was booked".to_owned(),
+                format!("A session was booked for {}.", at(starts_at)),
+            ),
+            Notice::SessionMoved { starts_at } => (
+                "A session was moved".to_owned(),
+                format!("A session was moved to {}.", at(starts_at)),
+            ),
+            Notice::SessionCancelled { starts_at } => (
+                "A session was cancelled".to_owned(),
+                format!("The session on {} was cancelled.", at(starts_at)),
+            ),
+            Notice::RescheduleRequested { starts_at } => (
+                "A request to move a session".to_owned(),
+                format!("Someone asked to move the session on {}.", at(starts_at)),
+            ),
+            Notice::Reminder { starts_at } => (
+                "Reminder: your session is coming up".to_owned(),
+                format!("A reminder that you have a session on {}.", at(starts_at)),
+            ),
+            Notice::NewIntake => (
+                "A new appointment request".to_owned(),
+                "A new request for a first appointment is waiting in the intake inbox.".to_owned(),
+            ),
+        };
+        let body = format!(
+            "Hello,\n\n{line}\n\nSign in to see the details:\n\n{link}\n\n\
+             You can choose which of these mails you get under Account → Notices.\n\n— Trellis\n"
+        );
+        (subject, body)
+    }
+}
+
+/// The time zone a person reads times in: their own choice, else their
+/// practice's, else UTC.
+pub async fn zone_for(state: &AppState, user: &User) -> AppResult<TimeZone> {
+    let settings = state.store().person_settings(&user.id).await?;
+    if let Some(zone) = settings.time_zone.as_deref() {
+        return Ok(when::zone_or_utc(Some(zone)));
+    }
+    Ok(when::zone_or_utc(
+        practice_zone(state, user).await?.as_deref(),
+    ))
+}
+
+/// The time zone name of the person's practice, if they belong to one.
+pub async fn practice_zone(state: &AppState, user: &User) -> AppResult<Option<String>> {
+    let practice_id = match user.role {
+        Role::Partner => match user.couple_id.as_deref() {
+            Some(couple_id) => state.store().couple(couple_id).await?.practice_id,
+            None => None,
+        },
+        Role::Therapist | Role::Admin => user.practice_id.clone(),
+    };
+    Ok(match practice_id {
+        Some(id) => Some(state.store().practice(&id).await?.time_zone),
+        None => None,
+    })
+}
+
+/// Sends a notice if the person wants this kind. A mail that cannot be sent
+/// is logged, never fatal: the thing itself is already in Trellis.
+#[tracing::instrument(skip_all, fields(user_id = %user.id))]
+pub async fn notify(state: &AppState, user: &User, notice: Notice) -> AppResult<()> {
+    let settings = state.store().person_settings(&user.id).await?;
+    let wanted = match notice.kind() {
+        Kind::Messages => settings.notify_messages,
+        Kind::Appointments => settings.notify_appointments,
+        Kind::Reminders => settings.notify_reminders,
+        Kind::Intake => settings.notify_intake,
+    };
+    if !wanted || user.email.ends_with("@invalid") {
+        return Ok(());
+    }
+    let zone = zone_for(state, user).await?;
+    let path = match notice {
+        Notice::NewMessage => "/messages",
+        Notice::NewIntake => "/intake",
+        _ if user.role == Role::Therapist => "/caseload",
+        _ => "/sessions",
+    };
+    let (subject, body) = notice.text(&zone, &state.config().link(path));
+    if let Err(err) = state
+        .mailer()
+        .send(&user.name, &user.email, &subject, body)
+        .await
+    {
+        tracing::warn!(error = ?err, "could not send a notice");
+    }
+    Ok(())
+}
+
+/// A change to some of a person's settings; `None` leaves one as it is.
+#[derive(Debug, Default)]
+pub struct SettingsChange<'a> {
+    /// An IANA name, or "" to follow the practice.
+    pub time_zone: Option<&'a str>,
+    pub notify_messages: Option<bool>,
+    pub notify_reminders: Option<bool>,
+    pub notify_appointments: Option<bool>,
+    pub notify_intake: Option<bool>,
+}
+
+pub async fn change_settings(
+    state: &AppState,
+    user: &User,
+    change: SettingsChange<'_>,
+) -> AppResult<trellis_store::PersonSettings> {
+    let mut settings = state.store().person_settings(&user.id).await?;
+    if let Some(zone) = change.time_zone {
+        settings.time_zone = if zone.trim().is_empty() {
+            None
+        } else {
+            when::time_zone("time_zone", zone)?;
+            Some(zone.trim().to_owned())
+        };
+    }
+    for (value, slot) in [
+        (change.notify_messages, &mut settings.notify_messages),
+        (change.notify_reminders, &mut settings.notify_reminders),
+        (
+            change.notify_appointments,
+            &mut settings.notify_appointments,
+        ),
+        (change.notify_intake, &mut settings.notify_intake),
+    ] {
+        if let Some(value) = value {
+            *slot = value;
+        }
+    }
+    state
+        .store()
+        .set_person_settings(&user.id, &settings)
+        .await?;
+    Ok(settings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notices_say_when_but_never_what_was_written_or_by_whom() {
+        let zone = TimeZone::get("Europe/Berlin").unwrap();
+        let at = when::parse_time("s", "2026-12-05T18:00", &zone).unwrap();
+        for notice in [
+            Notice::NewMessage,
+            Notice::SessionScheduled { starts_at: at },
+            Notice::SessionMoved { starts_at: at },
+            Notice::SessionCancelled { starts_at: at },
+            Notice::RescheduleRequested { starts_at: at },
+            Notice::Reminder { starts_at: at },
+            Notice::NewIntake,
+        ] {
+            let (subject, body) = notice.text(&zone, "https://trellis.example/x");
+            assert!(!subject.is_empty());
+            assert!(body.contains("https://trellis.example/x"));
+            for word in ["therapy", "couple", "partner"] {
+                assert!(
+                    !body.to_lowercase().contains(word),
+                    "{notice:?} says {word}"
+                );
+            }
+        }
+        let (_, body) = Notice::Reminder { starts_at: at }.text(&zone, "l");
+        assert!(body.contains("Saturday 5 December 2026, 18:00 CET"));
+    }
+}

@@ -1,0 +1,159 @@
+//! Times as people type and read them, in their own time zone. The store and
+//! the rules work in UTC epoch milliseconds; this is the edge where a wall
+//! clock time in a named zone becomes one, and back.
+
+use jiff::Timestamp;
+use jiff::civil::DateTime;
+use jiff::tz::TimeZone;
+use trellis_core::{Millis, ValidationError};
+
+/// A time zone by its IANA name ("Europe/Berlin"), or a clear refusal.
+pub fn time_zone(field: &'static str, name: &str) -> Result<TimeZone, ValidationError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(ValidationError::new(field, "Please choose a time zone."));
+    }
+    TimeZone::get(name).map_err(|_| {
+        ValidationError::new(
+            field,
+            format!("We don't know the time zone \"{name}\". Please use a name like Europe/Berlin or America/New_York."),
+        )
+    })
+}
+
+/// The zone to show someone times in: theirs, else the practice's, else UTC.
+pub fn zone_or_utc(name: Option<&str>) -> TimeZone {
+    name.and_then(|n| TimeZone::get(n).ok())
+        .unwrap_or(TimeZone::UTC)
+}
+
+/// Reads a time as typed: an RFC 3339 instant ("2026-12-05T17:00:00Z",
+/// "…+01:00") as it is, or a wall-clock time ("2026-12-05T18:00", as a
+/// browser's date-time field sends it) in `zone`.
+pub fn parse_time(
+    field: &'static str,
+    input: &str,
+    zone: &TimeZone,
+) -> Result<Millis, ValidationError> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Err(ValidationError::new(field, "Please give a date and time."));
+    }
+    if let Ok(instant) = input.parse::<Timestamp>() {
+        return Ok(instant.as_millisecond());
+    }
+    let wall: DateTime = input.parse().map_err(|_| {
+        ValidationError::new(field, "Please give a date and time like 2026-12-05T18:00.")
+    })?;
+    // In a spring-forward gap or an autumn overlap, the compatible choice
+    // (the later time in a gap, the earlier in an overlap) is what calendars do.
+    wall.to_zoned(zone.clone())
+        .map(|zoned| zoned.timestamp().as_millisecond())
+        .map_err(|_| ValidationError::new(field, "That date is out of range."))
+}
+
+fn zoned(at: Millis, zone: &TimeZone) -> Option<jiff::Zoned> {
+    Timestamp::from_millisecond(at)
+        .ok()
+        .map(|ts| ts.to_zoned(zone.clone()))
+}
+
+/// "Friday 5 December 2026, 18:00 CET".
+pub fn long(at: Millis, zone: &TimeZone) -> String {
+    zoned(at, zone)
+        .map(|z| z.strftime("%A %-d %B %Y, %H:%M %Z").to_string())
+        .unwrap_or_default()
+}
+
+/// "18:00".
+pub fn clock(at: Millis, zone: &TimeZone) -> String {
+    zoned(at, zone)
+        .map(|z| z.strftime("%H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// The value of a date-time field: "2026-12-05T18:00".
+pub fn input_value(at: Millis, zone: &TimeZone) -> String {
+    zoned(at, zone)
+        .map(|z| z.strftime("%Y-%m-%dT%H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// RFC 3339 in UTC, for the API.
+pub fn rfc3339(at: Millis) -> String {
+    Timestamp::from_millisecond(at)
+        .map(|ts| ts.to_string())
+        .unwrap_or_default()
+}
+
+/// The zone's name for people and calendars.
+pub fn zone_name(zone: &TimeZone) -> &str {
+    zone.iana_name().unwrap_or("UTC")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn berlin() -> TimeZone {
+        time_zone("tz", "Europe/Berlin").unwrap()
+    }
+
+    #[test]
+    fn wall_clock_times_are_read_in_the_zone() {
+        // 18:00 in Berlin in December is 17:00 UTC.
+        let at = parse_time("start", "2026-12-05T18:00", &berlin()).unwrap();
+        assert_eq!(rfc3339(at), "2026-12-05T17:00:00Z");
+        // In July (summer time) it is 16:00 UTC.
+        let summer = parse_time("start", "2026-07-05T18:00", &berlin()).unwrap();
+        assert_eq!(rfc3339(summer), "2026-07-05T16:00:00Z");
+    }
+
+    #[test]
+    fn instants_with_an_offset_are_taken_as_they_are() {
+        let at = parse_time("start", "2026-12-05T18:00:00+01:00", &TimeZone::UTC).unwrap();
+        assert_eq!(rfc3339(at), "2026-12-05T17:00:00Z");
+        let z = parse_time("start", "2026-12-05T17:00:00Z", &berlin()).unwrap();
+        assert_eq!(at, z);
+    }
+
+    #[test]
+    fn each_person_reads_the_time_in_their_zone() {
+        let at = parse_time("start", "2026-12-05T18:00", &berlin()).unwrap();
+        assert_eq!(long(at, &berlin()), "Saturday 5 December 2026, 18:00 CET");
+        let new_york = time_zone("tz", "America/New_York").unwrap();
+        assert_eq!(long(at, &new_york), "Saturday 5 December 2026, 12:00 EST");
+        assert_eq!(input_value(at, &new_york), "2026-12-05T12:00");
+        assert_eq!(clock(at, &berlin()), "18:00");
+    }
+
+    #[test]
+    fn a_time_in_the_spring_gap_moves_forward() {
+        // 02:30 does not exist in Berlin on 29 March 2026.
+        let at = parse_time("start", "2026-03-29T02:30", &berlin()).unwrap();
+        assert_eq!(clock(at, &berlin()), "03:30");
+    }
+
+    #[test]
+    fn bad_input_is_refused_with_the_field_named() {
+        assert_eq!(parse_time("end", "", &berlin()).unwrap_err().field, "end");
+        assert_eq!(
+            parse_time("end", "next tuesday", &berlin())
+                .unwrap_err()
+                .field,
+            "end"
+        );
+        assert!(
+            time_zone("tz", "Mars/Olympus")
+                .unwrap_err()
+                .message
+                .contains("Mars/Olympus")
+        );
+        assert!(time_zone("tz", "").is_err());
+        assert_eq!(zone_name(&zone_or_utc(Some("Nowhere/Else"))), "UTC");
+        assert_eq!(
+            zone_name(&zone_or_utc(Some("Europe/Berlin"))),
+            "Europe/Berlin"
+        );
+    }
+}
