@@ -17,6 +17,9 @@ pub enum Access {
     Role(Role),
     /// A practice's staff: its admins and therapists (the intake inbox).
     Staff,
+    /// People in a couple's work: partners and therapists, not admins
+    /// (message threads).
+    PartnerOrTherapist,
     /// A piece of writing named in the path: whoever may see it.
     /// (Tested with a private entry, which only its author may see.)
     Writing,
@@ -61,6 +64,8 @@ pub fn expected_outcome(access: Access, caller: Caller) -> Outcome {
         Access::Role(_) => Outcome::Forbidden,
         Access::Staff if role == Role::Partner => Outcome::Forbidden,
         Access::Staff => Outcome::Allowed,
+        Access::PartnerOrTherapist if role == Role::Admin => Outcome::Forbidden,
+        Access::PartnerOrTherapist => Outcome::Allowed,
         Access::Writing if caller.relation == Relation::Author => Outcome::Allowed,
         Access::Writing => Outcome::NotFound,
         Access::CoupleTherapist if role != Role::Therapist => Outcome::Forbidden,
@@ -209,5 +214,18 @@ mod tests {
             expected_outcome(Access::Staff, caller(None, Relation::Outsider)),
             Outcome::Unauthenticated
         );
+        for (role, outcome) in [
+            (Role::Admin, Outcome::Forbidden),
+            (Role::Therapist, Outcome::Allowed),
+            (Role::Partner, Outcome::Allowed),
+        ] {
+            assert_eq!(
+                expected_outcome(
+                    Access::PartnerOrTherapist,
+                    caller(Some(role), Relation::Outsider)
+                ),
+                outcome
+            );
+        }
     }
 }

@@ -237,7 +237,7 @@ pub mod history {
     use trellis_web::services::program::{self, AnswerInput, Goal};
     use trellis_web::services::writing::{self, JOURNAL, NewWriting};
 
-    async fn user(state: &AppState, email: &str) -> anyhow::Result<User> {
+    pub(super) async fn user(state: &AppState, email: &str) -> anyhow::Result<User> {
         let email = EmailAddress::parse("email", email).map_err(|e| anyhow::anyhow!(e.message))?;
         Ok(state
             .store()
@@ -293,7 +293,7 @@ pub mod history {
         body: &str,
         audience: Audience,
         at: Millis,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<String> {
         let entry = writing::write(
             state,
             who,
@@ -307,7 +307,7 @@ pub mod history {
         .await
         .map_err(|e| anyhow::anyhow!("demo journal: {e}"))?;
         state.store().backdate_entry(&entry.id, at).await?;
-        Ok(())
+        Ok(entry.id)
     }
 
     fn ratings(values: &[(&str, i64)]) -> AnswerInput {
@@ -569,7 +569,7 @@ pub mod history {
             ago(5),
         )
         .await?;
-        journal(
+        let sisters_visits = journal(
             state,
             &sam,
             "I'd like to talk about how we handle my sister's visits. Can we bring it to Thursday?",
@@ -659,6 +659,247 @@ pub mod history {
         .await?;
         measures(state, [&alex, &sam, &jordan, &riley], now).await?;
         accountability(state, &alex, &sam).await?;
+        super::practice_life::seed(state, now, &sisters_visits).await?;
+        Ok(())
+    }
+}
+
+/// The practice around the couples: its public page, sessions past and to
+/// come, message threads, the therapist's notes and comments, and requests
+/// waiting in the intake inbox.
+mod practice_life {
+    use anyhow::Context;
+    use trellis_core::Millis;
+    use trellis_core::time::{DAY, MINUTE, utc_date};
+    use trellis_store::{NewAppointment, NewIntake, User};
+    use trellis_web::AppState;
+    use trellis_web::services::messages::{self, ThreadKind};
+    use trellis_web::services::notes;
+    use trellis_web::when;
+
+    use super::history::user;
+
+    const ZONE: &str = "Europe/London";
+
+    /// `clock` o'clock in London, `days` from now (negative: in the past).
+    fn at(now: Millis, days: i64, clock: &str) -> anyhow::Result<Millis> {
+        let zone = when::time_zone("zone", ZONE).map_err(|e| anyhow::anyhow!(e.message))?;
+        when::parse_time(
+            "start",
+            &format!("{}T{clock}", utc_date(now + days * DAY)),
+            &zone,
+        )
+        .map_err(|e| anyhow::anyhow!(e.message))
+    }
+
+    async fn sessions(
+        state: &AppState,
+        therapist: &User,
+        couple_id: &str,
+        days: &[i64],
+        clock: &str,
+        location: &str,
+        now: Millis,
+    ) -> anyhow::Result<()> {
+        let kind = trellis_core::schedule::LocationKind::infer(location);
+        for &day in days {
+            let starts_at = at(now, day, clock)?;
+            state
+                .store()
+                .create_appointment(NewAppointment {
+                    couple_id,
+                    therapist_id: &therapist.id,
+                    starts_at,
+                    ends_at: starts_at + 50 * MINUTE,
+                    location_kind: kind.as_str(),
+                    location,
+                    now: starts_at.min(now) - 7 * DAY,
+                })
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn say(
+        state: &AppState,
+        who: &User,
+        thread: &messages::Thread,
+        body: &str,
+        at: Millis,
+    ) -> anyhow::Result<()> {
+        let entry = messages::post(state, who, thread, body)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo message: {e}"))?;
+        state.store().backdate_entry(&entry.id, at).await?;
+        Ok(())
+    }
+
+    pub async fn seed(state: &AppState, now: Millis, sisters_visits: &str) -> anyhow::Result<()> {
+        let err = |e: trellis_web::AppError| anyhow::anyhow!("demo: {e}");
+        let priya = user(state, "therapist@example.com").await?;
+        let tom = user(state, "therapist2@example.com").await?;
+        let alex = user(state, "alex@example.com").await?;
+        let sam = user(state, "sam@example.com").await?;
+        let jordan = user(state, "jordan@example.com").await?;
+        let practice_id = priya.practice_id.clone().context("Priya has no practice")?;
+        state
+            .store()
+            .update_practice_details(
+                &practice_id,
+                "2 Riverside Walk, Kingston upon Thames\nMonday to Thursday, 9am to 8pm\nhello@riverside-couples.example",
+                ZONE,
+                24,
+            )
+            .await?;
+
+        // Alex & Sam: weekly on Thursday evenings, in the practice.
+        let couple = alex.couple_id.clone().context("Alex has no couple")?;
+        let room = "Room 2, 2 Riverside Walk";
+        sessions(
+            state,
+            &priya,
+            &couple,
+            &[-35, -28, -21, -14, -7, 3, 10],
+            "18:00",
+            room,
+            now,
+        )
+        .await?;
+        // Jordan & Riley: every other week, by video.
+        let other = jordan.couple_id.clone().context("Jordan has no couple")?;
+        sessions(
+            state,
+            &tom,
+            &other,
+            &[-30, -16, -2, 12],
+            "19:30",
+            "https://meet.example/riverside-tom",
+            now,
+        )
+        .await?;
+
+        let ago = |days: i64, minutes: i64| now - days * DAY + minutes * MINUTE;
+        let together = messages::thread(state, &sam, ThreadKind::Couple, None, None)
+            .await
+            .map_err(err)?;
+        let sams_private = messages::thread(state, &sam, ThreadKind::Private, None, None)
+            .await
+            .map_err(err)?;
+        for (who, thread, body, when) in [
+            (
+                &sam,
+                &together,
+                "Could we move Thursday to 18:30? My train gets in late that week.",
+                ago(9, 0),
+            ),
+            (
+                &priya,
+                &together,
+                "18:30 is fine for me. I'll see you both then.",
+                ago(9, 95),
+            ),
+            (
+                &alex,
+                &together,
+                "Thank you. We've been doing the ten-minute check-ins most evenings.",
+                ago(8, 10),
+            ),
+            (
+                &sam,
+                &sams_private,
+                "I'm nervous about raising my sister's visits with Alex in the room. Can we go slowly?",
+                ago(2, 30),
+            ),
+            (
+                &priya,
+                &sams_private,
+                "Of course. We'll start with what each of you needs from those visits, not with who is right.",
+                ago(2, 120),
+            ),
+            (
+                &alex,
+                &together,
+                "Small thing, but we made it through a hard conversation about money without either of us walking out.",
+                ago(1, 0),
+            ),
+        ] {
+            say(state, who, thread, body, when).await?;
+        }
+        // Priya read the thread before Alex's last message: one new message waits.
+        state
+            .store()
+            .mark_thread_read(&priya.id, &together.key, ago(2, 130))
+            .await?;
+        state
+            .store()
+            .mark_thread_read(&priya.id, &sams_private.key, ago(2, 130))
+            .await?;
+
+        messages::comment(
+            state,
+            &priya,
+            sisters_visits,
+            "Thank you for bringing this. Let's give it the first half of Thursday's session.",
+        )
+        .await
+        .map_err(err)?;
+
+        for (days, body) in [
+            (
+                28,
+                "Presenting concerns: rebuilding trust after Alex's hidden messages; Sam feels foolish and alone.\n\nInterventions: slowed the exchange down; reflective listening.\n\nHomework: hearing the hurt, with reflect-back.\n\nPlan: acknowledging the pain before any problem-solving.",
+            ),
+            (
+                7,
+                "Presenting concerns: Sam raised feeling managed rather than asked.\n\nInterventions: softened start-ups; Alex owned the lie without explaining it away.\n\nHomework: patterns I recognise.\n\nPlan: Sam's sister's visits next week; watch for Alex withdrawing when criticised.",
+            ),
+        ] {
+            let note = notes::write(state, &priya, &couple, body)
+                .await
+                .map_err(err)?;
+            state
+                .store()
+                .backdate_note(&note.id, now - days * DAY)
+                .await?;
+        }
+        notes::write(
+            state,
+            &tom,
+            &other,
+            "Presenting concerns: money and time together.\n\nPlan: keep their own pace; check the Thursday evenings goal.",
+        )
+        .await
+        .map_err(err)?;
+
+        for (names, email, times, message, days) in [
+            (
+                "Maya and Leo",
+                "maya@example.net",
+                "Weekday evenings after 6",
+                "We keep having the same argument and it is wearing us both down.",
+                1,
+            ),
+            (
+                "Ana & Bo",
+                "ana@example.net",
+                "Saturday mornings",
+                "We'd like some help before our wedding next year.",
+                4,
+            ),
+        ] {
+            state
+                .store()
+                .create_intake(NewIntake {
+                    practice_id: &practice_id,
+                    names,
+                    email,
+                    partner_email: "",
+                    preferred_times: times,
+                    message,
+                    now: now - days * DAY,
+                })
+                .await?;
+        }
         Ok(())
     }
 }

@@ -574,3 +574,163 @@ async fn two_partners_and_their_therapist_walk_the_program_together() {
         browser.close().await.unwrap();
     }
 }
+
+/// The whole path into a practice, as people click it: a visitor takes the
+/// self-check and asks for an appointment; the therapist accepts and books a
+/// session; the partner joins, finds it in Trellis and in their calendar
+/// feed, and writes to the therapist, who sees the message waiting.
+async fn from_the_self_check_to_a_first_session(backend: Backend) {
+    let Some(driver) = start_chromedriver().await else {
+        return;
+    };
+    let Some(app) = TestApp::with_demo(backend).await else {
+        return;
+    };
+    let profiles = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let visitor = open_browser(&driver, profiles[0].path()).await;
+    let priya = open_browser(&driver, profiles[1].path()).await;
+
+    visitor.goto(&app.url("/")).await.unwrap();
+    click(&visitor, "a[href='/is-it-time']").await;
+    wait_for_text(&visitor, "Is it time for couples therapy?").await;
+    assert_accessible(&visitor, "the self-check").await;
+    for sign in [
+        "arguments",
+        "distance",
+        "resentment",
+        "root-causes",
+        "avoidance",
+    ] {
+        click(&visitor, &format!("#sign-{sign}-2")).await;
+    }
+    click(&visitor, "#safety-no").await;
+    click(&visitor, "form[action='/is-it-time'] button").await;
+    let reading = wait_for_text(&visitor, "not a diagnosis").await;
+    assert!(
+        reading.contains("some signs that things are hard"),
+        "{reading}"
+    );
+    assert_accessible(&visitor, "the self-check's reading").await;
+    maybe_screenshot(&visitor, "self-check.png").await;
+    click(&visitor, "main a.button").await;
+    wait_for_text(&visitor, "for a first appointment").await;
+    assert_accessible(&visitor, "the appointment request").await;
+    type_into(&visitor, "#names", "Maya and Leo").await;
+    type_into(&visitor, "#email", "maya@example.net").await;
+    type_into(&visitor, "#partner_email", "leo@example.net").await;
+    type_into(&visitor, "#preferred_times", "Weekday evenings").await;
+    // A person takes a moment before sending; the spam guard expects it.
+    tokio::time::sleep(Duration::from_millis(3_100)).await;
+    click(&visitor, "main form button[type=submit]").await;
+    wait_for_text(&visitor, "your request is on its way").await;
+
+    // The therapist finds it in the intake inbox and accepts it.
+    sign_in(&priya, &app, "therapist@example.com").await;
+    wait_for_path(&priya, "/caseload").await;
+    click(&priya, "header a[href='/intake']").await;
+    wait_for_text(&priya, "Maya and Leo").await;
+    assert_accessible(&priya, "the intake inbox").await;
+    click(&priya, "main table a").await;
+    wait_for_text(&priya, "Accept and invite the couple").await;
+    assert_accessible(&priya, "an intake request").await;
+    let prefilled = priya
+        .find(Locator::Id("name2"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(prefilled.as_deref(), Some("Leo"));
+    click(&priya, "form[action$='/accept'] button").await;
+    let sent = wait_for_text(&priya, "/invitations/").await;
+    let maya_link = sent
+        .split_whitespace()
+        .find(|w| w.contains("/invitations/"))
+        .unwrap()
+        .to_owned();
+    let practice = app.store.practices().await.unwrap().remove(0);
+    let couple_id = app.store.intakes(&practice.id, 5).await.unwrap()[0]
+        .couple_id
+        .clone()
+        .unwrap();
+
+    // …and books the first session, tomorrow at six in the evening.
+    let date = trellis_core::time::utc_date(trellis_web::state::now() + trellis_core::time::DAY);
+    priya
+        .goto(&app.url(&format!("/caseload/couples/{couple_id}/sessions")))
+        .await
+        .unwrap();
+    assert_accessible(&priya, "booking a session").await;
+    priya
+        .execute(
+            "document.getElementById('start').value = arguments[0];",
+            vec![json!(format!("{date}T18:00"))],
+        )
+        .await
+        .unwrap();
+    type_into(&priya, "#location", "Room 2, 2 Riverside Walk").await;
+    click(&priya, "form[action$='/sessions'] button").await;
+    wait_for_text(&priya, "both partners have been told").await;
+
+    // Maya joins through her invitation and finds the session.
+    let maya = &visitor;
+    maya.goto(&maya_link).await.unwrap();
+    type_into(maya, "#password", "a long calm password").await;
+    click(maya, "main form button[type=submit]").await;
+    wait_for_path(maya, "/our-space").await;
+    let home = wait_for_text(maya, "Your next session").await;
+    assert!(home.contains("18:00"), "{home}");
+    click(maya, "header a[href='/sessions']").await;
+    let sessions = wait_for_text(maya, "with Dr. Priya Natarajan").await;
+    assert!(sessions.contains("Room 2, 2 Riverside Walk"));
+    assert_accessible(maya, "the sessions page").await;
+
+    // Her calendar feed has it.
+    maya.goto(&app.url("/account/notices")).await.unwrap();
+    assert_accessible(maya, "notices and calendar").await;
+    let url = maya
+        .find(Locator::Id("calendar-url"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    let feed = reqwest::get(&url).await.unwrap().text().await.unwrap();
+    let calendar = ical::IcalParser::new(std::io::BufReader::new(feed.as_bytes()))
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_eq!(calendar.events.len(), 1);
+
+    // She writes to the therapist alone; the caseload shows it waiting.
+    maya.goto(&app.url("/messages?thread=private"))
+        .await
+        .unwrap();
+    assert_accessible(maya, "messages").await;
+    type_into(
+        maya,
+        "#body",
+        "Leo is nervous about the first session. So am I.",
+    )
+    .await;
+    click(maya, "main form button[type=submit]").await;
+    wait_for_text(maya, "So am I.").await;
+    let caseload = reload_until(&priya, &app.url("/caseload"), "1 new message").await;
+    assert!(caseload.contains("Maya"), "{caseload}");
+    click(&priya, "main a[href$='/messages']").await;
+    wait_for_text(&priya, "Together with Maya").await;
+    click(&priya, "nav[aria-label='Threads'] li:nth-child(2) a").await;
+    wait_for_text(&priya, "So am I.").await;
+    assert_accessible(&priya, "a private thread").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn from_the_self_check_to_a_first_session_sqlite() {
+    from_the_self_check_to_a_first_session(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn from_the_self_check_to_a_first_session_postgres() {
+    from_the_self_check_to_a_first_session(Backend::Postgres).await;
+}

@@ -82,6 +82,8 @@ impl TestApp {
             bind: "127.0.0.1:0".parse().unwrap(),
             data_dir: dir.path().to_path_buf(),
             smtp_url,
+            // Reminders fall due in tests within a second, not a minute.
+            reminder_check_seconds: 1,
             ..Config::default()
         };
         let server = Server::build_with_store(&config, store.clone())
@@ -431,4 +433,51 @@ pub async fn fresh_couple(app: &TestApp) -> (String, String, String, String) {
         second,
         priya,
     )
+}
+
+/// The sentence must not appear in any database file (SQLite: the main file,
+/// its WAL and shared memory) or in any column of `table` (PostgreSQL), in
+/// clear or as bytes.
+pub async fn assert_sealed_at_rest(app: &TestApp, sentence: &str, table: &str) {
+    let needle = sentence.as_bytes();
+    let mut searched = 0;
+    for entry in std::fs::read_dir(&app.data_dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("trellis.db") {
+            let bytes = std::fs::read(&path).unwrap();
+            searched += bytes.len();
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle),
+                "{name} holds the sentence in clear"
+            );
+            assert!(
+                !bytes.windows(10).any(|w| w == &needle[..10]),
+                "{name} holds part of the sentence"
+            );
+        }
+    }
+    if let Some(url) = app.database_url.strip_prefix("postgres") {
+        let url = format!("postgres{url}");
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+        let rows: Vec<(String,)> = sqlx::query_as(&format!("SELECT t::text FROM {table} t"))
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+        assert!(!rows.is_empty(), "{table} has rows to search");
+        let hex: String = needle[..16].iter().map(|b| format!("{b:02x}")).collect();
+        for (row,) in rows {
+            assert!(
+                !row.contains(sentence),
+                "a row of {table} holds the sentence"
+            );
+            assert!(
+                !row.contains(&hex),
+                "a row of {table} holds the sentence as bytes"
+            );
+        }
+    } else {
+        assert!(searched > 0, "the SQLite files were found and searched");
+    }
 }

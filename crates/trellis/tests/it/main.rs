@@ -14,6 +14,7 @@ mod couples;
 mod matrix;
 mod measures;
 mod operations;
+mod practice;
 mod privacy;
 mod program;
 mod regressions;

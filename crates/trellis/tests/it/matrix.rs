@@ -15,6 +15,8 @@ use crate::on_both_backends;
 on_both_backends!(with_demo => every_route_answers_every_caller_as_declared);
 
 const SECRET: &str = "matrix-secret: what I never told anyone";
+const PRIVATE_MESSAGE: &str = "matrix-private-message: only for my therapist";
+const NOTE: &str = "matrix-note: presenting concerns, for my eyes only";
 
 struct Persona {
     name: &'static str,
@@ -69,7 +71,15 @@ fn personas() -> Vec<Persona> {
     ]
 }
 
-fn fill_path(path: &str, access: Access, entry_id: &str, couple_id: &str) -> String {
+/// Real items of partner A's couple that paths name.
+struct Items {
+    entry_id: String,
+    couple_id: String,
+    appointment_id: String,
+    note_id: String,
+}
+
+fn fill_path(path: &str, access: Access, items: &Items) -> String {
     let mut filled = String::new();
     let mut rest = path;
     while let Some(start) = rest.find('{') {
@@ -83,10 +93,12 @@ fn fill_path(path: &str, access: Access, entry_id: &str, couple_id: &str) -> Str
             ("exercise_id", _) => "trust-in-daily-life",
             ("stage_id", _) => "root-causes",
             ("instrument", _) => "csi4",
+            ("appointment_id", _) => items.appointment_id.as_str(),
+            ("note_id", _) => items.note_id.as_str(),
             _ if path.contains("/instruments/") => "csi4",
             _ if path.contains("/exercises/") => "trust-in-daily-life",
-            (_, Access::Writing) => entry_id,
-            (_, Access::CoupleTherapist | Access::Couple) => couple_id,
+            (_, Access::Writing) => items.entry_id.as_str(),
+            (_, Access::CoupleTherapist | Access::Couple) => items.couple_id.as_str(),
             _ => "no-such-thing",
         });
         rest = &rest[end..];
@@ -146,6 +158,40 @@ async fn every_route_answers_every_caller_as_declared(app: TestApp) {
     assert_eq!(status, StatusCode::CREATED);
     let entry_id = entry["id"].as_str().unwrap().to_owned();
     let couple_id = entry["couple_id"].as_str().unwrap().to_owned();
+    // A private message to the therapist, a therapist's note and a session:
+    // each may reach only its own audience.
+    let (status, _) = app
+        .api_post(
+            Some(&alex),
+            "/api/v1/messages",
+            json!({"thread": "private", "body": PRIVATE_MESSAGE}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let priya = app.api_login("therapist@example.com", DEMO_PASSWORD).await;
+    let (status, note) = app
+        .api_post(
+            Some(&priya),
+            &format!("/api/v1/couples/{couple_id}/notes"),
+            json!({"body": NOTE}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{note}");
+    let tomorrow = trellis_web::when::rfc3339(trellis_web::state::now() + trellis_core::time::DAY);
+    let (status, appointment) = app
+        .api_post(
+            Some(&priya),
+            &format!("/api/v1/couples/{couple_id}/appointments"),
+            json!({"start": tomorrow, "location": "Room 2"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{appointment}");
+    let items = Items {
+        entry_id: entry_id.clone(),
+        couple_id: couple_id.clone(),
+        appointment_id: appointment["id"].as_str().unwrap().to_owned(),
+        note_id: note["id"].as_str().unwrap().to_owned(),
+    };
 
     let specs = trellis_web::routes::specs();
     assert!(
@@ -156,7 +202,7 @@ async fn every_route_answers_every_caller_as_declared(app: TestApp) {
     let mut failures = Vec::new();
     let mut calls = 0;
     for spec in &specs {
-        let path = fill_path(spec.path, spec.access, &entry_id, &couple_id);
+        let path = fill_path(spec.path, spec.access, &items);
         let is_api = spec.path.starts_with("/api/");
         for persona in personas() {
             // A fresh session per call: some routes end the session they are called with.
@@ -214,6 +260,17 @@ async fn every_route_answers_every_caller_as_declared(app: TestApp) {
             }
             if persona.caller.relation != Relation::Author && body.contains("matrix-secret") {
                 failures.push(format!("{what}: LEAK of partner A's private writing"));
+            }
+            let thread_member = matches!(
+                persona.caller.relation,
+                Relation::Author | Relation::CoupleTherapist
+            );
+            if !thread_member && body.contains("matrix-private-message") {
+                failures.push(format!("{what}: LEAK of partner A's private message"));
+            }
+            if persona.caller.relation != Relation::CoupleTherapist && body.contains("matrix-note")
+            {
+                failures.push(format!("{what}: LEAK of the therapist's private note"));
             }
         }
     }

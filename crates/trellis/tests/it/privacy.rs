@@ -296,47 +296,7 @@ async fn writing_is_unreadable_in_the_database(app: TestApp) {
         "readable through the app"
     );
 
-    let needle = SENTENCE.as_bytes();
-    let mut searched = 0;
-    for entry in std::fs::read_dir(&app.data_dir).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if name.starts_with("trellis.db") {
-            let bytes = std::fs::read(&path).unwrap();
-            searched += bytes.len();
-            assert!(
-                !bytes.windows(needle.len()).any(|w| w == needle),
-                "{name} holds the sentence in clear"
-            );
-            assert!(
-                !bytes.windows(10).any(|w| w == &needle[..10]),
-                "{name} holds part of the sentence"
-            );
-        }
-    }
-    if let Some(url) = app.database_url.strip_prefix("postgres") {
-        let url = format!("postgres{url}");
-        use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
-        let rows: Vec<(String,)> = sqlx::query_as("SELECT t::text FROM entries t")
-            .fetch_all(&mut conn)
-            .await
-            .unwrap();
-        assert!(!rows.is_empty());
-        for (row,) in rows {
-            assert!(!row.contains("secret we keep"), "a row holds the sentence");
-            assert!(
-                !row.contains(&hex(&needle[..16])),
-                "a row holds the sentence as bytes"
-            );
-        }
-    } else {
-        assert!(searched > 0, "the SQLite files were found and searched");
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::helpers::assert_sealed_at_rest(&app, SENTENCE, "entries").await;
 }
 
 async fn a_key_rotation_keeps_everything_readable(app: TestApp) {

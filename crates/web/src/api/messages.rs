@@ -52,6 +52,7 @@ pub async fn post(
     CurrentUser(user): CurrentUser,
     ApiJson(request): ApiJson<NewMessage>,
 ) -> AppResult<(StatusCode, Json<EntryJson>)> {
+    messages::may_use_threads(&user)?;
     let kind = ThreadKind::parse(request.thread.as_deref().unwrap_or_default())?;
     let thread = messages::thread(
         &state,
@@ -79,6 +80,7 @@ pub async fn list(
     CurrentUser(user): CurrentUser,
     Query(query): Query<ThreadQuery>,
 ) -> AppResult<Json<MessageList>> {
+    messages::may_use_threads(&user)?;
     let kind = ThreadKind::parse(query.thread.as_deref().unwrap_or("couple"))?;
     let thread = messages::thread(
         &state,

@@ -250,8 +250,16 @@ pub fn routes() -> Vec<Route> {
         Route::get("/calendar/{feed_id}/{file}", Public, sessions::feed),
         Route::get("/api/v1/me/settings", SignedIn, sessions::settings),
         Route::patch("/api/v1/me/settings", SignedIn, sessions::change_settings),
-        Route::post("/api/v1/messages", SignedIn, messages::post),
-        Route::get("/api/v1/messages", SignedIn, messages::list),
+        Route::post(
+            "/api/v1/messages",
+            Access::PartnerOrTherapist,
+            messages::post,
+        ),
+        Route::get(
+            "/api/v1/messages",
+            Access::PartnerOrTherapist,
+            messages::list,
+        ),
         Route::post(
             "/api/v1/comments",
             Access::Role(Role::Therapist),

@@ -103,9 +103,9 @@ pub async fn practice(
 pub struct SettingsFields {
     name: String,
     description: String,
-    contact: String,
-    time_zone: String,
-    reminder_hours: String,
+    contact: Option<String>,
+    time_zone: Option<String>,
+    reminder_hours: Option<String>,
     require_two_factor: Option<String>,
 }
 
@@ -121,9 +121,9 @@ pub async fn update_settings(
         practice::Settings {
             name: &form.name,
             description: &form.description,
-            contact: &form.contact,
-            time_zone: &form.time_zone,
-            reminder_hours: &form.reminder_hours,
+            contact: form.contact.as_deref(),
+            time_zone: form.time_zone.as_deref(),
+            reminder_hours: form.reminder_hours.as_deref(),
             require_two_factor: form.require_two_factor.is_some(),
         },
     )
@@ -136,9 +136,15 @@ pub async fn update_settings(
             template.errors = errors;
             template.form_name = form.name;
             template.form_description = form.description;
-            template.form_contact = form.contact;
-            template.form_time_zone = form.time_zone;
-            template.form_reminder_hours = form.reminder_hours;
+            if let Some(contact) = form.contact {
+                template.form_contact = contact;
+            }
+            if let Some(zone) = form.time_zone {
+                template.form_time_zone = zone;
+            }
+            if let Some(hours) = form.reminder_hours {
+                template.form_reminder_hours = hours;
+            }
             render_refused(&err, &template)
         }
     }

@@ -57,6 +57,15 @@ impl Thread {
     }
 }
 
+/// Threads are for partners and therapists; admins run the practice and
+/// read no client writing.
+pub fn may_use_threads(user: &User) -> AppResult<()> {
+    if user.role == Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    Ok(())
+}
+
 /// Resolves a thread for `viewer`. Partners name only the kind (their couple
 /// and their own private thread are implied); therapists name the couple,
 /// and for a private thread the partner.
@@ -246,6 +255,12 @@ pub async fn comment(
 ) -> AppResult<Entry> {
     if therapist.role != Role::Therapist {
         return Err(AppError::Forbidden);
+    }
+    if target_id.trim().is_empty() {
+        return Err(AppError::invalid(
+            "target_id",
+            "Please say which piece of work the comment is on.",
+        ));
     }
     let couple_id = match writing::read(state, therapist, target_id).await {
         Ok(entry) => {

@@ -19,12 +19,13 @@ pub const CONTACT_MAX_CHARS: usize = 1_000;
 pub struct Settings<'a> {
     pub name: &'a str,
     pub description: &'a str,
-    /// How to reach the practice (shown on its public page).
-    pub contact: &'a str,
+    /// How to reach the practice (shown on its public page). `None` here
+    /// and below: left as it is.
+    pub contact: Option<&'a str>,
     /// An IANA time zone name.
-    pub time_zone: &'a str,
+    pub time_zone: Option<&'a str>,
     /// Whole hours before a session its reminder goes out; "0" for none.
-    pub reminder_hours: &'a str,
+    pub reminder_hours: Option<&'a str>,
     pub require_two_factor: bool,
 }
 
@@ -45,15 +46,25 @@ pub async fn update_settings(
     let mut problems = Problems::default();
     let name = problems.check(PracticeName::parse("name", settings.name));
     let description = settings.description.trim();
-    let contact = settings.contact.trim();
+    let current = state.store().practice(practice_id).await?;
+    let contact = settings.contact.unwrap_or(&current.contact).trim();
     if contact.chars().count() > CONTACT_MAX_CHARS {
         problems.add(
             "contact",
             format!("Please keep the contact details to {CONTACT_MAX_CHARS} characters or fewer."),
         );
     }
-    let zone = problems.check(crate::when::time_zone("time_zone", settings.time_zone));
-    let reminder_hours = match settings.reminder_hours.trim().parse::<i64>() {
+    let zone = problems.check(crate::when::time_zone(
+        "time_zone",
+        settings.time_zone.unwrap_or(&current.time_zone),
+    ));
+    let current_hours = current.reminder_hours.to_string();
+    let reminder_hours = match settings
+        .reminder_hours
+        .unwrap_or(&current_hours)
+        .trim()
+        .parse::<i64>()
+    {
         Ok(hours) if (0..=MAX_REMINDER_HOURS).contains(&hours) => hours,
         _ => {
             problems.add(
