@@ -387,7 +387,7 @@ mod tests {
         );
         assert_eq!(
             clause.sql,
-            "(e.author_id = $2 OR (e.couple_id = $3 AND e.audience IN ($4, $5)))"
+            "(e.author_id = $2 OR e.addressed_to = $2 OR (e.couple_id = $3 AND e.audience IN ($4, $5)))"
         );
         assert_eq!(
             clause.binds,
@@ -407,7 +407,7 @@ mod tests {
         );
         assert_eq!(
             clause.sql,
-            "(e.author_id = $1 OR (c.therapist_id = $1 AND e.audience IN ($2, $3)))"
+            "(e.author_id = $1 OR e.addressed_to = $1 OR (c.therapist_id = $1 AND e.audience IN ($2, $3)))"
         );
         assert_eq!(
             clause.binds,
@@ -430,7 +430,7 @@ mod tests {
             },
         ] {
             let clause = visibility_clause(reader, 1);
-            assert_eq!(clause.sql, "(e.author_id = $1)");
+            assert_eq!(clause.sql, "(e.author_id = $1 OR e.addressed_to = $1)");
         }
     }
 }
