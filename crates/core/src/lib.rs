@@ -15,6 +15,7 @@ pub mod role;
 pub mod safety;
 pub mod schedule;
 pub mod selfcheck;
+pub mod talk;
 pub mod throttle;
 pub mod time;
 

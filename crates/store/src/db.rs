@@ -33,6 +33,8 @@ impl Backend {
 pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
+    /// Kept for LISTEN connections (PostgreSQL); may hold a password, never printed.
+    url: std::sync::Arc<str>,
 }
 
 impl std::fmt::Debug for Store {
@@ -83,7 +85,11 @@ impl Store {
             }
         };
         MIGRATOR.run(&pool).await?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            url: url.into(),
+        })
     }
 
     /// The URL of a SQLite database file inside a data directory.
@@ -93,6 +99,10 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    pub(crate) fn url(&self) -> &str {
+        &self.url
     }
 
     /// True when the database answers a trivial query.

@@ -20,6 +20,7 @@ mod practices;
 mod program;
 mod rights;
 mod settings;
+mod talks;
 pub mod testing;
 mod two_factor;
 mod writing;
@@ -40,6 +41,9 @@ pub use practices::{NewPracticeWithAdmin, Practice, TherapistSummary};
 pub use program::{Assignment, CaseloadNews, Onboarding, ReflectBackRound, SafetyFlag};
 pub use rights::FORMER_MEMBER;
 pub use settings::PersonSettings;
+pub use talks::{
+    CircleRow, CompromiseRow, NewTurn, TALK_CHANNEL, TalkListener, TalkRow, TimeoutRow, TurnRow,
+};
 pub use writing::{AudienceChange, EntryFilter, NewEntry, Reader, SealedEntry};
 
 /// A fresh time-ordered id (UUIDv7), as text so both backends store it alike.

@@ -670,11 +670,13 @@ pub mod history {
 mod practice_life {
     use anyhow::Context;
     use trellis_core::Millis;
+    use trellis_core::talk::Move;
     use trellis_core::time::{DAY, MINUTE, utc_date};
     use trellis_store::{NewAppointment, NewIntake, User};
     use trellis_web::AppState;
     use trellis_web::services::messages::{self, ThreadKind};
     use trellis_web::services::notes;
+    use trellis_web::services::{compromise, talks};
     use trellis_web::when;
 
     use super::history::user;
@@ -867,6 +869,79 @@ mod practice_life {
             &tom,
             &other,
             "Presenting concerns: money and time together.\n\nPlan: keep their own pace; check the Thursday evenings goal.",
+        )
+        .await
+        .map_err(err)?;
+
+        // Sam and Alex are in the middle of a talk about the sister's visits;
+        // Alex took one break last week; a compromise waits for Sam's circles.
+        let talk = talks::open(state, &sam, "How we handle my sister's visits", true)
+            .await
+            .map_err(err)?;
+        for (who, action, body) in [
+            (
+                &sam,
+                Move::Speak,
+                "When Jo stays, I feel torn between you and her, and I end up apologising to both.",
+            ),
+            (
+                &alex,
+                Move::Paraphrase,
+                "You feel pulled in two directions when Jo visits.",
+            ),
+            (
+                &sam,
+                Move::Clarify,
+                "Torn, and then guilty, because I keep saying sorry to both of you.",
+            ),
+            (
+                &alex,
+                Move::Paraphrase,
+                "You feel torn, and then guilty, because you end up apologising to both of us.",
+            ),
+            (&sam, Move::Confirm, ""),
+            (&sam, Move::HandOver, ""),
+            (
+                &alex,
+                Move::Speak,
+                "I feel like a guest in my own home when the plans are made without me.",
+            ),
+            (
+                &sam,
+                Move::Paraphrase,
+                "You feel left out when Jo and I make the plans.",
+            ),
+        ] {
+            talks::make_move(state, who, &talk.id, action, body, false)
+                .await
+                .map_err(err)?;
+        }
+        state.store().backdate_talk(&talk.id, now - DAY).await?;
+        let started = now - 5 * DAY;
+        let timeout = state
+            .store()
+            .create_timeout(
+                &trellis_store::new_id(),
+                &couple,
+                &alex.id,
+                None,
+                started,
+                started + 40 * MINUTE,
+            )
+            .await?;
+        state
+            .store()
+            .claim_timeout_return(&timeout.id, started + 40 * MINUTE)
+            .await?;
+        let sundays = compromise::open(state, &alex, "Our Sundays")
+            .await
+            .map_err(err)?;
+        compromise::write(
+            state,
+            &alex,
+            &sundays.id,
+            "A slow morning together, without phones.",
+            "What we do in the afternoon, and seeing friends.",
         )
         .await
         .map_err(err)?;

@@ -86,6 +86,9 @@ impl Server {
     ) -> anyhow::Result<()> {
         let store = self.state.store().clone();
         let reminders = tokio::spawn(send_reminders(self.state.clone(), self.reminder_every));
+        let relay = tokio::spawn(trellis_web::services::talks::relay_other_instances(
+            self.state.clone(),
+        ));
         let router = trellis_web::router(self.state);
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(self.listener, service)
@@ -93,13 +96,15 @@ impl Server {
             .await
             .context("the server stopped unexpectedly")?;
         reminders.abort();
+        relay.abort();
         store.close().await;
         Ok(())
     }
 }
 
-/// Sends session reminders as they fall due, for as long as the server runs.
-/// Several instances may do this at once: each reminder is claimed once.
+/// Sends session reminders and "time to come back" after time-outs as they
+/// fall due, for as long as the server runs. Several instances may do this
+/// at once: each is claimed once.
 async fn send_reminders(state: AppState, every: std::time::Duration) {
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -109,6 +114,13 @@ async fn send_reminders(state: AppState, every: std::time::Duration) {
             Ok(0) => {}
             Ok(sent) => tracing::info!(sent, "session reminders sent"),
             Err(err) => tracing::warn!(error = ?err, "could not send session reminders"),
+        }
+        match trellis_web::services::timeouts::invite_back_due(&state).await {
+            Ok(0) => {}
+            Ok(sent) => tracing::info!(sent, "couples invited back after a time-out"),
+            Err(err) => {
+                tracing::warn!(error = ?err, "could not invite couples back after a time-out")
+            }
         }
     }
 }

@@ -35,6 +35,10 @@ pub enum AppError {
     /// Too many failed attempts; try again after this many seconds.
     #[error("too many attempts")]
     TooManyRequests { retry_after_secs: i64 },
+    /// The words hold crisis language: the writer sees help and confirms
+    /// before they are sent (the therapist is already flagged).
+    #[error("confirmation needed")]
+    ConfirmationNeeded(String),
     /// Too many of something that is not a sign-in (appointment requests).
     #[error("rate limited")]
     RateLimited {
@@ -69,7 +73,7 @@ impl AppError {
             }
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Gone(_) => StatusCode::GONE,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::ConfirmationNeeded(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests { .. } | AppError::RateLimited { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
             }
@@ -86,6 +90,7 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::Gone(_) => "gone",
             AppError::Conflict(_) => "conflict",
+            AppError::ConfirmationNeeded(_) => "confirmation_needed",
             AppError::CsrfRejected => "csrf_rejected",
             AppError::TwoFactorRequired => "two_factor_required",
             AppError::TwoFactorSetupRequired => "two_factor_setup_required",
@@ -109,7 +114,7 @@ impl AppError {
             AppError::Forbidden => "This part of Trellis isn't available to your account.".to_owned(),
             AppError::NotFound => "We couldn't find that page. It may have moved, or the link may be incomplete.".to_owned(),
             AppError::Gone(message) => (*message).to_owned(),
-            AppError::Conflict(message) => message.clone(),
+            AppError::Conflict(message) | AppError::ConfirmationNeeded(message) => message.clone(),
             AppError::CsrfRejected => {
                 "This form was open for too long or came from somewhere else. Please go back, reload the page and try again.".to_owned()
             }

@@ -63,6 +63,9 @@ pub fn operations_routes() -> Vec<routes::Route> {
         Route::get("/static/coach.js", Public, || async {
             asset(JS, include_str!("../static/coach.js"))
         }),
+        Route::get("/static/talk.js", Public, || async {
+            asset(JS, include_str!("../static/talk.js"))
+        }),
     ]
 }
 

@@ -53,6 +53,8 @@ struct Inner {
     mailer: Mailer,
     vault: Vault,
     content: Arc<Content>,
+    /// Talk ids with a new turn, for this process's live listeners.
+    talk_turns: tokio::sync::broadcast::Sender<String>,
 }
 
 impl AppState {
@@ -71,6 +73,7 @@ impl AppState {
                 mailer,
                 vault,
                 content,
+                talk_turns: tokio::sync::broadcast::channel(1024).0,
             }),
         }
     }
@@ -97,6 +100,17 @@ impl AppState {
 
     pub fn mailer(&self) -> &Mailer {
         &self.inner.mailer
+    }
+
+    /// Tells this process's live listeners that a talk has a new turn.
+    pub fn announce_turn(&self, talk_id: &str) {
+        // No receiver (nobody listening) is fine.
+        let _ = self.inner.talk_turns.send(talk_id.to_owned());
+    }
+
+    /// Talk ids as new turns arrive (here or, via the database, elsewhere).
+    pub fn turn_announcements(&self) -> tokio::sync::broadcast::Receiver<String> {
+        self.inner.talk_turns.subscribe()
     }
 }
 

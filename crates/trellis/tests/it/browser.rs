@@ -734,3 +734,69 @@ async fn from_the_self_check_to_a_first_session_sqlite() {
 async fn from_the_self_check_to_a_first_session_postgres() {
     from_the_self_check_to_a_first_session(Backend::Postgres).await;
 }
+
+/// Two partners hold a talk in two browsers: each turn appears on the other
+/// screen without reloading by hand, the listener can only say back what
+/// they heard, and a break can be called from the talk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_browsers_hold_a_structured_talk() {
+    let Some(driver) = start_chromedriver().await else {
+        return;
+    };
+    let app = TestApp::with_demo(Backend::Sqlite).await.unwrap();
+    let profiles = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let alex = open_browser(&driver, profiles[0].path()).await;
+    let sam = open_browser(&driver, profiles[1].path()).await;
+    sign_in(&alex, &app, "alex@example.com").await;
+    wait_for_path(&alex, "/our-space").await;
+    sign_in(&sam, &app, "sam@example.com").await;
+    wait_for_path(&sam, "/our-space").await;
+
+    click(&alex, "header a[href='/talks']").await;
+    wait_for_text(&alex, "Start a talk").await;
+    assert_accessible(&alex, "talks").await;
+    type_into(&alex, "#topic", "How we spend Sundays").await;
+    click(&alex, "form[action='/talks'] button").await;
+    wait_for_text(&alex, "You have the floor").await;
+    assert_accessible(&alex, "a talk").await;
+    let talk_path = alex.current_url().await.unwrap().path().to_owned();
+
+    // Sam opens the same talk: listening, nothing to say back yet.
+    sam.goto(&app.url(&talk_path)).await.unwrap();
+    wait_for_text(&sam, "Alex has the floor").await;
+    assert!(
+        sam.find(Locator::Id("speak")).await.is_err(),
+        "the listener has no speak box"
+    );
+
+    type_into(&alex, "#speak", "I miss our slow Sunday mornings.").await;
+    click(&alex, "form:has(#speak) button").await;
+    // Sam's page shows the turn and the paraphrase box without a manual reload.
+    wait_for_text(&sam, "I miss our slow Sunday mornings.").await;
+    type_into(
+        &sam,
+        "#paraphrase",
+        "You miss the slow mornings we used to have.",
+    )
+    .await;
+    click(&sam, "form:has(#paraphrase) button").await;
+    wait_for_text(&alex, "You miss the slow mornings we used to have.").await;
+    wait_for_text(&alex, "Did Sam get it?").await;
+    click(&alex, "form:has(input[value=confirm]) button").await;
+    wait_for_text(&sam, "confirmed: yes, that's it").await;
+    click(&alex, "form:has(input[value=hand_over]) button").await;
+    wait_for_text(&sam, "You have the floor").await;
+    maybe_screenshot(&sam, "talk.png").await;
+
+    // Sam calls a break; Alex is told, kindly, when Sam will be back.
+    click(&sam, "form[action$='/break'] button").await;
+    wait_for_text(&sam, "Your break, until").await;
+    assert_accessible(&sam, "a break").await;
+    let told = reload_until(&alex, &app.url(&talk_path), "asked for a break").await;
+    assert!(told.contains("will come back at"), "{told}");
+
+    // Either can leave at any time; the talk ends for both.
+    click(&alex, "form:has(input[value=leave]) button").await;
+    wait_for_text(&alex, "Start a talk").await;
+    reload_until(&sam, &app.url(&talk_path), "This talk has ended.").await;
+}

@@ -19,4 +19,5 @@ mod privacy;
 mod program;
 mod regressions;
 mod rights;
+mod talks;
 mod two_factor;

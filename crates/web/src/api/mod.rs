@@ -12,6 +12,7 @@ mod practice;
 mod program;
 mod rights;
 mod sessions;
+mod talks;
 
 use axum::Json;
 use serde::Serialize;
@@ -285,6 +286,63 @@ pub fn routes() -> Vec<Route> {
             Access::CoupleTherapist,
             messages::update_note,
         ),
+        Route::post("/api/v1/talks", Access::Role(Role::Partner), talks::open),
+        Route::get("/api/v1/talks/{id}", Access::PartnerOrTherapist, talks::get),
+        Route::get(
+            "/api/v1/talks/{id}/events",
+            Access::PartnerOrTherapist,
+            talks::events,
+        ),
+        Route::post(
+            "/api/v1/talks/{id}/turns",
+            Access::Role(Role::Partner),
+            talks::turn,
+        ),
+        Route::post(
+            "/api/v1/talks/{id}/floor",
+            Access::Role(Role::Partner),
+            talks::floor,
+        ),
+        Route::post(
+            "/api/v1/talks/{id}/leave",
+            Access::Role(Role::Partner),
+            talks::leave,
+        ),
+        Route::get(
+            "/api/v1/couples/{id}/talks",
+            Access::Couple,
+            talks::of_couple,
+        ),
+        Route::post(
+            "/api/v1/timeouts",
+            Access::Role(Role::Partner),
+            talks::call_timeout,
+        ),
+        Route::get(
+            "/api/v1/couples/{id}/timeouts",
+            Access::Couple,
+            talks::couple_timeouts,
+        ),
+        Route::post(
+            "/api/v1/compromises",
+            Access::Role(Role::Partner),
+            talks::open_compromise,
+        ),
+        Route::get(
+            "/api/v1/compromises/{id}",
+            Access::Role(Role::Partner),
+            talks::get_compromise,
+        ),
+        Route::post(
+            "/api/v1/compromises/{id}/circles",
+            Access::Role(Role::Partner),
+            talks::write_circles,
+        ),
+        Route::post(
+            "/api/v1/compromises/{id}/agreement",
+            Access::Role(Role::Partner),
+            talks::compromise_agreement,
+        ),
         Route::get("/api/openapi.json", Public, openapi_json),
     ]
 }
@@ -364,6 +422,19 @@ pub fn routes() -> Vec<Route> {
         messages::write_note,
         messages::notes_list,
         messages::update_note,
+        talks::open,
+        talks::get,
+        talks::events,
+        talks::turn,
+        talks::floor,
+        talks::leave,
+        talks::of_couple,
+        talks::call_timeout,
+        talks::couple_timeouts,
+        talks::open_compromise,
+        talks::get_compromise,
+        talks::write_circles,
+        talks::compromise_agreement,
     ),
     components(schemas(ErrorBody, ErrorDetail, UserJson)),
     modifiers(&BearerAuth),
@@ -377,7 +448,8 @@ pub fn routes() -> Vec<Route> {
         (name = "practice", description = "A practice's public side, the \"is it time?\" self-check, intake"),
         (name = "sessions", description = "Sessions, calendar feeds, notice settings"),
         (name = "messages", description = "Couple and private threads, comments on shared work"),
-        (name = "notes", description = "Therapists' private session notes"))
+        (name = "notes", description = "Therapists' private session notes"),
+        (name = "talks", description = "Structured talks in real time, time-outs, the two-circles compromise"))
 )]
 pub struct ApiDoc;
 

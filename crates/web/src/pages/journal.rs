@@ -241,6 +241,10 @@ struct CouplePage {
     entries: Vec<EntryView>,
     audience_options: Vec<AudienceOption>,
     show_controls: bool,
+    /// Talks the couple let the therapist read: (id, topic).
+    talks: Vec<(String, String)>,
+    /// Time-outs per week over eight weeks, oldest first.
+    timeouts_per_week: Vec<usize>,
 }
 
 /// A therapist's view of one of their couples.
@@ -317,6 +321,15 @@ pub async fn couple(
         consistency_chart: super::promises::consistency_chart(&state, therapist, &couple.id)
             .await?,
         layout: page.layout("/caseload"),
+        talks: crate::services::talks::list(&state, therapist, &couple.id)
+            .await?
+            .into_iter()
+            .map(|(row, topic)| (row.id, topic))
+            .collect(),
+        timeouts_per_week: crate::services::timeouts::weekly_counts(
+            &state, therapist, &couple.id, 8,
+        )
+        .await?,
         couple_id: couple.id.clone(),
         journey,
         flags,

@@ -12,6 +12,7 @@ mod program;
 mod promises;
 mod public;
 mod sessions;
+mod talks;
 mod therapist;
 mod two_factor;
 mod visitors;
@@ -171,6 +172,16 @@ pub fn routes() -> Vec<Route> {
             CoupleTherapist,
             messages::write_note,
         ),
+        Route::get("/talks", partner, talks::list),
+        Route::post("/talks", partner, talks::open),
+        Route::get("/talks/{id}", Access::PartnerOrTherapist, talks::show),
+        Route::post("/talks/{id}/moves", partner, talks::make_move),
+        Route::post("/talks/{id}/break", partner, talks::take_break),
+        Route::post("/talks/{id}/promise", partner, talks::promise),
+        Route::post("/compromises", partner, talks::open_compromise),
+        Route::get("/compromises/{id}", partner, talks::show_compromise),
+        Route::post("/compromises/{id}/circles", partner, talks::write_circles),
+        Route::post("/compromises/{id}/agreement", partner, talks::agree),
         Route::get("/sessions", partner, sessions::partner_sessions),
         Route::post("/sessions/{id}/move", partner, sessions::ask_to_move),
         Route::get("/messages", partner, messages::partner_messages),
@@ -206,6 +217,7 @@ fn nav_for(role: Role) -> &'static [(&'static str, &'static str)] {
             ("/measures", "Check-ins"),
             ("/promises", "Promises"),
             ("/journal", "Journal"),
+            ("/talks", "Talks"),
             ("/messages", "Messages"),
             ("/sessions", "Sessions"),
             ("/account", "Account"),

@@ -36,6 +36,14 @@ pub enum Notice {
     },
     /// A new appointment request in the practice's inbox (to staff).
     NewIntake,
+    /// The other partner opened a structured talk.
+    TalkOpened,
+    /// The other partner called a time-out, back at this time.
+    TimeOut {
+        return_at: i64,
+    },
+    /// A time-out is over: come back to the talk.
+    BreakOver,
 }
 
 enum Kind {
@@ -48,7 +56,8 @@ enum Kind {
 impl Notice {
     fn kind(self) -> Kind {
         match self {
-            Notice::NewMessage => Kind::Messages,
+            Notice::NewMessage | Notice::TalkOpened | Notice::TimeOut { .. } => Kind::Messages,
+            Notice::BreakOver => Kind::Reminders,
             Notice::SessionScheduled { .. }
             | Notice::SessionMoved { .. }
             | Notice::SessionCancelled { .. }
@@ -85,6 +94,21 @@ impl Notice {
             Notice::Reminder { starts_at } => (
                 "Reminder: your session is coming up".to_owned(),
                 format!("A reminder that you have a session on {}.", at(starts_at)),
+            ),
+            Notice::TalkOpened => (
+                "An invitation to talk".to_owned(),
+                "Someone would like to have a structured talk with you in Trellis, whenever you are ready.".to_owned(),
+            ),
+            Notice::TimeOut { return_at } => (
+                "A short break".to_owned(),
+                format!(
+                    "A break was called in your talk, to let things calm down. It will pick up again at {}.",
+                    at(return_at)
+                ),
+            ),
+            Notice::BreakOver => (
+                "Time to come back".to_owned(),
+                "The break is over. When you are both ready, come back to your talk.".to_owned(),
             ),
             Notice::NewIntake => (
                 "A new appointment request".to_owned(),
@@ -143,6 +167,7 @@ pub async fn notify(state: &AppState, user: &User, notice: Notice) -> AppResult<
     let zone = zone_for(state, user).await?;
     let path = match notice {
         Notice::NewMessage => "/messages",
+        Notice::TalkOpened | Notice::TimeOut { .. } | Notice::BreakOver => "/talks",
         Notice::NewIntake => "/intake",
         _ if user.role == Role::Therapist => "/caseload",
         _ => "/sessions",
@@ -219,6 +244,9 @@ mod tests {
             Notice::RescheduleRequested { starts_at: at },
             Notice::Reminder { starts_at: at },
             Notice::NewIntake,
+            Notice::TalkOpened,
+            Notice::TimeOut { return_at: at },
+            Notice::BreakOver,
         ] {
             let (subject, body) = notice.text(&zone, "https://trellis.example/x");
             assert!(!subject.is_empty());

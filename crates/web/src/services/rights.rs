@@ -56,6 +56,8 @@ pub struct Export {
     pub measures: Vec<ExportedMeasure>,
     /// Your own answers to the private safety check (never in anyone else's export).
     pub safety_answers: Option<std::collections::BTreeMap<String, String>>,
+    /// The structured talks of your couple, every turn.
+    pub talks: Vec<super::talks::TalkView>,
     pub activity: Vec<ExportedActivity>,
 }
 
@@ -171,6 +173,7 @@ pub async fn export(state: &AppState, user: &User) -> AppResult<Export> {
         } else {
             None
         },
+        talks: super::talks::export_for(state, user).await?,
         activity: activity(state, user).await?,
     })
 }

@@ -242,7 +242,7 @@ pub async fn write_in_couple(
 /// Crisis language (self-harm, threats, violence) in writing flags the couple
 /// for the therapist, exactly like a concerning safety check: shared
 /// exercises pause and the therapist is asked to speak with the writer alone.
-async fn raise_concern_if_crisis(
+pub(crate) async fn raise_concern_if_crisis(
     state: &AppState,
     author: &User,
     couple_id: &str,
