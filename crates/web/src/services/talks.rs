@@ -111,6 +111,18 @@ async fn readable(state: &AppState, viewer: &User, talk_id: &str) -> AppResult<T
     }
 }
 
+async fn open_topic(state: &AppState, talk: &TalkRow) -> AppResult<String> {
+    Ok(state
+        .vault()
+        .open(
+            state.store(),
+            &talk.couple_id,
+            &talk.topic,
+            &topic_context(&talk.id),
+        )
+        .await?)
+}
+
 fn replay(talk: &TalkRow, turns: &[TurnRow]) -> Talk {
     let mut rules = Talk::new(&talk.opened_by, &talk.other_partner);
     for turn in turns {
@@ -190,15 +202,7 @@ pub async fn view(state: &AppState, viewer: &User, talk_id: &str) -> AppResult<T
     for row in rows {
         turns.push(open_turn(state, &talk.id, &talk.couple_id, row).await?);
     }
-    let topic = state
-        .vault()
-        .open(
-            state.store(),
-            &talk.couple_id,
-            &talk.topic,
-            &topic_context(&talk.id),
-        )
-        .await?;
+    let topic = open_topic(state, &talk).await?;
     Ok(TalkView {
         status: status(&rules, &names, viewer),
         your_moves: rules.allowed(&viewer.id),
@@ -374,15 +378,7 @@ pub async fn list(
         if viewer.role == Role::Therapist && !talk.therapist_can_read {
             continue;
         }
-        let topic = state
-            .vault()
-            .open(
-                state.store(),
-                &talk.couple_id,
-                &talk.topic,
-                &topic_context(&talk.id),
-            )
-            .await?;
+        let topic = open_topic(state, &talk).await?;
         talks.push((talk, topic));
     }
     Ok(talks)
