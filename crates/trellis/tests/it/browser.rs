@@ -786,7 +786,51 @@ async fn two_browsers_hold_a_structured_talk() {
     wait_for_text(&sam, "confirmed: yes, that's it").await;
     click(&alex, "form:has(input[value=hand_over]) button").await;
     wait_for_text(&sam, "You have the floor").await;
+    assert!(
+        alex.find(Locator::Id("speak")).await.is_err(),
+        "Alex listens now"
+    );
+
+    // Sam's turn, heard back by Alex; then both have been heard.
+    type_into(
+        &sam,
+        "#speak",
+        "I need a slow start too, but I also want to see my friends.",
+    )
+    .await;
+    click(&sam, "form:has(#speak) button").await;
+    wait_for_text(&alex, "I also want to see my friends.").await;
+    type_into(
+        &alex,
+        "#paraphrase",
+        "You want slow mornings and time with friends.",
+    )
+    .await;
+    click(&alex, "form:has(#paraphrase) button").await;
+    wait_for_text(&sam, "Did Alex get it?").await;
     maybe_screenshot(&sam, "talk.png").await;
+    click(&sam, "form:has(input[value=confirm]) button").await;
+    wait_for_text(&alex, "move on to problem-solving").await;
+
+    // Problem-solving: what to solve, a proposal, accepted, made a promise.
+    click(&alex, "form:has(input[value=solve]) button").await;
+    wait_for_text(&alex, "What we want to solve").await;
+    type_into(&alex, "#solve-body", "Sunday mornings").await;
+    click(&alex, "form:has(#solve-body) button").await;
+    wait_for_text(&sam, "named what to solve").await;
+    click(&sam, "#k-propose").await;
+    type_into(
+        &sam,
+        "#solve-body",
+        "Slow breakfast together, friends after lunch",
+    )
+    .await;
+    click(&sam, "form:has(#solve-body) button").await;
+    wait_for_text(&alex, "I agree to the last proposal").await;
+    click(&alex, "form:has(input[value=accept]) button").await;
+    wait_for_text(&sam, "agreed").await;
+    click(&alex, "form[action$='/promise'] button").await;
+    wait_for_text(&alex, "one of your promises now").await;
 
     // Sam calls a break; Alex is told, kindly, when Sam will be back.
     click(&sam, "form[action$='/break'] button").await;
