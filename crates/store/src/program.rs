@@ -77,6 +77,9 @@ fn round_from_row(row: &AnyRow) -> Result<ReflectBackRound> {
 pub struct CaseloadNews {
     /// Writing shared with the therapist since their last visit to the couple.
     pub new_shared: i64,
+    /// Writing shared with the therapist since the couple's last session,
+    /// when they have had one: what to read before the next.
+    pub since_session: Option<i64>,
     /// Safety concerns not yet resolved.
     pub open_flags: i64,
 }
@@ -101,9 +104,14 @@ impl Store {
     }
 
     /// Per couple of the therapist: what is new and what needs attention.
+    /// Per couple of the therapist: what was shared with them since their
+    /// last visit and since the last session, and open safety flags. Their
+    /// own writing, messages and comments are not "shared work" here
+    /// (messages have their own unread count).
     pub async fn caseload_news(
         &self,
         therapist_id: &str,
+        now: Millis,
     ) -> Result<std::collections::HashMap<String, CaseloadNews>> {
         use trellis_core::privacy::{Relation, visible_audiences};
         let audiences: Vec<&'static str> = visible_audiences(Relation::CoupleTherapist)
@@ -111,27 +119,40 @@ impl Store {
             .map(|a| a.as_str())
             .collect();
         let placeholders: Vec<String> = (0..audiences.len())
-            .map(|i| format!("${}", i + 2))
+            .map(|i| format!("${}", i + 3))
             .collect();
-        let sql = format!(
-            "SELECT c.id, \
-             (SELECT COUNT(*) FROM entries e WHERE e.couple_id = c.id AND e.audience IN ({}) \
-              AND e.created_at > COALESCE((SELECT v.viewed_at FROM couple_views v WHERE v.therapist_id = $1 AND v.couple_id = c.id), 0)) AS new_shared, \
-             (SELECT COUNT(*) FROM safety_screenings s WHERE s.couple_id = c.id AND s.concerning = 1 AND s.resolved_at IS NULL) AS open_flags \
-             FROM couples c WHERE c.therapist_id = $1",
+        let shared = format!(
+            "FROM entries e WHERE e.couple_id = c.id AND e.author_id <> $1 \
+             AND e.kind NOT IN ('message', 'comment') AND e.audience IN ({})",
             placeholders.join(", ")
         );
-        let mut query = sqlx::query(&sql).bind(therapist_id);
+        let last_session = "(SELECT MAX(a.ends_at) FROM appointments a WHERE a.couple_id = c.id \
+             AND a.status = 'scheduled' AND a.ends_at <= $2)";
+        let sql = format!(
+            "SELECT c.id, \
+             (SELECT COUNT(*) {shared} \
+              AND e.created_at > COALESCE((SELECT v.viewed_at FROM couple_views v WHERE v.therapist_id = $1 AND v.couple_id = c.id), 0)) AS new_shared, \
+             (SELECT COUNT(*) {shared} AND e.created_at > {last_session}) AS since_session, \
+             {last_session} AS last_session, \
+             (SELECT COUNT(*) FROM safety_screenings s WHERE s.couple_id = c.id AND s.concerning = 1 AND s.resolved_at IS NULL) AS open_flags \
+             FROM couples c WHERE c.therapist_id = $1"
+        );
+        let mut query = sqlx::query(&sql).bind(therapist_id).bind(now);
         for audience in audiences {
             query = query.bind(audience);
         }
         let rows = query.fetch_all(&self.pool).await?;
         rows.iter()
             .map(|row| {
+                let last_session: Option<i64> = row.try_get("last_session")?;
                 Ok((
                     row.try_get("id")?,
                     CaseloadNews {
                         new_shared: row.try_get("new_shared")?,
+                        since_session: match last_session {
+                            Some(_) => Some(row.try_get("since_session")?),
+                            None => None,
+                        },
                         open_flags: row.try_get("open_flags")?,
                     },
                 ))

@@ -24,6 +24,7 @@ on_both_backends!(with_demo =>
     notes_are_the_therapists_alone,
     therapists_comment_on_work_shared_with_them_and_the_partner,
     practice_settings_are_checked_and_shown_publicly,
+    the_caseload_shows_what_was_shared_since_the_last_session,
 );
 
 async fn practice_id(app: &TestApp) -> String {
@@ -1083,4 +1084,60 @@ async fn notices_and_reminders_arrive_by_mail_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notices_and_reminders_arrive_by_mail_postgres() {
     notices_and_reminders_arrive_by_mail(Backend::Postgres).await;
+}
+
+async fn the_caseload_shows_what_was_shared_since_the_last_session(app: TestApp) {
+    let (couple_id, mo, _pat, priya) = fresh_couple(&app).await;
+    let priya_web = app
+        .browser_login("therapist@example.com", DEMO_PASSWORD)
+        .await;
+    let caseload =
+        || async { page_text(priya_web.get(app.url("/caseload")).send().await.unwrap()).await };
+    // Before any session: nothing "since the last session".
+    let (_, before) = app
+        .api_post(
+            Some(&mo),
+            "/api/v1/entries",
+            json!({"body": "Before we ever met.", "audience": "therapist"}),
+        )
+        .await;
+    app.store
+        .backdate_entry(before["id"].as_str().unwrap(), now() - 3 * HOUR)
+        .await
+        .unwrap();
+    let text = caseload().await;
+    let row = text.split("Mo & Pat").nth(1).unwrap_or_default().to_owned();
+    assert!(!row.contains("since the last session"), "{row}");
+
+    // A session that ended an hour ago; then Mo shares one thing, keeps one
+    // private, and the therapist writes in the thread (neither counts).
+    let start = now() - 2 * HOUR;
+    app.store
+        .create_appointment(trellis_store::NewAppointment {
+            couple_id: &couple_id,
+            therapist_id: &priya_id(&app).await,
+            starts_at: start,
+            ends_at: start + HOUR,
+            location_kind: "in_person",
+            location: "Room 2",
+            now: start - DAY,
+        })
+        .await
+        .unwrap();
+    app.api_post(Some(&mo), "/api/v1/entries", json!({"body": "After the session I noticed something.", "audience": "partner_and_therapist"}))
+        .await;
+    app.api_post(
+        Some(&mo),
+        "/api/v1/entries",
+        json!({"body": "Just for me.", "audience": "me"}),
+    )
+    .await;
+    app.api_post(
+        Some(&priya),
+        "/api/v1/messages",
+        json!({"thread": "couple", "couple_id": couple_id, "body": "Thank you both for today."}),
+    )
+    .await;
+    let text = caseload().await;
+    assert!(text.contains("1 shared since the last session"), "{text}");
 }

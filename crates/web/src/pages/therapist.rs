@@ -35,7 +35,10 @@ struct CaseloadPage {
 
 pub async fn caseload(State(state): State<AppState>, page: PageContext) -> AppResult<Response> {
     let therapist = page.require(Role::Therapist)?;
-    let mut news = state.store().caseload_news(&therapist.id).await?;
+    let mut news = state
+        .store()
+        .caseload_news(&therapist.id, crate::state::now())
+        .await?;
     let couples = state
         .store()
         .caseload(&therapist.id)
