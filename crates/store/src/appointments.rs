@@ -22,7 +22,8 @@ pub struct AppointmentRow {
     /// `scheduled` or `cancelled`.
     pub status: String,
     pub reschedule_requested_by: Option<String>,
-    pub reschedule_note: String,
+    /// Sealed with the couple's key.
+    pub reschedule_note: Option<Vec<u8>>,
     pub sequence: i64,
     pub reminded_at: Option<Millis>,
     pub created_at: Millis,
@@ -50,7 +51,7 @@ pub struct DueReminder {
 
 const APPOINTMENT_COLUMNS: &str = "a.id, a.couple_id, a.therapist_id, t.name AS therapist_name, \
      a.starts_at, a.ends_at, a.location_kind, a.location, a.status, a.reschedule_requested_by, \
-     a.reschedule_note, a.sequence, a.reminded_at, a.created_at, a.updated_at";
+     a.reschedule_note_sealed, a.sequence, a.reminded_at, a.created_at, a.updated_at";
 const APPOINTMENT_FROM: &str = "appointments a JOIN users t ON t.id = a.therapist_id";
 
 fn appointment_from(row: &AnyRow) -> Result<AppointmentRow> {
@@ -65,7 +66,7 @@ fn appointment_from(row: &AnyRow) -> Result<AppointmentRow> {
         location: row.try_get("location")?,
         status: row.try_get("status")?,
         reschedule_requested_by: row.try_get("reschedule_requested_by")?,
-        reschedule_note: row.try_get("reschedule_note")?,
+        reschedule_note: row.try_get("reschedule_note_sealed")?,
         sequence: row.try_get("sequence")?,
         reminded_at: row.try_get("reminded_at")?,
         created_at: row.try_get("created_at")?,
@@ -180,7 +181,7 @@ impl Store {
     ) -> Result<AppointmentRow> {
         let done = sqlx::query(
             "UPDATE appointments SET starts_at = $1, ends_at = $2, location_kind = $3, location = $4, \
-             reschedule_requested_by = NULL, reschedule_note = '', reminded_at = NULL, \
+             reschedule_requested_by = NULL, reschedule_note_sealed = NULL, reminded_at = NULL, \
              sequence = sequence + 1, updated_at = $5 \
              WHERE id = $6 AND couple_id = $7 AND status = 'scheduled'",
         )
@@ -224,11 +225,11 @@ impl Store {
         couple_id: &str,
         id: &str,
         user_id: &str,
-        note: &str,
+        note: Option<&[u8]>,
         now: Millis,
     ) -> Result<()> {
         let done = sqlx::query(
-            "UPDATE appointments SET reschedule_requested_by = $1, reschedule_note = $2, updated_at = $3 \
+            "UPDATE appointments SET reschedule_requested_by = $1, reschedule_note_sealed = $2, updated_at = $3 \
              WHERE id = $4 AND couple_id = $5 AND status = 'scheduled'",
         )
         .bind(user_id)

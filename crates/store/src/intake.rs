@@ -130,11 +130,11 @@ impl Store {
         id: &str,
         status: &str,
         handled_by: &str,
-        reply: &str,
+        reply: Option<&str>,
         now: Millis,
     ) -> Result<()> {
         let done = sqlx::query(
-            "UPDATE intake_requests SET status = $1, handled_by = $2, handled_at = $3, reply = $4 \
+            "UPDATE intake_requests SET status = $1, handled_by = $2, handled_at = $3, reply = COALESCE($4, reply) \
              WHERE id = $5 AND practice_id = $6 AND status IN ('new', 'replied')",
         )
         .bind(status)
@@ -156,7 +156,8 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn reopen_intake(&self, practice_id: &str, id: &str) -> Result<()> {
         sqlx::query(
-            "UPDATE intake_requests SET status = 'new', handled_by = NULL, handled_at = NULL, couple_id = NULL \
+            "UPDATE intake_requests SET status = CASE WHEN reply = '' THEN 'new' ELSE 'replied' END, \
+             handled_by = NULL, handled_at = NULL, couple_id = NULL \
              WHERE id = $1 AND practice_id = $2",
         )
         .bind(id)

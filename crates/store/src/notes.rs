@@ -129,19 +129,15 @@ impl Store {
         thread_key: &str,
         now: Millis,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM thread_reads WHERE user_id = $1 AND thread_key = $2")
-            .bind(user_id)
-            .bind(thread_key)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO thread_reads (user_id, thread_key, read_at) VALUES ($1, $2, $3)")
-            .bind(user_id)
-            .bind(thread_key)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        sqlx::query(
+            "INSERT INTO thread_reads (user_id, thread_key, read_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id, thread_key) DO UPDATE SET read_at = excluded.read_at",
+        )
+        .bind(user_id)
+        .bind(thread_key)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

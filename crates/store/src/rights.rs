@@ -44,9 +44,11 @@ impl Store {
         Ok(couple_id)
     }
 
-    /// Deletes a partner's account: all their writing is removed, they leave
-    /// their couple, their sessions and links end, and the account row keeps
-    /// only a placeholder name so joint records stay whole.
+    /// Deletes a partner's account: all their own writing is removed, they
+    /// leave their couple, their sessions and links end, and the account row
+    /// keeps only a placeholder name so joint records stay whole (agreements,
+    /// structured talks and compromise circles, written with the other
+    /// partner, stay with the couple, shown as by "a former member").
     #[tracing::instrument(skip(self))]
     pub async fn delete_account(&self, user_id: &str, now: Millis) -> Result<()> {
         let mut tx = self.pool.begin().await?;

@@ -56,14 +56,12 @@ impl Store {
         user_id: &str,
         settings: &PersonSettings,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM person_settings WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
         sqlx::query(
             "INSERT INTO person_settings (user_id, time_zone, notify_messages, notify_reminders, notify_appointments, notify_intake) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id) DO UPDATE SET \
+             time_zone = excluded.time_zone, notify_messages = excluded.notify_messages, \
+             notify_reminders = excluded.notify_reminders, notify_appointments = excluded.notify_appointments, \
+             notify_intake = excluded.notify_intake",
         )
         .bind(user_id)
         .bind(settings.time_zone.as_deref())
@@ -71,9 +69,8 @@ impl Store {
         .bind(i64::from(settings.notify_reminders))
         .bind(i64::from(settings.notify_appointments))
         .bind(i64::from(settings.notify_intake))
-        .execute(&mut *tx)
+        .execute(&self.pool)
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 }

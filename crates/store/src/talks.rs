@@ -413,8 +413,26 @@ impl Store {
             .collect()
     }
 
+    /// Claims the right to propose the compromise's agreement (`false`
+    /// when someone already did), so two partners cannot make two.
     #[tracing::instrument(skip(self))]
-    pub async fn set_compromise_agreement(&self, id: &str, agreement_id: &str) -> Result<()> {
+    pub async fn claim_compromise_agreement(&self, id: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE compromises SET agreement_id = 'pending' WHERE id = $1 AND agreement_id IS NULL",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records the proposed agreement, or (`None`) releases a claim that failed.
+    #[tracing::instrument(skip(self))]
+    pub async fn set_compromise_agreement(
+        &self,
+        id: &str,
+        agreement_id: Option<&str>,
+    ) -> Result<()> {
         sqlx::query("UPDATE compromises SET agreement_id = $1 WHERE id = $2")
             .bind(agreement_id)
             .bind(id)

@@ -552,6 +552,14 @@ async fn sessions_land_in_every_calendar_in_each_persons_time_zone(app: TestApp)
     let (_, listed) = app
         .api_get(&priya, &format!("/api/v1/couples/{couple_id}/appointments"))
         .await;
+    let (_, for_mo) = app
+        .api_get(&mo, &format!("/api/v1/couples/{couple_id}/appointments"))
+        .await;
+    assert!(
+        for_mo["appointments"][0]["reschedule_note"].is_null(),
+        "the note is for the therapist: {for_mo}"
+    );
+    assert_eq!(for_mo["appointments"][0]["reschedule_requested"], true);
     assert_eq!(listed["appointments"][0]["reschedule_requested"], true);
     assert_eq!(
         listed["appointments"][0]["reschedule_note"],

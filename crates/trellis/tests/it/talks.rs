@@ -21,6 +21,7 @@ on_both_backends!(with_demo =>
     time_outs_come_back_and_show_as_a_pattern,
     crisis_language_asks_the_writer_to_confirm,
     two_circles_are_revealed_together,
+    a_safety_pause_stops_talks_but_never_leaving,
 );
 
 async fn open_talk(app: &TestApp, token: &str, body: Value) -> String {
@@ -219,7 +220,7 @@ async fn a_full_talk_follows_the_rules(app: TestApp) {
     for (email, expected) in [
         ("therapist2@example.com", StatusCode::NOT_FOUND),
         ("jordan@example.com", StatusCode::NOT_FOUND),
-        ("admin@example.com", StatusCode::FORBIDDEN),
+        ("admin@example.com", StatusCode::NOT_FOUND),
     ] {
         let token = app.api_login(email, DEMO_PASSWORD).await;
         assert_eq!(
@@ -617,4 +618,43 @@ async fn two_circles_are_revealed_together(app: TestApp) {
             .0,
         StatusCode::NOT_FOUND
     );
+}
+
+async fn a_safety_pause_stops_talks_but_never_leaving(app: TestApp) {
+    let (_, mo, pat, _) = fresh_couple(&app).await;
+    let talk = open_talk(&app, &pat, json!({"topic": "The weekend"})).await;
+    // Crisis language in Mo's journal pauses the couple's shared work.
+    let (status, _) = app
+        .api_post(
+            Some(&mo),
+            "/api/v1/entries",
+            json!({"body": "I want to kill myself some days."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, refused) = app
+        .api_post(Some(&pat), "/api/v1/talks", json!({"topic": "Another"}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("talk with you"),
+        "{refused}"
+    );
+    assert!(
+        !refused.to_string().contains("kill"),
+        "the reason is never named"
+    );
+    let (status, _) = turn(&app, &pat, &talk, "speak", "Shall we plan Saturday?").await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _) = app
+        .api_post(Some(&pat), "/api/v1/compromises", json!({"topic": "x"}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _) = app
+        .api_post(Some(&mo), &format!("/api/v1/talks/{talk}/leave"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "leaving is always possible");
 }

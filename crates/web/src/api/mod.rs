@@ -287,12 +287,8 @@ pub fn routes() -> Vec<Route> {
             messages::update_note,
         ),
         Route::post("/api/v1/talks", Access::Role(Role::Partner), talks::open),
-        Route::get("/api/v1/talks/{id}", Access::PartnerOrTherapist, talks::get),
-        Route::get(
-            "/api/v1/talks/{id}/events",
-            Access::PartnerOrTherapist,
-            talks::events,
-        ),
+        Route::get("/api/v1/talks/{id}", Access::Couple, talks::get),
+        Route::get("/api/v1/talks/{id}/events", Access::Couple, talks::events),
         Route::post(
             "/api/v1/talks/{id}/turns",
             Access::Role(Role::Partner),

@@ -46,7 +46,8 @@ pub struct AppointmentJson {
     /// `scheduled` or `cancelled`.
     pub status: String,
     pub reschedule_requested: bool,
-    pub reschedule_note: String,
+    /// Only for the therapist and the partner who asked.
+    pub reschedule_note: Option<String>,
 }
 
 impl From<Appointment> for AppointmentJson {
@@ -62,7 +63,7 @@ impl From<Appointment> for AppointmentJson {
             therapist_name: a.row.therapist_name,
             location: a.row.location,
             status: a.row.status,
-            reschedule_note: a.row.reschedule_note,
+            reschedule_note: a.move_note,
         }
     }
 }

@@ -133,7 +133,7 @@ async fn partner_page(
     let comments = if couple_id.is_empty() {
         Vec::new()
     } else {
-        let mut entries = writing::list(
+        let entries = writing::list(
             state,
             partner,
             EntryFilter {
@@ -144,6 +144,7 @@ async fn partner_page(
             },
         )
         .await?;
+        let mut entries = messages::visible_comments(state, partner, entries).await?;
         entries.truncate(20);
         rows(state, partner, entries).await?
     };
@@ -336,8 +337,23 @@ pub async fn comment(
 ) -> AppResult<Response> {
     let therapist = page.require(Role::Therapist)?;
     couple_for(&state, therapist, &id).await?;
-    messages::comment(&state, therapist, &form.target_id, &form.body).await?;
-    Ok(see_other(&format!("/caseload/couples/{id}?commented=true")))
+    match messages::comment(&state, therapist, &form.target_id, &form.body).await {
+        Ok(_) => Ok(see_other(&format!("/caseload/couples/{id}?commented=true"))),
+        Err(err) => {
+            // Keep what was written: show it back with the reason.
+            let (err, errors) = fixable(err)?;
+            let page = super::MessagePage {
+                layout: page.layout("/caseload"),
+                title: "Your comment was not posted".to_owned(),
+                body: format!("{} Your comment: “{}”", errors.join(" "), form.body),
+                action: Some((
+                    format!("/caseload/couples/{id}"),
+                    "Back to the couple".to_owned(),
+                )),
+            };
+            render_refused(&err, &page)
+        }
+    }
 }
 
 pub struct NoteRow {

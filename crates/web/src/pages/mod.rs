@@ -174,7 +174,7 @@ pub fn routes() -> Vec<Route> {
         ),
         Route::get("/talks", partner, talks::list),
         Route::post("/talks", partner, talks::open),
-        Route::get("/talks/{id}", Access::PartnerOrTherapist, talks::show),
+        Route::get("/talks/{id}", Access::Couple, talks::show),
         Route::post("/talks/{id}/moves", partner, talks::make_move),
         Route::post("/talks/{id}/break", partner, talks::take_break),
         Route::post("/talks/{id}/promise", partner, talks::promise),

@@ -27,13 +27,23 @@ pub struct SlotFields {
 }
 
 impl SlotFields {
-    fn end(&self, zone: &jiff::tz::TimeZone) -> String {
-        // The form gives a length; the service takes an end.
-        let minutes: i64 = self.minutes.trim().parse().unwrap_or(50);
-        match when::parse_time("start", &self.start, zone) {
+    /// The form gives a length in minutes; the service takes an end. A
+    /// length that is not a number is refused, not guessed.
+    fn end(&self, zone: &jiff::tz::TimeZone) -> AppResult<String> {
+        let minutes = match self.minutes.trim() {
+            "" => 50,
+            text => text
+                .parse::<i64>()
+                .ok()
+                .filter(|m| (1..=24 * 60).contains(m))
+                .ok_or_else(|| {
+                    AppError::invalid("minutes", "Please give the length in minutes, like 50.")
+                })?,
+        };
+        Ok(match when::parse_time("start", &self.start, zone) {
             Ok(start) => when::rfc3339(start + minutes * trellis_core::time::MINUTE),
             Err(_) => String::new(),
-        }
+        })
     }
 }
 
@@ -146,22 +156,26 @@ async fn save_slot(
 ) -> AppResult<Response> {
     let therapist = page.require(Role::Therapist)?;
     let zone = practice_zone(state, therapist).await?;
-    let end = form.end(&zone);
-    let slot = Slot {
-        start: &form.start,
-        end: &end,
-        location: &form.location,
-        kind: &form.kind,
-    };
-    let (result, done) = match appointment_id {
-        None => (
-            appointments::schedule(state, therapist, couple_id, slot).await,
-            "booked",
-        ),
-        Some(id) => (
-            appointments::reschedule(state, therapist, couple_id, id, slot).await,
-            "moved",
-        ),
+    let (result, done) = match form.end(&zone) {
+        Err(err) => (Err(err), ""),
+        Ok(end) => {
+            let slot = Slot {
+                start: &form.start,
+                end: &end,
+                location: &form.location,
+                kind: &form.kind,
+            };
+            match appointment_id {
+                None => (
+                    appointments::schedule(state, therapist, couple_id, slot).await,
+                    "booked",
+                ),
+                Some(id) => (
+                    appointments::reschedule(state, therapist, couple_id, id, slot).await,
+                    "moved",
+                ),
+            }
+        }
     };
     match result {
         Ok(_) => Ok(see_other(&format!(

@@ -145,6 +145,8 @@ struct TalkPage {
     my_break: Option<TimeoutView>,
     reader_is_partner: bool,
     promised: bool,
+    /// Problem-solving has named what to solve: offer ideas first.
+    agenda_set: bool,
 }
 
 impl TalkPage {
@@ -180,6 +182,7 @@ async fn talk_page(state: &AppState, page: &PageContext, id: &str) -> AppResult<
         ended: talk.phase == Phase::Ended,
         last_seq: talk.turns.last().map_or(0, |t| t.seq),
         reader_is_partner: viewer.role == Role::Partner,
+        agenda_set: talk.turns.iter().any(|t| t.kind == "agenda"),
         talk,
         errors: Vec::new(),
         draft: String::new(),
@@ -265,14 +268,16 @@ pub async fn take_break(
     PageForm(form): PageForm<BreakFields>,
 ) -> AppResult<Response> {
     let partner = page.require(Role::Partner)?;
-    let minutes: i64 = form.minutes.trim().parse().unwrap_or(0);
-    // Up to the next whole minute: the time people read, and never a
-    // moment short of the length they chose.
-    let return_at = if minutes > 0 {
-        let at = now() + minutes * MINUTE;
-        when::rfc3339(at + (MINUTE - at.rem_euclid(MINUTE)))
-    } else {
-        String::new()
+    // Only the offered lengths; up to the next whole minute (the time people
+    // read), and never past the longest break.
+    let now = now();
+    let return_at = match form.minutes.trim().parse::<i64>() {
+        Ok(minutes) if BREAKS.iter().any(|(offered, _)| *offered == minutes) => {
+            let at = now + minutes * MINUTE;
+            let rounded = at + (MINUTE - at.rem_euclid(MINUTE)) % MINUTE;
+            when::rfc3339(rounded.min(now + trellis_core::talk::TIMEOUT_MAX))
+        }
+        _ => String::new(),
     };
     match timeouts::call(&state, partner, &return_at, Some(&id)).await {
         Ok(_) => Ok(see_other(&format!("/talks/{id}"))),
@@ -323,6 +328,8 @@ struct CompromisePage {
     layout: Layout,
     compromise: CompromiseView,
     errors: Vec<String>,
+    /// What was typed, kept after a refusal.
+    draft: CircleFields,
 }
 
 async fn compromise_page(
@@ -335,6 +342,7 @@ async fn compromise_page(
         layout: page.layout("/talks"),
         compromise: compromise::view(state, partner, id).await?,
         errors: Vec::new(),
+        draft: CircleFields::default(),
     })
 }
 
@@ -385,6 +393,7 @@ pub async fn write_circles(
             let (err, errors) = fixable(err)?;
             let mut template = compromise_page(&state, &page, &id).await?;
             template.errors = errors;
+            template.draft = form;
             render_refused(&err, &template)
         }
     }
@@ -403,6 +412,7 @@ pub async fn agree(
             let (err, errors) = fixable(err)?;
             let mut template = compromise_page(&state, &page, &id).await?;
             template.errors = errors;
+            template.draft = form;
             render_refused(&err, &template)
         }
     }

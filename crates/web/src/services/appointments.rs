@@ -43,6 +43,9 @@ pub struct Appointment {
     pub cancelled: bool,
     pub past: bool,
     pub move_requested: bool,
+    /// The note with a request to move it: only for the therapist and the
+    /// partner who wrote it.
+    pub move_note: Option<String>,
     /// For the therapist's form: the start as a date-time field value.
     pub start_input: String,
 }
@@ -54,17 +57,59 @@ async fn practice_zone_of_couple(state: &AppState, couple: &Couple) -> AppResult
     })
 }
 
-fn view(row: AppointmentRow, zone: &TimeZone, now: Millis) -> Appointment {
-    Appointment {
+fn note_context(id: &str) -> String {
+    format!("appointment:{id}:move-note")
+}
+
+/// A session as `viewer` sees it.
+async fn view(
+    state: &AppState,
+    viewer: &User,
+    row: AppointmentRow,
+    zone: &TimeZone,
+    now: Millis,
+) -> AppResult<Appointment> {
+    let may_read_note = viewer.id == row.therapist_id
+        || row.reschedule_requested_by.as_deref() == Some(viewer.id.as_str());
+    let move_note = match (&row.reschedule_note, may_read_note) {
+        (Some(sealed), true) => Some(
+            state
+                .vault()
+                .open(
+                    state.store(),
+                    &row.couple_id,
+                    sealed,
+                    &note_context(&row.id),
+                )
+                .await?,
+        ),
+        _ => None,
+    };
+    Ok(Appointment {
         when: when::long(row.starts_at, zone),
         until: when::clock(row.ends_at, zone),
         kind: LocationKind::parse(&row.location_kind).unwrap_or(LocationKind::InPerson),
         cancelled: row.status == "cancelled",
         past: row.ends_at <= now,
         move_requested: row.reschedule_requested_by.is_some(),
+        move_note,
         start_input: when::input_value(row.starts_at, zone),
         row,
+    })
+}
+
+async fn views(
+    state: &AppState,
+    viewer: &User,
+    rows: Vec<AppointmentRow>,
+    zone: &TimeZone,
+    now: Millis,
+) -> AppResult<Vec<Appointment>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(view(state, viewer, row, zone, now).await?);
     }
+    Ok(out)
 }
 
 struct Checked {
@@ -172,7 +217,7 @@ pub async fn schedule(
         },
     )
     .await?;
-    Ok(view(row, &zone, now))
+    view(state, therapist, row, &zone, now).await
 }
 
 /// The therapist moves a session (which answers any request to move it).
@@ -209,7 +254,7 @@ pub async fn reschedule(
         },
     )
     .await?;
-    Ok(view(row, &zone, now))
+    view(state, therapist, row, &zone, now).await
 }
 
 #[tracing::instrument(skip_all, fields(therapist = %therapist.id, couple_id, id))]
@@ -257,9 +302,19 @@ pub async fn ask_to_move(state: &AppState, partner: &User, id: &str, note: &str)
             "This session is already over.".to_owned(),
         ));
     }
+    let sealed = if note.is_empty() {
+        None
+    } else {
+        Some(
+            state
+                .vault()
+                .seal(state.store(), couple_id, note, &note_context(id))
+                .await?,
+        )
+    };
     state
         .store()
-        .request_reschedule(couple_id, id, &partner.id, note, now())
+        .request_reschedule(couple_id, id, &partner.id, sealed.as_deref(), now())
         .await?;
     if let Ok(therapist) = state.store().user(&row.therapist_id).await {
         notices::notify(
@@ -284,26 +339,22 @@ pub async fn for_couple(
     let couple = couple_for(state, viewer, couple_id).await?;
     let zone = notices::zone_for(state, viewer).await?;
     let now = now();
-    Ok(state
+    let rows = state
         .store()
         .appointments_of_couple(&couple.id, now - 7 * DAY)
-        .await?
-        .into_iter()
-        .map(|row| view(row, &zone, now))
-        .collect())
+        .await?;
+    views(state, viewer, rows, &zone, now).await
 }
 
 /// The person's own sessions from a week ago on.
 pub async fn mine(state: &AppState, user: &User) -> AppResult<Vec<Appointment>> {
     let zone = notices::zone_for(state, user).await?;
     let now = now();
-    Ok(state
+    let rows = state
         .store()
         .appointments_of_person(&user.id, now - 7 * DAY)
-        .await?
-        .into_iter()
-        .map(|row| view(row, &zone, now))
-        .collect())
+        .await?;
+    views(state, user, rows, &zone, now).await
 }
 
 fn feed_url(state: &AppState, feed_id: &str) -> String {

@@ -63,8 +63,15 @@ fn text(field: &'static str, value: &str, what: &str) -> AppResult<String> {
     Ok(value.to_owned())
 }
 
+/// Shared work waits while the couple's safety pause holds.
+async fn not_paused(state: &AppState, couple_id: &str) -> AppResult<()> {
+    let couple = state.store().couple(couple_id).await?;
+    super::program::joint_work_allowed(state, &couple).await
+}
+
 pub async fn open(state: &AppState, partner: &User, topic: &str) -> AppResult<CompromiseView> {
     let couple_id = partner_only(partner)?;
+    not_paused(state, couple_id).await?;
     let topic = text("topic", topic, "what you want to find a compromise on")?;
     let id = trellis_store::new_id();
     let sealed = state
@@ -160,6 +167,7 @@ pub async fn write(
     if row.couple_id != couple_id {
         return Err(AppError::NotFound);
     }
+    not_paused(state, couple_id).await?;
     let core = text("core", core, "what you cannot give up")?;
     let flexible = text("flexible", flexible, "where you can be flexible")?;
     let vault = state.vault();
@@ -207,17 +215,24 @@ pub async fn agree(
             "The agreement comes once both of you have written your circles.".to_owned(),
         ));
     }
-    if current.agreement_id.is_some() {
-        return Err(AppError::Conflict(
-            "An agreement was already proposed from this compromise.".to_owned(),
-        ));
+    let taken =
+        || AppError::Conflict("An agreement was already proposed from this compromise.".to_owned());
+    if current.agreement_id.is_some() || !state.store().claim_compromise_agreement(id).await? {
+        return Err(taken());
     }
-    let agreement = accountability::propose_agreement(state, partner, title, body, None).await?;
-    state
-        .store()
-        .set_compromise_agreement(id, &agreement)
-        .await?;
-    Ok(agreement)
+    match accountability::propose_agreement(state, partner, title, body, None).await {
+        Ok(agreement) => {
+            state
+                .store()
+                .set_compromise_agreement(id, Some(&agreement))
+                .await?;
+            Ok(agreement)
+        }
+        Err(err) => {
+            state.store().set_compromise_agreement(id, None).await?;
+            Err(err)
+        }
+    }
 }
 
 /// The couple's compromises (ids), newest first.

@@ -203,7 +203,7 @@ pub async fn accept(
     // Claim it first, so two people accepting at once make one couple.
     state
         .store()
-        .close_intake(practice_id, id, "accepted", &staff_member.id, "", now)
+        .close_intake(practice_id, id, "accepted", &staff_member.id, None, now)
         .await?;
     match couples::create_couple(state, &therapist, partners).await {
         Ok((couple, sent)) => {
@@ -250,7 +250,14 @@ pub async fn answer(
     let status = if decline { "declined" } else { "replied" };
     state
         .store()
-        .close_intake(practice_id, id, status, &staff_member.id, reply, now())
+        .close_intake(
+            practice_id,
+            id,
+            status,
+            &staff_member.id,
+            Some(reply),
+            now(),
+        )
         .await?;
     let practice = state.store().practice(practice_id).await?;
     let body = format!(

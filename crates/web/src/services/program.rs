@@ -233,7 +233,7 @@ pub async fn open_exercise<'a>(
 
 /// Checks that shared exercises may go ahead. The reason is never given to
 /// the partners: naming a safety concern could put someone at risk.
-async fn joint_work_allowed(state: &AppState, couple: &Couple) -> AppResult<()> {
+pub(crate) async fn joint_work_allowed(state: &AppState, couple: &Couple) -> AppResult<()> {
     if state.store().joint_work_paused(&couple.id).await? {
         let message = if couple.therapist_id.is_some() {
             "Your therapist would like to talk with you before the shared exercises. The exercises you do on your own are open as usual."

@@ -22,6 +22,9 @@ use crate::state::{AppState, now};
 
 /// How long a listener waits for news before looking anyway.
 const POLL_EVERY: Duration = Duration::from_secs(10);
+/// How long one stream lives before the client must reconnect, and so prove
+/// again that it may listen (a session ended elsewhere stops it by then).
+const STREAM_LIFETIME: Duration = Duration::from_secs(300);
 
 fn topic_context(talk_id: &str) -> String {
     format!("talk:{talk_id}:topic")
@@ -191,9 +194,6 @@ fn status(rules: &Talk, names: &[String; 2], viewer: &User) -> String {
 
 /// The whole talk for `viewer`.
 pub async fn view(state: &AppState, viewer: &User, talk_id: &str) -> AppResult<TalkView> {
-    if viewer.role == Role::Admin {
-        return Err(AppError::Forbidden);
-    }
     let talk = readable(state, viewer, talk_id).await?;
     let rows = state.store().turns_after(&talk.id, 0).await?;
     let rules = replay(&talk, &rows);
@@ -231,6 +231,8 @@ pub async fn open(
         return Err(AppError::Forbidden);
     }
     let couple_id = partner.couple_id.as_deref().ok_or(AppError::Forbidden)?;
+    let couple = state.store().couple(couple_id).await?;
+    super::program::joint_work_allowed(state, &couple).await?;
     let topic = topic.trim();
     if topic.is_empty() {
         return Err(AppError::invalid(
@@ -294,23 +296,32 @@ pub async fn make_move(
     let talk = readable(state, partner, talk_id).await?;
     let body = if action.has_body() { body.trim() } else { "" };
     let chars = body.chars().count();
+    let crisis = action.has_body() && trellis_coach::analyze(body).is_crisis();
+    // A safety pause stops the talk, except leaving it and sending, once
+    // confirmed, words in crisis (so someone in danger is never silenced).
+    if action != Move::Leave && !(crisis && confirmed) {
+        let couple = state.store().couple(&talk.couple_id).await?;
+        super::program::joint_work_allowed(state, &couple).await?;
+    }
+    let mut checked = false;
     for _attempt in 0..5 {
         let rows = state.store().turns_after(&talk.id, 0).await?;
         let mut rules = replay(&talk, &rows);
         rules
             .apply(&partner.id, action, chars)
             .map_err(|refusal| AppError::Conflict(refusal.0))?;
-        if action.has_body()
-            && raise_concern_if_crisis(state, partner, &talk.couple_id, body).await?
-            && !confirmed
-        {
-            return Err(AppError::ConfirmationNeeded(
-                "What you wrote sounds like someone may not be safe. Your therapist has been asked to check in with you. \
-                 If anyone is in danger now, call your local emergency number (911 in the US, 999 in the UK, 112 in the EU); \
-                 in the US you can call or text 988, in the UK call Samaritans on 116 123. \
-                 If you still want to send it, send it again and confirm."
-                    .to_owned(),
-            ));
+        if crisis && !checked {
+            checked = true;
+            raise_concern_if_crisis(state, partner, &talk.couple_id, body).await?;
+            if !confirmed {
+                return Err(AppError::ConfirmationNeeded(
+                    "What you wrote sounds like someone may not be safe. Your therapist has been asked to check in with you. \
+                     If anyone is in danger now, call your local emergency number (911 in the US, 999 in the UK, 112 in the EU); \
+                     in the US you can call or text 988, in the UK call Samaritans on 116 123. \
+                     If you still want to send it, send it again and confirm."
+                        .to_owned(),
+                ));
+            }
         }
         let seq = i64::try_from(rows.len()).unwrap_or(i64::MAX - 1) + 1;
         let sealed = if body.is_empty() {
@@ -404,13 +415,12 @@ pub async fn follow(
     talk_id: &str,
     after: i64,
 ) -> AppResult<impl futures_util::Stream<Item = TurnView> + Send + use<>> {
-    if viewer.role == Role::Admin {
-        return Err(AppError::Forbidden);
-    }
     let talk = readable(state, viewer, talk_id).await?;
     let announcements = state.turn_announcements();
     let start = Follow {
         state: state.clone(),
+        viewer_id: viewer.id.clone(),
+        until: tokio::time::Instant::now() + STREAM_LIFETIME,
         talk,
         last: after.max(0),
         pending: VecDeque::new(),
@@ -427,6 +437,10 @@ pub async fn follow(
 
 struct Follow {
     state: AppState,
+    viewer_id: String,
+    /// Streams end after a while; the browser reconnects (with
+    /// `Last-Event-ID`) and is authenticated again.
+    until: tokio::time::Instant,
     talk: TalkRow,
     last: i64,
     pending: VecDeque<TurnView>,
@@ -439,6 +453,9 @@ impl Follow {
             if let Some(turn) = self.pending.pop_front() {
                 self.last = turn.seq;
                 return Some(turn);
+            }
+            if tokio::time::Instant::now() >= self.until || !self.still_allowed().await {
+                return None;
             }
             match self
                 .state
@@ -468,10 +485,19 @@ impl Follow {
         }
     }
 
+    /// Whether the listener may still read the talk: they may have left the
+    /// couple, or the therapist been unlinked, since the stream began.
+    async fn still_allowed(&self) -> bool {
+        match self.state.store().user(&self.viewer_id).await {
+            Ok(viewer) => readable(&self.state, &viewer, &self.talk.id).await.is_ok(),
+            Err(_) => false,
+        }
+    }
+
     /// Waits until this talk is announced, or a while has passed. False
     /// when the process is shutting down.
     async fn wait_for_news(&mut self) -> bool {
-        let deadline = tokio::time::Instant::now() + POLL_EVERY;
+        let deadline = (tokio::time::Instant::now() + POLL_EVERY).min(self.until);
         loop {
             match tokio::time::timeout_at(deadline, self.announcements.recv()).await {
                 Err(_elapsed) => return true,

@@ -33,8 +33,19 @@ pub struct TimeoutView {
     pub running: bool,
 }
 
-async fn view(state: &AppState, viewer: &User, row: TimeoutRow) -> AppResult<TimeoutView> {
+async fn view(state: &AppState, viewer: &User, mut row: TimeoutRow) -> AppResult<TimeoutView> {
     let zone = notices::zone_for(state, viewer).await?;
+    // The therapist learns of a talk only if the couple let them read it.
+    if viewer.role == Role::Therapist
+        && let Some(talk_id) = &row.talk_id
+        && !state
+            .store()
+            .talk(talk_id)
+            .await
+            .is_ok_and(|t| t.therapist_can_read)
+    {
+        row.talk_id = None;
+    }
     Ok(TimeoutView {
         mine: row.caller_id == viewer.id,
         back_at: when::long(row.return_at, &zone),
