@@ -34,6 +34,42 @@ pub struct NewMeasure<'a> {
 pub const DEFAULT_CADENCE_DAYS: i64 = 7;
 
 impl Store {
+    /// Every partner who belongs to a couple (for the check-in sweep).
+    #[tracing::instrument(skip(self))]
+    pub async fn partners_in_couples(&self) -> Result<Vec<crate::User>> {
+        let sql = format!(
+            "SELECT {} FROM {} WHERE u.role = 'partner' AND m.couple_id IS NOT NULL ORDER BY u.id",
+            crate::accounts::USER_COLUMNS,
+            crate::accounts::USER_FROM
+        );
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| Ok(crate::accounts::user_from_row(row)?.user))
+            .collect()
+    }
+
+    /// Claims this week's "a check-in is ready" mail for a partner: `true`
+    /// when none went out since `not_since` (and records this one).
+    #[tracing::instrument(skip(self))]
+    pub async fn claim_checkin_notice(
+        &self,
+        user_id: &str,
+        now: Millis,
+        not_since: Millis,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO checkin_notices (user_id, sent_at) VALUES ($1, $2) \
+             ON CONFLICT (user_id) DO UPDATE SET sent_at = excluded.sent_at \
+             WHERE checkin_notices.sent_at < $3",
+        )
+        .bind(user_id)
+        .bind(now)
+        .bind(not_since)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn insert_measure(&self, m: NewMeasure<'_>) -> Result<()> {
         sqlx::query(
             "INSERT INTO measures (id, user_id, couple_id, instrument_id, score, answers, note, created_at) \

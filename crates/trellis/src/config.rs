@@ -49,6 +49,9 @@ pub struct Config {
     pub partner_idle_days: u32,
     /// How often to look for session reminders that have fallen due.
     pub reminder_check_seconds: u64,
+    /// How often to mail partners whose check-in is ready (each at most
+    /// weekly); the first sweep runs this long after start.
+    pub checkin_sweep_minutes: u64,
     /// `text` or `json` log lines.
     pub log_format: String,
 }
@@ -71,6 +74,7 @@ impl Default for Config {
             staff_idle_minutes: 30,
             partner_idle_days: 7,
             reminder_check_seconds: 60,
+            checkin_sweep_minutes: 60,
             log_format: "text".to_owned(),
         }
     }

@@ -18,6 +18,7 @@ pub struct Server {
     state: AppState,
     addr: SocketAddr,
     reminder_every: std::time::Duration,
+    checkin_every: std::time::Duration,
 }
 
 impl Server {
@@ -68,6 +69,7 @@ impl Server {
             state,
             addr,
             reminder_every: std::time::Duration::from_secs(config.reminder_check_seconds.max(1)),
+            checkin_every: std::time::Duration::from_secs(config.checkin_sweep_minutes.max(1) * 60),
         })
     }
 
@@ -86,6 +88,7 @@ impl Server {
     ) -> anyhow::Result<()> {
         let store = self.state.store().clone();
         let reminders = tokio::spawn(send_reminders(self.state.clone(), self.reminder_every));
+        let checkins = tokio::spawn(mail_checkins(self.state.clone(), self.checkin_every));
         let relay = tokio::spawn(trellis_web::services::talks::relay_other_instances(
             self.state.clone(),
         ));
@@ -96,9 +99,25 @@ impl Server {
             .await
             .context("the server stopped unexpectedly")?;
         reminders.abort();
+        checkins.abort();
         relay.abort();
         store.close().await;
         Ok(())
+    }
+}
+
+/// Mails partners whose check-in is ready, every `every`, first after one
+/// period (a restart does not re-send: each partner is claimed weekly).
+async fn mail_checkins(state: AppState, every: std::time::Duration) {
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match trellis_web::services::measures::mail_due_checkins(&state).await {
+            Ok(0) => {}
+            Ok(sent) => tracing::info!(sent, "check-in reminders mailed"),
+            Err(err) => tracing::warn!(error = ?err, "could not mail check-in reminders"),
+        }
     }
 }
 

@@ -14,6 +14,7 @@ on_both_backends!(with_demo =>
     scores_reach_the_partner_and_therapist_only_by_choice,
     alerts_fire_on_a_constructed_history,
     charts_show_trends_with_their_numbers,
+    a_ready_check_in_is_mailed_at_most_weekly,
 );
 
 fn all(value: i64, items: &[&str]) -> Value {
@@ -359,4 +360,32 @@ async fn charts_show_trends_with_their_numbers(app: TestApp) {
             .await
             .contains("Progress report: Alex & Sam")
     );
+}
+
+/// A check-in waiting is mailed once a week at most, saying only that it is
+/// ready; a partner who turned reminders off gets none.
+async fn a_ready_check_in_is_mailed_at_most_weekly(app: TestApp) {
+    let (_, _mo, pat, _) = crate::helpers::fresh_couple(&app).await;
+    let (status, _) = reqwest::Client::new()
+        .patch(app.url("/api/v1/me/settings"))
+        .bearer_auth(&pat)
+        .json(&json!({"notify_reminders": false}))
+        .send()
+        .await
+        .map(|r| (r.status(), ()))
+        .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    let sent = trellis_web::services::measures::mail_due_checkins(&app.state)
+        .await
+        .unwrap();
+    assert!(sent >= 2, "Mo and Pat have check-ins waiting: {sent}");
+    let mail = app.last_mail_to("mo@example.org").unwrap();
+    assert!(mail.contains("A short check-in is ready"), "{mail}");
+    assert!(mail.contains("/measures"));
+    let pats = app.last_mail_to("pat@example.org").unwrap_or_default();
+    assert!(!pats.contains("check-in"), "Pat turned reminders off");
+    let again = trellis_web::services::measures::mail_due_checkins(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(again, 0, "not twice in a week");
 }

@@ -238,6 +238,27 @@ async fn trends_of(state: &AppState, viewer: &User, subject: &User) -> AppResult
 }
 
 /// Which check-ins are due for a partner now.
+/// Mails each partner with a check-in waiting, at most once a week, if they
+/// want reminders (the in-app reminder on their home is always there).
+pub async fn mail_due_checkins(state: &AppState) -> AppResult<usize> {
+    let now = now();
+    let mut sent = 0;
+    for partner in state.store().partners_in_couples().await? {
+        if due(state, &partner).await?.is_empty() {
+            continue;
+        }
+        if state
+            .store()
+            .claim_checkin_notice(&partner.id, now, now - 6 * trellis_core::time::DAY)
+            .await?
+        {
+            super::notices::notify(state, &partner, super::notices::Notice::CheckInDue).await?;
+            sent += 1;
+        }
+    }
+    Ok(sent)
+}
+
 pub async fn due(state: &AppState, partner: &User) -> AppResult<Vec<&'static str>> {
     let Some(couple_id) = partner.couple_id.as_deref() else {
         return Ok(Vec::new());

@@ -44,6 +44,8 @@ pub enum Notice {
     },
     /// A time-out is over: come back to the talk.
     BreakOver,
+    /// A check-in (a short measure) is ready.
+    CheckInDue,
 }
 
 enum Kind {
@@ -57,7 +59,7 @@ impl Notice {
     fn kind(self) -> Kind {
         match self {
             Notice::NewMessage | Notice::TalkOpened | Notice::TimeOut { .. } => Kind::Messages,
-            Notice::BreakOver => Kind::Reminders,
+            Notice::BreakOver | Notice::CheckInDue => Kind::Reminders,
             Notice::SessionScheduled { .. }
             | Notice::SessionMoved { .. }
             | Notice::SessionCancelled { .. }
@@ -109,6 +111,10 @@ impl Notice {
             Notice::BreakOver => (
                 "Time to come back".to_owned(),
                 "The break is over. When you are both ready, come back to your talk.".to_owned(),
+            ),
+            Notice::CheckInDue => (
+                "A check-in is ready".to_owned(),
+                "A short check-in is ready for you in Trellis. It takes a couple of minutes, whenever suits you.".to_owned(),
             ),
             Notice::NewIntake => (
                 "A new appointment request".to_owned(),
@@ -168,6 +174,7 @@ pub async fn notify(state: &AppState, user: &User, notice: Notice) -> AppResult<
     let path = match notice {
         Notice::NewMessage => "/messages",
         Notice::TalkOpened | Notice::TimeOut { .. } | Notice::BreakOver => "/talks",
+        Notice::CheckInDue => "/measures",
         Notice::NewIntake => "/intake",
         _ if user.role == Role::Therapist => "/caseload",
         _ => "/sessions",
@@ -247,6 +254,7 @@ mod tests {
             Notice::TalkOpened,
             Notice::TimeOut { return_at: at },
             Notice::BreakOver,
+            Notice::CheckInDue,
         ] {
             let (subject, body) = notice.text(&zone, "https://trellis.example/x");
             assert!(!subject.is_empty());
