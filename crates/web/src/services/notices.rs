@@ -114,7 +114,7 @@ impl Notice {
             ),
             Notice::CheckInDue => (
                 "A check-in is ready".to_owned(),
-                "A short check-in is ready for you in Trellis. It takes a couple of minutes, whenever suits you.".to_owned(),
+                "A short check-in is ready for you in Trellis. It takes two or three minutes, whenever suits you.".to_owned(),
             ),
             Notice::NewIntake => (
                 "A new appointment request".to_owned(),
