@@ -151,21 +151,6 @@ impl Store {
         rows.iter().map(appointment_from).collect()
     }
 
-    /// The last session that has ended before `now`, for "new since the last
-    /// session".
-    #[tracing::instrument(skip(self))]
-    pub async fn last_session_end(&self, couple_id: &str, now: Millis) -> Result<Option<Millis>> {
-        let row = sqlx::query(
-            "SELECT MAX(ends_at) AS last FROM appointments \
-             WHERE couple_id = $1 AND status = 'scheduled' AND ends_at <= $2",
-        )
-        .bind(couple_id)
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get("last")?)
-    }
-
     /// Moves a session (clearing any request to move it) and bumps its sequence.
     #[tracing::instrument(skip(self, location))]
     #[allow(clippy::too_many_arguments)]

@@ -110,17 +110,6 @@ impl Store {
         rows.iter().map(intake_from).collect()
     }
 
-    #[tracing::instrument(skip(self))]
-    pub async fn open_intake_count(&self, practice_id: &str) -> Result<i64> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n FROM intake_requests WHERE practice_id = $1 AND status = 'new'",
-        )
-        .bind(practice_id)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get("n")?)
-    }
-
     /// Moves an open (new or replied-to) request on. `Conflict` when someone
     /// else closed it first.
     #[tracing::instrument(skip(self, reply))]

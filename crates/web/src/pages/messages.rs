@@ -226,11 +226,7 @@ async fn therapist_page(
     let therapist = page.require(Role::Therapist)?;
     let couple = couple_for(state, therapist, couple_id).await?;
     let members = state.store().couple_members(&couple.id).await?;
-    let title = members
-        .iter()
-        .map(|m| m.name.as_str())
-        .collect::<Vec<_>>()
-        .join(" & ");
+    let title = crate::services::couples::title(state, &couple.id).await?;
     let kind = if query.thread == "private" {
         ThreadKind::Private
     } else {
@@ -377,14 +373,7 @@ async fn notes_page(state: &AppState, page: &PageContext, couple_id: &str) -> Ap
     let therapist = page.require(Role::Therapist)?;
     let list = notes::list(state, therapist, couple_id).await?;
     let zone = notices::zone_for(state, therapist).await?;
-    let title = state
-        .store()
-        .couple_members(couple_id)
-        .await?
-        .into_iter()
-        .map(|m| m.name)
-        .collect::<Vec<_>>()
-        .join(" & ");
+    let title = crate::services::couples::title(state, couple_id).await?;
     Ok(NotesPage {
         layout: page.layout("/caseload"),
         couple_id: couple_id.to_owned(),

@@ -63,17 +63,6 @@ struct CoupleSessionsPage {
     notice: Option<&'static str>,
 }
 
-async fn couple_title(state: &AppState, couple_id: &str) -> AppResult<String> {
-    Ok(state
-        .store()
-        .couple_members(couple_id)
-        .await?
-        .into_iter()
-        .map(|u| u.name)
-        .collect::<Vec<_>>()
-        .join(" & "))
-}
-
 async fn practice_zone(
     state: &AppState,
     user: &trellis_store::User,
@@ -93,7 +82,7 @@ async fn couple_sessions_page(
     let zone = practice_zone(state, therapist).await?;
     Ok(CoupleSessionsPage {
         layout: page.layout("/caseload"),
-        title: couple_title(state, &couple.id).await?,
+        title: crate::services::couples::title(state, &couple.id).await?,
         zone_name: when::zone_name(&zone).to_owned(),
         appointments: appointments::for_couple(state, therapist, &couple.id).await?,
         couple_id: couple.id,

@@ -422,14 +422,10 @@ pub async fn feed(state: &AppState, feed_id: &str, file: &str) -> AppResult<Stri
     let mut events = Vec::with_capacity(rows.len());
     for row in rows {
         let summary = if owner.role == Role::Therapist {
-            let names: Vec<String> = state
-                .store()
-                .couple_members(&row.couple_id)
-                .await?
-                .into_iter()
-                .map(|u| u.name)
-                .collect();
-            format!("Session: {}", names.join(" & "))
+            format!(
+                "Session: {}",
+                super::couples::title(state, &row.couple_id).await?
+            )
         } else {
             format!("Session with {}", row.therapist_name)
         };

@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 use trellis_core::Role;
+use trellis_core::privacy::{Audience, Item, Relation, may_view};
 use trellis_store::User;
 use utoipa::ToSchema;
 
@@ -106,17 +107,26 @@ pub async fn view(state: &AppState, partner: &User, id: &str) -> AppResult<Compr
         )
         .await?;
     let circles = state.store().circles(id).await?;
-    let both = circles.len() == 2;
+    let answered = circles.iter().any(|c| c.user_id == partner.id);
     let mut mine = None;
     let mut partner_circles = None;
     let mut partner_done = false;
     for circle in circles {
         let is_mine = circle.user_id == partner.id;
-        if !is_mine {
-            partner_done = true;
-            if !both {
-                continue;
-            }
+        partner_done |= !is_mine;
+        // Circles are the paired mechanic between the two partners: the
+        // other's are read only once the reader has written their own.
+        let relation = if is_mine {
+            Relation::Author
+        } else {
+            Relation::Partner
+        };
+        let item = Item::PairedAnswer {
+            audience: Audience::Partner,
+            reader_has_answered: answered,
+        };
+        if !may_view(relation, item) {
+            continue;
         }
         let name = state.store().user(&circle.user_id).await?.name;
         let opened = Circles {

@@ -286,3 +286,15 @@ pub async fn overview_for_partner(
         therapist,
     }))
 }
+
+/// "Alex & Sam": a couple as staff read it in lists and headings.
+pub async fn title(state: &AppState, couple_id: &str) -> AppResult<String> {
+    Ok(state
+        .store()
+        .couple_members(couple_id)
+        .await?
+        .into_iter()
+        .map(|m| m.name)
+        .collect::<Vec<_>>()
+        .join(" & "))
+}

@@ -16,7 +16,7 @@ use trellis_core::talk::{Move, Phase, TOPIC_MAX_CHARS, Talk, Waiting};
 use trellis_store::{NewTurn, StoreError, TalkRow, TurnRow, User};
 use utoipa::ToSchema;
 
-use super::writing::raise_concern_if_crisis;
+use super::writing::record_crisis_concern;
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, now};
 
@@ -312,7 +312,7 @@ pub async fn make_move(
             .map_err(|refusal| AppError::Conflict(refusal.0))?;
         if crisis && !checked {
             checked = true;
-            raise_concern_if_crisis(state, partner, &talk.couple_id, body).await?;
+            record_crisis_concern(state, partner, &talk.couple_id).await?;
             if !confirmed {
                 return Err(AppError::ConfirmationNeeded(
                     "What you wrote sounds like someone may not be safe. Your therapist has been asked to check in with you. \

@@ -251,6 +251,16 @@ pub(crate) async fn raise_concern_if_crisis(
     if !trellis_coach::analyze(body).is_crisis() {
         return Ok(false);
     }
+    record_crisis_concern(state, author, couple_id).await?;
+    Ok(true)
+}
+
+/// Flags the couple for the therapist after crisis language was found.
+pub(crate) async fn record_crisis_concern(
+    state: &AppState,
+    author: &User,
+    couple_id: &str,
+) -> AppResult<()> {
     let note = state
         .vault()
         .seal(
@@ -274,7 +284,7 @@ pub(crate) async fn raise_concern_if_crisis(
     )
     .await?;
     tracing::warn!("crisis language in writing; the couple is flagged for the therapist");
-    Ok(true)
+    Ok(())
 }
 
 /// One entry, or `NotFound` when it does not exist or is not the viewer's to see.
