@@ -66,7 +66,11 @@ pub fn expected_outcome(access: Access, caller: Caller) -> Outcome {
         Access::Staff => Outcome::Allowed,
         Access::PartnerOrTherapist if role == Role::Admin => Outcome::Forbidden,
         Access::PartnerOrTherapist => Outcome::Allowed,
-        Access::Writing if caller.relation == Relation::Author => Outcome::Allowed,
+        Access::Writing
+            if matches!(caller.relation, Relation::Author | Relation::AuthorWhoLeft) =>
+        {
+            Outcome::Allowed
+        }
         Access::Writing => Outcome::NotFound,
         Access::CoupleTherapist if role != Role::Therapist => Outcome::Forbidden,
         Access::CoupleTherapist if caller.relation == Relation::CoupleTherapist => Outcome::Allowed,
@@ -76,7 +80,7 @@ pub fn expected_outcome(access: Access, caller: Caller) -> Outcome {
             | Relation::Partner
             | Relation::CoupleTherapist
             | Relation::Addressee => Outcome::Allowed,
-            Relation::Outsider => Outcome::NotFound,
+            Relation::Outsider | Relation::AuthorWhoLeft => Outcome::NotFound,
         },
     }
 }

@@ -79,6 +79,10 @@ impl Audience {
 pub enum Relation {
     /// They wrote it (for a therapist's note: they are the note's therapist).
     Author,
+    /// They wrote it but no longer belong to its couple: a partner who left,
+    /// a therapist who no longer guides the couple. Their own writing stays
+    /// theirs; what the couple made together stays with the couple.
+    AuthorWhoLeft,
     /// The other partner of the author's couple.
     Partner,
     /// The therapist who guides the couple.
@@ -120,8 +124,11 @@ pub enum Item {
 pub fn may_view(relation: Relation, item: Item) -> bool {
     match (item, relation) {
         (_, Relation::Outsider) => false,
-        (Item::TherapistNote, relation) => relation == Relation::Author,
-        (_, Relation::Author) => true,
+        (Item::TherapistNote, relation) => {
+            matches!(relation, Relation::Author | Relation::AuthorWhoLeft)
+        }
+        (Item::Joint { .. }, Relation::AuthorWhoLeft) => false,
+        (_, Relation::Author | Relation::AuthorWhoLeft) => true,
         // Only writing is ever addressed to someone.
         (Item::Writing { .. }, Relation::Addressee) => true,
         (_, Relation::Addressee) => false,
@@ -186,19 +193,30 @@ pub struct Ownership<'a> {
     pub addressed_to: Option<&'a str>,
 }
 
+/// How the viewer stands to the item. Membership is asked before
+/// authorship: having written something never brings anyone back into a
+/// couple they left.
 pub fn relation(viewer: Viewer<'_>, item: Ownership<'_>) -> Relation {
+    let member = match viewer.role {
+        Role::Partner => viewer.couple_id == Some(item.couple_id),
+        Role::Therapist => item.couple_therapist_id == Some(viewer.user_id),
+        Role::Admin => false,
+    };
     if viewer.user_id == item.author_id {
-        return Relation::Author;
+        return if member {
+            Relation::Author
+        } else {
+            Relation::AuthorWhoLeft
+        };
     }
     if item.addressed_to == Some(viewer.user_id) {
         return Relation::Addressee;
     }
     match viewer.role {
-        Role::Partner if viewer.couple_id == Some(item.couple_id) => Relation::Partner,
-        Role::Therapist if item.couple_therapist_id == Some(viewer.user_id) => {
-            Relation::CoupleTherapist
-        }
-        _ => Relation::Outsider,
+        _ if !member => Relation::Outsider,
+        Role::Partner => Relation::Partner,
+        Role::Therapist => Relation::CoupleTherapist,
+        Role::Admin => Relation::Outsider,
     }
 }
 
@@ -209,6 +227,14 @@ mod tests {
 
     fn writing(audience: Audience) -> Item {
         Item::Writing { audience }
+    }
+
+    fn viewer<'a>(user_id: &'a str, role: Role, couple_id: Option<&'a str>) -> Viewer<'a> {
+        Viewer {
+            user_id,
+            role,
+            couple_id,
+        }
     }
 
     /// DESIGN.md, "Visibility rules": one row per line.
@@ -328,11 +354,6 @@ mod tests {
             couple_therapist_id: Some("priya"),
             addressed_to: None,
         };
-        let viewer = |user_id, role, couple_id| Viewer {
-            user_id,
-            role,
-            couple_id,
-        };
         assert_eq!(
             relation(viewer("alex", Role::Partner, Some("c1")), couple),
             Author
@@ -377,6 +398,63 @@ mod tests {
     }
 
     #[test]
+    fn leaving_a_couple_leaves_its_joint_records_behind() {
+        let talk = Ownership {
+            author_id: "sam",
+            couple_id: "c1",
+            couple_therapist_id: Some("priya"),
+            addressed_to: None,
+        };
+        // Sam opened the talk, then left for a couple of their own.
+        let sam = relation(viewer("sam", Role::Partner, Some("c7")), talk);
+        assert_eq!(sam, AuthorWhoLeft);
+        for therapist_may_read in [false, true] {
+            assert!(!may_view(sam, Item::Joint { therapist_may_read }));
+        }
+        // Their own writing and scores stay theirs.
+        for audience in Audience::ALL {
+            assert!(may_view(sam, writing(audience)));
+        }
+        assert!(may_view(
+            sam,
+            Item::MeasureScores {
+                shared_with_partner: false,
+                therapist_consent: false
+            }
+        ));
+        // A therapist the couple was moved away from keeps their own notes
+        // but no longer reads the couple's joint work.
+        let moved = relation(
+            viewer("tom", Role::Therapist, None),
+            Ownership {
+                author_id: "tom",
+                ..talk
+            },
+        );
+        assert_eq!(moved, AuthorWhoLeft);
+        assert!(may_view(moved, Item::TherapistNote));
+        assert!(!may_view(
+            moved,
+            Item::Joint {
+                therapist_may_read: true
+            }
+        ));
+        let admin = relation(
+            viewer("morgan", Role::Admin, None),
+            Ownership {
+                author_id: "morgan",
+                ..talk
+            },
+        );
+        assert!(!may_view(
+            admin,
+            Item::Joint {
+                therapist_may_read: true
+            }
+        ));
+    }
+
+    #[test]
     fn audiences_round_trip_and_default_to_me() {
         for audience in Audience::ALL {
             assert_eq!(Audience::parse(audience.as_str()), Some(audience));
@@ -395,11 +473,6 @@ mod tests {
             couple_id: "c1",
             couple_therapist_id: Some("therapist"),
             addressed_to: Some("a"),
-        };
-        let viewer = |user_id, role, couple_id| Viewer {
-            user_id,
-            role,
-            couple_id,
         };
         let item = writing(Audience::Therapist);
         let a = relation(viewer("a", Role::Partner, Some("c1")), message);

@@ -21,6 +21,8 @@ pub struct User {
     pub link_code: Option<String>,
     /// Two-step sign-in is set up.
     pub two_factor: bool,
+    /// False once an admin has removed this member of staff.
+    pub active: bool,
     pub created_at: Millis,
 }
 
@@ -73,7 +75,8 @@ impl OneTimePurpose {
 
 pub(crate) const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.practice_id, \
      m.couple_id, u.link_code, u.created_at, u.password_hash, \
-     CAST(CASE WHEN u.totp_secret IS NULL THEN 0 ELSE 1 END AS BIGINT) AS two_factor";
+     CAST(CASE WHEN u.totp_secret IS NULL THEN 0 ELSE 1 END AS BIGINT) AS two_factor, \
+     CAST(CASE WHEN u.deactivated_at IS NULL THEN 1 ELSE 0 END AS BIGINT) AS active";
 pub(crate) const USER_FROM: &str = "users u LEFT JOIN couple_members m ON m.user_id = u.id";
 
 pub(crate) fn user_from_row(row: &AnyRow) -> Result<UserWithPassword> {
@@ -90,6 +93,7 @@ pub(crate) fn user_from_row(row: &AnyRow) -> Result<UserWithPassword> {
             couple_id: row.try_get("couple_id")?,
             link_code: row.try_get("link_code")?,
             two_factor: row.try_get::<i64, _>("two_factor")? != 0,
+            active: row.try_get::<i64, _>("active")? != 0,
             created_at: row.try_get("created_at")?,
         },
         password_hash: row.try_get("password_hash")?,
@@ -216,7 +220,7 @@ impl Store {
         let sql = format!(
             "SELECT {USER_COLUMNS}, s.expires_at AS session_expires_at FROM sessions s \
              JOIN users u ON u.id = s.user_id LEFT JOIN couple_members m ON m.user_id = u.id \
-             WHERE s.token_hash = $1 AND s.kind = $2"
+             WHERE s.token_hash = $1 AND s.kind = $2 AND u.deactivated_at IS NULL"
         );
         let Some(row) = sqlx::query(&sql)
             .bind(token_hash)

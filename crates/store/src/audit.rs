@@ -38,11 +38,13 @@ pub struct AuditEvent {
     pub detail: String,
 }
 
-/// Where a throttled key stands after a failure.
+/// What a throttled attempt may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ThrottleState {
-    pub failures: i64,
-    pub locked_until: Millis,
+pub enum ThrottleAttempt {
+    /// Counted; go ahead and check it. `attempts` includes this one.
+    Go { attempts: i64 },
+    /// Refused without being counted or checked until `until`.
+    Locked { until: Millis },
 }
 
 impl Store {
@@ -99,29 +101,23 @@ impl Store {
             .collect()
     }
 
-    /// The lock on a throttled key, if one is in force now.
-    #[tracing::instrument(skip(self, key))]
-    pub async fn throttle_locked_until(&self, key: &str, now: Millis) -> Result<Option<Millis>> {
-        let row: Option<(i64,)> =
-            sqlx::query_as("SELECT locked_until FROM login_throttle WHERE throttle_key = $1")
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.map(|(until,)| until).filter(|until| *until > now))
-    }
-
-    /// Counts a failure within a sliding window; `lock_for(failures)` says how
-    /// long to lock after that many (0: no lock).
+    /// Counts an attempt *before* it is checked, atomically, so parallel
+    /// requests cannot each slip past the limit: attempts are counted within a
+    /// sliding window, `lock_for(attempts)` says how long to lock after that
+    /// many (0: no lock), and while a lock holds nothing is counted or checked.
+    /// A successful attempt is settled afterwards with [`Store::throttle_clear`]
+    /// or [`Store::throttle_refund`].
     #[tracing::instrument(skip(self, key, lock_for))]
-    pub async fn throttle_failure(
+    pub async fn throttle_attempt(
         &self,
         key: &str,
         now: Millis,
         window: Millis,
         lock_for: impl Fn(i64) -> Millis,
-    ) -> Result<ThrottleState> {
+    ) -> Result<ThrottleAttempt> {
         let mut tx = self.pool.begin().await?;
-        // Write first, so SQLite takes its write lock before reading.
+        // Write first: SQLite takes its write lock and PostgreSQL locks the
+        // row, so concurrent attempts on one key queue here.
         sqlx::query(
             "INSERT INTO login_throttle (throttle_key, failures, window_started_at, locked_until) VALUES ($1, 0, $2, 0) \
              ON CONFLICT (throttle_key) DO UPDATE SET failures = CASE WHEN login_throttle.window_started_at <= $3 THEN 0 ELSE login_throttle.failures END, \
@@ -132,26 +128,62 @@ impl Store {
         .bind(now - window)
         .execute(&mut *tx)
         .await?;
-        let (failures,): (i64,) = sqlx::query_as(
-            "UPDATE login_throttle SET failures = failures + 1 WHERE throttle_key = $1 RETURNING failures",
+        let (attempts, locked_until): (i64, i64) = sqlx::query_as(
+            "SELECT failures, locked_until FROM login_throttle WHERE throttle_key = $1",
         )
         .bind(key)
         .fetch_one(&mut *tx)
         .await?;
-        let lock = lock_for(failures);
-        let locked_until = if lock > 0 { now + lock } else { 0 };
-        if lock > 0 {
-            sqlx::query("UPDATE login_throttle SET locked_until = $1 WHERE throttle_key = $2")
-                .bind(locked_until)
-                .bind(key)
-                .execute(&mut *tx)
-                .await?;
+        if locked_until > now {
+            tx.commit().await?;
+            return Ok(ThrottleAttempt::Locked {
+                until: locked_until,
+            });
+        }
+        let attempts = attempts + 1;
+        let lock = lock_for(attempts);
+        sqlx::query(
+            "UPDATE login_throttle SET failures = $1, locked_until = $2 WHERE throttle_key = $3",
+        )
+        .bind(attempts)
+        .bind(if lock > 0 { now + lock } else { locked_until })
+        .bind(key)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(ThrottleAttempt::Go { attempts })
+    }
+
+    /// Gives back an attempt that turned out well (a correct password from a
+    /// shared address), lifting a lock that only that attempt had set.
+    #[tracing::instrument(skip(self, key, lock_for))]
+    pub async fn throttle_refund(
+        &self,
+        key: &str,
+        now: Millis,
+        lock_for: impl Fn(i64) -> Millis,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let row: Option<(i64,)> = sqlx::query_as(
+            "UPDATE login_throttle SET failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END \
+             WHERE throttle_key = $1 RETURNING failures",
+        )
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some((attempts,)) = row
+            && lock_for(attempts) == 0
+        {
+            sqlx::query(
+                "UPDATE login_throttle SET locked_until = 0 WHERE throttle_key = $1 AND locked_until > $2",
+            )
+            .bind(key)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
-        Ok(ThrottleState {
-            failures,
-            locked_until,
-        })
+        Ok(())
     }
 
     /// A successful sign-in clears the account's failures.

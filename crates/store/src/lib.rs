@@ -28,7 +28,7 @@ mod writing;
 pub use accountability::{AgreementRow, MarkRow, PromiseRow};
 pub use accounts::{NewSession, OneTimePurpose, SessionKind, User, UserWithPassword};
 pub use appointments::{AppointmentRow, DueReminder, NewAppointment};
-pub use audit::{AuditEvent, AuditRecord, ThrottleState};
+pub use audit::{AuditEvent, AuditRecord, ThrottleAttempt};
 pub use couples::{
     CaseloadCouple, Couple, Invitation, InvitationAccepted, NewPartner, PartnerSummary,
 };

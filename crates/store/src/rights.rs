@@ -25,6 +25,15 @@ impl Store {
         let (old_couple,) = row.ok_or(StoreError::NotFound)?;
         close_after_leaving(&mut tx, &old_couple, user_id, now).await?;
         withdraw_shared_writing(&mut tx, user_id, now).await?;
+        // Context on a missed day of a promise stays with the promise in the
+        // old couple: it goes back to being the owner's alone.
+        sqlx::query(
+            "UPDATE promise_marks SET context_audience = 'me' WHERE context IS NOT NULL \
+             AND promise_id IN (SELECT id FROM promises WHERE owner_id = $1)",
+        )
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
         let couple_id = new_id();
         sqlx::query("INSERT INTO couples (id, practice_id, therapist_id, created_at) VALUES ($1, NULL, NULL, $2)")
             .bind(&couple_id)
@@ -75,6 +84,9 @@ impl Store {
             "DELETE FROM entries WHERE author_id = $1",
             // The therapist's side of their private thread goes with them.
             "DELETE FROM entries WHERE addressed_to = $1",
+            // Their words on missed days go; the joint record of the promise stays.
+            "UPDATE promise_marks SET context = NULL, context_audience = NULL \
+             WHERE promise_id IN (SELECT id FROM promises WHERE owner_id = $1)",
             "DELETE FROM person_settings WHERE user_id = $1",
             "DELETE FROM calendar_feeds WHERE user_id = $1",
             "DELETE FROM thread_reads WHERE user_id = $1",

@@ -48,6 +48,20 @@ where
     }
 }
 
+/// Requests arrive through a proxy that `behind_proxy` does not trust: every
+/// client then shares the proxy's address, so per-address limits (sign-in,
+/// appointment requests) would hit everyone at once. Said loudly, once.
+fn warn_about_an_unconfigured_proxy() {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!(
+            "requests carry X-Forwarded-For but behind_proxy is off: all clients look like the proxy's \
+             address, so per-address limits apply to everyone at once. If Trellis runs behind your own \
+             reverse proxy, set behind_proxy = true (TRELLIS_BEHIND_PROXY=true)."
+        );
+    }
+}
+
 /// The client's address: the socket peer, or, behind a trusted reverse proxy
 /// (`behind_proxy`), the address that proxy appended to `X-Forwarded-For`.
 #[derive(Debug, Clone, Copy)]
@@ -72,6 +86,8 @@ impl axum::extract::FromRequestParts<crate::state::AppState> for ClientAddr {
             if forwarded.is_some() {
                 return Ok(ClientAddr(forwarded));
             }
+        } else if parts.headers.contains_key("x-forwarded-for") {
+            warn_about_an_unconfigured_proxy();
         }
         let peer = parts
             .extensions

@@ -642,12 +642,17 @@ async fn from_the_self_check_to_a_first_session(backend: Backend) {
         .unwrap();
     assert_eq!(prefilled.as_deref(), Some("Leo"));
     click(&priya, "form[action$='/accept'] button").await;
-    let sent = wait_for_text(&priya, "/invitations/").await;
-    let maya_link = sent
-        .split_whitespace()
-        .find(|w| w.contains("/invitations/"))
-        .unwrap()
-        .to_owned();
+    let sent = wait_for_text(&priya, "Invitation emailed").await;
+    assert!(
+        !sent.contains("/invitations/"),
+        "the therapist never sees the secret link"
+    );
+    // Maya finds her link where only she can: in her mail.
+    let maya_link = format!(
+        "{}/invitations/{}",
+        app.base,
+        app.invitation_token("maya@example.net")
+    );
     let practice = app.store.practices().await.unwrap().remove(0);
     let couple_id = app.store.intakes(&practice.id, 5).await.unwrap()[0]
         .couple_id

@@ -237,6 +237,17 @@ impl TestApp {
         client
     }
 
+    /// The secret of the newest invitation mailed to `email`: inviters never
+    /// see it, so tests read it where the invitee would, in their mail.
+    pub fn invitation_token(&self, email: &str) -> String {
+        let mail = self
+            .last_mail_to(email)
+            .unwrap_or_else(|| panic!("no mail to {email}"));
+        let link = find_link(&mail, &format!("{}/invitations/", self.base))
+            .unwrap_or_else(|| panic!("no invitation link in the mail to {email}"));
+        link.rsplit('/').next().unwrap().to_owned()
+    }
+
     /// The newest mail sent to `email`, decoded enough to read links.
     pub fn last_mail_to(&self, email: &str) -> Option<String> {
         let outbox = self.data_dir.join("outbox");
@@ -362,6 +373,29 @@ impl SmtpSink {
         SmtpSink { url, received }
     }
 
+    /// The secret of the newest invitation this sink received for `email`,
+    /// waiting a little for it to arrive.
+    pub fn invitation_token(&self, base: &str, email: &str) -> String {
+        for _ in 0..100 {
+            let link = self
+                .messages()
+                .into_iter()
+                .rev()
+                .filter(|m| m.lines().any(|l| l.starts_with("To:") && l.contains(email)))
+                .find_map(|m| {
+                    find_link(
+                        &decode_quoted_printable(&m),
+                        &format!("{base}/invitations/"),
+                    )
+                });
+            if let Some(link) = link {
+                return link.rsplit('/').next().unwrap().to_owned();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("no invitation mail to {email}");
+    }
+
     pub fn messages(&self) -> Vec<String> {
         self.received.lock().unwrap().clone()
     }
@@ -406,14 +440,23 @@ pub async fn onboard(app: &TestApp, token: &str, answers: &[(&str, &str)]) -> Va
 /// A new couple guided by Dr. Priya, both partners onboarded:
 /// `(couple id, first partner's token, second partner's token, therapist's token)`.
 pub async fn fresh_couple(app: &TestApp) -> (String, String, String, String) {
+    fresh_couple_reading_mail(app, |email| app.invitation_token(email)).await
+}
+
+/// [`fresh_couple`], reading each invitation's secret with `token_for`
+/// (from an SMTP sink instead of the outbox folder).
+pub async fn fresh_couple_reading_mail(
+    app: &TestApp,
+    token_for: impl Fn(&str) -> String,
+) -> (String, String, String, String) {
     let priya = app.api_login("therapist@example.com", DEMO_PASSWORD).await;
     let (status, created) = app
         .api_post(Some(&priya), "/api/v1/couples", json!({"partners": [{"email": "mo@example.org", "name": "Mo"}, {"email": "pat@example.org", "name": "Pat"}]}))
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let mut tokens = Vec::new();
-    for (i, name) in ["Mo", "Pat"].iter().enumerate() {
-        let token = created["invitations"][i]["token"].as_str().unwrap();
+    for (email, name) in [("mo@example.org", "Mo"), ("pat@example.org", "Pat")] {
+        let token = token_for(email);
         let (_, accepted) = app
             .api_post(
                 None,

@@ -9,7 +9,7 @@ use trellis_web::state::now;
 
 use crate::helpers::{
     Backend, DEMO_PASSWORD, SmtpSink, TestApp, assert_sealed_at_rest, browser_client, fresh_couple,
-    page_text,
+    fresh_couple_reading_mail, page_text,
 };
 use crate::on_both_backends;
 
@@ -179,7 +179,11 @@ async fn an_api_request_reaches_the_inbox_and_becomes_an_invited_couple(app: Tes
         .await;
     assert_eq!(status, StatusCode::CREATED, "{accepted}");
     let couple_id = accepted["couple_id"].as_str().unwrap().to_owned();
-    assert_eq!(accepted["invitation_links"].as_array().unwrap().len(), 2);
+    assert_eq!(accepted["invited"].as_array().unwrap().len(), 2);
+    assert!(
+        !accepted.to_string().contains("/invitations/"),
+        "the secret links go to the invitees' mail only: {accepted}"
+    );
     let couple = app.store.couple(&couple_id).await.unwrap();
     assert_eq!(
         couple.therapist_id.as_deref(),
@@ -988,7 +992,8 @@ async fn notices_and_reminders_arrive_by_mail(backend: Backend) {
     let Some(app) = TestApp::with_demo_and_smtp(backend, Some(smtp.url.clone())).await else {
         return;
     };
-    let (couple_id, mo, pat, priya) = fresh_couple(&app).await;
+    let (couple_id, mo, pat, priya) =
+        fresh_couple_reading_mail(&app, |email| smtp.invitation_token(&app.base, email)).await;
     let to = |who: &str| {
         smtp.messages()
             .into_iter()

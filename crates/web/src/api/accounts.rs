@@ -39,7 +39,8 @@ pub async fn login(
     client: ClientAddr,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
-    let user = accounts::sign_in(&state, &request.email, &request.password, client.0).await?;
+    let limits = accounts::sign_in_limits(&request.email, client.0, None);
+    let user = accounts::sign_in(&state, &request.email, &request.password, &limits).await?;
     if two_factor::setup_required(&state, &user).await? {
         return Err(AppError::TwoFactorSetupRequired);
     }

@@ -44,6 +44,11 @@ pub fn routes() -> Vec<Route> {
             couples::create,
         ),
         Route::post(
+            "/api/v1/couples/{id}/invitations",
+            Access::CoupleTherapist,
+            couples::invite,
+        ),
+        Route::post(
             "/api/v1/invitations/{token}/accept",
             Public,
             accounts::accept_invitation,
@@ -352,6 +357,7 @@ pub fn routes() -> Vec<Route> {
         accounts::me,
         accounts::accept_invitation,
         couples::create,
+        couples::invite,
         entries::create,
         entries::list,
         entries::get,

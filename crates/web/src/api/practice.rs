@@ -289,10 +289,17 @@ pub struct AcceptIntake {
 }
 
 #[derive(Serialize, ToSchema)]
+pub struct InvitedJson {
+    pub email: String,
+    /// Whether the invitation mail went out.
+    pub mailed: bool,
+}
+
+#[derive(Serialize, ToSchema)]
 pub struct AcceptedIntake {
     pub couple_id: Option<String>,
-    /// The invitation links, in case mail does not arrive.
-    pub invitation_links: Vec<String>,
+    /// The people invited by mail. Their links are in their mail only.
+    pub invited: Vec<InvitedJson>,
 }
 
 /// Accepts a request: the couple is created and both partners are invited.
@@ -325,7 +332,13 @@ pub async fn accept(
         StatusCode::CREATED,
         Json(AcceptedIntake {
             couple_id: row.couple_id,
-            invitation_links: sent.into_iter().map(|s| s.link).collect(),
+            invited: sent
+                .into_iter()
+                .map(|s| InvitedJson {
+                    email: s.invitation.email,
+                    mailed: s.mailed,
+                })
+                .collect(),
         }),
     ))
 }

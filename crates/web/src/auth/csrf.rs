@@ -1,7 +1,10 @@
-//! CSRF protection by double submit: a random value in a SameSite=Strict,
-//! HttpOnly cookie must come back in the form (`csrf` field) or in an
-//! `X-CSRF-Token` header. A page from another site can make a browser send
-//! the cookie but cannot read it, so it cannot fill in the field.
+//! CSRF protection: every form carries a token (`csrf` field, or an
+//! `X-CSRF-Token` header) that is an HMAC, under the master key, of the
+//! browser's session. A page from another site cannot read it, and a token
+//! issued for one session is worthless for any other; signing in starts a
+//! new session, so the token rotates with it. Before signing in, the token is
+//! bound the same way to a random pre-session cookie (`__Host-` prefixed
+//! when cookies are secure, so a sibling subdomain cannot plant it).
 //!
 //! Enforced once, as middleware, for every state-changing request that a
 //! browser could forge: any form post, and anything carrying the session
@@ -20,7 +23,13 @@ use crate::auth::session::SESSION_COOKIE;
 use crate::error::AppError;
 use crate::state::AppState;
 
+/// The pre-session cookie over plain HTTP (development, tests).
 pub const CSRF_COOKIE: &str = "trellis_csrf";
+/// The pre-session cookie when cookies are secure: host-only, cannot be set
+/// by a sibling subdomain.
+pub const CSRF_COOKIE_SECURE: &str = "__Host-trellis_csrf";
+const SESSION_PURPOSE: &str = "csrf-session";
+const PRE_SESSION_PURPOSE: &str = "csrf-pre-session";
 pub const CSRF_FIELD: &str = "csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Forms are small; anything bigger is refused before it is buffered.
@@ -47,15 +56,30 @@ fn is_form(request: &Request) -> bool {
         })
 }
 
+fn cookie_name(state: &AppState) -> &'static str {
+    if state.config().secure_cookies {
+        CSRF_COOKIE_SECURE
+    } else {
+        CSRF_COOKIE
+    }
+}
+
+/// The token for what the browser holds: its session, else its pre-session
+/// cookie. `None` when it holds neither (a first visit).
+fn expected_token(state: &AppState, jar: &CookieJar) -> Option<String> {
+    if let Some(session) = jar.get(SESSION_COOKIE).filter(|c| !c.value().is_empty()) {
+        let id = SecretToken::from_client(session.value()).hash();
+        return Some(state.vault().sign(SESSION_PURPOSE, id.as_str()));
+    }
+    jar.get(cookie_name(state))
+        .map(|c| c.value())
+        .filter(|v| v.len() >= 32)
+        .map(|v| state.vault().sign(PRE_SESSION_PURPOSE, v))
+}
+
 pub async fn protect(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let jar = CookieJar::from_headers(request.headers());
-    let existing = jar
-        .get(CSRF_COOKIE)
-        .map(|c| c.value().to_owned())
-        .filter(|v| v.len() >= 32);
-    let token = existing
-        .clone()
-        .unwrap_or_else(|| SecretToken::generate().expose().to_owned());
+    let expected = expected_token(&state, &jar);
 
     let unsafe_method = !matches!(
         *request.method(),
@@ -64,7 +88,7 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
     let forgeable = jar.get(SESSION_COOKIE).is_some() || is_form(&request);
     let mut request = request;
     if unsafe_method && forgeable {
-        let Some(expected) = existing.as_deref() else {
+        let Some(expected) = expected.as_deref() else {
             return AppError::CsrfRejected.into_response();
         };
         match check(request, expected).await {
@@ -73,10 +97,18 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
         }
     }
 
-    request.extensions_mut().insert(CsrfToken(token.clone()));
+    // A first visit gets a pre-session cookie, and its forms a token bound to it.
+    let (token, new_cookie) = match expected {
+        Some(token) => (token, None),
+        None => {
+            let value = SecretToken::generate().expose().to_owned();
+            (state.vault().sign(PRE_SESSION_PURPOSE, &value), Some(value))
+        }
+    };
+    request.extensions_mut().insert(CsrfToken(token));
     let mut response = next.run(request).await;
-    if existing.is_none() {
-        let cookie = Cookie::build((CSRF_COOKIE, token))
+    if let Some(value) = new_cookie {
+        let cookie = Cookie::build((cookie_name(&state), value))
             .path("/")
             .http_only(true)
             .same_site(SameSite::Strict)

@@ -1,6 +1,7 @@
 //! Who is asking: sessions, bearer tokens, passwords and CSRF protection.
 
 pub mod csrf;
+pub mod device;
 pub mod passwords;
 pub mod session;
 

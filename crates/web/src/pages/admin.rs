@@ -176,7 +176,7 @@ pub async fn invite_therapist(
         Ok(sent) => {
             let template = InvitationsSentPage {
                 layout: page.layout("/practice"),
-                links: vec![(sent.invitation.name, sent.link)],
+                invited: vec![(sent.invitation.name, sent.mailed)],
                 back_href: "/practice",
                 back_label: "Back to the practice",
             };

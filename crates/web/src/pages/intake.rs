@@ -154,9 +154,9 @@ pub async fn accept(
     match intake::accept(&state, staff, &id, Some(&form.therapist_id), &partners).await {
         Ok(sent) => Ok(render(&InvitationsSentPage {
             layout: page.layout("/intake"),
-            links: sent
+            invited: sent
                 .into_iter()
-                .map(|s| (s.invitation.name, s.link))
+                .map(|s| (s.invitation.name, s.mailed))
                 .collect(),
             back_href: "/intake",
             back_label: "Back to the intake inbox",

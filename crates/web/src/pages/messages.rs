@@ -133,7 +133,7 @@ async fn partner_page(
     let comments = if couple_id.is_empty() {
         Vec::new()
     } else {
-        let entries = writing::list(
+        let mut entries = writing::list(
             state,
             partner,
             EntryFilter {
@@ -144,7 +144,6 @@ async fn partner_page(
             },
         )
         .await?;
-        let mut entries = messages::visible_comments(state, partner, entries).await?;
         entries.truncate(20);
         rows(state, partner, entries).await?
     };

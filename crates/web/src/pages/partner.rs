@@ -20,7 +20,8 @@ struct OurSpacePage {
     partner_name: Option<String>,
     therapist_name: Option<String>,
     pending_invitations: Vec<String>,
-    new_invitation_link: Option<String>,
+    /// Just sent an invitation: whether its mail went out.
+    invitation_mailed: Option<bool>,
     errors: Vec<String>,
     invite_name: String,
     invite_email: String,
@@ -60,7 +61,7 @@ async fn our_space_page(state: &AppState, page: &PageContext) -> AppResult<OurSp
         partner_name,
         therapist_name,
         pending_invitations,
-        new_invitation_link: None,
+        invitation_mailed: None,
         errors: Vec::new(),
         invite_name: String::new(),
         invite_email: String::new(),
@@ -124,7 +125,7 @@ pub async fn invite(
     match result {
         Ok(sent) => {
             let mut template = our_space_page(&state, &page).await?;
-            template.new_invitation_link = Some(sent.link);
+            template.invitation_mailed = Some(sent.mailed);
             Ok(render(&template)?.into_response())
         }
         Err(err) => {

@@ -78,7 +78,9 @@ pub async fn begin_web_session(
 ) -> AppResult<Response> {
     end_session(state, headers).await?;
     let token = start_session(state, user, SessionKind::Web).await?;
-    let jar = CookieJar::new().add(session_cookie(state, user, &token));
+    let jar = CookieJar::new()
+        .add(session_cookie(state, user, &token))
+        .add(crate::auth::device::device_cookie(state, &user.email));
     Ok((jar, see_other(home_for(user.role))).into_response())
 }
 
@@ -89,7 +91,9 @@ pub async fn login(
     headers: HeaderMap,
     PageForm(form): PageForm<LoginForm>,
 ) -> AppResult<Response> {
-    match accounts::sign_in(&state, &form.email, &form.password, client.0).await {
+    let device = crate::auth::device::known_device(&state, &headers, &form.email);
+    let limits = accounts::sign_in_limits(&form.email, client.0, device.as_deref());
+    match accounts::sign_in(&state, &form.email, &form.password, &limits).await {
         Ok(user) if user.two_factor => {
             let token = two_factor::start_pending(&state, &user).await?;
             let template = super::two_factor::SecondStepPage {

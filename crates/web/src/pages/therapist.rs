@@ -117,7 +117,8 @@ pub async fn new_couple_form(page: PageContext) -> AppResult<Response> {
 #[template(path = "invitations_sent.html")]
 pub struct InvitationsSentPage {
     pub layout: Layout,
-    pub links: Vec<(String, String)>,
+    /// Who was invited, and whether their mail went out.
+    pub invited: Vec<(String, bool)>,
     pub back_href: &'static str,
     pub back_label: &'static str,
 }
@@ -142,9 +143,9 @@ pub async fn create_couple(
         Ok((_, sent)) => {
             let template = InvitationsSentPage {
                 layout: page.layout("/caseload"),
-                links: sent
+                invited: sent
                     .into_iter()
-                    .map(|s| (s.invitation.name, s.link))
+                    .map(|s| (s.invitation.name, s.mailed))
                     .collect(),
                 back_href: "/caseload",
                 back_label: "Back to your caseload",

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use trellis_core::invitation::{InvitationStatus, invitation_status};
-use trellis_core::throttle::{ACCOUNT_FREE_FAILURES, ADDRESS_FREE_FAILURES, lock_after};
+use trellis_core::throttle::{ACCOUNT_FREE_FAILURES, ADDRESS_FREE_FAILURES};
 use trellis_core::time::{DAY, HOUR};
 use trellis_core::{
     DisplayName, EmailAddress, InvitationKind, NewPassword, PracticeName, ValidationError,
@@ -12,6 +12,7 @@ use trellis_crypto::SecretToken;
 use trellis_store::{NewPracticeWithAdmin, OneTimePurpose, Store, User};
 
 use super::audit;
+use super::throttle::{self, Limit, OnSuccess};
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, WebConfig, now};
 
@@ -49,42 +50,61 @@ impl Problems {
     }
 }
 
-/// Checks a password, slowed down per account and per client address after
-/// repeated failures (the counters live in the database, so a restart does
-/// not reset them). Unknown emails are counted like known ones.
+/// The limits a sign-in for `email` is charged to. A browser that already
+/// signed in to this account (its device cookie) is held to its own count, so
+/// neither a stranger guessing at the account nor everyone behind one proxy
+/// address can lock the owner out of a device they have used before.
+pub fn sign_in_limits(
+    email: &str,
+    client: Option<IpAddr>,
+    known_device: Option<&str>,
+) -> Vec<Limit> {
+    if let Some(device) = known_device {
+        return vec![Limit::new(
+            format!("device:{device}"),
+            ACCOUNT_FREE_FAILURES,
+            OnSuccess::Clear,
+        )];
+    }
+    let mut limits = vec![Limit::new(
+        format!("account:{}", email.trim().to_lowercase()),
+        ACCOUNT_FREE_FAILURES,
+        OnSuccess::Clear,
+    )];
+    if let Some(ip) = client {
+        limits.push(Limit::new(
+            format!("address:{ip}"),
+            ADDRESS_FREE_FAILURES,
+            OnSuccess::Refund,
+        ));
+    }
+    limits
+}
+
+/// Checks a password, counted before it is checked against the `limits`
+/// (see [`sign_in_limits`]; the counters live in the database, so a restart
+/// resets nothing and parallel guesses cannot pass the limit). Unknown
+/// emails and deactivated accounts are answered like wrong passwords.
 #[tracing::instrument(skip_all)]
 pub async fn sign_in(
     state: &AppState,
     email: &str,
     password: &str,
-    client: Option<IpAddr>,
+    limits: &[Limit],
 ) -> AppResult<User> {
-    let now = now();
-    let account_key = format!("account:{}", email.trim().to_lowercase());
-    let address_key = client.map(|ip| format!("address:{ip}"));
     let store = state.store();
-    let mut locked_until = store.throttle_locked_until(&account_key, now).await?;
-    if let Some(key) = &address_key {
-        locked_until = locked_until.max(store.throttle_locked_until(key, now).await?);
-    }
-    if let Some(until) = locked_until {
-        tracing::info!("sign-in refused while throttled");
-        return Err(AppError::TooManyRequests {
-            retry_after_secs: (until - now + 999) / 1000,
-        });
-    }
     let account = match EmailAddress::parse("email", email) {
         Ok(email) => store.user_by_email(&email).await?,
         Err(_) => None,
     };
     let (user, hash) = match account {
-        Some(found) => (Some(found.user), Some(found.password_hash)),
-        None => (None, None),
+        Some(found) if found.user.active => (Some(found.user), Some(found.password_hash)),
+        _ => (None, None),
     };
-    let verified = state.passwords().verify(password, hash).await?;
+    let verified =
+        throttle::attempt(state, limits, state.passwords().verify(password, hash)).await?;
     match user {
         Some(user) if verified => {
-            store.throttle_clear(&account_key).await?;
             // With two-step sign-in, "signed in" is recorded after the second step.
             if !user.two_factor {
                 audit::record(
@@ -99,17 +119,6 @@ pub async fn sign_in(
             Ok(user)
         }
         user => {
-            let window = trellis_core::throttle::WINDOW;
-            store
-                .throttle_failure(&account_key, now, window, |n| {
-                    lock_after(n, ACCOUNT_FREE_FAILURES)
-                })
-                .await?;
-            if let Some(key) = &address_key {
-                store
-                    .throttle_failure(key, now, window, |n| lock_after(n, ADDRESS_FREE_FAILURES))
-                    .await?;
-            }
             if let Some(user) = &user {
                 audit::record(state, audit::Event::new("sign_in_failed").subject(&user.id)).await?;
             }
@@ -120,27 +129,21 @@ pub async fn sign_in(
 }
 
 /// Checks the password of someone already signed in (before changing the
-/// password, deleting the account, turning two-step sign-in off), throttled
-/// like sign-in so a borrowed session cannot be used to guess it.
+/// password, deleting the account, turning two-step sign-in on or off),
+/// counted like sign-in so a borrowed session cannot be used to guess it.
 pub async fn confirm_password(state: &AppState, user: &User, password: &str) -> AppResult<bool> {
-    let now = now();
-    let key = format!("account:{}", user.email);
-    if let Some(until) = state.store().throttle_locked_until(&key, now).await? {
-        return Err(AppError::TooManyRequests {
-            retry_after_secs: (until - now + 999) / 1000,
-        });
-    }
+    let limits = [Limit::new(
+        format!("account:{}", user.email),
+        ACCOUNT_FREE_FAILURES,
+        OnSuccess::Clear,
+    )];
     let stored = state.store().password_hash(&user.id).await?;
-    let ok = state.passwords().verify(password, Some(stored)).await?;
-    if !ok {
-        state
-            .store()
-            .throttle_failure(&key, now, trellis_core::throttle::WINDOW, |n| {
-                lock_after(n, ACCOUNT_FREE_FAILURES)
-            })
-            .await?;
-    }
-    Ok(ok)
+    throttle::attempt(
+        state,
+        &limits,
+        state.passwords().verify(password, Some(stored)),
+    )
+    .await
 }
 
 /// Creates a one-time setup link if nobody has an account yet.
@@ -277,6 +280,13 @@ pub async fn accept_invitation(
             now(),
         )
         .await?;
+    let mut event = audit::Event::new("accepted_invitation")
+        .actor(&accepted.user)
+        .subject(&accepted.user.id);
+    if let Some(couple_id) = accepted.user.couple_id.as_deref() {
+        event = event.couple(couple_id);
+    }
+    audit::record(state, event).await?;
     tracing::info!(user_id = %accepted.user.id, role = %accepted.user.role, "invitation accepted");
     Ok(accepted.user)
 }

@@ -16,44 +16,72 @@ pub struct Invitee<'a> {
     pub name: &'a str,
 }
 
-/// An invitation just made, with the secret link to hand over.
+/// An invitation just made. Its secret link went only into the invitee's
+/// mail: whoever invites never sees it, so accepting proves the mailbox.
 pub struct SentInvitation {
     pub invitation: Invitation,
-    /// The secret of the link, for API clients that deliver it themselves.
-    pub token: String,
-    pub link: String,
+    /// Whether the mail went out; if not, a fresh invitation can be sent.
+    pub mailed: bool,
 }
 
-fn invitation_link(state: &AppState, token: &SecretToken) -> String {
-    state
+/// Mails the secret link of an invitation to the invitee, and only there.
+/// `lines` is the mail's text before the link. A mail failure is logged and
+/// reported back, never answered with the link instead.
+pub(crate) async fn mail_invitation(
+    state: &AppState,
+    invitation: Invitation,
+    token: &SecretToken,
+    subject: &str,
+    lines: &str,
+) -> SentInvitation {
+    let link = state
         .config()
-        .link(&format!("/invitations/{}", token.expose()))
-}
-
-/// Mails an invitation. A mail failure is logged, not fatal: the person who
-/// invited sees the link on screen and can pass it on another way.
-async fn mail_invitation(state: &AppState, inviter: &User, sent: &SentInvitation, what: &str) {
+        .link(&format!("/invitations/{}", token.expose()));
     let body = format!(
-        "Hello {name},\n\n{inviter} has invited you {what} on Trellis, a private space for \
-         couples rebuilding trust between therapy sessions.\n\n\
+        "Hello {name},\n\n{lines}\n\n\
          To accept, open this link within seven days and choose a password:\n\n{link}\n\n\
-         What you write in Trellis is private to you unless you choose to share it.\n\n— Trellis\n",
-        name = sent.invitation.name,
-        inviter = inviter.name,
-        link = sent.link,
+         If you did not expect this, you can ignore this mail; nothing happens unless the link is opened.\n\n— Trellis\n",
+        name = invitation.name,
     );
-    if let Err(err) = state
+    let mailed = match state
         .mailer()
-        .send(
-            &sent.invitation.name,
-            &sent.invitation.email,
-            "You're invited to Trellis",
-            body,
-        )
+        .send(&invitation.name, &invitation.email, subject, body)
         .await
     {
-        tracing::warn!(error = ?err, invitation_id = %sent.invitation.id, "could not send the invitation mail");
-    }
+        Ok(()) => true,
+        Err(err) => {
+            tracing::warn!(error = ?err, invitation_id = %invitation.id, "could not send the invitation mail");
+            false
+        }
+    };
+    SentInvitation { invitation, mailed }
+}
+
+/// The words of a partner's invitation.
+fn partner_invitation_text(inviter: &User, what: &str) -> String {
+    format!(
+        "{inviter} has invited you {what} on Trellis, a private space for couples rebuilding \
+         trust between therapy sessions.\n\n\
+         What you write in Trellis is private to you unless you choose to share it.",
+        inviter = inviter.name,
+    )
+}
+
+async fn mail_partner_invitation(
+    state: &AppState,
+    inviter: &User,
+    invitation: Invitation,
+    token: &SecretToken,
+    what: &str,
+) -> SentInvitation {
+    mail_invitation(
+        state,
+        invitation,
+        token,
+        "You're invited to Trellis",
+        &partner_invitation_text(inviter, what),
+    )
+    .await
 }
 
 fn parse_invitee(
@@ -143,13 +171,16 @@ pub async fn create_couple(
         .await?;
     let mut sent = Vec::with_capacity(invitations.len());
     for (invitation, token) in invitations.into_iter().zip(&tokens) {
-        let invitation = SentInvitation {
-            link: invitation_link(state, token),
-            token: token.expose().to_owned(),
-            invitation,
-        };
-        mail_invitation(state, therapist, &invitation, "to join your couple's space").await;
-        sent.push(invitation);
+        sent.push(
+            mail_partner_invitation(
+                state,
+                therapist,
+                invitation,
+                token,
+                "to join your couple's space",
+            )
+            .await,
+        );
     }
     tracing::info!(couple_id = %couple.id, "couple created");
     Ok((couple, sent))
@@ -157,6 +188,8 @@ pub async fn create_couple(
 
 /// Invites someone into a couple: a self-guided partner inviting the other,
 /// or a therapist sending a fresh link to a partner who has not joined yet.
+/// Once a therapist guides the couple, only they send invitations: a partner
+/// must not be able to choose who takes the other seat.
 #[tracing::instrument(skip_all, fields(inviter_id = %inviter.id, couple_id))]
 pub async fn invite_partner(
     state: &AppState,
@@ -172,6 +205,12 @@ pub async fn invite_partner(
     };
     if !allowed {
         return Err(AppError::NotFound);
+    }
+    if inviter.role == Role::Partner && couple.therapist_id.is_some() {
+        return Err(AppError::Conflict(
+            "Your therapist sends invitations for your couple. Please ask them to send a fresh one."
+                .to_owned(),
+        ));
     }
     let mut problems = Problems::default();
     let email = problems.check(EmailAddress::parse("email", invitee.email));
@@ -208,18 +247,12 @@ pub async fn invite_partner(
             now + INVITATION_LIFETIME,
         )
         .await?;
-    let sent = SentInvitation {
-        link: invitation_link(state, &token),
-        token: token.expose().to_owned(),
-        invitation,
-    };
     let what = if inviter.role == Role::Partner {
         "to join them"
     } else {
         "to join your couple's space"
     };
-    mail_invitation(state, inviter, &sent, what).await;
-    Ok(sent)
+    Ok(mail_partner_invitation(state, inviter, invitation, &token, what).await)
 }
 
 /// A self-guided couple links the therapist whose practice code they were given.

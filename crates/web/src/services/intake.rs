@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use trellis_core::intake::{self, GuardVerdict, IntakeInput, RATE_FREE_REQUESTS, RATE_WINDOW};
 use trellis_core::{EmailAddress, Millis, Role};
-use trellis_store::{IntakeRow, NewIntake, Practice, User};
+use trellis_store::{IntakeRow, NewIntake, Practice, ThrottleAttempt, User};
 
 use super::audit;
 use super::couples::{self, Invitee, SentInvitation};
@@ -101,15 +101,10 @@ pub async fn submit(
         "intake:{}",
         client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
     );
-    if let Some(until) = state.store().throttle_locked_until(&key, now).await? {
-        return Err(AppError::RateLimited {
-            retry_after_secs: (until - now + 999) / 1000,
-            message: "We have already received several requests from here today. Please wait a while, or contact the practice directly.",
-        });
-    }
-    state
+    // Counted before anything is stored, atomically: parallel posts cannot pass the limit.
+    let attempt = state
         .store()
-        .throttle_failure(&key, now, RATE_WINDOW, |n| {
+        .throttle_attempt(&key, now, RATE_WINDOW, |n| {
             if n >= RATE_FREE_REQUESTS {
                 RATE_WINDOW
             } else {
@@ -117,6 +112,12 @@ pub async fn submit(
             }
         })
         .await?;
+    if let ThrottleAttempt::Locked { until } = attempt {
+        return Err(AppError::RateLimited {
+            retry_after_secs: (until - now + 999) / 1000,
+            message: "We have already received several requests from here today. Please wait a while, or contact the practice directly.",
+        });
+    }
     let partner_email = request
         .partner_email
         .as_ref()

@@ -19,6 +19,7 @@ pub mod program;
 pub mod review;
 pub mod rights;
 pub mod talks;
+pub mod throttle;
 pub mod timeouts;
 pub mod two_factor;
 pub mod writing;

@@ -136,32 +136,18 @@ pub async fn invite_therapist(
             now + INVITATION_LIFETIME,
         )
         .await?;
-    let link = state
-        .config()
-        .link(&format!("/invitations/{}", token.expose()));
     let practice = state.store().practice(practice_of(admin)?).await?;
-    let body = format!(
-        "Hello {name},\n\n{admin} has invited you to join {practice} on Trellis as a therapist.\n\n\
-         To accept, open this link within seven days and choose a password:\n\n{link}\n\n— Trellis\n",
-        name = invitation.name,
+    let lines = format!(
+        "{admin} has invited you to join {practice} on Trellis as a therapist.",
         admin = admin.name,
         practice = practice.name,
     );
-    if let Err(err) = state
-        .mailer()
-        .send(
-            &invitation.name,
-            &invitation.email,
-            "Join your practice on Trellis",
-            body,
-        )
-        .await
-    {
-        tracing::warn!(error = ?err, "could not send the therapist invitation mail");
-    }
-    Ok(SentInvitation {
+    Ok(super::couples::mail_invitation(
+        state,
         invitation,
-        token: token.expose().to_owned(),
-        link,
-    })
+        &token,
+        "Join your practice on Trellis",
+        &lines,
+    )
+    .await)
 }

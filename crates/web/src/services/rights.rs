@@ -95,6 +95,9 @@ pub fn describe(event: &AuditEvent, me: &str) -> String {
         "exported" => format!("{actor} downloaded a copy of your data."),
         "signed_out_everywhere" => format!("{actor} signed out on every device."),
         "left_couple" => format!("{actor} left the couple."),
+        "accepted_invitation" => {
+            format!("{actor} accepted the invitation and created the account.")
+        }
         other => format!("{actor}: {}.", other.replace('_', " ")),
     }
 }

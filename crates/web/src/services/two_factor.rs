@@ -5,6 +5,7 @@ use trellis_crypto::{SecretToken, TokenHash, totp};
 use trellis_store::User;
 
 use super::audit;
+use super::throttle::{self, Limit, OnSuccess};
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, now};
 
@@ -137,30 +138,26 @@ pub async fn disable(state: &AppState, user: &User, password: &str) -> AppResult
 /// codes are throttled like wrong passwords.
 #[tracing::instrument(skip_all, fields(user_id = %user.id))]
 pub async fn check_second_step(state: &AppState, user: &User, code: &str) -> AppResult<()> {
-    let key = format!("second-step:{}", user.id);
-    let now = now();
-    if let Some(until) = state.store().throttle_locked_until(&key, now).await? {
-        return Err(AppError::TooManyRequests {
-            retry_after_secs: (until - now + 999) / 1000,
-        });
-    }
-    let result = check_codes(state, user, code).await;
-    match &result {
-        Ok(()) => state.store().throttle_clear(&key).await?,
-        Err(AppError::Invalid(_)) => {
-            state
-                .store()
-                .throttle_failure(&key, now, trellis_core::throttle::WINDOW, |n| {
-                    trellis_core::throttle::lock_after(
-                        n,
-                        trellis_core::throttle::ACCOUNT_FREE_FAILURES,
-                    )
-                })
-                .await?;
+    let limits = [Limit::new(
+        format!("second-step:{}", user.id),
+        trellis_core::throttle::ACCOUNT_FREE_FAILURES,
+        OnSuccess::Clear,
+    )];
+    let mut refusal = None;
+    let check = async {
+        match check_codes(state, user, code).await {
+            Ok(()) => Ok(true),
+            Err(wrong @ AppError::Invalid(_)) => {
+                refusal = Some(wrong);
+                Ok(false)
+            }
+            Err(other) => Err(other),
         }
-        Err(_) => {}
+    };
+    if throttle::attempt(state, &limits, check).await? {
+        return Ok(());
     }
-    result
+    Err(refusal.unwrap_or(AppError::InvalidCredentials))
 }
 
 async fn check_codes(state: &AppState, user: &User, code: &str) -> AppResult<()> {

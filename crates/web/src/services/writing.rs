@@ -102,12 +102,53 @@ async fn item_for(state: &AppState, viewer: &User, entry: &SealedEntry) -> AppRe
     })
 }
 
-/// The rule, asked for every row the store returned. The store's query
-/// already applied the audience; this adds what SQL cannot see (a paired
-/// answer waiting for the reader's own), and catches any query mistake.
+/// May `reader` still see what a comment is on? A comment never shows more
+/// than its target: when the author takes the work back ("only me"), or a
+/// paired answer still waits for the reader's own, its comments are hidden.
+async fn comment_target_visible(
+    state: &AppState,
+    reader_user: &User,
+    comment: &SealedEntry,
+) -> AppResult<bool> {
+    let Some(target) = comment.ref_id.as_deref() else {
+        return Ok(false);
+    };
+    if let Some(entry) = state.store().entry_for(reader(reader_user), target).await? {
+        if entry.author_id == reader_user.id {
+            return Ok(true);
+        }
+        if entry.audience != Audience::PartnerAndTherapist {
+            return Ok(false);
+        }
+        if entry.kind == PAIRED && reader_user.role == Role::Partner {
+            let exercise = entry.ref_id.as_deref().unwrap_or_default();
+            return Ok(state
+                .store()
+                .has_shared(&reader_user.id, &entry.couple_id, PAIRED, exercise)
+                .await?);
+        }
+        return Ok(true);
+    }
+    // Not an entry the reader can see: an agreement of their couple, or nothing.
+    match state.store().agreement(target).await {
+        Ok(agreement) => Ok(agreement.couple_id == comment.couple_id),
+        Err(_) => Ok(false),
+    }
+}
+
+/// The rule, asked for every row the store returned (lists, single reads,
+/// exports alike). The store's query already applied the audience; this adds
+/// what SQL cannot see (a paired answer waiting for the reader's own, a
+/// comment whose work was taken back), and catches any query mistake.
 async fn visible(state: &AppState, viewer: &User, entry: &SealedEntry) -> AppResult<bool> {
     let item = item_for(state, viewer, entry).await?;
-    Ok(policy_allows(viewer, entry, item))
+    if !policy_allows(viewer, entry, item) {
+        return Ok(false);
+    }
+    if entry.kind == super::messages::COMMENT {
+        return comment_target_visible(state, viewer, entry).await;
+    }
+    Ok(true)
 }
 
 fn policy_allows(viewer: &User, entry: &SealedEntry, item: Item) -> bool {
