@@ -91,6 +91,7 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
+        self.sessions_ended();
         Ok(())
     }
 

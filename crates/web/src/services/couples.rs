@@ -32,20 +32,32 @@ fn invitation_link(state: &AppState, token: &SecretToken) -> String {
 
 /// Mails an invitation. A mail failure is logged, not fatal: the person who
 /// invited sees the link on screen and can pass it on another way.
+///
+/// A partner's account has not proved its mailbox (self-guided sign-up needs
+/// no mail), so their invitation carries no words they chose: no names, only
+/// a neutral note and the link.
 async fn mail_invitation(state: &AppState, inviter: &User, sent: &SentInvitation, what: &str) {
+    let (greeting, to_name, who) = if inviter.role == Role::Partner {
+        ("Hello".to_owned(), "", "Someone".to_owned())
+    } else {
+        (
+            format!("Hello {}", sent.invitation.name),
+            sent.invitation.name.as_str(),
+            inviter.name.clone(),
+        )
+    };
     let body = format!(
-        "Hello {name},\n\n{inviter} has invited you {what} on Trellis, a private space for \
+        "{greeting},\n\n{who} has invited you {what} on Trellis, a private space for \
          couples rebuilding trust between therapy sessions.\n\n\
          To accept, open this link within seven days and choose a password:\n\n{link}\n\n\
+         If you weren't expecting this, you can simply ignore this mail: nothing happens unless you open the link.\n\n\
          What you write in Trellis is private to you unless you choose to share it.\n\n— Trellis\n",
-        name = sent.invitation.name,
-        inviter = inviter.name,
         link = sent.link,
     );
     if let Err(err) = state
         .mailer()
         .send(
-            &sent.invitation.name,
+            to_name,
             &sent.invitation.email,
             "You're invited to Trellis",
             body,
