@@ -179,12 +179,33 @@ impl NewPassword {
                 "A password cannot be only spaces.",
             ));
         }
+        if is_leaked(input) {
+            return Err(ValidationError::new(
+                field,
+                "This password appears in lists of leaked passwords, so others may try it. \
+                 Please choose another one: a few unrelated words in a row work well.",
+            ));
+        }
         Ok(Self(input.to_owned()))
     }
 
     pub fn expose(&self) -> &str {
         &self.0
     }
+}
+
+/// Common passwords from public breach lists, lower-cased, one a line: those
+/// of at least [`NewPassword::MIN_CHARS`] characters (shorter ones are refused
+/// anyway) from the list Django ships (`common-passwords.txt.gz`) and the one
+/// zxcvbn ships (`frequency_lists.js`). Checked locally: nothing leaves the server.
+const LEAKED_PASSWORDS: &str = include_str!("leaked_passwords.txt");
+
+static LEAKED: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
+    std::sync::LazyLock::new(|| LEAKED_PASSWORDS.lines().collect());
+
+/// True when the password (trimmed, in any case) is on the list of leaked passwords.
+pub fn is_leaked(password: &str) -> bool {
+    LEAKED.contains(password.trim().to_lowercase().as_str())
 }
 
 /// Never print a password, not even in debug logs.
@@ -258,12 +279,21 @@ mod tests {
     fn passwords_need_ten_characters_and_not_only_spaces() {
         assert!(NewPassword::parse("password", "short").is_err());
         assert!(NewPassword::parse("password", "123456789").is_err());
-        assert!(NewPassword::parse("password", "1234567890").is_ok());
+        assert!(NewPassword::parse("password", "7203918465").is_ok());
         assert!(NewPassword::parse("password", "          ").is_err());
         assert!(NewPassword::parse("password", "correct horse battery").is_ok());
         assert!(NewPassword::parse("password", &"x".repeat(257)).is_err());
         // Counted in characters, not bytes.
         assert!(NewPassword::parse("password", "ééééé").is_err());
+    }
+
+    #[test]
+    fn leaked_passwords_are_refused_in_any_case() {
+        for leaked in ["1234567890", "QwertyUIOP", " password12 "] {
+            let refused = NewPassword::parse("password", leaked).unwrap_err();
+            assert!(refused.message.contains("leaked"), "{leaked}");
+        }
+        assert!(!is_leaked("a calm test password"));
     }
 
     #[test]

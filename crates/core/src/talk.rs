@@ -17,6 +17,11 @@ use crate::time::{DAY, MINUTE, Millis};
 /// The longest turn: short turns keep the listener able to say it back.
 pub const TURN_MAX_CHARS: usize = 1_000;
 pub const TOPIC_MAX_CHARS: usize = 200;
+/// The most turns one talk holds (leaving always works): a talk is a
+/// conversation, not a log, and its turns are replayed on every move.
+pub const MAX_TURNS: usize = 400;
+/// The most ideas in one round of problem-solving (one agenda).
+pub const MAX_IDEAS_PER_ROUND: usize = 20;
 /// A time-out lasts at least this long: long enough for a body to calm down.
 pub const TIMEOUT_MIN: Millis = 20 * MINUTE;
 /// …and at most this long: a time-out always comes back.
@@ -167,6 +172,10 @@ pub struct Talk {
     pub agreements: usize,
     /// Who left, when the talk ended.
     pub left_by: Option<usize>,
+    /// Turns so far, up to [`MAX_TURNS`].
+    pub turns: usize,
+    /// Ideas in this round of problem-solving, up to [`MAX_IDEAS_PER_ROUND`].
+    pub ideas: usize,
 }
 
 impl Talk {
@@ -181,6 +190,8 @@ impl Talk {
             open_proposal: None,
             agreements: 0,
             left_by: None,
+            turns: 0,
+            ideas: 0,
         }
     }
 
@@ -218,13 +229,21 @@ impl Talk {
         if action == Move::Leave {
             self.phase = Phase::Ended;
             self.left_by = Some(me);
+            self.turns += 1;
             return Ok(());
+        }
+        if self.turns >= MAX_TURNS {
+            return refuse(
+                "This talk has grown very long. Please close it and start a fresh one: a new talk can pick up where this one left off.",
+            );
         }
         match self.phase {
             Phase::Listening => self.listening(me, action),
             Phase::ProblemSolving => self.solving(me, action),
             Phase::Ended => refuse("This talk has ended."),
-        }
+        }?;
+        self.turns += 1;
+        Ok(())
     }
 
     fn listening(&mut self, me: usize, action: Move) -> Result<(), Refusal> {
@@ -293,12 +312,19 @@ impl Talk {
         match action {
             Move::Agenda => {
                 self.agenda_set = true;
+                self.ideas = 0;
                 Ok(())
             }
             Move::Idea | Move::Propose if !self.agenda_set => {
                 refuse("First name the one thing you want to solve together (the agenda).")
             }
-            Move::Idea => Ok(()),
+            Move::Idea if self.ideas >= MAX_IDEAS_PER_ROUND => refuse(format!(
+                "That's plenty of ideas for one agenda ({MAX_IDEAS_PER_ROUND}). Now choose among them and propose one, or name a new agenda to start a fresh round."
+            )),
+            Move::Idea => {
+                self.ideas += 1;
+                Ok(())
+            }
             Move::Propose => {
                 self.open_proposal = Some(me);
                 Ok(())
@@ -463,6 +489,52 @@ mod tests {
                 assert_eq!(legal, want, "{state}, {who}");
             }
         }
+    }
+
+    const BOTH_HEARD: [(&str, Move); 8] = [
+        (A, Move::Speak),
+        (B, Move::Paraphrase),
+        (A, Move::Confirm),
+        (A, Move::HandOver),
+        (B, Move::Speak),
+        (A, Move::Paraphrase),
+        (B, Move::Confirm),
+        (A, Move::Solve),
+    ];
+
+    #[test]
+    fn a_round_of_problem_solving_holds_a_bounded_number_of_ideas() {
+        let mut t = talk();
+        play(&mut t, &BOTH_HEARD);
+        play(&mut t, &[(B, Move::Agenda)]);
+        for i in 0..MAX_IDEAS_PER_ROUND {
+            play(&mut t, &[([A, B][i % 2], Move::Idea)]);
+        }
+        let refused = t.apply(A, Move::Idea, 5).unwrap_err();
+        assert!(refused.0.contains("plenty of ideas"), "{refused}");
+        play(&mut t, &[(A, Move::Propose), (B, Move::Accept)]);
+        // A new agenda opens a new round.
+        play(&mut t, &[(B, Move::Agenda), (A, Move::Idea)]);
+    }
+
+    #[test]
+    fn a_talk_holds_a_bounded_number_of_turns_but_leaving_always_works() {
+        let mut t = talk();
+        while t.turns + 3 <= MAX_TURNS {
+            play(
+                &mut t,
+                &[(A, Move::Speak), (B, Move::Paraphrase), (A, Move::Confirm)],
+            );
+        }
+        while t.turns < MAX_TURNS {
+            let holder = t.speaker().to_owned();
+            play(&mut t, &[(&holder, Move::HandOver)]);
+        }
+        assert_eq!(t.turns, MAX_TURNS);
+        let refused = t.apply(A, Move::Speak, 5).unwrap_err();
+        assert!(refused.0.contains("very long"), "{refused}");
+        play(&mut t, &[(B, Move::Leave)]);
+        assert_eq!(t.phase, Phase::Ended);
     }
 
     #[test]

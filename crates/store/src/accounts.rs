@@ -183,11 +183,9 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+        end_sessions_and_feed(&mut tx, user_id).await?;
         tx.commit().await?;
+        self.sessions_ended();
         Ok(())
     }
 
@@ -209,7 +207,6 @@ impl Store {
 
     /// The user behind a live session, which is then kept alive for
     /// `idle_timeout(role)` from now. Expired sessions are removed on sight.
-    #[tracing::instrument(skip(self, token_hash, idle_timeout))]
     pub async fn session_user(
         &self,
         token_hash: &str,
@@ -217,8 +214,24 @@ impl Store {
         now: Millis,
         idle_timeout: impl Fn(Role) -> Millis + Send,
     ) -> Result<Option<User>> {
+        self.session_user_within(token_hash, kind, now, idle_timeout, None)
+            .await
+    }
+
+    /// As [`Store::session_user`], and a session older than `max_age` (an
+    /// absolute lifetime, however active it was) has ended too.
+    #[tracing::instrument(skip(self, token_hash, idle_timeout))]
+    pub async fn session_user_within(
+        &self,
+        token_hash: &str,
+        kind: SessionKind,
+        now: Millis,
+        idle_timeout: impl Fn(Role) -> Millis + Send,
+        max_age: Option<Millis>,
+    ) -> Result<Option<User>> {
         let sql = format!(
-            "SELECT {USER_COLUMNS}, s.expires_at AS session_expires_at FROM sessions s \
+            "SELECT {USER_COLUMNS}, s.expires_at AS session_expires_at, \
+             s.created_at AS session_created_at FROM sessions s \
              JOIN users u ON u.id = s.user_id LEFT JOIN couple_members m ON m.user_id = u.id \
              WHERE s.token_hash = $1 AND s.kind = $2 AND u.deactivated_at IS NULL"
         );
@@ -231,7 +244,8 @@ impl Store {
             return Ok(None);
         };
         let expires_at: Millis = row.try_get("session_expires_at")?;
-        if now >= expires_at {
+        let created_at: Millis = row.try_get("session_created_at")?;
+        if now >= expires_at || max_age.is_some_and(|age| now >= created_at.saturating_add(age)) {
             self.delete_session(token_hash).await?;
             return Ok(None);
         }
@@ -251,13 +265,36 @@ impl Store {
         Ok(Some(user))
     }
 
+    /// Whether a session is still open, without keeping it alive: for live
+    /// streams, which re-check the session they were opened with.
+    #[tracing::instrument(skip(self, token_hash))]
+    pub async fn session_is_open(
+        &self,
+        token_hash: &str,
+        kind: SessionKind,
+        now: Millis,
+        max_age: Option<Millis>,
+    ) -> Result<bool> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT created_at FROM sessions WHERE token_hash = $1 AND kind = $2 AND expires_at > $3",
+        )
+        .bind(token_hash)
+        .bind(kind.as_str())
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some_and(|(created_at,)| {
+            max_age.is_none_or(|age| now < created_at.saturating_add(age))
+        }))
+    }
+
     /// Signs a user out everywhere.
     #[tracing::instrument(skip(self))]
     pub async fn delete_user_sessions(&self, user_id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
+        let mut tx = self.pool.begin().await?;
+        end_sessions_and_feed(&mut tx, user_id).await?;
+        tx.commit().await?;
+        self.sessions_ended();
         Ok(())
     }
 
@@ -267,6 +304,7 @@ impl Store {
             .bind(token_hash)
             .execute(&self.pool)
             .await?;
+        self.sessions_ended();
         Ok(())
     }
 
@@ -338,10 +376,7 @@ impl Store {
             .bind(&user_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(&user_id)
-            .execute(&mut *tx)
-            .await?;
+        end_sessions_and_feed(&mut tx, &user_id).await?;
         // Any other reset links for the same account stop working too.
         sqlx::query(
             "UPDATE one_time_tokens SET used_at = $1 WHERE user_id = $2 AND purpose = 'password_reset' AND used_at IS NULL",
@@ -351,6 +386,26 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.sessions_ended();
         Ok(user_id)
     }
+}
+
+/// Ends every session of a person and revokes their calendar address (a new
+/// one is made when they next ask for it): after a password change, a reset
+/// or signing out everywhere, whoever held either loses it.
+async fn end_sessions_and_feed(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: &str,
+) -> Result<()> {
+    for statement in [
+        "DELETE FROM sessions WHERE user_id = $1",
+        "DELETE FROM calendar_feeds WHERE user_id = $1",
+    ] {
+        sqlx::query(statement)
+            .bind(user_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }

@@ -50,22 +50,47 @@ pub enum ThrottleAttempt {
 impl Store {
     #[tracing::instrument(skip(self, record), fields(action = record.action))]
     pub async fn record_audit(&self, record: AuditRecord<'_>, now: Millis) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO audit_events (id, at, actor_id, actor_role, action, subject_id, couple_id, item_kind, item_id, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(new_id())
-        .bind(now)
-        .bind(record.actor_id)
-        .bind(record.actor_role)
-        .bind(record.action)
-        .bind(record.subject_id)
-        .bind(record.couple_id)
-        .bind(record.item_kind)
-        .bind(record.item_id)
-        .bind(record.detail)
-        .execute(&self.pool)
-        .await?;
+        self.record_audits(&[record], now).await
+    }
+
+    /// Several events at once, in one transaction and a few statements
+    /// (many rows each), as when a therapist's export opens many entries.
+    #[tracing::instrument(skip_all, fields(count = records.len()))]
+    pub async fn record_audits(&self, records: &[AuditRecord<'_>], now: Millis) -> Result<()> {
+        // Ten values a row; 50 rows stay far below both engines' bind limits.
+        const ROWS_PER_STATEMENT: usize = 50;
+        let mut tx = self.pool.begin().await?;
+        for chunk in records.chunks(ROWS_PER_STATEMENT) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|row| {
+                    let first = row * 10 + 1;
+                    let places: Vec<String> =
+                        (first..first + 10).map(|n| format!("${n}")).collect();
+                    format!("({})", places.join(", "))
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO audit_events (id, at, actor_id, actor_role, action, subject_id, couple_id, item_kind, item_id, detail) \
+                 VALUES {}",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for record in chunk {
+                query = query
+                    .bind(new_id())
+                    .bind(now)
+                    .bind(record.actor_id)
+                    .bind(record.actor_role)
+                    .bind(record.action)
+                    .bind(record.subject_id)
+                    .bind(record.couple_id)
+                    .bind(record.item_kind)
+                    .bind(record.item_id)
+                    .bind(record.detail);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

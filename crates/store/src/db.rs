@@ -35,6 +35,8 @@ pub struct Store {
     backend: Backend,
     /// Kept for LISTEN connections (PostgreSQL); may hold a password, never printed.
     url: std::sync::Arc<str>,
+    /// Ticks whenever sessions end here, so live streams look again at once.
+    sessions_ended: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -89,12 +91,25 @@ impl Store {
             pool,
             backend,
             url: url.into(),
+            sessions_ended: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
         })
     }
 
     /// The URL of a SQLite database file inside a data directory.
     pub fn sqlite_url(path: &std::path::Path) -> String {
         format!("sqlite://{}?mode=rwc", path.display())
+    }
+
+    /// Ticks each time sessions end through this store (sign-out, password
+    /// change or reset, account deletion). Other instances' streams notice
+    /// on their next regular look.
+    pub fn session_endings(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.sessions_ended.subscribe()
+    }
+
+    pub(crate) fn sessions_ended(&self) {
+        self.sessions_ended
+            .send_modify(|count| *count = count.wrapping_add(1));
     }
 
     pub fn backend(&self) -> Backend {

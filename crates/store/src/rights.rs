@@ -103,6 +103,7 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
+        self.sessions_ended();
         Ok(())
     }
 

@@ -47,6 +47,8 @@ pub struct Config {
     pub staff_idle_minutes: u32,
     /// Sign partners out after this many idle days.
     pub partner_idle_days: u32,
+    /// API tokens end this many days after sign-in, however active.
+    pub api_token_days: u32,
     /// How often to look for session reminders that have fallen due.
     pub reminder_check_seconds: u64,
     /// How often to mail partners whose check-in is ready (each at most
@@ -73,6 +75,7 @@ impl Default for Config {
             mail_from: "Trellis <trellis@localhost>".to_owned(),
             staff_idle_minutes: 30,
             partner_idle_days: 7,
+            api_token_days: 30,
             reminder_check_seconds: 60,
             checkin_sweep_minutes: 60,
             log_format: "text".to_owned(),
@@ -93,6 +96,7 @@ impl std::fmt::Debug for Config {
             .field("master_key_file", &self.master_key_file())
             .field("staff_idle_minutes", &self.staff_idle_minutes)
             .field("partner_idle_days", &self.partner_idle_days)
+            .field("api_token_days", &self.api_token_days)
             .finish()
     }
 }

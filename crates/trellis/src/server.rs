@@ -52,6 +52,7 @@ impl Server {
         web.behind_proxy = config.behind_proxy;
         web.staff_idle_timeout = i64::from(config.staff_idle_minutes.max(1)) * MINUTE;
         web.partner_idle_timeout = i64::from(config.partner_idle_days.max(1)) * DAY;
+        web.api_token_lifetime = i64::from(config.api_token_days.max(1)) * DAY;
         let mailer = match &config.smtp_url {
             Some(url) => Mailer::smtp(url, &config.mail_from)?,
             None => {

@@ -14,6 +14,7 @@ pub mod routes;
 pub mod security_headers;
 pub mod services;
 pub mod state;
+pub mod streams;
 pub mod vault;
 pub mod when;
 

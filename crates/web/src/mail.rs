@@ -63,7 +63,7 @@ impl Mailer {
         body: String,
     ) -> anyhow::Result<()> {
         let to = Mailbox::new(
-            Some(to_name.to_owned()),
+            Some(to_name.to_owned()).filter(|name| !name.is_empty()),
             to_email.parse().context("recipient address")?,
         );
         let from = match self {

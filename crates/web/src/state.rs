@@ -22,6 +22,8 @@ pub struct WebConfig {
     pub staff_idle_timeout: Millis,
     /// Sign partners out after this long without activity.
     pub partner_idle_timeout: Millis,
+    /// An API token ends this long after sign-in, however active it was.
+    pub api_token_lifetime: Millis,
 }
 
 impl WebConfig {
@@ -32,6 +34,7 @@ impl WebConfig {
             behind_proxy: false,
             staff_idle_timeout: 30 * trellis_core::time::MINUTE,
             partner_idle_timeout: 7 * trellis_core::time::DAY,
+            api_token_lifetime: 30 * trellis_core::time::DAY,
         }
     }
 
@@ -55,6 +58,8 @@ struct Inner {
     content: Arc<Content>,
     /// Talk ids with a new turn, for this process's live listeners.
     talk_turns: tokio::sync::broadcast::Sender<String>,
+    /// Live streams open per person.
+    streams: Arc<crate::streams::LiveStreams>,
 }
 
 impl AppState {
@@ -74,6 +79,7 @@ impl AppState {
                 vault,
                 content,
                 talk_turns: tokio::sync::broadcast::channel(1024).0,
+                streams: Arc::default(),
             }),
         }
     }
@@ -96,6 +102,10 @@ impl AppState {
 
     pub fn passwords(&self) -> &Passwords {
         &self.inner.passwords
+    }
+
+    pub fn streams(&self) -> &Arc<crate::streams::LiveStreams> {
+        &self.inner.streams
     }
 
     pub fn mailer(&self) -> &Mailer {

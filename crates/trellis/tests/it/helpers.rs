@@ -218,6 +218,38 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Changes the password of the person signed in on `client`, through
+    /// the account page's form.
+    pub async fn change_password(
+        &self,
+        client: &reqwest::Client,
+        current: &str,
+        new: &str,
+    ) -> reqwest::Response {
+        self.submit(
+            client,
+            "/account",
+            "/account/password",
+            &[("current_password", current), ("new_password", new)],
+        )
+        .await
+    }
+
+    /// Asks for a password reset for `email` and returns the path of the
+    /// mailed link.
+    pub async fn reset_link_path(&self, client: &reqwest::Client, email: &str) -> String {
+        self.submit(
+            client,
+            "/password/forgot",
+            "/password/forgot",
+            &[("email", email)],
+        )
+        .await;
+        let mail = self.last_mail_to(email).expect("a reset mail");
+        let link = find_link(&mail, &format!("{}/password/reset/", self.base)).unwrap();
+        link.strip_prefix(&self.base).unwrap().to_owned()
+    }
+
     /// A browser session signed in as `email`.
     pub async fn browser_login(&self, email: &str, password: &str) -> reqwest::Client {
         let client = browser_client();

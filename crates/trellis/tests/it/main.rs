@@ -11,6 +11,7 @@ mod browser;
 mod cli;
 mod coach;
 mod couples;
+mod hardening;
 mod matrix;
 mod measures;
 mod operations;

@@ -66,8 +66,10 @@ pub struct EventsQuery {
 
 /// Turns as server-sent events (`event: turn`, `id` = the turn's number,
 /// `data` = the turn as JSON). Send `Last-Event-ID` to resume after a turn.
+/// A person holds at most four streams at once (429 beyond); a stream ends
+/// when its session does.
 #[utoipa::path(get, path = "/api/v1/talks/{id}/events", tag = "talks", security(("bearer" = [])),
-    params(("id" = String, Path), EventsQuery), responses((status = 200, description = "text/event-stream of turns"), (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path), EventsQuery), responses((status = 200, description = "text/event-stream of turns"), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn events(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -83,7 +85,18 @@ pub async fn events(
         .and_then(|v| v.trim().parse::<i64>().ok())
         .or(query.after)
         .unwrap_or(0);
-    let turns = talks::follow(&state, &user, &id, after).await?;
+    // The session this stream rides on: the stream ends when it does.
+    let session = crate::auth::session::session_secret(&headers)
+        .map(|(secret, kind)| crate::streams::StreamSession {
+            token_hash: trellis_crypto::SecretToken::from_client(&secret)
+                .hash()
+                .as_str()
+                .to_owned(),
+            kind,
+            max_age: crate::auth::session::max_age(&state, kind),
+        })
+        .ok_or(AppError::Unauthenticated)?;
+    let turns = talks::follow(&state, &user, session, &id, after).await?;
     let events = turns.map(|turn| {
         let event = Event::default()
             .id(turn.seq.to_string())

@@ -43,26 +43,42 @@ pub fn idle_timeout(state: &AppState, role: Role) -> Millis {
     }
 }
 
-fn bearer_token(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+/// How long a session may last however active it is: API tokens have an
+/// absolute lifetime; browser sessions end when idle (and with the browser, for staff).
+pub fn max_age(state: &AppState, kind: SessionKind) -> Option<Millis> {
+    (kind == SessionKind::Api).then_some(state.config().api_token_lifetime)
+}
+
+fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// The session secret a request carries (a bearer token, else the cookie), and its kind.
+pub fn session_secret(headers: &axum::http::HeaderMap) -> Option<(String, SessionKind)> {
+    if let Some(token) = bearer_token(headers) {
+        return Some((token.to_owned(), SessionKind::Api));
+    }
+    let jar = CookieJar::from_headers(headers);
+    jar.get(SESSION_COOKIE)
+        .map(|cookie| (cookie.value().to_owned(), SessionKind::Web))
+}
+
 async fn authenticate(parts: &Parts, state: &AppState) -> AppResult<Option<User>> {
-    let (secret, kind) = if let Some(token) = bearer_token(parts) {
-        (token.to_owned(), SessionKind::Api)
-    } else {
-        let jar = CookieJar::from_headers(&parts.headers);
-        match jar.get(SESSION_COOKIE) {
-            Some(cookie) => (cookie.value().to_owned(), SessionKind::Web),
-            None => return Ok(None),
-        }
+    let Some((secret, kind)) = session_secret(&parts.headers) else {
+        return Ok(None);
     };
     let hash = SecretToken::from_client(&secret).hash();
     let user = state
         .store()
-        .session_user(hash.as_str(), kind, now(), |role| idle_timeout(state, role))
+        .session_user_within(
+            hash.as_str(),
+            kind,
+            now(),
+            |role| idle_timeout(state, role),
+            max_age(state, kind),
+        )
         .await?;
     Ok(user)
 }

@@ -421,11 +421,10 @@ pub async fn feed(state: &AppState, feed_id: &str, file: &str) -> AppResult<Stri
         .await?;
     let mut events = Vec::with_capacity(rows.len());
     for row in rows {
+        // A calendar feed leaves Trellis (calendar apps sync it, share it,
+        // show it on lock screens): the therapist's names no client.
         let summary = if owner.role == Role::Therapist {
-            format!(
-                "Session: {}",
-                super::couples::title(state, &row.couple_id).await?
-            )
+            "Couples session".to_owned()
         } else {
             format!("Session with {}", row.therapist_name)
         };

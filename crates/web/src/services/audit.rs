@@ -53,3 +53,13 @@ pub async fn record(state: &AppState, event: Event<'_>) -> AppResult<()> {
     state.store().record_audit(event.record, now()).await?;
     Ok(())
 }
+
+/// Several events, written together.
+pub async fn record_all(state: &AppState, events: Vec<Event<'_>>) -> AppResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let records: Vec<AuditRecord<'_>> = events.into_iter().map(|e| e.record).collect();
+    state.store().record_audits(&records, now()).await?;
+    Ok(())
+}

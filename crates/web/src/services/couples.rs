@@ -25,27 +25,34 @@ pub struct SentInvitation {
 }
 
 /// Mails the secret link of an invitation to the invitee, and only there.
-/// `lines` is the mail's text before the link. A mail failure is logged and
-/// reported back, never answered with the link instead.
+/// `lines` is the mail's text before the link; `by_name` greets the invitee
+/// by the name the inviter typed (only when staff invite: see
+/// [`partner_invitation_text`]). A mail failure is logged and reported back,
+/// never answered with the link instead.
 pub(crate) async fn mail_invitation(
     state: &AppState,
     invitation: Invitation,
     token: &SecretToken,
     subject: &str,
     lines: &str,
+    by_name: bool,
 ) -> SentInvitation {
     let link = state
         .config()
         .link(&format!("/invitations/{}", token.expose()));
+    let (greeting, to_name) = if by_name {
+        (format!("Hello {}", invitation.name), invitation.name.as_str())
+    } else {
+        ("Hello".to_owned(), "")
+    };
     let body = format!(
-        "Hello {name},\n\n{lines}\n\n\
+        "{greeting},\n\n{lines}\n\n\
          To accept, open this link within seven days and choose a password:\n\n{link}\n\n\
-         If you did not expect this, you can ignore this mail; nothing happens unless the link is opened.\n\n— Trellis\n",
-        name = invitation.name,
+         If you weren't expecting this, you can simply ignore this mail: nothing happens unless you open the link.\n\n— Trellis\n",
     );
     let mailed = match state
         .mailer()
-        .send(&invitation.name, &invitation.email, subject, body)
+        .send(to_name, &invitation.email, subject, body)
         .await
     {
         Ok(()) => true,
@@ -57,13 +64,19 @@ pub(crate) async fn mail_invitation(
     SentInvitation { invitation, mailed }
 }
 
-/// The words of a partner's invitation.
+/// The words of a partner's invitation. A partner inviting the other has
+/// chosen the names typed, and nothing yet proves who they are, so their
+/// invitation carries no words they chose: no names, a neutral note.
 fn partner_invitation_text(inviter: &User, what: &str) -> String {
+    let who = if inviter.role == Role::Partner {
+        "Someone"
+    } else {
+        inviter.name.as_str()
+    };
     format!(
-        "{inviter} has invited you {what} on Trellis, a private space for couples rebuilding \
+        "{who} has invited you {what} on Trellis, a private space for couples rebuilding \
          trust between therapy sessions.\n\n\
-         What you write in Trellis is private to you unless you choose to share it.",
-        inviter = inviter.name,
+         What you write in Trellis is private to you unless you choose to share it."
     )
 }
 
@@ -80,6 +93,7 @@ async fn mail_partner_invitation(
         token,
         "You're invited to Trellis",
         &partner_invitation_text(inviter, what),
+        inviter.role != Role::Partner,
     )
     .await
 }

@@ -148,6 +148,7 @@ pub async fn invite_therapist(
         &token,
         "Join your practice on Trellis",
         &lines,
+        true,
     )
     .await)
 }

@@ -93,6 +93,10 @@ pub fn describe(event: &AuditEvent, me: &str) -> String {
         "signed_in" => format!("{actor} signed in."),
         "sign_in_failed" => "Someone tried to sign in with a wrong password.".to_owned(),
         "exported" => format!("{actor} downloaded a copy of your data."),
+        writing::EXPORTED_WRITING => format!(
+            "{actor} downloaded a copy of what you shared with them ({} pieces of writing).",
+            event.detail
+        ),
         "signed_out_everywhere" => format!("{actor} signed out on every device."),
         "left_couple" => format!("{actor} left the couple."),
         "accepted_invitation" => {

@@ -19,6 +19,7 @@ use utoipa::ToSchema;
 use super::writing::record_crisis_concern;
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, now};
+use crate::streams::{StreamSession, StreamSlot};
 
 /// How long a listener waits for news before looking anyway.
 const POLL_EVERY: Duration = Duration::from_secs(10);
@@ -408,16 +409,23 @@ pub async fn export_for(state: &AppState, partner: &User) -> AppResult<Vec<TalkV
 }
 
 /// Turns after `after`, as they come, for as long as the caller listens.
-/// Checks access once, up front; the stream then only reads this talk.
+/// Checks access up front and again on every wake: the stream ends once the
+/// viewer may no longer read the talk or `session` has ended. A person holds
+/// at most [`crate::streams::MAX_STREAMS_PER_PERSON`] streams at once.
 pub async fn follow(
     state: &AppState,
     viewer: &User,
+    session: StreamSession,
     talk_id: &str,
     after: i64,
 ) -> AppResult<impl futures_util::Stream<Item = TurnView> + Send + use<>> {
     let talk = readable(state, viewer, talk_id).await?;
+    let slot = state.streams().claim(&viewer.id)?;
     let announcements = state.turn_announcements();
     let start = Follow {
+        _slot: slot,
+        session,
+        session_endings: state.store().session_endings(),
         state: state.clone(),
         viewer_id: viewer.id.clone(),
         until: tokio::time::Instant::now() + STREAM_LIFETIME,
@@ -436,6 +444,10 @@ pub async fn follow(
 }
 
 struct Follow {
+    _slot: StreamSlot,
+    session: StreamSession,
+    /// Ticks when sessions end in this process: look again at once.
+    session_endings: tokio::sync::watch::Receiver<u64>,
     state: AppState,
     viewer_id: String,
     /// Streams end after a while; the browser reconnects (with
@@ -485,27 +497,51 @@ impl Follow {
         }
     }
 
-    /// Whether the listener may still read the talk: they may have left the
-    /// couple, or the therapist been unlinked, since the stream began.
+    /// Whether the listener may still read the talk: their session may have
+    /// ended, they may have left the couple, or the therapist been unlinked,
+    /// since the stream began.
     async fn still_allowed(&self) -> bool {
+        let session = &self.session;
+        match self
+            .state
+            .store()
+            .session_is_open(&session.token_hash, session.kind, now(), session.max_age)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return false,
+            Err(err) => {
+                tracing::warn!(error = ?err, "could not check a listener's session");
+                return false;
+            }
+        }
         match self.state.store().user(&self.viewer_id).await {
             Ok(viewer) => readable(&self.state, &viewer, &self.talk.id).await.is_ok(),
             Err(_) => false,
         }
     }
 
-    /// Waits until this talk is announced, or a while has passed. False
-    /// when the process is shutting down.
+    /// Waits until this talk is announced, sessions end, or a while has
+    /// passed. False when the process is shutting down.
     async fn wait_for_news(&mut self) -> bool {
         let deadline = (tokio::time::Instant::now() + POLL_EVERY).min(self.until);
-        loop {
-            match tokio::time::timeout_at(deadline, self.announcements.recv()).await {
-                Err(_elapsed) => return true,
-                Ok(Ok(id)) if id == self.talk.id => return true,
-                Ok(Ok(_other_talk)) => {}
-                Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => return true,
-                Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => return false,
+        let talk_id = &self.talk.id;
+        let announcements = &mut self.announcements;
+        let news = async {
+            loop {
+                match announcements.recv().await {
+                    Ok(id) if id == *talk_id => return true,
+                    Ok(_other_talk) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return true,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return false,
+                }
             }
+        };
+        tokio::select! {
+            () = tokio::time::sleep_until(deadline) => true,
+            // A closed channel (the store is gone) is news too: look again.
+            _ = self.session_endings.changed() => true,
+            open = news => open,
         }
     }
 }

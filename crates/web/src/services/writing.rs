@@ -198,18 +198,23 @@ async fn open(state: &AppState, viewer: &User, sealed: SealedEntry) -> AppResult
     })
 }
 
+/// A therapist reading a partner's writing: what the partner is told about.
+fn read_by_staff(viewer: &User, entry: &Entry) -> bool {
+    viewer.role == Role::Therapist && !entry.mine
+}
+
+fn reading_event<'a>(viewer: &'a User, entry: &'a Entry) -> audit::Event<'a> {
+    audit::Event::new("viewed_writing")
+        .actor(viewer)
+        .subject(&entry.author_id)
+        .couple(&entry.couple_id)
+        .item(&entry.kind, &entry.id)
+}
+
 /// Records each time a therapist opens a partner's writing.
 async fn record_staff_reading(state: &AppState, viewer: &User, entry: &Entry) -> AppResult<()> {
-    if viewer.role == Role::Therapist && !entry.mine {
-        audit::record(
-            state,
-            audit::Event::new("viewed_writing")
-                .actor(viewer)
-                .subject(&entry.author_id)
-                .couple(&entry.couple_id)
-                .item(&entry.kind, &entry.id),
-        )
-        .await?;
+    if read_by_staff(viewer, entry) {
+        audit::record(state, reading_event(viewer, entry)).await?;
     }
     Ok(())
 }
@@ -344,23 +349,70 @@ pub async fn read(state: &AppState, viewer: &User, id: &str) -> AppResult<Entry>
 }
 
 /// Everything in `filter` the viewer may see, newest first (at most
-/// [`LIST_LIMIT`]: pages and lists).
+/// [`LIST_LIMIT`]: pages and lists). Each partner's entry a therapist reads
+/// is recorded, all in one write.
 pub async fn list(
     state: &AppState,
     viewer: &User,
     filter: EntryFilter<'_>,
 ) -> AppResult<Vec<Entry>> {
-    list_up_to(state, viewer, filter, LIST_LIMIT).await
+    let entries = list_up_to(state, viewer, filter, LIST_LIMIT).await?;
+    let readings = entries
+        .iter()
+        .filter(|entry| read_by_staff(viewer, entry))
+        .map(|entry| reading_event(viewer, entry))
+        .collect();
+    audit::record_all(state, readings).await?;
+    Ok(entries)
 }
 
-/// Everything the viewer may see, without a page limit: for their export.
+/// The most entries in a therapist's or admin's export: it holds every
+/// client's shared writing, so its work is bounded. A partner's export holds
+/// all of theirs.
+pub const STAFF_EXPORT_LIMIT: i64 = 10_000;
+
+/// Everything the viewer may see, for their export. What a therapist
+/// exports of each partner's writing is recorded as one event per partner
+/// (with the count), not one per entry.
 pub async fn list_all(
     state: &AppState,
     viewer: &User,
     filter: EntryFilter<'_>,
 ) -> AppResult<Vec<Entry>> {
-    list_up_to(state, viewer, filter, i64::from(i32::MAX)).await
+    let limit = if viewer.role.is_staff() {
+        STAFF_EXPORT_LIMIT
+    } else {
+        i64::from(i32::MAX)
+    };
+    let entries = list_up_to(state, viewer, filter, limit).await?;
+    let mut per_author: std::collections::BTreeMap<(&str, &str), usize> =
+        std::collections::BTreeMap::new();
+    for entry in entries.iter().filter(|entry| read_by_staff(viewer, entry)) {
+        *per_author
+            .entry((entry.author_id.as_str(), entry.couple_id.as_str()))
+            .or_default() += 1;
+    }
+    let counts: Vec<((&str, &str), String)> = per_author
+        .into_iter()
+        .map(|(key, count)| (key, count.to_string()))
+        .collect();
+    let events = counts
+        .iter()
+        .map(|((author, couple), count)| {
+            audit::Event::new(EXPORTED_WRITING)
+                .actor(viewer)
+                .subject(author)
+                .couple(couple)
+                .detail(count)
+        })
+        .collect();
+    audit::record_all(state, events).await?;
+    Ok(entries)
 }
+
+/// The audit action for a therapist's export holding a partner's writing;
+/// its detail is how many entries.
+pub const EXPORTED_WRITING: &str = "exported_writing";
 
 async fn list_up_to(
     state: &AppState,
@@ -375,9 +427,7 @@ async fn list_up_to(
     let mut entries = Vec::with_capacity(sealed.len());
     for row in sealed {
         if visible(state, viewer, &row).await? {
-            let entry = open(state, viewer, row).await?;
-            record_staff_reading(state, viewer, &entry).await?;
-            entries.push(entry);
+            entries.push(open(state, viewer, row).await?);
         }
     }
     Ok(entries)
