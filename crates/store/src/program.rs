@@ -393,8 +393,10 @@ impl Store {
         Ok(())
     }
 
+    /// `note` arrives sealed (or empty).
     pub async fn add_assignment(
         &self,
+        id: &str,
         couple_id: &str,
         exercise_id: &str,
         by: &str,
@@ -403,7 +405,7 @@ impl Store {
         now: Millis,
     ) -> Result<Assignment> {
         let assignment = Assignment {
-            id: new_id(),
+            id: id.to_owned(),
             exercise_id: exercise_id.to_owned(),
             due_on: due_on.map(str::to_owned),
             note: note.to_owned(),
