@@ -249,7 +249,11 @@ impl Keyring {
             };
         };
         let mut sealed = vec![WRAP_V2];
-        sealed.extend_from_slice(&seal_with(&current.wrap, &data_key.0, current.id.as_bytes()));
+        sealed.extend_from_slice(&seal_with(
+            &current.wrap,
+            &data_key.0,
+            current.id.as_bytes(),
+        ));
         WrappedKey {
             master_key_id: current.id.clone(),
             sealed,
@@ -551,7 +555,10 @@ mod tests {
             "We argued about money."
         );
         assert!(key.open_versioned(&sealed, "entry:2").is_err());
-        assert!(key.open(&sealed, "entry:1").is_err(), "not the legacy format");
+        assert!(
+            key.open(&sealed, "entry:1").is_err(),
+            "not the legacy format"
+        );
         let mut relabelled = sealed.clone();
         relabelled[6] = 8;
         assert_eq!(sealed_version(&relabelled), Some(8));

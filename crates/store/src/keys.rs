@@ -149,7 +149,12 @@ impl Store {
 
     /// Marks every version of `owner` below `version` as retired (kept for
     /// reading until nothing uses it).
-    pub async fn retire_data_keys_below(&self, owner: &str, version: i64, now: Millis) -> Result<()> {
+    pub async fn retire_data_keys_below(
+        &self,
+        owner: &str,
+        version: i64,
+        now: Millis,
+    ) -> Result<()> {
         sqlx::query(
             "UPDATE data_keys SET retired_at = $1 WHERE owner = $2 AND version < $3 AND retired_at IS NULL",
         )
@@ -170,6 +175,19 @@ impl Store {
         .bind(version)
         .execute(&self.pool)
         .await?;
+        Ok(())
+    }
+
+    /// After values were sealed in place: on SQLite, rewrites the file so no
+    /// free page keeps the clear text, and empties the write-ahead log.
+    /// (PostgreSQL's own VACUUM reclaims old row versions in time.)
+    pub async fn scrub(&self) -> Result<()> {
+        if self.backend() == crate::db::Backend::Sqlite {
+            sqlx::query("VACUUM").execute(&self.pool).await?;
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.pool)
+                .await?;
+        }
         Ok(())
     }
 

@@ -121,11 +121,11 @@ impl Store {
 
     /// Scores stored before scores were sealed: `(id, couple id, score)`.
     pub async fn clear_scores(&self) -> Result<Vec<(String, String, i64)>> {
-        Ok(sqlx::query_as(
-            "SELECT id, couple_id, score FROM measures WHERE score_sealed IS NULL",
+        Ok(
+            sqlx::query_as("SELECT id, couple_id, score FROM measures WHERE score_sealed IS NULL")
+                .fetch_all(&self.pool)
+                .await?,
         )
-        .fetch_all(&self.pool)
-        .await?)
     }
 
     /// Stores a sealed score in place of the clear one.

@@ -121,9 +121,11 @@ async fn mail_checkins(state: AppState, every: std::time::Duration) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        if let Err(err) =
-            trellis_web::services::intake::prune_personal_details(state.store(), trellis_web::state::now())
-                .await
+        if let Err(err) = trellis_web::services::intake::prune_personal_details(
+            state.store(),
+            trellis_web::state::now(),
+        )
+        .await
         {
             tracing::warn!(error = ?err, "could not prune old personal details");
         }

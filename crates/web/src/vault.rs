@@ -405,8 +405,13 @@ fn sealed_columns() -> Vec<SealedColumn> {
         },
     ];
     for (column, context) in [
-        ("thanks", (|p| format!("thanks:{}:{}", part(p, 0), part(p, 1))) as fn(&[String]) -> String),
-        ("context", |p| format!("context:{}:{}", part(p, 0), part(p, 1))),
+        (
+            "thanks",
+            (|p| format!("thanks:{}:{}", part(p, 0), part(p, 1))) as fn(&[String]) -> String,
+        ),
+        ("context", |p| {
+            format!("context:{}:{}", part(p, 0), part(p, 1))
+        }),
     ] {
         columns.push(SealedColumn {
             select: format!(
@@ -475,9 +480,7 @@ impl Vault {
         let context = (column.context)(&cell.parts);
         let plain = match &cell.value {
             StoredSealed::Bytes(bytes) => {
-                if bytes.is_empty()
-                    || sealed_version(bytes).map(i64::from) == Some(current)
-                {
+                if bytes.is_empty() || sealed_version(bytes).map(i64::from) == Some(current) {
                     return Ok(None);
                 }
                 self.open(store, &cell.owner, bytes, &context).await?
@@ -568,6 +571,9 @@ impl Vault {
                 tracing::warn!(owner = %row.owner, version = row.version, "a data key did not open: {error:#}");
             }
         }
+        if report.resealed > 0 {
+            store.scrub().await?;
+        }
         if report.resealed > 0 || report.unreadable > 0 {
             tracing::info!(
                 resealed = report.resealed,
@@ -633,9 +639,17 @@ pub async fn rotate_data_keys(store: &Store, vault: &Vault) -> anyhow::Result<Da
         let (version, _) = vault.current_key(store, owner).await?;
         let wrapped = vault.keyring().wrap(&DataKey::generate());
         store
-            .insert_data_key(owner, version + 1, &wrapped.master_key_id, &wrapped.sealed, now())
+            .insert_data_key(
+                owner,
+                version + 1,
+                &wrapped.master_key_id,
+                &wrapped.sealed,
+                now(),
+            )
             .await?;
-        store.retire_data_keys_below(owner, version + 1, now()).await?;
+        store
+            .retire_data_keys_below(owner, version + 1, now())
+            .await?;
     }
     let after = vault.sweep(store).await?;
     Ok(DataKeyRotation {

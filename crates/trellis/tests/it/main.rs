@@ -19,5 +19,6 @@ mod privacy;
 mod program;
 mod regressions;
 mod rights;
+mod sealing;
 mod talks;
 mod two_factor;

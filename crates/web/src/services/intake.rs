@@ -155,7 +155,13 @@ pub fn field_context(id: &str, field: &str) -> String {
 /// How long the contact details of a closed request are kept.
 pub const CLOSED_DETAILS_KEPT: Millis = 90 * trellis_core::time::DAY;
 
-async fn seal_field(state: &AppState, practice_id: &str, id: &str, field: &str, text: &str) -> AppResult<String> {
+async fn seal_field(
+    state: &AppState,
+    practice_id: &str,
+    id: &str,
+    field: &str,
+    text: &str,
+) -> AppResult<String> {
     Ok(state
         .vault()
         .seal_text(
@@ -218,8 +224,12 @@ pub async fn prune_personal_details(
     store: &trellis_store::Store,
     now: Millis,
 ) -> anyhow::Result<(u64, u64)> {
-    let requests = store.prune_closed_intakes(now - CLOSED_DETAILS_KEPT).await?;
-    let invitations = store.prune_invitations(now - ENDED_INVITATIONS_KEPT).await?;
+    let requests = store
+        .prune_closed_intakes(now - CLOSED_DETAILS_KEPT)
+        .await?;
+    let invitations = store
+        .prune_invitations(now - ENDED_INVITATIONS_KEPT)
+        .await?;
     if requests + invitations > 0 {
         tracing::info!(requests, invitations, "old personal details pruned");
     }

@@ -50,7 +50,12 @@ pub async fn measures_of(state: &AppState, user_id: &str) -> AppResult<Vec<Measu
         if let Some(sealed) = &row.score_sealed {
             let text = state
                 .vault()
-                .open(state.store(), &row.couple_id, sealed, &score_context(&row.id))
+                .open(
+                    state.store(),
+                    &row.couple_id,
+                    sealed,
+                    &score_context(&row.id),
+                )
                 .await?;
             row.score = text
                 .parse()
@@ -126,7 +131,12 @@ pub async fn submit(
         .await?;
     let score_sealed = state
         .vault()
-        .seal(state.store(), couple_id, &score.to_string(), &score_context(&id))
+        .seal(
+            state.store(),
+            couple_id,
+            &score.to_string(),
+            &score_context(&id),
+        )
         .await?;
     let sealed_note = match note {
         Some(text) => Some(

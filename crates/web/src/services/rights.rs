@@ -196,7 +196,10 @@ pub async fn leave_couple(state: &AppState, user: &User) -> AppResult<()> {
     }
     let old = user.couple_id.clone().ok_or(AppError::NotFound)?;
     let resealed = super::writing::resealed_for_withdrawal(state, user).await?;
-    state.store().leave_couple(&user.id, &resealed, now()).await?;
+    state
+        .store()
+        .leave_couple(&user.id, &resealed, now())
+        .await?;
     audit::record(
         state,
         audit::Event::new("left_couple")

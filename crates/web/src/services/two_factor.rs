@@ -110,7 +110,10 @@ pub async fn enable(
             &secret_context(&user.id),
         )
         .await?;
-    state.store().enable_totp(&user.id, &sealed, &hashes).await?;
+    state
+        .store()
+        .enable_totp(&user.id, &sealed, &hashes)
+        .await?;
     audit::record(
         state,
         audit::Event::new("two_factor_enabled")

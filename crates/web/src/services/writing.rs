@@ -59,7 +59,8 @@ fn context(entry: &SealedEntry, audience: Audience) -> String {
 
 /// What a reader is told when an entry no longer opens (changed in the
 /// database, or damaged): it is logged, and lists leave it out.
-const UNREADABLE: &str = "This entry can no longer be opened. Please tell your practice's administrator.";
+const UNREADABLE: &str =
+    "This entry can no longer be opened. Please tell your practice's administrator.";
 
 pub fn parse_body(field: &'static str, body: &str) -> AppResult<String> {
     let body = body.trim();
