@@ -229,18 +229,17 @@ impl Vault {
         sealed: &[u8],
         context: &str,
     ) -> anyhow::Result<String> {
-        if let Some(version) = sealed_version(sealed) {
-            if let Some(key) = self.key_version(store, owner, i64::from(version)).await? {
-                if let Ok(text) = key.open_versioned(sealed, context) {
-                    return Ok(text);
-                }
-            }
+        if let Some(version) = sealed_version(sealed)
+            && let Some(key) = self.key_version(store, owner, i64::from(version)).await?
+            && let Ok(text) = key.open_versioned(sealed, context)
+        {
+            return Ok(text);
         }
         // Sealed before versions existed: version 1, the old context.
-        if let Some(key) = self.key_version(store, owner, 1).await? {
-            if let Ok(text) = key.open(sealed, legacy_context(context)) {
-                return Ok(text);
-            }
+        if let Some(key) = self.key_version(store, owner, 1).await?
+            && let Ok(text) = key.open(sealed, legacy_context(context))
+        {
+            return Ok(text);
         }
         tracing::warn!(%owner, %context, "sealed text did not open: damaged or changed in the database");
         Err(Unreadable {

@@ -266,7 +266,7 @@ async fn rows_sealed_before_the_change_still_open_and_are_brought_up_to_date(app
             .replace_sealed_cell(
                 "UPDATE entries SET body = $1 WHERE id = $2 AND body = $3",
                 &StoredSealed::Bytes(legacy.clone()),
-                &[id.clone()],
+                std::slice::from_ref(&id),
                 &StoredSealed::Bytes(current),
             )
             .await
@@ -339,7 +339,7 @@ async fn rows_sealed_before_the_change_still_open_and_are_brought_up_to_date(app
             &trellis_web::vault::entry_context(
                 &id,
                 &couple,
-                &entry["author_id"].as_str().unwrap().to_owned(),
+                entry["author_id"].as_str().unwrap(),
                 "partner",
                 None,
             ),

@@ -850,13 +850,15 @@ pub async fn assign(
     let mut assignment = state
         .store()
         .add_assignment(
-            &id,
             &couple.id,
-            &exercise.id,
             &therapist.id,
-            due_on,
-            &sealed_note,
-            now(),
+            trellis_store::Assignment {
+                id,
+                exercise_id: exercise.id.clone(),
+                due_on: due_on.map(str::to_owned),
+                note: sealed_note,
+                created_at: now(),
+            },
         )
         .await?;
     assignment.note = note.trim().to_owned();
