@@ -5,6 +5,15 @@
 //! Data keys are stored only wrapped (sealed) by a master key that lives
 //! outside the database, so a database copy alone reveals no writing.
 //!
+//! The master key itself is never used directly: HKDF-SHA256 derives one key
+//! for wrapping data keys and another for tags (calendar addresses, form
+//! stamps). Wrappings and tags made before that split (with the raw master
+//! key) still open and verify, so existing deployments keep working; the
+//! server re-wraps old wrappings when it meets them.
+//!
+//! Sealed text names the version of the data key that sealed it, so a data
+//! key can be replaced while old text stays readable (see [`sealed_version`]).
+//!
 //! Master keys live in a keyring file: the first key is current (wraps new
 //! data keys), later ones are retired but still unwrap older wrappings, so a
 //! rotation never makes existing data unreadable.
@@ -26,6 +35,20 @@ const NONCE_LEN: usize = 24;
 const KEYRING_HEADER: &str =
     "# Trellis master keys. Keep this file secret and backed up apart from the database.";
 const KEY_LINE_PREFIX: &str = "trellis-master-key-v1";
+/// HKDF `info` for the key that wraps data keys.
+const WRAP_INFO: &[u8] = b"trellis wrap data keys v2";
+/// HKDF `info` for the key that makes tags.
+const MAC_INFO: &[u8] = b"trellis tags v2";
+/// A wrapping made with the derived key starts with this byte (legacy
+/// wrappings are exactly nonce + key + tag long and have no prefix).
+const WRAP_V2: u8 = 2;
+const LEGACY_WRAPPED_LEN: usize = NONCE_LEN + KEY_LEN + 16;
+/// Sealed text in the versioned format starts with these bytes, then the
+/// data key's version (u32, big-endian). Older sealed text is a bare
+/// nonce + ciphertext; a chance match of the magic is handled by the
+/// caller trying the legacy reading when the versioned one fails.
+const SEALED_MAGIC: [u8; 3] = [0xA5, 0x5A, 0x02];
+const SEALED_HEADER_LEN: usize = SEALED_MAGIC.len() + 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EnvelopeError {
@@ -75,6 +98,24 @@ fn open_with(key: &[u8; KEY_LEN], sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>, 
         .map_err(|_| EnvelopeError::Open)
 }
 
+fn derive(master: &[u8; KEY_LEN], info: &[u8]) -> [u8; KEY_LEN] {
+    let mut out = [0u8; KEY_LEN];
+    // Expanding 32 bytes never exceeds HKDF's limit (255 blocks).
+    let _ = hkdf::Hkdf::<Sha256>::new(None, master).expand(info, &mut out);
+    out
+}
+
+/// The data key version named by sealed text in the versioned format, or
+/// `None` for text sealed before versions existed (version 1 of its key).
+pub fn sealed_version(sealed: &[u8]) -> Option<u32> {
+    if sealed.len() < SEALED_HEADER_LEN + NONCE_LEN + 16 || sealed[..3] != SEALED_MAGIC {
+        return None;
+    }
+    let mut version = [0u8; 4];
+    version.copy_from_slice(&sealed[3..SEALED_HEADER_LEN]);
+    Some(u32::from_be_bytes(version))
+}
+
 /// A couple's data key, in memory only while in use.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct DataKey([u8; KEY_LEN]);
@@ -94,6 +135,33 @@ impl DataKey {
         let bytes = open_with(&self.0, sealed, context.as_bytes())?;
         String::from_utf8(bytes).map_err(|_| EnvelopeError::Open)
     }
+
+    /// Seals text in the versioned format, naming `version` as this key's
+    /// version. The header is bound too, so it cannot be changed.
+    pub fn seal_versioned(&self, version: u32, plaintext: &str, context: &str) -> Vec<u8> {
+        let mut out = Vec::with_capacity(SEALED_HEADER_LEN + NONCE_LEN + plaintext.len() + 16);
+        out.extend_from_slice(&SEALED_MAGIC);
+        out.extend_from_slice(&version.to_be_bytes());
+        let aad = versioned_aad(&out, context);
+        out.extend_from_slice(&seal_with(&self.0, plaintext.as_bytes(), &aad));
+        out
+    }
+
+    /// Opens text sealed by [`DataKey::seal_versioned`].
+    pub fn open_versioned(&self, sealed: &[u8], context: &str) -> Result<String, EnvelopeError> {
+        if sealed_version(sealed).is_none() {
+            return Err(EnvelopeError::Open);
+        }
+        let (header, body) = sealed.split_at(SEALED_HEADER_LEN);
+        let bytes = open_with(&self.0, body, &versioned_aad(header, context))?;
+        String::from_utf8(bytes).map_err(|_| EnvelopeError::Open)
+    }
+}
+
+fn versioned_aad(header: &[u8], context: &str) -> Vec<u8> {
+    let mut aad = header.to_vec();
+    aad.extend_from_slice(context.as_bytes());
+    aad
 }
 
 impl std::fmt::Debug for DataKey {
@@ -113,15 +181,32 @@ pub struct WrappedKey {
 struct MasterKey {
     #[zeroize(skip)]
     id: String,
+    /// The raw key: saved to the keyring file, and used only to open
+    /// wrappings and check tags made before the keys were split.
     key: [u8; KEY_LEN],
+    wrap: [u8; KEY_LEN],
+    mac: [u8; KEY_LEN],
 }
 
 impl MasterKey {
     fn new(key: [u8; KEY_LEN]) -> Self {
         let digest = Sha256::digest(key);
         let id = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
-        Self { id, key }
+        Self {
+            id,
+            wrap: derive(&key, WRAP_INFO),
+            mac: derive(&key, MAC_INFO),
+            key,
+        }
     }
+}
+
+/// A data key opened from its wrapping, and whether that wrapping is in the
+/// legacy form (made with the raw master key) and should be re-wrapped.
+#[derive(Debug)]
+pub struct Unwrapped {
+    pub key: DataKey,
+    pub legacy: bool,
 }
 
 /// The master keys: the current one first, retired ones after.
@@ -163,6 +248,24 @@ impl Keyring {
                 sealed: Vec::new(),
             };
         };
+        let mut sealed = vec![WRAP_V2];
+        sealed.extend_from_slice(&seal_with(
+            &current.wrap,
+            &data_key.0,
+            current.id.as_bytes(),
+        ));
+        WrappedKey {
+            master_key_id: current.id.clone(),
+            sealed,
+        }
+    }
+
+    /// Wraps the way keys were wrapped before the derived wrapping key (for
+    /// tests that stand in for an existing deployment).
+    pub fn wrap_legacy(&self, data_key: &DataKey) -> WrappedKey {
+        let Some(current) = self.keys.first() else {
+            return self.wrap(data_key);
+        };
         WrappedKey {
             master_key_id: current.id.clone(),
             sealed: seal_with(&current.key, &data_key.0, current.id.as_bytes()),
@@ -170,39 +273,68 @@ impl Keyring {
     }
 
     pub fn unwrap_key(&self, wrapped: &WrappedKey) -> Result<DataKey, EnvelopeError> {
+        Ok(self.unwrap_checked(wrapped)?.key)
+    }
+
+    /// Opens a wrapping of either form and says which it was.
+    pub fn unwrap_checked(&self, wrapped: &WrappedKey) -> Result<Unwrapped, EnvelopeError> {
         let master = self
             .keys
             .iter()
             .find(|k| k.id == wrapped.master_key_id)
             .ok_or_else(|| EnvelopeError::UnknownMasterKey(wrapped.master_key_id.clone()))?;
-        let mut bytes = open_with(&master.key, &wrapped.sealed, master.id.as_bytes())?;
+        let (legacy, mut bytes) = match wrapped.sealed.split_first() {
+            Some((&WRAP_V2, rest)) if wrapped.sealed.len() != LEGACY_WRAPPED_LEN => {
+                (false, open_with(&master.wrap, rest, master.id.as_bytes())?)
+            }
+            _ => (
+                true,
+                open_with(&master.key, &wrapped.sealed, master.id.as_bytes())?,
+            ),
+        };
         let key: [u8; KEY_LEN] = bytes
             .as_slice()
             .try_into()
             .map_err(|_| EnvelopeError::Open)?;
         bytes.zeroize();
-        Ok(DataKey(key))
+        Ok(Unwrapped {
+            key: DataKey(key),
+            legacy,
+        })
     }
 
     /// A short tag that proves this server made `message` for `purpose`
     /// (a calendar address, a form's time stamp), keyed by the current
-    /// master key so the database alone cannot forge one.
+    /// master key's tag key so the database alone cannot forge one.
     pub fn sign(&self, purpose: &str, message: &str) -> String {
         self.keys
             .first()
-            .map(|key| tag_with(&key.key, purpose, message))
+            .map(|key| tag_with(&key.mac, purpose, message))
             .unwrap_or_default()
     }
 
     /// Does `tag` hold for `message`, under any key still in the keyring?
-    /// (Tags made before a rotation keep working until their key is retired.)
+    /// (Tags made before a rotation keep working until their key is retired;
+    /// tags made with the raw master key before the keys were split, such as
+    /// calendar addresses already handed out, keep working the same way.)
     pub fn verify(&self, purpose: &str, message: &str, tag: &str) -> bool {
         self.keys.iter().any(|key| {
-            crate::token::constant_time_eq(
-                tag_with(&key.key, purpose, message).as_bytes(),
-                tag.as_bytes(),
-            )
+            [&key.mac, &key.key].into_iter().any(|k| {
+                crate::token::constant_time_eq(
+                    tag_with(k, purpose, message).as_bytes(),
+                    tag.as_bytes(),
+                )
+            })
         })
+    }
+
+    /// A tag made the way tags were made before the keys were split (for
+    /// tests that stand in for an existing deployment).
+    pub fn sign_legacy(&self, purpose: &str, message: &str) -> String {
+        self.keys
+            .first()
+            .map(|key| tag_with(&key.key, purpose, message))
+            .unwrap_or_default()
     }
 
     /// A new current key, keeping all existing keys as retired.
@@ -410,6 +542,60 @@ mod tests {
         let shown = format!("{keyring:?} {:?}", DataKey::generate());
         assert!(shown.contains(keyring.current_id()));
         assert!(!shown.contains("key: ["));
+    }
+
+    #[test]
+    fn versioned_sealed_text_names_its_key_version_and_binds_the_header() {
+        let key = DataKey::generate();
+        let sealed = key.seal_versioned(7, "We argued about money.", "entry:1");
+        assert_eq!(sealed_version(&sealed), Some(7));
+        assert!(!sealed.windows(6).any(|w| w == b"argued"));
+        assert_eq!(
+            key.open_versioned(&sealed, "entry:1").unwrap(),
+            "We argued about money."
+        );
+        assert!(key.open_versioned(&sealed, "entry:2").is_err());
+        assert!(
+            key.open(&sealed, "entry:1").is_err(),
+            "not the legacy format"
+        );
+        let mut relabelled = sealed.clone();
+        relabelled[6] = 8;
+        assert_eq!(sealed_version(&relabelled), Some(8));
+        assert!(
+            key.open_versioned(&relabelled, "entry:1").is_err(),
+            "the version is bound"
+        );
+        let legacy = key.seal("old", "entry:1");
+        assert!(key.open_versioned(&legacy, "entry:1").is_err());
+        assert_eq!(sealed_version(&[0xA5, 0x5A, 0x02, 0, 0, 0, 1]), None);
+    }
+
+    #[test]
+    fn wrapping_and_tags_use_derived_keys_and_still_accept_the_legacy_forms() {
+        let keyring = Keyring::generate();
+        let data_key = DataKey::generate();
+        let sealed = data_key.seal("x", "c");
+        let new = keyring.wrap(&data_key);
+        let legacy = keyring.wrap_legacy(&data_key);
+        assert_ne!(new.sealed.len(), legacy.sealed.len());
+        let opened = keyring.unwrap_checked(&new).unwrap();
+        assert!(!opened.legacy);
+        assert_eq!(opened.key.open(&sealed, "c").unwrap(), "x");
+        let opened = keyring.unwrap_checked(&legacy).unwrap();
+        assert!(opened.legacy);
+        assert_eq!(opened.key.open(&sealed, "c").unwrap(), "x");
+        // The derived wrapping is not the raw master key's.
+        let mut as_legacy = new.clone();
+        as_legacy.sealed.remove(0);
+        assert!(keyring.unwrap_key(&as_legacy).is_err());
+
+        let tag = keyring.sign("calendar", "feed-1");
+        let old_tag = keyring.sign_legacy("calendar", "feed-1");
+        assert_ne!(tag, old_tag, "tags no longer use the raw master key");
+        assert!(keyring.verify("calendar", "feed-1", &tag));
+        assert!(keyring.verify("calendar", "feed-1", &old_tag));
+        assert!(!keyring.verify("calendar", "feed-2", &old_tag));
     }
 
     #[test]

@@ -7,6 +7,6 @@ pub mod password;
 pub mod token;
 pub mod totp;
 
-pub use envelope::{DataKey, EnvelopeError, Keyring, WrappedKey};
+pub use envelope::{DataKey, EnvelopeError, Keyring, Unwrapped, WrappedKey, sealed_version};
 pub use password::{PasswordError, hash_password, verify_against_dummy, verify_password};
 pub use token::{SecretToken, TokenHash};

@@ -249,6 +249,21 @@ impl Store {
         Ok(invitation)
     }
 
+    /// Forgets the name and email of invitations that were used, or that
+    /// ended (expired or replaced by a fresh link) before `ended_before`.
+    /// The person's account, if any, holds their name and email from then on.
+    #[tracing::instrument(skip(self))]
+    pub async fn prune_invitations(&self, ended_before: Millis) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE invitations SET name = '', email = '' \
+             WHERE (name <> '' OR email <> '') AND (used_at IS NOT NULL OR expires_at < $1)",
+        )
+        .bind(ended_before)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Invites someone into a couple that has room. A fresh link for the same
     /// email replaces the earlier open one.
     #[tracing::instrument(skip(self, inviter, partner))]

@@ -7,7 +7,6 @@ use trellis_core::Millis;
 
 use crate::db::Store;
 use crate::error::{Result, StoreError};
-use crate::new_id;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IntakeRow {
@@ -29,6 +28,7 @@ pub struct IntakeRow {
 
 #[derive(Debug, Clone)]
 pub struct NewIntake<'a> {
+    pub id: &'a str,
     pub practice_id: &'a str,
     pub names: &'a str,
     pub email: &'a str,
@@ -62,7 +62,7 @@ fn intake_from(row: &AnyRow) -> Result<IntakeRow> {
 impl Store {
     #[tracing::instrument(skip(self, new), fields(practice_id = new.practice_id))]
     pub async fn create_intake(&self, new: NewIntake<'_>) -> Result<IntakeRow> {
-        let id = new_id();
+        let id = new.id.to_owned();
         sqlx::query(
             "INSERT INTO intake_requests (id, practice_id, names, email, partner_email, preferred_times, message, status, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, 'new', $8)",
@@ -154,6 +154,24 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// Removes the contact details, message and reply of requests closed
+    /// (accepted or declined) before `closed_before`: the practice has acted
+    /// on them, and the couple, if any, now has its own account. The request
+    /// itself (status, dates) stays for the practice's records.
+    #[tracing::instrument(skip(self))]
+    pub async fn prune_closed_intakes(&self, closed_before: Millis) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE intake_requests SET names = '', email = '', partner_email = '', \
+             preferred_times = '', message = '', reply = '' \
+             WHERE status IN ('accepted', 'declined') AND handled_at < $1 \
+             AND (names <> '' OR email <> '' OR message <> '' OR reply <> '')",
+        )
+        .bind(closed_before)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
     }
 
     #[tracing::instrument(skip(self))]

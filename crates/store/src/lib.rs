@@ -14,6 +14,7 @@ mod couples;
 pub mod db;
 mod error;
 mod intake;
+mod keys;
 mod measures;
 mod notes;
 mod practices;
@@ -35,6 +36,7 @@ pub use couples::{
 pub use db::{Backend, Store};
 pub use error::StoreError;
 pub use intake::{IntakeRow, NewIntake};
+pub use keys::{DataKeyRow, SYSTEM_KEY_OWNER, SealedCell, StoredSealed, practice_key_owner};
 pub use measures::{DEFAULT_CADENCE_DAYS, MeasureRow, NewMeasure};
 pub use notes::NoteRow;
 pub use practices::{NewPracticeWithAdmin, Practice, TherapistSummary};

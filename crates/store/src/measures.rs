@@ -11,7 +11,11 @@ pub struct MeasureRow {
     pub id: String,
     pub user_id: String,
     pub instrument_id: String,
+    /// The score once opened (the store leaves 0 here when it is sealed).
     pub score: i64,
+    /// The score sealed with the couple's key (`None` only for rows from
+    /// before scores were sealed, until start-up seals them).
+    pub score_sealed: Option<Vec<u8>>,
     pub answers: Vec<u8>,
     pub note: Option<Vec<u8>>,
     pub couple_id: String,
@@ -24,7 +28,7 @@ pub struct NewMeasure<'a> {
     pub user_id: &'a str,
     pub couple_id: &'a str,
     pub instrument_id: &'a str,
-    pub score: i64,
+    pub score_sealed: &'a [u8],
     pub answers: &'a [u8],
     pub note: Option<&'a [u8]>,
     pub now: Millis,
@@ -72,14 +76,14 @@ impl Store {
 
     pub async fn insert_measure(&self, m: NewMeasure<'_>) -> Result<()> {
         sqlx::query(
-            "INSERT INTO measures (id, user_id, couple_id, instrument_id, score, answers, note, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO measures (id, user_id, couple_id, instrument_id, score, score_sealed, answers, note, created_at) \
+             VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8)",
         )
         .bind(m.id)
         .bind(m.user_id)
         .bind(m.couple_id)
         .bind(m.instrument_id)
-        .bind(m.score)
+        .bind(m.score_sealed)
         .bind(m.answers)
         .bind(m.note)
         .bind(m.now)
@@ -92,7 +96,7 @@ impl Store {
     /// privacy policy) that the reader may see this person's scores.
     pub async fn measures_of(&self, user_id: &str) -> Result<Vec<MeasureRow>> {
         let rows = sqlx::query(
-            "SELECT id, user_id, couple_id, instrument_id, score, answers, note, created_at FROM measures \
+            "SELECT id, user_id, couple_id, instrument_id, score, score_sealed, answers, note, created_at FROM measures \
              WHERE user_id = $1 ORDER BY created_at, id",
         )
         .bind(user_id)
@@ -106,12 +110,34 @@ impl Store {
                     couple_id: row.try_get("couple_id")?,
                     instrument_id: row.try_get("instrument_id")?,
                     score: row.try_get("score")?,
+                    score_sealed: row.try_get("score_sealed")?,
                     answers: row.try_get("answers")?,
                     note: row.try_get("note")?,
                     created_at: row.try_get("created_at")?,
                 })
             })
             .collect()
+    }
+
+    /// Scores stored before scores were sealed: `(id, couple id, score)`.
+    pub async fn clear_scores(&self) -> Result<Vec<(String, String, i64)>> {
+        Ok(
+            sqlx::query_as("SELECT id, couple_id, score FROM measures WHERE score_sealed IS NULL")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Stores a sealed score in place of the clear one.
+    pub async fn set_sealed_score(&self, id: &str, sealed: &[u8]) -> Result<()> {
+        sqlx::query(
+            "UPDATE measures SET score_sealed = $1, score = 0 WHERE id = $2 AND score_sealed IS NULL",
+        )
+        .bind(sealed)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     pub async fn backdate_measure(&self, id: &str, at: Millis) -> Result<()> {

@@ -393,32 +393,23 @@ impl Store {
         Ok(())
     }
 
+    /// Stores homework; its `note` arrives sealed (or empty).
     pub async fn add_assignment(
         &self,
         couple_id: &str,
-        exercise_id: &str,
         by: &str,
-        due_on: Option<&str>,
-        note: &str,
-        now: Millis,
+        assignment: Assignment,
     ) -> Result<Assignment> {
-        let assignment = Assignment {
-            id: new_id(),
-            exercise_id: exercise_id.to_owned(),
-            due_on: due_on.map(str::to_owned),
-            note: note.to_owned(),
-            created_at: now,
-        };
         sqlx::query(
             "INSERT INTO assignments (id, couple_id, exercise_id, assigned_by, due_on, note, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&assignment.id)
         .bind(couple_id)
-        .bind(exercise_id)
+        .bind(&assignment.exercise_id)
         .bind(by)
         .bind(&assignment.due_on)
         .bind(&assignment.note)
-        .bind(now)
+        .bind(assignment.created_at)
         .execute(&self.pool)
         .await?;
         Ok(assignment)

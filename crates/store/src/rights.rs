@@ -14,8 +14,15 @@ impl Store {
     /// back to "only me" (each change recorded), so it leaves the other
     /// partner's and the therapist's view; then they start again in a new
     /// self-guided couple of their own. Returns the new couple's id.
-    #[tracing::instrument(skip(self))]
-    pub async fn leave_couple(&self, user_id: &str, now: Millis) -> Result<String> {
+    /// `resealed` holds each shared entry's body sealed again for "only me"
+    /// (an entry missing from it keeps its body, which then no longer opens).
+    #[tracing::instrument(skip(self, resealed))]
+    pub async fn leave_couple(
+        &self,
+        user_id: &str,
+        resealed: &[(String, Vec<u8>)],
+        now: Millis,
+    ) -> Result<String> {
         let mut tx = self.pool.begin().await?;
         let row: Option<(String,)> =
             sqlx::query_as("DELETE FROM couple_members WHERE user_id = $1 RETURNING couple_id")
@@ -24,7 +31,7 @@ impl Store {
                 .await?;
         let (old_couple,) = row.ok_or(StoreError::NotFound)?;
         close_after_leaving(&mut tx, &old_couple, user_id, now).await?;
-        withdraw_shared_writing(&mut tx, user_id, now).await?;
+        withdraw_shared_writing(&mut tx, user_id, resealed, now).await?;
         // Context on a missed day of a promise stays with the promise in the
         // old couple: it goes back to being the owner's alone.
         sqlx::query(
@@ -160,6 +167,7 @@ async fn close_after_leaving(
 async fn withdraw_shared_writing(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     user_id: &str,
+    resealed: &[(String, Vec<u8>)],
     now: Millis,
 ) -> Result<()> {
     let shared: Vec<(String, String)> = sqlx::query_as(
@@ -169,8 +177,15 @@ async fn withdraw_shared_writing(
     .fetch_all(&mut **tx)
     .await?;
     for (entry_id, audience) in shared {
-        sqlx::query("UPDATE entries SET audience = 'me', updated_at = $1 WHERE id = $2")
+        let body = resealed
+            .iter()
+            .find(|(id, _)| *id == entry_id)
+            .map(|(_, body)| body.clone());
+        sqlx::query(
+            "UPDATE entries SET audience = 'me', updated_at = $1, body = COALESCE($2, body) WHERE id = $3",
+        )
             .bind(now)
+            .bind(body)
             .bind(&entry_id)
             .execute(&mut **tx)
             .await?;

@@ -212,13 +212,15 @@ impl Store {
     }
 
     /// Changes the audience of the author's own entry and records the change,
-    /// together. `NotFound` unless `author_id` wrote it.
-    #[tracing::instrument(skip(self))]
+    /// together, with the body sealed again for the new audience. `NotFound`
+    /// unless `author_id` wrote it.
+    #[tracing::instrument(skip(self, body))]
     pub async fn change_audience(
         &self,
         entry_id: &str,
         author_id: &str,
         to: Audience,
+        body: &[u8],
         now: Millis,
     ) -> Result<Audience> {
         let mut tx = self.pool.begin().await?;
@@ -234,8 +236,9 @@ impl Store {
         let from = Audience::parse(&from)
             .ok_or_else(|| StoreError::Corrupt(format!("unknown audience {from}")))?;
         if from != to {
-            sqlx::query("UPDATE entries SET audience = $1 WHERE id = $2")
+            sqlx::query("UPDATE entries SET audience = $1, body = $2 WHERE id = $3")
                 .bind(to.as_str())
+                .bind(body)
                 .bind(entry_id)
                 .execute(&mut *tx)
                 .await?;
@@ -291,83 +294,6 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
-    }
-
-    // --- data keys -------------------------------------------------------
-
-    /// The couple's sealed data key: `(master key id, wrapped bytes)`.
-    #[tracing::instrument(skip(self))]
-    pub async fn couple_key(&self, couple_id: &str) -> Result<Option<(String, Vec<u8>)>> {
-        let row =
-            sqlx::query("SELECT master_key_id, wrapped FROM couple_keys WHERE couple_id = $1")
-                .bind(couple_id)
-                .fetch_optional(&self.pool)
-                .await?;
-        row.map(|row| Ok((row.try_get("master_key_id")?, row.try_get("wrapped")?)))
-            .transpose()
-    }
-
-    /// Stores a couple's first data key. If another request stored one first,
-    /// that one wins and is returned, so a couple never has two.
-    #[tracing::instrument(skip(self, wrapped))]
-    pub async fn insert_couple_key(
-        &self,
-        couple_id: &str,
-        master_key_id: &str,
-        wrapped: &[u8],
-        now: Millis,
-    ) -> Result<(String, Vec<u8>)> {
-        sqlx::query(
-            "INSERT INTO couple_keys (couple_id, master_key_id, wrapped, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (couple_id) DO NOTHING",
-        )
-        .bind(couple_id)
-        .bind(master_key_id)
-        .bind(wrapped)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        self.couple_key(couple_id)
-            .await?
-            .ok_or(StoreError::NotFound)
-    }
-
-    /// Every couple key, for re-wrapping under a new master key.
-    pub async fn all_couple_keys(&self) -> Result<Vec<(String, String, Vec<u8>)>> {
-        let rows = sqlx::query(
-            "SELECT couple_id, master_key_id, wrapped FROM couple_keys ORDER BY couple_id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok((
-                    row.try_get("couple_id")?,
-                    row.try_get("master_key_id")?,
-                    row.try_get("wrapped")?,
-                ))
-            })
-            .collect()
-    }
-
-    /// Replaces one wrapping, only if it is still the one that was read.
-    pub async fn rewrap_couple_key(
-        &self,
-        couple_id: &str,
-        old_master_key_id: &str,
-        new_master_key_id: &str,
-        wrapped: &[u8],
-    ) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE couple_keys SET master_key_id = $1, wrapped = $2 WHERE couple_id = $3 AND master_key_id = $4",
-        )
-        .bind(new_master_key_id)
-        .bind(wrapped)
-        .bind(couple_id)
-        .bind(old_master_key_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
     }
 }
 

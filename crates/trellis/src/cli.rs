@@ -105,6 +105,10 @@ enum AdminCommand {
     /// Start using a new master key: every couple's data key is re-wrapped
     /// under it. Running servers keep working (they reload the key file).
     RotateKey(DataArgs),
+    /// Give every couple (and each practice, and the system) a new data key
+    /// and re-seal everything under it. Running servers keep working; the
+    /// replaced keys are dropped by the next run once nothing uses them.
+    RotateDataKeys(DataArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -224,6 +228,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!(
                 "Older keys stay in the file so nothing becomes unreadable. Back the file up now."
             );
+            Ok(())
+        }
+        Command::Admin(AdminCommand::RotateDataKeys(args)) => {
+            let (config, store) = open_store(config_file, args.data_dir).await?;
+            let vault = trellis_web::vault::Vault::from_keyring_file(config.master_key_file())?;
+            let done = trellis_web::vault::rotate_data_keys(&store, &vault).await?;
+            store.close().await;
+            println!(
+                "{} data keys were replaced; {} sealed values were re-sealed under the new keys.",
+                done.rotated, done.resealed
+            );
+            if done.dropped > 0 {
+                println!(
+                    "{} keys replaced by an earlier rotation were no longer used and were dropped.",
+                    done.dropped
+                );
+            }
+            if done.unreadable > 0 {
+                println!(
+                    "{} sealed values did not open (see the log); the keys they name are kept.",
+                    done.unreadable
+                );
+            }
             Ok(())
         }
         Command::Backup(args) => {

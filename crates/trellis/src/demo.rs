@@ -962,9 +962,10 @@ mod practice_life {
                 4,
             ),
         ] {
-            state
-                .store()
-                .create_intake(NewIntake {
+            trellis_web::services::intake::record_request(
+                state,
+                NewIntake {
+                    id: &trellis_store::new_id(),
                     practice_id: &practice_id,
                     names,
                     email,
@@ -972,8 +973,10 @@ mod practice_life {
                     preferred_times: times,
                     message,
                     now: now - days * DAY,
-                })
-                .await?;
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         }
         Ok(())
     }

@@ -62,6 +62,14 @@ impl Server {
             }
         };
         let vault = trellis_web::vault::Vault::from_keyring_file(config.master_key_file())?;
+        // Values still in clear or sealed the older way are sealed now, once
+        // (the sweep does nothing when all is up to date).
+        vault
+            .sweep(&store)
+            .await
+            .context("could not bring sealed data up to date")?;
+        trellis_web::services::intake::prune_personal_details(&store, trellis_web::state::now())
+            .await?;
         let content = trellis_web::content::Content::load(config.content_dir.as_deref())
             .context("the program content is not valid")?;
         let state = AppState::new(store, web, mailer, vault, std::sync::Arc::new(content));
@@ -114,6 +122,14 @@ async fn mail_checkins(state: AppState, every: std::time::Duration) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
+        if let Err(err) = trellis_web::services::intake::prune_personal_details(
+            state.store(),
+            trellis_web::state::now(),
+        )
+        .await
+        {
+            tracing::warn!(error = ?err, "could not prune old personal details");
+        }
         match trellis_web::services::measures::mail_due_checkins(&state).await {
             Ok(0) => {}
             Ok(sent) => tracing::info!(sent, "check-in reminders mailed"),

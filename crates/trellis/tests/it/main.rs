@@ -20,6 +20,7 @@ mod privacy;
 mod program;
 mod regressions;
 mod rights;
+mod sealing;
 mod security;
 mod talks;
 mod two_factor;

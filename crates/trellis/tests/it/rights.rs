@@ -352,7 +352,13 @@ async fn a_backup_restores_with_its_data() {
             &restored,
             &entries[0].couple_id,
             &entries[0].body,
-            &format!("entry:{}", entries[0].id),
+            &trellis_web::vault::entry_context(
+                &entries[0].id,
+                &entries[0].couple_id,
+                &entries[0].author_id,
+                entries[0].audience.as_str(),
+                entries[0].addressed_to.as_deref(),
+            ),
         )
         .await
         .unwrap();

@@ -122,9 +122,11 @@ pub async fn submit(
         .partner_email
         .as_ref()
         .map_or("", EmailAddress::as_str);
-    let row = state
-        .store()
-        .create_intake(NewIntake {
+    let id = trellis_store::new_id();
+    let row = record_request(
+        state,
+        NewIntake {
+            id: &id,
             practice_id: &practice.id,
             names: &request.names,
             email: request.email.as_str(),
@@ -132,13 +134,107 @@ pub async fn submit(
             preferred_times: &request.preferred_times,
             message: &request.message,
             now,
-        })
-        .await?;
+        },
+    )
+    .await?;
     tracing::info!(intake_id = %row.id, "appointment request received");
     for member in staff(state, &practice.id).await? {
         notices::notify(state, &member, Notice::NewIntake).await?;
     }
     Ok(Submitted::Received)
+}
+
+/// The fields of a request kept sealed with the practice's key. (Preferred
+/// times stay plain: "Evenings" tells nobody anything.)
+pub const SEALED_FIELDS: [&str; 5] = ["names", "email", "partner_email", "message", "reply"];
+
+/// The context an intake field is sealed with.
+pub fn field_context(id: &str, field: &str) -> String {
+    format!("intake:{id}:{field}")
+}
+
+/// How long the contact details of a closed request are kept.
+pub const CLOSED_DETAILS_KEPT: Millis = 90 * trellis_core::time::DAY;
+
+async fn seal_field(
+    state: &AppState,
+    practice_id: &str,
+    id: &str,
+    field: &str,
+    text: &str,
+) -> AppResult<String> {
+    Ok(state
+        .vault()
+        .seal_text(
+            state.store(),
+            &trellis_store::practice_key_owner(practice_id),
+            text,
+            &field_context(id, field),
+        )
+        .await?)
+}
+
+/// Stores a request with its personal details sealed (the demo uses this too).
+pub async fn record_request(state: &AppState, new: NewIntake<'_>) -> AppResult<IntakeRow> {
+    let seal = |field, text| seal_field(state, new.practice_id, new.id, field, text);
+    let names = seal("names", new.names).await?;
+    let email = seal("email", new.email).await?;
+    let partner_email = seal("partner_email", new.partner_email).await?;
+    let message = seal("message", new.message).await?;
+    let row = state
+        .store()
+        .create_intake(NewIntake {
+            names: &names,
+            email: &email,
+            partner_email: &partner_email,
+            message: &message,
+            ..new
+        })
+        .await?;
+    opened(state, row).await
+}
+
+/// A request with its sealed fields opened.
+async fn opened(state: &AppState, mut row: IntakeRow) -> AppResult<IntakeRow> {
+    let owner = trellis_store::practice_key_owner(&row.practice_id);
+    let vault = state.vault();
+    let store = state.store();
+    for (field, value) in [
+        ("names", &mut row.names),
+        ("email", &mut row.email),
+        ("partner_email", &mut row.partner_email),
+        ("message", &mut row.message),
+        ("reply", &mut row.reply),
+    ] {
+        *value = vault
+            .open_text(store, &owner, value, &field_context(&row.id, field))
+            .await?;
+    }
+    Ok(row)
+}
+
+/// How long the name and email of an invitation are kept after it ended
+/// unused (expired or replaced); used ones are forgotten at once.
+pub const ENDED_INVITATIONS_KEPT: Millis = 30 * trellis_core::time::DAY;
+
+/// The pruning rule, run at start-up and with the hourly check-in sweep:
+/// closed requests lose their details after [`CLOSED_DETAILS_KEPT`];
+/// invitations lose name and email once used, or [`ENDED_INVITATIONS_KEPT`]
+/// after they ended. Returns `(requests, invitations)` pruned.
+pub async fn prune_personal_details(
+    store: &trellis_store::Store,
+    now: Millis,
+) -> anyhow::Result<(u64, u64)> {
+    let requests = store
+        .prune_closed_intakes(now - CLOSED_DETAILS_KEPT)
+        .await?;
+    let invitations = store
+        .prune_invitations(now - ENDED_INVITATIONS_KEPT)
+        .await?;
+    if requests + invitations > 0 {
+        tracing::info!(requests, invitations, "old personal details pruned");
+    }
+    Ok((requests, invitations))
 }
 
 /// Admins and therapists of a practice.
@@ -155,12 +251,16 @@ fn practice_of(user: &User) -> AppResult<&str> {
 
 pub async fn inbox(state: &AppState, staff_member: &User) -> AppResult<Vec<IntakeRow>> {
     let practice_id = practice_of(staff_member)?;
-    Ok(state.store().intakes(practice_id, 200).await?)
+    let mut requests = Vec::new();
+    for row in state.store().intakes(practice_id, 200).await? {
+        requests.push(opened(state, row).await?);
+    }
+    Ok(requests)
 }
 
 pub async fn request(state: &AppState, staff_member: &User, id: &str) -> AppResult<IntakeRow> {
     let practice_id = practice_of(staff_member)?;
-    Ok(state.store().intake(practice_id, id).await?)
+    opened(state, state.store().intake(practice_id, id).await?).await
 }
 
 /// Accepting: the request becomes a couple guided by `therapist_id` (a
@@ -247,7 +347,8 @@ pub async fn answer(
             format!("Please keep the reply to {REPLY_MAX_CHARS} characters or fewer."),
         ));
     }
-    let request = state.store().intake(practice_id, id).await?;
+    let request = opened(state, state.store().intake(practice_id, id).await?).await?;
+    let sealed_reply = seal_field(state, practice_id, id, "reply", reply).await?;
     let status = if decline { "declined" } else { "replied" };
     state
         .store()
@@ -256,7 +357,7 @@ pub async fn answer(
             id,
             status,
             &staff_member.id,
-            Some(reply),
+            Some(&sealed_reply),
             now(),
         )
         .await?;
@@ -283,5 +384,5 @@ pub async fn answer(
                 .to_owned(),
         ));
     }
-    Ok(state.store().intake(practice_id, id).await?)
+    opened(state, state.store().intake(practice_id, id).await?).await
 }

@@ -37,6 +37,34 @@ pub struct MeasureResult {
     pub taken_at: i64,
 }
 
+/// The context a measure's score is sealed with.
+pub fn score_context(id: &str) -> String {
+    format!("measure-score:{id}")
+}
+
+/// One person's results, oldest first, scores opened. Callers check first
+/// that the reader may see them.
+pub async fn measures_of(state: &AppState, user_id: &str) -> AppResult<Vec<MeasureRow>> {
+    let mut rows = state.store().measures_of(user_id).await?;
+    for row in &mut rows {
+        if let Some(sealed) = &row.score_sealed {
+            let text = state
+                .vault()
+                .open(
+                    state.store(),
+                    &row.couple_id,
+                    sealed,
+                    &score_context(&row.id),
+                )
+                .await?;
+            row.score = text
+                .parse()
+                .map_err(|_| anyhow::anyhow!("measure {} has a malformed score", row.id))?;
+        }
+    }
+    Ok(rows)
+}
+
 fn result_for(instrument: &Instrument, history: &[MeasureRow], index: usize) -> MeasureResult {
     let row = &history[index.min(history.len().saturating_sub(1))];
     let first = history.first().filter(|f| f.id != row.id);
@@ -101,6 +129,15 @@ pub async fn submit(
         .vault()
         .seal(state.store(), couple_id, &json, &format!("measure:{id}"))
         .await?;
+    let score_sealed = state
+        .vault()
+        .seal(
+            state.store(),
+            couple_id,
+            &score.to_string(),
+            &score_context(&id),
+        )
+        .await?;
     let sealed_note = match note {
         Some(text) => Some(
             state
@@ -122,15 +159,13 @@ pub async fn submit(
             user_id: &partner.id,
             couple_id,
             instrument_id: &instrument.id,
-            score,
+            score_sealed: &score_sealed,
             answers: &sealed_answers,
             note: sealed_note.as_deref(),
             now: now(),
         })
         .await?;
-    let history: Vec<MeasureRow> = state
-        .store()
-        .measures_of(&partner.id)
+    let history: Vec<MeasureRow> = measures_of(state, &partner.id)
         .await?
         .into_iter()
         .filter(|m| m.instrument_id == instrument.id)
@@ -201,9 +236,7 @@ async fn trends_of(state: &AppState, viewer: &User, subject: &User) -> AppResult
         });
     }
     // Only this couple's history: a former couple's scores stay there.
-    let rows: Vec<MeasureRow> = state
-        .store()
-        .measures_of(&subject.id)
+    let rows: Vec<MeasureRow> = measures_of(state, &subject.id)
         .await?
         .into_iter()
         .filter(|m| Some(m.couple_id.as_str()) == subject.couple_id.as_deref())
@@ -264,7 +297,7 @@ pub async fn due(state: &AppState, partner: &User) -> AppResult<Vec<&'static str
         return Ok(Vec::new());
     };
     let cadence = state.store().cadence_days(couple_id).await?;
-    let rows = state.store().measures_of(&partner.id).await?;
+    let rows = measures_of(state, &partner.id).await?;
     let last = |id: &str| {
         rows.iter()
             .filter(|m| m.instrument_id == id)
@@ -446,9 +479,7 @@ pub async fn progress(state: &AppState, viewer: &User, couple_id: &str) -> AppRe
         // Missed check-ins are about attendance, not scores: shown even without consent.
         for (member, person) in members.iter().zip(&partners) {
             if !person.visible {
-                let last = state
-                    .store()
-                    .measures_of(&member.id)
+                let last = measures_of(state, &member.id)
                     .await?
                     .iter()
                     .map(|m| m.created_at)

@@ -101,7 +101,18 @@ pub async fn journey(state: &AppState, viewer: &User, couple_id: &str) -> AppRes
     let (program, self_paced) = program_for(state, &couple).await?;
     let unlocked = store.unlocked_stages(&couple.id).await?;
     let completions = store.exercise_completions(&couple.id).await?;
-    let assignments = store.assignments(&couple.id).await?;
+    let mut assignments = store.assignments(&couple.id).await?;
+    for assignment in &mut assignments {
+        assignment.note = state
+            .vault()
+            .open_text(
+                store,
+                &couple.id,
+                &assignment.note,
+                &homework_note_context(&assignment.id),
+            )
+            .await?;
+    }
     let due: BTreeMap<&str, &Assignment> = assignments
         .iter()
         .rev()
@@ -826,17 +837,37 @@ pub async fn assign(
         .store()
         .unlock_stage(&couple.id, &stage.id, &therapist.id, now())
         .await?;
-    Ok(state
+    let id = trellis_store::new_id();
+    let sealed_note = state
+        .vault()
+        .seal_text(
+            state.store(),
+            &couple.id,
+            note.trim(),
+            &homework_note_context(&id),
+        )
+        .await?;
+    let mut assignment = state
         .store()
         .add_assignment(
             &couple.id,
-            &exercise.id,
             &therapist.id,
-            due_on,
-            note.trim(),
-            now(),
+            trellis_store::Assignment {
+                id,
+                exercise_id: exercise.id.clone(),
+                due_on: due_on.map(str::to_owned),
+                note: sealed_note,
+                created_at: now(),
+            },
         )
-        .await?)
+        .await?;
+    assignment.note = note.trim().to_owned();
+    Ok(assignment)
+}
+
+/// The context a homework note is sealed with (the couple's key).
+pub fn homework_note_context(assignment_id: &str) -> String {
+    format!("assignment-note:{assignment_id}")
 }
 
 fn is_date(value: &str) -> bool {

@@ -202,7 +202,11 @@ pub async fn leave_couple(state: &AppState, user: &User) -> AppResult<()> {
         return Err(AppError::Forbidden);
     }
     let old = user.couple_id.clone().ok_or(AppError::NotFound)?;
-    state.store().leave_couple(&user.id, now()).await?;
+    let resealed = super::writing::resealed_for_withdrawal(state, user).await?;
+    state
+        .store()
+        .leave_couple(&user.id, &resealed, now())
+        .await?;
     audit::record(
         state,
         audit::Event::new("left_couple")
@@ -241,7 +245,7 @@ pub async fn delete_account(state: &AppState, user: &User, password: &str) -> Ap
 
 async fn own_measures(state: &AppState, user: &User) -> AppResult<Vec<ExportedMeasure>> {
     let mut measures = Vec::new();
-    for row in state.store().measures_of(&user.id).await? {
+    for row in super::measures::measures_of(state, &user.id).await? {
         let note = match &row.note {
             Some(sealed) => Some(
                 state

@@ -12,6 +12,12 @@ use crate::state::{AppState, now};
 /// How long the second step may take after the password was right.
 const PENDING_LIFETIME: i64 = 5 * trellis_core::time::MINUTE;
 
+/// The context a person's authenticator secret is sealed with (the
+/// `system` key: a database copy alone no longer defeats two-step sign-in).
+pub fn secret_context(user_id: &str) -> String {
+    format!("totp:{user_id}")
+}
+
 /// Staff of a practice that requires two-step sign-in, who have not set it up.
 pub async fn setup_required(state: &AppState, user: &User) -> AppResult<bool> {
     if !user.role.is_staff() || user.two_factor {
@@ -96,7 +102,19 @@ pub async fn enable(
                 .to_owned()
         })
         .collect();
-    state.store().enable_totp(&user.id, secret, &hashes).await?;
+    let sealed = state
+        .vault()
+        .seal_text(
+            state.store(),
+            trellis_store::SYSTEM_KEY_OWNER,
+            secret,
+            &secret_context(&user.id),
+        )
+        .await?;
+    state
+        .store()
+        .enable_totp(&user.id, &sealed, &hashes)
+        .await?;
     audit::record(
         state,
         audit::Event::new("two_factor_enabled")
@@ -162,9 +180,18 @@ pub async fn check_second_step(state: &AppState, user: &User, code: &str) -> App
 
 async fn check_codes(state: &AppState, user: &User, code: &str) -> AppResult<()> {
     let store = state.store();
-    let Some((secret, last_step)) = store.totp(&user.id).await? else {
+    let Some((sealed, last_step)) = store.totp(&user.id).await? else {
         return Ok(());
     };
+    let secret = state
+        .vault()
+        .open_text(
+            store,
+            trellis_store::SYSTEM_KEY_OWNER,
+            &sealed,
+            &secret_context(&user.id),
+        )
+        .await?;
     if let Some(step) = totp::verify(&secret, code, unix_seconds(), last_step)
         && store.use_totp_step(&user.id, step).await?
     {

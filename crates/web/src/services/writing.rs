@@ -45,9 +45,22 @@ pub fn reader(user: &User) -> Reader<'_> {
     }
 }
 
-fn context(entry_id: &str) -> String {
-    format!("entry:{entry_id}")
+/// The context an entry's body is sealed with: bound to its couple, author,
+/// audience and addressee (see [`crate::vault::entry_context`]).
+fn context(entry: &SealedEntry, audience: Audience) -> String {
+    crate::vault::entry_context(
+        &entry.id,
+        &entry.couple_id,
+        &entry.author_id,
+        audience.as_str(),
+        entry.addressed_to.as_deref(),
+    )
 }
+
+/// What a reader is told when an entry no longer opens (changed in the
+/// database, or damaged): it is logged, and lists leave it out.
+const UNREADABLE: &str =
+    "This entry can no longer be opened. Please tell your practice's administrator.";
 
 pub fn parse_body(field: &'static str, body: &str) -> AppResult<String> {
     let body = body.trim();
@@ -179,9 +192,17 @@ async fn open(state: &AppState, viewer: &User, sealed: SealedEntry) -> AppResult
             state.store(),
             &sealed.couple_id,
             &sealed.body,
-            &context(&sealed.id),
+            &context(&sealed, sealed.audience),
         )
-        .await?;
+        .await
+        .map_err(|error| {
+            if crate::vault::is_unreadable(&error) {
+                tracing::error!(entry_id = %sealed.id, "an entry did not open with its couple, author and audience: changed in the database?");
+                AppError::Gone(UNREADABLE)
+            } else {
+                AppError::from(error)
+            }
+        })?;
     Ok(Entry {
         crisis: false,
         mine: sealed.author_id == viewer.id,
@@ -250,7 +271,18 @@ pub async fn write_in_couple(
     let id = trellis_store::new_id();
     let sealed = state
         .vault()
-        .seal(state.store(), couple_id, &body, &context(&id))
+        .seal(
+            state.store(),
+            couple_id,
+            &body,
+            &crate::vault::entry_context(
+                &id,
+                couple_id,
+                &author.id,
+                writing.audience.as_str(),
+                addressed_to,
+            ),
+        )
         .await?;
     let now = now();
     state
@@ -427,7 +459,12 @@ async fn list_up_to(
     let mut entries = Vec::with_capacity(sealed.len());
     for row in sealed {
         if visible(state, viewer, &row).await? {
-            entries.push(open(state, viewer, row).await?);
+            match open(state, viewer, row).await {
+                Ok(entry) => entries.push(entry),
+                // Logged in `open`; the rest of the list still shows.
+                Err(AppError::Gone(_)) => continue,
+                Err(error) => return Err(error),
+            }
         }
     }
     Ok(entries)
@@ -470,9 +507,20 @@ pub async fn change_audience(
             ));
         }
     };
+    // Opened first: the body is sealed again, bound to the new audience.
+    let mut updated = open(state, viewer, entry.clone()).await?;
+    let resealed = state
+        .vault()
+        .seal(
+            state.store(),
+            &entry.couple_id,
+            &updated.body,
+            &context(&entry, audience),
+        )
+        .await?;
     let from = state
         .store()
-        .change_audience(id, &viewer.id, audience, now())
+        .change_audience(id, &viewer.id, audience, &resealed, now())
         .await?;
     if from != audience {
         audit::record(
@@ -486,7 +534,53 @@ pub async fn change_audience(
         )
         .await?;
     }
-    let mut updated = open(state, viewer, entry).await?;
     updated.audience = audience;
     Ok(updated)
+}
+
+/// Before a partner leaves their couple: everything they shared, sealed
+/// again for "only me" (the audience it goes back to), as `(entry id, body)`.
+/// An entry that does not open is left out (logged) and stays unreadable.
+pub async fn resealed_for_withdrawal(
+    state: &AppState,
+    author: &User,
+) -> AppResult<Vec<(String, Vec<u8>)>> {
+    let filter = EntryFilter {
+        author_id: Some(&author.id),
+        ..EntryFilter::default()
+    };
+    let mut resealed = Vec::new();
+    for entry in state
+        .store()
+        .entries_for(reader(author), filter, i64::from(i32::MAX))
+        .await?
+    {
+        if entry.author_id != author.id || entry.audience == Audience::Me {
+            continue;
+        }
+        let Ok(body) = state
+            .vault()
+            .open(
+                state.store(),
+                &entry.couple_id,
+                &entry.body,
+                &context(&entry, entry.audience),
+            )
+            .await
+        else {
+            tracing::error!(entry_id = %entry.id, "a shared entry did not open while withdrawing it");
+            continue;
+        };
+        let sealed = state
+            .vault()
+            .seal(
+                state.store(),
+                &entry.couple_id,
+                &body,
+                &context(&entry, Audience::Me),
+            )
+            .await?;
+        resealed.push((entry.id, sealed));
+    }
+    Ok(resealed)
 }
