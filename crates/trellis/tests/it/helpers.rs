@@ -142,6 +142,48 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// GETs `path` anonymously and reads the answer as JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// A fresh caller: anonymous (`None`), or `email` signed in with a
+    /// bearer token (`api`) or as a browser session.
+    pub async fn caller(
+        &self,
+        email: Option<&str>,
+        api: bool,
+    ) -> (reqwest::Client, Option<String>) {
+        let client = browser_client();
+        let Some(email) = email else {
+            return (client, None);
+        };
+        if api {
+            return (client, Some(self.api_login(email, DEMO_PASSWORD).await));
+        }
+        let signed_in = self
+            .submit(
+                &client,
+                "/login",
+                "/login",
+                &[("email", email), ("password", DEMO_PASSWORD)],
+            )
+            .await;
+        assert_eq!(
+            signed_in.status(),
+            StatusCode::SEE_OTHER,
+            "{email} signs in"
+        );
+        (client, None)
+    }
+
     /// Signs in through the API and returns the bearer token.
     pub async fn api_login(&self, email: &str, password: &str) -> String {
         let response = reqwest::Client::new()

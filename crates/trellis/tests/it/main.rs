@@ -18,6 +18,7 @@ mod practice;
 mod privacy;
 mod program;
 mod regressions;
+mod reliability;
 mod rights;
 mod talks;
 mod two_factor;
