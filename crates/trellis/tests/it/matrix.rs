@@ -103,7 +103,9 @@ pub fn fill_path(path: &str, access: Access, items: &Items) -> String {
             _ if path.contains("/exercises/") => "trust-in-daily-life",
             (_, Access::Writing) => items.entry_id.as_str(),
             (_, Access::CoupleTherapist | Access::Couple) => items.couple_id.as_str(),
-            _ => "no-such-thing",
+            // Well-formed but unknown: a malformed id names nothing (404)
+            // before any access rule is asked.
+            _ => "00000000-0000-7000-8000-000000000000",
         });
         rest = &rest[end..];
     }

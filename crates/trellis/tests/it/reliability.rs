@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use trellis_core::Role;
 use trellis_core::access::Access;
 
-use crate::helpers::{DEMO_PASSWORD, TestApp};
+use crate::helpers::{DEMO_PASSWORD, IMPATIENT_CONNECTIONS, TestApp};
 use crate::matrix::{fill_path, seed_items};
 use crate::on_both_backends;
 
@@ -14,6 +14,13 @@ on_both_backends!(with_demo =>
     nothing_holding_nul_reaches_a_query,
     ids_that_are_not_ids_name_nothing,
     every_refusal_speaks_our_error_language,
+);
+
+on_both_backends!(impatient =>
+    a_client_that_sends_half_its_headers_is_let_go,
+    a_body_that_stalls_is_refused,
+    connections_beyond_the_cap_wait_for_one_to_close,
+    live_streams_outlast_the_timeouts,
 );
 
 /// Who calls a route in these sweeps: someone it is meant for.
@@ -431,4 +438,139 @@ pub async fn raw_exchange(app: &TestApp, head: Vec<u8>, body: Vec<u8>) -> String
     let _ = tokio::time::timeout(std::time::Duration::from_secs(30), reading).await;
     writer.abort();
     String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// Far longer than the timeouts the impatient server is given (3 s for
+/// headers, 1 s for bodies).
+const PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn connect(app: &TestApp) -> tokio::net::TcpStream {
+    tokio::net::TcpStream::connect(app.base.trim_start_matches("http://"))
+        .await
+        .unwrap()
+}
+
+/// Reads until the server closes the connection (or `PATIENCE` runs out:
+/// `None`), returning what it said.
+async fn until_closed(stream: &mut tokio::net::TcpStream) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut said = Vec::new();
+    let reading = async {
+        let mut buffer = [0u8; 4096];
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => said.extend_from_slice(&buffer[..n]),
+            }
+        }
+    };
+    tokio::time::timeout(PATIENCE, reading).await.ok()?;
+    Some(String::from_utf8_lossy(&said).into_owned())
+}
+
+async fn a_client_that_sends_half_its_headers_is_let_go(app: TestApp) {
+    use tokio::io::AsyncWriteExt;
+    let mut half = connect(&app).await;
+    half.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .unwrap();
+    let mut silent = connect(&app).await;
+    assert!(
+        until_closed(&mut half).await.is_some(),
+        "half the headers: still open"
+    );
+    assert!(
+        until_closed(&mut silent).await.is_some(),
+        "nothing sent: still open"
+    );
+    // The server itself still answers.
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+}
+
+async fn a_body_that_stalls_is_refused(app: TestApp) {
+    use tokio::io::AsyncWriteExt;
+    let mut stalled = connect(&app).await;
+    stalled
+        .write_all(
+            b"POST /api/v1/auth/login HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+              content-length: 100\r\n\r\n{\"email\": \"alex@",
+        )
+        .await
+        .unwrap();
+    let said = until_closed(&mut stalled)
+        .await
+        .expect("a stalled body holds the connection");
+    assert!(said.starts_with("HTTP/1.1 408"), "{said}");
+    assert!(said.contains("request_timeout"), "{said}");
+}
+
+async fn connections_beyond_the_cap_wait_for_one_to_close(app: TestApp) {
+    use tokio::io::AsyncWriteExt;
+    // Every slot taken by a client that says nothing…
+    let mut idle = Vec::new();
+    for _ in 0..IMPATIENT_CONNECTIONS {
+        idle.push(connect(&app).await);
+    }
+    // …so one more connection waits to be served…
+    let mut waiting = connect(&app).await;
+    waiting
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let said = until_closed(&mut waiting)
+        .await
+        .expect("served once a slot freed");
+    assert!(said.starts_with("HTTP/1.1 200"), "{said}");
+    // …and it was answered only after the server let an idle one go (the
+    // server closes that socket before it takes the next connection).
+    let closed = idle
+        .iter()
+        .filter(|stream| closed_by_server(stream))
+        .count();
+    assert!(
+        closed >= 1,
+        "/healthz was answered while all {IMPATIENT_CONNECTIONS} idle connections were open"
+    );
+}
+
+/// Has the server closed this socket? Reads what is there without waiting.
+fn closed_by_server(stream: &tokio::net::TcpStream) -> bool {
+    let mut buffer = [0u8; 1024];
+    loop {
+        match stream.try_read(&mut buffer) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => return false,
+            Err(_) => return true,
+        }
+    }
+}
+
+async fn live_streams_outlast_the_timeouts(app: TestApp) {
+    let alex = app.api_login("alex@example.com", DEMO_PASSWORD).await;
+    let (status, talk) = app
+        .api_post(
+            Some(&alex),
+            "/api/v1/talks",
+            json!({"topic": "a long talk"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{talk}");
+    let mut stream = reqwest::Client::new()
+        .get(app.url(&format!(
+            "/api/v1/talks/{}/events",
+            talk["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&alex)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    // Past both timeouts, the stream is still open.
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    match tokio::time::timeout(std::time::Duration::from_millis(500), stream.chunk()).await {
+        Err(_) | Ok(Ok(Some(_))) => {}
+        Ok(ended) => panic!("the stream ended: {ended:?}"),
+    }
 }
