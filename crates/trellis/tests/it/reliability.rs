@@ -14,6 +14,7 @@ on_both_backends!(with_demo =>
     nothing_holding_nul_reaches_a_query,
     ids_that_are_not_ids_name_nothing,
     every_refusal_speaks_our_error_language,
+    every_answer_of_the_api_is_documented,
 );
 
 on_both_backends!(impatient =>
@@ -573,4 +574,53 @@ async fn live_streams_outlast_the_timeouts(app: TestApp) {
         Err(_) | Ok(Ok(Some(_))) => {}
         Ok(ended) => panic!("the stream ended: {ended:?}"),
     }
+}
+
+/// Each API route, called by someone it is meant for with an empty body,
+/// answers only with statuses its operation documents; and `null` is
+/// allowed where the API sends it.
+async fn every_answer_of_the_api_is_documented(app: TestApp) {
+    let items = seed_items(&app).await;
+    let spec = app.get_json("/api/openapi.json").await;
+    let reliable_change = &spec["components"]["schemas"]["MeasureResult"];
+    assert!(
+        !reliable_change["required"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("reliable_change")),
+        "{reliable_change}"
+    );
+    assert!(
+        reliable_change["properties"]["reliable_change"]
+            .to_string()
+            .contains("null"),
+        "{reliable_change}"
+    );
+    let mut undocumented = Vec::new();
+    for route in trellis_web::routes::specs() {
+        if !route.path.starts_with("/api/v1/") || route.path.ends_with("/events") {
+            continue;
+        }
+        let operation = &spec["paths"][route.path][route.method.as_str().to_lowercase()];
+        assert!(
+            operation.is_object(),
+            "{} {} is documented",
+            route.method,
+            route.path
+        );
+        let session = session_for(&app, route.access, true).await;
+        let path = fill_path(route.path, route.access, &items);
+        let response = session
+            .send(&app, &route.method, &path, &json!({}), &[])
+            .await;
+        let status = response.status().as_str().to_owned();
+        if operation["responses"].get(&status).is_none() {
+            undocumented.push(format!("{} {}: {status}", route.method, route.path));
+        }
+    }
+    assert!(
+        undocumented.is_empty(),
+        "answers the document does not name:\n{}",
+        undocumented.join("\n")
+    );
 }
