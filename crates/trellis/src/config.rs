@@ -56,6 +56,16 @@ pub struct Config {
     pub checkin_sweep_minutes: u64,
     /// `text` or `json` log lines.
     pub log_format: String,
+    /// Close a connection whose request headers have not all arrived this
+    /// many seconds after it opened or its last answer (idle keep-alive
+    /// connections end the same way).
+    pub header_timeout_seconds: u64,
+    /// Refuse (408) a request whose body stops arriving for this many seconds.
+    /// Live streams of talks send, they do not receive, and are not affected.
+    pub body_timeout_seconds: u64,
+    /// Serve at most this many connections at once; more wait to be
+    /// accepted until one closes. Keep it below the open-file limit.
+    pub max_connections: usize,
 }
 
 impl Default for Config {
@@ -79,6 +89,9 @@ impl Default for Config {
             reminder_check_seconds: 60,
             checkin_sweep_minutes: 60,
             log_format: "text".to_owned(),
+            header_timeout_seconds: 30,
+            body_timeout_seconds: 60,
+            max_connections: 512,
         }
     }
 }
@@ -97,6 +110,9 @@ impl std::fmt::Debug for Config {
             .field("staff_idle_minutes", &self.staff_idle_minutes)
             .field("partner_idle_days", &self.partner_idle_days)
             .field("api_token_days", &self.api_token_days)
+            .field("header_timeout_seconds", &self.header_timeout_seconds)
+            .field("body_timeout_seconds", &self.body_timeout_seconds)
+            .field("max_connections", &self.max_connections)
             .finish()
     }
 }

@@ -2,9 +2,18 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::ServiceExt;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use trellis_core::time::{DAY, MINUTE};
 use trellis_store::Store;
 use trellis_web::{AppState, Mailer, WebConfig};
@@ -19,6 +28,16 @@ pub struct Server {
     addr: SocketAddr,
     reminder_every: std::time::Duration,
     checkin_every: std::time::Duration,
+    limits: Limits,
+}
+
+/// What keeps slow or idle clients from holding the server: see the
+/// matching [`Config`] fields.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    header_timeout: Duration,
+    body_timeout: Duration,
+    max_connections: usize,
 }
 
 impl Server {
@@ -79,6 +98,11 @@ impl Server {
             addr,
             reminder_every: std::time::Duration::from_secs(config.reminder_check_seconds.max(1)),
             checkin_every: std::time::Duration::from_secs(config.checkin_sweep_minutes.max(1) * 60),
+            limits: Limits {
+                header_timeout: Duration::from_secs(config.header_timeout_seconds.max(1)),
+                body_timeout: Duration::from_secs(config.body_timeout_seconds.max(1)),
+                max_connections: config.max_connections.max(1),
+            },
         })
     }
 
@@ -101,18 +125,85 @@ impl Server {
         let relay = tokio::spawn(trellis_web::services::talks::relay_other_instances(
             self.state.clone(),
         ));
-        let router = trellis_web::router(self.state);
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("the server stopped unexpectedly")?;
+        let router = trellis_web::router(self.state)
+            .layer(RequestBodyTimeoutLayer::new(self.limits.body_timeout));
+        serve(self.listener, router, self.limits, shutdown).await;
         reminders.abort();
         checkins.abort();
         relay.abort();
         store.close().await;
         Ok(())
     }
+}
+
+/// Accepts connections while fewer than `max_connections` are open (the
+/// others wait in the listen queue), closes those whose headers do not
+/// arrive in time, and on `shutdown` stops accepting and lets open requests
+/// finish.
+async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let (closing, closed) = tokio::sync::watch::channel(false);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = permits.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors, say: wait rather than spin.
+                    tracing::warn!(error = %err, "could not accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service =
+            router
+                .clone()
+                .map_request(move |mut request: axum::extract::Request<Incoming>| {
+                    request.extensions_mut().insert(ConnectInfo(peer));
+                    request
+                });
+        let connection = http
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
+            .with_upgrades();
+        let mut closing = closed.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let mut connection = std::pin::pin!(connection);
+            let told_to_close = async move {
+                let _ = closing.wait_for(|closing| *closing).await;
+            };
+            let closing = tokio::select! {
+                _ = connection.as_mut() => false,
+                () = told_to_close => true,
+            };
+            if closing {
+                connection.as_mut().graceful_shutdown();
+                let _ = connection.await;
+            }
+        });
+    }
+    drop(listener);
+    let _ = closing.send(true);
+    // Every permit back: every connection has finished.
+    let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+    let _ = permits.acquire_many(all).await;
 }
 
 /// Mails partners whose check-in is ready, every `every`, first after one

@@ -45,6 +45,11 @@ pub enum AppError {
         retry_after_secs: i64,
         message: &'static str,
     },
+    /// The request itself could not be taken, whatever it said: a wrong
+    /// method (405), too slow (408), too large (413), a kind of content this
+    /// address does not read (415), or unreadable (400).
+    #[error("request refused: {0}")]
+    Request(StatusCode),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -77,6 +82,7 @@ impl AppError {
             AppError::TooManyRequests { .. } | AppError::RateLimited { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
             }
+            AppError::Request(status) => *status,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -95,6 +101,16 @@ impl AppError {
             AppError::TwoFactorRequired => "two_factor_required",
             AppError::TwoFactorSetupRequired => "two_factor_setup_required",
             AppError::TooManyRequests { .. } | AppError::RateLimited { .. } => "too_many_requests",
+            AppError::Request(status) => match status.as_u16() {
+                400 => "bad_request",
+                405 => "method_not_allowed",
+                408 => "request_timeout",
+                413 => "payload_too_large",
+                415 => "unsupported_media_type",
+                503 => "unavailable",
+                500.. => "internal",
+                _ => "refused",
+            },
             AppError::Unexpected(_) => "internal",
         }
     }
@@ -130,6 +146,16 @@ impl AppError {
                 format!("There have been several unsuccessful sign-ins, so we've paused them for a little while to keep the account safe. Please try again in {when}, or reset your password.")
             }
             AppError::RateLimited { message, .. } => (*message).to_owned(),
+            AppError::Request(status) => match status.as_u16() {
+                405 => "This address doesn't take that kind of request.",
+                408 => "That took too long to arrive, so we stopped waiting. Please try again.",
+                413 => "That was larger than we can accept. Please shorten it and try again.",
+                415 => "We can't read that kind of content here. The API takes JSON (`Content-Type: application/json`); pages take their own forms.",
+                503 => "Trellis can't reach its database just now. Please try again in a moment.",
+                500.. => "Something went wrong on our side. Nothing you wrote was lost; please try again in a moment.",
+                _ => "We couldn't read that request. Please check it and try again.",
+            }
+            .to_owned(),
             AppError::Unexpected(_) => {
                 "Something went wrong on our side. Nothing you wrote was lost; please try again in a moment.".to_owned()
             }

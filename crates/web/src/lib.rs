@@ -30,21 +30,29 @@ pub use mail::Mailer;
 pub use state::{AppState, WebConfig};
 
 /// Request bodies above this are refused before they are read.
-const MAX_BODY_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// The whole application. Layers, from the outside in: tracing; security
+/// headers (so every answer carries them, including refusals made by the
+/// layers below); errors in our one shape (JSON for the API, the calm page
+/// for people), whoever made them; addresses holding NUL refused; the body
+/// size limit; CSRF; then the routes.
 pub fn router(state: AppState) -> Router {
     routes::build(routes::table())
         .fallback(not_found)
-        .layer(axum::middleware::from_fn(pages::render_errors))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::csrf::protect,
         ))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(
+            extract::refuse_unreadable_addresses,
+        ))
+        .layer(axum::middleware::from_fn(pages::render_errors))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security_headers::add,
         ))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

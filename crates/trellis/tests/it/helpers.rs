@@ -15,6 +15,9 @@ use trellis::config::Config;
 use trellis::server::Server;
 use trellis_store::Store;
 
+/// The connection cap of [`TestApp::impatient`].
+pub const IMPATIENT_CONNECTIONS: usize = 4;
+
 /// The password of every seeded demo account in tests.
 pub const DEMO_PASSWORD: &str = "a calm test password";
 
@@ -59,6 +62,24 @@ impl TestApp {
 
     /// A server on an empty database that sends mail through `smtp_url`.
     pub async fn start(backend: Backend, smtp_url: Option<String>) -> Option<TestApp> {
+        Self::start_with(backend, |config| config.smtp_url = smtp_url).await
+    }
+
+    /// The demo practice on a server that waits little for slow clients and
+    /// serves at most [`IMPATIENT_CONNECTIONS`] connections at once.
+    pub async fn impatient(backend: Backend) -> Option<TestApp> {
+        let app = Self::start_with(backend, |config| {
+            config.header_timeout_seconds = 3;
+            config.body_timeout_seconds = 1;
+            config.max_connections = IMPATIENT_CONNECTIONS;
+        })
+        .await?;
+        app.seed_demo().await;
+        Some(app)
+    }
+
+    /// A server on an empty database, configured by `tweak`.
+    pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<TestApp> {
         let dir = tempfile::tempdir().unwrap();
         let url = match backend {
             Backend::Sqlite => Store::sqlite_url(&dir.path().join("trellis.db")),
@@ -78,14 +99,14 @@ impl TestApp {
         };
         let store = Store::open(&url).await.unwrap();
         let database_url = url.clone();
-        let config = Config {
+        let mut config = Config {
             bind: "127.0.0.1:0".parse().unwrap(),
             data_dir: dir.path().to_path_buf(),
-            smtp_url,
             // Reminders fall due in tests within a second, not a minute.
             reminder_check_seconds: 1,
             ..Config::default()
         };
+        tweak(&mut config);
         let server = Server::build_with_store(&config, store.clone())
             .await
             .unwrap();
@@ -114,12 +135,16 @@ impl TestApp {
 
     pub async fn with_demo_and_smtp(backend: Backend, smtp_url: Option<String>) -> Option<TestApp> {
         let app = Self::start(backend, smtp_url).await?;
+        app.seed_demo().await;
+        Some(app)
+    }
+
+    async fn seed_demo(&self) {
         let seeded =
-            trellis::demo::seed_if_empty(&app.store, DEMO_PASSWORD, trellis_web::state::now())
+            trellis::demo::seed_if_empty(&self.store, DEMO_PASSWORD, trellis_web::state::now())
                 .await
                 .unwrap();
         assert!(seeded);
-        Some(app)
     }
 
     /// Another server process on the same database and key file, as after a
@@ -140,6 +165,48 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
+    }
+
+    /// GETs `path` anonymously and reads the answer as JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// A fresh caller: anonymous (`None`), or `email` signed in with a
+    /// bearer token (`api`) or as a browser session.
+    pub async fn caller(
+        &self,
+        email: Option<&str>,
+        api: bool,
+    ) -> (reqwest::Client, Option<String>) {
+        let client = browser_client();
+        let Some(email) = email else {
+            return (client, None);
+        };
+        if api {
+            return (client, Some(self.api_login(email, DEMO_PASSWORD).await));
+        }
+        let signed_in = self
+            .submit(
+                &client,
+                "/login",
+                "/login",
+                &[("email", email), ("password", DEMO_PASSWORD)],
+            )
+            .await;
+        assert_eq!(
+            signed_in.status(),
+            StatusCode::SEE_OTHER,
+            "{email} signs in"
+        );
+        (client, None)
     }
 
     /// Signs in through the API and returns the bearer token.

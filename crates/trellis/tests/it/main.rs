@@ -19,6 +19,7 @@ mod practice;
 mod privacy;
 mod program;
 mod regressions;
+mod reliability;
 mod rights;
 mod sealing;
 mod security;

@@ -37,15 +37,7 @@ async fn responses_carry_security_headers(app: TestApp) {
 }
 
 async fn openapi_describes_the_pinned_routes(app: TestApp) {
-    let spec: serde_json::Value = app
-        .client
-        .get(app.url("/api/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let spec = app.get_json("/api/openapi.json").await;
     assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"));
     for path in [
         "/api/v1/auth/login",

@@ -1,7 +1,8 @@
 use std::collections::BTreeMap;
 
+use crate::extract::Path;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use trellis_core::measures::Instrument;

@@ -1,8 +1,9 @@
 //! Messages between the couple and their therapist, therapists' comments on
 //! shared work, and therapists' private session notes.
 
+use crate::extract::{Path, Query};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

@@ -439,7 +439,7 @@ pub fn routes() -> Vec<Route> {
         talks::compromise_agreement,
     ),
     components(schemas(ErrorBody, ErrorDetail, UserJson)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ErrorResponses),
     tags((name = "accounts", description = "Signing in and out, who am I, invitations"), (name = "couples", description = "Couples and their partners"),
         (name = "writing", description = "Client writing with an audience, encrypted at rest"),
         (name = "data rights", description = "Export, activity, leaving, deletion"),
@@ -464,6 +464,83 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// The refusals every operation may answer with, from the route table: 401
+/// and 403 where the route's [`Access`] asks for someone signed in, 404 where
+/// its path names something, 413, 415 and 422 where it reads a body (422
+/// also for a query string), 409 and 429 where it changes something.
+struct ErrorResponses;
+
+impl Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use axum::http::Method;
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        for route in crate::routes::specs() {
+            let Some(item) = openapi.paths.paths.get_mut(route.path) else {
+                continue;
+            };
+            let operation = match route.method {
+                Method::GET => item.get.as_mut(),
+                Method::POST => item.post.as_mut(),
+                Method::PATCH => item.patch.as_mut(),
+                Method::DELETE => item.delete.as_mut(),
+                _ => None,
+            };
+            let Some(operation) = operation else {
+                continue;
+            };
+            let has_query = operation
+                .parameters
+                .iter()
+                .flatten()
+                .any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query));
+            let has_body = operation.request_body.is_some();
+            let mut refusals = Vec::new();
+            if route.access != Access::Public {
+                refusals.push(("401", "Not signed in, or the session has ended"));
+                refusals.push((
+                    "403",
+                    "Not for this account, or two-step sign-in must be set up first",
+                ));
+            }
+            if route.path.contains('{') {
+                refusals.push(("404", "Nothing by that name that the caller may see"));
+            }
+            if has_body {
+                refusals.push(("413", "The body is larger than 1 MiB"));
+                refusals.push(("415", "The body is not JSON"));
+            }
+            if has_body || has_query {
+                refusals.push(("422", "Invalid input: `fields` says which and why"));
+            }
+            if route.method != Method::GET {
+                refusals.push(("409", "In conflict with what is already there"));
+                refusals.push((
+                    "429",
+                    "Too many attempts; `Retry-After` says when to try again",
+                ));
+            }
+            for (status, description) in refusals {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| {
+                        ResponseBuilder::new()
+                            .description(description)
+                            .content(
+                                "application/json",
+                                ContentBuilder::new()
+                                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                                    .build(),
+                            )
+                            .build()
+                            .into()
+                    });
+            }
+        }
     }
 }
 

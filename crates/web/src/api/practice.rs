@@ -1,8 +1,9 @@
 //! The public side of a practice (its page, the "is it time?" self-check) and
 //! the intake inbox.
 
+use crate::extract::Path;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use trellis_core::intake::IntakeInput;

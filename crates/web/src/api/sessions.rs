@@ -1,8 +1,9 @@
 //! Sessions with the therapist, each person's calendar address, and their
 //! notice and time zone settings.
 
+use crate::extract::Path;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,8 @@
 //! The practice admin's home: settings and therapists.
 
+use crate::extract::Query;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use trellis_core::Role;

@@ -1,8 +1,9 @@
 //! The practice's intake inbox: requests for a first appointment, and
 //! accepting, replying to or declining each.
 
+use crate::extract::{Path, Query};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use trellis_core::Role;

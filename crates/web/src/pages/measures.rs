@@ -2,8 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::extract::{Path, Query};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use trellis_core::Role;

@@ -1,8 +1,9 @@
 //! Message threads for partners and therapists, comments on shared work,
 //! and the therapist's private session notes.
 
+use crate::extract::{Path, Query};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use trellis_core::Role;

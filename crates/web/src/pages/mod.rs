@@ -19,8 +19,8 @@ mod visitors;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Request};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use trellis_core::Role;
@@ -381,18 +381,21 @@ pub struct MessagePage {
     pub action: Option<(String, String)>,
 }
 
-/// Turns the API-shaped error responses of everything outside `/api/` into
-/// pages for people; someone who is not signed in is sent to sign in.
+/// Every refusal in one shape. A refusal made outside our handlers (axum's
+/// routing, a layer such as the body limit) is first told in our words; then
+/// the API keeps the JSON error, and everything else becomes a page for
+/// people, where someone who is not signed in is sent to sign in.
 pub async fn render_errors(request: Request, next: Next) -> Response {
-    if request.uri().path().starts_with("/api/") {
-        return next.run(request).await;
-    }
+    let for_api = request.uri().path().starts_with("/api/");
     let csrf = request
         .extensions()
         .get::<CsrfToken>()
         .map(|t| t.0.clone())
         .unwrap_or_default();
-    let response = next.run(request).await;
+    let response = in_our_words(next.run(request).await);
+    if for_api {
+        return response;
+    }
     let Some(error) = response.extensions().get::<ErrorForPeople>().cloned() else {
         return response;
     };
@@ -420,12 +423,51 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         body: error.message,
         action: Some(("/".to_owned(), "Go to the start page".to_owned())),
     };
-    match page.render() {
+    let mut rendered = match page.render() {
         Ok(html) => (error.status, Html(html)).into_response(),
         Err(_) => (
             error.status,
             error.status.canonical_reason().unwrap_or("Error"),
         )
             .into_response(),
+    };
+    carry_headers(response.headers(), rendered.headers_mut());
+    rendered
+}
+
+/// An error answer that is not already ours (plain text or empty, as axum
+/// and tower layers make them) becomes the matching [`AppError`]'s answer,
+/// keeping headers such as `Allow` and `Set-Cookie`.
+fn in_our_words(response: Response) -> Response {
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    if !(status.is_client_error() || status.is_server_error())
+        || !plain
+        || response.extensions().get::<ErrorForPeople>().is_some()
+    {
+        return response;
+    }
+    let error = match status {
+        StatusCode::UNAUTHORIZED => AppError::Unauthenticated,
+        StatusCode::FORBIDDEN => AppError::Forbidden,
+        StatusCode::NOT_FOUND => AppError::NotFound,
+        _ => AppError::Request(status),
+    };
+    let mut shaped = error.into_response();
+    carry_headers(response.headers(), shaped.headers_mut());
+    shaped
+}
+
+/// Headers of a replaced answer that still hold, all but those describing its body.
+fn carry_headers(from: &HeaderMap, to: &mut HeaderMap) {
+    let own: Vec<_> = to.keys().cloned().collect();
+    for (name, value) in from {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH && !own.contains(name) {
+            to.append(name.clone(), value.clone());
+        }
     }
 }

@@ -2,8 +2,9 @@
 //! with a way to ask to move one, and each person's calendar address and
 //! notice settings.
 
+use crate::extract::{Path, Query};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use trellis_core::Role;

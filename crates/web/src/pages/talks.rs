@@ -1,8 +1,9 @@
 //! Structured talks, time-outs and the two-circles compromise, as pages.
 //! Each move is an ordinary form post; `talk.js` adds live updates.
 
+use crate::extract::{Path, Query};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use trellis_core::Role;

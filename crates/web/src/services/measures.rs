@@ -31,8 +31,8 @@ pub struct MeasureResult {
     pub band: Band,
     pub change_from_baseline: Option<i64>,
     pub change_from_last: Option<i64>,
-    /// Only where the instrument's SD and reliability are published.
-    #[schema(value_type = Object)]
+    /// Only where the instrument's SD and reliability are published; `null` otherwise.
+    #[schema(value_type = Option<Object>)]
     pub reliable_change: Option<ChangeAssessment>,
     pub taken_at: i64,
 }
