@@ -314,7 +314,7 @@ async fn leaked_passwords_are_refused_wherever_a_password_is_set(app: TestApp) {
         .api_post(Some(&priya), "/api/v1/couples", json!({"partners": [{"email": "lee@example.org", "name": "Lee"}, {"email": "kim@example.org", "name": "Kim"}]}))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
-    let invitation = created["invitations"][0]["token"].as_str().unwrap();
+    let invitation = app.invitation_token("lee@example.org");
     let (status, refused) = app
         .api_post(
             None,

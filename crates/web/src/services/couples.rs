@@ -41,7 +41,10 @@ pub(crate) async fn mail_invitation(
         .config()
         .link(&format!("/invitations/{}", token.expose()));
     let (greeting, to_name) = if by_name {
-        (format!("Hello {}", invitation.name), invitation.name.as_str())
+        (
+            format!("Hello {}", invitation.name),
+            invitation.name.as_str(),
+        )
     } else {
         ("Hello".to_owned(), "")
     };
