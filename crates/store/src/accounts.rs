@@ -394,6 +394,69 @@ impl Store {
 /// Ends every session of a person and revokes their calendar address (a new
 /// one is made when they next ask for it): after a password change, a reset
 /// or signing out everywhere, whoever held either loses it.
+impl Store {
+    /// Removes a member of staff's access at once: sign-in is refused, every
+    /// session and API token ends, their calendar address and two-step
+    /// sign-in are reset. Their name stays on what they wrote. `NotFound`
+    /// unless they are active staff of this practice.
+    #[tracing::instrument(skip(self))]
+    pub async fn deactivate_staff(
+        &self,
+        practice_id: &str,
+        user_id: &str,
+        now: Millis,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE users SET deactivated_at = $1, totp_secret = NULL, totp_last_step = 0 \
+             WHERE id = $2 AND practice_id = $3 AND role IN ('admin', 'therapist') AND deactivated_at IS NULL",
+        )
+        .bind(now)
+        .bind(user_id)
+        .bind(practice_id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        for statement in [
+            "DELETE FROM recovery_codes WHERE user_id = $1",
+            "DELETE FROM one_time_tokens WHERE user_id = $1",
+        ] {
+            sqlx::query(statement)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        end_sessions_and_feed(&mut tx, user_id).await?;
+        tx.commit().await?;
+        self.sessions_ended();
+        Ok(())
+    }
+
+    /// Gives a couple of this practice to another of its therapists.
+    /// `NotFound` unless the couple belongs to the practice.
+    #[tracing::instrument(skip(self))]
+    pub async fn move_couple(
+        &self,
+        practice_id: &str,
+        couple_id: &str,
+        therapist_id: &str,
+    ) -> Result<()> {
+        let done =
+            sqlx::query("UPDATE couples SET therapist_id = $1 WHERE id = $2 AND practice_id = $3")
+                .bind(therapist_id)
+                .bind(couple_id)
+                .bind(practice_id)
+                .execute(&self.pool)
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}
+
 async fn end_sessions_and_feed(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     user_id: &str,

@@ -194,12 +194,13 @@ impl Store {
             .collect()
     }
 
-    /// Everyone who works at the practice: admins and therapists.
+    /// Everyone who works at the practice now: admins and therapists whose
+    /// access was not removed.
     #[tracing::instrument(skip(self))]
     pub async fn practice_staff(&self, practice_id: &str) -> Result<Vec<User>> {
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM {USER_FROM} WHERE u.practice_id = $1 \
-             AND u.role IN ('admin', 'therapist') ORDER BY u.name, u.id"
+             AND u.role IN ('admin', 'therapist') AND u.deactivated_at IS NULL ORDER BY u.name, u.id"
         );
         let rows = sqlx::query(&sql)
             .bind(practice_id)
@@ -210,11 +211,44 @@ impl Store {
             .collect()
     }
 
+    /// Everyone who works or worked at the practice, removed staff included.
+    #[tracing::instrument(skip(self))]
+    pub async fn staff_ever(&self, practice_id: &str) -> Result<Vec<User>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM {USER_FROM} WHERE u.practice_id = $1 \
+             AND u.role IN ('admin', 'therapist') ORDER BY u.role, u.name, u.id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(practice_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| Ok(user_from_row(row)?.user))
+            .collect()
+    }
+
+    /// Couples still guided by a therapist whose access was removed:
+    /// `(couple id, that therapist's name)`.
+    #[tracing::instrument(skip(self))]
+    pub async fn couples_needing_a_therapist(
+        &self,
+        practice_id: &str,
+    ) -> Result<Vec<(String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT c.id, u.name FROM couples c JOIN users u ON u.id = c.therapist_id \
+             WHERE c.practice_id = $1 AND u.deactivated_at IS NOT NULL AND c.closed_at IS NULL \
+             ORDER BY c.created_at, c.id",
+        )
+        .bind(practice_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// The therapist who gave out this code, if any.
     #[tracing::instrument(skip(self, link_code))]
     pub async fn therapist_by_link_code(&self, link_code: &str) -> Result<Option<User>> {
         let sql = format!(
-            "SELECT {USER_COLUMNS} FROM {USER_FROM} WHERE u.link_code = $1 AND u.role = 'therapist'"
+            "SELECT {USER_COLUMNS} FROM {USER_FROM} WHERE u.link_code = $1 AND u.role = 'therapist' AND u.deactivated_at IS NULL"
         );
         let row = sqlx::query(&sql)
             .bind(link_code)

@@ -109,6 +109,18 @@ enum AdminCommand {
     /// and re-seal everything under it. Running servers keep working; the
     /// replaced keys are dropped by the next run once nothing uses them.
     RotateDataKeys(DataArgs),
+    /// Turn off someone's two-step sign-in (a lost phone, no recovery codes)
+    /// and end their sessions. Recorded in their activity log.
+    ResetTwoFactor(ResetTwoFactorArgs),
+}
+
+#[derive(Args)]
+struct ResetTwoFactorArgs {
+    /// The email address of the account.
+    #[arg(long)]
+    email: String,
+    #[command(flatten)]
+    data: DataArgs,
 }
 
 pub fn main() -> ExitCode {
@@ -275,6 +287,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Admin(AdminCommand::ResetTwoFactor(args)) => {
+            let (_, store) = open_store(config_file, args.data.data_dir).await?;
+            let result = reset_two_factor(&store, &args.email).await;
+            store.close().await;
+            result?;
+            println!(
+                "Two-step sign-in is off for {} and their sessions have ended. They can set it up again after signing in.",
+                args.email.trim()
+            );
+            Ok(())
+        }
         Command::Admin(AdminCommand::SetupLink(args)) => {
             let (config, store) = open_store(config_file, args.data_dir).await?;
             let web = trellis_web::WebConfig::new(config.public_url());
@@ -391,5 +414,33 @@ fn write_private(path: &std::path::Path, contents: &str) -> anyhow::Result<()> {
         .open(path)
         .with_context(|| format!("could not write {}", path.display()))?;
     file.write_all(contents.as_bytes())?;
+    Ok(())
+}
+
+/// The operator's reset of someone's second step, recorded like an admin's.
+async fn reset_two_factor(store: &Store, email: &str) -> anyhow::Result<()> {
+    let address = trellis_core::EmailAddress::parse("email", email)
+        .map_err(|_| anyhow::anyhow!("{email:?} is not an email address"))?;
+    let Some(account) = store.user_by_email(&address).await? else {
+        anyhow::bail!("no account has the address {}", address.as_str());
+    };
+    let user = account.user;
+    store.disable_totp(&user.id).await?;
+    store.delete_user_sessions(&user.id).await?;
+    store
+        .record_audit(
+            trellis_store::AuditRecord {
+                actor_id: None,
+                actor_role: None,
+                action: "two_factor_reset",
+                subject_id: Some(&user.id),
+                couple_id: user.couple_id.as_deref(),
+                item_kind: None,
+                item_id: None,
+                detail: "trellis admin reset-two-factor",
+            },
+            trellis_web::state::now(),
+        )
+        .await?;
     Ok(())
 }

@@ -75,7 +75,7 @@ async fn first_run_setup_creates_the_first_admin_once(app: TestApp) {
     // A new practice requires two-step sign-in of its staff: set it up first.
     let practice = client.get(app.url("/practice")).send().await.unwrap();
     assert_eq!(practice.headers()["location"], "/account/two-factor");
-    crate::two_factor::enroll(&app, &client).await;
+    crate::two_factor::enroll(&app, &client, "a long enough password").await;
     let practice = page_text(client.get(app.url("/practice")).send().await.unwrap()).await;
     assert!(practice.contains("Harbour Therapy"));
 

@@ -159,7 +159,7 @@ async fn intake_scores_homework_and_two_step_secrets_are_sealed_at_rest(app: Tes
     let secret = trellis_crypto::totp::new_secret();
     let now_secs = u64::try_from(trellis_web::state::now() / 1000).unwrap();
     let code = trellis_crypto::totp::code_at(&secret, now_secs).unwrap();
-    trellis_web::services::two_factor::enable(&app.state, &alex, &secret, &code)
+    trellis_web::services::two_factor::enable(&app.state, &alex, &secret, &code, DEMO_PASSWORD)
         .await
         .unwrap();
     let (stored, _) = app.store.totp(&alex.id).await.unwrap().unwrap();

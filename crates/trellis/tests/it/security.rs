@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{DEMO_PASSWORD, TestApp, browser_client, fresh_couple};
+use crate::helpers::{DEMO_PASSWORD, TestApp, browser_client, fresh_couple, page_text};
 use crate::on_both_backends;
 
 on_both_backends!(with_demo =>
@@ -17,6 +17,8 @@ on_both_backends!(with_demo =>
     parallel_wrong_passwords_are_counted_before_they_are_checked,
     a_known_browser_is_not_locked_out_by_someone_elses_guesses,
     a_form_token_works_only_for_the_session_it_was_issued_for,
+    a_departed_therapist_loses_access_at_once_and_their_couples_move,
+    an_admin_resets_a_colleagues_lost_second_step,
 );
 
 async fn leave(app: &TestApp, token: &str) {
@@ -391,5 +393,148 @@ async fn a_form_token_works_only_for_the_session_it_was_issued_for(app: TestApp)
             .unwrap()
             .status()
             .is_redirection()
+    );
+}
+
+async fn user_id(app: &TestApp, email: &str) -> String {
+    let email = trellis_core::EmailAddress::parse("e", email).unwrap();
+    app.store
+        .user_by_email(&email)
+        .await
+        .unwrap()
+        .unwrap()
+        .user
+        .id
+}
+
+async fn a_departed_therapist_loses_access_at_once_and_their_couples_move(app: TestApp) {
+    let admin = app.api_login("admin@example.com", DEMO_PASSWORD).await;
+    let (couple, mo, _, priya) = fresh_couple(&app).await;
+    let priya_web = app
+        .browser_login("therapist@example.com", DEMO_PASSWORD)
+        .await;
+    let priya_id = user_id(&app, "therapist@example.com").await;
+    let tom_id = user_id(&app, "therapist2@example.com").await;
+    let admin_id = user_id(&app, "admin@example.com").await;
+
+    // Nobody but an admin of the practice removes anyone; an admin not themselves.
+    let deactivate = |token: &str, who: &str| {
+        reqwest::Client::new()
+            .post(app.url(&format!("/api/v1/practice/staff/{who}/deactivate")))
+            .bearer_auth(token.to_owned())
+            .send()
+    };
+    assert_eq!(
+        deactivate(&priya, &tom_id).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        deactivate(&admin, &admin_id).await.unwrap().status(),
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        deactivate(&admin, &user_id(&app, "alex@example.com").await)
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND,
+        "partners are not staff"
+    );
+
+    assert_eq!(
+        deactivate(&admin, &priya_id).await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    // Her token, her browser and her password stop working at once.
+    assert_eq!(
+        app.api_get(&priya, "/api/v1/me").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let caseload = priya_web.get(app.url("/caseload")).send().await.unwrap();
+    assert_eq!(caseload.headers()["location"], "/login");
+    let login = reqwest::Client::new()
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": "therapist@example.com", "password": DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::UNAUTHORIZED);
+    let (_, staff) = app.api_get(&admin, "/api/v1/practice/staff").await;
+    let listed = staff["staff"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == priya_id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(listed["active"], false);
+    let (_, activity) = app.api_get(&admin, "/api/v1/me/activity").await;
+    assert!(
+        activity.to_string().contains("staff deactivated")
+            || activity.to_string().contains("removed"),
+        "{activity}"
+    );
+
+    // The couple keeps its work and is given to Tom.
+    let admin_web = app.browser_login("admin@example.com", DEMO_PASSWORD).await;
+    let practice = page_text(admin_web.get(app.url("/practice")).send().await.unwrap()).await;
+    assert!(practice.contains("Couples waiting for a new therapist"));
+    assert!(practice.contains("Mo &amp; Pat") || practice.contains("Mo & Pat"));
+    let moved = reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/couples/{couple}/therapist")))
+        .bearer_auth(&admin)
+        .json(&json!({"therapist_id": priya_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        moved.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not to someone who left"
+    );
+    let moved = reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/couples/{couple}/therapist")))
+        .bearer_auth(&admin)
+        .json(&json!({"therapist_id": tom_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), StatusCode::NO_CONTENT);
+    let tom = app.api_login("therapist2@example.com", DEMO_PASSWORD).await;
+    let (status, _) = app
+        .api_get(&tom, &format!("/api/v1/couples/{couple}/progress"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "Tom guides them now");
+    let (_, me) = app.api_get(&mo, "/api/v1/me").await;
+    assert_eq!(me["couple_id"], couple.as_str());
+}
+
+async fn an_admin_resets_a_colleagues_lost_second_step(app: TestApp) {
+    let tom = app
+        .browser_login("therapist2@example.com", DEMO_PASSWORD)
+        .await;
+    crate::two_factor::enroll(&app, &tom, DEMO_PASSWORD).await;
+    let needs_code = reqwest::Client::new()
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": "therapist2@example.com", "password": DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(needs_code.status(), StatusCode::UNAUTHORIZED);
+    let admin = app.api_login("admin@example.com", DEMO_PASSWORD).await;
+    let tom_id = user_id(&app, "therapist2@example.com").await;
+    let reset = reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/practice/staff/{tom_id}/two-factor/reset")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), StatusCode::NO_CONTENT);
+    // Tom signs in with his password and is told it was reset.
+    let tom_token = app.api_login("therapist2@example.com", DEMO_PASSWORD).await;
+    let (_, activity) = app.api_get(&tom_token, "/api/v1/me/activity").await;
+    assert!(
+        activity.to_string().contains("reset two-step sign-in"),
+        "{activity}"
     );
 }

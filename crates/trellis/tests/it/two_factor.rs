@@ -20,7 +20,11 @@ fn now_seconds() -> u64 {
 }
 
 /// Sets up two-step sign-in for the browser's account; returns the secret and recovery codes.
-pub async fn enroll(app: &TestApp, client: &reqwest::Client) -> (String, Vec<String>) {
+pub async fn enroll(
+    app: &TestApp,
+    client: &reqwest::Client,
+    password: &str,
+) -> (String, Vec<String>) {
     let page = page_text(
         client
             .get(app.url("/account/two-factor"))
@@ -38,17 +42,35 @@ pub async fn enroll(app: &TestApp, client: &reqwest::Client) -> (String, Vec<Str
             client,
             "/account/two-factor",
             "/account/two-factor",
-            &[("secret", &secret), ("code", "000000")],
+            &[
+                ("secret", &secret),
+                ("code", "000000"),
+                ("password", password),
+            ],
         )
         .await;
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let code = trellis_crypto::totp::code_at(&secret, now_seconds()).unwrap();
+    // A signed-in browser alone cannot turn it on: the password is asked.
+    let borrowed = app
+        .submit(
+            client,
+            "/account/two-factor",
+            "/account/two-factor",
+            &[
+                ("secret", &secret),
+                ("code", &code),
+                ("password", "not mine"),
+            ],
+        )
+        .await;
+    assert_eq!(borrowed.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let done = app
         .submit(
             client,
             "/account/two-factor",
             "/account/two-factor",
-            &[("secret", &secret), ("code", &code)],
+            &[("secret", &secret), ("code", &code), ("password", password)],
         )
         .await;
     assert_eq!(done.status(), StatusCode::OK);
@@ -93,7 +115,7 @@ async fn staff_must_set_up_two_step_sign_in_when_the_practice_requires_it(app: T
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body["error"]["code"], "two_factor_setup_required");
-    let (secret, _) = enroll(&app, &therapist).await;
+    let (secret, _) = enroll(&app, &therapist, DEMO_PASSWORD).await;
     assert_eq!(
         therapist
             .get(app.url("/caseload"))
@@ -155,7 +177,7 @@ async fn staff_must_set_up_two_step_sign_in_when_the_practice_requires_it(app: T
 
 async fn a_partner_turns_on_two_step_sign_in_and_signs_in_with_it(app: TestApp) {
     let sam = app.browser_login("sam@example.com", DEMO_PASSWORD).await;
-    let (secret, recovery) = enroll(&app, &sam).await;
+    let (secret, recovery) = enroll(&app, &sam, DEMO_PASSWORD).await;
 
     let client = browser_client();
     let first = app

@@ -12,6 +12,7 @@ mod practice;
 mod program;
 mod rights;
 mod sessions;
+mod staff;
 mod talks;
 
 use axum::Json;
@@ -42,6 +43,26 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/couples",
             Access::Role(Role::Therapist),
             couples::create,
+        ),
+        Route::post(
+            "/api/v1/couples/{id}/therapist",
+            Access::Role(Role::Admin),
+            staff::move_couple,
+        ),
+        Route::get(
+            "/api/v1/practice/staff",
+            Access::Role(Role::Admin),
+            staff::list,
+        ),
+        Route::post(
+            "/api/v1/practice/staff/{user_id}/deactivate",
+            Access::Role(Role::Admin),
+            staff::deactivate,
+        ),
+        Route::post(
+            "/api/v1/practice/staff/{user_id}/two-factor/reset",
+            Access::Role(Role::Admin),
+            staff::reset_two_factor,
         ),
         Route::post(
             "/api/v1/couples/{id}/invitations",
@@ -358,6 +379,10 @@ pub fn routes() -> Vec<Route> {
         accounts::accept_invitation,
         couples::create,
         couples::invite,
+        staff::list,
+        staff::deactivate,
+        staff::reset_two_factor,
+        staff::move_couple,
         entries::create,
         entries::list,
         entries::get,

@@ -1,6 +1,6 @@
 //! The practice admin's home: settings and therapists.
 
-use crate::extract::Query;
+use crate::extract::{Path, Query};
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -15,10 +15,23 @@ use crate::services::couples::Invitee;
 use crate::services::practice;
 use crate::state::{AppState, now};
 
-pub struct TherapistRow {
+pub struct StaffRow {
+    pub id: String,
     pub name: String,
     pub email: String,
-    pub couples: i64,
+    pub role: &'static str,
+    /// Couples they guide (therapists).
+    pub couples: Option<i64>,
+    pub active: bool,
+    pub two_factor: bool,
+    pub is_me: bool,
+}
+
+/// A couple whose therapist left, waiting to be given to another.
+pub struct WaitingCouple {
+    pub id: String,
+    pub title: String,
+    pub former_therapist: String,
 }
 
 #[derive(Template)]
@@ -27,7 +40,13 @@ struct PracticePage {
     layout: Layout,
     practice_name: String,
     saved: bool,
-    therapists: Vec<TherapistRow>,
+    staff: Vec<StaffRow>,
+    /// Active therapists a couple can be given to: `(id, name)`.
+    therapists: Vec<(String, String)>,
+    waiting_couples: Vec<WaitingCouple>,
+    /// What was just done, in words.
+    done: Option<&'static str>,
+    staff_errors: Vec<String>,
     pending: Vec<String>,
     invite_errors: Vec<String>,
     invite_name: String,
@@ -47,16 +66,43 @@ async fn practice_page(state: &AppState, page: &PageContext) -> AppResult<Practi
     let practice_id = admin.practice_id.as_deref().ok_or(AppError::Forbidden)?;
     let store = state.store();
     let practice = store.practice(practice_id).await?;
-    let therapists = store
+    let counts: std::collections::HashMap<String, i64> = store
         .therapists(practice_id)
         .await?
         .into_iter()
-        .map(|t| TherapistRow {
-            name: t.user.name,
-            email: t.user.email,
-            couples: t.couples,
+        .map(|t| (t.user.id, t.couples))
+        .collect();
+    let people = practice::staff(state, admin).await?;
+    let therapists = people
+        .iter()
+        .filter(|p| p.role == Role::Therapist && p.active)
+        .map(|p| (p.id.clone(), p.name.clone()))
+        .collect();
+    let staff = people
+        .into_iter()
+        .map(|p| StaffRow {
+            couples: counts.get(&p.id).copied(),
+            role: if p.role == Role::Admin {
+                "Admin"
+            } else {
+                "Therapist"
+            },
+            is_me: p.id == admin.id,
+            id: p.id,
+            name: p.name,
+            email: p.email,
+            active: p.active,
+            two_factor: p.two_factor,
         })
         .collect();
+    let mut waiting_couples = Vec::new();
+    for (id, former_therapist) in store.couples_needing_a_therapist(practice_id).await? {
+        waiting_couples.push(WaitingCouple {
+            title: crate::services::couples::title(state, &id).await?,
+            id,
+            former_therapist,
+        });
+    }
     let pending = store
         .open_therapist_invitations(practice_id, now())
         .await?
@@ -67,7 +113,11 @@ async fn practice_page(state: &AppState, page: &PageContext) -> AppResult<Practi
         layout: page.layout("/practice"),
         practice_name: practice.name.clone(),
         saved: false,
+        staff,
         therapists,
+        waiting_couples,
+        done: None,
+        staff_errors: Vec::new(),
         pending,
         invite_errors: Vec::new(),
         invite_name: String::new(),
@@ -87,6 +137,20 @@ async fn practice_page(state: &AppState, page: &PageContext) -> AppResult<Practi
 #[serde(default)]
 pub struct Flags {
     saved: bool,
+    done: String,
+}
+
+fn done_text(done: &str) -> Option<&'static str> {
+    match done {
+        "removed" => Some(
+            "Their access was removed. Their sessions have ended and they can no longer sign in.",
+        ),
+        "reset" => {
+            Some("Their two-step sign-in was reset. They set it up again when they next sign in.")
+        }
+        "moved" => Some("The couple now has their new therapist."),
+        _ => None,
+    }
 }
 
 pub async fn practice(
@@ -96,6 +160,7 @@ pub async fn practice(
 ) -> AppResult<Response> {
     let mut template = practice_page(&state, &page).await?;
     template.saved = flags.saved;
+    template.done = done_text(&flags.done);
     Ok(render(&template)?.into_response())
 }
 
@@ -192,4 +257,60 @@ pub async fn invite_therapist(
             render_refused(&err, &template)
         }
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct MoveFields {
+    therapist_id: String,
+}
+
+/// Runs one staff action and comes back to the practice page, or shows it
+/// again with the reason the action was refused.
+async fn staff_action(
+    state: &AppState,
+    page: &PageContext,
+    action: AppResult<()>,
+    done: &str,
+) -> AppResult<Response> {
+    match action {
+        Ok(()) => Ok(see_other(&format!("/practice?done={done}"))),
+        Err(err) => {
+            let (err, errors) = fixable(err)?;
+            let mut template = practice_page(state, page).await?;
+            template.staff_errors = errors;
+            render_refused(&err, &template)
+        }
+    }
+}
+
+pub async fn deactivate_staff(
+    State(state): State<AppState>,
+    page: PageContext,
+    Path(user_id): Path<String>,
+) -> AppResult<Response> {
+    let admin = page.require(Role::Admin)?;
+    let action = practice::deactivate_staff(&state, admin, &user_id).await;
+    staff_action(&state, &page, action, "removed").await
+}
+
+pub async fn reset_two_factor(
+    State(state): State<AppState>,
+    page: PageContext,
+    Path(user_id): Path<String>,
+) -> AppResult<Response> {
+    let admin = page.require(Role::Admin)?;
+    let action = practice::reset_two_factor(&state, admin, &user_id).await;
+    staff_action(&state, &page, action, "reset").await
+}
+
+pub async fn move_couple(
+    State(state): State<AppState>,
+    page: PageContext,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<MoveFields>,
+) -> AppResult<Response> {
+    let admin = page.require(Role::Admin)?;
+    let action = practice::move_couple(&state, admin, &id, &form.therapist_id).await;
+    staff_action(&state, &page, action, "moved").await
 }

@@ -196,6 +196,21 @@ pub fn routes() -> Vec<Route> {
         Route::get("/practice", admin, admin::practice),
         Route::post("/practice", admin, admin::update_settings),
         Route::post("/practice/therapists", admin, admin::invite_therapist),
+        Route::post(
+            "/practice/staff/{user_id}/deactivate",
+            admin,
+            admin::deactivate_staff,
+        ),
+        Route::post(
+            "/practice/staff/{user_id}/two-factor/reset",
+            admin,
+            admin::reset_two_factor,
+        ),
+        Route::post(
+            "/practice/couples/{id}/therapist",
+            admin,
+            admin::move_couple,
+        ),
     ]
 }
 

@@ -91,6 +91,7 @@ pub async fn show(State(state): State<AppState>, page: PageContext) -> AppResult
 pub struct EnableFields {
     secret: String,
     code: String,
+    password: String,
 }
 
 pub async fn enable(
@@ -102,7 +103,7 @@ pub async fn enable(
     if user.two_factor {
         return Ok(see_other("/account/two-factor"));
     }
-    match two_factor::enable(&state, user, &form.secret, &form.code).await {
+    match two_factor::enable(&state, user, &form.secret, &form.code, &form.password).await {
         Ok(codes) => {
             let mut template = two_factor_page(&state, &page).await?;
             template.required = false;

@@ -7,6 +7,7 @@ use trellis_crypto::SecretToken;
 use trellis_store::User;
 
 use super::accounts::Problems;
+use super::audit;
 use super::couples::{Invitee, SentInvitation};
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, now};
@@ -151,4 +152,128 @@ pub async fn invite_therapist(
         true,
     )
     .await)
+}
+
+/// A member of staff of the admin's own practice, active or not.
+async fn own_staff(state: &AppState, admin: &User, user_id: &str) -> AppResult<User> {
+    let practice_id = practice_of(admin)?;
+    let person = match state.store().user(user_id).await {
+        Ok(person) => person,
+        Err(trellis_store::StoreError::NotFound) => return Err(AppError::NotFound),
+        Err(other) => return Err(other.into()),
+    };
+    if !person.role.is_staff() || person.practice_id.as_deref() != Some(practice_id) {
+        return Err(AppError::NotFound);
+    }
+    Ok(person)
+}
+
+/// Removes a therapist's or admin's access at once (someone who left the
+/// practice): sessions and tokens end, sign-in is refused. Their couples
+/// keep everything and wait for the admin to give them another therapist.
+#[tracing::instrument(skip_all, fields(admin_id = %admin.id, user_id))]
+pub async fn deactivate_staff(state: &AppState, admin: &User, user_id: &str) -> AppResult<()> {
+    let person = own_staff(state, admin, user_id).await?;
+    if person.id == admin.id {
+        return Err(AppError::Conflict(
+            "You can't remove your own access. Please ask another admin of the practice."
+                .to_owned(),
+        ));
+    }
+    let practice_id = practice_of(admin)?;
+    if person.role == Role::Admin {
+        let admins = state
+            .store()
+            .practice_staff(practice_id)
+            .await?
+            .into_iter()
+            .filter(|s| s.role == Role::Admin)
+            .count();
+        if admins <= 1 {
+            return Err(AppError::Conflict(
+                "A practice needs at least one admin.".to_owned(),
+            ));
+        }
+    }
+    match state
+        .store()
+        .deactivate_staff(practice_id, &person.id, now())
+        .await
+    {
+        Ok(()) => {}
+        // Already removed: nothing more to do.
+        Err(trellis_store::StoreError::NotFound) => return Ok(()),
+        Err(other) => return Err(other.into()),
+    }
+    audit::record(
+        state,
+        audit::Event::new("staff_deactivated")
+            .actor(admin)
+            .subject(&person.id),
+    )
+    .await?;
+    tracing::info!(user_id = %person.id, "staff access removed");
+    Ok(())
+}
+
+/// Resets a colleague's two-step sign-in (a lost phone): they set it up
+/// again at their next sign-in if the practice requires it.
+#[tracing::instrument(skip_all, fields(admin_id = %admin.id, user_id))]
+pub async fn reset_two_factor(state: &AppState, admin: &User, user_id: &str) -> AppResult<()> {
+    let person = own_staff(state, admin, user_id).await?;
+    state.store().disable_totp(&person.id).await?;
+    state.store().delete_user_sessions(&person.id).await?;
+    audit::record(
+        state,
+        audit::Event::new("two_factor_reset")
+            .actor(admin)
+            .subject(&person.id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Gives a couple of the practice to another of its active therapists.
+#[tracing::instrument(skip_all, fields(admin_id = %admin.id, couple_id))]
+pub async fn move_couple(
+    state: &AppState,
+    admin: &User,
+    couple_id: &str,
+    therapist_id: &str,
+) -> AppResult<()> {
+    let practice_id = practice_of(admin)?;
+    let couple = match state.store().couple(couple_id).await {
+        Ok(couple) if couple.practice_id.as_deref() == Some(practice_id) => couple,
+        Ok(_) | Err(trellis_store::StoreError::NotFound) => return Err(AppError::NotFound),
+        Err(other) => return Err(other.into()),
+    };
+    let therapist = match own_staff(state, admin, therapist_id.trim()).await {
+        Ok(person) if person.role == Role::Therapist && person.active => person,
+        Ok(_) | Err(AppError::NotFound) => {
+            return Err(AppError::invalid(
+                "therapist_id",
+                "Please choose one of the practice's therapists.",
+            ));
+        }
+        Err(other) => return Err(other),
+    };
+    state
+        .store()
+        .move_couple(practice_id, &couple.id, &therapist.id)
+        .await?;
+    audit::record(
+        state,
+        audit::Event::new("couple_moved")
+            .actor(admin)
+            .subject(&therapist.id)
+            .couple(&couple.id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Everyone who works or worked at the admin's practice.
+pub async fn staff(state: &AppState, admin: &User) -> AppResult<Vec<User>> {
+    let practice_id = practice_of(admin)?;
+    Ok(state.store().staff_ever(practice_id).await?)
 }

@@ -99,6 +99,11 @@ pub fn describe(event: &AuditEvent, me: &str) -> String {
         ),
         "signed_out_everywhere" => format!("{actor} signed out on every device."),
         "left_couple" => format!("{actor} left the couple."),
+        "two_factor_reset" if event.actor_id.is_none() => {
+            "Two-step sign-in was reset by the server's operator.".to_owned()
+        }
+        "two_factor_reset" => format!("{actor} reset two-step sign-in."),
+        "staff_deactivated" => format!("{actor} removed this account's access."),
         "accepted_invitation" => {
             format!("{actor} accepted the invitation and created the account.")
         }

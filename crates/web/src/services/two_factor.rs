@@ -78,15 +78,23 @@ fn unix_seconds() -> u64 {
     u64::try_from(now() / 1000).unwrap_or(0)
 }
 
-/// Turns two-step sign-in on once a first code proves the app is set up.
-/// Returns the recovery codes, shown once.
+/// Turns two-step sign-in on once a first code proves the app is set up and
+/// the current password proves the person (so a borrowed, signed-in device
+/// cannot lock its owner out). Returns the recovery codes, shown once.
 #[tracing::instrument(skip_all, fields(user_id = %user.id))]
 pub async fn enable(
     state: &AppState,
     user: &User,
     secret: &str,
     code: &str,
+    password: &str,
 ) -> AppResult<Vec<String>> {
+    if !super::accounts::confirm_password(state, user, password).await? {
+        return Err(AppError::invalid(
+            "password",
+            "That password isn't right. Please type the one you sign in with.",
+        ));
+    }
     if totp::verify(secret, code, unix_seconds(), 0).is_none() {
         return Err(AppError::invalid(
             "code",
