@@ -13,6 +13,17 @@ use crate::new_id;
 const COUPLE_SIZE: i64 = 2;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// A sign-up waiting for its owner to open the mailed link.
+pub struct PendingSignUp<'a> {
+    pub token_hash: &'a str,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password_hash: &'a str,
+    pub now: Millis,
+    pub expires_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Couple {
     pub id: String,
     pub practice_id: Option<String>,
@@ -430,6 +441,63 @@ impl Store {
         add_member(&mut tx, &couple.id, &user_id, now).await?;
         tx.commit().await?;
         self.user(&user_id).await
+    }
+
+    /// Keeps a sign-up until its mailed link is opened; an earlier one for
+    /// the same address is replaced, and expired ones are dropped.
+    #[tracing::instrument(skip_all)]
+    pub async fn create_pending_sign_up(&self, pending: PendingSignUp<'_>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM pending_sign_ups WHERE email = $1 OR expires_at <= $2")
+            .bind(pending.email)
+            .bind(pending.now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO pending_sign_ups (token_hash, email, name, password_hash, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(pending.token_hash)
+        .bind(pending.email)
+        .bind(pending.name)
+        .bind(pending.password_hash)
+        .bind(pending.now)
+        .bind(pending.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Is this sign-up link still open?
+    #[tracing::instrument(skip_all)]
+    pub async fn pending_sign_up_is_open(&self, token_hash: &str, now: Millis) -> Result<bool> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT expires_at FROM pending_sign_ups WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// Uses up a sign-up link: its account, made now. `NotFound` when the
+    /// link is unknown, used or expired; `Conflict` when the address got an
+    /// account meanwhile.
+    #[tracing::instrument(skip_all)]
+    pub async fn complete_pending_sign_up(&self, token_hash: &str, now: Millis) -> Result<User> {
+        let row: Option<(String, String, String)> = sqlx::query_as(
+            "DELETE FROM pending_sign_ups WHERE token_hash = $1 AND expires_at > $2 \
+             RETURNING email, name, password_hash",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        let (email, name, password_hash) = row.ok_or(StoreError::NotFound)?;
+        self.sign_up_self_guided(&email, &name, &password_hash, now)
+            .await
     }
 
     /// Links a self-guided couple to a therapist (and their practice).

@@ -32,6 +32,7 @@ pub use appointments::{AppointmentRow, DueReminder, NewAppointment};
 pub use audit::{AuditEvent, AuditRecord, ThrottleAttempt};
 pub use couples::{
     CaseloadCouple, Couple, Invitation, InvitationAccepted, NewPartner, PartnerSummary,
+    PendingSignUp,
 };
 pub use db::{Backend, Store};
 pub use error::StoreError;

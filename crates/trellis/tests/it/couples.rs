@@ -316,7 +316,7 @@ async fn a_self_guided_couple_invites_and_links_a_therapist(app: TestApp) {
         )
         .await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let signed_up = app
+    let asked = app
         .submit(
             &client,
             "/signup",
@@ -328,8 +328,17 @@ async fn a_self_guided_couple_invites_and_links_a_therapist(app: TestApp) {
             ],
         )
         .await;
+    assert_eq!(asked.status(), StatusCode::OK);
+    assert!(page_text(asked).await.contains("Check your mail"));
+    // The account exists once Robin opens the link in her mail.
+    let mail = app.wait_for_mail_to("robin@example.org").await;
+    let link = find_link(&mail, &format!("{}/signup/confirm/", app.base)).unwrap();
+    let path = link.strip_prefix(&app.base).unwrap().to_owned();
+    let signed_up = app.submit(&client, &path, &path, &[]).await;
     assert_eq!(signed_up.status(), StatusCode::SEE_OTHER);
     assert_eq!(signed_up.headers()["location"], "/our-space");
+    // Signing up again with her address answers the same as for a new one
+    // (nobody learns that she has an account); Robin is told by mail.
     let again = app
         .submit(
             &browser_client(),
@@ -342,7 +351,19 @@ async fn a_self_guided_couple_invites_and_links_a_therapist(app: TestApp) {
             ],
         )
         .await;
-    assert_eq!(again.status(), StatusCode::CONFLICT);
+    assert_eq!(again.status(), StatusCode::OK);
+    assert!(page_text(again).await.contains("Check your mail"));
+    let mut told = String::new();
+    for _ in 0..200 {
+        told = app.last_mail_to("robin@example.org").unwrap_or_default();
+        if told.contains("already has an account") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(told.contains("already has an account"), "{told}");
+    let used = browser_client().get(app.url(&path)).send().await.unwrap();
+    assert_eq!(used.status(), StatusCode::GONE, "the link works once");
 
     let own = app
         .submit(

@@ -406,15 +406,11 @@ async fn a_round_of_problem_solving_takes_a_bounded_number_of_ideas(app: TestApp
 async fn a_partners_invitation_mail_carries_no_words_they_chose(app: TestApp) {
     let client = browser_client();
     let signed_up = app
-        .submit(
+        .sign_up(
             &client,
-            "/signup",
-            "/signup",
-            &[
-                ("name", "Your Bank Security Team"),
-                ("email", "someone@example.org"),
-                ("password", "an unverified password"),
-            ],
+            "Your Bank Security Team",
+            "someone@example.org",
+            "an unverified password",
         )
         .await;
     assert_eq!(signed_up.status(), StatusCode::SEE_OTHER);

@@ -312,7 +312,7 @@ impl TestApp {
             &[("email", email)],
         )
         .await;
-        let mail = self.last_mail_to(email).expect("a reset mail");
+        let mail = self.wait_for_mail_to(email).await;
         let link = find_link(&mail, &format!("{}/password/reset/", self.base)).unwrap();
         link.strip_prefix(&self.base).unwrap().to_owned()
     }
@@ -345,6 +345,43 @@ impl TestApp {
         let link = find_link(&mail, &format!("{}/invitations/", self.base))
             .unwrap_or_else(|| panic!("no invitation link in the mail to {email}"));
         link.rsplit('/').next().unwrap().to_owned()
+    }
+
+    /// The newest mail to `email`, waiting a little for it: mails from the
+    /// public forms leave after the answer.
+    pub async fn wait_for_mail_to(&self, email: &str) -> String {
+        for _ in 0..200 {
+            if let Some(mail) = self.last_mail_to(email) {
+                return mail;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("no mail to {email}");
+    }
+
+    /// Self-guided sign-up as a person does it: the form, then the link in
+    /// the mail. Returns the answer to confirming (a redirect home).
+    pub async fn sign_up(
+        &self,
+        client: &reqwest::Client,
+        name: &str,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let asked = self
+            .submit(
+                client,
+                "/signup",
+                "/signup",
+                &[("name", name), ("email", email), ("password", password)],
+            )
+            .await;
+        assert_eq!(asked.status(), StatusCode::OK, "sign-up as {email}");
+        let mail = self.wait_for_mail_to(email).await;
+        let link = find_link(&mail, &format!("{}/signup/confirm/", self.base))
+            .unwrap_or_else(|| panic!("no sign-up link in the mail to {email}"));
+        let path = link.strip_prefix(&self.base).unwrap().to_owned();
+        self.submit(client, &path, &path, &[]).await
     }
 
     /// The newest mail sent to `email`, decoded enough to read links.

@@ -19,6 +19,7 @@ on_both_backends!(with_demo =>
     a_form_token_works_only_for_the_session_it_was_issued_for,
     a_departed_therapist_loses_access_at_once_and_their_couples_move,
     an_admin_resets_a_colleagues_lost_second_step,
+    public_forms_cannot_flood_a_mailbox_or_tell_who_has_an_account,
 );
 
 async fn leave(app: &TestApp, token: &str) {
@@ -536,5 +537,62 @@ async fn an_admin_resets_a_colleagues_lost_second_step(app: TestApp) {
     assert!(
         activity.to_string().contains("reset two-step sign-in"),
         "{activity}"
+    );
+}
+
+async fn public_forms_cannot_flood_a_mailbox_or_tell_who_has_an_account(app: TestApp) {
+    let forgot = |email: &'static str| {
+        let app = &app;
+        async move {
+            app.submit(
+                &browser_client(),
+                "/password/forgot",
+                "/password/forgot",
+                &[("email", email)],
+            )
+            .await
+            .status()
+        }
+    };
+    // Known and unknown addresses: the same answers, the same limit.
+    for email in ["riley@example.com", "nobody@example.com"] {
+        for _ in 0..3 {
+            assert_eq!(forgot(email).await, StatusCode::OK);
+        }
+        assert_eq!(
+            forgot(email).await,
+            StatusCode::TOO_MANY_REQUESTS,
+            "a fourth mail to {email} waits"
+        );
+    }
+    // Signing up with an address that has an account answers like a new one.
+    let sign_up = |email: &'static str| {
+        let app = &app;
+        async move {
+            let response = app
+                .submit(
+                    &browser_client(),
+                    "/signup",
+                    "/signup",
+                    &[
+                        ("name", "Kit"),
+                        ("email", email),
+                        ("password", "a long password"),
+                    ],
+                )
+                .await;
+            (response.status(), page_text(response).await)
+        }
+    };
+    let (known, known_page) = sign_up("jordan@example.com").await;
+    let (fresh, fresh_page) = sign_up("kit@example.org").await;
+    assert_eq!(known, fresh);
+    let main =
+        |page: &str| page[page.find("<main").unwrap()..page.find("</main>").unwrap()].to_owned();
+    assert_eq!(main(&known_page), main(&fresh_page));
+    assert!(
+        app.wait_for_mail_to("jordan@example.com")
+            .await
+            .contains("already has an account")
     );
 }

@@ -261,7 +261,7 @@ async fn a_partner_turns_on_two_step_sign_in_and_signs_in_with_it(app: TestApp) 
         )
         .await;
     assert_eq!(forgot.status(), StatusCode::OK);
-    let mail = app.last_mail_to("sam@example.com").unwrap();
+    let mail = app.wait_for_mail_to("sam@example.com").await;
     let link = crate::helpers::find_link(&mail, &format!("{}/password/reset/", app.base)).unwrap();
     let path = link.strip_prefix(&app.base).unwrap().to_owned();
     let reset_client = browser_client();

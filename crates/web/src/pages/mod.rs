@@ -44,6 +44,12 @@ pub fn routes() -> Vec<Route> {
         Route::post("/logout", Public, public::logout),
         Route::get("/signup", Public, public::signup_form),
         Route::post("/signup", Public, public::signup),
+        Route::get(
+            "/signup/confirm/{token}",
+            Public,
+            public::signup_confirm_form,
+        ),
+        Route::post("/signup/confirm/{token}", Public, public::signup_confirm),
         Route::get("/setup/{token}", Public, public::setup_form),
         Route::post("/setup/{token}", Public, public::setup),
         Route::get("/invitations/{token}", Public, public::invitation_form),

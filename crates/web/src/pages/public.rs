@@ -153,10 +153,23 @@ pub async fn signup_form(page: PageContext) -> AppResult<Response> {
     .into_response())
 }
 
+#[derive(Template)]
+#[template(path = "signup_sent.html")]
+struct SignUpSentPage {
+    layout: Layout,
+}
+
+#[derive(Template)]
+#[template(path = "signup_confirm.html")]
+struct SignUpConfirmPage {
+    layout: Layout,
+    token: String,
+}
+
 pub async fn signup(
     State(state): State<AppState>,
     page: PageContext,
-    headers: HeaderMap,
+    client: ClientAddr,
     PageForm(form): PageForm<SignUpFields>,
 ) -> AppResult<Response> {
     let result = accounts::sign_up_self_guided(
@@ -166,10 +179,14 @@ pub async fn signup(
             email: &form.email,
             password: &form.password,
         },
+        client.0,
     )
     .await;
     match result {
-        Ok(user) => begin_web_session(&state, &headers, &user).await,
+        Ok(()) => Ok(render(&SignUpSentPage {
+            layout: page.layout("/signup"),
+        })?
+        .into_response()),
         Err(err) => {
             let (err, errors) = fixable(err)?;
             render_refused(
@@ -183,6 +200,30 @@ pub async fn signup(
             )
         }
     }
+}
+
+/// The link from the sign-up mail: a button, so that a mail scanner opening
+/// links cannot create the account.
+pub async fn signup_confirm_form(
+    State(state): State<AppState>,
+    page: PageContext,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
+    accounts::sign_up_link_is_open(&state, &token).await?;
+    Ok(render(&SignUpConfirmPage {
+        layout: page.layout("/signup"),
+        token,
+    })?
+    .into_response())
+}
+
+pub async fn signup_confirm(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
+    let user = accounts::confirm_sign_up(&state, &token).await?;
+    begin_web_session(&state, &headers, &user).await
 }
 
 #[derive(Template)]
@@ -345,9 +386,10 @@ pub async fn forgot_form(page: PageContext) -> AppResult<Response> {
 pub async fn forgot(
     State(state): State<AppState>,
     page: PageContext,
+    client: ClientAddr,
     PageForm(form): PageForm<ForgotFields>,
 ) -> AppResult<Response> {
-    match accounts::request_password_reset(&state, &form.email).await {
+    match accounts::request_password_reset(&state, &form.email, client.0).await {
         Ok(()) => Ok(render(&ForgotPage {
             layout: page.layout("/password"),
             errors: Vec::new(),

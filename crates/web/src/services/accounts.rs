@@ -297,9 +297,56 @@ pub struct SignUpForm<'a> {
     pub password: &'a str,
 }
 
-/// A partner starting self-guided: their own account in a new couple.
+/// How long a sign-up link works.
+const SIGN_UP_LINK_LIFETIME: i64 = DAY;
+/// Sign-ups and reset requests one address may send in the throttle window
+/// before it waits, and mails one mailbox may receive from those forms.
+const FORM_MAILS_PER_ADDRESS: i64 = 10;
+const FORM_MAILS_PER_MAILBOX: i64 = 3;
+
+/// Counts a request that ends in a mail, per client address and per target
+/// mailbox, so the forms can neither flood an inbox nor be used cheaply in
+/// bulk. Counted the same whether or not the address has an account.
+async fn limit_form_mail(
+    state: &AppState,
+    form: &str,
+    email: &EmailAddress,
+    client: Option<IpAddr>,
+) -> AppResult<()> {
+    let now = now();
+    let window = trellis_core::throttle::WINDOW;
+    let mut keys = vec![(
+        format!("{form}-mailbox:{}", email.as_str()),
+        FORM_MAILS_PER_MAILBOX,
+    )];
+    if let Some(ip) = client {
+        keys.push((format!("{form}-address:{ip}"), FORM_MAILS_PER_ADDRESS));
+    }
+    for (key, free) in keys {
+        let attempt = state
+            .store()
+            .throttle_attempt(&key, now, window, |n| if n >= free { window } else { 0 })
+            .await?;
+        if let trellis_store::ThrottleAttempt::Locked { until } = attempt {
+            return Err(AppError::TooManyRequests {
+                retry_after_secs: (until - now + 999) / 1000,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A partner starting self-guided. Nothing is created yet: a link goes to
+/// the address, and the account exists once it is opened
+/// ([`confirm_sign_up`]). If the address already has an account, its owner
+/// is told by mail instead. Either way the answer, and the work done, are
+/// the same, so the form tells no one who has an account.
 #[tracing::instrument(skip_all)]
-pub async fn sign_up_self_guided(state: &AppState, form: SignUpForm<'_>) -> AppResult<User> {
+pub async fn sign_up_self_guided(
+    state: &AppState,
+    form: SignUpForm<'_>,
+    client: Option<IpAddr>,
+) -> AppResult<()> {
     let mut problems = Problems::default();
     let name = problems.check(DisplayName::parse("name", form.name));
     let email = problems.check(EmailAddress::parse("email", form.email));
@@ -310,37 +357,145 @@ pub async fn sign_up_self_guided(state: &AppState, form: SignUpForm<'_>) -> AppR
             "validated sign-up fields missing"
         )));
     };
+    limit_form_mail(state, "sign-up", &email, client).await?;
     let password_hash = state.passwords().hash(password.expose()).await?;
-    let user = state
+    if let Some(existing) = state.store().user_by_email(&email).await? {
+        let body = format!(
+            "Hello {name},\n\nSomeone (perhaps you) tried to create a new Trellis account with this \
+             email address. It already has an account, so nothing was changed.\n\n\
+             If it was you, you can sign in here:\n\n{login}\n\n\
+             If you have forgotten your password, you can choose a new one here:\n\n{forgot}\n\n\
+             If it wasn't you, you can ignore this mail.\n\n— Trellis\n",
+            name = existing.user.name,
+            login = state.config().link("/login"),
+            forgot = state.config().link("/password/forgot"),
+        );
+        spawn_form_mail(state, "", email.as_str(), "Your Trellis account", body);
+        tracing::info!("sign-up asked for an address that has an account; its owner was told");
+        return Ok(());
+    }
+    let token = SecretToken::generate();
+    let now = now();
+    state
         .store()
-        .sign_up_self_guided(email.as_str(), name.as_str(), &password_hash, now())
+        .create_pending_sign_up(trellis_store::PendingSignUp {
+            token_hash: token.hash().as_str(),
+            email: email.as_str(),
+            name: name.as_str(),
+            password_hash: &password_hash,
+            now,
+            expires_at: now + SIGN_UP_LINK_LIFETIME,
+        })
         .await?;
+    let body = format!(
+        "Hello,\n\nTo finish creating your Trellis account, open this link within a day:\n\n{link}\n\n\
+         If you did not ask for an account, you can ignore this mail; nothing is created unless the link is opened.\n\n— Trellis\n",
+        link = state
+            .config()
+            .link(&format!("/signup/confirm/{}", token.expose())),
+    );
+    spawn_form_mail(
+        state,
+        "",
+        email.as_str(),
+        "Finish creating your Trellis account",
+        body,
+    );
+    tracing::info!("self-guided sign-up waits for its link to be opened");
+    Ok(())
+}
+
+/// Sends a mail from a public form after the answer has gone: how long a
+/// mail server takes must not tell anyone whether an address has an
+/// account. A failure is logged, never shown, for the same reason.
+fn spawn_form_mail(state: &AppState, to_name: &str, to: &str, subject: &str, body: String) {
+    let (state, to_name, to, subject) = (
+        state.clone(),
+        to_name.to_owned(),
+        to.to_owned(),
+        subject.to_owned(),
+    );
+    tokio::spawn(async move {
+        if let Err(err) = state.mailer().send(&to_name, &to, &subject, body).await {
+            tracing::error!(error = ?err, "could not send a mail from a public form");
+        }
+    });
+}
+
+pub async fn sign_up_link_is_open(state: &AppState, token: &str) -> AppResult<()> {
+    let hash = SecretToken::from_client(token).hash();
+    if state
+        .store()
+        .pending_sign_up_is_open(hash.as_str(), now())
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(AppError::Gone(
+            "This link has already been used or has expired. You can sign up again, or sign in if your account is ready.",
+        ))
+    }
+}
+
+/// The owner of the mailbox opened their sign-up link: the account and its
+/// own couple are made now.
+#[tracing::instrument(skip_all)]
+pub async fn confirm_sign_up(state: &AppState, token: &str) -> AppResult<User> {
+    let hash = SecretToken::from_client(token).hash();
+    let user = match state
+        .store()
+        .complete_pending_sign_up(hash.as_str(), now())
+        .await
+    {
+        Ok(user) => user,
+        Err(trellis_store::StoreError::NotFound | trellis_store::StoreError::Conflict(_)) => {
+            return Err(AppError::Gone(
+                "This link has already been used or has expired. You can sign up again, or sign in if your account is ready.",
+            ));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    audit::record(
+        state,
+        audit::Event::new("signed_up")
+            .actor(&user)
+            .subject(&user.id),
+    )
+    .await?;
     tracing::info!(user_id = %user.id, "self-guided sign-up");
     Ok(user)
 }
 
-/// Always succeeds from the outside, so the form cannot be used to find out
-/// who has an account. A link goes out only when one exists.
+/// Always answers the same, with the same work done (one lookup, one token
+/// written, the mail sent after the answer), so the form cannot be used to
+/// find out who has an account; counted per mailbox and per address so it
+/// cannot flood an inbox. A link goes out only when an account exists.
 #[tracing::instrument(skip_all)]
-pub async fn request_password_reset(state: &AppState, email: &str) -> AppResult<()> {
+pub async fn request_password_reset(
+    state: &AppState,
+    email: &str,
+    client: Option<IpAddr>,
+) -> AppResult<()> {
     let email = EmailAddress::parse("email", email)?;
-    let Some(account) = state.store().user_by_email(&email).await? else {
-        tracing::info!("password reset asked for an unknown address");
-        return Ok(());
-    };
-    let user = account.user;
+    limit_form_mail(state, "reset", &email, client).await?;
+    let user = state.store().user_by_email(&email).await?.map(|a| a.user);
     let token = SecretToken::generate();
     let now = now();
+    // For an unknown address the token is a decoy nobody ever receives.
     state
         .store()
         .create_one_time_token(
             token.hash().as_str(),
             OneTimePurpose::PasswordReset,
-            Some(&user.id),
+            user.as_ref().map(|u| u.id.as_str()),
             now,
             now + RESET_LINK_LIFETIME,
         )
         .await?;
+    let Some(user) = user else {
+        tracing::info!("password reset asked for an unknown address");
+        return Ok(());
+    };
     let link = state
         .config()
         .link(&format!("/password/reset/{}", token.expose()));
@@ -350,16 +505,13 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> AppResult<
          If you did not ask for this, you can ignore this message; your password stays as it is.\n\n— Trellis\n",
         name = user.name
     );
-    // A failure is logged, not shown: the answer must look the same whether
-    // or not the address has an account.
-    if let Err(err) = state
-        .mailer()
-        .send(&user.name, &user.email, "Reset your Trellis password", body)
-        .await
-    {
-        tracing::error!(error = ?err, "could not send the password reset mail");
-        return Ok(());
-    }
+    spawn_form_mail(
+        state,
+        &user.name,
+        &user.email,
+        "Reset your Trellis password",
+        body,
+    );
     tracing::info!(user_id = %user.id, "password reset link sent");
     Ok(())
 }
