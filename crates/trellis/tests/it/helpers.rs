@@ -222,6 +222,24 @@ impl TestApp {
         body["token"].as_str().unwrap().to_owned()
     }
 
+    /// Calls the API as `token` (or no one), with `body` as JSON (or none).
+    pub async fn send(
+        &self,
+        token: Option<&str>,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut request = reqwest::Client::new().request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
+    }
+
     pub async fn api_get(&self, token: &str, path: &str) -> (StatusCode, Value) {
         let response = reqwest::Client::new()
             .get(self.url(path))

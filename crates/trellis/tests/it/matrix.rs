@@ -73,12 +73,12 @@ fn personas() -> Vec<Persona> {
 
 /// Real items of partner A's couple that paths name.
 pub struct Items {
-    entry_id: String,
-    couple_id: String,
-    appointment_id: String,
-    note_id: String,
+    pub entry_id: String,
+    pub couple_id: String,
+    pub appointment_id: String,
+    pub note_id: String,
     /// A talk of partner A's couple that the therapist may read.
-    talk_id: String,
+    pub talk_id: String,
 }
 
 /// A route's path with each parameter filled by what `access` expects there.

@@ -48,14 +48,7 @@ async fn request(
     path: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let mut request = reqwest::Client::new().request(method, app.url(path));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
+    let response = app.send(token, method, path, body).await;
     let status = response.status();
     (status, response.json().await.unwrap_or(Value::Null))
 }

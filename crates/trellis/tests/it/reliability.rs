@@ -7,7 +7,7 @@ use trellis_core::Role;
 use trellis_core::access::Access;
 
 use crate::helpers::{DEMO_PASSWORD, IMPATIENT_CONNECTIONS, TestApp};
-use crate::matrix::{fill_path, seed_items};
+use crate::matrix::{Items, fill_path, seed_items};
 use crate::on_both_backends;
 
 on_both_backends!(with_demo =>
@@ -15,6 +15,7 @@ on_both_backends!(with_demo =>
     ids_that_are_not_ids_name_nothing,
     every_refusal_speaks_our_error_language,
     every_answer_of_the_api_is_documented,
+    every_answer_of_the_api_fits_its_schema,
 );
 
 on_both_backends!(impatient =>
@@ -623,4 +624,554 @@ async fn every_answer_of_the_api_is_documented(app: TestApp) {
         "answers the document does not name:\n{}",
         undocumented.join("\n")
     );
+}
+
+/// The demo's people, as the answers sweeps call the API.
+const DEMO_PEOPLE: &[&str] = &[
+    "alex@example.com",
+    "sam@example.com",
+    "jordan@example.com",
+    "riley@example.com",
+    "therapist@example.com",
+    "admin@example.com",
+];
+
+/// Routes that end the session or membership they are called with: called
+/// once each, on purpose, at the end.
+const ENDINGS: &[&str] = &[
+    "/api/v1/auth/logout",
+    "/api/v1/auth/logout-all",
+    "/api/v1/me/leave-couple",
+    "/api/v1/me",
+];
+
+/// Holds the OpenAPI document and checks real answers against it: each
+/// status documented for its operation, each body valid for the schema the
+/// document gives that status.
+struct Conformance {
+    spec: Value,
+    checked: usize,
+    failures: Vec<String>,
+    /// Operations (`METHOD route`) that answered with success.
+    succeeded: std::collections::BTreeSet<String>,
+}
+
+impl Conformance {
+    async fn new(app: &TestApp) -> Conformance {
+        Conformance {
+            spec: app.get_json("/api/openapi.json").await,
+            checked: 0,
+            failures: Vec::new(),
+            succeeded: Default::default(),
+        }
+    }
+
+    /// Calls `route` (as the document names it) at `path`, checks the
+    /// answer, and returns its status and JSON.
+    async fn call(
+        &mut self,
+        app: &TestApp,
+        token: Option<&str>,
+        method: Method,
+        (route, path): (&str, &str),
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let response = app.send(token, method.clone(), path, body).await;
+        let status = response.status();
+        let kind = content_type(&response);
+        let text = response.text().await.unwrap();
+        let what = format!("{method} {path} ({route}) answered {status}");
+        if let Err(why) = self.check(&method, route, status, &kind, &text) {
+            self.failures.push(format!("{what}: {why}"));
+        }
+        self.checked += 1;
+        if status.is_success() {
+            self.succeeded.insert(format!("{method} {route}"));
+        }
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// [`Self::call`] for a route without parameters.
+    async fn at(
+        &mut self,
+        app: &TestApp,
+        token: Option<&str>,
+        method: Method,
+        route: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        self.call(app, token, method, (route, route), body).await
+    }
+
+    /// [`Self::call`], expecting `expected`; returns the JSON. An empty
+    /// `token` is no one signed in, a `null` body sends none.
+    async fn expect(
+        &mut self,
+        app: &TestApp,
+        token: &str,
+        method: Method,
+        (route, path): (&str, &str),
+        body: Value,
+        expected: StatusCode,
+    ) -> Value {
+        let body = Some(body).filter(|b| !b.is_null());
+        let token = Some(token).filter(|t| !t.is_empty());
+        let (status, answer) = self
+            .call(app, token, method.clone(), (route, path), body)
+            .await;
+        assert_eq!(status, expected, "{method} {path}: {answer}");
+        answer
+    }
+
+    fn check(
+        &self,
+        method: &Method,
+        route: &str,
+        status: StatusCode,
+        kind: &str,
+        text: &str,
+    ) -> Result<(), String> {
+        let operation = &self.spec["paths"][route][method.as_str().to_lowercase()];
+        if !operation.is_object() {
+            return Err("no such operation in the document".to_owned());
+        }
+        let documented = operation["responses"]
+            .get(status.as_str())
+            .ok_or("the status is not documented")?;
+        let content = &documented["content"];
+        if text.is_empty() {
+            return match content.as_object() {
+                Some(kinds) if !kinds.is_empty() => Err(format!(
+                    "no body, but the document promises {:?}",
+                    kinds.keys().collect::<Vec<_>>()
+                )),
+                _ => Ok(()),
+            };
+        }
+        let media = kind.split(';').next().unwrap_or_default().trim();
+        let schema = content
+            .get(media)
+            .map(|c| &c["schema"])
+            .ok_or_else(|| format!("a {kind} body the document does not describe: {text:.200}"))?;
+        if media != "application/json" {
+            return Ok(());
+        }
+        let body: Value =
+            serde_json::from_str(text).map_err(|e| format!("not JSON ({e}): {text:.200}"))?;
+        let errors = schema_errors(&self.spec, schema, &body);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "the body does not fit {schema}:\n    {}\n    body: {:.600}",
+                errors.join("\n    "),
+                body.to_string()
+            ))
+        }
+    }
+}
+
+/// Where `instance` breaks `schema` (JSON Schema 2020-12, as OpenAPI 3.1
+/// uses it), with `$ref`s resolved in the document's components. Objects
+/// may hold only the properties their schema names.
+fn schema_errors(spec: &Value, schema: &Value, instance: &Value) -> Vec<String> {
+    let mut root = closed(schema.clone());
+    let Some(fields) = root.as_object_mut() else {
+        return vec![format!("the schema is not an object: {schema}")];
+    };
+    fields.insert(
+        "$schema".to_owned(),
+        json!("https://json-schema.org/draft/2020-12/schema"),
+    );
+    fields.insert("components".to_owned(), closed(spec["components"].clone()));
+    let validator = jsonschema::draft202012::new(&root)
+        .unwrap_or_else(|e| panic!("the document's schema {schema} does not compile: {e}"));
+    validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at `{}`", e, e.instance_path()))
+        .collect()
+}
+
+/// `schema` with every object schema that lists its properties closed to
+/// others, so a field the document does not name is found.
+fn closed(mut schema: Value) -> Value {
+    match &mut schema {
+        Value::Object(fields) => {
+            for value in fields.values_mut() {
+                *value = closed(value.take());
+            }
+            if fields.get("type") == Some(&json!("object"))
+                && fields.get("properties").is_some_and(Value::is_object)
+                && !fields.contains_key("additionalProperties")
+            {
+                fields.insert("additionalProperties".to_owned(), json!(false));
+            }
+        }
+        Value::Array(items) => {
+            for value in items {
+                *value = closed(value.take());
+            }
+        }
+        _ => {}
+    }
+    schema
+}
+
+/// Every `/api/v1` answer the demo can give (what each demo person reads,
+/// what the main changes answer, and refusals: 401, 403, 404, 422) has a
+/// documented status and a body that fits the documented schema.
+async fn every_answer_of_the_api_fits_its_schema(app: TestApp) {
+    let items = seed_items(&app).await;
+    let mut doc = Conformance::new(&app).await;
+    let mut tokens = Vec::new();
+    for email in DEMO_PEOPLE {
+        let (status, login) = doc
+            .at(
+                &app,
+                None,
+                Method::POST,
+                "/api/v1/auth/login",
+                Some(json!({"email": email, "password": DEMO_PASSWORD})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{email}: {login}");
+        tokens.push(login["token"].as_str().unwrap().to_owned());
+    }
+    let [alex, sam, _, _, priya, _] = &tokens[..] else {
+        unreachable!()
+    };
+    changes_answer_as_documented(&app, &mut doc, &items, alex, sam, priya).await;
+
+    // Every GET, by everyone (and no one): what they may read, and refusals.
+    let specs = trellis_web::routes::specs();
+    let readable = specs.iter().filter(|r| {
+        r.method == Method::GET && r.path.starts_with("/api/v1/") && !r.path.ends_with("/events")
+    });
+    for route in readable {
+        let path = fill_path(route.path, route.access, &items);
+        doc.call(&app, None, Method::GET, (route.path, &path), None)
+            .await;
+        for token in &tokens {
+            doc.call(&app, Some(token), Method::GET, (route.path, &path), None)
+                .await;
+        }
+    }
+    // Every change with an empty body, by someone it is meant for: 422s
+    // and the other refusals.
+    let changes = specs.iter().filter(|r| {
+        r.method != Method::GET && r.path.starts_with("/api/v1/") && !ENDINGS.contains(&r.path)
+    });
+    for route in changes {
+        let token = match caller_for(route.access) {
+            Some("admin@example.com") => tokens.get(5),
+            Some("therapist@example.com") => Some(priya),
+            Some(_) => Some(alex),
+            None => None,
+        };
+        let path = fill_path(route.path, route.access, &items);
+        doc.call(
+            &app,
+            token.map(String::as_str),
+            route.method.clone(),
+            (route.path, &path),
+            Some(json!({})),
+        )
+        .await;
+    }
+    endings_answer_as_documented(&app, &mut doc).await;
+    assert!(
+        doc.checked > 300,
+        "only {} answers were checked",
+        doc.checked
+    );
+    // Each operation's success was seen, and checked, at least once.
+    let unseen: Vec<String> = specs
+        .iter()
+        .filter(|r| r.path.starts_with("/api/v1/") && !r.path.ends_with("/events"))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .filter(|operation| !doc.succeeded.contains(operation))
+        .collect();
+    assert!(
+        unseen.is_empty(),
+        "never answered with success: {unseen:#?}"
+    );
+    assert!(
+        doc.failures.is_empty(),
+        "{} of {} answers do not match the OpenAPI document:\n{}",
+        doc.failures.len(),
+        doc.checked,
+        doc.failures.join("\n")
+    );
+}
+
+/// One call of [`run`]: who makes it (`""`: no one signed in), the method,
+/// the route as documented and the path called, the body (`null`: none),
+/// and the status it must answer with.
+type Step<'a> = (&'a str, Method, &'static str, String, Value, StatusCode);
+
+/// `route` with each `{name}` replaced by its value.
+fn at(route: &str, values: &[(&str, &str)]) -> String {
+    values.iter().fold(route.to_owned(), |path, (name, value)| {
+        path.replace(&format!("{{{name}}}"), value)
+    })
+}
+
+/// Makes each call in turn, checked against the document; returns the answers.
+async fn run(app: &TestApp, doc: &mut Conformance, steps: Vec<Step<'_>>) -> Vec<Value> {
+    let mut answers = Vec::new();
+    for (token, method, route, path, body, status) in steps {
+        answers.push(
+            doc.expect(app, token, method, (route, &path), body, status)
+                .await,
+        );
+    }
+    answers
+}
+
+fn id_of(answer: &Value) -> String {
+    answer["id"].as_str().unwrap().to_owned()
+}
+
+/// The main changes, each with a body that works, as the partners, their
+/// therapist and visitors make them; and what the new items read like.
+async fn changes_answer_as_documented(
+    app: &TestApp,
+    doc: &mut Conformance,
+    items: &Items,
+    alex: &str,
+    sam: &str,
+    priya: &str,
+) {
+    use Method as M;
+    use StatusCode as S;
+    let (_, me) = doc.at(app, Some(alex), M::GET, "/api/v1/me", None).await;
+    let alex_id = id_of(&me);
+    let couple = [("id", items.couple_id.as_str())];
+    let now = trellis_web::state::now();
+    let later = |ms| trellis_web::when::rfc3339(now + ms);
+    let plain = |route: &'static str| (route, route.to_owned());
+    let with = |route: &'static str, values: &[(&str, &str)]| (route, at(route, values));
+    let step = |token, method, (route, path): (&'static str, String), body, status| {
+        (token, method, route, path, body, status)
+    };
+    let created = run(app, doc, vec![
+        step(alex, M::POST, plain("/api/v1/entries"), json!({"body": "I felt close to you tonight.", "audience": "partner_and_therapist"}), S::CREATED),
+        step(alex, M::POST, plain("/api/v1/coach/analyze"), json!({"text": "You never listen to me, you always do this."}), S::OK),
+        step(alex, M::POST, plain("/api/v1/commitments"), json!({"text": "I will tell you when plans change", "cadence": "daily"}), S::CREATED),
+        step(alex, M::POST, plain("/api/v1/rituals"), json!({"text": "A walk together", "cadence": "weekly", "days": ["sat"]}), S::CREATED),
+        step(priya, M::POST, with("/api/v1/couples/{id}/proposals", &couple), json!({"partner_id": alex_id, "text": "I will text when I leave work", "cadence": "daily"}), S::CREATED),
+        step(alex, M::POST, plain("/api/v1/agreements"), json!({"title": "Phones at dinner", "text": "Phones stay in the hall during dinner."}), S::CREATED),
+        step(alex, M::POST, plain("/api/v1/appreciations"), json!({"body": "Thank you for cooking.", "share_with_therapist": true}), S::CREATED),
+        step(alex, M::POST, plain("/api/v1/openness"), json!({"body": "I showed you my messages.", "audience": "partner"}), S::CREATED),
+        step(alex, M::POST, plain("/api/v1/messages"), json!({"thread": "couple", "body": "See you on Thursday."}), S::CREATED),
+        step(priya, M::POST, plain("/api/v1/messages"), json!({"thread": "private", "couple_id": items.couple_id, "partner_id": alex_id, "body": "How are you?"}), S::CREATED),
+        step(priya, M::POST, with("/api/v1/couples/{id}/notes", &couple), json!({"body": "Warmer today."}), S::CREATED),
+        step(alex, M::POST, plain("/api/v1/talks"), json!({"topic": "Weekends"}), S::CREATED),
+        step(alex, M::POST, plain("/api/v1/compromises"), json!({"topic": "Holidays"}), S::CREATED),
+        step(alex, M::GET, with("/api/v1/instruments/{id}", &[("id", "csi4")]), Value::Null, S::OK),
+        step(alex, M::POST, plain("/api/v1/me/measures/sharing"), json!({"therapist": true, "partner": true}), S::NO_CONTENT),
+        step(priya, M::POST, with("/api/v1/couples/{id}/assignments", &couple), json!({"exercise_id": "trust-in-daily-life", "note": "Before Thursday"}), S::CREATED),
+        step(priya, M::POST, with("/api/v1/couples/{id}/stages/{stage_id}/unlock", &[couple[0], ("stage_id", "root-causes")]), json!({}), S::NO_CONTENT),
+        step(priya, M::POST, with("/api/v1/couples/{id}/appointments", &couple), json!({"start": later(trellis_core::time::DAY), "location": "Room 1"}), S::CREATED),
+        step(alex, M::PATCH, plain("/api/v1/me/settings"), json!({"notify_messages": false, "time_zone": "Europe/Berlin"}), S::OK),
+        step(alex, M::POST, plain("/api/v1/me/calendar/reset"), json!({}), S::OK),
+        step("", M::POST, plain("/api/v1/self-check"), json!({"answers": {"arguments": 2, "distance": 3}, "feels_unsafe": false}), S::OK),
+        step("", M::POST, plain("/api/v1/intake"), json!({"names": ["Maya", "Leo"], "email": "maya@example.net", "message": "We keep having the same fight."}), S::CREATED),
+        step("", M::POST, plain("/api/v1/intake"), json!({"names": "Ana and Bo", "email": "ana@example.net"}), S::CREATED),
+        step(priya, M::POST, plain("/api/v1/couples"), json!({"partners": [{"email": "mo@example.org", "name": "Mo"}, {"email": "pat@example.org", "name": "Pat"}]}), S::CREATED),
+    ]).await;
+    let [
+        entry,
+        promise,
+        proposal,
+        agreement,
+        note,
+        talk,
+        compromise,
+        session,
+        new_couple,
+    ] = [0, 2, 4, 5, 10, 11, 12, 17, 23].map(|i| id_of(&created[i]));
+    let answers: serde_json::Map<String, Value> = created[13]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            (
+                item["id"].as_str().unwrap().to_owned(),
+                item["options"][1]["value"].clone(),
+            )
+        })
+        .collect();
+    let (_, inbox) = doc
+        .at(app, Some(priya), M::GET, "/api/v1/intake", None)
+        .await;
+    let requests: Vec<String> = inbox["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(id_of)
+        .collect();
+    let the = |route: &'static str, id: &str| with(route, &[("id", id)]);
+    let one_session = with(
+        "/api/v1/couples/{id}/appointments/{appointment_id}",
+        &[couple[0], ("appointment_id", &session)],
+    );
+    let measure = with("/api/v1/measures/{instrument}", &[("instrument", "csi4")]);
+    run(app, doc, vec![
+        step(alex, M::PATCH, the("/api/v1/entries/{id}", &entry), json!({"audience": "therapist"}), S::OK),
+        step(alex, M::POST, the("/api/v1/commitments/{id}/kept", &promise), json!({}), S::NO_CONTENT),
+        step(sam, M::POST, the("/api/v1/commitments/{id}/noticed", &promise), json!({"thanks": "Thank you for the call."}), S::NO_CONTENT),
+        step(alex, M::POST, the("/api/v1/commitments/{id}/context", &promise), json!({"body": "A hard day.", "audience": "therapist"}), S::NO_CONTENT),
+        step(alex, M::POST, the("/api/v1/commitments/{id}/status", &promise), json!({"status": "paused"}), S::NO_CONTENT),
+        step(alex, M::POST, the("/api/v1/commitments/{id}/accept", &proposal), json!({}), S::NO_CONTENT),
+        step(sam, M::POST, the("/api/v1/agreements/{id}/accept", &agreement), json!({}), S::OK),
+        step(priya, M::POST, plain("/api/v1/comments"), json!({"target_id": agreement, "body": "A clear agreement."}), S::CREATED),
+        step(priya, M::PATCH, with("/api/v1/couples/{id}/notes/{note_id}", &[couple[0], ("note_id", &note)]), json!({"body": "Warmer today; more eye contact."}), S::OK),
+        step(alex, M::POST, the("/api/v1/talks/{id}/turns", &talk), json!({"kind": "speak", "body": "I miss our Saturdays."}), S::CREATED),
+        step(sam, M::POST, the("/api/v1/talks/{id}/floor", &talk), json!({}), S::CONFLICT),
+        step(sam, M::GET, the("/api/v1/talks/{id}", &talk), Value::Null, S::OK),
+        step(alex, M::POST, plain("/api/v1/timeouts"), json!({"return_at": later(30 * trellis_core::time::MINUTE), "talk_id": talk}), S::CREATED),
+        step(alex, M::POST, the("/api/v1/talks/{id}/leave", &talk), json!({}), S::CREATED),
+        step(alex, M::POST, the("/api/v1/compromises/{id}/circles", &compromise), json!({"core": "Time with family", "flexible": "Which week"}), S::CREATED),
+        step(sam, M::POST, the("/api/v1/compromises/{id}/circles", &compromise), json!({"core": "Some quiet days", "flexible": "Where we go"}), S::CREATED),
+        step(sam, M::GET, the("/api/v1/compromises/{id}", &compromise), Value::Null, S::OK),
+        step(alex, M::POST, the("/api/v1/compromises/{id}/agreement", &compromise), json!({"title": "Holidays", "body": "One week each, alternating."}), S::CREATED),
+        // A second score of the same person has a reliable change to show.
+        step(alex, M::POST, measure.clone(), json!({"answers": answers}), S::CREATED),
+        step(alex, M::POST, measure.clone(), json!({"answers": answers}), S::CREATED),
+        step(sam, M::POST, measure, json!({"answers": answers}), S::CREATED),
+        step(priya, M::PATCH, one_session.clone(), json!({"start": later(2 * trellis_core::time::DAY), "location": "Room 3"}), S::OK),
+        step(alex, M::POST, the("/api/v1/appointments/{id}/reschedule-request", &session), json!({"note": "Evenings suit us."}), S::NO_CONTENT),
+        step(priya, M::DELETE, one_session, json!({}), S::NO_CONTENT),
+        step(priya, M::POST, the("/api/v1/intake/{id}/accept", &requests[1]), json!({"partners": [{"name": "Maya", "email": "maya@example.net"}, {"name": "Leo", "email": "leo@example.net"}]}), S::CREATED),
+        step(priya, M::POST, the("/api/v1/intake/{id}/reply", &requests[0]), json!({"reply": "Thursday at 6pm?", "decline": false}), S::OK),
+        step(priya, M::POST, the("/api/v1/couples/{id}/invitations", &new_couple), json!({"email": "pat@example.org", "name": "Pat"}), S::CREATED),
+    ]).await;
+    let threads = [
+        ("thread=couple".to_owned(), alex),
+        ("thread=private".to_owned(), alex),
+        (
+            format!(
+                "thread=private&couple_id={}&partner_id={alex_id}",
+                items.couple_id
+            ),
+            priya,
+        ),
+    ];
+    for (query, token) in threads {
+        let path = format!("/api/v1/messages?{query}");
+        doc.call(app, Some(token), M::GET, ("/api/v1/messages", &path), None)
+            .await;
+    }
+    let path = format!(
+        "/api/v1/couples/{}/comments?target_id={agreement}",
+        items.couple_id
+    );
+    doc.call(
+        app,
+        Some(sam),
+        M::GET,
+        ("/api/v1/couples/{id}/comments", &path),
+        None,
+    )
+    .await;
+
+    // A new partner accepts the invitation, is welcomed, and answers an exercise.
+    let invitation = app.invitation_token("mo@example.org");
+    let accepted = run(
+        app,
+        doc,
+        vec![step(
+            "",
+            M::POST,
+            with(
+                "/api/v1/invitations/{token}/accept",
+                &[("token", &invitation)],
+            ),
+            json!({"name": "Mo", "password": "a long password"}),
+            S::CREATED,
+        )],
+    )
+    .await;
+    let mo = accepted[0]["token"].as_str().unwrap();
+    let safe: serde_json::Map<String, Value> = crate::helpers::SAFE
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), json!(v)))
+        .collect();
+    run(
+        app,
+        doc,
+        vec![
+            step(mo, M::GET, plain("/api/v1/onboarding"), Value::Null, S::OK),
+            step(
+                mo,
+                M::POST,
+                plain("/api/v1/onboarding/welcome"),
+                json!({"scores_consent": true}),
+                S::NO_CONTENT,
+            ),
+            step(
+                mo,
+                M::POST,
+                plain("/api/v1/onboarding/safety"),
+                json!({"answers": safe}),
+                S::OK,
+            ),
+            step(
+                mo,
+                M::POST,
+                with(
+                    "/api/v1/exercises/{id}/responses",
+                    &[("id", "trust-in-daily-life")],
+                ),
+                json!({"body": "Small things, every day.", "audience": "partner_and_therapist"}),
+                S::CREATED,
+            ),
+            step(mo, M::GET, plain("/api/v1/onboarding"), Value::Null, S::OK),
+        ],
+    )
+    .await;
+}
+
+/// Signing out, signing out everywhere, leaving the couple and deleting the
+/// account, each once, each with a session of its own.
+async fn endings_answer_as_documented(app: &TestApp, doc: &mut Conformance) {
+    for (method, route, email, body) in [
+        (
+            Method::POST,
+            "/api/v1/auth/logout",
+            "alex@example.com",
+            json!({}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/auth/logout-all",
+            "therapist@example.com",
+            json!({}),
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/me",
+            "riley@example.com",
+            json!({"password": DEMO_PASSWORD}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/me/leave-couple",
+            "jordan@example.com",
+            json!({}),
+        ),
+    ] {
+        let token = app.api_login(email, DEMO_PASSWORD).await;
+        let (status, answer) = doc
+            .at(app, Some(&token), method.clone(), route, Some(body))
+            .await;
+        assert!(
+            status.is_success(),
+            "{method} {route} as {email}: {status} {answer}"
+        );
+        // The session is over, or the membership: the next call hears so.
+        doc.at(app, Some(&token), method, route, Some(json!({})))
+            .await;
+    }
 }

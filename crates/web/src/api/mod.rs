@@ -463,7 +463,7 @@ pub fn routes() -> Vec<Route> {
         talks::write_circles,
         talks::compromise_agreement,
     ),
-    components(schemas(ErrorBody, ErrorDetail, UserJson)),
+    components(schemas(ErrorBody, ErrorDetail, FieldError, UserJson)),
     modifiers(&BearerAuth, &ErrorResponses),
     tags((name = "accounts", description = "Signing in and out, who am I, invitations"), (name = "couples", description = "Couples and their partners"),
         (name = "writing", description = "Client writing with an audience, encrypted at rest"),
@@ -584,6 +584,20 @@ pub struct ErrorDetail {
     /// Stable machine-readable code, e.g. `invalid_input`, `unauthenticated`, `gone`.
     pub code: String,
     /// A message that can be shown to a person.
+    pub message: String,
+    /// Invalid input (422): each field that does not fit, and why. Left out
+    /// of other refusals.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
+    pub fields: Vec<FieldError>,
+}
+
+/// One field of a request that does not fit.
+#[derive(Serialize, ToSchema)]
+pub struct FieldError {
+    /// The field's name, or `body` when the request could not be read at all.
+    pub field: String,
+    /// What to change, for a person.
     pub message: String,
 }
 

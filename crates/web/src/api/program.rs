@@ -120,7 +120,7 @@ pub async fn responses(
 /// Where a couple is: stages open or not, what each partner has done, homework.
 #[utoipa::path(get, path = "/api/v1/couples/{id}/journey", tag = "program", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, description = "The journey"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = program::Journey), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn journey(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

@@ -53,10 +53,12 @@ pub async fn program_for<'a>(
     Ok((program, self_paced))
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ExerciseProgress {
     pub id: String,
     pub title: String,
+    /// `reflection`, `rating`, `paired`, `reflect_back`, `checklist` or `goals`.
+    #[schema(value_type = String)]
     pub kind: ExerciseKind,
     pub minutes: u32,
     /// Partner ids who have answered.
@@ -64,7 +66,7 @@ pub struct ExerciseProgress {
     pub assigned_due: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StageProgress {
     pub id: String,
     pub title: String,
@@ -73,7 +75,7 @@ pub struct StageProgress {
     pub exercises: Vec<ExerciseProgress>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AssignmentView {
     pub id: String,
     pub exercise_id: String,
@@ -82,7 +84,7 @@ pub struct AssignmentView {
     pub note: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Journey {
     pub couple_id: String,
     pub program_id: String,
@@ -90,6 +92,7 @@ pub struct Journey {
     pub self_paced: bool,
     /// Shared exercises wait (for a reason shown only to the therapist).
     pub joint_paused: bool,
+    /// Each partner as `[id, name]`.
     pub partners: Vec<(String, String)>,
     pub stages: Vec<StageProgress>,
     pub assignments: Vec<AssignmentView>,
