@@ -7,6 +7,7 @@ pub mod account;
 pub mod consistency;
 pub mod intake;
 pub mod invitation;
+pub mod linking;
 pub mod measures;
 pub mod privacy;
 pub mod program;

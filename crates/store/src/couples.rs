@@ -504,15 +504,7 @@ impl Store {
     /// `Conflict` if the couple already has a therapist.
     #[tracing::instrument(skip(self, therapist))]
     pub async fn link_therapist(&self, couple_id: &str, therapist: &User) -> Result<()> {
-        let done = sqlx::query(
-            "UPDATE couples SET therapist_id = $1, practice_id = $2 WHERE id = $3 AND therapist_id IS NULL",
-        )
-        .bind(&therapist.id)
-        .bind(&therapist.practice_id)
-        .bind(couple_id)
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 0 {
+        if set_couple_therapist(&self.pool, couple_id, therapist).await? == 0 {
             return Err(match self.couple(couple_id).await {
                 Ok(_) => StoreError::Conflict("couple already has a therapist"),
                 Err(err) => err,
@@ -647,6 +639,27 @@ impl Store {
     }
 }
 
+/// Gives a self-guided couple its therapist (and their practice); the number
+/// of couples changed, 0 when it already had one or does not exist.
+pub(crate) async fn set_couple_therapist<'c, E>(
+    executor: E,
+    couple_id: &str,
+    therapist: &User,
+) -> Result<u64>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let done = sqlx::query(
+        "UPDATE couples SET therapist_id = $1, practice_id = $2 WHERE id = $3 AND therapist_id IS NULL",
+    )
+    .bind(&therapist.id)
+    .bind(&therapist.practice_id)
+    .bind(couple_id)
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 async fn add_member(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     couple_id: &str,
@@ -676,7 +689,10 @@ async fn add_member(
 /// concurrent transactions cannot both see a free seat. A no-op UPDATE takes a
 /// row lock on PostgreSQL (where `SELECT ... FOR UPDATE` would not be valid
 /// SQLite) and the write lock on SQLite, before anything is read.
-async fn lock_couple(tx: &mut sqlx::Transaction<'_, sqlx::Any>, couple_id: &str) -> Result<()> {
+pub(crate) async fn lock_couple(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    couple_id: &str,
+) -> Result<()> {
     sqlx::query("UPDATE couples SET created_at = created_at WHERE id = $1")
         .bind(couple_id)
         .execute(&mut **tx)
@@ -685,7 +701,10 @@ async fn lock_couple(tx: &mut sqlx::Transaction<'_, sqlx::Any>, couple_id: &str)
 }
 
 /// A couple someone has left takes no new member.
-async fn refuse_closed(tx: &mut sqlx::Transaction<'_, sqlx::Any>, couple_id: &str) -> Result<()> {
+pub(crate) async fn refuse_closed(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    couple_id: &str,
+) -> Result<()> {
     let row: Option<(Option<i64>,)> = sqlx::query_as("SELECT closed_at FROM couples WHERE id = $1")
         .bind(couple_id)
         .fetch_optional(&mut **tx)

@@ -180,6 +180,10 @@ impl From<StoreError> for AppError {
                     "Your couple is already linked to a therapist.".to_owned()
                 }
                 "couple is closed" => "Someone has left this couple, so it takes no one new: what was shared in it stays private. To begin with someone new, start a new space (Account → Leave the couple).".to_owned(),
+                "a link request is already open" => "Your couple already has a request to a therapist waiting for an answer. Please wait for it, or withdraw it first.".to_owned(),
+                "link request already answered" => {
+                    "This request has already been answered.".to_owned()
+                }
                 "intake request already handled" => {
                     "Someone on your team has already handled this request.".to_owned()
                 }

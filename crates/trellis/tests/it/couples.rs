@@ -16,6 +16,10 @@ on_both_backends!(with_demo =>
     expired_and_unknown_invitations_are_refused,
     an_admin_invites_a_therapist_who_joins_the_practice,
     a_self_guided_couple_invites_and_links_a_therapist,
+    one_partner_alone_cannot_link_a_therapist,
+    the_other_partner_or_the_therapist_can_decline,
+    a_used_practice_code_no_longer_works,
+    an_expired_practice_code_is_refused,
     each_role_has_its_home,
 );
 
@@ -374,29 +378,7 @@ async fn a_self_guided_couple_invites_and_links_a_therapist(app: TestApp) {
         )
         .await;
     assert_eq!(own.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let invited = app
-        .submit(
-            &client,
-            "/our-space",
-            "/our-space/invite",
-            &[("name", "Quinn"), ("email", "quinn@example.org")],
-        )
-        .await;
-    assert_eq!(invited.status(), StatusCode::OK);
-    let link = find_link(
-        &app.last_mail_to("quinn@example.org").unwrap(),
-        &format!("{}/invitations/", app.base),
-    )
-    .unwrap();
-    let token = link.rsplit('/').next().unwrap();
-    let (status, quinn) = app
-        .api_post(
-            None,
-            &format!("/api/v1/invitations/{token}/accept"),
-            json!({"name": "Quinn", "password": "quinn's password"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
+    let quinn = invite_and_join(&app, &client, "Quinn", "quinn's password").await;
     let robin = app.api_login("robin@example.org", "robin's password").await;
     let (_, robin_me) = app.api_get(&robin, "/api/v1/me").await;
     let (_, quinn_me) = app
@@ -435,13 +417,307 @@ async fn a_self_guided_couple_invites_and_links_a_therapist(app: TestApp) {
         )
         .await;
     assert_eq!(linked.status(), StatusCode::SEE_OTHER);
+    // Asking links nothing yet: Quinn agrees first, then the therapist accepts.
     let home = page_text(client.get(app.url("/our-space")).send().await.unwrap()).await;
-    assert!(home.contains("Dr. Priya Natarajan is guiding you"));
+    assert!(!home.contains("is guiding you"), "{home}");
+    assert!(home.contains("waiting for your partner to agree"));
+    let quinn_client = app
+        .browser_login("quinn@example.org", "quinn's password")
+        .await;
+    let quinn_home = page_text(
+        quinn_client
+            .get(app.url("/our-space"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(quinn_home.contains(
+        "Robin asked to be guided by Dr. Priya Natarajan; your therapist would see only what you choose to share"
+    ));
+    let request_id = quinn_home
+        .split("/our-space/link-requests/")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap()
+        .to_owned();
     let therapist = app
         .browser_login("therapist@example.com", DEMO_PASSWORD)
         .await;
     let caseload = page_text(therapist.get(app.url("/caseload")).send().await.unwrap()).await;
+    assert!(
+        !caseload.contains("Robin & Quinn"),
+        "not asked before Quinn agrees"
+    );
+    let agreed = app
+        .submit(
+            &quinn_client,
+            "/our-space",
+            &format!("/our-space/link-requests/{request_id}/agree"),
+            &[],
+        )
+        .await;
+    assert_eq!(agreed.status(), StatusCode::SEE_OTHER);
+    let home = page_text(client.get(app.url("/our-space")).send().await.unwrap()).await;
+    assert!(!home.contains("is guiding you"));
+    assert!(home.contains("waiting for them to accept"));
+    let caseload = page_text(therapist.get(app.url("/caseload")).send().await.unwrap()).await;
+    assert!(caseload.contains("Couples asking you to guide them"));
     assert!(caseload.contains("Robin & Quinn"));
+    let accepted = app
+        .submit(
+            &therapist,
+            "/caseload",
+            &format!("/caseload/link-requests/{request_id}/accept"),
+            &[],
+        )
+        .await;
+    assert_eq!(accepted.status(), StatusCode::SEE_OTHER);
+    let home = page_text(client.get(app.url("/our-space")).send().await.unwrap()).await;
+    assert!(home.contains("Dr. Priya Natarajan is guiding you"));
+    let caseload = page_text(therapist.get(app.url("/caseload")).send().await.unwrap()).await;
+    assert!(caseload.contains("Robin & Quinn"));
+    assert!(!caseload.contains("Couples asking you to guide them"));
+}
+
+/// The signed-in partner on `client` invites Quinn from their home; Quinn
+/// accepts through the link in the mail. Quinn's accepted-invitation answer.
+async fn invite_and_join(
+    app: &TestApp,
+    client: &reqwest::Client,
+    name: &str,
+    password: &str,
+) -> serde_json::Value {
+    let invited = app
+        .submit(
+            client,
+            "/our-space",
+            "/our-space/invite",
+            &[("name", name), ("email", "quinn@example.org")],
+        )
+        .await;
+    assert_eq!(invited.status(), StatusCode::OK);
+    let link = find_link(
+        &app.last_mail_to("quinn@example.org").unwrap(),
+        &format!("{}/invitations/", app.base),
+    )
+    .unwrap();
+    let token = link.rsplit('/').next().unwrap();
+    let (status, quinn) = app
+        .api_post(
+            None,
+            &format!("/api/v1/invitations/{token}/accept"),
+            json!({"name": name, "password": password}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    quinn
+}
+
+/// A new self-guided partner, signed up through the page: the browser they
+/// are signed in on, and an API token.
+async fn self_guided(app: &TestApp, name: &str, email: &str) -> (reqwest::Client, String) {
+    let client = browser_client();
+    let fields = [
+        ("name", name),
+        ("email", email),
+        ("password", "a long password"),
+    ];
+    let signed_up = app.submit(&client, "/signup", "/signup", &fields).await;
+    assert_eq!(
+        signed_up.status(),
+        StatusCode::SEE_OTHER,
+        "{email} signs up"
+    );
+    (client, app.api_login(email, "a long password").await)
+}
+
+/// A self-guided couple of two: the tokens of Robin, who started, and of
+/// Quinn, whom they invited.
+async fn self_guided_pair(app: &TestApp) -> (String, String) {
+    let (client, robin) = self_guided(app, "Robin", "robin@example.org").await;
+    let quinn = invite_and_join(app, &client, "Quinn", "a long password").await;
+    (robin, quinn["token"].as_str().unwrap().to_owned())
+}
+
+async fn ask(app: &TestApp, token: &str, code: &str) -> (StatusCode, serde_json::Value) {
+    app.api_post(
+        Some(token),
+        "/api/v1/me/link-requests",
+        json!({ "code": code }),
+    )
+    .await
+}
+
+async fn answer(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    action: &str,
+) -> (StatusCode, serde_json::Value) {
+    app.api_post(
+        Some(token),
+        &format!("/api/v1/link-requests/{id}/{action}"),
+        json!({}),
+    )
+    .await
+}
+
+/// Whether the couple of the partner signed in with `token` has a therapist.
+async fn guided(app: &TestApp, token: &str) -> bool {
+    let (_, me) = app.api_get(token, "/api/v1/me").await;
+    let couple = app
+        .store
+        .couple(me["couple_id"].as_str().unwrap())
+        .await
+        .unwrap();
+    couple.therapist_id.is_some()
+}
+
+async fn one_partner_alone_cannot_link_a_therapist(app: TestApp) {
+    let (robin, quinn) = self_guided_pair(&app).await;
+    let priya = app.api_login("therapist@example.com", DEMO_PASSWORD).await;
+    let (status, asked) = ask(&app, &robin, "DRPR-2026").await;
+    assert_eq!(status, StatusCode::CREATED, "{asked}");
+    assert_eq!(asked["status"], "waiting_for_partner");
+    assert_eq!(asked["therapist_name"], "Dr. Priya Natarajan");
+    let id = asked["id"].as_str().unwrap();
+
+    // Robin cannot agree in Quinn's name, nor ask twice; the therapist is
+    // not asked yet, so the request is not theirs to see or accept.
+    let (status, body) = answer(&app, &robin, id, "agree").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, body) = ask(&app, &robin, "DRPR-2026").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("waiting for an answer")
+    );
+    let (status, _) = answer(&app, &priya, id, "accept").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, listed) = app.api_get(&priya, "/api/v1/link-requests").await;
+    assert_eq!(listed, json!([]));
+    assert!(!guided(&app, &robin).await);
+
+    // Quinn agrees: now the therapist is asked, and still nothing is linked.
+    let (_, listed) = app.api_get(&quinn, "/api/v1/link-requests").await;
+    assert_eq!(
+        listed[0]["actions"],
+        json!(["agree", "decline", "withdraw"])
+    );
+    let (status, agreed) = answer(&app, &quinn, id, "agree").await;
+    assert_eq!(status, StatusCode::OK, "{agreed}");
+    assert_eq!(agreed["status"], "waiting_for_therapist");
+    assert!(!guided(&app, &robin).await);
+    let (_, listed) = app.api_get(&priya, "/api/v1/link-requests").await;
+    assert_eq!(listed[0]["id"], id);
+    assert_eq!(listed[0]["actions"], json!(["decline", "accept"]));
+    let (status, _) = answer(&app, &quinn, id, "accept").await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let tom = app.api_login("therapist2@example.com", DEMO_PASSWORD).await;
+    let (status, _) = answer(&app, &tom, id, "accept").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, accepted) = answer(&app, &priya, id, "accept").await;
+    assert_eq!(status, StatusCode::OK, "{accepted}");
+    assert_eq!(accepted["status"], "accepted");
+    assert!(guided(&app, &robin).await);
+    let (status, _) = answer(&app, &priya, id, "decline").await;
+    assert_eq!(status, StatusCode::CONFLICT, "settled stays settled");
+}
+
+async fn the_other_partner_or_the_therapist_can_decline(app: TestApp) {
+    let (robin, quinn) = self_guided_pair(&app).await;
+    let priya = app.api_login("therapist@example.com", DEMO_PASSWORD).await;
+
+    let (_, asked) = ask(&app, &robin, "DRPR-2026").await;
+    let (status, declined) = answer(&app, &quinn, asked["id"].as_str().unwrap(), "decline").await;
+    assert_eq!(status, StatusCode::OK, "{declined}");
+    assert_eq!(declined["status"], "declined");
+    let (_, listed) = app.api_get(&priya, "/api/v1/link-requests").await;
+    assert_eq!(listed, json!([]), "the therapist never heard of it");
+
+    // Either partner can take a waiting request back.
+    let (status, asked) = ask(&app, &quinn, "DRPR-2026").await;
+    assert_eq!(status, StatusCode::CREATED, "a settled request makes room");
+    let (status, withdrawn) = answer(&app, &robin, asked["id"].as_str().unwrap(), "withdraw").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(withdrawn["status"], "withdrawn");
+
+    let (_, asked) = ask(&app, &robin, "DRPR-2026").await;
+    let id = asked["id"].as_str().unwrap();
+    answer(&app, &quinn, id, "agree").await;
+    let (status, declined) = answer(&app, &priya, id, "decline").await;
+    assert_eq!(status, StatusCode::OK, "{declined}");
+    assert_eq!(declined["status"], "declined");
+    assert!(!guided(&app, &robin).await);
+    let (_, listed) = app.api_get(&robin, "/api/v1/link-requests").await;
+    assert_eq!(listed.as_array().unwrap().len(), 3);
+    assert_eq!(listed[0]["status"], "declined");
+    assert_eq!(listed[0]["actions"], json!([]));
+}
+
+/// The demo therapist's current practice code.
+async fn priya_code(app: &TestApp) -> String {
+    let email = trellis_core::EmailAddress::parse("email", "therapist@example.com").unwrap();
+    let priya = app.store.user_by_email(&email).await.unwrap().unwrap().user;
+    priya.link_code.unwrap()
+}
+
+async fn a_used_practice_code_no_longer_works(app: TestApp) {
+    // Alone in the couple: no one else to ask, so the therapist is asked at once.
+    let (_, robin) = self_guided(&app, "Robin", "robin@example.org").await;
+    let (status, asked) = ask(&app, &robin, "DRPR-2026").await;
+    assert_eq!(status, StatusCode::CREATED, "{asked}");
+    assert_eq!(asked["status"], "waiting_for_therapist");
+    let priya = app.api_login("therapist@example.com", DEMO_PASSWORD).await;
+    let (status, _) = answer(&app, &priya, asked["id"].as_str().unwrap(), "accept").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(guided(&app, &robin).await);
+
+    let fresh = priya_code(&app).await;
+    assert_ne!(fresh, "DRPR-2026", "the used code was replaced");
+    let (_, kim) = self_guided(&app, "Kim", "kim@example.org").await;
+    let (status, refused) = ask(&app, &kim, "DRPR-2026").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused.to_string().contains("don't recognise"));
+    let (status, asked) = ask(&app, &kim, &fresh).await;
+    assert_eq!(status, StatusCode::CREATED, "{asked}");
+}
+
+async fn an_expired_practice_code_is_refused(app: TestApp) {
+    let email = trellis_core::EmailAddress::parse("email", "therapist@example.com").unwrap();
+    let priya = app.store.user_by_email(&email).await.unwrap().unwrap().user;
+    let now = trellis_web::state::now();
+    app.store
+        .replace_link_code(&priya.id, "DRPR-2026", now - 1)
+        .await
+        .unwrap();
+    let (_, robin) = self_guided(&app, "Robin", "robin@example.org").await;
+    let (status, refused) = ask(&app, &robin, "DRPR-2026").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused.to_string().contains("don't recognise"));
+    let therapist = app
+        .browser_login("therapist@example.com", DEMO_PASSWORD)
+        .await;
+    let caseload = page_text(therapist.get(app.url("/caseload")).send().await.unwrap()).await;
+    assert!(caseload.contains("stopped working"));
+
+    // A new code from the caseload works, for thirty days.
+    let renewed = app
+        .submit(&therapist, "/caseload", "/caseload/link-code", &[])
+        .await;
+    assert_eq!(renewed.status(), StatusCode::SEE_OTHER);
+    let fresh = priya_code(&app).await;
+    assert_ne!(fresh, "DRPR-2026");
+    let caseload = page_text(therapist.get(app.url("/caseload")).send().await.unwrap()).await;
+    assert!(caseload.contains(&fresh));
+    assert!(caseload.contains("It works until"));
+    assert!(!caseload.contains("stopped working"));
+    let (status, asked) = ask(&app, &robin, &fresh).await;
+    assert_eq!(status, StatusCode::CREATED, "{asked}");
 }
 
 async fn each_role_has_its_home(app: TestApp) {

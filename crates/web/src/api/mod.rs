@@ -6,6 +6,7 @@ mod accounts;
 mod coach;
 mod couples;
 mod entries;
+mod links;
 mod measures;
 mod messages;
 mod practice;
@@ -68,6 +69,17 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/couples/{id}/invitations",
             Access::CoupleTherapist,
             couples::invite,
+        ),
+        Route::post(
+            "/api/v1/me/link-requests",
+            Access::Role(Role::Partner),
+            links::create,
+        ),
+        Route::get("/api/v1/link-requests", SignedIn, links::list),
+        Route::post(
+            "/api/v1/link-requests/{id}/{action}",
+            Access::PartnerOrTherapist,
+            links::answer,
         ),
         Route::post(
             "/api/v1/invitations/{token}/accept",
@@ -383,6 +395,9 @@ pub fn routes() -> Vec<Route> {
         staff::deactivate,
         staff::reset_two_factor,
         staff::move_couple,
+        links::create,
+        links::list,
+        links::answer,
         entries::create,
         entries::list,
         entries::get,

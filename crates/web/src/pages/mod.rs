@@ -80,6 +80,11 @@ pub fn routes() -> Vec<Route> {
             partner,
             partner::link_therapist,
         ),
+        Route::post(
+            "/our-space/link-requests/{id}/{action}",
+            partner,
+            partner::answer_link_request,
+        ),
         Route::get("/onboarding", partner, program::onboarding),
         Route::post("/onboarding/welcome", partner, program::welcome),
         Route::post("/onboarding/safety", partner, program::safety),
@@ -113,6 +118,16 @@ pub fn routes() -> Vec<Route> {
             therapist::new_couple_form,
         ),
         Route::post("/caseload/couples", therapist, therapist::create_couple),
+        Route::post(
+            "/caseload/link-requests/{id}/{action}",
+            therapist,
+            therapist::answer_link_request,
+        ),
+        Route::post(
+            "/caseload/link-code",
+            therapist,
+            therapist::new_practice_code,
+        ),
         Route::get("/caseload/couples/{id}", CoupleTherapist, journal::couple),
         Route::get(
             "/caseload/couples/{id}/report",

@@ -5,10 +5,12 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use trellis_core::Role;
+use trellis_core::linking::LinkAction;
+use trellis_store::User;
 
 use super::{Layout, PageContext, fixable, render, render_refused};
 use crate::error::AppResult;
-use crate::extract::PageForm;
+use crate::extract::{PageForm, Path};
 use crate::services::couples::{self, Invitee};
 use crate::state::AppState;
 
@@ -27,6 +29,10 @@ struct OurSpacePage {
     invite_email: String,
     link_errors: Vec<String>,
     link_code: String,
+    /// The couple's latest request to be guided by a therapist, if any.
+    link_request: Option<LinkRequestCard>,
+    /// No request is waiting: the practice code form shows.
+    may_ask: bool,
     onboarded: bool,
     /// Check-ins ready for this partner (in-app reminder).
     checkins_due: Vec<String>,
@@ -37,6 +43,36 @@ struct OurSpacePage {
     /// The next session, in the partner's time zone.
     next_session: Option<String>,
     unread_messages: usize,
+}
+
+/// A link request as a partner's home shows it.
+struct LinkRequestCard {
+    id: String,
+    therapist_name: String,
+    requested_by_name: String,
+    /// This partner typed the code.
+    mine: bool,
+    /// `waiting_for_partner`, `waiting_for_therapist`, `declined`, ...
+    status: &'static str,
+    can_agree: bool,
+    can_withdraw: bool,
+}
+
+/// The latest request, while the couple has no therapist yet.
+async fn link_request_card(state: &AppState, user: &User) -> AppResult<Option<LinkRequestCard>> {
+    let latest = couples::link_requests_for(state, user)
+        .await?
+        .into_iter()
+        .next();
+    Ok(latest.map(|view| LinkRequestCard {
+        id: view.request.id.clone(),
+        mine: view.request.requested_by == user.id,
+        status: view.request.status.as_str(),
+        can_agree: view.actions.contains(&LinkAction::Agree),
+        can_withdraw: view.actions.contains(&LinkAction::Withdraw),
+        therapist_name: view.therapist_name,
+        requested_by_name: view.requested_by_name,
+    }))
 }
 
 /// Builds the page; the form parts can be pre-filled after a refusal.
@@ -55,10 +91,16 @@ async fn our_space_page(state: &AppState, page: &PageContext) -> AppResult<OurSp
         ),
         None => (None, None, Vec::new()),
     };
+    let link_request = match therapist_name {
+        None => link_request_card(state, user).await?,
+        Some(_) => None,
+    };
     Ok(OurSpacePage {
         layout: page.layout("/our-space"),
         name: user.name.clone(),
         partner_name,
+        may_ask: link_request.as_ref().is_none_or(|r| !r.can_withdraw),
+        link_request,
         therapist_name,
         pending_invitations,
         invitation_mailed: None,
@@ -151,14 +193,36 @@ pub async fn link_therapist(
     PageForm(form): PageForm<LinkFields>,
 ) -> AppResult<Response> {
     let user = page.require(Role::Partner)?;
-    match couples::link_therapist(&state, user, &form.code).await {
-        Ok(_) => Ok(super::see_other("/our-space")),
+    let result = couples::request_link(&state, user, &form.code).await;
+    link_answered(&state, &page, result.map(|_| ()), form.code).await
+}
+
+/// Back home after a step on a link request, or the home again with why not.
+async fn link_answered(
+    state: &AppState,
+    page: &PageContext,
+    result: AppResult<()>,
+    code: String,
+) -> AppResult<Response> {
+    match result {
+        Ok(()) => Ok(super::see_other("/our-space")),
         Err(err) => {
             let (err, errors) = fixable(err)?;
-            let mut template = our_space_page(&state, &page).await?;
+            let mut template = our_space_page(state, page).await?;
             template.link_errors = errors;
-            template.link_code = form.code;
+            template.link_code = code;
             render_refused(&err, &template)
         }
     }
+}
+
+/// The other partner agrees or declines; either partner withdraws.
+pub async fn answer_link_request(
+    State(state): State<AppState>,
+    page: PageContext,
+    Path((id, action)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let user = page.require(Role::Partner)?;
+    let result = couples::answer_link_request(&state, user, &id, &action).await;
+    link_answered(&state, &page, result.map(|_| ()), String::new()).await
 }

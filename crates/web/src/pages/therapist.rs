@@ -5,11 +5,12 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use trellis_core::Role;
+use trellis_core::linking::LinkAction;
 use trellis_core::time::utc_date;
 
 use super::{Layout, PageContext, fixable, render, render_refused};
 use crate::error::AppResult;
-use crate::extract::PageForm;
+use crate::extract::{PageForm, Path};
 use crate::services::couples::{self, Invitee};
 use crate::state::AppState;
 
@@ -31,6 +32,18 @@ struct CaseloadPage {
     layout: Layout,
     couples: Vec<CaseloadRow>,
     link_code: Option<String>,
+    /// The day the practice code stops working.
+    link_code_expires: String,
+    /// The code still works (else it shows as expired).
+    link_code_current: bool,
+    /// Couples who asked this therapist to guide them, both partners agreeing.
+    link_requests: Vec<LinkRequestRow>,
+}
+
+pub struct LinkRequestRow {
+    pub id: String,
+    pub couple_title: String,
+    pub asked_on: String,
 }
 
 pub async fn caseload(State(state): State<AppState>, page: PageContext) -> AppResult<Response> {
@@ -72,10 +85,29 @@ pub async fn caseload(State(state): State<AppState>, page: PageContext) -> AppRe
             .await?;
     }
     couples.sort_by_key(|row| std::cmp::Reverse((row.news.open_flags, row.alerts)));
+    let code = couples::practice_code(&state, therapist).await?;
+    let link_requests = couples::link_requests_for(&state, therapist)
+        .await?
+        .into_iter()
+        .filter(|view| view.actions.contains(&LinkAction::Accept))
+        .map(|view| LinkRequestRow {
+            id: view.request.id,
+            couple_title: view.couple_title,
+            asked_on: utc_date(view.request.created_at),
+        })
+        .collect();
     let template = CaseloadPage {
         layout: page.layout("/caseload"),
         couples,
-        link_code: therapist.link_code.clone(),
+        link_code_expires: code
+            .as_ref()
+            .map(|(_, at)| utc_date(*at))
+            .unwrap_or_default(),
+        link_code_current: code.as_ref().is_some_and(|(_, at)| {
+            trellis_core::linking::link_code_works(*at, crate::state::now())
+        }),
+        link_code: code.map(|(code, _)| code),
+        link_requests,
     };
     Ok(render(&template)?.into_response())
 }
@@ -165,4 +197,25 @@ pub async fn create_couple(
             render_refused(&err, &template)
         }
     }
+}
+
+/// The therapist accepts a couple's request (the couple is linked) or declines it.
+pub async fn answer_link_request(
+    State(state): State<AppState>,
+    page: PageContext,
+    Path((id, action)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let therapist = page.require(Role::Therapist)?;
+    couples::answer_link_request(&state, therapist, &id, &action).await?;
+    Ok(super::see_other("/caseload"))
+}
+
+/// A fresh practice code; the old one stops working.
+pub async fn new_practice_code(
+    State(state): State<AppState>,
+    page: PageContext,
+) -> AppResult<Response> {
+    let therapist = page.require(Role::Therapist)?;
+    couples::new_practice_code(&state, therapist).await?;
+    Ok(super::see_other("/caseload"))
 }

@@ -2,11 +2,16 @@
 //! inviting each other and linking a therapist.
 
 use trellis_core::invitation::INVITATION_LIFETIME;
-use trellis_core::{DisplayName, EmailAddress, Role};
+use trellis_core::linking::{
+    LinkAction, LinkParty, LinkStatus, link_code_expiry, link_code_works, next_link_status,
+};
+use trellis_core::{DisplayName, EmailAddress, Millis, Role};
 use trellis_crypto::SecretToken;
-use trellis_store::{Couple, Invitation, NewPartner, User};
+use trellis_store::{Couple, Invitation, LinkRequest, NewLinkRequest, NewPartner, User};
 
-use super::accounts::{Problems, normalize_link_code};
+use super::accounts::{Problems, new_link_code, normalize_link_code};
+use super::audit;
+use super::notices::{self, Notice};
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, now};
 
@@ -272,10 +277,13 @@ pub async fn invite_partner(
     Ok(mail_partner_invitation(state, inviter, invitation, &token, what).await)
 }
 
-/// A self-guided couple links the therapist whose practice code they were given.
-#[tracing::instrument(skip_all, fields(user_id = %partner.id))]
-pub async fn link_therapist(state: &AppState, partner: &User, code: &str) -> AppResult<User> {
-    let couple_id = partner.couple_id.as_deref().ok_or(AppError::Forbidden)?;
+/// An unknown code and an expired one get the same words: a code tells no
+/// one whether it ever worked.
+const UNKNOWN_CODE: &str = "We don't recognise that practice code, or it is no longer current. \
+     Please ask your therapist for their current code.";
+
+/// The therapist whose practice code this is, while it still works.
+async fn therapist_for_code(state: &AppState, code: &str) -> AppResult<User> {
     let code = normalize_link_code(code);
     if code.is_empty() {
         return Err(AppError::invalid(
@@ -283,19 +291,259 @@ pub async fn link_therapist(state: &AppState, partner: &User, code: &str) -> App
             "Please enter the practice code your therapist gave you.",
         ));
     }
+    let unknown = || AppError::invalid("code", UNKNOWN_CODE);
     let therapist = state
         .store()
         .therapist_by_link_code(&code)
         .await?
-        .ok_or_else(|| {
-            AppError::invalid(
-                "code",
-                "We don't recognise that practice code. Please check it with your therapist.",
-            )
-        })?;
-    state.store().link_therapist(couple_id, &therapist).await?;
-    tracing::info!(%couple_id, therapist_id = %therapist.id, "couple linked to a therapist");
-    Ok(therapist)
+        .filter(|therapist| therapist.active)
+        .ok_or_else(unknown)?;
+    let now = now();
+    match state
+        .store()
+        .link_code_expires_at(&therapist.id, link_code_expiry(now))
+        .await?
+    {
+        Some(expires_at) if link_code_works(expires_at, now) => Ok(therapist),
+        _ => Err(unknown()),
+    }
+}
+
+/// A therapist's practice code and when it stops working, if they have one.
+pub async fn practice_code(
+    state: &AppState,
+    therapist: &User,
+) -> AppResult<Option<(String, Millis)>> {
+    let Some(code) = therapist.link_code.clone() else {
+        return Ok(None);
+    };
+    let expires_at = state
+        .store()
+        .link_code_expires_at(&therapist.id, link_code_expiry(now()))
+        .await?;
+    Ok(expires_at.map(|at| (code, at)))
+}
+
+/// A therapist replaces their practice code: the old one stops working.
+#[tracing::instrument(skip_all, fields(user_id = %therapist.id))]
+pub async fn new_practice_code(state: &AppState, therapist: &User) -> AppResult<()> {
+    if therapist.role != Role::Therapist {
+        return Err(AppError::Forbidden);
+    }
+    let now = now();
+    state
+        .store()
+        .replace_link_code(&therapist.id, &new_link_code(), link_code_expiry(now))
+        .await?;
+    audit::record(
+        state,
+        audit::Event::new("practice_code_replaced")
+            .actor(therapist)
+            .subject(&therapist.id),
+    )
+    .await
+}
+
+/// A link request as one of the people it concerns sees it.
+pub struct LinkRequestView {
+    pub request: LinkRequest,
+    pub therapist_name: String,
+    pub requested_by_name: String,
+    /// "Alex & Sam".
+    pub couple_title: String,
+    /// The steps the viewer may take now.
+    pub actions: Vec<LinkAction>,
+}
+
+/// How `user` stands to a request; `None` when it is none of their business
+/// (a therapist is not asked before both partners agree).
+fn party_of(user: &User, request: &LinkRequest) -> Option<LinkParty> {
+    match user.role {
+        Role::Partner if user.couple_id.as_deref() == Some(request.couple_id.as_str()) => {
+            Some(if user.id == request.requested_by {
+                LinkParty::Requester
+            } else {
+                LinkParty::OtherPartner
+            })
+        }
+        Role::Therapist if user.id == request.therapist_id && request.agreed_by.is_some() => {
+            Some(LinkParty::Therapist)
+        }
+        _ => None,
+    }
+}
+
+async fn view_link_request(
+    state: &AppState,
+    user: &User,
+    request: LinkRequest,
+) -> AppResult<LinkRequestView> {
+    let store = state.store();
+    let actions = match party_of(user, &request) {
+        Some(party) => [
+            LinkAction::Agree,
+            LinkAction::Decline,
+            LinkAction::Withdraw,
+            LinkAction::Accept,
+        ]
+        .into_iter()
+        .filter(|action| next_link_status(request.status, party, *action).is_some())
+        .collect(),
+        None => Vec::new(),
+    };
+    Ok(LinkRequestView {
+        therapist_name: store.user(&request.therapist_id).await?.name,
+        requested_by_name: store.user(&request.requested_by).await?.name,
+        couple_title: title(state, &request.couple_id).await?,
+        actions,
+        request,
+    })
+}
+
+/// The requests that concern `user`, newest first: their couple's, or those
+/// a therapist was asked to answer. Admins have none.
+pub async fn link_requests_for(state: &AppState, user: &User) -> AppResult<Vec<LinkRequestView>> {
+    let requests = match (user.role, user.couple_id.as_deref()) {
+        (Role::Partner, Some(couple_id)) => state.store().couple_link_requests(couple_id).await?,
+        (Role::Therapist, _) => state.store().therapist_link_requests(&user.id).await?,
+        _ => Vec::new(),
+    };
+    let mut views = Vec::with_capacity(requests.len());
+    for request in requests {
+        views.push(view_link_request(state, user, request).await?);
+    }
+    Ok(views)
+}
+
+/// Tells everyone else the request concerns that it moved on (a notice that
+/// names no one; the details are in Trellis).
+async fn tell_the_others(state: &AppState, actor: &User, request: &LinkRequest) -> AppResult<()> {
+    let mut others: Vec<User> = state
+        .store()
+        .couple_members(&request.couple_id)
+        .await?
+        .into_iter()
+        .filter(|member| member.id != actor.id)
+        .collect();
+    if request.agreed_by.is_some() && actor.id != request.therapist_id {
+        others.push(state.store().user(&request.therapist_id).await?);
+    }
+    for other in &others {
+        notices::notify(state, other, Notice::LinkRequest).await?;
+    }
+    Ok(())
+}
+
+/// A partner of a self-guided couple asks the therapist whose practice code
+/// they were given to guide them. Nothing links yet: the other partner
+/// agrees (when there is one), then the therapist accepts.
+#[tracing::instrument(skip_all, fields(user_id = %partner.id))]
+pub async fn request_link(
+    state: &AppState,
+    partner: &User,
+    code: &str,
+) -> AppResult<LinkRequestView> {
+    let couple_id = partner.couple_id.as_deref().ok_or(AppError::Forbidden)?;
+    let therapist = therapist_for_code(state, code).await?;
+    let alone = state
+        .store()
+        .couple_members(couple_id)
+        .await?
+        .iter()
+        .all(|member| member.id == partner.id);
+    let (status, agreed_by) = if alone {
+        (LinkStatus::WaitingForTherapist, Some(partner.id.as_str()))
+    } else {
+        (LinkStatus::WaitingForPartner, None)
+    };
+    let request = state
+        .store()
+        .create_link_request(NewLinkRequest {
+            couple_id,
+            therapist_id: &therapist.id,
+            requested_by: &partner.id,
+            status,
+            agreed_by,
+            now: now(),
+        })
+        .await?;
+    let mut event = audit::Event::new("link_requested")
+        .actor(partner)
+        .couple(couple_id)
+        .item("link_request", &request.id);
+    if alone {
+        event = event.subject(&therapist.id);
+    }
+    audit::record(state, event).await?;
+    tell_the_others(state, partner, &request).await?;
+    tracing::info!(%couple_id, request_id = %request.id, "link to a therapist requested");
+    view_link_request(state, partner, request).await
+}
+
+/// Why a step is not the caller's to take now.
+fn not_your_step(status: LinkStatus, party: LinkParty) -> AppError {
+    let message = match (status, party) {
+        (status, _) if !status.is_open() => "This request has already been answered.",
+        (LinkStatus::WaitingForPartner, LinkParty::Requester) => {
+            "This request is waiting for your partner's answer. You can withdraw it while it waits."
+        }
+        (LinkStatus::WaitingForPartner, _) => "You can agree to this request or decline it.",
+        (_, LinkParty::Therapist) => "You can accept this request or decline it.",
+        _ => {
+            "This request is waiting for the therapist's answer. You can withdraw it while it waits."
+        }
+    };
+    AppError::Conflict(message.to_owned())
+}
+
+/// Someone the request concerns takes a step: the other partner agrees or
+/// declines, either partner withdraws, the therapist accepts (the couple is
+/// linked and their practice code replaced) or declines.
+#[tracing::instrument(skip_all, fields(user_id = %user.id, request_id = %id))]
+pub async fn answer_link_request(
+    state: &AppState,
+    user: &User,
+    id: &str,
+    action: &str,
+) -> AppResult<LinkRequestView> {
+    if user.role == Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    let request = state.store().link_request(id).await?;
+    let party = party_of(user, &request).ok_or(AppError::NotFound)?;
+    let action = LinkAction::parse(action).ok_or(AppError::NotFound)?;
+    let to = next_link_status(request.status, party, action)
+        .ok_or_else(|| not_your_step(request.status, party))?;
+    let now = now();
+    let request = if to == LinkStatus::Accepted {
+        state
+            .store()
+            .accept_link_request(id, user, &new_link_code(), link_code_expiry(now), now)
+            .await?
+    } else {
+        let agreed_by = (action == LinkAction::Agree).then_some(user.id.as_str());
+        state
+            .store()
+            .move_link_request(id, request.status, to, agreed_by, now)
+            .await?
+    };
+    let event_name = match action {
+        LinkAction::Agree => "link_agreed",
+        LinkAction::Decline => "link_declined",
+        LinkAction::Withdraw => "link_withdrawn",
+        LinkAction::Accept => "link_accepted",
+    };
+    let mut event = audit::Event::new(event_name)
+        .actor(user)
+        .couple(&request.couple_id)
+        .item("link_request", &request.id);
+    if request.agreed_by.is_some() && user.id != request.therapist_id {
+        event = event.subject(&request.therapist_id);
+    }
+    audit::record(state, event).await?;
+    tell_the_others(state, user, &request).await?;
+    tracing::info!(couple_id = %request.couple_id, status = to.as_str(), "link request answered");
+    view_link_request(state, user, request).await
 }
 
 /// What a partner's home needs to know about their couple.

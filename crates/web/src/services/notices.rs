@@ -46,6 +46,9 @@ pub enum Notice {
     BreakOver,
     /// A check-in (a short measure) is ready.
     CheckInDue,
+    /// A request to link a therapist to a couple moved on: asked, agreed,
+    /// declined, withdrawn or accepted.
+    LinkRequest,
 }
 
 enum Kind {
@@ -58,7 +61,10 @@ enum Kind {
 impl Notice {
     fn kind(self) -> Kind {
         match self {
-            Notice::NewMessage | Notice::TalkOpened | Notice::TimeOut { .. } => Kind::Messages,
+            Notice::NewMessage
+            | Notice::TalkOpened
+            | Notice::TimeOut { .. }
+            | Notice::LinkRequest => Kind::Messages,
             Notice::BreakOver | Notice::CheckInDue => Kind::Reminders,
             Notice::SessionScheduled { .. }
             | Notice::SessionMoved { .. }
@@ -115,6 +121,10 @@ impl Notice {
             Notice::CheckInDue => (
                 "A check-in is ready".to_owned(),
                 "A short check-in is ready for you in Trellis. It takes two or three minutes, whenever suits you.".to_owned(),
+            ),
+            Notice::LinkRequest => (
+                "A request about who guides a couple".to_owned(),
+                "A request to link a therapist to a couple has news, or is waiting for your answer, in Trellis.".to_owned(),
             ),
             Notice::NewIntake => (
                 "A new appointment request".to_owned(),
@@ -176,6 +186,7 @@ pub async fn notify(state: &AppState, user: &User, notice: Notice) -> AppResult<
         Notice::TalkOpened | Notice::TimeOut { .. } | Notice::BreakOver => "/talks",
         Notice::CheckInDue => "/measures",
         Notice::NewIntake => "/intake",
+        Notice::LinkRequest if user.role == Role::Partner => "/our-space",
         _ if user.role == Role::Therapist => "/caseload",
         _ => "/sessions",
     };
