@@ -518,12 +518,7 @@ async fn invite_and_join(
 /// are signed in on, and an API token.
 async fn self_guided(app: &TestApp, name: &str, email: &str) -> (reqwest::Client, String) {
     let client = browser_client();
-    let fields = [
-        ("name", name),
-        ("email", email),
-        ("password", "a long password"),
-    ];
-    let signed_up = app.submit(&client, "/signup", "/signup", &fields).await;
+    let signed_up = app.sign_up(&client, name, email, "a long password").await;
     assert_eq!(
         signed_up.status(),
         StatusCode::SEE_OTHER,

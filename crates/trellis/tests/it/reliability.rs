@@ -879,6 +879,7 @@ async fn every_answer_of_the_api_fits_its_schema(app: TestApp) {
         .await;
     }
     endings_answer_as_documented(&app, &mut doc).await;
+    practice_changes_answer_as_documented(&app, &mut doc, &items).await;
     assert!(
         doc.checked > 300,
         "only {} answers were checked",
@@ -1173,5 +1174,79 @@ async fn endings_answer_as_documented(app: &TestApp, doc: &mut Conformance) {
         // The session is over, or the membership: the next call hears so.
         doc.at(app, Some(&token), method, route, Some(json!({})))
             .await;
+    }
+}
+
+/// A self-guided partner asks Dr. Priya to guide them and she accepts; the
+/// admin resets a colleague's second step, gives a couple to him, and then
+/// removes his access (last: he is gone afterwards).
+async fn practice_changes_answer_as_documented(
+    app: &TestApp,
+    doc: &mut Conformance,
+    items: &crate::matrix::Items,
+) {
+    let client = crate::helpers::browser_client();
+    let joined = app
+        .sign_up(&client, "Robin", "robin@example.org", "a long password")
+        .await;
+    assert_eq!(joined.status(), StatusCode::SEE_OTHER);
+    let robin = app.api_login("robin@example.org", "a long password").await;
+    let (status, request) = doc
+        .at(
+            app,
+            Some(&robin),
+            Method::POST,
+            "/api/v1/me/link-requests",
+            Some(json!({"code": "DRPR-2026"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{request}");
+    let priya = app.api_login("therapist@example.com", DEMO_PASSWORD).await;
+    let accept = format!(
+        "/api/v1/link-requests/{}/accept",
+        request["id"].as_str().unwrap()
+    );
+    let (status, answer) = doc
+        .call(
+            app,
+            Some(&priya),
+            Method::POST,
+            ("/api/v1/link-requests/{id}/{action}", &accept),
+            Some(json!({})),
+        )
+        .await;
+    assert!(status.is_success(), "{status} {answer}");
+
+    let admin = app.api_login("admin@example.com", DEMO_PASSWORD).await;
+    let email = trellis_core::EmailAddress::parse("e", "therapist2@example.com").unwrap();
+    let tom = app
+        .store
+        .user_by_email(&email)
+        .await
+        .unwrap()
+        .unwrap()
+        .user
+        .id;
+    for (route, path, body) in [
+        (
+            "/api/v1/practice/staff/{user_id}/two-factor/reset",
+            format!("/api/v1/practice/staff/{tom}/two-factor/reset"),
+            json!({}),
+        ),
+        (
+            "/api/v1/couples/{id}/therapist",
+            format!("/api/v1/couples/{}/therapist", items.couple_id),
+            json!({"therapist_id": tom}),
+        ),
+        (
+            "/api/v1/practice/staff/{user_id}/deactivate",
+            format!("/api/v1/practice/staff/{tom}/deactivate"),
+            json!({}),
+        ),
+    ] {
+        let (status, answer) = doc
+            .call(app, Some(&admin), Method::POST, (route, &path), Some(body))
+            .await;
+        assert!(status.is_success(), "{route}: {status} {answer}");
     }
 }
