@@ -196,27 +196,25 @@ impl Store {
 
     /// Everyone who works at the practice now: admins and therapists whose
     /// access was not removed.
-    #[tracing::instrument(skip(self))]
     pub async fn practice_staff(&self, practice_id: &str) -> Result<Vec<User>> {
-        let sql = format!(
-            "SELECT {USER_COLUMNS} FROM {USER_FROM} WHERE u.practice_id = $1 \
-             AND u.role IN ('admin', 'therapist') AND u.deactivated_at IS NULL ORDER BY u.name, u.id"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(practice_id)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|row| Ok(user_from_row(row)?.user))
-            .collect()
+        self.staff_of(practice_id, false).await
     }
 
     /// Everyone who works or worked at the practice, removed staff included.
-    #[tracing::instrument(skip(self))]
     pub async fn staff_ever(&self, practice_id: &str) -> Result<Vec<User>> {
+        self.staff_of(practice_id, true).await
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn staff_of(&self, practice_id: &str, with_removed: bool) -> Result<Vec<User>> {
+        let removed = if with_removed {
+            ""
+        } else {
+            "AND u.deactivated_at IS NULL"
+        };
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM {USER_FROM} WHERE u.practice_id = $1 \
-             AND u.role IN ('admin', 'therapist') ORDER BY u.role, u.name, u.id"
+             AND u.role IN ('admin', 'therapist') {removed} ORDER BY u.name, u.id"
         );
         let rows = sqlx::query(&sql)
             .bind(practice_id)

@@ -114,3 +114,67 @@ fn coach_eval_prints_the_scores() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("line 1"));
 }
+
+/// A lost phone and no recovery codes: the operator turns the second step
+/// off from the command line, and the person's activity says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_resets_a_lost_second_step() {
+    use crate::helpers::{Backend, DEMO_PASSWORD, TestApp};
+    let app = TestApp::with_demo(Backend::Sqlite).await.unwrap();
+    let email = trellis_core::EmailAddress::parse("e", "sam@example.com").unwrap();
+    let sam = app.store.user_by_email(&email).await.unwrap().unwrap().user;
+    let secret = trellis_crypto::totp::new_secret();
+    let now_secs = u64::try_from(trellis_web::state::now() / 1000).unwrap();
+    let code = trellis_crypto::totp::code_at(&secret, now_secs).unwrap();
+    trellis_web::services::two_factor::enable(&app.state, &sam, &secret, &code, DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let login = || {
+        reqwest::Client::new()
+            .post(app.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({"email": "sam@example.com", "password": DEMO_PASSWORD}))
+            .send()
+    };
+    assert_eq!(
+        login().await.unwrap().status(),
+        reqwest::StatusCode::UNAUTHORIZED
+    );
+
+    let unknown = trellis()
+        .args([
+            "admin",
+            "reset-two-factor",
+            "--email",
+            "nobody@example.com",
+            "--data-dir",
+        ])
+        .arg(&app.data_dir)
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+    let output = trellis()
+        .args([
+            "admin",
+            "reset-two-factor",
+            "--email",
+            "sam@example.com",
+            "--data-dir",
+        ])
+        .arg(&app.data_dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(login().await.unwrap().status(), reqwest::StatusCode::OK);
+    let token = app.api_login("sam@example.com", DEMO_PASSWORD).await;
+    let (_, activity) = app.api_get(&token, "/api/v1/me/activity").await;
+    assert!(
+        activity
+            .to_string()
+            .contains("reset by the server's operator"),
+        "{activity}"
+    );
+}
