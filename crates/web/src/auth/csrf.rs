@@ -67,14 +67,18 @@ fn cookie_name(state: &AppState) -> &'static str {
 /// The token for what the browser holds: its session, else its pre-session
 /// cookie. `None` when it holds neither (a first visit).
 fn expected_token(state: &AppState, jar: &CookieJar) -> Option<String> {
-    if let Some(session) = jar.get(SESSION_COOKIE).filter(|c| !c.value().is_empty()) {
+    let token = if let Some(session) = jar.get(SESSION_COOKIE).filter(|c| !c.value().is_empty()) {
         let id = SecretToken::from_client(session.value()).hash();
-        return Some(state.vault().sign(SESSION_PURPOSE, id.as_str()));
-    }
-    jar.get(cookie_name(state))
-        .map(|c| c.value())
-        .filter(|v| v.len() >= 32)
-        .map(|v| state.vault().sign(PRE_SESSION_PURPOSE, v))
+        state.vault().sign(SESSION_PURPOSE, id.as_str())
+    } else {
+        let value = jar.get(cookie_name(state))?.value();
+        if value.len() < 32 {
+            return None;
+        }
+        state.vault().sign(PRE_SESSION_PURPOSE, value)
+    };
+    // Without a key there is no token to match: refuse rather than accept "".
+    (!token.is_empty()).then_some(token)
 }
 
 pub async fn protect(State(state): State<AppState>, request: Request, next: Next) -> Response {
