@@ -1,7 +1,8 @@
 //! The public side of a practice: its page, the "is it time for couples
 //! therapy?" self-check, and asking for a first appointment. All of it works
 //! without JavaScript and without an account; nothing is stored unless the
-//! visitor sends a request.
+//! visitor sends a request. Every page here offers quick exit, as they ask
+//! about fear and safety.
 
 use std::collections::HashMap;
 
@@ -52,7 +53,7 @@ pub async fn practice_page(
         .map(|t| t.user.name)
         .collect();
     Ok(render(&PracticePublicPage {
-        layout: page.layout(""),
+        layout: page.layout_with_quick_exit(""),
         description: paragraphs(&practice.description),
         contact: practice.contact.lines().map(str::to_owned).collect(),
         therapists,
@@ -98,7 +99,7 @@ pub async fn self_check(
         .await
         .ok();
     Ok(render(&SelfCheckPage {
-        layout: page.layout(""),
+        layout: page.layout_with_quick_exit(""),
         title: check.title.clone(),
         intro: check.intro.clone(),
         signs: check
@@ -146,7 +147,7 @@ pub async fn self_check_result(
         .await
         .ok();
     Ok(render(&SelfCheckResultPage {
-        layout: page.layout(""),
+        layout: page.layout_with_quick_exit(""),
         title: outcome.reading.title.clone(),
         body_html: outcome.body_html.clone(),
         not_a_diagnosis: check.not_a_diagnosis.clone(),
@@ -186,7 +187,7 @@ pub async fn request_form(
 ) -> AppResult<Response> {
     let practice = state.store().practice(&id).await?;
     Ok(render(&RequestPage {
-        layout: page.layout(""),
+        layout: page.layout_with_quick_exit(""),
         practice,
         errors: Vec::new(),
         stamp: intake::form_stamp(&state),
@@ -229,14 +230,14 @@ pub async fn send_request(
     .await;
     match result {
         Ok(_) => Ok(render(&RequestSentPage {
-            layout: page.layout(""),
+            layout: page.layout_with_quick_exit(""),
             practice,
         })?
         .into_response()),
         Err(err) => {
             let (err, errors) = fixable(err)?;
             let template = RequestPage {
-                layout: page.layout(""),
+                layout: page.layout_with_quick_exit(""),
                 practice,
                 errors,
                 stamp: intake::form_stamp(&state),
