@@ -1,6 +1,7 @@
 //! Quick exit (issue 13): it signs the browser out as well as leaving, needs
 //! no form token (a forged one can only sign someone out), and is offered on
-//! the public pages that ask about fear.
+//! the public pages that ask about fear. Where help is shown, helplines are
+//! numbers to tap.
 
 use reqwest::StatusCode;
 
@@ -11,6 +12,7 @@ on_both_backends!(with_demo =>
     quick_exit_signs_out_without_a_form_token,
     quick_exit_cannot_be_triggered_by_a_get,
     public_pages_about_fear_offer_quick_exit,
+    help_offers_helplines_to_call_or_text,
 );
 
 fn location(response: &reqwest::Response) -> String {
@@ -99,4 +101,18 @@ async fn public_pages_about_fear_offer_quick_exit(app: TestApp) {
     assert_eq!(result.status(), StatusCode::OK);
     let page = page_text(result).await;
     assert!(page.contains("action=\"/quick-exit\""), "{page}");
+}
+
+async fn help_offers_helplines_to_call_or_text(app: TestApp) {
+    let alex = app.browser_login("alex@example.com", DEMO_PASSWORD).await;
+    for path in ["/journal?saved=true&help=true", "/messages?crisis=true"] {
+        let page = page_text(alex.get(app.url(path)).send().await.unwrap()).await;
+        for link in [
+            "href=\"tel:988\"",
+            "href=\"sms:988\"",
+            "href=\"tel:116123\"",
+        ] {
+            assert!(page.contains(link), "no {link} on {path}:\n{page}");
+        }
+    }
 }
