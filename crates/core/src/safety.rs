@@ -27,7 +27,7 @@ pub struct Resource {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Contact {
-    /// What the link says, e.g. "Call 988 (US)".
+    /// What the link says, e.g. "Call the crisis line (US)".
     pub label: String,
     /// "call" or "text".
     pub how: String,

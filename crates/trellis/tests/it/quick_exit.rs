@@ -107,12 +107,30 @@ async fn help_offers_helplines_to_call_or_text(app: TestApp) {
     let alex = app.browser_login("alex@example.com", DEMO_PASSWORD).await;
     for path in ["/journal?saved=true&help=true", "/messages?crisis=true"] {
         let page = page_text(alex.get(app.url(path)).send().await.unwrap()).await;
-        for link in [
-            "href=\"tel:988\"",
-            "href=\"sms:988\"",
-            "href=\"tel:116123\"",
-        ] {
-            assert!(page.contains(link), "no {link} on {path}:\n{page}");
-        }
+        assert_tap_to_call(path, &page);
+    }
+    // Visitors too: the practice page and the self-check.
+    let id = app.store.practices().await.unwrap()[0].id.clone();
+    for path in [format!("/practices/{id}"), "/is-it-time".to_owned()] {
+        let page = page_text(
+            reqwest::Client::new()
+                .get(app.url(&path))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_tap_to_call(&path, &page);
+    }
+}
+
+fn assert_tap_to_call(path: &str, page: &str) {
+    for link in [
+        "href=\"tel:988\"",
+        "href=\"sms:988\"",
+        "href=\"tel:116123\"",
+        "href=\"sms:85258\"",
+    ] {
+        assert!(page.contains(link), "no {link} on {path}:\n{page}");
     }
 }

@@ -161,7 +161,7 @@ async fn partner_page(
         draft: String::new(),
         comments,
         crisis,
-        resources: state.content().safety.help.resources.clone(),
+        resources: state.content().helplines().to_vec(),
         back: None,
     })
 }

@@ -12,6 +12,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use trellis_core::intake::IntakeInput;
+use trellis_core::safety::Resource;
 use trellis_core::selfcheck::SCALE;
 use trellis_store::Practice;
 
@@ -37,6 +38,7 @@ struct PracticePublicPage {
     description: Vec<String>,
     contact: Vec<String>,
     therapists: Vec<String>,
+    resources: Vec<Resource>,
 }
 
 pub async fn practice_page(
@@ -58,6 +60,7 @@ pub async fn practice_page(
         contact: practice.contact.lines().map(str::to_owned).collect(),
         therapists,
         practice,
+        resources: state.content().helplines().to_vec(),
     })?
     .into_response())
 }
@@ -77,6 +80,7 @@ struct SelfCheckPage {
     scale: Vec<(u32, &'static str)>,
     safety_question: String,
     practice_id: String,
+    resources: Vec<Resource>,
 }
 
 #[derive(Deserialize, Default)]
@@ -113,6 +117,7 @@ pub async fn self_check(
         scale: scale(),
         safety_question: check.safety_question.clone(),
         practice_id: practice.map(|p| p.id).unwrap_or_default(),
+        resources: state.content().helplines().to_vec(),
     })?
     .into_response())
 }
@@ -127,6 +132,7 @@ struct SelfCheckResultPage {
     safety: Option<String>,
     answered: usize,
     practice_id: String,
+    resources: Vec<Resource>,
 }
 
 /// Reads the answers back; nothing is stored or logged.
@@ -154,6 +160,7 @@ pub async fn self_check_result(
         safety: outcome.safety_concern.then(|| check.safety_body.clone()),
         answered: outcome.answered,
         practice_id: practice.map(|p| p.id).unwrap_or_default(),
+        resources: state.content().helplines().to_vec(),
     })?
     .into_response())
 }
