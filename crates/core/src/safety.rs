@@ -18,6 +18,55 @@ pub struct Question {
 pub struct Resource {
     pub name: String,
     pub detail: String,
+    /// Numbers to tap: each becomes a `tel:` or `sms:` link.
+    #[serde(default)]
+    pub contacts: Vec<Contact>,
+}
+
+/// One way to reach a helpline from a phone.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// What the link says, e.g. "Call the crisis line (US)".
+    pub label: String,
+    /// "call" or "text".
+    pub how: String,
+    /// The number as dialled: digits, spaces, dashes and a leading +.
+    pub number: String,
+}
+
+impl Contact {
+    /// The link a phone opens: `tel:` to call, `sms:` to text.
+    pub fn href(&self) -> String {
+        let scheme = if self.how == "text" { "sms" } else { "tel" };
+        let digits: String = self
+            .number
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '+')
+            .collect();
+        format!("{scheme}:{digits}")
+    }
+
+    fn problem(&self) -> Option<String> {
+        if self.how != "call" && self.how != "text" {
+            return Some(format!(
+                "contact `{}`: `how` must be \"call\" or \"text\"",
+                self.label
+            ));
+        }
+        let well_formed = self.number.chars().any(|c| c.is_ascii_digit())
+            && self
+                .number
+                .trim_start_matches('+')
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == ' ' || c == '-');
+        (!well_formed).then(|| {
+            format!(
+                "contact `{}`: `number` must be digits (spaces, dashes and a leading + allowed)",
+                self.label
+            )
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -63,6 +112,14 @@ impl SafetyCheck {
                     ),
                 });
             }
+        }
+        let contacts = check.help.resources.iter().flat_map(|r| &r.contacts);
+        if let Some(reason) = contacts.filter_map(Contact::problem).next() {
+            return Err(ContentError {
+                file: file.to_owned(),
+                line: 1,
+                reason,
+            });
         }
         if check.questions.is_empty() {
             return Err(ContentError {
@@ -114,6 +171,35 @@ detail = "Call your local number"
 [self_guided]
 body = "Please find a therapist."
 "#;
+
+    #[test]
+    fn contacts_become_call_and_text_links_and_bad_ones_are_refused() {
+        let call = Contact {
+            label: "Call".to_owned(),
+            how: "call".to_owned(),
+            number: "0808 2000 247".to_owned(),
+        };
+        assert_eq!(call.href(), "tel:08082000247");
+        assert_eq!(call.problem(), None);
+        let text = Contact {
+            how: "text".to_owned(),
+            number: "+1 741-741".to_owned(),
+            ..call.clone()
+        };
+        assert_eq!(text.href(), "sms:+1741741");
+        let with_contact = CHECK.replace(
+            "detail = \"Call your local number\"",
+            "detail = \"Call your local number\"\n[[help.resources.contacts]]\nlabel = \"Call\"\nhow = \"fax\"\nnumber = \"112\"",
+        );
+        assert!(SafetyCheck::parse("safety.toml", &with_contact).is_err());
+        let letters = with_contact
+            .replace("how = \"fax\"", "how = \"call\"")
+            .replace("number = \"112\"", "number = \"javascript:1\"");
+        assert!(SafetyCheck::parse("safety.toml", &letters).is_err());
+        let good = letters.replace("number = \"javascript:1\"", "number = \"112\"");
+        let check = SafetyCheck::parse("safety.toml", &good).unwrap();
+        assert_eq!(check.help.resources[0].contacts[0].href(), "tel:112");
+    }
 
     #[test]
     fn concerns_follow_each_questions_direction() {

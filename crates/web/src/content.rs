@@ -45,6 +45,27 @@ impl Content {
         &self.default
     }
 
+    /// Every helpline, from `safety.toml` (a practice's content folder can
+    /// replace that file): wherever help is shown, this is what is shown.
+    pub fn helplines(&self) -> &[trellis_core::safety::Resource] {
+        &self.safety.help.resources
+    }
+
+    /// The helplines' numbers as one plain sentence, for answers that cannot
+    /// hold links (an API error message).
+    pub fn helplines_in_words(&self) -> String {
+        let labels: Vec<&str> = self
+            .helplines()
+            .iter()
+            .flat_map(|r| &r.contacts)
+            .map(|c| c.label.as_str())
+            .collect();
+        if labels.is_empty() {
+            return String::new();
+        }
+        format!("You can reach help now: {}.", labels.join("; "))
+    }
+
     pub fn instrument(&self, id: &str) -> Option<&Instrument> {
         self.instruments.iter().find(|i| i.id == id)
     }
@@ -249,5 +270,63 @@ mod tests {
             err.contains("programs/rebuilding-trust/stages/02-broken.md:3"),
             "{err}"
         );
+    }
+
+    /// Helpline numbers live in `content/safety.toml` alone: none may be
+    /// written into Rust source (outside tests) or a template.
+    #[test]
+    fn no_helpline_number_is_written_into_source() {
+        const NUMBERS: [&str; 10] = [
+            "988", "911", "999", "112", "116 123", "85258", "741741", "2000 247", "799-7233",
+            "116123",
+        ];
+        fn is_digit_at(text: &str, index: Option<usize>) -> bool {
+            index
+                .and_then(|i| text.as_bytes().get(i))
+                .is_some_and(u8::is_ascii_digit)
+        }
+        fn has_number(line: &str, number: &str) -> bool {
+            line.match_indices(number).any(|(at, _)| {
+                !is_digit_at(line, at.checked_sub(1)) && !is_digit_at(line, Some(at + number.len()))
+            })
+        }
+        fn walk(dir: &Path, files: &mut Vec<std::path::PathBuf>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, files);
+                } else if path.extension().is_some_and(|e| e == "rs" || e == "html") {
+                    files.push(path);
+                }
+            }
+        }
+        let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        for name in ["core", "crypto", "store", "web", "trellis", "coach"] {
+            walk(&crates.join(name).join("src"), &mut files);
+        }
+        walk(&crates.join("web").join("templates"), &mut files);
+        assert!(files.len() > 50, "the source was not found: {crates:?}");
+        let mut found = Vec::new();
+        for file in &files {
+            let text = std::fs::read_to_string(file).unwrap_or_default();
+            // Tests may name numbers; they come after `#[cfg(test)]`.
+            let source = text.split("#[cfg(test)]").next().unwrap_or_default();
+            let is_template = file.extension().is_some_and(|e| e == "html");
+            for (n, line) in source.lines().enumerate() {
+                // In Rust, only text: a line with a string literal or its continuation.
+                let text_line =
+                    is_template || line.contains('"') || line.trim_end().ends_with('\\');
+                for number in NUMBERS {
+                    if text_line && has_number(line, number) {
+                        found.push(format!("{}:{}: {number}", file.display(), n + 1));
+                    }
+                }
+            }
+        }
+        assert!(found.is_empty(), "helpline numbers in source: {found:#?}");
     }
 }

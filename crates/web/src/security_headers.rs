@@ -9,10 +9,12 @@ use crate::state::AppState;
 
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
      img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
-     form-action 'self'; frame-ancestors 'none'";
+     form-action 'self' https://www.bbc.com; frame-ancestors 'none'";
 const PERMISSIONS_POLICY: &str =
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()";
 
+// Quick exit's form redirects to its neutral page, so that origin is a
+// permitted form target (see `pages::QUICK_EXIT_DESTINATION`, checked below).
 pub async fn add(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let is_static = request.uri().path().starts_with("/static/");
     let mut response = next.run(request).await;
@@ -43,4 +45,28 @@ pub async fn add(State(state): State<AppState>, request: Request, next: Next) ->
         );
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quick_exit_may_redirect_its_form_to_the_neutral_page() {
+        let destination = crate::pages::QUICK_EXIT_DESTINATION;
+        let origin = destination
+            .splitn(4, '/')
+            .take(3)
+            .collect::<Vec<_>>()
+            .join("/");
+        let form_action = CONTENT_SECURITY_POLICY
+            .split(';')
+            .map(str::trim)
+            .find(|d| d.starts_with("form-action"))
+            .unwrap_or_default();
+        assert!(
+            form_action.split(' ').any(|source| source == origin),
+            "{form_action} does not allow {origin}"
+        );
+    }
 }

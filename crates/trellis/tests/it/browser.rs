@@ -405,9 +405,12 @@ async fn two_partners_and_their_therapist_walk_the_program_together() {
     // Each partner signs in and onboards alone; every partner page has a quick exit.
     sign_in(&alex, &app, "alex@example.com").await;
     wait_for_path(&alex, "/our-space").await;
-    let exit = alex.find(Locator::Css("a.quick-exit")).await.unwrap();
+    let exit = alex
+        .find(Locator::Css("form.quick-exit-form"))
+        .await
+        .unwrap();
     assert!(
-        exit.attr("href")
+        exit.attr("data-leave-to")
             .await
             .unwrap()
             .unwrap()
@@ -848,4 +851,65 @@ async fn two_browsers_hold_a_structured_talk() {
     click(&alex, "form:has(input[value=leave]) button").await;
     wait_for_text(&alex, "Start a talk").await;
     reload_until(&sam, &app.url(&talk_path), "This talk has ended.").await;
+}
+
+/// Quick exit really leaves: a partner reading their journal presses Escape
+/// three times; going Back afterwards does not show the journal, because the
+/// session has ended and pages are never kept in the back-forward cache.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escape_three_times_signs_out_and_back_does_not_return_to_the_journal() {
+    let Some(driver) = start_chromedriver().await else {
+        return;
+    };
+    let app = TestApp::with_demo(Backend::Sqlite).await.unwrap();
+    let token = app.api_login("alex@example.com", DEMO_PASSWORD).await;
+    let secret = "A page I would not want anyone to see over my shoulder";
+    let (status, _) = app
+        .api_post(
+            Some(&token),
+            "/api/v1/entries",
+            json!({"body": secret, "audience": "me"}),
+        )
+        .await;
+    assert!(status.is_success(), "{status}");
+    let profile = tempfile::tempdir().unwrap();
+    let browser = open_browser(&driver, profile.path()).await;
+    sign_in(&browser, &app, "alex@example.com").await;
+    wait_for_path(&browser, "/our-space").await;
+    browser.goto(&app.url("/journal")).await.unwrap();
+    wait_for_text(&browser, secret).await;
+
+    let body = browser.find(Locator::Css("body")).await.unwrap();
+    for _ in 0..3 {
+        body.send_keys("\u{e00c}").await.unwrap();
+    }
+    // The page leaves for the neutral site (unreachable here, so an error page).
+    for _ in 0..50 {
+        if !browser
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .starts_with(&app.base)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        !browser
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .starts_with(&app.base),
+        "quick exit left Trellis"
+    );
+
+    browser.back().await.unwrap();
+    wait_for_path(&browser, "/login").await;
+    let shown = browser.source().await.unwrap();
+    assert!(!shown.contains(secret), "Back shows the journal:\n{shown}");
+    browser.goto(&app.url("/journal")).await.unwrap();
+    wait_for_path(&browser, "/login").await;
 }

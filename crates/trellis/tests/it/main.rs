@@ -18,6 +18,7 @@ mod operations;
 mod practice;
 mod privacy;
 mod program;
+mod quick_exit;
 mod regressions;
 mod reliability;
 mod rights;

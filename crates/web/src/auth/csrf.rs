@@ -9,6 +9,8 @@
 //! Enforced once, as middleware, for every state-changing request that a
 //! browser could forge: any form post, and anything carrying the session
 //! cookie. Bearer-token API calls carry no ambient credentials and pass.
+//! One path is exempt: quick exit, which can only sign the browser out, and
+//! must work from a bare `navigator.sendBeacon` as someone hurries away.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -93,8 +95,9 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
     // without the session cookie a form posted at it carries nothing to forge.
     let is_api = request.uri().path().starts_with("/api/");
     let forgeable = jar.get(SESSION_COOKIE).is_some() || (is_form(&request) && !is_api);
+    let exempt = request.uri().path() == crate::pages::QUICK_EXIT_PATH;
     let mut request = request;
-    if unsafe_method && forgeable {
+    if unsafe_method && forgeable && !exempt {
         let Some(expected) = expected.as_deref() else {
             return AppError::CsrfRejected.into_response();
         };

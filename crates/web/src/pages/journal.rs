@@ -151,7 +151,7 @@ pub async fn journal(
         template.help = Some((
             help.title.clone(),
             state.content().safety.help_html(),
-            help.resources.clone(),
+            state.content().helplines().to_vec(),
         ));
     }
     template.notice = match (flags.saved, flags.changed) {

@@ -45,6 +45,8 @@ struct MessagesPage {
     draft: String,
     comments: Vec<MessageRow>,
     crisis: bool,
+    /// Helplines, shown with the crisis notice.
+    resources: Vec<trellis_core::safety::Resource>,
     back: Option<(String, String)>,
 }
 
@@ -159,6 +161,7 @@ async fn partner_page(
         draft: String::new(),
         comments,
         crisis,
+        resources: state.content().helplines().to_vec(),
         back: None,
     })
 }
@@ -267,6 +270,7 @@ async fn therapist_page(
         draft: String::new(),
         comments: Vec::new(),
         crisis: false,
+        resources: Vec::new(),
         back: Some((format!("/caseload/couples/{}", couple.id), title)),
     })
 }

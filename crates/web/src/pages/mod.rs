@@ -42,6 +42,7 @@ pub fn routes() -> Vec<Route> {
         Route::post("/login", Public, public::login),
         Route::post("/login/two-factor", Public, two_factor::second_step),
         Route::post("/logout", Public, public::logout),
+        Route::post(QUICK_EXIT_PATH, Public, public::quick_exit),
         Route::get("/signup", Public, public::signup_form),
         Route::post("/signup", Public, public::signup),
         Route::get(
@@ -277,13 +278,34 @@ pub struct NavItem {
     pub current: bool,
 }
 
+/// Quick exit posts here (with no CSRF token: see [`crate::auth::csrf`]).
+pub const QUICK_EXIT_PATH: &str = "/quick-exit";
+
+/// Where quick exit leaves to: a neutral outside page. Its origin is allowed
+/// as a form target in the Content-Security-Policy, so the form's redirect
+/// there is not blocked.
+pub const QUICK_EXIT_DESTINATION: &str = "https://www.bbc.com/weather";
+
 /// What every page's frame needs: who is signed in, the CSRF token, the navigation.
 pub struct Layout {
     pub user_name: Option<String>,
     pub csrf: String,
     pub nav: Vec<NavItem>,
-    /// Partners get a quick-exit control on every page.
+    /// Partners get a quick-exit control on every page, and visitors on the
+    /// public pages that ask about fear.
     pub quick_exit: bool,
+}
+
+impl Layout {
+    /// Where the quick-exit control leaves to.
+    pub fn quick_exit_to(&self) -> &'static str {
+        QUICK_EXIT_DESTINATION
+    }
+
+    /// Whether the partner scripts (coach hints, live talks) belong on the page.
+    pub fn partner_scripts(&self) -> bool {
+        self.quick_exit && self.user_name.is_some()
+    }
 }
 
 /// The request context of a page: the person (if any) and the CSRF token.
@@ -315,6 +337,15 @@ impl PageContext {
             csrf: self.csrf.clone(),
             nav,
             quick_exit: self.user.as_ref().is_some_and(|u| u.role == Role::Partner),
+        }
+    }
+
+    /// The frame of a public page that asks about fear or safety: it offers
+    /// quick exit to everyone, signed in or not.
+    pub fn layout_with_quick_exit(&self, current: &str) -> Layout {
+        Layout {
+            quick_exit: true,
+            ..self.layout(current)
         }
     }
 

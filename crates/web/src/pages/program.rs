@@ -50,7 +50,7 @@ fn onboarding_page(state: &AppState, page: &PageContext, step: &'static str) -> 
         questions: content.safety.questions.clone(),
         help_title: content.safety.help.title.clone(),
         help_html: content.safety.help_html(),
-        resources: content.safety.help.resources.clone(),
+        resources: content.helplines().to_vec(),
         has_therapist: true,
         self_guided: content.safety.self_guided.body.clone(),
     }

@@ -9,7 +9,10 @@ use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use trellis_store::SessionKind;
 
-use super::{Layout, PageContext, fixable, home_for, render, render_refused, see_other};
+use super::{
+    Layout, PageContext, QUICK_EXIT_DESTINATION, fixable, home_for, render, render_refused,
+    see_other,
+};
 use crate::auth::session::{end_session, removal_cookie, session_cookie, start_session};
 use crate::error::AppResult;
 use crate::extract::{ClientAddr, PageForm};
@@ -124,6 +127,18 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> AppRes
     end_session(&state, &headers).await?;
     let jar = CookieJar::new().add(removal_cookie());
     Ok((jar, see_other("/")).into_response())
+}
+
+/// Quick exit: ends the browser's session (if it has one) and sends it to a
+/// neutral outside page. It needs no CSRF token, since a forged one can only
+/// sign someone out; and leaving always works, even if the database does not
+/// answer (the cookie is cleared either way).
+pub async fn quick_exit(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(err) = end_session(&state, &headers).await {
+        tracing::warn!(error = %err.message(), "quick exit could not end the session");
+    }
+    let jar = CookieJar::new().add(removal_cookie());
+    (jar, see_other(QUICK_EXIT_DESTINATION)).into_response()
 }
 
 #[derive(Template)]

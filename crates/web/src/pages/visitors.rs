@@ -1,7 +1,8 @@
 //! The public side of a practice: its page, the "is it time for couples
 //! therapy?" self-check, and asking for a first appointment. All of it works
 //! without JavaScript and without an account; nothing is stored unless the
-//! visitor sends a request.
+//! visitor sends a request. Every page here offers quick exit, as they ask
+//! about fear and safety.
 
 use std::collections::HashMap;
 
@@ -11,6 +12,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use trellis_core::intake::IntakeInput;
+use trellis_core::safety::Resource;
 use trellis_core::selfcheck::SCALE;
 use trellis_store::Practice;
 
@@ -36,6 +38,7 @@ struct PracticePublicPage {
     description: Vec<String>,
     contact: Vec<String>,
     therapists: Vec<String>,
+    resources: Vec<Resource>,
 }
 
 pub async fn practice_page(
@@ -52,11 +55,12 @@ pub async fn practice_page(
         .map(|t| t.user.name)
         .collect();
     Ok(render(&PracticePublicPage {
-        layout: page.layout(""),
+        layout: page.layout_with_quick_exit(""),
         description: paragraphs(&practice.description),
         contact: practice.contact.lines().map(str::to_owned).collect(),
         therapists,
         practice,
+        resources: state.content().helplines().to_vec(),
     })?
     .into_response())
 }
@@ -76,6 +80,7 @@ struct SelfCheckPage {
     scale: Vec<(u32, &'static str)>,
     safety_question: String,
     practice_id: String,
+    resources: Vec<Resource>,
 }
 
 #[derive(Deserialize, Default)]
@@ -98,7 +103,7 @@ pub async fn self_check(
         .await
         .ok();
     Ok(render(&SelfCheckPage {
-        layout: page.layout(""),
+        layout: page.layout_with_quick_exit(""),
         title: check.title.clone(),
         intro: check.intro.clone(),
         signs: check
@@ -112,6 +117,7 @@ pub async fn self_check(
         scale: scale(),
         safety_question: check.safety_question.clone(),
         practice_id: practice.map(|p| p.id).unwrap_or_default(),
+        resources: state.content().helplines().to_vec(),
     })?
     .into_response())
 }
@@ -126,6 +132,7 @@ struct SelfCheckResultPage {
     safety: Option<String>,
     answered: usize,
     practice_id: String,
+    resources: Vec<Resource>,
 }
 
 /// Reads the answers back; nothing is stored or logged.
@@ -146,13 +153,14 @@ pub async fn self_check_result(
         .await
         .ok();
     Ok(render(&SelfCheckResultPage {
-        layout: page.layout(""),
+        layout: page.layout_with_quick_exit(""),
         title: outcome.reading.title.clone(),
         body_html: outcome.body_html.clone(),
         not_a_diagnosis: check.not_a_diagnosis.clone(),
         safety: outcome.safety_concern.then(|| check.safety_body.clone()),
         answered: outcome.answered,
         practice_id: practice.map(|p| p.id).unwrap_or_default(),
+        resources: state.content().helplines().to_vec(),
     })?
     .into_response())
 }
@@ -186,7 +194,7 @@ pub async fn request_form(
 ) -> AppResult<Response> {
     let practice = state.store().practice(&id).await?;
     Ok(render(&RequestPage {
-        layout: page.layout(""),
+        layout: page.layout_with_quick_exit(""),
         practice,
         errors: Vec::new(),
         stamp: intake::form_stamp(&state),
@@ -229,14 +237,14 @@ pub async fn send_request(
     .await;
     match result {
         Ok(_) => Ok(render(&RequestSentPage {
-            layout: page.layout(""),
+            layout: page.layout_with_quick_exit(""),
             practice,
         })?
         .into_response()),
         Err(err) => {
             let (err, errors) = fixable(err)?;
             let template = RequestPage {
-                layout: page.layout(""),
+                layout: page.layout_with_quick_exit(""),
                 practice,
                 errors,
                 stamp: intake::form_stamp(&state),

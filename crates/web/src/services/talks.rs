@@ -315,13 +315,12 @@ pub async fn make_move(
             checked = true;
             record_crisis_concern(state, partner, &talk.couple_id).await?;
             if !confirmed {
-                return Err(AppError::ConfirmationNeeded(
+                return Err(AppError::ConfirmationNeeded(format!(
                     "What you wrote sounds like someone may not be safe. Your therapist has been asked to check in with you. \
-                     If anyone is in danger now, call your local emergency number (911 in the US, 999 in the UK, 112 in the EU); \
-                     in the US you can call or text 988, in the UK call Samaritans on 116 123. \
-                     If you still want to send it, send it again and confirm."
-                        .to_owned(),
-                ));
+                     If anyone is in danger now, call your local emergency number. {} \
+                     If you still want to send it, send it again and confirm.",
+                    state.content().helplines_in_words()
+                )));
             }
         }
         let seq = i64::try_from(rows.len()).unwrap_or(i64::MAX - 1) + 1;
