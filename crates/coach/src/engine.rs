@@ -1348,6 +1348,7 @@ fn build_analysis(ctx: &Ctx, text: &str) -> Analysis {
             end,
             cue,
             explanation: c.why.explanation().into(),
+            crisis: c.why.crisis(),
         });
     }
     // crisis first, then text order

@@ -1,12 +1,14 @@
 //! Explanations: one warm, plain sentence per kind of cue, in our own words.
 
-use crate::Kind;
+use crate::{Crisis, CrisisCategory, CrisisTier, Kind};
 
 /// Why a cue fired; selects the explanation (and guides the suggestion).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Why {
     // crisis
     SelfHarm,
+    /// Hopelessness, a wish not to be here: distress, without a plan.
+    Despair,
     Threat,
     Violence,
     // criticism
@@ -56,7 +58,7 @@ pub(crate) enum Why {
 impl Why {
     pub(crate) fn explanation(self) -> &'static str {
         match self {
-            Why::SelfHarm => {
+            Why::SelfHarm | Why::Despair => {
                 "It sounds like you may be carrying something really painful; you don't have to face it alone, and support is available right now."
             }
             Why::Threat => {
@@ -167,10 +169,22 @@ impl Why {
         }
     }
 
+    /// For crisis reasons: what the sign is about and how strong it is.
+    pub(crate) fn crisis(self) -> Option<Crisis> {
+        let (category, tier) = match self {
+            Why::SelfHarm => (CrisisCategory::SelfHarm, CrisisTier::Urgent),
+            Why::Despair => (CrisisCategory::Suicidal, CrisisTier::Distress),
+            Why::Threat => (CrisisCategory::Threat, CrisisTier::Urgent),
+            Why::Violence => (CrisisCategory::ViolenceReport, CrisisTier::Urgent),
+            _ => return None,
+        };
+        Some(Crisis { category, tier })
+    }
+
     /// The kind a finding with this reason belongs to.
     pub(crate) fn kind(self) -> Kind {
         match self {
-            Why::SelfHarm | Why::Threat | Why::Violence => Kind::Crisis,
+            Why::SelfHarm | Why::Despair | Why::Threat | Why::Violence => Kind::Crisis,
             Why::Absolute
             | Why::Character
             | Why::Blame
@@ -202,5 +216,43 @@ impl Why {
             | Why::Flooding => Kind::Repair,
             Why::Thanks | Why::Affection | Why::Admire => Kind::Appreciation,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Crisis, CrisisCategory, CrisisTier, analyze};
+
+    fn signs(text: &str) -> Vec<Crisis> {
+        analyze(text).crisis_signs()
+    }
+
+    #[test]
+    fn crisis_findings_carry_a_category_and_a_tier() {
+        let hopeless = signs("Honestly I can't go on like this anymore.");
+        assert_eq!(
+            hopeless.first(),
+            Some(&Crisis {
+                category: CrisisCategory::Suicidal,
+                tier: CrisisTier::Distress
+            })
+        );
+        let plan = signs("I have been saving up my pills.");
+        assert_eq!(plan.first().map(|c| c.tier), Some(CrisisTier::Urgent));
+        let threat = signs("If you leave I will kill you.");
+        assert_eq!(
+            threat.first().map(|c| c.category),
+            Some(CrisisCategory::Threat)
+        );
+        assert!(signs("Thanks for dinner, it was lovely.").is_empty());
+        // the strongest sign comes first when both are present
+        let both = signs("I hate my life and I want to kill myself.");
+        assert_eq!(both.first().map(|c| c.tier), Some(CrisisTier::Urgent));
+        assert!(
+            analyze("Let's talk tonight.")
+                .findings
+                .iter()
+                .all(|f| f.crisis.is_none())
+        );
     }
 }

@@ -169,6 +169,38 @@ impl fmt::Display for Label {
     }
 }
 
+/// What a crisis sign is about; the safety flow uses it to tell who may be
+/// at risk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CrisisCategory {
+    /// Harming oneself, with intent, a plan or an act.
+    SelfHarm,
+    /// Thoughts of death or of not being here.
+    Suicidal,
+    /// A threat to harm someone else.
+    Threat,
+    /// Violence the writer describes having happened.
+    ViolenceReport,
+}
+
+/// How strong a crisis sign is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CrisisTier {
+    /// Hopelessness without a plan: help and a notice.
+    Distress,
+    /// Intent, a plan, threats, violence: an urgent response.
+    Urgent,
+}
+
+/// The crisis reading of one finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Crisis {
+    pub category: CrisisCategory,
+    pub tier: CrisisTier,
+}
+
 /// One thing the coach noticed in a message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
@@ -182,6 +214,9 @@ pub struct Finding {
     pub cue: String,
     /// One warm, plain sentence for the writer.
     pub explanation: Cow<'static, str>,
+    /// Set on crisis findings: category and tier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crisis: Option<Crisis>,
 }
 
 /// The coach's reading of one message.
@@ -202,6 +237,14 @@ impl Analysis {
     /// violence): the caller should start the safety flow.
     pub fn is_crisis(&self) -> bool {
         self.labels.first() == Some(&Label::Crisis)
+    }
+
+    /// The crisis signs found, strongest first.
+    pub fn crisis_signs(&self) -> Vec<Crisis> {
+        let mut signs: Vec<Crisis> = self.findings.iter().filter_map(|f| f.crisis).collect();
+        signs.sort_by_key(|sign| std::cmp::Reverse(sign.tier));
+        signs.dedup();
+        signs
     }
 
     /// True when any of the four horsemen was found.

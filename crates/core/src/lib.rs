@@ -15,6 +15,7 @@ pub mod reflect_back;
 pub mod role;
 pub mod safety;
 pub mod schedule;
+pub mod screening;
 pub mod selfcheck;
 pub mod talk;
 pub mod throttle;

@@ -1,8 +1,50 @@
 //! The private safety check each partner takes alone at onboarding.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::program::{ContentError, markdown_to_html};
+use crate::screening::{AtRisk, Concern, Tier};
+
+/// An answer to one question of the check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Answer {
+    Yes,
+    No,
+    /// "Not sure / I'd rather not say": treated as a concern, kindly.
+    NotSure,
+}
+
+impl Answer {
+    pub const ALL: [Answer; 3] = [Answer::Yes, Answer::No, Answer::NotSure];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Answer::Yes => "yes",
+            Answer::No => "no",
+            Answer::NotSure => "not_sure",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Answer> {
+        Answer::ALL.into_iter().find(|a| a.as_str() == value)
+    }
+
+    /// How the answer reads to the therapist.
+    pub fn label(self) -> &'static str {
+        match self {
+            Answer::Yes => "Yes",
+            Answer::No => "No",
+            Answer::NotSure => "Not sure / rather not say",
+        }
+    }
+}
+
+fn themselves() -> AtRisk {
+    AtRisk::Themselves
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -11,6 +53,38 @@ pub struct Question {
     pub text: String,
     /// The answer that is a concern: "yes" or "no".
     pub concerning: String,
+    /// A lethality marker (weapons, strangulation, threats to kill, a plan
+    /// to die): a concerning answer needs a same-day response.
+    #[serde(default)]
+    pub urgent: bool,
+    /// Who may be at risk when the answer is a concern: the person answering
+    /// ("themselves", the default) or their partner (their own violence).
+    #[serde(default = "themselves")]
+    pub at_risk: AtRisk,
+}
+
+impl Question {
+    /// The concern this question raises when its answer is one.
+    fn concern(&self) -> Concern {
+        Concern {
+            tier: if self.urgent {
+                Tier::Urgent
+            } else {
+                Tier::Distress
+            },
+            at_risk: self.at_risk,
+        }
+    }
+
+    /// Whether this answer is a concern. Not sure counts, and so does no
+    /// answer: someone unsure or unable to answer gets help too.
+    pub fn is_concern(&self, answer: Option<Answer>) -> bool {
+        match answer {
+            Some(Answer::Yes) => self.concerning == "yes",
+            Some(Answer::No) => self.concerning == "no",
+            Some(Answer::NotSure) | None => true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -131,16 +205,37 @@ impl SafetyCheck {
         Ok(check)
     }
 
-    /// The questions answered in a concerning way. An unanswered question
-    /// counts as concerning: someone unsure or unable to answer gets help too.
-    pub fn concerns(&self, answer: impl Fn(&str) -> Option<bool>) -> Vec<&Question> {
+    /// The questions answered in a concerning way (see [`Question::is_concern`]).
+    pub fn concerns(&self, answer: impl Fn(&str) -> Option<Answer>) -> Vec<&Question> {
         self.questions
             .iter()
-            .filter(|q| match answer(&q.id) {
-                Some(yes) => yes == (q.concerning == "yes"),
-                None => true,
-            })
+            .filter(|q| q.is_concern(answer(&q.id)))
             .collect()
+    }
+
+    /// The check's answers as one concern: urgent when any lethality item is
+    /// a concern, distress otherwise; `None` when nothing is a concern.
+    pub fn concern(&self, answer: impl Fn(&str) -> Option<Answer>) -> Option<Concern> {
+        Concern::combine(self.concerns(answer).into_iter().map(Question::concern))
+    }
+
+    /// The concern a check raises, counting only what is new since the
+    /// person's previous check: an answer the therapist has already seen and
+    /// decided on does not raise the same flag again at every re-screening.
+    /// The first check counts everything.
+    pub fn new_concern(
+        &self,
+        previous: Option<&BTreeMap<String, Answer>>,
+        current: &BTreeMap<String, Answer>,
+    ) -> Option<Concern> {
+        let was_concern =
+            |q: &Question| previous.is_some_and(|p| q.is_concern(p.get(&q.id).copied()));
+        Concern::combine(
+            self.questions
+                .iter()
+                .filter(|q| q.is_concern(current.get(&q.id).copied()) && !was_concern(q))
+                .map(Question::concern),
+        )
     }
 
     pub fn help_html(&self) -> String {
@@ -204,14 +299,15 @@ body = "Please find a therapist."
     #[test]
     fn concerns_follow_each_questions_direction() {
         let check = SafetyCheck::parse("safety.toml", CHECK).unwrap();
-        let none = check.concerns(|id| Some(id == "safe_home"));
+        let yes_if = |yes: bool| Some(if yes { Answer::Yes } else { Answer::No });
+        let none = check.concerns(|id| yes_if(id == "safe_home"));
         assert!(none.is_empty());
-        let afraid = check.concerns(|id| Some(id == "afraid" || id == "safe_home"));
+        let afraid = check.concerns(|id| yes_if(id == "afraid" || id == "safe_home"));
         assert_eq!(
             afraid.iter().map(|q| q.id.as_str()).collect::<Vec<_>>(),
             ["afraid"]
         );
-        let unsafe_home = check.concerns(|_| Some(false));
+        let unsafe_home = check.concerns(|_| Some(Answer::No));
         assert_eq!(
             unsafe_home
                 .iter()
@@ -224,6 +320,60 @@ body = "Please find a therapist."
             2,
             "unanswered counts as a concern"
         );
+        assert_eq!(
+            check.concerns(|_| Some(Answer::NotSure)).len(),
+            2,
+            "not sure counts as a concern"
+        );
+    }
+
+    #[test]
+    fn lethality_items_make_a_concern_urgent_and_say_who_is_at_risk() {
+        let text = CHECK.replace(
+            "id = \"afraid\"",
+            "id = \"afraid\"\nurgent = true\nat_risk = \"partner\"",
+        );
+        let check = SafetyCheck::parse("safety.toml", &text).unwrap();
+        let answers = |afraid: Answer, safe_home: Answer| {
+            move |id: &str| Some(if id == "afraid" { afraid } else { safe_home })
+        };
+        assert_eq!(check.concern(answers(Answer::No, Answer::Yes)), None);
+        assert_eq!(
+            check.concern(answers(Answer::No, Answer::NotSure)),
+            Some(Concern {
+                tier: Tier::Distress,
+                at_risk: AtRisk::Themselves
+            })
+        );
+        assert_eq!(
+            check.concern(answers(Answer::Yes, Answer::No)),
+            Some(Concern {
+                tier: Tier::Urgent,
+                at_risk: AtRisk::Both
+            })
+        );
+        assert_eq!(Answer::parse("not_sure"), Some(Answer::NotSure));
+        // re-screening: only what changed raises a flag again
+        let map = |afraid: Answer, safe_home: Answer| {
+            BTreeMap::from([
+                ("afraid".to_owned(), afraid),
+                ("safe_home".to_owned(), safe_home),
+            ])
+        };
+        let before = map(Answer::Yes, Answer::Yes);
+        assert_eq!(check.new_concern(Some(&before), &before), None);
+        assert_eq!(
+            check.new_concern(Some(&before), &map(Answer::Yes, Answer::No)),
+            Some(Concern {
+                tier: Tier::Distress,
+                at_risk: AtRisk::Themselves
+            })
+        );
+        assert_eq!(
+            check.new_concern(None, &before).map(|c| c.tier),
+            Some(Tier::Urgent)
+        );
+        assert_eq!(Answer::parse("maybe"), None);
     }
 
     #[test]

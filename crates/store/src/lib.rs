@@ -21,6 +21,7 @@ mod notes;
 mod practices;
 mod program;
 mod rights;
+mod screening;
 mod settings;
 mod talks;
 pub mod testing;
@@ -43,8 +44,11 @@ pub use links::{LinkRequest, NewLinkRequest};
 pub use measures::{DEFAULT_CADENCE_DAYS, MeasureRow, NewMeasure};
 pub use notes::NoteRow;
 pub use practices::{NewPracticeWithAdmin, Practice, TherapistSummary};
-pub use program::{Assignment, CaseloadNews, Onboarding, ReflectBackRound, SafetyFlag};
+pub use program::{
+    Assignment, CaseloadNews, FlagLevel, Onboarding, ReflectBackRound, SafetyCheckRow, SafetyFlag,
+};
 pub use rights::FORMER_MEMBER;
+pub use screening::{NewScreeningDecision, PracticeSafetySettings, ScreeningDecision};
 pub use settings::PersonSettings;
 pub use talks::{
     CircleRow, CompromiseRow, NewTurn, TALK_CHANNEL, TalkListener, TalkRow, TimeoutRow, TurnRow,

@@ -24,16 +24,42 @@ impl Onboarding {
     }
 }
 
-/// A safety concern as the couple's therapist sees it: a flag, not answers.
+/// A safety concern as the couple's therapist sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SafetyFlag {
     pub screening_id: String,
-    /// `check` (the onboarding safety check) or `writing` (crisis language).
+    /// `check` (the safety check) or `writing` (crisis language).
     pub source: String,
+    /// Who answered or wrote.
     pub user_id: String,
     pub user_name: String,
+    /// `distress` or `urgent`.
+    pub tier: String,
+    /// Who may be at risk, seen from the writer: `themselves`, `partner`, `both`.
+    pub at_risk: String,
     pub created_at: Millis,
     pub resolved_at: Option<Millis>,
+    /// Who closed it (a user id, or `left` when the partner left).
+    pub resolved_by: Option<String>,
+    /// The decision recorded when it was closed.
+    pub decision: Option<String>,
+}
+
+/// How a flag is raised: how strong, and who may be at risk.
+#[derive(Debug, Clone, Copy)]
+pub struct FlagLevel<'a> {
+    pub tier: &'a str,
+    pub at_risk: &'a str,
+}
+
+/// One completed safety check (answers sealed with the couple's key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SafetyCheckRow {
+    pub id: String,
+    pub user_id: String,
+    pub answers: Vec<u8>,
+    pub concerning: bool,
+    pub created_at: Millis,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +108,8 @@ pub struct CaseloadNews {
     pub since_session: Option<i64>,
     /// Safety concerns not yet resolved.
     pub open_flags: i64,
+    /// Of those, the urgent ones.
+    pub urgent_flags: i64,
 }
 
 impl Store {
@@ -134,7 +162,8 @@ impl Store {
               AND e.created_at > COALESCE((SELECT v.viewed_at FROM couple_views v WHERE v.therapist_id = $1 AND v.couple_id = c.id), 0)) AS new_shared, \
              (SELECT COUNT(*) {shared} AND e.created_at > {last_session}) AS since_session, \
              {last_session} AS last_session, \
-             (SELECT COUNT(*) FROM safety_screenings s WHERE s.couple_id = c.id AND s.concerning = 1 AND s.resolved_at IS NULL) AS open_flags \
+             (SELECT COUNT(*) FROM safety_screenings s WHERE s.couple_id = c.id AND s.concerning = 1 AND s.resolved_at IS NULL) AS open_flags, \
+             (SELECT COUNT(*) FROM safety_screenings s WHERE s.couple_id = c.id AND s.concerning = 1 AND s.resolved_at IS NULL AND s.tier = 'urgent') AS urgent_flags \
              FROM couples c WHERE c.therapist_id = $1"
         );
         let mut query = sqlx::query(&sql).bind(therapist_id).bind(now);
@@ -154,6 +183,7 @@ impl Store {
                             None => None,
                         },
                         open_flags: row.try_get("open_flags")?,
+                        urgent_flags: row.try_get("urgent_flags")?,
                     },
                 ))
             })
@@ -195,26 +225,30 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a completed safety check (answers sealed by the caller).
+    /// Stores a completed safety check (answers sealed by the caller);
+    /// `flag` when it raised a concern.
     pub async fn record_safety_screening(
         &self,
         user_id: &str,
         couple_id: &str,
         sealed_answers: &[u8],
-        concerning: bool,
+        flag: Option<FlagLevel<'_>>,
         now: Millis,
     ) -> Result<String> {
         let id = new_id();
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO safety_screenings (id, user_id, couple_id, answers, concerning, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO safety_screenings (id, user_id, couple_id, answers, concerning, created_at, tier, at_risk) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&id)
         .bind(user_id)
         .bind(couple_id)
         .bind(sealed_answers)
-        .bind(i64::from(concerning))
+        .bind(i64::from(flag.is_some()))
         .bind(now)
+        .bind(flag.map_or("distress", |f| f.tier))
+        .bind(flag.map_or("themselves", |f| f.at_risk))
         .execute(&mut *tx)
         .await?;
         sqlx::query(
@@ -236,17 +270,20 @@ impl Store {
         user_id: &str,
         couple_id: &str,
         sealed_note: &[u8],
+        flag: FlagLevel<'_>,
         now: Millis,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO safety_screenings (id, user_id, couple_id, answers, concerning, created_at, source) \
-             VALUES ($1, $2, $3, $4, 1, $5, 'writing')",
+            "INSERT INTO safety_screenings (id, user_id, couple_id, answers, concerning, created_at, source, tier, at_risk) \
+             VALUES ($1, $2, $3, $4, 1, $5, 'writing', $6, $7)",
         )
         .bind(new_id())
         .bind(user_id)
         .bind(couple_id)
         .bind(sealed_note)
         .bind(now)
+        .bind(flag.tier)
+        .bind(flag.at_risk)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -278,7 +315,8 @@ impl Store {
     /// Concerning screenings in a couple, for its therapist: flags only.
     pub async fn safety_flags(&self, couple_id: &str) -> Result<Vec<SafetyFlag>> {
         let rows = sqlx::query(
-            "SELECT s.id, s.source, s.user_id, u.name, s.created_at, s.resolved_at FROM safety_screenings s \
+            "SELECT s.id, s.source, s.user_id, u.name, s.tier, s.at_risk, s.created_at, s.resolved_at, s.resolved_by, s.decision \
+             FROM safety_screenings s \
              JOIN users u ON u.id = s.user_id WHERE s.couple_id = $1 AND s.concerning = 1 ORDER BY s.created_at, s.id",
         )
         .bind(couple_id)
@@ -291,45 +329,37 @@ impl Store {
                     source: row.try_get("source")?,
                     user_id: row.try_get("user_id")?,
                     user_name: row.try_get("name")?,
+                    tier: row.try_get("tier")?,
+                    at_risk: row.try_get("at_risk")?,
                     created_at: row.try_get("created_at")?,
                     resolved_at: row.try_get("resolved_at")?,
+                    resolved_by: row.try_get("resolved_by")?,
+                    decision: row.try_get("decision")?,
                 })
             })
             .collect()
     }
 
-    /// True while a concern in the couple is open: joint exercises wait.
-    pub async fn joint_work_paused(&self, couple_id: &str) -> Result<bool> {
-        let (open,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM safety_screenings WHERE couple_id = $1 AND concerning = 1 AND resolved_at IS NULL",
+    /// Every safety check the couple's partners took, oldest first.
+    pub async fn safety_checks(&self, couple_id: &str) -> Result<Vec<SafetyCheckRow>> {
+        let rows = sqlx::query(
+            "SELECT id, user_id, answers, concerning, created_at FROM safety_screenings \
+             WHERE couple_id = $1 AND source = 'check' ORDER BY created_at, id",
         )
         .bind(couple_id)
-        .fetch_one(&self.pool)
+        .fetch_all(&self.pool)
         .await?;
-        Ok(open > 0)
-    }
-
-    /// The therapist has spoken with the partner alone.
-    pub async fn resolve_safety_flag(
-        &self,
-        couple_id: &str,
-        screening_id: &str,
-        therapist_id: &str,
-        now: Millis,
-    ) -> Result<()> {
-        let done = sqlx::query(
-            "UPDATE safety_screenings SET resolved_at = $1, resolved_by = $2 WHERE id = $3 AND couple_id = $4 AND resolved_at IS NULL",
-        )
-        .bind(now)
-        .bind(therapist_id)
-        .bind(screening_id)
-        .bind(couple_id)
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        rows.iter()
+            .map(|row| {
+                Ok(SafetyCheckRow {
+                    id: row.try_get("id")?,
+                    user_id: row.try_get("user_id")?,
+                    answers: row.try_get("answers")?,
+                    concerning: row.try_get::<i64, _>("concerning")? != 0,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect()
     }
 
     /// `(program id, self-paced)`; a couple without a row follows the default

@@ -98,6 +98,8 @@ impl Store {
             "DELETE FROM calendar_feeds WHERE user_id = $1",
             "DELETE FROM thread_reads WHERE user_id = $1",
             "DELETE FROM safety_screenings WHERE user_id = $1",
+            "DELETE FROM screening_decisions WHERE user_id = $1",
+            "DELETE FROM shared_work_pauses WHERE user_id = $1",
             "DELETE FROM measures WHERE user_id = $1",
             "DELETE FROM onboarding WHERE user_id = $1",
             "DELETE FROM couple_members WHERE user_id = $1",
@@ -155,6 +157,11 @@ async fn close_after_leaving(
     .bind(user_id)
     .execute(&mut **tx)
     .await?;
+    sqlx::query("DELETE FROM shared_work_pauses WHERE couple_id = $1 AND user_id = $2")
+        .bind(couple_id)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
     sqlx::query(
         "UPDATE onboarding SET scores_consent = 0, scores_to_partner = 0 WHERE user_id = $1",
     )

@@ -6,7 +6,7 @@ use anyhow::Context;
 use trellis_core::Millis;
 use trellis_core::time::DAY;
 use trellis_crypto::SecretToken;
-use trellis_store::{NewPartner, NewPracticeWithAdmin, Store, User};
+use trellis_store::{NewPartner, NewPracticeWithAdmin, NewScreeningDecision, Store, User};
 
 pub struct DemoAccount {
     pub email: &'static str,
@@ -102,6 +102,9 @@ struct CoupleSeed<'a> {
     partners: [(&'a str, &'a str); 2],
     started_days_ago: i64,
     joined: bool,
+    /// The therapist saw each partner alone in the first week and cleared
+    /// them for joint work.
+    screened: bool,
 }
 
 async fn couple(
@@ -123,7 +126,7 @@ async fn couple(
             token_hash: hash.as_str(),
         })
         .collect();
-    store
+    let (created, _) = store
         .create_couple_with_invitations(therapist, &partners, started, started + 7 * DAY)
         .await?;
     let mut users = Vec::new();
@@ -134,6 +137,21 @@ async fn couple(
                 .accept_invitation(hash.as_str(), name, hash_placeholder(), None, joined_at)
                 .await?;
             users.push(accepted.user);
+        }
+    }
+    if seed.screened {
+        for partner in &users {
+            store
+                .record_screening_decision(NewScreeningDecision {
+                    couple_id: &created.id,
+                    user_id: &partner.id,
+                    decision: "conjoint_ok",
+                    sealed_note: None,
+                    decided_by: &therapist.id,
+                    flag_id: None,
+                    now: started + 5 * DAY,
+                })
+                .await?;
         }
     }
     Ok(users)
@@ -182,6 +200,7 @@ async fn seed(store: &Store, password_hash: &str, now: Millis) -> anyhow::Result
         partners: [("alex@example.com", "Alex"), ("sam@example.com", "Sam")],
         started_days_ago: 42,
         joined: true,
+        screened: true,
     };
     let jordan_riley = CoupleSeed {
         partners: [
@@ -190,17 +209,28 @@ async fn seed(store: &Store, password_hash: &str, now: Millis) -> anyhow::Result
         ],
         started_days_ago: 35,
         joined: true,
+        screened: true,
     };
     // A couple invited this week who have not joined yet, as a caseload has.
     let casey_drew = CoupleSeed {
         partners: [("casey@example.com", "Casey"), ("drew@example.com", "Drew")],
         started_days_ago: 2,
         joined: false,
+        screened: false,
+    };
+    // A couple who joined this week: both took the private safety check, and
+    // shared work waits until Dr. Priya has seen each of them alone.
+    let noor_kai = CoupleSeed {
+        partners: [("noor@example.com", "Noor"), ("kai@example.com", "Kai")],
+        started_days_ago: 5,
+        joined: true,
+        screened: false,
     };
     let mut people = vec![priya, tom];
     people.extend(couple(store, &people[0].clone(), alex_sam, now).await?);
     people.extend(couple(store, &people[1].clone(), jordan_riley, now).await?);
     couple(store, &people[0].clone(), casey_drew, now).await?;
+    people.extend(couple(store, &people[0].clone(), noor_kai, now).await?);
     for person in &people {
         store.set_password(&person.id, password_hash).await?;
     }
@@ -489,10 +519,16 @@ pub mod history {
         let jordan = user(state, "jordan@example.com").await?;
         let riley = user(state, "riley@example.com").await?;
         let priya = user(state, "therapist@example.com").await?;
+        let tom = user(state, "therapist2@example.com").await?;
         for partner in [&alex, &sam, &jordan, &riley] {
             onboard(state, partner).await?;
         }
         let err = |e: trellis_web::AppError| anyhow::anyhow!("demo: {e}");
+        // Noor & Kai joined this week: both answered the safety check, and
+        // shared work waits for Dr. Priya's decision after seeing each alone.
+        for email in ["noor@example.com", "kai@example.com"] {
+            onboard(state, &user(state, email).await?).await?;
+        }
         let ago = |days: i64| now - days * DAY;
 
         // Alex & Sam: guided by Dr. Priya, six weeks in, working through stage two.
@@ -606,7 +642,6 @@ pub mod history {
         .map_err(err)?;
 
         // Jordan & Riley: with Tom, at their own pace, five weeks in.
-        let tom = user(state, "therapist2@example.com").await?;
         let couple = jordan.couple_id.clone().context("Jordan has no couple")?;
         program::set_pace(state, &tom, &couple, true)
             .await

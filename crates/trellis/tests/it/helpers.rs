@@ -564,6 +564,10 @@ pub const SAFE: &[(&str, &str)] = &[
     ("sexual-coercion", "no"),
     ("weapons", "no"),
     ("self-harm-threats", "no"),
+    ("strangulation", "no"),
+    ("own-violence", "no"),
+    ("own-hopelessness", "no"),
+    ("own-suicide-plan", "no"),
 ];
 
 /// Welcome and safety check through the API; returns the safety outcome.
@@ -591,7 +595,27 @@ pub async fn onboard(app: &TestApp, token: &str, answers: &[(&str, &str)]) -> Va
     outcome
 }
 
-/// A new couple guided by Dr. Priya, both partners onboarded:
+/// The therapist records `decision` for every partner of the couple, as after
+/// seeing each alone (`conjoint_ok` opens shared work).
+pub async fn screen_couple(app: &TestApp, therapist: &str, couple_id: &str, decision: &str) {
+    let (status, panel) = app
+        .api_get(therapist, &format!("/api/v1/couples/{couple_id}/screening"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{panel}");
+    for partner in panel["partners"].as_array().unwrap() {
+        let (status, body) = app
+            .api_post(
+                Some(therapist),
+                &format!("/api/v1/couples/{couple_id}/screening"),
+                json!({"user_id": partner["user_id"], "decision": decision}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+}
+
+/// A new couple guided by Dr. Priya, both partners onboarded and screened
+/// (cleared for joint work):
 /// `(couple id, first partner's token, second partner's token, therapist's token)`.
 pub async fn fresh_couple(app: &TestApp) -> (String, String, String, String) {
     fresh_couple_reading_mail(app, |email| app.invitation_token(email)).await
@@ -604,12 +628,42 @@ pub async fn fresh_couple_reading_mail(
     token_for: impl Fn(&str) -> String,
 ) -> (String, String, String, String) {
     let priya = app.api_login("therapist@example.com", DEMO_PASSWORD).await;
+    let (couple_id, first, second) = join_couple(
+        app,
+        &priya,
+        [("mo@example.org", "Mo"), ("pat@example.org", "Pat")],
+        token_for,
+    )
+    .await;
+    onboard(app, &first, SAFE).await;
+    onboard(app, &second, SAFE).await;
+    screen_couple(app, &priya, &couple_id, "conjoint_ok").await;
+    (couple_id, first, second, priya)
+}
+
+/// A couple the therapist has just added, both partners joined with the
+/// password "a long password" (each invitation's secret read with
+/// `token_for`); nothing taken yet: `(couple id, first token, second token)`.
+pub async fn join_couple(
+    app: &TestApp,
+    therapist: &str,
+    people: [(&str, &str); 2],
+    token_for: impl Fn(&str) -> String,
+) -> (String, String, String) {
+    let partners: Vec<Value> = people
+        .iter()
+        .map(|(email, name)| json!({"email": email, "name": name}))
+        .collect();
     let (status, created) = app
-        .api_post(Some(&priya), "/api/v1/couples", json!({"partners": [{"email": "mo@example.org", "name": "Mo"}, {"email": "pat@example.org", "name": "Pat"}]}))
+        .api_post(
+            Some(therapist),
+            "/api/v1/couples",
+            json!({"partners": partners}),
+        )
         .await;
-    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(status, StatusCode::CREATED, "{created}");
     let mut tokens = Vec::new();
-    for (email, name) in [("mo@example.org", "Mo"), ("pat@example.org", "Pat")] {
+    for (email, name) in people {
         let token = token_for(email);
         let (_, accepted) = app
             .api_post(
@@ -618,18 +672,11 @@ pub async fn fresh_couple_reading_mail(
                 json!({"name": name, "password": "a long password"}),
             )
             .await;
-        let token = accepted["token"].as_str().unwrap().to_owned();
-        onboard(app, &token, SAFE).await;
-        tokens.push(token);
+        tokens.push(accepted["token"].as_str().unwrap().to_owned());
     }
     let second = tokens.pop().unwrap();
     let first = tokens.pop().unwrap();
-    (
-        created["id"].as_str().unwrap().to_owned(),
-        first,
-        second,
-        priya,
-    )
+    (created["id"].as_str().unwrap().to_owned(), first, second)
 }
 
 /// The sentence must not appear in any database file (SQLite: the main file,

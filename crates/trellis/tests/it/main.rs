@@ -22,6 +22,7 @@ mod quick_exit;
 mod regressions;
 mod reliability;
 mod rights;
+mod safety;
 mod sealing;
 mod security;
 mod talks;

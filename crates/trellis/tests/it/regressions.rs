@@ -10,7 +10,6 @@ on_both_backends!(with_demo =>
     a_couple_someone_left_takes_no_one_new,
     a_paired_answer_taken_back_hides_the_partners_again,
     a_listener_chooses_who_reads_their_reflections,
-    a_partner_is_not_told_that_shared_work_is_paused,
     staff_without_a_required_second_step_cannot_use_the_api,
     password_checks_while_signed_in_are_throttled,
 );
@@ -148,30 +147,6 @@ async fn a_listener_chooses_who_reads_their_reflections(app: TestApp) {
         !html.contains("Listener's reflection"),
         "the listener did not"
     );
-}
-
-async fn a_partner_is_not_told_that_shared_work_is_paused(app: TestApp) {
-    let jordan = app.api_login("jordan@example.com", DEMO_PASSWORD).await;
-    let riley = app.api_login("riley@example.com", DEMO_PASSWORD).await;
-    app.api_post(
-        Some(&jordan),
-        "/api/v1/entries",
-        json!({"body": "I want to kill myself.", "audience": "me"}),
-    )
-    .await;
-    let couple = app.api_get(&riley, "/api/v1/me").await.1["couple_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let (_, journey) = app
-        .api_get(&riley, &format!("/api/v1/couples/{couple}/journey"))
-        .await;
-    assert_eq!(journey["joint_paused"], false);
-    let tom = app.api_login("therapist2@example.com", DEMO_PASSWORD).await;
-    let (_, journey) = app
-        .api_get(&tom, &format!("/api/v1/couples/{couple}/journey"))
-        .await;
-    assert_eq!(journey["joint_paused"], true, "the therapist knows");
 }
 
 async fn staff_without_a_required_second_step_cannot_use_the_api(app: TestApp) {

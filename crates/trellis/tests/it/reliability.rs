@@ -980,6 +980,10 @@ async fn changes_answer_as_documented(
         step("", M::POST, plain("/api/v1/intake"), json!({"names": ["Maya", "Leo"], "email": "maya@example.net", "message": "We keep having the same fight."}), S::CREATED),
         step("", M::POST, plain("/api/v1/intake"), json!({"names": "Ana and Bo", "email": "ana@example.net"}), S::CREATED),
         step(priya, M::POST, plain("/api/v1/couples"), json!({"partners": [{"email": "mo@example.org", "name": "Mo"}, {"email": "pat@example.org", "name": "Pat"}]}), S::CREATED),
+        step(priya, M::POST, with("/api/v1/couples/{id}/screening", &couple), json!({"user_id": alex_id, "decision": "conjoint_ok", "note": "Seen alone."}), S::CREATED),
+        step(priya, M::POST, with("/api/v1/couples/{id}/rescreen", &couple), json!({}), S::NO_CONTENT),
+        step(alex, M::POST, plain("/api/v1/shared-work/pause"), json!({}), S::OK),
+        step(alex, M::POST, plain("/api/v1/shared-work/resume"), json!({}), S::OK),
     ]).await;
     let [
         entry,
@@ -1249,4 +1253,16 @@ async fn practice_changes_answer_as_documented(
             .await;
         assert!(status.is_success(), "{route}: {status} {answer}");
     }
+    let (status, answer) = doc
+        .call(
+            app,
+            Some(&admin),
+            Method::PATCH,
+            ("/api/v1/practice/safety", "/api/v1/practice/safety"),
+            Some(
+                json!({"response_promise": "Flags are read on working days.", "rescreen_weeks": 8}),
+            ),
+        )
+        .await;
+    assert!(status.is_success(), "{status} {answer}");
 }

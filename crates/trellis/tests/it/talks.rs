@@ -640,7 +640,7 @@ async fn a_safety_pause_stops_talks_but_never_leaving(app: TestApp) {
         refused["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("talk with you"),
+            .contains("closed for now"),
         "{refused}"
     );
     assert!(

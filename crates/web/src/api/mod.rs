@@ -12,6 +12,7 @@ mod messages;
 mod practice;
 mod program;
 mod rights;
+mod safety;
 mod sessions;
 mod staff;
 mod talks;
@@ -139,6 +140,41 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/onboarding/safety",
             Access::Role(Role::Partner),
             program::safety,
+        ),
+        Route::post(
+            "/api/v1/couples/{id}/screening",
+            Access::CoupleTherapist,
+            safety::decide,
+        ),
+        Route::get(
+            "/api/v1/couples/{id}/screening",
+            Access::CoupleTherapist,
+            safety::panel,
+        ),
+        Route::post(
+            "/api/v1/couples/{id}/rescreen",
+            Access::CoupleTherapist,
+            safety::rescreen,
+        ),
+        Route::get(
+            "/api/v1/shared-work",
+            Access::Role(Role::Partner),
+            safety::shared_work,
+        ),
+        Route::post(
+            "/api/v1/shared-work/pause",
+            Access::Role(Role::Partner),
+            safety::pause,
+        ),
+        Route::post(
+            "/api/v1/shared-work/resume",
+            Access::Role(Role::Partner),
+            safety::resume,
+        ),
+        Route::patch(
+            "/api/v1/practice/safety",
+            Access::Role(Role::Admin),
+            safety::settings,
         ),
         Route::get("/api/v1/instruments", SignedIn, measures::list),
         Route::get("/api/v1/instruments/{id}", SignedIn, measures::get),
@@ -417,6 +453,13 @@ pub fn routes() -> Vec<Route> {
         program::onboarding_status,
         program::welcome,
         program::safety,
+        safety::decide,
+        safety::panel,
+        safety::rescreen,
+        safety::shared_work,
+        safety::pause,
+        safety::resume,
+        safety::settings,
         measures::list,
         measures::get,
         measures::submit,

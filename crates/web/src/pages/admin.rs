@@ -38,6 +38,10 @@ pub struct WaitingCouple {
 #[template(path = "practice.html")]
 struct PracticePage {
     layout: Layout,
+    /// The practice's safety settings: what clients are promised, and how
+    /// often the safety check returns.
+    safety: trellis_store::PracticeSafetySettings,
+    safety_errors: Vec<String>,
     practice_name: String,
     saved: bool,
     staff: Vec<StaffRow>,
@@ -130,6 +134,8 @@ async fn practice_page(state: &AppState, page: &PageContext) -> AppResult<Practi
         form_reminder_hours: practice.reminder_hours.to_string(),
         practice_id: practice.id,
         require_two_factor: store.practice_requires_two_factor(practice_id).await?,
+        safety: store.practice_safety_settings(practice_id).await?,
+        safety_errors: Vec::new(),
     })
 }
 
@@ -149,6 +155,7 @@ fn done_text(done: &str) -> Option<&'static str> {
             Some("Their two-step sign-in was reset. They set it up again when they next sign in.")
         }
         "moved" => Some("The couple now has their new therapist."),
+        "safety" => Some("The safety settings are saved."),
         _ => None,
     }
 }
@@ -211,6 +218,39 @@ pub async fn update_settings(
             if let Some(hours) = form.reminder_hours {
                 template.form_reminder_hours = hours;
             }
+            render_refused(&err, &template)
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SafetyFields {
+    response_promise: String,
+    rescreen_weeks: String,
+}
+
+pub async fn update_safety(
+    State(state): State<AppState>,
+    page: PageContext,
+    PageForm(form): PageForm<SafetyFields>,
+) -> AppResult<Response> {
+    let admin = page.require(Role::Admin)?;
+    let weeks = form.rescreen_weeks.trim().parse().unwrap_or(0);
+    match crate::services::safety::change_practice_settings(
+        &state,
+        admin,
+        &form.response_promise,
+        weeks,
+    )
+    .await
+    {
+        Ok(()) => Ok(see_other("/practice?done=safety")),
+        Err(err) => {
+            let (err, errors) = fixable(err)?;
+            let mut template = practice_page(&state, &page).await?;
+            template.safety_errors = errors;
+            template.safety.response_promise = form.response_promise;
             render_refused(&err, &template)
         }
     }

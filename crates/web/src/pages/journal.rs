@@ -99,6 +99,8 @@ impl From<Entry> for EntryView {
 struct JournalPage {
     layout: Layout,
     help: Option<(String, String, Vec<trellis_core::safety::Resource>)>,
+    /// Who was told about the crisis language, exactly as it is.
+    what_happens_next: String,
     notice: Option<&'static str>,
     errors: Vec<String>,
     body: String,
@@ -122,6 +124,7 @@ async fn journal_page(state: &AppState, page: &PageContext) -> AppResult<Journal
     Ok(JournalPage {
         layout: page.layout("/journal"),
         help: None,
+        what_happens_next: String::new(),
         notice: None,
         errors: Vec::new(),
         body: String::new(),
@@ -153,6 +156,9 @@ pub async fn journal(
             state.content().safety.help_html(),
             state.content().helplines().to_vec(),
         ));
+        let user = page.require(Role::Partner)?;
+        template.what_happens_next =
+            crate::services::safety::what_happens_next_for(&state, user).await?;
     }
     template.notice = match (flags.saved, flags.changed) {
         (true, _) => Some("Your entry is saved."),
@@ -234,7 +240,8 @@ struct CouplePage {
     consistency_chart: Option<super::measures::ChartView>,
     couple_id: String,
     journey: crate::services::program::Journey,
-    flags: Vec<trellis_store::SafetyFlag>,
+    screening: crate::services::safety::ScreeningPanel,
+    decisions: Vec<(&'static str, &'static str)>,
     exercise_choices: Vec<(String, String)>,
     notice: Option<&'static str>,
     errors: Vec<String>,
@@ -290,7 +297,7 @@ pub async fn couple(
         .store()
         .record_couple_view(&therapist.id, &couple.id, crate::state::now())
         .await?;
-    let flags = crate::services::onboarding::flags(&state, therapist, &couple.id).await?;
+    let screening = crate::services::safety::panel(&state, therapist, &couple.id).await?;
     let (program, _) = crate::services::program::program_for(&state, &couple).await?;
     let exercise_choices = program
         .stages
@@ -333,13 +340,18 @@ pub async fn couple(
         .await?,
         couple_id: couple.id.clone(),
         journey,
-        flags,
+        screening,
+        decisions: trellis_core::screening::Decision::ALL
+            .iter()
+            .map(|d| (d.as_str(), d.label()))
+            .collect(),
         exercise_choices,
         notice: match flags_q.done.as_str() {
             "unlocked" => Some("The stage is open for the couple."),
             "assigned" => Some("The homework is assigned."),
             "pace" => Some("The pace is updated."),
-            "resolved" => Some("Noted. Shared exercises are open again."),
+            "decided" => Some("Your decision is recorded."),
+            "rescreen" => Some("Both partners will be asked to take the safety check again."),
             "cadence" => Some("The check-in cadence is updated."),
             "proposed" => Some("Suggested. The partner can take it on from their promises page."),
             "commented" => Some("Your comment is posted. Both partners can read it."),
@@ -375,6 +387,9 @@ pub struct SteerFields {
     due: String,
     note: String,
     screening_id: String,
+    user_id: String,
+    decision: String,
+    decision_note: String,
     cadence: String,
     partner_id: String,
     promise_text: String,
@@ -388,7 +403,7 @@ pub async fn steer(
     Path((couple_id, action)): Path<(String, String)>,
     PageForm(form): PageForm<SteerFields>,
 ) -> AppResult<Response> {
-    use crate::services::{onboarding, program};
+    use crate::services::program;
     let therapist = page.require(Role::Therapist)?;
     program::couple_for(&state, therapist, &couple_id).await?;
     let done = match action.as_str() {
@@ -431,9 +446,24 @@ pub async fn steer(
             crate::services::measures::set_cadence(&state, therapist, &couple_id, days).await?;
             "cadence"
         }
-        "safety-resolved" => {
-            onboarding::resolve(&state, therapist, &couple_id, &form.screening_id).await?;
-            "resolved"
+        "screening" => {
+            crate::services::safety::decide(
+                &state,
+                therapist,
+                &couple_id,
+                &crate::services::safety::DecisionInput {
+                    user_id: form.user_id,
+                    decision: form.decision,
+                    note: Some(form.decision_note),
+                    flag_id: Some(form.screening_id),
+                },
+            )
+            .await?;
+            "decided"
+        }
+        "rescreen" => {
+            crate::services::safety::request_rescreen(&state, therapist, &couple_id).await?;
+            "rescreen"
         }
         _ => return Err(AppError::NotFound),
     };

@@ -45,6 +45,8 @@ struct MessagesPage {
     draft: String,
     comments: Vec<MessageRow>,
     crisis: bool,
+    /// Who was told about the crisis language, exactly as it is.
+    what_happens_next: String,
     /// Helplines, shown with the crisis notice.
     resources: Vec<trellis_core::safety::Resource>,
     back: Option<(String, String)>,
@@ -161,6 +163,11 @@ async fn partner_page(
         draft: String::new(),
         comments,
         crisis,
+        what_happens_next: if crisis {
+            crate::services::safety::what_happens_next_for(state, partner).await?
+        } else {
+            String::new()
+        },
         resources: state.content().helplines().to_vec(),
         back: None,
     })
@@ -270,6 +277,7 @@ async fn therapist_page(
         draft: String::new(),
         comments: Vec::new(),
         crisis: false,
+        what_happens_next: String::new(),
         resources: Vec::new(),
         back: Some((format!("/caseload/couples/{}", couple.id), title)),
     })

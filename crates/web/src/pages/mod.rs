@@ -89,6 +89,7 @@ pub fn routes() -> Vec<Route> {
         Route::get("/onboarding", partner, program::onboarding),
         Route::post("/onboarding/welcome", partner, program::welcome),
         Route::post("/onboarding/safety", partner, program::safety),
+        Route::post("/shared-work/{action}", partner, program::shared_work),
         Route::get("/journey", partner, program::journey),
         Route::get("/journey/review", SignedIn, program::review),
         Route::get("/journey/{exercise_id}", partner, program::exercise),
@@ -217,6 +218,7 @@ pub fn routes() -> Vec<Route> {
         ),
         Route::get("/practice", admin, admin::practice),
         Route::post("/practice", admin, admin::update_settings),
+        Route::post("/practice/safety", admin, admin::update_safety),
         Route::post("/practice/therapists", admin, admin::invite_therapist),
         Route::post(
             "/practice/staff/{user_id}/deactivate",

@@ -15,8 +15,8 @@ use super::journal::{AudienceOption, audience_options};
 use super::{Layout, PageContext, fixable, render, render_refused, see_other};
 use crate::error::{AppError, AppResult};
 use crate::extract::PageForm;
-use crate::services::onboarding;
 use crate::services::program::{self, AnswerInput, Goal, Journey, Responses};
+use crate::services::{onboarding, safety};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -35,6 +35,10 @@ struct OnboardingPage {
     resources: Vec<Resource>,
     has_therapist: bool,
     self_guided: String,
+    /// What happens after a concern, exactly as the practice promises it.
+    what_happens_next: String,
+    /// The check is back (re-screening), not the first time.
+    again: bool,
 }
 
 fn onboarding_page(state: &AppState, page: &PageContext, step: &'static str) -> OnboardingPage {
@@ -53,21 +57,25 @@ fn onboarding_page(state: &AppState, page: &PageContext, step: &'static str) -> 
         resources: content.helplines().to_vec(),
         has_therapist: true,
         self_guided: content.safety.self_guided.body.clone(),
+        what_happens_next: String::new(),
+        again: false,
     }
 }
 
 pub async fn onboarding(State(state): State<AppState>, page: PageContext) -> AppResult<Response> {
     let user = page.require(Role::Partner)?;
     let status = onboarding::status(&state, user).await?;
+    let due = safety::shared_work(&state, user).await?.safety_check_due;
     let step = if !status.welcomed {
         "welcome"
-    } else if !status.safety_done {
+    } else if due {
         "safety"
     } else {
         return Ok(see_other("/journey"));
     };
     let mut template = onboarding_page(&state, &page, step);
     template.scores_consent = status.scores_consent;
+    template.again = status.safety_done;
     Ok(render(&template)?.into_response())
 }
 
@@ -99,6 +107,7 @@ pub async fn safety(
         Ok(outcome) if outcome.concerning => {
             let mut template = onboarding_page(&state, &page, "help");
             template.has_therapist = outcome.has_therapist;
+            template.what_happens_next = outcome.what_happens_next.unwrap_or_default();
             Ok(render(&template)?.into_response())
         }
         Ok(_) => Ok(see_other("/journey?welcome=true")),
@@ -118,22 +127,61 @@ struct JourneyPage {
     journey: Journey,
     me: String,
     onboarded: bool,
-    paused_message: &'static str,
+    shared_work: safety::SharedWork,
+    notice: Option<&'static str>,
 }
 
-pub async fn journey(State(state): State<AppState>, page: PageContext) -> AppResult<Response> {
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct JourneyQuery {
+    done: String,
+}
+
+pub async fn journey(
+    State(state): State<AppState>,
+    page: PageContext,
+    Query(query): Query<JourneyQuery>,
+) -> AppResult<Response> {
     let user = page.require(Role::Partner)?;
     let couple_id = user.couple_id.as_deref().ok_or(AppError::NotFound)?;
     let journey = program::journey(&state, user, couple_id).await?;
     let onboarded = state.store().onboarding(&user.id).await?.complete();
     let template = JourneyPage {
         layout: page.layout("/journey"),
-        paused_message: "Shared exercises are paused for now; the ones you do on your own are open as usual.",
         journey,
         me: user.id.clone(),
         onboarded,
+        shared_work: safety::shared_work(&state, user).await?,
+        notice: match query.done.as_str() {
+            "paused" => {
+                Some("Shared exercises are closed. Open them again here whenever you like.")
+            }
+            "resumed" => Some("You have lifted your pause."),
+            _ => None,
+        },
     };
     Ok(render(&template)?.into_response())
+}
+
+/// A partner closes shared work, or lifts their own pause.
+pub async fn shared_work(
+    State(state): State<AppState>,
+    page: PageContext,
+    Path(action): Path<String>,
+) -> AppResult<Response> {
+    let user = page.require(Role::Partner)?;
+    let done = match action.as_str() {
+        "pause" => {
+            safety::pause(&state, user).await?;
+            "paused"
+        }
+        "resume" => {
+            safety::resume(&state, user).await?;
+            "resumed"
+        }
+        _ => return Err(AppError::NotFound),
+    };
+    Ok(see_other(&format!("/journey?done={done}")))
 }
 
 #[derive(Template)]

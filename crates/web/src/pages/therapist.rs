@@ -20,6 +20,8 @@ pub struct CaseloadRow {
     pub alerts: usize,
     /// Messages from the couple the therapist has not read.
     pub unread: i64,
+    /// Shared work is open (screened and cleared, nothing urgent waiting).
+    pub shared_open: bool,
     pub news: trellis_store::CaseloadNews,
     pub title: String,
     pub partners: Vec<trellis_store::PartnerSummary>,
@@ -29,6 +31,9 @@ pub struct CaseloadRow {
 #[derive(Template)]
 #[template(path = "caseload.html")]
 struct CaseloadPage {
+    /// Open safety flags across the caseload, and how many are urgent.
+    attention: i64,
+    urgent: i64,
     layout: Layout,
     couples: Vec<CaseloadRow>,
     link_code: Option<String>,
@@ -62,6 +67,7 @@ pub async fn caseload(State(state): State<AppState>, page: PageContext) -> AppRe
             news: news.remove(&entry.couple.id).unwrap_or_default(),
             alerts: 0,
             unread: 0,
+            shared_open: false,
             title: entry
                 .partners
                 .iter()
@@ -83,8 +89,12 @@ pub async fn caseload(State(state): State<AppState>, page: PageContext) -> AppRe
             .store()
             .unread_messages_for_therapist(&therapist.id, &row.id)
             .await?;
+        let couple = state.store().couple(&row.id).await?;
+        row.shared_open = crate::services::safety::shared_work_open(&state, &couple).await?;
     }
-    couples.sort_by_key(|row| std::cmp::Reverse((row.news.open_flags, row.alerts)));
+    couples.sort_by_key(|row| {
+        std::cmp::Reverse((row.news.urgent_flags, row.news.open_flags, row.alerts))
+    });
     let code = couples::practice_code(&state, therapist).await?;
     let link_requests = couples::link_requests_for(&state, therapist)
         .await?
@@ -98,6 +108,8 @@ pub async fn caseload(State(state): State<AppState>, page: PageContext) -> AppRe
         .collect();
     let template = CaseloadPage {
         layout: page.layout("/caseload"),
+        attention: couples.iter().map(|c| c.news.open_flags).sum(),
+        urgent: couples.iter().map(|c| c.news.urgent_flags).sum(),
         couples,
         link_code_expires: code
             .as_ref()

@@ -145,6 +145,8 @@ pub async fn make_promise(
 ) -> AppResult<String> {
     let couple = partner_couple(state, partner).await?;
     let text = parse_text("text", text, 300)?;
+    // New commitments to each other wait while shared work is closed.
+    super::safety::require_shared_work(state, &couple.id).await?;
     if let Some(old) = supersedes {
         let old = state.store().promise(old).await?;
         if old.couple_id != couple.id {
@@ -210,6 +212,7 @@ pub async fn propose_promise(
         .iter()
         .find(|m| m.id == partner_id)
         .ok_or_else(|| AppError::invalid("partner_id", "Please choose one of the two partners."))?;
+    super::safety::require_shared_work(state, &couple.id).await?;
     let text = parse_text("text", text, 300)?;
     let id = store_promise(state, &couple.id, &partner.id, &text, &cadence, None).await?;
     state
@@ -225,6 +228,7 @@ pub async fn accept_proposal(state: &AppState, partner: &User, id: &str) -> AppR
     if promise.owner_id != partner.id {
         return Err(AppError::Forbidden);
     }
+    super::safety::require_shared_work(state, &promise.couple_id).await?;
     state
         .store()
         .accept_proposal(&promise.id, &partner.id, today(), now())
@@ -243,6 +247,9 @@ pub async fn kept(state: &AppState, partner: &User, id: &str, date: Option<&str>
     // A ritual belongs to both; a promise to the one who made it.
     if partner.role != Role::Partner || (!promise.ritual && promise.owner_id != partner.id) {
         return Err(AppError::Forbidden);
+    }
+    if promise.ritual {
+        super::safety::require_shared_work(state, &promise.couple_id).await?;
     }
     if promise.proposal_pending {
         return Err(AppError::Conflict(
@@ -613,6 +620,7 @@ pub async fn propose_agreement(
     let couple = partner_couple(state, partner).await?;
     let title = parse_text("title", title, 120)?;
     let body = parse_text("text", body, 4_000)?;
+    super::safety::require_shared_work(state, &couple.id).await?;
     if let Some(old) = supersedes {
         let old = state.store().agreement(old).await?;
         if old.couple_id != couple.id {
@@ -657,6 +665,7 @@ pub async fn accept_agreement(state: &AppState, partner: &User, id: &str) -> App
     if partner.role != Role::Partner || agreement.proposed_by == partner.id {
         return Err(AppError::Forbidden);
     }
+    super::safety::require_shared_work(state, &agreement.couple_id).await?;
     state
         .store()
         .accept_agreement(&agreement.id, &partner.id, now())

@@ -64,15 +64,9 @@ fn text(field: &'static str, value: &str, what: &str) -> AppResult<String> {
     Ok(value.to_owned())
 }
 
-/// Shared work waits while the couple's safety pause holds.
-async fn not_paused(state: &AppState, couple_id: &str) -> AppResult<()> {
-    let couple = state.store().couple(couple_id).await?;
-    super::program::joint_work_allowed(state, &couple).await
-}
-
 pub async fn open(state: &AppState, partner: &User, topic: &str) -> AppResult<CompromiseView> {
     let couple_id = partner_only(partner)?;
-    not_paused(state, couple_id).await?;
+    super::safety::require_shared_work(state, couple_id).await?;
     let topic = text("topic", topic, "what you want to find a compromise on")?;
     let id = trellis_store::new_id();
     let sealed = state
@@ -177,7 +171,7 @@ pub async fn write(
     if row.couple_id != couple_id {
         return Err(AppError::NotFound);
     }
-    not_paused(state, couple_id).await?;
+    super::safety::require_shared_work(state, couple_id).await?;
     let core = text("core", core, "what you cannot give up")?;
     let flexible = text("flexible", flexible, "where you can be flexible")?;
     let vault = state.vault();

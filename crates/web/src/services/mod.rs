@@ -18,6 +18,7 @@ pub mod practice;
 pub mod program;
 pub mod review;
 pub mod rights;
+pub mod safety;
 pub mod talks;
 pub mod throttle;
 pub mod timeouts;

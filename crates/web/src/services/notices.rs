@@ -49,6 +49,11 @@ pub enum Notice {
     /// A request to link a therapist to a couple moved on: asked, agreed,
     /// declined, withdrawn or accepted.
     LinkRequest,
+    /// Someone in the therapist's caseload raised a safety concern. Always
+    /// sent: no one can turn it off, and it names no one.
+    SafetyConcern {
+        urgent: bool,
+    },
 }
 
 enum Kind {
@@ -56,6 +61,7 @@ enum Kind {
     Appointments,
     Reminders,
     Intake,
+    Safety,
 }
 
 impl Notice {
@@ -72,6 +78,7 @@ impl Notice {
             | Notice::RescheduleRequested { .. } => Kind::Appointments,
             Notice::Reminder { .. } => Kind::Reminders,
             Notice::NewIntake => Kind::Intake,
+            Notice::SafetyConcern { .. } => Kind::Safety,
         }
     }
 
@@ -126,14 +133,27 @@ impl Notice {
                 "A request about who guides a couple".to_owned(),
                 "A request to link a therapist to a couple has news, or is waiting for your answer, in Trellis.".to_owned(),
             ),
+            Notice::SafetyConcern { urgent: true } => (
+                "Urgent: someone in your caseload needs your attention in Trellis".to_owned(),
+                "Something in Trellis suggests that someone in your caseload may be in danger. Please sign in as soon as you can to see who, and reach them privately.".to_owned(),
+            ),
+            Notice::SafetyConcern { urgent: false } => (
+                "Someone in your caseload needs your attention in Trellis".to_owned(),
+                "Something in Trellis suggests that someone in your caseload is struggling. Please sign in to see who, and reach them privately.".to_owned(),
+            ),
             Notice::NewIntake => (
                 "A new appointment request".to_owned(),
                 "A new request for a first appointment is waiting in the intake inbox.".to_owned(),
             ),
         };
+        let choice = match self.kind() {
+            Kind::Safety => {
+                "These notices are always sent, because someone's safety may depend on them."
+            }
+            _ => "You can choose which of these mails you get under Account → Notices.",
+        };
         let body = format!(
-            "Hello,\n\n{line}\n\nSign in to see the details:\n\n{link}\n\n\
-             You can choose which of these mails you get under Account → Notices.\n\n— Trellis\n"
+            "Hello,\n\n{line}\n\nSign in to see the details:\n\n{link}\n\n{choice}\n\n— Trellis\n"
         );
         (subject, body)
     }
@@ -176,6 +196,7 @@ pub async fn notify(state: &AppState, user: &User, notice: Notice) -> AppResult<
         Kind::Appointments => settings.notify_appointments,
         Kind::Reminders => settings.notify_reminders,
         Kind::Intake => settings.notify_intake,
+        Kind::Safety => true,
     };
     if !wanted || user.email.ends_with("@invalid") {
         return Ok(());

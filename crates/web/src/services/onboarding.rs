@@ -1,16 +1,18 @@
 //! Onboarding, each partner alone: what Trellis is, consent, and the private
-//! safety check. A concerning answer shows help at once, flags the couple to
-//! the therapist (never to the partner) and pauses shared exercises until
-//! the therapist has spoken with that partner alone.
+//! safety check (again every few weeks). A concerning answer shows help at
+//! once and raises a flag for the therapist, never for the partner; what
+//! follows is decided in `services::safety`.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 use trellis_core::Role;
-use trellis_store::{Onboarding, SafetyFlag, User};
+use trellis_core::safety::Answer;
+use trellis_core::screening::Tier;
+use trellis_store::{FlagLevel, Onboarding, User};
 
 use super::audit;
-use super::program::couple_for;
+use super::safety;
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, now};
 
@@ -50,12 +52,18 @@ pub async fn welcome(state: &AppState, partner: &User, scores_consent: bool) -> 
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SafetyOutcome {
+    /// Something in the answers (new since the last check) is a concern.
     pub concerning: bool,
     /// Whether a therapist guides the couple (otherwise: find professional help).
     pub has_therapist: bool,
+    /// A sign of danger to life: the therapist's notice is marked urgent.
+    pub urgent: bool,
+    /// What happens now, in plain words: who was told, and when they read it.
+    pub what_happens_next: Option<String>,
 }
 
-/// Records the private safety check. `answers`: question id → "yes" / "no".
+/// Records the private safety check. `answers`: question id → "yes", "no"
+/// or "not_sure".
 #[tracing::instrument(skip_all, fields(user_id = %partner.id))]
 pub async fn submit_safety(
     state: &AppState,
@@ -64,6 +72,7 @@ pub async fn submit_safety(
 ) -> AppResult<SafetyOutcome> {
     let couple_id = partner_only(partner)?;
     let check = &state.content().safety;
+    let mut parsed = BTreeMap::new();
     for (id, value) in answers {
         if !check.questions.iter().any(|q| &q.id == id) {
             return Err(AppError::invalid(
@@ -71,27 +80,33 @@ pub async fn submit_safety(
                 format!("There is no question \"{id}\"."),
             ));
         }
-        if value != "yes" && value != "no" {
-            return Err(AppError::invalid(
+        let answer = Answer::parse(value).ok_or_else(|| {
+            AppError::invalid(
                 "answers",
-                "Please answer each question with yes or no.",
-            ));
-        }
+                "Please answer each question with yes, no or not sure.",
+            )
+        })?;
+        parsed.insert(id.clone(), answer);
     }
-    if let Some(missing) = check
-        .questions
-        .iter()
-        .find(|q| !answers.contains_key(&q.id))
-    {
+    if let Some(missing) = check.questions.iter().find(|q| !parsed.contains_key(&q.id)) {
         return Err(AppError::invalid(
             "answers",
             format!("Please answer: \"{}\"", missing.text),
         ));
     }
-    let concerning = !check
-        .concerns(|id| answers.get(id).map(|v| v == "yes"))
-        .is_empty();
-    let json = serde_json::to_string(answers).map_err(anyhow::Error::from)?;
+    let previous = match state
+        .store()
+        .safety_checks(couple_id)
+        .await?
+        .into_iter()
+        .rev()
+        .find(|row| row.user_id == partner.id)
+    {
+        Some(row) => Some(safety::open_answers(state, couple_id, &partner.id, &row.answers).await?),
+        None => None,
+    };
+    let concern = check.new_concern(previous.as_ref(), &parsed);
+    let json = serde_json::to_string(&parsed).map_err(anyhow::Error::from)?;
     let sealed = state
         .vault()
         .seal(
@@ -103,23 +118,29 @@ pub async fn submit_safety(
         .await?;
     state
         .store()
-        .record_safety_screening(&partner.id, couple_id, &sealed, concerning, now())
-        .await?;
-    if concerning {
-        audit::record(
-            state,
-            audit::Event::new("safety_concern")
-                .actor(partner)
-                .subject(&partner.id)
-                .couple(couple_id),
+        .record_safety_screening(
+            &partner.id,
+            couple_id,
+            &sealed,
+            concern.map(|c| FlagLevel {
+                tier: c.tier.as_str(),
+                at_risk: c.at_risk.as_str(),
+            }),
+            now(),
         )
         .await?;
-        tracing::warn!("safety check raised a concern; the couple is flagged for the therapist");
-    }
+    let what_happens_next = match concern {
+        Some(concern) => {
+            Some(safety::respond(state, partner, couple_id, concern, safety::Source::Check).await?)
+        }
+        None => None,
+    };
     let couple = state.store().couple(couple_id).await?;
     Ok(SafetyOutcome {
-        concerning,
+        concerning: concern.is_some(),
         has_therapist: couple.therapist_id.is_some(),
+        urgent: concern.is_some_and(|c| c.tier == Tier::Urgent),
+        what_happens_next,
     })
 }
 
@@ -132,17 +153,7 @@ pub async fn own_answers(
     else {
         return Ok(None);
     };
-    let json = state
-        .vault()
-        .open(
-            state.store(),
-            &couple_id,
-            &sealed,
-            &format!("safety:{}", partner.id),
-        )
-        .await?;
-    let answers: BTreeMap<String, String> =
-        serde_json::from_str(&json).map_err(anyhow::Error::from)?;
+    let answers = safety::open_answers(state, &couple_id, &partner.id, &sealed).await?;
     let check = &state.content().safety;
     Ok(Some(
         answers
@@ -153,46 +164,8 @@ pub async fn own_answers(
                     .iter()
                     .find(|q| q.id == id)
                     .map_or(id, |q| q.text.clone());
-                (text, answer)
+                (text, answer.as_str().to_owned())
             })
             .collect(),
     ))
-}
-
-/// Flags in a couple, for its therapist only.
-pub async fn flags(
-    state: &AppState,
-    therapist: &User,
-    couple_id: &str,
-) -> AppResult<Vec<SafetyFlag>> {
-    if therapist.role != Role::Therapist {
-        return Err(AppError::Forbidden);
-    }
-    let couple = couple_for(state, therapist, couple_id).await?;
-    Ok(state.store().safety_flags(&couple.id).await?)
-}
-
-/// The therapist has spoken with the partner alone; shared exercises may resume.
-pub async fn resolve(
-    state: &AppState,
-    therapist: &User,
-    couple_id: &str,
-    screening_id: &str,
-) -> AppResult<()> {
-    if therapist.role != Role::Therapist {
-        return Err(AppError::Forbidden);
-    }
-    let couple = couple_for(state, therapist, couple_id).await?;
-    state
-        .store()
-        .resolve_safety_flag(&couple.id, screening_id, &therapist.id, now())
-        .await?;
-    audit::record(
-        state,
-        audit::Event::new("safety_concern_resolved")
-            .actor(therapist)
-            .couple(&couple.id),
-    )
-    .await?;
-    Ok(())
 }

@@ -90,7 +90,7 @@ pub struct Journey {
     pub program_id: String,
     pub program_title: String,
     pub self_paced: bool,
-    /// Shared exercises wait (for a reason shown only to the therapist).
+    /// Shared work is closed: the same for both partners, whatever closed it.
     pub joint_paused: bool,
     /// Each partner as `[id, name]`.
     pub partners: Vec<(String, String)>,
@@ -181,9 +181,8 @@ pub async fn journey(state: &AppState, viewer: &User, couple_id: &str) -> AppRes
         program_id: program.id.clone(),
         program_title: program.title.clone(),
         self_paced,
-        // Partners are not told: a pause can come from one partner's private
-        // safety answers, and its existence must not reach the other.
-        joint_paused: viewer.role == Role::Therapist && store.joint_work_paused(&couple.id).await?,
+        // Both partners see the same closed gate, whatever closed it.
+        joint_paused: !super::safety::shared_work_open(state, &couple).await?,
         partners,
         stages,
         assignments,
@@ -243,20 +242,6 @@ pub async fn open_exercise<'a>(
         )));
     }
     Ok((stage, exercise, couple))
-}
-
-/// Checks that shared exercises may go ahead. The reason is never given to
-/// the partners: naming a safety concern could put someone at risk.
-pub(crate) async fn joint_work_allowed(state: &AppState, couple: &Couple) -> AppResult<()> {
-    if state.store().joint_work_paused(&couple.id).await? {
-        let message = if couple.therapist_id.is_some() {
-            "Your therapist would like to talk with you before the shared exercises. The exercises you do on your own are open as usual."
-        } else {
-            "Shared exercises are paused for now. We recommend talking with a couples therapist first; the exercises you do on your own are open as usual."
-        };
-        return Err(AppError::Conflict(message.to_owned()));
-    }
-    Ok(())
 }
 
 /// A goal with the markers that will show progress.
@@ -418,7 +403,7 @@ pub async fn answer(
 ) -> AppResult<String> {
     let (_, exercise, couple) = open_exercise(state, partner, exercise_id).await?;
     if exercise.kind.is_joint() {
-        joint_work_allowed(state, &couple).await?;
+        super::safety::require_shared_work(state, &couple.id).await?;
     }
     if exercise.kind == ExerciseKind::ReflectBack {
         return reflect_back_move(state, partner, exercise, &couple, input).await;

@@ -16,7 +16,6 @@ use trellis_core::talk::{Move, Phase, TOPIC_MAX_CHARS, Talk, Waiting};
 use trellis_store::{NewTurn, StoreError, TalkRow, TurnRow, User};
 use utoipa::ToSchema;
 
-use super::writing::record_crisis_concern;
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, now};
 use crate::streams::{StreamSession, StreamSlot};
@@ -233,7 +232,7 @@ pub async fn open(
     }
     let couple_id = partner.couple_id.as_deref().ok_or(AppError::Forbidden)?;
     let couple = state.store().couple(couple_id).await?;
-    super::program::joint_work_allowed(state, &couple).await?;
+    super::safety::require_shared_work(state, &couple.id).await?;
     let topic = topic.trim();
     if topic.is_empty() {
         return Err(AppError::invalid(
@@ -297,12 +296,15 @@ pub async fn make_move(
     let talk = readable(state, partner, talk_id).await?;
     let body = if action.has_body() { body.trim() } else { "" };
     let chars = body.chars().count();
-    let crisis = action.has_body() && trellis_coach::analyze(body).is_crisis();
-    // A safety pause stops the talk, except leaving it and sending, once
+    let concern = if action.has_body() {
+        super::safety::writing_concern(body)
+    } else {
+        None
+    };
+    // A closed gate stops the talk, except leaving it and sending, once
     // confirmed, words in crisis (so someone in danger is never silenced).
-    if action != Move::Leave && !(crisis && confirmed) {
-        let couple = state.store().couple(&talk.couple_id).await?;
-        super::program::joint_work_allowed(state, &couple).await?;
+    if action != Move::Leave && !(concern.is_some() && confirmed) {
+        super::safety::require_shared_work(state, &talk.couple_id).await?;
     }
     let mut checked = false;
     for _attempt in 0..5 {
@@ -311,12 +313,13 @@ pub async fn make_move(
         rules
             .apply(&partner.id, action, chars)
             .map_err(|refusal| AppError::Conflict(refusal.0))?;
-        if crisis && !checked {
+        if let Some(concern) = concern.filter(|_| !checked) {
             checked = true;
-            record_crisis_concern(state, partner, &talk.couple_id).await?;
+            let next =
+                super::safety::raise_for_writing(state, partner, &talk.couple_id, concern).await?;
             if !confirmed {
                 return Err(AppError::ConfirmationNeeded(format!(
-                    "What you wrote sounds like someone may not be safe. Your therapist has been asked to check in with you. \
+                    "What you wrote sounds like someone may not be safe. {next} \
                      If anyone is in danger now, call your local emergency number. {} \
                      If you still want to send it, send it again and confirm.",
                     state.content().helplines_in_words()

@@ -317,52 +317,20 @@ pub async fn write_in_couple(
     })
 }
 
-/// Crisis language (self-harm, threats, violence) in writing flags the couple
-/// for the therapist, exactly like a concerning safety check: shared
-/// exercises pause and the therapist is asked to speak with the writer alone.
+/// Crisis language in writing raises a flag for the therapist (see
+/// `services::safety`): help for the writer, a notice for the therapist,
+/// and, only when urgent, shared work waits for the therapist's decision.
 pub(crate) async fn raise_concern_if_crisis(
     state: &AppState,
     author: &User,
     couple_id: &str,
     body: &str,
 ) -> AppResult<bool> {
-    if !trellis_coach::analyze(body).is_crisis() {
+    let Some(concern) = super::safety::writing_concern(body) else {
         return Ok(false);
-    }
-    record_crisis_concern(state, author, couple_id).await?;
+    };
+    super::safety::raise_for_writing(state, author, couple_id, concern).await?;
     Ok(true)
-}
-
-/// Flags the couple for the therapist after crisis language was found.
-pub(crate) async fn record_crisis_concern(
-    state: &AppState,
-    author: &User,
-    couple_id: &str,
-) -> AppResult<()> {
-    let note = state
-        .vault()
-        .seal(
-            state.store(),
-            couple_id,
-            "crisis language in writing",
-            &format!("safety:{}", author.id),
-        )
-        .await?;
-    state
-        .store()
-        .record_concern(&author.id, couple_id, &note, now())
-        .await?;
-    audit::record(
-        state,
-        audit::Event::new("safety_concern")
-            .actor(author)
-            .subject(&author.id)
-            .couple(couple_id)
-            .detail("writing"),
-    )
-    .await?;
-    tracing::warn!("crisis language in writing; the couple is flagged for the therapist");
-    Ok(())
 }
 
 /// One entry, or `NotFound` when it does not exist or is not the viewer's to see.

@@ -1,0 +1,679 @@
+//! The safety flow around shared work: the gate (screening decisions, the
+//! pause either partner may set), flags raised by the safety check or by
+//! crisis language, the notice that reaches the therapist at once, and what
+//! the person who raised a flag is told. The rules themselves live in
+//! `trellis_core::screening`; this module gathers facts and acts on them.
+//!
+//! Nothing a partner sees here depends on what the other partner answered or
+//! wrote: the gate has one message, whatever closed it.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use trellis_core::Role;
+use trellis_core::safety::Answer;
+use trellis_core::screening::{
+    self, AtRisk, Concern, Decision, GateFacts, PartnerFacts, Tier, rescreen_due,
+};
+use trellis_store::{Couple, FlagLevel, NewScreeningDecision, PracticeSafetySettings, User};
+
+use super::audit;
+use super::notices::{self, Notice};
+use crate::error::{AppError, AppResult};
+use crate::state::{AppState, now};
+
+/// The one answer every shared-work route gives while the gate is closed,
+/// the same for both partners whatever the reason.
+pub const SHARED_WORK_CLOSED: &str = "Shared exercises are closed for now. A therapist guiding you opens them after talking with each of you on your own, and either of you can close them at any time without giving a reason. Your own writing and exercises are open as usual.";
+
+/// What a client is told after raising a flag, when the practice has not
+/// written its own promise: true of any practice, claims nothing more.
+const DEFAULT_RESPONSE_PROMISE: &str = "Your therapist reads these notices when they are working; Trellis is not watched around the clock.";
+
+/// What a client of a self-guided couple is told: no one is notified.
+const NO_ONE_NOTIFIED: &str = "No therapist is linked to your account, so no one has been notified. If you need help now, please use the numbers on this page.";
+
+/// Practices choose how often the check comes back, within reason.
+pub const RESCREEN_WEEKS: std::ops::RangeInclusive<i64> = 1..=52;
+pub const PROMISE_MAX_CHARS: usize = 500;
+
+fn partner_couple(user: &User) -> AppResult<&str> {
+    if user.role != Role::Partner {
+        return Err(AppError::Forbidden);
+    }
+    user.couple_id.as_deref().ok_or(AppError::NotFound)
+}
+
+/// The practice's safety settings; built-in defaults without a practice.
+pub async fn practice_settings(
+    state: &AppState,
+    practice_id: Option<&str>,
+) -> AppResult<PracticeSafetySettings> {
+    Ok(match practice_id {
+        Some(id) => state.store().practice_safety_settings(id).await?,
+        None => PracticeSafetySettings {
+            response_promise: String::new(),
+            rescreen_weeks: 8,
+        },
+    })
+}
+
+async fn gate_facts(state: &AppState, couple: &Couple) -> AppResult<GateFacts> {
+    let store = state.store();
+    let members = store.couple_members(&couple.id).await?;
+    let decisions = store.screening_decisions(&couple.id).await?;
+    let checks = store.last_safety_checks(&couple.id).await?;
+    let pauses = store.shared_work_pauses(&couple.id).await?;
+    let partners = members
+        .iter()
+        .map(|member| PartnerFacts {
+            decision: decisions
+                .iter()
+                .rev()
+                .find(|d| d.user_id == member.id)
+                .and_then(|d| Decision::parse(&d.decision)),
+            checked: checks.iter().any(|(user_id, _)| user_id == &member.id),
+            paused: pauses.contains(&member.id),
+        })
+        .collect();
+    Ok(GateFacts {
+        guided: couple.therapist_id.is_some(),
+        partners,
+        open_urgent_flags: usize::try_from(store.open_urgent_flags(&couple.id).await?)
+            .unwrap_or(usize::MAX),
+    })
+}
+
+/// Whether the couple's shared work is open.
+pub async fn shared_work_open(state: &AppState, couple: &Couple) -> AppResult<bool> {
+    Ok(screening::shared_work_open(
+        &gate_facts(state, couple).await?,
+    ))
+}
+
+/// Refuses shared work while the gate is closed, with the one message.
+pub async fn require_shared_work(state: &AppState, couple_id: &str) -> AppResult<()> {
+    let couple = state.store().couple(couple_id).await?;
+    if shared_work_open(state, &couple).await? {
+        Ok(())
+    } else {
+        Err(AppError::Conflict(SHARED_WORK_CLOSED.to_owned()))
+    }
+}
+
+/// The gate as a partner sees it: the same for both, except their own pause.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SharedWork {
+    pub open: bool,
+    /// Shown while closed; the same for both partners.
+    pub message: Option<String>,
+    /// The viewer closed it themselves (only they may open it again).
+    pub paused_by_me: bool,
+    /// The viewer's own safety check is due (never taken, or time again).
+    pub safety_check_due: bool,
+}
+
+pub async fn shared_work(state: &AppState, partner: &User) -> AppResult<SharedWork> {
+    let couple_id = partner_couple(partner)?;
+    let couple = state.store().couple(couple_id).await?;
+    let open = shared_work_open(state, &couple).await?;
+    let paused_by_me = state
+        .store()
+        .shared_work_pauses(couple_id)
+        .await?
+        .contains(&partner.id);
+    Ok(SharedWork {
+        open,
+        message: (!open).then(|| SHARED_WORK_CLOSED.to_owned()),
+        paused_by_me,
+        safety_check_due: safety_check_due(state, partner, &couple).await?,
+    })
+}
+
+async fn safety_check_due(state: &AppState, partner: &User, couple: &Couple) -> AppResult<bool> {
+    let last = state
+        .store()
+        .last_safety_checks(&couple.id)
+        .await?
+        .into_iter()
+        .find(|(user_id, _)| user_id == &partner.id)
+        .map(|(_, at)| at);
+    let settings = practice_settings(state, couple.practice_id.as_deref()).await?;
+    let requested = state.store().rescreen_requested_at(&couple.id).await?;
+    Ok(rescreen_due(
+        last,
+        requested,
+        settings.rescreen_weeks,
+        now(),
+    ))
+}
+
+/// A partner closes shared work for now. No reason is asked or stored, and
+/// the other partner sees only that it is closed.
+pub async fn pause(state: &AppState, partner: &User) -> AppResult<()> {
+    let couple_id = partner_couple(partner)?;
+    state
+        .store()
+        .pause_shared_work(couple_id, &partner.id, now())
+        .await?;
+    audit::record(
+        state,
+        audit::Event::new("shared_work_paused")
+            .actor(partner)
+            .couple(couple_id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// A partner lifts their own pause.
+pub async fn resume(state: &AppState, partner: &User) -> AppResult<()> {
+    let couple_id = partner_couple(partner)?;
+    state
+        .store()
+        .resume_shared_work(couple_id, &partner.id)
+        .await?;
+    audit::record(
+        state,
+        audit::Event::new("shared_work_resumed")
+            .actor(partner)
+            .couple(couple_id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Where a flag came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Check,
+    Writing,
+}
+
+impl Source {
+    fn as_str(self) -> &'static str {
+        match self {
+            Source::Check => "check",
+            Source::Writing => "writing",
+        }
+    }
+}
+
+/// What the person who raised a flag is told about what happens next:
+/// exactly what the practice promises, or that no one is notified.
+pub async fn what_happens_next(state: &AppState, couple: &Couple) -> AppResult<String> {
+    if couple.therapist_id.is_none() {
+        return Ok(NO_ONE_NOTIFIED.to_owned());
+    }
+    let settings = practice_settings(state, couple.practice_id.as_deref()).await?;
+    let promise = if settings.response_promise.trim().is_empty() {
+        DEFAULT_RESPONSE_PROMISE
+    } else {
+        settings.response_promise.trim()
+    };
+    Ok(format!(
+        "We have sent your therapist a private notice that does not say what you wrote. {promise} Your partner is not told."
+    ))
+}
+
+/// [`what_happens_next`] for a partner's own couple.
+pub async fn what_happens_next_for(state: &AppState, partner: &User) -> AppResult<String> {
+    let couple_id = partner_couple(partner)?;
+    let couple = state.store().couple(couple_id).await?;
+    what_happens_next(state, &couple).await
+}
+
+/// The concern in a piece of writing, if any: the coach finds the signs,
+/// the tier comes with them, and who may be at risk follows from their kind.
+pub fn writing_concern(body: &str) -> Option<Concern> {
+    use trellis_coach::{CrisisCategory, CrisisTier};
+    Concern::combine(
+        trellis_coach::analyze(body)
+            .crisis_signs()
+            .into_iter()
+            .map(|sign| Concern {
+                tier: match sign.tier {
+                    CrisisTier::Urgent => Tier::Urgent,
+                    CrisisTier::Distress => Tier::Distress,
+                },
+                at_risk: match sign.category {
+                    CrisisCategory::Threat => AtRisk::Partner,
+                    CrisisCategory::SelfHarm
+                    | CrisisCategory::Suicidal
+                    | CrisisCategory::ViolenceReport => AtRisk::Themselves,
+                },
+            }),
+    )
+}
+
+fn level(concern: Concern) -> FlagLevel<'static> {
+    FlagLevel {
+        tier: concern.tier.as_str(),
+        at_risk: concern.at_risk.as_str(),
+    }
+}
+
+/// Raises a flag for crisis language in something a partner wrote and
+/// answers it (audit, notice). Returns what the writer is told next.
+#[tracing::instrument(skip_all, fields(user_id = %author.id))]
+pub async fn raise_for_writing(
+    state: &AppState,
+    author: &User,
+    couple_id: &str,
+    concern: Concern,
+) -> AppResult<String> {
+    let note = state
+        .vault()
+        .seal(
+            state.store(),
+            couple_id,
+            "crisis language in writing",
+            &format!("safety:{}", author.id),
+        )
+        .await?;
+    state
+        .store()
+        .record_concern(&author.id, couple_id, &note, level(concern), now())
+        .await?;
+    respond(state, author, couple_id, concern, Source::Writing).await
+}
+
+/// Everything that follows a flag, whatever raised it: the audit entry, the
+/// therapist's notice (sent before the request answers), and the words for
+/// the person who raised it.
+pub async fn respond(
+    state: &AppState,
+    person: &User,
+    couple_id: &str,
+    concern: Concern,
+    source: Source,
+) -> AppResult<String> {
+    let couple = state.store().couple(couple_id).await?;
+    let response = screening::respond(concern, couple.therapist_id.is_some());
+    audit::record(
+        state,
+        audit::Event::new("safety_concern")
+            .actor(person)
+            .subject(&person.id)
+            .couple(couple_id)
+            .detail(&format!(
+                "{} from the {}",
+                concern.tier.as_str(),
+                source.as_str()
+            )),
+    )
+    .await?;
+    tracing::warn!(
+        tier = concern.tier.as_str(),
+        source = source.as_str(),
+        "a safety concern was raised"
+    );
+    if response.notify_therapist
+        && let Some(therapist_id) = couple.therapist_id.as_deref()
+    {
+        let therapist = state.store().user(therapist_id).await?;
+        notices::notify(
+            state,
+            &therapist,
+            Notice::SafetyConcern {
+                urgent: response.urgent,
+            },
+        )
+        .await?;
+    }
+    what_happens_next(state, &couple).await
+}
+
+/// The therapist's decision after talking with one partner alone.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct DecisionInput {
+    pub user_id: String,
+    /// `conjoint_ok`, `individual_first`, `conjoint_contraindicated` or `referred`.
+    pub decision: String,
+    pub note: Option<String>,
+    /// The flag this decision answers; without it, every open flag about
+    /// this partner is answered.
+    pub flag_id: Option<String>,
+}
+
+/// A recorded decision, as the API returns it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DecisionRecorded {
+    pub user_id: String,
+    pub decision: String,
+    /// Flags this decision closed.
+    pub flags_closed: u64,
+    /// Whether shared work is open now.
+    pub shared_work_open: bool,
+}
+
+pub const NOTE_MAX_CHARS: usize = 2_000;
+
+/// Records a screening decision. The couple's own therapist only; anyone
+/// else gets `NotFound`, as if the couple did not exist.
+#[tracing::instrument(skip_all, fields(therapist_id = %therapist.id, couple_id))]
+pub async fn decide(
+    state: &AppState,
+    therapist: &User,
+    couple_id: &str,
+    input: &DecisionInput,
+) -> AppResult<DecisionRecorded> {
+    let couple = own_couple(state, therapist, couple_id).await?;
+    let decision = Decision::parse(input.decision.trim()).ok_or_else(|| {
+        AppError::invalid(
+            "decision",
+            "Please choose one of: conjoint_ok, individual_first, conjoint_contraindicated, referred.",
+        )
+    })?;
+    let members = state.store().couple_members(&couple.id).await?;
+    let partner = members
+        .iter()
+        .find(|m| m.id == input.user_id)
+        .ok_or_else(|| {
+            AppError::invalid("user_id", "Please choose one of the couple's partners.")
+        })?;
+    let note = input.note.as_deref().map(str::trim).unwrap_or_default();
+    if note.chars().count() > NOTE_MAX_CHARS {
+        return Err(AppError::invalid(
+            "note",
+            format!("Please keep the note to {NOTE_MAX_CHARS} characters or fewer."),
+        ));
+    }
+    let sealed = if note.is_empty() {
+        None
+    } else {
+        Some(
+            state
+                .vault()
+                .seal(
+                    state.store(),
+                    &couple.id,
+                    note,
+                    &format!("screening:{}", partner.id),
+                )
+                .await?,
+        )
+    };
+    let flags_closed = state
+        .store()
+        .record_screening_decision(NewScreeningDecision {
+            couple_id: &couple.id,
+            user_id: &partner.id,
+            decision: decision.as_str(),
+            sealed_note: sealed.as_deref(),
+            decided_by: &therapist.id,
+            flag_id: input.flag_id.as_deref().filter(|id| !id.is_empty()),
+            now: now(),
+        })
+        .await?;
+    audit::record(
+        state,
+        audit::Event::new("screening_decision")
+            .actor(therapist)
+            .subject(&partner.id)
+            .couple(&couple.id)
+            .detail(&format!(
+                "{} ({flags_closed} flags closed)",
+                decision.as_str()
+            )),
+    )
+    .await?;
+    Ok(DecisionRecorded {
+        user_id: partner.id.clone(),
+        decision: decision.as_str().to_owned(),
+        flags_closed,
+        shared_work_open: shared_work_open(state, &couple).await?,
+    })
+}
+
+async fn own_couple(state: &AppState, therapist: &User, couple_id: &str) -> AppResult<Couple> {
+    if therapist.role != Role::Therapist {
+        return Err(AppError::NotFound);
+    }
+    let couple = state.store().couple(couple_id).await?;
+    if couple.therapist_id.as_deref() != Some(therapist.id.as_str()) {
+        return Err(AppError::NotFound);
+    }
+    Ok(couple)
+}
+
+/// The therapist asks both partners to take the safety check again.
+pub async fn request_rescreen(
+    state: &AppState,
+    therapist: &User,
+    couple_id: &str,
+) -> AppResult<()> {
+    let couple = own_couple(state, therapist, couple_id).await?;
+    state.store().request_rescreen(&couple.id, now()).await?;
+    audit::record(
+        state,
+        audit::Event::new("rescreen_requested")
+            .actor(therapist)
+            .couple(&couple.id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// One answer of a partner's latest check, for their therapist.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AnsweredItem {
+    pub question: String,
+    pub answer: String,
+    pub concern: bool,
+    /// A lethality marker.
+    pub urgent: bool,
+}
+
+/// One partner's screening, as their therapist sees it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PartnerScreening {
+    pub user_id: String,
+    pub name: String,
+    pub checked_at: Option<i64>,
+    /// The latest check, item by item.
+    pub answers: Vec<AnsweredItem>,
+    pub decision: Option<String>,
+    pub decision_label: Option<String>,
+    pub decided_at: Option<i64>,
+    /// The therapist's own note with the decision.
+    pub note: Option<String>,
+    /// They closed shared work themselves.
+    pub paused: bool,
+}
+
+/// A flag, as the therapist sees it: what kind, who may be at risk, and
+/// what to do.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FlagView {
+    pub id: String,
+    /// `distress` or `urgent`.
+    pub tier: String,
+    /// `check` or `writing`.
+    pub source: String,
+    pub raised_by: String,
+    pub raised_by_name: String,
+    /// The names of the people who may be at risk.
+    pub at_risk: Vec<String>,
+    /// Who to reach, privately.
+    pub guidance: String,
+    pub created_at: i64,
+    pub resolved_at: Option<i64>,
+    pub decision: Option<String>,
+}
+
+/// The safety panel of a couple, for its therapist.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ScreeningPanel {
+    pub shared_work_open: bool,
+    pub partners: Vec<PartnerScreening>,
+    pub flags: Vec<FlagView>,
+    pub rescreen_requested_at: Option<i64>,
+}
+
+pub async fn panel(
+    state: &AppState,
+    therapist: &User,
+    couple_id: &str,
+) -> AppResult<ScreeningPanel> {
+    let couple = own_couple(state, therapist, couple_id).await?;
+    let store = state.store();
+    let members = store.couple_members(&couple.id).await?;
+    let decisions = store.screening_decisions(&couple.id).await?;
+    let checks = store.safety_checks(&couple.id).await?;
+    let pauses = store.shared_work_pauses(&couple.id).await?;
+    let check = &state.content().safety;
+    let mut partners = Vec::new();
+    for member in &members {
+        let latest_check = checks.iter().rev().find(|c| c.user_id == member.id);
+        let answers = match latest_check {
+            Some(row) => {
+                let answers = open_answers(state, &couple.id, &member.id, &row.answers).await?;
+                check
+                    .questions
+                    .iter()
+                    .map(|q| {
+                        let answer = answers.get(&q.id).copied();
+                        AnsweredItem {
+                            question: q.text.clone(),
+                            answer: answer.map_or("Not answered", Answer::label).to_owned(),
+                            concern: q.is_concern(answer),
+                            urgent: q.urgent,
+                        }
+                    })
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        let latest = decisions.iter().rev().find(|d| d.user_id == member.id);
+        let note = match latest.and_then(|d| d.note.as_deref()) {
+            Some(sealed) => Some(
+                state
+                    .vault()
+                    .open(
+                        store,
+                        &couple.id,
+                        sealed,
+                        &format!("screening:{}", member.id),
+                    )
+                    .await?,
+            ),
+            None => None,
+        };
+        let decision = latest.and_then(|d| Decision::parse(&d.decision));
+        partners.push(PartnerScreening {
+            user_id: member.id.clone(),
+            name: member.name.clone(),
+            checked_at: latest_check.map(|c| c.created_at),
+            answers,
+            decision: decision.map(|d| d.as_str().to_owned()),
+            decision_label: decision.map(|d| d.label().to_owned()),
+            decided_at: latest.map(|d| d.decided_at),
+            note,
+            paused: pauses.contains(&member.id),
+        });
+    }
+    let flags = store
+        .safety_flags(&couple.id)
+        .await?
+        .into_iter()
+        .map(|flag| {
+            let at_risk = AtRisk::parse(&flag.at_risk).unwrap_or(AtRisk::Themselves);
+            let other = members
+                .iter()
+                .find(|m| m.id != flag.user_id)
+                .map_or("their partner".to_owned(), |m| m.name.clone());
+            let mut names = Vec::new();
+            if at_risk.includes_themselves() {
+                names.push(flag.user_name.clone());
+            }
+            if at_risk.includes_partner() {
+                names.push(other);
+            }
+            let guidance = format!(
+                "Reach {} privately, on their own, before any joint session or shared exercise. Do not raise this with both partners together.",
+                names.join(" and ")
+            );
+            FlagView {
+                id: flag.screening_id,
+                tier: flag.tier,
+                source: flag.source,
+                raised_by: flag.user_id,
+                raised_by_name: flag.user_name,
+                at_risk: names,
+                guidance,
+                created_at: flag.created_at,
+                resolved_at: flag.resolved_at,
+                decision: flag.decision,
+            }
+        })
+        .collect();
+    Ok(ScreeningPanel {
+        shared_work_open: shared_work_open(state, &couple).await?,
+        partners,
+        flags,
+        rescreen_requested_at: store.rescreen_requested_at(&couple.id).await?,
+    })
+}
+
+/// A partner's sealed answers: question id → answer.
+pub async fn open_answers(
+    state: &AppState,
+    couple_id: &str,
+    user_id: &str,
+    sealed: &[u8],
+) -> AppResult<BTreeMap<String, Answer>> {
+    let json = state
+        .vault()
+        .open(
+            state.store(),
+            couple_id,
+            sealed,
+            &format!("safety:{user_id}"),
+        )
+        .await?;
+    Ok(serde_json::from_str(&json).map_err(anyhow::Error::from)?)
+}
+
+/// The practice's safety settings, changed by one of its admins.
+pub async fn change_practice_settings(
+    state: &AppState,
+    admin: &User,
+    response_promise: &str,
+    rescreen_weeks: i64,
+) -> AppResult<()> {
+    if admin.role != Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    let practice_id = admin.practice_id.as_deref().ok_or(AppError::NotFound)?;
+    let promise = response_promise.trim();
+    if promise.chars().count() > PROMISE_MAX_CHARS {
+        return Err(AppError::invalid(
+            "response_promise",
+            format!("Please keep this to {PROMISE_MAX_CHARS} characters or fewer."),
+        ));
+    }
+    if !RESCREEN_WEEKS.contains(&rescreen_weeks) {
+        return Err(AppError::invalid(
+            "rescreen_weeks",
+            "Please choose between 1 and 52 weeks.",
+        ));
+    }
+    state
+        .store()
+        .set_practice_safety_settings(
+            practice_id,
+            &PracticeSafetySettings {
+                response_promise: promise.to_owned(),
+                rescreen_weeks,
+            },
+        )
+        .await?;
+    audit::record(
+        state,
+        audit::Event::new("practice_safety_settings_changed").actor(admin),
+    )
+    .await?;
+    Ok(())
+}
