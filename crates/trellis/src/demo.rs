@@ -972,6 +972,8 @@ mod practice_life {
                     partner_email: "",
                     preferred_times: times,
                     message,
+                    seen_separately: false,
+                    safe_contact: "",
                     now: now - days * DAY,
                 },
             )

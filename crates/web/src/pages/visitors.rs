@@ -183,6 +183,9 @@ pub struct RequestFields {
     partner_email: String,
     preferred_times: String,
     message: String,
+    /// The checkbox: "on" when ticked.
+    seen_separately: String,
+    safe_contact: String,
     website: String,
     stamp: String,
 }
@@ -227,6 +230,8 @@ pub async fn send_request(
             partner_email: &form.partner_email,
             preferred_times: &form.preferred_times,
             message: &form.message,
+            seen_separately: !form.seen_separately.is_empty(),
+            safe_contact: &form.safe_contact,
         },
         Origin::Form {
             honeypot: &form.website,
