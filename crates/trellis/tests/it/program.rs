@@ -441,15 +441,10 @@ async fn a_safety_concern_reaches_the_therapist_and_never_the_partner(app: TestA
         .api_get(lou, &format!("/api/v1/couples/{couple}/journey"))
         .await;
     assert!(!journey.to_string().to_lowercase().contains("afraid"));
-    // Ari's own export has Ari's answers.
+    // Ari's own export leaves Ari's answers out (they can ask the practice).
     let (_, own) = app.api_get(ari, "/api/v1/me/export").await;
-    assert!(
-        own["safety_answers"]
-            .as_object()
-            .unwrap()
-            .values()
-            .any(|v| v == "yes")
-    );
+    assert!(own.get("safety_answers").is_none(), "{own}");
+    assert!(!own.to_string().contains("\"yes\""), "{own}");
 
     // The therapist sees the flag and lifts it after speaking with Ari alone.
     let priya = app

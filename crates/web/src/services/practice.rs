@@ -4,7 +4,7 @@ use trellis_core::invitation::INVITATION_LIFETIME;
 use trellis_core::schedule::MAX_REMINDER_HOURS;
 use trellis_core::{DisplayName, EmailAddress, PracticeName, Role};
 use trellis_crypto::SecretToken;
-use trellis_store::User;
+use trellis_store::{Practice, User};
 
 use super::accounts::Problems;
 use super::audit;
@@ -28,6 +28,20 @@ pub struct Settings<'a> {
     /// Whole hours before a session its reminder goes out; "0" for none.
     pub reminder_hours: Option<&'a str>,
     pub require_two_factor: bool,
+}
+
+/// The practice someone belongs to: staff through their account, partners
+/// through their couple. `None` for a self-guided couple.
+pub async fn practice_for_user(state: &AppState, user: &User) -> AppResult<Option<Practice>> {
+    let practice_id = match (user.role, &user.couple_id) {
+        (Role::Partner, Some(couple_id)) => state.store().couple(couple_id).await?.practice_id,
+        (Role::Partner, None) => None,
+        _ => user.practice_id.clone(),
+    };
+    match practice_id {
+        Some(id) => Ok(Some(state.store().practice(&id).await?)),
+        None => Ok(None),
+    }
 }
 
 fn practice_of(admin: &User) -> AppResult<&str> {
