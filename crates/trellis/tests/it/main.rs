@@ -12,6 +12,7 @@ mod cli;
 mod coach;
 mod couples;
 mod hardening;
+mod helplines;
 mod intake;
 mod matrix;
 mod measures;

@@ -26,6 +26,9 @@ pub struct PracticeJson {
     pub contact: String,
     pub time_zone: String,
     pub therapists: Vec<String>,
+    /// The regions whose helplines the practice shows (ids from
+    /// `helplines.toml`, separated by commas).
+    pub helpline_region: String,
 }
 
 async fn practice_json(state: &AppState, practice: Practice) -> AppResult<PracticeJson> {
@@ -43,6 +46,7 @@ async fn practice_json(state: &AppState, practice: Practice) -> AppResult<Practi
         contact: practice.contact,
         time_zone: practice.time_zone,
         therapists,
+        helpline_region: practice.helpline_region,
     })
 }
 

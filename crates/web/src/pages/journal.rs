@@ -151,7 +151,7 @@ pub async fn journal(
         template.help = Some((
             help.title.clone(),
             state.content().safety.help_html(),
-            state.content().helplines().to_vec(),
+            crate::services::help::resources_for(&state, page.require(Role::Partner)?).await?,
         ));
     }
     template.notice = match (flags.saved, flags.changed) {

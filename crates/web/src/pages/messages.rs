@@ -161,7 +161,7 @@ async fn partner_page(
         draft: String::new(),
         comments,
         crisis,
-        resources: state.content().helplines().to_vec(),
+        resources: crate::services::help::resources_for(state, partner).await?,
         back: None,
     })
 }

@@ -99,6 +99,7 @@ pub async fn safety(
         Ok(outcome) if outcome.concerning => {
             let mut template = onboarding_page(&state, &page, "help");
             template.has_therapist = outcome.has_therapist;
+            template.resources = crate::services::help::resources_for(&state, user).await?;
             Ok(render(&template)?.into_response())
         }
         Ok(_) => Ok(see_other("/journey?welcome=true")),

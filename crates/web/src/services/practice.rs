@@ -28,6 +28,9 @@ pub struct Settings<'a> {
     /// Whole hours before a session its reminder goes out; "0" for none.
     pub reminder_hours: Option<&'a str>,
     pub require_two_factor: bool,
+    /// The regions whose helplines the practice shows (ids from
+    /// `helplines.toml`, separated by commas).
+    pub helpline_region: Option<&'a str>,
 }
 
 /// The practice someone belongs to: staff through their account, partners
@@ -95,6 +98,16 @@ pub async fn update_settings(
             format!("Please keep the description to {DESCRIPTION_MAX_CHARS} characters or fewer."),
         );
     }
+    let helpline_region = match settings.helpline_region {
+        None => current.helpline_region.clone(),
+        Some(choice) => state.content().helpline_choice(choice).unwrap_or_else(|| {
+            problems.add(
+                "helpline_region",
+                "Please choose one of the listed regions for the helplines.",
+            );
+            String::new()
+        }),
+    };
     problems.into_result()?;
     let Some(name) = name else {
         return Err(AppError::Unexpected(anyhow::anyhow!(
@@ -113,6 +126,10 @@ pub async fn update_settings(
     state
         .store()
         .set_practice_requires_two_factor(practice_id, settings.require_two_factor)
+        .await?;
+    state
+        .store()
+        .set_practice_helpline_region(practice_id, &helpline_region)
         .await?;
     Ok(())
 }
