@@ -8,6 +8,8 @@ use crate::time::{DAY, Millis, SECOND};
 pub const NAMES_MAX_CHARS: usize = 200;
 pub const MESSAGE_MAX_CHARS: usize = 2_000;
 pub const PREFERRED_TIMES_MAX_CHARS: usize = 500;
+/// "Email only, not my phone": a short note, not a letter.
+pub const SAFE_CONTACT_MAX_CHARS: usize = 300;
 /// A person cannot read and fill in the form faster than this.
 pub const FORM_MIN_AGE: Millis = 3 * SECOND;
 /// A form older than this is stale: load the page again.
@@ -24,6 +26,11 @@ pub struct IntakeInput<'a> {
     pub partner_email: &'a str,
     pub preferred_times: &'a str,
     pub message: &'a str,
+    /// "We'd like to be seen separately first": accepting invites only the
+    /// person who wrote, and the therapist decides later about the other.
+    pub seen_separately: bool,
+    /// A safe way to reach the person who wrote, e.g. "email only, not my phone".
+    pub safe_contact: &'a str,
 }
 
 /// A request that passed every check.
@@ -34,6 +41,8 @@ pub struct IntakeRequest {
     pub partner_email: Option<EmailAddress>,
     pub preferred_times: String,
     pub message: String,
+    pub seen_separately: bool,
+    pub safe_contact: String,
 }
 
 fn bounded(
@@ -101,6 +110,13 @@ pub fn validate(input: &IntakeInput<'_>) -> Result<IntakeRequest, Vec<Validation
         MESSAGE_MAX_CHARS,
         "the message",
     );
+    let safe_contact = bounded(
+        &mut problems,
+        "safe_contact",
+        input.safe_contact,
+        SAFE_CONTACT_MAX_CHARS,
+        "the note on how to contact you",
+    );
     match (problems.is_empty(), email) {
         (true, Some(email)) => Ok(IntakeRequest {
             names,
@@ -108,6 +124,8 @@ pub fn validate(input: &IntakeInput<'_>) -> Result<IntakeRequest, Vec<Validation
             partner_email,
             preferred_times,
             message,
+            seen_separately: input.seen_separately,
+            safe_contact,
         }),
         _ => Err(problems),
     }
@@ -170,6 +188,8 @@ mod tests {
             partner_email: "",
             preferred_times: "Weekday evenings",
             message: "We keep having the same fight.",
+            seen_separately: false,
+            safe_contact: "",
         }
     }
 
@@ -190,22 +210,41 @@ mod tests {
             partner_email: "also bad",
             preferred_times: "",
             message: &long,
+            seen_separately: true,
+            safe_contact: &long,
         };
         let problems = validate(&bad).unwrap_err();
         let fields: Vec<_> = problems.iter().map(|p| p.field).collect();
-        assert_eq!(fields, ["names", "email", "partner_email", "message"]);
+        assert_eq!(
+            fields,
+            ["names", "email", "partner_email", "message", "safe_contact"]
+        );
     }
 
     #[test]
     fn limits_are_inclusive() {
         let names = "n".repeat(NAMES_MAX_CHARS);
         let message = "m".repeat(MESSAGE_MAX_CHARS);
+        let safe_contact = "s".repeat(SAFE_CONTACT_MAX_CHARS);
         let ok = IntakeInput {
             names: &names,
             message: &message,
+            safe_contact: &safe_contact,
             ..input()
         };
         assert!(validate(&ok).is_ok());
+    }
+
+    #[test]
+    fn the_safe_contact_note_and_the_wish_to_be_seen_separately_are_kept() {
+        let request = validate(&IntakeInput {
+            seen_separately: true,
+            safe_contact: "  Email only, not my phone ",
+            ..input()
+        })
+        .unwrap();
+        assert!(request.seen_separately);
+        assert_eq!(request.safe_contact, "Email only, not my phone");
     }
 
     #[test]

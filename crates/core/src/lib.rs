@@ -5,6 +5,7 @@
 pub mod access;
 pub mod account;
 pub mod consistency;
+pub mod helplines;
 pub mod intake;
 pub mod invitation;
 pub mod linking;

@@ -170,12 +170,22 @@ pub fn split_front_matter<'a>(
 }
 
 fn parse_toml<T: serde::de::DeserializeOwned>(file: &str, front: &str) -> Result<T, ContentError> {
-    toml::from_str(front).map_err(|err| {
+    // +1: the opening `+++` line.
+    toml_in_file(file, front, 1)
+}
+
+/// Reads TOML that starts `lines_before` lines into `file`; a mistake is
+/// reported with its line in the file.
+pub fn toml_in_file<T: serde::de::DeserializeOwned>(
+    file: &str,
+    text: &str,
+    lines_before: usize,
+) -> Result<T, ContentError> {
+    toml::from_str(text).map_err(|err| {
         let line = err.span().map_or(1, |span| {
-            front[..span.start.min(front.len())].matches('\n').count() + 1
+            text[..span.start.min(text.len())].matches('\n').count() + 1
         });
-        // +1: the opening `+++` line.
-        error(file, line + 1, err.message().to_owned())
+        error(file, line + lines_before, err.message().to_owned())
     })
 }
 

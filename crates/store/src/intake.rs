@@ -24,6 +24,10 @@ pub struct IntakeRow {
     pub handled_at: Option<Millis>,
     pub couple_id: Option<String>,
     pub reply: String,
+    /// They asked to be seen separately first.
+    pub seen_separately: bool,
+    /// A safe way to contact the person who wrote (sealed at rest).
+    pub safe_contact: String,
 }
 
 #[derive(Debug, Clone)]
@@ -35,11 +39,13 @@ pub struct NewIntake<'a> {
     pub partner_email: &'a str,
     pub preferred_times: &'a str,
     pub message: &'a str,
+    pub seen_separately: bool,
+    pub safe_contact: &'a str,
     pub now: Millis,
 }
 
 const INTAKE_COLUMNS: &str = "id, practice_id, names, email, partner_email, preferred_times, message, \
-     status, created_at, handled_by, handled_at, couple_id, reply";
+     status, created_at, handled_by, handled_at, couple_id, reply, seen_separately, safe_contact";
 
 fn intake_from(row: &AnyRow) -> Result<IntakeRow> {
     Ok(IntakeRow {
@@ -56,6 +62,8 @@ fn intake_from(row: &AnyRow) -> Result<IntakeRow> {
         handled_at: row.try_get("handled_at")?,
         couple_id: row.try_get("couple_id")?,
         reply: row.try_get("reply")?,
+        seen_separately: row.try_get::<i64, _>("seen_separately")? != 0,
+        safe_contact: row.try_get("safe_contact")?,
     })
 }
 
@@ -64,8 +72,9 @@ impl Store {
     pub async fn create_intake(&self, new: NewIntake<'_>) -> Result<IntakeRow> {
         let id = new.id.to_owned();
         sqlx::query(
-            "INSERT INTO intake_requests (id, practice_id, names, email, partner_email, preferred_times, message, status, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'new', $8)",
+            "INSERT INTO intake_requests (id, practice_id, names, email, partner_email, preferred_times, message, status, created_at, \
+             seen_separately, safe_contact) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'new', $8, $9, $10)",
         )
         .bind(&id)
         .bind(new.practice_id)
@@ -75,6 +84,8 @@ impl Store {
         .bind(new.preferred_times)
         .bind(new.message)
         .bind(new.now)
+        .bind(i64::from(new.seen_separately))
+        .bind(new.safe_contact)
         .execute(&self.pool)
         .await?;
         self.intake(new.practice_id, &id).await
@@ -164,9 +175,9 @@ impl Store {
     pub async fn prune_closed_intakes(&self, closed_before: Millis) -> Result<u64> {
         let done = sqlx::query(
             "UPDATE intake_requests SET names = '', email = '', partner_email = '', \
-             preferred_times = '', message = '', reply = '' \
+             preferred_times = '', message = '', reply = '', safe_contact = '' \
              WHERE status IN ('accepted', 'declined') AND handled_at < $1 \
-             AND (names <> '' OR email <> '' OR message <> '' OR reply <> '')",
+             AND (names <> '' OR email <> '' OR message <> '' OR reply <> '' OR safe_contact <> '')",
         )
         .bind(closed_before)
         .execute(&self.pool)

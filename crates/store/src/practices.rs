@@ -20,10 +20,21 @@ pub struct Practice {
     /// Hours before a session its reminder goes out; 0 turns them off.
     pub reminder_hours: i64,
     pub created_at: Millis,
+    /// The regions whose helplines it shows (ids from `helplines.toml`,
+    /// separated by commas).
+    pub helpline_region: String,
 }
 
 const PRACTICE_COLUMNS: &str =
-    "id, name, description, contact, time_zone, reminder_hours, created_at";
+    "id, name, description, contact, time_zone, reminder_hours, created_at, helpline_region";
+
+/// `NotFound` when an update changed no row.
+fn changed_one(rows: u64) -> Result<()> {
+    if rows == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
 
 fn practice_from_row(row: &sqlx::any::AnyRow) -> Result<Practice> {
     Ok(Practice {
@@ -34,6 +45,7 @@ fn practice_from_row(row: &sqlx::any::AnyRow) -> Result<Practice> {
         time_zone: row.try_get("time_zone")?,
         reminder_hours: row.try_get("reminder_hours")?,
         created_at: row.try_get("created_at")?,
+        helpline_region: row.try_get("helpline_region")?,
     })
 }
 
@@ -85,6 +97,7 @@ impl Store {
             time_zone: "UTC".to_owned(),
             reminder_hours: 24,
             created_at: new.now,
+            helpline_region: "international".to_owned(),
         };
         sqlx::query(
             "INSERT INTO practices (id, name, description, created_at) VALUES ($1, $2, $3, $4)",
@@ -152,10 +165,18 @@ impl Store {
         .bind(id)
         .execute(&self.pool)
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        changed_one(done.rows_affected())
+    }
+
+    /// The regions whose helplines the practice shows.
+    #[tracing::instrument(skip(self))]
+    pub async fn set_practice_helpline_region(&self, id: &str, regions: &str) -> Result<()> {
+        let done = sqlx::query("UPDATE practices SET helpline_region = $1 WHERE id = $2")
+            .bind(regions)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        changed_one(done.rows_affected())
     }
 
     #[tracing::instrument(skip(self, description))]
@@ -166,10 +187,7 @@ impl Store {
             .bind(id)
             .execute(&self.pool)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        changed_one(done.rows_affected())
     }
 
     /// The practice's therapists with how many couples each guides.

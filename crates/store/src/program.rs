@@ -289,29 +289,6 @@ impl Store {
         Ok(())
     }
 
-    /// The person's own latest screening: `(id, sealed answers, concerning)`.
-    pub async fn own_safety_screening(
-        &self,
-        user_id: &str,
-    ) -> Result<Option<(String, Vec<u8>, bool, String)>> {
-        let row = sqlx::query(
-            "SELECT id, answers, concerning, couple_id FROM safety_screenings WHERE user_id = $1 AND source = 'check' \
-             ORDER BY created_at DESC, id DESC LIMIT 1",
-        )
-        .bind(user_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|row| {
-            Ok((
-                row.try_get("id")?,
-                row.try_get("answers")?,
-                row.try_get::<i64, _>("concerning")? != 0,
-                row.try_get("couple_id")?,
-            ))
-        })
-        .transpose()
-    }
-
     /// Concerning screenings in a couple, for its therapist: flags only.
     pub async fn safety_flags(&self, couple_id: &str) -> Result<Vec<SafetyFlag>> {
         let rows = sqlx::query(

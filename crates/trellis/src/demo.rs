@@ -180,6 +180,10 @@ async fn seed(store: &Store, password_hash: &str, now: Millis) -> anyhow::Result
     store
         .set_practice_requires_two_factor(admin.practice_id.as_deref().unwrap_or_default(), false)
         .await?;
+    // The demo shows the helplines of the two regions its couples come from.
+    store
+        .set_practice_helpline_region(admin.practice_id.as_deref().unwrap_or_default(), "us,uk")
+        .await?;
     let priya = therapist(
         store,
         &admin,
@@ -1007,6 +1011,8 @@ mod practice_life {
                     partner_email: "",
                     preferred_times: times,
                     message,
+                    seen_separately: false,
+                    safe_contact: "",
                     now: now - days * DAY,
                 },
             )

@@ -9,11 +9,12 @@ use std::path::Path;
 
 use anyhow::Context;
 use include_dir::{Dir, DirEntry, include_dir};
+use trellis_core::helplines::{FALLBACK_REGION, Helplines};
 use trellis_core::measures::Instrument;
 use trellis_core::program::{
     ContentError, Program, markdown_to_html, parse_program, split_front_matter,
 };
-use trellis_core::safety::SafetyCheck;
+use trellis_core::safety::{Resource, SafetyCheck};
 use trellis_core::selfcheck::SelfCheck;
 
 static BUILT_IN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../../content");
@@ -27,6 +28,8 @@ pub struct Content {
     default: Program,
     others: Vec<Program>,
     pub safety: SafetyCheck,
+    /// Crisis resources by region, from `helplines.toml`.
+    pub helplines: Helplines,
     pub self_check: SelfCheck,
     pub onboarding_title: String,
     pub onboarding_html: String,
@@ -45,17 +48,33 @@ impl Content {
         &self.default
     }
 
-    /// Every helpline, from `safety.toml` (a practice's content folder can
-    /// replace that file): wherever help is shown, this is what is shown.
-    pub fn helplines(&self) -> &[trellis_core::safety::Resource] {
-        &self.safety.help.resources
+    /// The international helplines (emergency numbers and how to find
+    /// local help), for where no practice is known.
+    pub fn helplines(&self) -> Vec<Resource> {
+        self.helplines_for(FALLBACK_REGION)
+    }
+
+    /// The helplines for a practice's regions (ids separated by commas),
+    /// from `helplines.toml`; a practice's own `[[help.resources]]` in its
+    /// `safety.toml` still win. Wherever help is shown, this is what is shown.
+    pub fn helplines_for(&self, regions: &str) -> Vec<Resource> {
+        if self.safety.help.resources.is_empty() {
+            self.helplines.resources_for(regions)
+        } else {
+            self.safety.help.resources.clone()
+        }
+    }
+
+    /// The international helplines' numbers as one plain sentence.
+    pub fn helplines_in_words(&self) -> String {
+        self.helplines_in_words_for(FALLBACK_REGION)
     }
 
     /// The helplines' numbers as one plain sentence, for answers that cannot
     /// hold links (an API error message).
-    pub fn helplines_in_words(&self) -> String {
-        let labels: Vec<&str> = self
-            .helplines()
+    pub fn helplines_in_words_for(&self, regions: &str) -> String {
+        let resources = self.helplines_for(regions);
+        let labels: Vec<&str> = resources
             .iter()
             .flat_map(|r| &r.contacts)
             .map(|c| c.label.as_str())
@@ -64,6 +83,28 @@ impl Content {
             return String::new();
         }
         format!("You can reach help now: {}.", labels.join("; "))
+    }
+
+    /// The regions a practice can choose for its helplines: `(id, name)`.
+    pub fn helpline_regions(&self) -> Vec<(String, String)> {
+        self.helplines
+            .regions
+            .iter()
+            .map(|r| (r.id.clone(), r.name.clone()))
+            .collect()
+    }
+
+    /// A practice's choice of regions, checked: known ids only, in order,
+    /// joined by commas. `None` when nothing known was chosen.
+    pub fn helpline_choice(&self, choice: &str) -> Option<String> {
+        let chosen = self.helplines.chosen(choice);
+        (!chosen.is_empty()).then(|| {
+            chosen
+                .iter()
+                .map(|r| r.id.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        })
     }
 
     pub fn instrument(&self, id: &str) -> Option<&Instrument> {
@@ -126,6 +167,18 @@ fn collect_dir(
     Ok(())
 }
 
+/// A file every content folder must have.
+fn required<'a>(files: &'a BTreeMap<String, String>, name: &str) -> Result<&'a str, ContentError> {
+    files
+        .get(name)
+        .map(String::as_str)
+        .ok_or_else(|| ContentError {
+            file: name.to_owned(),
+            line: 1,
+            reason: format!("{name} is missing"),
+        })
+}
+
 fn parse(files: &BTreeMap<String, String>) -> Result<Content, ContentError> {
     let mut by_program: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for (path, text) in files {
@@ -161,6 +214,7 @@ fn parse(files: &BTreeMap<String, String>) -> Result<Content, ContentError> {
         reason: "the safety check is missing".to_owned(),
     })?;
     let safety = SafetyCheck::parse("safety.toml", safety_text)?;
+    let helplines = Helplines::parse("helplines.toml", required(files, "helplines.toml")?)?;
     let self_check_text = files.get("self-check.toml").ok_or_else(|| ContentError {
         file: "self-check.toml".to_owned(),
         line: 1,
@@ -201,6 +255,7 @@ fn parse(files: &BTreeMap<String, String>) -> Result<Content, ContentError> {
         default,
         others: programs,
         safety,
+        helplines,
         self_check,
         instruments,
         onboarding_title: front.title,
@@ -272,13 +327,13 @@ mod tests {
         );
     }
 
-    /// Helpline numbers live in `content/safety.toml` alone: none may be
+    /// Helpline numbers live in `content/helplines.toml` alone: none may be
     /// written into Rust source (outside tests) or a template.
     #[test]
     fn no_helpline_number_is_written_into_source() {
-        const NUMBERS: [&str; 10] = [
+        const NUMBERS: [&str; 16] = [
             "988", "911", "999", "112", "116 123", "85258", "741741", "2000 247", "799-7233",
-            "116123",
+            "116123", "341 900", "50808", "737 732", "13 11 14", "733 843", "1737",
         ];
         fn is_digit_at(text: &str, index: Option<usize>) -> bool {
             index

@@ -266,16 +266,21 @@ impl TestApp {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
-    /// Loads a page with `client` and returns the CSRF token of its forms.
-    pub async fn csrf(&self, client: &reqwest::Client, path: &str) -> String {
-        let html = client
+    /// GETs `path` with `client` and returns the body as it came.
+    pub async fn fetch_text(&self, client: &reqwest::Client, path: &str) -> String {
+        client
             .get(self.url(path))
             .send()
             .await
             .unwrap()
             .text()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Loads a page with `client` and returns the CSRF token of its forms.
+    pub async fn csrf(&self, client: &reqwest::Client, path: &str) -> String {
+        let html = self.fetch_text(client, path).await;
         let marker = "name=\"csrf\" value=\"";
         let start = html
             .find(marker)

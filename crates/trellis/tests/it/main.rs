@@ -12,6 +12,8 @@ mod cli;
 mod coach;
 mod couples;
 mod hardening;
+mod helplines;
+mod intake;
 mod matrix;
 mod measures;
 mod operations;

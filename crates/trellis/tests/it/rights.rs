@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, DEMO_PASSWORD, TestApp, page_text};
+use crate::helpers::{Backend, DEMO_PASSWORD, TestApp, fresh_couple, page_text};
 use crate::on_both_backends;
 
 on_both_backends!(with_demo =>
@@ -14,6 +14,7 @@ on_both_backends!(with_demo =>
     the_export_holds_what_i_wrote_and_may_see_and_nothing_else,
     leaving_the_couple_withdraws_what_was_shared,
     deleting_an_account_removes_its_writing_and_frees_the_email,
+    the_export_leaves_out_the_safety_check_and_says_whom_to_ask,
 );
 
 async fn login_status(app: &TestApp, email: &str, password: &str) -> (StatusCode, Option<String>) {
@@ -363,4 +364,42 @@ async fn a_backup_restores_with_its_data() {
         .await
         .unwrap();
     assert_eq!(text, "Worth keeping safe");
+}
+
+async fn the_export_leaves_out_the_safety_check_and_says_whom_to_ask(app: TestApp) {
+    let practice = app.store.practices().await.unwrap()[0].clone();
+    app.store
+        .update_practice_details(
+            &practice.id,
+            "Call reception on weekdays",
+            &practice.time_zone,
+            practice.reminder_hours,
+        )
+        .await
+        .unwrap();
+    // Mo has answered the safety check (all of it) on joining.
+    let (_, mo, _, _) = fresh_couple(&app).await;
+    let (status, export) = app.api_get(&mo, "/api/v1/me/export").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(export.get("safety_answers").is_none(), "{export}");
+    let note = export["safety_answers_note"].as_str().unwrap();
+    assert!(note.contains("not included"), "{note}");
+    assert!(note.contains(&practice.name), "{note}");
+    assert!(note.contains("Call reception on weekdays"), "{note}");
+
+    let client = app.browser_login("mo@example.org", "a long password").await;
+    let page = page_text(client.get(app.url("/account/export")).send().await.unwrap()).await;
+    assert!(page.contains(note), "the page says it too");
+    let file = app.fetch_text(&client, "/account/export.json").await;
+    let questions = &app.state.content().safety.questions;
+    assert!(!questions.is_empty());
+    for copy in [export.to_string(), page, file] {
+        for question in questions {
+            assert!(
+                !copy.contains(&question.text),
+                "the export holds a safety question: {}",
+                question.text
+            );
+        }
+    }
 }

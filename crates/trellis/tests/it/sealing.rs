@@ -81,6 +81,8 @@ async fn intake_request(app: &TestApp, names: &str, message: &str) -> String {
             partner_email: "",
             preferred_times: "Evenings",
             message,
+            seen_separately: false,
+            safe_contact: "",
             now: trellis_web::state::now(),
         },
     )
@@ -287,6 +289,8 @@ async fn rows_sealed_before_the_change_still_open_and_are_brought_up_to_date(app
             partner_email: "",
             preferred_times: "",
             message: "Written in clear long ago",
+            seen_separately: false,
+            safe_contact: "",
             now: trellis_web::state::now(),
         })
         .await

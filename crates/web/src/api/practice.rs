@@ -26,6 +26,9 @@ pub struct PracticeJson {
     pub contact: String,
     pub time_zone: String,
     pub therapists: Vec<String>,
+    /// The regions whose helplines the practice shows (ids from
+    /// `helplines.toml`, separated by commas).
+    pub helpline_region: String,
 }
 
 async fn practice_json(state: &AppState, practice: Practice) -> AppResult<PracticeJson> {
@@ -43,6 +46,7 @@ async fn practice_json(state: &AppState, practice: Practice) -> AppResult<Practi
         contact: practice.contact,
         time_zone: practice.time_zone,
         therapists,
+        helpline_region: practice.helpline_region,
     })
 }
 
@@ -174,6 +178,12 @@ pub struct IntakeRequestJson {
     pub practice_id: Option<String>,
     /// Leave empty: a field only robots fill in.
     pub website: Option<String>,
+    /// "We'd like to be seen separately first": accepting then invites only
+    /// the person who wrote.
+    #[serde(default)]
+    pub seen_separately: bool,
+    /// A safe way to contact the person who wrote, e.g. "email only, not my phone".
+    pub safe_contact: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -205,6 +215,8 @@ pub async fn submit(
             partner_email: request.partner_email.as_deref().unwrap_or_default(),
             preferred_times: request.preferred_times.as_deref().unwrap_or_default(),
             message: request.message.as_deref().unwrap_or_default(),
+            seen_separately: request.seen_separately,
+            safe_contact: request.safe_contact.as_deref().unwrap_or_default(),
         },
         Origin::Api {
             honeypot: request.website.as_deref().unwrap_or_default(),
@@ -234,6 +246,10 @@ pub struct IntakeJson {
     pub created_at: i64,
     pub couple_id: Option<String>,
     pub reply: String,
+    /// They asked to be seen separately first.
+    pub seen_separately: bool,
+    /// A safe way to contact the person who wrote; empty when not given.
+    pub safe_contact: String,
 }
 
 impl From<IntakeRow> for IntakeJson {
@@ -249,6 +265,8 @@ impl From<IntakeRow> for IntakeJson {
             created_at: row.created_at,
             couple_id: row.couple_id,
             reply: row.reply,
+            seen_separately: row.seen_separately,
+            safe_contact: row.safe_contact,
         }
     }
 }
@@ -301,9 +319,16 @@ pub struct AcceptedIntake {
     pub couple_id: Option<String>,
     /// The people invited by mail. Their links are in their mail only.
     pub invited: Vec<InvitedJson>,
+    /// They asked to be seen separately first: only the person who wrote
+    /// was invited, and the therapist invites the other partner later.
+    pub seen_separately: bool,
+    /// What to know next, in words; set when only one person was invited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
-/// Accepts a request: the couple is created and both partners are invited.
+/// Accepts a request: the couple is created and both partners are invited
+/// (only the person who wrote, when they asked to be seen separately first).
 #[utoipa::path(post, path = "/api/v1/intake/{id}/accept", tag = "practice", security(("bearer" = [])), request_body = AcceptIntake,
     params(("id" = String, Path)), responses((status = 201, body = AcceptedIntake), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn accept(
@@ -320,7 +345,7 @@ pub async fn accept(
             email: &p.email,
         })
         .collect();
-    let sent = intake::accept(
+    let accepted = intake::accept(
         &state,
         &user,
         &id,
@@ -328,18 +353,22 @@ pub async fn accept(
         &invitees,
     )
     .await?;
-    let row = intake::request(&state, &user, &id).await?;
     Ok((
         StatusCode::CREATED,
         Json(AcceptedIntake {
-            couple_id: row.couple_id,
-            invited: sent
+            couple_id: Some(accepted.couple_id),
+            invited: accepted
+                .sent
                 .into_iter()
                 .map(|s| InvitedJson {
                     email: s.invitation.email,
                     mailed: s.mailed,
                 })
                 .collect(),
+            seen_separately: accepted.seen_separately,
+            note: accepted
+                .seen_separately
+                .then(|| intake::SEEN_SEPARATELY_NOTE.to_owned()),
         }),
     ))
 }

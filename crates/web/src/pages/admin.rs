@@ -61,6 +61,9 @@ struct PracticePage {
     form_contact: String,
     form_time_zone: String,
     form_reminder_hours: String,
+    form_helpline_region: String,
+    /// The regions to choose from: `(id, name)`.
+    helpline_regions: Vec<(String, String)>,
     require_two_factor: bool,
     practice_id: String,
 }
@@ -132,6 +135,11 @@ async fn practice_page(state: &AppState, page: &PageContext) -> AppResult<Practi
         form_contact: practice.contact,
         form_time_zone: practice.time_zone,
         form_reminder_hours: practice.reminder_hours.to_string(),
+        helpline_regions: helpline_options(
+            &state.content().helpline_regions(),
+            &practice.helpline_region,
+        ),
+        form_helpline_region: practice.helpline_region,
         practice_id: practice.id,
         require_two_factor: store.practice_requires_two_factor(practice_id).await?,
         safety: store.practice_safety_settings(practice_id).await?,
@@ -160,6 +168,21 @@ fn done_text(done: &str) -> Option<&'static str> {
     }
 }
 
+/// The regions to choose from, with the current choice first among them
+/// when it is a combination (set by the operator, e.g. "us,uk").
+fn helpline_options(regions: &[(String, String)], current: &str) -> Vec<(String, String)> {
+    let mut options = regions.to_vec();
+    if current.contains(',') {
+        let names: Vec<&str> = current
+            .split(',')
+            .filter_map(|id| regions.iter().find(|(r, _)| r == id.trim()))
+            .map(|(_, name)| name.as_str())
+            .collect();
+        options.insert(0, (current.to_owned(), names.join(" and ")));
+    }
+    options
+}
+
 pub async fn practice(
     State(state): State<AppState>,
     page: PageContext,
@@ -180,6 +203,7 @@ pub struct SettingsFields {
     time_zone: Option<String>,
     reminder_hours: Option<String>,
     require_two_factor: Option<String>,
+    helpline_region: Option<String>,
 }
 
 pub async fn update_settings(
@@ -198,6 +222,7 @@ pub async fn update_settings(
             time_zone: form.time_zone.as_deref(),
             reminder_hours: form.reminder_hours.as_deref(),
             require_two_factor: form.require_two_factor.is_some(),
+            helpline_region: form.helpline_region.as_deref(),
         },
     )
     .await
@@ -217,6 +242,9 @@ pub async fn update_settings(
             }
             if let Some(hours) = form.reminder_hours {
                 template.form_reminder_hours = hours;
+            }
+            if let Some(region) = form.helpline_region {
+                template.form_helpline_region = region;
             }
             render_refused(&err, &template)
         }

@@ -10,7 +10,6 @@ use trellis_core::Role;
 use trellis_core::intake::split_names;
 use trellis_store::IntakeRow;
 
-use super::therapist::InvitationsSentPage;
 use super::{Layout, PageContext, fixable, render, render_refused, see_other};
 use crate::error::AppResult;
 use crate::extract::PageForm;
@@ -135,6 +134,18 @@ pub async fn show(
     Ok(render(&request_page(&state, &page, &id).await?)?.into_response())
 }
 
+/// The invitations-sent page, with what to know when only the person who
+/// wrote was invited.
+#[derive(Template)]
+#[template(path = "intake_accepted.html")]
+struct IntakeAcceptedPage {
+    layout: Layout,
+    invited: Vec<(String, bool)>,
+    back_href: &'static str,
+    back_label: &'static str,
+    note: Option<&'static str>,
+}
+
 pub async fn accept(
     State(state): State<AppState>,
     page: PageContext,
@@ -153,14 +164,18 @@ pub async fn accept(
         },
     ];
     match intake::accept(&state, staff, &id, Some(&form.therapist_id), &partners).await {
-        Ok(sent) => Ok(render(&InvitationsSentPage {
+        Ok(accepted) => Ok(render(&IntakeAcceptedPage {
             layout: page.layout("/intake"),
-            invited: sent
+            invited: accepted
+                .sent
                 .into_iter()
                 .map(|s| (s.invitation.name, s.mailed))
                 .collect(),
             back_href: "/intake",
             back_label: "Back to the intake inbox",
+            note: accepted
+                .seen_separately
+                .then_some(intake::SEEN_SEPARATELY_NOTE),
         })?
         .into_response()),
         Err(err) => {

@@ -154,7 +154,7 @@ pub async fn journal(
         template.help = Some((
             help.title.clone(),
             state.content().safety.help_html(),
-            state.content().helplines().to_vec(),
+            crate::services::help::resources_for(&state, page.require(Role::Partner)?).await?,
         ));
         let user = page.require(Role::Partner)?;
         template.what_happens_next =

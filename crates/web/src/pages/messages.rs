@@ -168,7 +168,7 @@ async fn partner_page(
         } else {
             String::new()
         },
-        resources: state.content().helplines().to_vec(),
+        resources: crate::services::help::resources_for(state, partner).await?,
         back: None,
     })
 }

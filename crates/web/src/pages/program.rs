@@ -108,6 +108,7 @@ pub async fn safety(
             let mut template = onboarding_page(&state, &page, "help");
             template.has_therapist = outcome.has_therapist;
             template.what_happens_next = outcome.what_happens_next.unwrap_or_default();
+            template.resources = crate::services::help::resources_for(&state, user).await?;
             Ok(render(&template)?.into_response())
         }
         Ok(_) => Ok(see_other("/journey?welcome=true")),

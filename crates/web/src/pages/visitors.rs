@@ -19,6 +19,7 @@ use trellis_store::Practice;
 use super::{Layout, PageContext, fixable, render, render_refused};
 use crate::error::AppResult;
 use crate::extract::{ClientAddr, PageForm};
+use crate::services::help;
 use crate::services::intake::{self, Origin};
 use crate::state::AppState;
 
@@ -59,8 +60,8 @@ pub async fn practice_page(
         description: paragraphs(&practice.description),
         contact: practice.contact.lines().map(str::to_owned).collect(),
         therapists,
+        resources: state.content().helplines_for(&practice.helpline_region),
         practice,
-        resources: state.content().helplines().to_vec(),
     })?
     .into_response())
 }
@@ -116,8 +117,10 @@ pub async fn self_check(
             .collect(),
         scale: scale(),
         safety_question: check.safety_question.clone(),
+        resources: state
+            .content()
+            .helplines_for(help::region_of(practice.as_ref())),
         practice_id: practice.map(|p| p.id).unwrap_or_default(),
-        resources: state.content().helplines().to_vec(),
     })?
     .into_response())
 }
@@ -159,8 +162,10 @@ pub async fn self_check_result(
         not_a_diagnosis: check.not_a_diagnosis.clone(),
         safety: outcome.safety_concern.then(|| check.safety_body.clone()),
         answered: outcome.answered,
+        resources: state
+            .content()
+            .helplines_for(help::region_of(practice.as_ref())),
         practice_id: practice.map(|p| p.id).unwrap_or_default(),
-        resources: state.content().helplines().to_vec(),
     })?
     .into_response())
 }
@@ -183,6 +188,9 @@ pub struct RequestFields {
     partner_email: String,
     preferred_times: String,
     message: String,
+    /// The checkbox: "on" when ticked.
+    seen_separately: String,
+    safe_contact: String,
     website: String,
     stamp: String,
 }
@@ -227,6 +235,8 @@ pub async fn send_request(
             partner_email: &form.partner_email,
             preferred_times: &form.preferred_times,
             message: &form.message,
+            seen_separately: !form.seen_separately.is_empty(),
+            safe_contact: &form.safe_contact,
         },
         Origin::Form {
             honeypot: &form.website,

@@ -140,10 +140,31 @@ pub async fn create_couple(
     therapist: &User,
     partners: &[Invitee<'_>],
 ) -> AppResult<(Couple, Vec<SentInvitation>)> {
+    create_couple_with(state, therapist, partners, false).await
+}
+
+/// A new couple guided by `therapist`, inviting only the partner named (who
+/// asked to be seen separately first): the therapist invites the other
+/// later, if and when it is right, with [`invite_partner`].
+#[tracing::instrument(skip_all, fields(therapist_id = %therapist.id))]
+pub async fn create_couple_inviting_one(
+    state: &AppState,
+    therapist: &User,
+    partner: &Invitee<'_>,
+) -> AppResult<(Couple, Vec<SentInvitation>)> {
+    create_couple_with(state, therapist, std::slice::from_ref(partner), true).await
+}
+
+async fn create_couple_with(
+    state: &AppState,
+    therapist: &User,
+    partners: &[Invitee<'_>],
+    one_for_now: bool,
+) -> AppResult<(Couple, Vec<SentInvitation>)> {
     if therapist.role != Role::Therapist {
         return Err(AppError::Forbidden);
     }
-    if partners.len() != 2 {
+    if partners.len() != if one_for_now { 1 } else { 2 } {
         return Err(AppError::invalid(
             "partners",
             "Please name both partners of the couple.",

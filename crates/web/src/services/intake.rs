@@ -133,6 +133,8 @@ pub async fn submit(
             partner_email,
             preferred_times: &request.preferred_times,
             message: &request.message,
+            seen_separately: request.seen_separately,
+            safe_contact: &request.safe_contact,
             now,
         },
     )
@@ -146,7 +148,14 @@ pub async fn submit(
 
 /// The fields of a request kept sealed with the practice's key. (Preferred
 /// times stay plain: "Evenings" tells nobody anything.)
-pub const SEALED_FIELDS: [&str; 5] = ["names", "email", "partner_email", "message", "reply"];
+pub const SEALED_FIELDS: [&str; 6] = [
+    "names",
+    "email",
+    "partner_email",
+    "message",
+    "reply",
+    "safe_contact",
+];
 
 /// The context an intake field is sealed with.
 pub fn field_context(id: &str, field: &str) -> String {
@@ -181,6 +190,7 @@ pub async fn record_request(state: &AppState, new: NewIntake<'_>) -> AppResult<I
     let email = seal("email", new.email).await?;
     let partner_email = seal("partner_email", new.partner_email).await?;
     let message = seal("message", new.message).await?;
+    let safe_contact = seal("safe_contact", new.safe_contact).await?;
     let row = state
         .store()
         .create_intake(NewIntake {
@@ -188,6 +198,7 @@ pub async fn record_request(state: &AppState, new: NewIntake<'_>) -> AppResult<I
             email: &email,
             partner_email: &partner_email,
             message: &message,
+            safe_contact: &safe_contact,
             ..new
         })
         .await?;
@@ -205,6 +216,7 @@ async fn opened(state: &AppState, mut row: IntakeRow) -> AppResult<IntakeRow> {
         ("partner_email", &mut row.partner_email),
         ("message", &mut row.message),
         ("reply", &mut row.reply),
+        ("safe_contact", &mut row.safe_contact),
     ] {
         *value = vault
             .open_text(store, &owner, value, &field_context(&row.id, field))
@@ -263,8 +275,31 @@ pub async fn request(state: &AppState, staff_member: &User, id: &str) -> AppResu
     opened(state, state.store().intake(practice_id, id).await?).await
 }
 
+/// What accepting did: who was invited, and what the staff should know next.
+pub struct Accepted {
+    pub couple_id: String,
+    pub sent: Vec<SentInvitation>,
+    /// They asked to be seen separately first, so only one person was invited.
+    pub seen_separately: bool,
+}
+
+/// What staff are told when only the person who wrote was invited.
+pub const SEEN_SEPARATELY_NOTE: &str = "They asked to be seen separately first, so only the person who wrote to you has been invited. \
+     Their partner has not been contacted. When you feel it is right, you can invite them from the couple's page.";
+
+/// The invitee for a request to be seen separately: the person who wrote
+/// (the one with the request's address), or the first one named.
+fn requester<'a, 'b>(row: &IntakeRow, partners: &'a [Invitee<'b>]) -> Option<&'a Invitee<'b>> {
+    partners
+        .iter()
+        .find(|p| p.email.trim().eq_ignore_ascii_case(row.email.trim()))
+        .or_else(|| partners.first())
+}
+
 /// Accepting: the request becomes a couple guided by `therapist_id` (a
-/// therapist accepts for themselves), and both partners are invited.
+/// therapist accepts for themselves), and both partners are invited. When
+/// they asked to be seen separately first, only the person who wrote is
+/// invited: the therapist decides later about the other partner.
 #[tracing::instrument(skip_all, fields(staff = %staff_member.id, intake_id = id))]
 pub async fn accept(
     state: &AppState,
@@ -272,8 +307,9 @@ pub async fn accept(
     id: &str,
     therapist_id: Option<&str>,
     partners: &[Invitee<'_>],
-) -> AppResult<Vec<SentInvitation>> {
+) -> AppResult<Accepted> {
     let practice_id = practice_of(staff_member)?;
+    let row = opened(state, state.store().intake(practice_id, id).await?).await?;
     let therapist = match (staff_member.role, therapist_id.filter(|t| !t.is_empty())) {
         (Role::Therapist, None) => staff_member.clone(),
         (_, Some(therapist_id)) => {
@@ -306,7 +342,13 @@ pub async fn accept(
         .store()
         .close_intake(practice_id, id, "accepted", &staff_member.id, None, now)
         .await?;
-    match couples::create_couple(state, &therapist, partners).await {
+    let created = match (row.seen_separately, requester(&row, partners)) {
+        (true, Some(requester)) => {
+            couples::create_couple_inviting_one(state, &therapist, requester).await
+        }
+        _ => couples::create_couple(state, &therapist, partners).await,
+    };
+    match created {
         Ok((couple, sent)) => {
             state.store().set_intake_couple(id, &couple.id).await?;
             audit::record(
@@ -317,7 +359,11 @@ pub async fn accept(
                     .item("intake", id),
             )
             .await?;
-            Ok(sent)
+            Ok(Accepted {
+                couple_id: couple.id,
+                sent,
+                seen_separately: row.seen_separately,
+            })
         }
         Err(err) => {
             state.store().reopen_intake(practice_id, id).await?;

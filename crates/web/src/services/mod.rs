@@ -8,6 +8,7 @@ pub mod appointments;
 pub mod audit;
 pub mod compromise;
 pub mod couples;
+pub mod help;
 pub mod intake;
 pub mod measures;
 pub mod messages;

@@ -143,29 +143,3 @@ pub async fn submit_safety(
         what_happens_next,
     })
 }
-
-/// The person's own answers (for their export): question text → answer.
-pub async fn own_answers(
-    state: &AppState,
-    partner: &User,
-) -> AppResult<Option<BTreeMap<String, String>>> {
-    let Some((_, sealed, _, couple_id)) = state.store().own_safety_screening(&partner.id).await?
-    else {
-        return Ok(None);
-    };
-    let answers = safety::open_answers(state, &couple_id, &partner.id, &sealed).await?;
-    let check = &state.content().safety;
-    Ok(Some(
-        answers
-            .into_iter()
-            .map(|(id, answer)| {
-                let text = check
-                    .questions
-                    .iter()
-                    .find(|q| q.id == id)
-                    .map_or(id, |q| q.text.clone());
-                (text, answer.as_str().to_owned())
-            })
-            .collect(),
-    ))
-}

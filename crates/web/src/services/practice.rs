@@ -4,7 +4,7 @@ use trellis_core::invitation::INVITATION_LIFETIME;
 use trellis_core::schedule::MAX_REMINDER_HOURS;
 use trellis_core::{DisplayName, EmailAddress, PracticeName, Role};
 use trellis_crypto::SecretToken;
-use trellis_store::User;
+use trellis_store::{Practice, User};
 
 use super::accounts::Problems;
 use super::audit;
@@ -28,6 +28,23 @@ pub struct Settings<'a> {
     /// Whole hours before a session its reminder goes out; "0" for none.
     pub reminder_hours: Option<&'a str>,
     pub require_two_factor: bool,
+    /// The regions whose helplines the practice shows (ids from
+    /// `helplines.toml`, separated by commas).
+    pub helpline_region: Option<&'a str>,
+}
+
+/// The practice someone belongs to: staff through their account, partners
+/// through their couple. `None` for a self-guided couple.
+pub async fn practice_for_user(state: &AppState, user: &User) -> AppResult<Option<Practice>> {
+    let practice_id = match (user.role, &user.couple_id) {
+        (Role::Partner, Some(couple_id)) => state.store().couple(couple_id).await?.practice_id,
+        (Role::Partner, None) => None,
+        _ => user.practice_id.clone(),
+    };
+    match practice_id {
+        Some(id) => Ok(Some(state.store().practice(&id).await?)),
+        None => Ok(None),
+    }
 }
 
 fn practice_of(admin: &User) -> AppResult<&str> {
@@ -81,6 +98,16 @@ pub async fn update_settings(
             format!("Please keep the description to {DESCRIPTION_MAX_CHARS} characters or fewer."),
         );
     }
+    let helpline_region = match settings.helpline_region {
+        None => current.helpline_region.clone(),
+        Some(choice) => state.content().helpline_choice(choice).unwrap_or_else(|| {
+            problems.add(
+                "helpline_region",
+                "Please choose one of the listed regions for the helplines.",
+            );
+            String::new()
+        }),
+    };
     problems.into_result()?;
     let Some(name) = name else {
         return Err(AppError::Unexpected(anyhow::anyhow!(
@@ -99,6 +126,10 @@ pub async fn update_settings(
     state
         .store()
         .set_practice_requires_two_factor(practice_id, settings.require_two_factor)
+        .await?;
+    state
+        .store()
+        .set_practice_helpline_region(practice_id, &helpline_region)
         .await?;
     Ok(())
 }

@@ -54,8 +54,10 @@ pub struct Export {
     pub entries: Vec<ExportedEntry>,
     /// Your own check-ins and measures, with any private notes.
     pub measures: Vec<ExportedMeasure>,
-    /// Your own answers to the private safety check (never in anyone else's export).
-    pub safety_answers: Option<std::collections::BTreeMap<String, String>>,
+    /// The answers to the private safety check are not in this copy, so a
+    /// file saved on a shared device cannot reveal them; this says how to
+    /// ask the practice for them. Set for partners.
+    pub safety_answers_note: Option<String>,
     /// The structured talks of your couple, every turn.
     pub talks: Vec<super::talks::TalkView>,
     pub activity: Vec<ExportedActivity>,
@@ -180,14 +182,33 @@ pub async fn export(state: &AppState, user: &User) -> AppResult<Export> {
         },
         entries: exported,
         measures: own_measures(state, user).await?,
-        safety_answers: if user.role == trellis_core::Role::Partner && user.couple_id.is_some() {
-            super::onboarding::own_answers(state, user).await?
-        } else {
-            None
-        },
+        safety_answers_note: safety_answers_note(state, user).await?,
         talks: super::talks::export_for(state, user).await?,
         activity: activity(state, user).await?,
     })
+}
+
+/// Why the safety check answers are not in the export, and whom to ask.
+async fn safety_answers_note(state: &AppState, user: &User) -> AppResult<Option<String>> {
+    if user.role != Role::Partner {
+        return Ok(None);
+    }
+    const LEFT_OUT: &str = "Your answers to the private safety check are not included in this copy, \
+         so that a saved file can never show them to someone else.";
+    let ask = match super::practice::practice_for_user(state, user).await? {
+        Some(practice) if !practice.contact.trim().is_empty() => format!(
+            "If you would like them, you can ask {} for them: {}",
+            practice.name,
+            practice.contact.trim()
+        ),
+        Some(practice) => format!(
+            "If you would like them, you can ask {} for them.",
+            practice.name
+        ),
+        None => "If you would like them, you can ask whoever runs this Trellis service for them."
+            .to_owned(),
+    };
+    Ok(Some(format!("{LEFT_OUT} {ask}")))
 }
 
 pub async fn sign_out_everywhere(state: &AppState, user: &User) -> AppResult<()> {

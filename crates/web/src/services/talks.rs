@@ -322,7 +322,7 @@ pub async fn make_move(
                     "What you wrote sounds like someone may not be safe. {next} \
                      If anyone is in danger now, call your local emergency number. {} \
                      If you still want to send it, send it again and confirm.",
-                    state.content().helplines_in_words()
+                    super::help::in_words_for(state, partner).await?
                 )));
             }
         }
