@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compare the Trellis coach with VADER on the coach dev set:
+# Compare the Trellis coach with VADER on the coach's in-repo test split:
 # throughput (messages/s, single thread) and harsh-message F1.
 #
 #   bash benches/coach/compare_vader.sh [FILE.jsonl]
@@ -8,12 +8,12 @@
 # The Rust side runs crates/coach/examples/throughput.rs in release mode.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-DATA="${1:-$ROOT/../shared/data/coach-dev.jsonl}"
+DATA="${1:-$ROOT/crates/coach/data/test.jsonl}"
 VENV="${VADER_VENV:-/tmp/trellis-vader-venv}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 
 if [ ! -f "$DATA" ]; then
-  echo "dev set not found: $DATA" >&2
+  echo "labelled messages not found: $DATA" >&2
   exit 2
 fi
 if [ ! -x "$VENV/bin/python" ]; then

@@ -1,26 +1,18 @@
-//! Throughput of `analyze` over the dev-set messages.
+//! Throughput of `analyze` over the in-repo development split.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn messages() -> Vec<String> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/coach-dev.jsonl");
-    match std::fs::read_to_string(&path) {
-        Ok(s) => trellis_coach::eval::parse_jsonl(&s)
-            .map(|v| v.into_iter().map(|m| m.text).collect())
-            .unwrap_or_default(),
-        Err(_) => Vec::new(),
-    }
+    trellis_coach::eval::parse_jsonl(include_str!("../data/dev.jsonl"))
+        .map(|v| v.into_iter().map(|m| m.text).collect())
+        .unwrap_or_default()
 }
 
 fn bench(c: &mut Criterion) {
     let msgs = messages();
-    if msgs.is_empty() {
-        eprintln!("skipped: coach-dev.jsonl not found");
-        return;
-    }
+    assert!(!msgs.is_empty(), "data/dev.jsonl holds messages");
     let mut g = c.benchmark_group("coach");
     g.throughput(Throughput::Elements(msgs.len() as u64));
     g.bench_function("analyze/dev-set", |b| {

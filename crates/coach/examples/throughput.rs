@@ -1,4 +1,5 @@
-//! Messages per second for `analyze` over a JSONL file (default: the dev set).
+//! Messages per second for `analyze` over a JSONL file (default: the
+//! in-repo test split, `crates/coach/data/test.jsonl`).
 //!
 //! cargo run --release -p trellis-coach --example throughput [FILE.jsonl] [SECONDS]
 //!
@@ -11,11 +12,7 @@ use std::time::{Duration, Instant};
 fn main() {
     let mut args = std::env::args().skip(1);
     let path = args.next().unwrap_or_else(|| {
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/coach-dev.jsonl"
-        )
-        .to_string()
+        concat!(env!("CARGO_MANIFEST_DIR"), "/data/test.jsonl").to_string()
     });
     let secs: f64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(2.0);
     let input = match std::fs::read_to_string(&path) {

@@ -1435,20 +1435,13 @@ mod tests {
 
     #[test]
     fn trie_matches_aho_corasick() {
-        let dev = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/coach-dev.jsonl"
-        );
-        let own = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/data/own-sentences.jsonl"
-        );
         let mut texts: Vec<String> = Vec::new();
-        for path in [dev, own] {
-            if let Ok(s) = std::fs::read_to_string(path) {
-                for m in crate::eval::parse_jsonl(&s).unwrap() {
-                    texts.push(m.text);
-                }
+        for set in [
+            include_str!("../data/dev.jsonl"),
+            include_str!("../tests/data/own-sentences.jsonl"),
+        ] {
+            for m in crate::eval::parse_jsonl(set).unwrap() {
+                texts.push(m.text);
             }
         }
         // every phrase on its own and inside a sentence

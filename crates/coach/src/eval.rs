@@ -7,12 +7,48 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Label, labels};
 
-/// One labelled example, as in `coach-dev.jsonl`. Other fields are ignored.
+/// One labelled example, as in `data/dev.jsonl`. Other fields are ignored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LabelledMessage {
     pub text: String,
     #[serde(default)]
     pub labels: Vec<String>,
+    /// For crisis messages: what the crisis is about and how strong it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crisis: Option<GoldCrisis>,
+}
+
+/// The gold reading of a crisis message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GoldCrisis {
+    /// `self_harm`, `suicidal`, `threat`, `violence_report`,
+    /// `sexual_coercion` or `coercive_control`.
+    pub category: String,
+    /// `distress` or `urgent`.
+    pub tier: String,
+}
+
+/// How the crisis messages of one tier or category were read.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CrisisGroup {
+    /// The tier or category name.
+    pub name: String,
+    /// Gold crisis messages in the group.
+    pub support: usize,
+    /// Of those, read as crisis at all.
+    pub detected: usize,
+    /// Of those, read with the same tier (tiers) or category (categories).
+    pub agreeing: usize,
+}
+
+impl CrisisGroup {
+    pub fn recall(&self) -> f64 {
+        ratio(self.detected, self.support)
+    }
+
+    pub fn agreement(&self) -> f64 {
+        ratio(self.agreeing, self.support)
+    }
 }
 
 /// Precision / recall / F1 for one label (one-vs-rest over messages).
@@ -60,6 +96,10 @@ pub struct EvalReport {
     pub harsh: BinaryScore,
     /// Recall of the `crisis` label; `None` when no message is gold crisis.
     pub crisis_recall: Option<f64>,
+    /// Crisis messages by gold tier: found at all, and found with that tier.
+    pub tiers: Vec<CrisisGroup>,
+    /// Crisis messages by gold category: found at all, and with that category.
+    pub categories: Vec<CrisisGroup>,
     /// Share of messages whose predicted label set equals the gold set.
     pub exact_match: f64,
     pub mismatches: Vec<Mismatch>,
@@ -191,8 +231,11 @@ pub fn evaluate(messages: &[LabelledMessage]) -> EvalReport {
             predicted: p.iter().cloned().collect(),
         })
         .collect();
+    let (tiers, categories) = crisis_groups(messages, &rows);
     EvalReport {
         messages: messages.len(),
+        tiers,
+        categories,
         exact_match: ratio(messages.len() - mismatches.len(), messages.len()),
         per_label,
         macro_f1,
@@ -200,6 +243,71 @@ pub fn evaluate(messages: &[LabelledMessage]) -> EvalReport {
         crisis_recall,
         mismatches,
     }
+}
+
+const TIERS: [&str; 2] = ["urgent", "distress"];
+const CATEGORIES: [&str; 6] = [
+    "self_harm",
+    "suicidal",
+    "threat",
+    "violence_report",
+    "sexual_coercion",
+    "coercive_control",
+];
+
+/// Crisis messages grouped by gold tier and by gold category. A message is
+/// detected when the coach labels it crisis; it agrees when the strongest
+/// crisis finding has the gold tier (or any finding has the gold category).
+fn crisis_groups(
+    messages: &[LabelledMessage],
+    rows: &[(BTreeSet<String>, BTreeSet<String>)],
+) -> (Vec<CrisisGroup>, Vec<CrisisGroup>) {
+    let read: Vec<(&GoldCrisis, bool, Vec<crate::Crisis>)> = messages
+        .iter()
+        .zip(rows)
+        .filter_map(|(m, (_, pred))| {
+            let gold = m.crisis.as_ref()?;
+            let detected = pred.contains("crisis");
+            let signs = if detected {
+                crate::analyze(&m.text).crisis_signs()
+            } else {
+                Vec::new()
+            };
+            Some((gold, detected, signs))
+        })
+        .collect();
+    let group = |name: &str, member: &dyn Fn(&GoldCrisis) -> bool, agrees: &dyn Fn(&[crate::Crisis]) -> bool| {
+        let members: Vec<_> = read.iter().filter(|(g, _, _)| member(g)).collect();
+        CrisisGroup {
+            name: name.to_owned(),
+            support: members.len(),
+            detected: members.iter().filter(|(_, d, _)| *d).count(),
+            agreeing: members.iter().filter(|(_, d, s)| *d && agrees(s)).count(),
+        }
+    };
+    let tiers = TIERS
+        .iter()
+        .map(|tier| {
+            group(
+                tier,
+                &|g| g.tier == *tier,
+                &|signs| signs.first().is_some_and(|s| s.tier.as_str() == *tier),
+            )
+        })
+        .filter(|g| g.support > 0)
+        .collect();
+    let categories = CATEGORIES
+        .iter()
+        .map(|category| {
+            group(
+                category,
+                &|g| g.category == *category,
+                &|signs| signs.iter().any(|s| s.category.as_str() == *category),
+            )
+        })
+        .filter(|g| g.support > 0)
+        .collect();
+    (tiers, categories)
 }
 
 impl fmt::Display for EvalReport {
@@ -231,6 +339,21 @@ impl fmt::Display for EvalReport {
             Some(r) => writeln!(f, "crisis recall: {r:.3}")?,
             None => writeln!(f, "crisis recall: n/a (no crisis messages)")?,
         }
+        for (title, groups, agree) in [
+            ("tier", &self.tiers, "same tier"),
+            ("category", &self.categories, "same category"),
+        ] {
+            for g in groups {
+                writeln!(
+                    f,
+                    "crisis {title} {:<17} recall {:.3}  {agree} {:.3}  (support {})",
+                    g.name,
+                    g.recall(),
+                    g.agreement(),
+                    g.support
+                )?;
+            }
+        }
         write!(
             f,
             "exact label-set match: {:.3} ({} of {} differ)",
@@ -261,6 +384,7 @@ mod tests {
         LabelledMessage {
             text: text.to_string(),
             labels: labels.iter().map(|s| s.to_string()).collect(),
+            crisis: None,
         }
     }
 
@@ -306,21 +430,34 @@ mod tests {
         assert_eq!(r.crisis_recall, Some(1.0));
     }
 
+    /// The development split: the rules were written against it, so it is
+    /// held to the targets with no slack.
     #[test]
-    fn dev_set_targets() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/data/coach-dev.jsonl");
-        let Ok(input) = std::fs::read_to_string(&path) else {
-            println!("skipped: {} not found", path.display());
-            return;
-        };
-        let set = parse_jsonl(&input).unwrap();
-        let r = evaluate(&set);
+    fn development_split_targets() {
+        let r = evaluate(&parse_jsonl(include_str!("../data/dev.jsonl")).unwrap());
         println!("{r}\n{}", r.mismatch_lines());
-        // spec minimums are 0.85 / 0.90; we assert what we reach (0.992 / 1.0)
-        // with a little slack, so a regression fails
-        assert!(r.macro_f1 >= 0.97, "macro-F1 {}", r.macro_f1);
-        assert!(r.harsh.f1 >= 0.98, "harsh F1 {}", r.harsh.f1);
-        assert_eq!(r.crisis_recall, Some(1.0));
+        assert!(r.messages >= 500, "{} messages", r.messages);
+        let crisis = r.per_label.iter().find(|s| s.label == "crisis").unwrap();
+        assert!(crisis.recall >= 0.95, "crisis recall {}", crisis.recall);
+        assert!(crisis.precision >= 0.85, "crisis precision {}", crisis.precision);
+        assert!(r.macro_f1 >= 0.85, "macro-F1 {}", r.macro_f1);
+        assert!(r.harsh.f1 >= 0.90, "harsh F1 {}", r.harsh.f1);
     }
+
+    /// The test split was written apart from the rules and never used to
+    /// tune them: it reports how the coach does on words nobody tuned for.
+    /// Its floor guards against regressions only; the figures are in the
+    /// README.
+    #[test]
+    fn test_split_is_measured() {
+        let r = evaluate(&parse_jsonl(include_str!("../data/test.jsonl")).unwrap());
+        println!("{r}");
+        assert!(r.messages >= 300, "{} messages", r.messages);
+        assert!(r.crisis_recall.unwrap_or(0.0) >= TEST_SPLIT_CRISIS_RECALL_FLOOR);
+        assert!(r.tiers.iter().any(|t| t.name == "distress"));
+        assert!(r.categories.len() == CATEGORIES.len(), "every category is present");
+    }
+
+    /// What the test split reached when last measured, less a little slack.
+    const TEST_SPLIT_CRISIS_RECALL_FLOOR: f64 = 0.5;
 }

@@ -182,6 +182,23 @@ pub enum CrisisCategory {
     Threat,
     /// Violence the writer describes having happened.
     ViolenceReport,
+    /// Sex that was pressured or forced.
+    SexualCoercion,
+    /// Control of money, phone, movements or contacts; intimidation.
+    CoerciveControl,
+}
+
+impl CrisisCategory {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CrisisCategory::SelfHarm => "self_harm",
+            CrisisCategory::Suicidal => "suicidal",
+            CrisisCategory::Threat => "threat",
+            CrisisCategory::ViolenceReport => "violence_report",
+            CrisisCategory::SexualCoercion => "sexual_coercion",
+            CrisisCategory::CoerciveControl => "coercive_control",
+        }
+    }
 }
 
 /// How strong a crisis sign is.
@@ -192,6 +209,15 @@ pub enum CrisisTier {
     Distress,
     /// Intent, a plan, threats, violence: an urgent response.
     Urgent,
+}
+
+impl CrisisTier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CrisisTier::Distress => "distress",
+            CrisisTier::Urgent => "urgent",
+        }
+    }
 }
 
 /// The crisis reading of one finding.

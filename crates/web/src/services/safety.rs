@@ -240,7 +240,9 @@ pub fn writing_concern(body: &str) -> Option<Concern> {
                     CrisisCategory::Threat => AtRisk::Partner,
                     CrisisCategory::SelfHarm
                     | CrisisCategory::Suicidal
-                    | CrisisCategory::ViolenceReport => AtRisk::Themselves,
+                    | CrisisCategory::ViolenceReport
+                    | CrisisCategory::SexualCoercion
+                    | CrisisCategory::CoerciveControl => AtRisk::Themselves,
                 },
             }),
     )
