@@ -18,7 +18,7 @@ use std::sync::LazyLock;
 use crate::explain::Why;
 use crate::fx::FxMap;
 use crate::lexicon::{self, Anchor, Cue, cls, fl};
-use crate::text::{self, F_CAPS, F_INTERROBANG, F_SYNTH, Norm};
+use crate::text::{self, F_CAPS, F_INTERROBANG, F_SYNTH, F_TITLE, Norm};
 
 thread_local! {
     /// Per-thread scratch buffers, reused across calls.
@@ -428,6 +428,7 @@ fn run_into(text: &str, ctx: &mut Ctx) {
         again_rule(ctx);
     }
     ideation_rule(ctx);
+    crisis_rules(ctx);
     resolve(ctx);
 }
 
@@ -658,12 +659,24 @@ fn threat_rule(ctx: &mut Ctx, a_s: usize, a_e: usize) {
         if ctx.has(j, cls::THREAT_VERB | cls::SELF_VERB) {
             let k = j + 1;
             if ctx.has(k, cls::SELF_OBJ) && ctx.has(j, cls::SELF_VERB) {
-                ctx.push(Why::SelfHarm, a_s, k, 0);
+                let lethal = matches!(ctx.word(j), "kill" | "end" | "hang" | "shoot" | "drown");
+                let why = if lethal { Why::Suicidal } else { Why::SelfHarm };
+                ctx.push(why, a_s, k, 0);
             } else if ctx.word(k) == "your"
                 && ctx.has(j, cls::THREAT_VERB)
                 && matches!(
                     ctx.word(k + 1),
-                    "face"
+                    "dog"
+                        | "cat"
+                        | "kids"
+                        | "children"
+                        | "family"
+                        | "mum"
+                        | "mom"
+                        | "fingers"
+                        | "ribs"
+                        | "hands"
+                        | "face"
                         | "head"
                         | "teeth"
                         | "neck"
@@ -687,7 +700,11 @@ fn threat_rule(ctx: &mut Ctx, a_s: usize, a_e: usize) {
                     ctx.word(k + 1),
                     "off" | "up" | "at" | "in" | "with" | "back" | "on" | "to"
                 );
-                if lethal || !idiom {
+                // "I'm going to destroy everyone tonight" (a game), "I could
+                // kill you" (exasperation) are figures of speech
+                let vague = matches!(ctx.word(k), "everyone" | "someone" | "somebody");
+                let could = (a_s..=a_e).any(|q| ctx.word(q) == "could");
+                if (lethal || (!idiom && !vague)) && !could {
                     ctx.push(Why::Threat, a_s, k, 0);
                 }
             }
@@ -878,7 +895,7 @@ fn ideation_rule(ctx: &mut Ctx) {
         let (lo, hi) = (fs.min(ds), fe.max(de));
         let first_person = ctx.sentence_has(ds, |w| matches!(w, "i" | "me" | "my" | "myself"));
         if first_person {
-            ctx.push(Why::SelfHarm, lo, hi, 0);
+            ctx.push(Why::Despair, lo, hi, 0);
             return;
         }
     }
@@ -995,6 +1012,776 @@ fn echo_questions(ctx: &mut Ctx) {
     }
 }
 
+// ---------------------------------------------------------------- crisis
+
+/// Inclusive bounds of the clause around `i` (words between punctuation).
+fn clause(ctx: &Ctx, i: usize) -> (usize, usize) {
+    let len = ctx.len();
+    let mut lo = i;
+    while lo > 0 && i - lo < 64 && !ctx.is_punct(lo - 1) {
+        lo -= 1;
+    }
+    let mut hi = i;
+    while hi + 1 < len && hi - i < 64 && !ctx.is_punct(hi + 1) {
+        hi += 1;
+    }
+    (lo, hi)
+}
+
+/// Inclusive bounds of the sentence around `i` (its closing `.` or `?`
+/// included).
+fn sentence(ctx: &Ctx, i: usize) -> (usize, usize) {
+    let sid = ctx.sent.get(i).copied();
+    let mut lo = i;
+    while lo > 0 && i - lo < 64 && ctx.sent.get(lo - 1).copied() == sid {
+        lo -= 1;
+    }
+    let mut hi = i;
+    while hi - i < 64 && ctx.sent.get(hi + 1).is_some() && ctx.sent.get(hi + 1).copied() == sid {
+        hi += 1;
+    }
+    (lo, hi)
+}
+
+/// First token in `lo..=hi` where a (single- or multi-token) entry of the
+/// class starts and ends inside the range.
+fn find_in(ctx: &Ctx, lo: usize, hi: usize, bits: u64) -> Option<usize> {
+    let single = (lo..=hi).find(|&k| ctx.has(k, bits));
+    let from = ctx.multi.partition_point(|m| m.0 < lo);
+    let multi = ctx.multi[from..]
+        .iter()
+        .take_while(|m| m.0 <= hi)
+        .find(|m| m.1 <= hi && m.2 & bits != 0)
+        .map(|m| m.0);
+    match (single, multi) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Who does the action of the verb at `v`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Subj {
+    /// a partner, a pronoun or a named person
+    Agent,
+    /// the writer
+    First,
+    /// a parent, a boss, an animal, a thing: "kill me" from them is hyperbole
+    Third,
+    /// some other noun
+    Other,
+    /// none in the clause ("and then hit me", "got pushed")
+    Elided,
+}
+
+/// Words skipped between a subject and its verb.
+fn aux_or_adverb(w: &str) -> bool {
+    matches!(
+        w,
+        "will"
+            | "would"
+            | "could"
+            | "should"
+            | "might"
+            | "may"
+            | "can"
+            | "is"
+            | "was"
+            | "are"
+            | "were"
+            | "am"
+            | "be"
+            | "been"
+            | "being"
+            | "has"
+            | "have"
+            | "had"
+            | "going"
+            | "to"
+            | "just"
+            | "literally"
+            | "actually"
+            | "also"
+            | "always"
+            | "even"
+            | "nearly"
+            | "almost"
+            | "kept"
+            | "keeps"
+            | "keep"
+            | "started"
+            | "starts"
+            | "finally"
+            | "once"
+            | "still"
+            | "again"
+            | "suddenly"
+            | "did"
+            | "does"
+            | "do"
+            | "repeatedly"
+            | "basically"
+            | "then"
+            | "said"
+            | "says"
+            | "threatened"
+    )
+}
+
+fn is_title(ctx: &Ctx, k: usize) -> bool {
+    ctx.n.toks.get(k).is_some_and(|t| t.flags & F_TITLE != 0) && ctx.word(k) != "i"
+}
+
+fn subject(ctx: &Ctx, v: usize) -> Subj {
+    let mut k = v;
+    while k > 0 && v - k < 8 {
+        k -= 1;
+        // chat drops the subject: "Burned my hand on the oven"
+        if ctx.is_punct(k) {
+            return Subj::First;
+        }
+        let w = ctx.word(k);
+        if matches!(
+            w,
+            "and" | "but" | "so" | "when" | "after" | "until" | "while" | "because" | "if"
+        ) {
+            return Subj::Elided;
+        }
+        if aux_or_adverb(w) || ctx.has(k, cls::INTENS | cls::NEG) {
+            continue;
+        }
+        if matches!(w, "i" | "me") {
+            return Subj::First;
+        }
+        if ctx.has(k, cls::THIRD) {
+            return Subj::Third;
+        }
+        if ctx.has(k, cls::AGENT) || is_title(ctx, k) {
+            return Subj::Agent;
+        }
+        return Subj::Other;
+    }
+    Subj::First
+}
+
+/// People and animals a violent act can land on ("our son", "the dog").
+fn dependant(w: &str) -> bool {
+    matches!(
+        w,
+        "kids"
+            | "children"
+            | "child"
+            | "son"
+            | "daughter"
+            | "baby"
+            | "stepson"
+            | "stepdaughter"
+            | "dog"
+            | "cat"
+            | "puppy"
+            | "kitten"
+            | "wife"
+            | "husband"
+            | "partner"
+            | "girlfriend"
+            | "boyfriend"
+            | "mum"
+            | "mom"
+            | "sister"
+            | "brother"
+    )
+}
+
+/// Body parts where grabbing or squeezing is violence.
+fn sensitive(w: &str) -> bool {
+    matches!(
+        w,
+        "neck" | "throat" | "wrist" | "wrists" | "arm" | "arms" | "hair" | "face" | "head" | "jaw"
+    )
+}
+
+/// Who a violence verb lands on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Victim {
+    /// "me", "us"
+    Me,
+    /// "my neck", "my arm": (sensitive)
+    MyBody(bool),
+    /// "our son", "the dog", "him", "Sara"
+    Person,
+    /// "my car", "the ball"
+    Thing,
+}
+
+/// The object after a verb at `v`: what it is and its last token.
+fn victim(ctx: &Ctx, v: usize) -> Option<(Victim, usize)> {
+    let mut j = v + 1;
+    // "spat in my face", "hit me across the face"
+    if matches!(ctx.word(j), "in" | "on" | "across" | "around" | "at") && ctx.word(j + 1) == "my" {
+        j += 1;
+    }
+    let w = ctx.word(j);
+    if ctx.is_punct(j) {
+        return None;
+    }
+    match w {
+        "me" | "us" => Some((Victim::Me, j)),
+        "him" | "her" | "them" => Some((Victim::Person, j)),
+        "my" | "our" | "the" | "his" => {
+            // one adjective may come between ("my left arm")
+            for k in [j + 1, j + 2] {
+                if ctx.is_punct(k) {
+                    break;
+                }
+                let n = ctx.word(k);
+                if w == "my" && ctx.has(k, cls::BODY) {
+                    return Some((Victim::MyBody(sensitive(n)), k));
+                }
+                if dependant(n) {
+                    return Some((Victim::Person, k));
+                }
+            }
+            Some((Victim::Thing, j + 1))
+        }
+        _ if is_title(ctx, j) && !ctx.has(j, cls::THIRD) => Some((Victim::Person, j)),
+        _ => Some((Victim::Thing, j)),
+    }
+}
+
+fn crisis_rules(ctx: &mut Ctx) {
+    let multi_bits = ctx.multi.iter().fold(0, |acc, m| acc | m.2);
+    let all = ctx.all | multi_bits;
+    if all & (cls::VIOL | cls::FORCE) != 0 {
+        violence_rule(ctx);
+    }
+    if all & cls::SH_VERB != 0 {
+        self_harm_rule(ctx);
+    }
+    if all & cls::MEDS != 0 && all & cls::QUANT != 0 {
+        overdose_rule(ctx);
+    }
+    if all & cls::CTRL != 0 && all & cls::CTRL_OBJ != 0 {
+        control_rule(ctx);
+    }
+    if (all & cls::SEX != 0 && all & cls::COERCE != 0)
+        || (all & cls::REFUSAL != 0 && all & cls::PERSIST != 0)
+    {
+        coercion_rule(ctx);
+    }
+}
+
+/// "My husband hit me", "Jess shoved me into the wall", "he's been hitting
+/// me", "I got slapped", "he grabbed my wrist", "she threw a glass at me",
+/// "I pushed her": a violence verb with a person on the receiving end.
+fn violence_rule(ctx: &mut Ctx) {
+    let len = ctx.len();
+    for v in 1..len {
+        let strong = ctx.has(v, cls::VIOL);
+        let force = ctx.has(v, cls::FORCE);
+        if !strong && !force {
+            continue;
+        }
+        let verb = ctx.word(v);
+        let mut p = v;
+        while p > 0
+            && matches!(
+                ctx.word(p - 1),
+                "just" | "literally" | "really" | "badly" | "repeatedly"
+            )
+        {
+            p -= 1;
+        }
+        let passive = !verb.ends_with("ing")
+            && p > 0
+            && matches!(
+                ctx.word(p - 1),
+                "got" | "get" | "gets" | "getting" | "was" | "were" | "been" | "being"
+            );
+        let (_, hi) = clause(ctx, v);
+        // a direction after the object: "into the wall", "down the stairs"
+        let direction = |ctx: &Ctx, from: usize| {
+            (from..=(from + 3).min(hi)).any(|k| {
+                let w = ctx.word(k);
+                matches!(
+                    w,
+                    "down" | "against" | "into" | "onto" | "across" | "through" | "behind"
+                ) || (matches!(w, "off" | "over" | "to" | "on")
+                    && matches!(ctx.word(k + 1), "the" | "a")
+                    && matches!(
+                        ctx.word(k + 2),
+                        "ground" | "floor" | "bed" | "stairs" | "wall" | "sofa" | "couch" | "table"
+                    ))
+                    || (w == "by"
+                        && matches!(ctx.word(k + 1), "my" | "the")
+                        && ctx.has(k + 2, cls::BODY))
+            }) && !(from..=(from + 4).min(hi)).any(|k| {
+                matches!(
+                    ctx.word(k),
+                    "hug" | "kiss" | "cuddle" | "close" | "tight" | "pool" | "edge"
+                )
+            })
+        };
+        if passive {
+            let subj = subject(ctx, p - 1);
+            if !matches!(subj, Subj::First | Subj::Elided) {
+                continue;
+            }
+            let w1 = ctx.word(v + 1);
+            // "hit by a car", "beaten at chess", "kicked out of the club"
+            let by_thing =
+                w1 == "by" && !(ctx.has(v + 2, cls::AGENT | cls::MY) || is_title(ctx, v + 2));
+            let game = matches!(verb, "beat" | "beaten") && matches!(w1, "at" | "in");
+            if by_thing || game || matches!(w1, "out" | "off" | "up" | "for" | "to") {
+                continue;
+            }
+            if strong || direction(ctx, v + 1) {
+                ctx.push(Why::Violence, p - 1, v, 0);
+            }
+            continue;
+        }
+        let subj = subject(ctx, v);
+        if matches!(subj, Subj::Third | Subj::Other) {
+            continue;
+        }
+        // "she threw a glass at me"
+        let thrown_at = (v + 1..=(v + 5).min(hi))
+            .find(|&k| ctx.word(k) == "at" && matches!(ctx.word(k + 1), "me" | "us" | "my"));
+        if matches!(verb, "threw" | "throw" | "throws" | "throwing" | "hurled")
+            && let Some(k) = thrown_at
+        {
+            ctx.push(Why::Violence, v, k + 1, 0);
+            continue;
+        }
+        let Some((vic, end)) = victim(ctx, v) else {
+            continue;
+        };
+        let after = ctx.word(end + 1);
+        let idiom = matches!(after, "up" | "off" | "out" | "at" | "back");
+        // "I pushed her.", "he shoved me and left": a shove that ends the clause
+        let bare_shove = matches!(verb, "pushed" | "shoved" | "grabbed" | "shook")
+            && (ctx.is_punct(end + 1) || matches!(after, "and" | "hard" | "so"));
+        let hit = match vic {
+            Victim::Me => {
+                subj != Subj::First && !idiom && (strong || bare_shove || direction(ctx, end + 1))
+            }
+            Victim::MyBody(sens) => {
+                subj != Subj::First && (strong || sens || direction(ctx, end + 1))
+            }
+            Victim::Person => !idiom && (strong || bare_shove || direction(ctx, end + 1)),
+            Victim::Thing => false,
+        };
+        if hit {
+            let mut e = end;
+            while e < hi && e < end + 3 && !ctx.is_punct(e + 1) && direction(ctx, e + 1) {
+                e += 1;
+            }
+            ctx.push(Why::Violence, v, e, 0);
+        }
+    }
+}
+
+/// "I burned my arm with a lighter", "I cut again last night", "hitting
+/// myself", "scratching my arms till they bleed": injury the writer does to
+/// themselves (an accident is filtered later).
+fn self_harm_rule(ctx: &mut Ctx) {
+    let len = ctx.len();
+    for v in 1..len {
+        if !ctx.has(v, cls::SH_VERB) {
+            continue;
+        }
+        let subj = subject(ctx, v);
+        // "the urge to cut", "thoughts of hurting myself"
+        let urge = (v.saturating_sub(3)..v).any(|k| ctx.has(k, cls::DESIRE));
+        if !matches!(subj, Subj::First | Subj::Elided) && !urge {
+            continue;
+        }
+        let verb = ctx.word(v);
+        let w1 = ctx.word(v + 1);
+        if w1 == "myself" {
+            ctx.push(Why::SelfHarm, v, v + 1, 0);
+            continue;
+        }
+        let (_, hi) = clause(ctx, v);
+        let (slo, shi) = sentence(ctx, v);
+        let cutting = matches!(
+            verb,
+            "cut"
+                | "cuts"
+                | "cutting"
+                | "carve"
+                | "carved"
+                | "carving"
+                | "slash"
+                | "slashed"
+                | "slashing"
+                | "scratch"
+                | "scratched"
+                | "scratching"
+        );
+        if let Some(k) = (v + 1..=(v + 5).min(hi)).find(|&k| ctx.word(k) == "my") {
+            let body = [k + 1, k + 2]
+                .into_iter()
+                .find(|&b| b <= hi && ctx.has(b, cls::BODY));
+            if let Some(b) = body {
+                let core = cutting
+                    && matches!(
+                        ctx.word(b),
+                        "wrist"
+                            | "wrists"
+                            | "thigh"
+                            | "thighs"
+                            | "forearm"
+                            | "forearms"
+                            | "arm"
+                            | "arms"
+                            | "skin"
+                            | "leg"
+                            | "legs"
+                            | "stomach"
+                    );
+                let marked = find_in(ctx, slo, shi, cls::SH_MARK).is_some();
+                if core || marked {
+                    ctx.push(Why::SelfHarm, v, b, 0);
+                }
+                continue;
+            }
+        }
+        // "I cut again", "gonna cut tonight", "cutting is the only thing"
+        if matches!(verb, "cut" | "cutting") {
+            let bare = ctx.is_punct(v + 1)
+                || matches!(
+                    w1,
+                    "again"
+                        | "tonight"
+                        | "today"
+                        | "yesterday"
+                        | "last"
+                        | "before"
+                        | "is"
+                        | "was"
+                        | "helps"
+                        | "anymore"
+                        | "deeper"
+                        | "so"
+                );
+            if bare {
+                ctx.push(Why::SelfHarm, v, v, 0);
+            }
+        }
+    }
+}
+
+/// "took a load of paracetamol", "took extra of my meds": more medicine
+/// than prescribed.
+fn overdose_rule(ctx: &mut Ctx) {
+    let len = ctx.len();
+    for m in 1..len {
+        if !ctx.has(m, cls::MEDS) {
+            continue;
+        }
+        let (lo, _) = clause(ctx, m);
+        let from = m.saturating_sub(6).max(lo);
+        let Some(t) = (from..m).find(|&k| {
+            matches!(
+                ctx.word(k),
+                "took"
+                    | "take"
+                    | "taken"
+                    | "taking"
+                    | "swallowed"
+                    | "swallow"
+                    | "downed"
+                    | "popped"
+            )
+        }) else {
+            continue;
+        };
+        let quant = (t + 1..m).any(|k| ctx.has(k, cls::QUANT) && ctx.word(k) != "all");
+        if quant && matches!(subject(ctx, t), Subj::First | Subj::Elided) {
+            ctx.push(Why::SelfHarm, t, m, 0);
+        }
+    }
+}
+
+/// "he checks my phone", "she controls all the money", "goes through my
+/// messages", "I check her phone": control of the partner's things.
+fn control_rule(ctx: &mut Ctx) {
+    let len = ctx.len();
+    for v in 1..len {
+        let Some(ve) = ctx.class_at(v, cls::CTRL) else {
+            continue;
+        };
+        let subj = subject(ctx, v);
+        if matches!(subj, Subj::Third | Subj::Other) {
+            continue;
+        }
+        let (lo, hi) = clause(ctx, v);
+        // "could you check my phone for the code?", "please hide my phone"
+        let request = (lo..v).any(|k| {
+            ctx.word(k) == "please"
+                || (matches!(ctx.word(k), "can" | "could" | "would" | "will")
+                    && ctx.word(k + 1) == "you")
+        });
+        if request {
+            continue;
+        }
+        // the object follows the verb: "reads all my messages", not "keeps
+        // ignoring my texts"
+        let Some(o) = (ve + 1..=(ve + 4).min(hi))
+            .take_while(|&k| {
+                ctx.class_at(k, cls::CTRL_OBJ).is_some()
+                    || matches!(
+                        ctx.word(k),
+                        "my" | "our" | "the" | "all" | "her" | "his" | "of" | "own"
+                    )
+            })
+            .find(|&k| ctx.class_at(k, cls::CTRL_OBJ).is_some())
+        else {
+            continue;
+        };
+        let oe = ctx.class_at(o, cls::CTRL_OBJ).unwrap_or(o);
+        let poss = [o.saturating_sub(1), o.saturating_sub(2)]
+            .into_iter()
+            .filter(|&k| k > ve)
+            .map(|k| ctx.word(k))
+            .find(|w| matches!(*w, "my" | "our" | "the" | "all" | "her" | "his"));
+        let verb = ctx.word(v);
+        let ok = match (subj, poss) {
+            (Subj::First, Some("her" | "his")) => true,
+            (Subj::First, _) => false,
+            (_, Some("my" | "our" | "all")) => true,
+            (_, Some("the")) => matches!(
+                verb,
+                "control"
+                    | "controls"
+                    | "controlled"
+                    | "controlling"
+                    | "changed"
+                    | "changes"
+                    | "hides"
+                    | "hid"
+                    | "keeps"
+                    | "kept"
+            ),
+            _ => false,
+        };
+        if ok {
+            ctx.push(Why::CoerciveControl, v, oe, 0);
+        }
+    }
+}
+
+/// Sex that is pressured or forced, or goes on after a no: in one sentence,
+/// sex and pressure ("guilt trips me into sex"), or a refusal and carrying
+/// on ("I said no and he did it anyway").
+fn coercion_rule(ctx: &mut Ctx) {
+    let len = ctx.len();
+    let wanted = cls::SEX | cls::COERCE | cls::REFUSAL | cls::PERSIST;
+    // (sentence, start, end, bits)
+    let mut hits: Vec<(u32, usize, usize, u64)> = Vec::new();
+    for k in 0..len {
+        let b = ctx.cls.get(k).copied().unwrap_or(0) & wanted;
+        if b != 0 {
+            hits.push((ctx.sent.get(k).copied().unwrap_or(0), k, k, b));
+        }
+    }
+    for &(s, e, b) in &ctx.multi {
+        if b & wanted != 0 {
+            hits.push((ctx.sent.get(s).copied().unwrap_or(0), s, e, b & wanted));
+        }
+    }
+    hits.truncate(256);
+    let mut found: Vec<(usize, usize)> = Vec::new();
+    for &(sid, s, e, b) in &hits {
+        let pair = |need: u64| {
+            hits.iter()
+                .find(|h| h.0 == sid && h.3 & need != 0 && (h.1, h.2) != (s, e))
+                .map(|h| (h.1, h.2))
+        };
+        let other = if b & cls::SEX != 0 {
+            pair(cls::COERCE)
+        } else if b & cls::REFUSAL != 0 {
+            pair(cls::PERSIST)
+        } else {
+            None
+        };
+        if let Some((os, oe)) = other {
+            found.push((s.min(os), e.max(oe)));
+        }
+    }
+    for (s, e) in found {
+        ctx.push(Why::SexualCoercion, s, e, 0);
+    }
+}
+
+/// A negation just before a crisis cue: "I'm not going to hurt myself",
+/// "he's never hit me", "I don't want to die on this hill".
+fn crisis_negated(ctx: &Ctx, s: usize) -> bool {
+    let mut k = s;
+    while k > 0 && s - k < 5 {
+        k -= 1;
+        if ctx.is_punct(k) {
+            return false;
+        }
+        if ctx.has(k, cls::NEG) {
+            return true;
+        }
+        let filler = aux_or_adverb(ctx.word(k))
+            || ctx.has(k, cls::INTENS)
+            || matches!(
+                ctx.word(k),
+                "want"
+                    | "wanting"
+                    | "feel"
+                    | "feeling"
+                    | "trying"
+                    | "planning"
+                    | "about"
+                    | "i"
+                    | "he"
+                    | "she"
+                    | "they"
+                    | "you"
+                    | "ever"
+                    | "gonna"
+                    | "thinking"
+                    | "a"
+                    | "the"
+                    | "any"
+                    | "really"
+                    | "that"
+            );
+        if !filler {
+            return false;
+        }
+    }
+    false
+}
+
+/// A joke: a retraction ("jk", "kidding") in the sentence, or laughter in
+/// the clause or closing the sentence — unless negated ("I'm not joking"),
+/// and never for violence that keeps happening ("got smacked around again
+/// lol").
+fn joking(ctx: &Ctx, c: &Cand) -> bool {
+    if ctx.all & (cls::LAUGH_WORD | cls::RETRACT) == 0 {
+        return false;
+    }
+    let (slo, shi) = sentence(ctx, c.s);
+    let (clo, chi) = clause(ctx, c.s);
+    let again = (slo..=shi).any(|k| ctx.word(k) == "again");
+    let negated = |k: usize| {
+        (k >= 1 && ctx.has(k - 1, cls::NEG))
+            || (k >= 2 && !ctx.is_punct(k - 1) && ctx.has(k - 2, cls::NEG))
+    };
+    // "lol not kidding": an emphatic denial outweighs the laughter
+    if (slo..=shi).any(|k| ctx.has(k, cls::RETRACT) && negated(k)) {
+        return false;
+    }
+    for k in slo..=shi {
+        let laugh = ctx.has(k, cls::LAUGH_WORD);
+        let retract = ctx.has(k, cls::RETRACT);
+        if !laugh && !retract {
+            continue;
+        }
+        if retract {
+            return true;
+        }
+        let closing = (k + 1..=shi).all(|q| {
+            ctx.is_punct(q)
+                || ctx.has(q, cls::LAUGH_WORD | cls::RETRACT)
+                || ctx.word(q).starts_with("emoji_")
+        });
+        if (clo..=chi).contains(&k) || closing {
+            if c.why == Why::Violence && again {
+                continue;
+            }
+            return true;
+        }
+    }
+    false
+}
+
+/// "Mum will kill me if we're late", "this move is going to kill me": a
+/// parent, a boss or a thing "killing" the writer is a figure of speech.
+fn hyperbole(ctx: &Ctx, c: &Cand) -> bool {
+    if !matches!(c.why, Why::Violence | Why::Threat) {
+        return false;
+    }
+    // "he hit me up about the party", "she beat me at chess"
+    if ctx.word(c.e) == "me" {
+        let next = ctx.word(c.e + 1);
+        let beat = (c.s..c.e).any(|k| matches!(ctx.word(k), "beat" | "beats"));
+        if next == "up" || (beat && matches!(next, "at" | "to" | "in")) {
+            return true;
+        }
+    }
+    (c.s..=c.e).any(|k| {
+        let verb = matches!(ctx.word(k), "kill" | "murder" | "killing" | "murdering");
+        // "I could kill you for eating the last brownie"
+        let could = (k.saturating_sub(2)..k).any(|q| ctx.word(q) == "could");
+        verb && (could
+            || (ctx.word(k + 1) == "me" && matches!(subject(ctx, k), Subj::Third | Subj::Other)))
+    })
+}
+
+fn crisis_filters(ctx: &mut Ctx) {
+    if !ctx
+        .cands
+        .iter()
+        .any(|c| c.alive && c.kind() == Kind::Crisis)
+    {
+        return;
+    }
+    for i in 0..ctx.cands.len() {
+        let c = ctx.cands[i];
+        if !c.alive || c.kind() != Kind::Crisis {
+            continue;
+        }
+        let (slo, shi) = sentence(ctx, c.s);
+        let again = (slo..=shi).any(|k| ctx.word(k) == "again");
+        // "when I was a teenager", "years ago", "I used to"
+        let past = !again && find_in(ctx, slo, shi, cls::PAST).is_some();
+        // "The old one is so blunt I nearly cut myself"
+        let accident =
+            matches!(c.why, Why::SelfHarm) && find_in(ctx, slo, shi, cls::ACCIDENT).is_some();
+        // a title or a name: "Mateo's band is called Suicide Squirrels"
+        let title = is_title(ctx, c.s) && c.s >= 1 && !ctx.is_punct(c.s - 1);
+        // "I don't see any reason to live anymore": the negation is part of it
+        let polarity = (c.s..=c.e).any(|k| matches!(ctx.word(k), "any" | "anymore" | "ever"));
+        if past
+            || accident
+            || title
+            || (!polarity && crisis_negated(ctx, c.s))
+            || joking(ctx, &c)
+            || hyperbole(ctx, &c)
+        {
+            ctx.cands[i].alive = false;
+            continue;
+        }
+        // an urge not acted on: "I want to hurt myself", "the urge to cut"
+        if c.why == Why::SelfHarm {
+            let intent = (c.s.saturating_sub(3)..c.s).any(|k| {
+                matches!(
+                    ctx.word(k),
+                    "going" | "will" | "gonna" | "plan" | "planning"
+                )
+            });
+            if !intent && find_in(ctx, slo, c.e, cls::DESIRE).is_some() {
+                ctx.cands[i].why = Why::SelfHarmUrge;
+            }
+        }
+    }
+    // hopelessness with a plan, means or a time is urgent
+    let despair = ctx.cands.iter().any(|c| c.alive && c.why == Why::Despair);
+    if despair && find_in(ctx, 0, ctx.len().saturating_sub(1), cls::PLAN).is_some() {
+        for c in ctx.cands.iter_mut() {
+            if c.alive && c.why == Why::Despair {
+                c.why = Why::Suicidal;
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------- resolution
 
 fn claim_negated(ctx: &Ctx, s: usize) -> bool {
@@ -1104,15 +1891,8 @@ fn resolve(ctx: &mut Ctx) {
             }
         }
     }
-    // "she's going to kill me if I forget the milk lol": laughter marks a
-    // threat or violence phrase as hyperbole (self-harm is never discounted)
-    if ctx.all & cls::LAUGH_WORD != 0 {
-        for c in ctx.cands.iter_mut() {
-            if matches!(c.why, Why::Threat | Why::Violence) {
-                c.alive = false;
-            }
-        }
-    }
+    // crisis readings: negation, jokes, hyperbole, the distant past, tiers
+    crisis_filters(ctx);
     // 3. crisis wins over anything overlapping it
     if ctx
         .cands
@@ -1380,6 +2160,229 @@ pub(crate) fn labels_only(text: &str) -> Vec<Label> {
                 .map(Cand::kind),
         )
     })
+}
+
+#[cfg(test)]
+mod crisis_tests {
+    use crate::{CrisisCategory as C, CrisisTier as T, analyze};
+
+    /// The strongest crisis sign of `text`, if any.
+    fn sign(text: &str) -> Option<(C, T)> {
+        let signs = analyze(text).crisis_signs();
+        signs.first().map(|s| (s.category, s.tier))
+    }
+
+    fn has(text: &str, category: C, tier: T) {
+        let signs = analyze(text).crisis_signs();
+        assert!(
+            signs
+                .iter()
+                .any(|s| s.category == category && s.tier == tier),
+            "{text}: want {category:?}/{tier:?}, got {signs:?}"
+        );
+    }
+
+    fn none(text: &str) {
+        assert_eq!(sign(text), None, "{text}: want no crisis sign");
+    }
+
+    #[test]
+    fn violence_with_any_subject_and_tense() {
+        for t in [
+            "My husband hit me last night",
+            "Jess shoved me into the wall",
+            "he's been hitting me for months",
+            "I got slapped at the party",
+            "I was choked until I blacked out",
+            "my bf grabbed my wrist so hard it bruised",
+            "she threw a plate at me",
+            "I pushed her. I'm so ashamed.",
+        ] {
+            has(t, C::ViolenceReport, T::Urgent);
+        }
+        for t in [
+            "I hit the car in front at the lights, everyone is fine",
+            "No, he's never hit me, we just shout a lot",
+            "he pulled me into a hug",
+            "she beat me at chess again",
+            "he hit me up about the party",
+            "I got hit by a car on my bike years ago",
+            "the realisation hit me hard",
+            "you're pushing me away",
+        ] {
+            none(t);
+        }
+    }
+
+    #[test]
+    fn strangulation_weapons_and_fear() {
+        for t in [
+            "he put his hands around my throat",
+            "she pinned me down on the bed",
+            "he pulled a knife on me",
+            "I'm scared of what he'll do when he gets home",
+        ] {
+            has(t, C::ViolenceReport, T::Urgent);
+        }
+        none("I'm choking on this cough, can you get the lozenges");
+        none("can you pick up a new chef's knife, the old one is blunt");
+    }
+
+    #[test]
+    fn laughter_is_per_sentence_and_never_when_denied() {
+        has(
+            "he said he'd kill me, I'm not joking",
+            C::ViolenceReport,
+            T::Urgent,
+        );
+        has(
+            "he wasn't joking when he said he would kill me",
+            C::ViolenceReport,
+            T::Urgent,
+        );
+        has(
+            "got smacked around again lol. its fine",
+            C::ViolenceReport,
+            T::Urgent,
+        );
+        // laughter in another sentence does not cancel a report
+        has(
+            "lol the dog ate my sock. He hit me last night.",
+            C::ViolenceReport,
+            T::Urgent,
+        );
+        none("she's going to kill me if I forget the milk lol");
+        none("im gonna kms if this meeting runs over jk");
+        none("Ronan pushed me into the pool at the barbecue 😂");
+    }
+
+    #[test]
+    fn hyperbole_from_third_parties_and_things() {
+        for t in [
+            "Mum will kill me if I'm late",
+            "my boss is going to murder me when she sees this",
+            "the stress of this move is going to kill me",
+            "i could kill u for eating the last brownie",
+            "I can't do this homework anymore",
+            "I would never hurt you, you know that",
+            "Mateo's band is called Suicide Squirrels",
+        ] {
+            none(t);
+        }
+        has(
+            "he said he will kill me if I leave",
+            C::ViolenceReport,
+            T::Urgent,
+        );
+    }
+
+    #[test]
+    fn sexual_coercion() {
+        for t in [
+            "he made me have sex when I didn't want to",
+            "I said no and he did it anyway",
+            "she kept going after I said stop",
+            "he pressured me into sex again",
+            "my gf guilt trips me into sex",
+        ] {
+            has(t, C::SexualCoercion, T::Urgent);
+        }
+        none("I said no to the party and he went anyway");
+        none("you made me breakfast in bed, thank you");
+    }
+
+    #[test]
+    fn coercive_control() {
+        for t in [
+            "he checks my phone every night",
+            "she controls all the money",
+            "he won't let me see my friends",
+            "I have to ask permission to leave the house",
+            "he has all my passwords",
+            "I check her phone, somebody has to",
+        ] {
+            has(t, C::CoerciveControl, T::Distress);
+        }
+        for t in [
+            "could you check my phone for the delivery code",
+            "I check my phone too much",
+            "lol my mum still tracks my location",
+            "You keep ignoring my texts.",
+            "nobody's controlling anybody, we agreed a budget",
+        ] {
+            none(t);
+        }
+    }
+
+    #[test]
+    fn self_harm_acts_and_urges() {
+        for t in [
+            "I burned my arm with a lighter after the fight",
+            "i cut again last night",
+            "I've been self-harming again",
+            "took a load of paracetamol after he left",
+            "i sh'd again",
+        ] {
+            has(t, C::SelfHarm, T::Urgent);
+        }
+        for t in [
+            "I keep wanting to hurt myself",
+            "the urge to cut is really bad tonight",
+            "i wanna self harm so bad",
+        ] {
+            has(t, C::SelfHarm, T::Distress);
+        }
+        for t in [
+            "Burned my hand on the oven tray, stupid",
+            "I cut my finger chopping onions",
+            "I'm not going to hurt myself, I promise",
+            "I used to self harm at school, ten years clean now",
+        ] {
+            none(t);
+        }
+    }
+
+    #[test]
+    fn suicidal_intent_and_passive_ideation() {
+        for t in [
+            "I want to kill myself",
+            "I'm going to end it tonight",
+            "I'm going to unalive myself",
+            "kms",
+        ] {
+            assert_eq!(sign(t), Some((C::Suicidal, T::Urgent)), "{t}");
+        }
+        for t in [
+            "I don't see the point anymore",
+            "I think about dying",
+            "I wish I wasn't here",
+        ] {
+            assert_eq!(sign(t), Some((C::Suicidal, T::Distress)), "{t}");
+        }
+        // hopelessness with means or a plan is urgent
+        assert_eq!(
+            sign(
+                "honestly i cant do this anymore, i looked up how many of my sleeping tablets it would take"
+            ),
+            Some((C::Suicidal, T::Urgent))
+        );
+        none("lol i wanna die, i just sent the email to the whole department");
+        none("I don't want to die on this hill, let's get the blue sofa");
+        none("I'm not suicidal, just tired");
+        none("i want to disappear into a cabin in the woods with you");
+    }
+
+    #[test]
+    fn threats() {
+        for t in [
+            "touch my phone again and ill hurt you. im not joking",
+            "u ever lie to me again and ill break ur fingers",
+            "I will hurt your dog if you don't come home",
+        ] {
+            has(t, C::Threat, T::Urgent);
+        }
+        none("new season of the shooter game dropped, I'm going to destroy everyone tonight");
+    }
 }
 
 #[cfg(test)]

@@ -6,11 +6,20 @@ use crate::{Crisis, CrisisCategory, CrisisTier, Kind};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Why {
     // crisis
+    /// Hurting oneself: an act, or the intent to do it now.
     SelfHarm,
+    /// An urge to hurt oneself, not acted on: distress.
+    SelfHarmUrge,
+    /// Intent, a plan, means or an attempt to end one's life: urgent.
+    Suicidal,
     /// Hopelessness, a wish not to be here: distress, without a plan.
     Despair,
     Threat,
     Violence,
+    /// Sex that was pressured, forced or continued after a no.
+    SexualCoercion,
+    /// Control of phone, money, movements or contacts.
+    CoerciveControl,
     // criticism
     Absolute,
     Character,
@@ -58,8 +67,17 @@ pub(crate) enum Why {
 impl Why {
     pub(crate) fn explanation(self) -> &'static str {
         match self {
-            Why::SelfHarm | Why::Despair => {
+            Why::SelfHarm | Why::Suicidal => {
+                "It sounds like you may be in real danger of being hurt right now; you don't have to face this alone, and support is available right now."
+            }
+            Why::SelfHarmUrge | Why::Despair => {
                 "It sounds like you may be carrying something really painful; you don't have to face it alone, and support is available right now."
+            }
+            Why::SexualCoercion => {
+                "Sex should never be pressured or forced, and a no always counts; what you describe matters, and support is available right now."
+            }
+            Why::CoerciveControl => {
+                "Being watched, kept from people or kept short of money or your own things can wear you down; you deserve to feel free and safe, and support is available."
             }
             Why::Threat => {
                 "This reads as a threat of harm; everyone's safety comes first, and help is available right now."
@@ -173,7 +191,11 @@ impl Why {
     pub(crate) fn crisis(self) -> Option<Crisis> {
         let (category, tier) = match self {
             Why::SelfHarm => (CrisisCategory::SelfHarm, CrisisTier::Urgent),
+            Why::SelfHarmUrge => (CrisisCategory::SelfHarm, CrisisTier::Distress),
+            Why::Suicidal => (CrisisCategory::Suicidal, CrisisTier::Urgent),
             Why::Despair => (CrisisCategory::Suicidal, CrisisTier::Distress),
+            Why::SexualCoercion => (CrisisCategory::SexualCoercion, CrisisTier::Urgent),
+            Why::CoerciveControl => (CrisisCategory::CoerciveControl, CrisisTier::Distress),
             Why::Threat => (CrisisCategory::Threat, CrisisTier::Urgent),
             Why::Violence => (CrisisCategory::ViolenceReport, CrisisTier::Urgent),
             _ => return None,
@@ -184,7 +206,14 @@ impl Why {
     /// The kind a finding with this reason belongs to.
     pub(crate) fn kind(self) -> Kind {
         match self {
-            Why::SelfHarm | Why::Despair | Why::Threat | Why::Violence => Kind::Crisis,
+            Why::SelfHarm
+            | Why::SelfHarmUrge
+            | Why::Suicidal
+            | Why::Despair
+            | Why::Threat
+            | Why::Violence
+            | Why::SexualCoercion
+            | Why::CoerciveControl => Kind::Crisis,
             Why::Absolute
             | Why::Character
             | Why::Blame

@@ -29,6 +29,8 @@ pub(crate) const F_CAPS: u8 = 4;
 pub(crate) const F_EXCL: u8 = 8;
 /// Punctuation token contains both `?` and `!` (an interrobang, `?!`).
 pub(crate) const F_INTERROBANG: u8 = 16;
+/// Word written with a capital first letter and lowercase after it ("Mark").
+pub(crate) const F_TITLE: u8 = 32;
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Tok {
@@ -235,6 +237,8 @@ struct Word {
     upper: usize,
     /// An apostrophe was written into the word.
     apos: bool,
+    /// The first letter was uppercase.
+    first_upper: bool,
     active: bool,
 }
 
@@ -261,6 +265,7 @@ impl Norm {
             letters: 0,
             upper: 0,
             apos: false,
+            first_upper: false,
             active: true,
         };
     }
@@ -270,6 +275,9 @@ impl Norm {
             self.start_word(w, i);
         }
         w.oe = i + c.len_utf8();
+        if w.letters == 0 && c.is_uppercase() {
+            w.first_upper = true;
+        }
         if c.is_ascii() {
             if c.is_ascii_alphabetic() {
                 w.letters += 1;
@@ -305,6 +313,9 @@ impl Norm {
                 if w.upper == w.letters && !is_acronym(text) {
                     flags |= F_CAPS;
                     self.caps_words += 1;
+                }
+                if w.first_upper && w.upper < w.letters {
+                    flags |= F_TITLE;
                 }
             }
             expand(text, w.apos)
@@ -430,6 +441,9 @@ pub(crate) fn tokenize_into(text: &str, n: &mut Norm) {
         if b0.is_ascii_alphanumeric() {
             if !w.active {
                 n.start_word(&mut w, i);
+            }
+            if w.letters == 0 && b0.is_ascii_uppercase() {
+                w.first_upper = true;
             }
             // the whole run of ASCII letters and digits at once
             let mut last = b0;
@@ -580,6 +594,14 @@ const FIXED_WORDS: &[&str] = &[
     "soz",
     "kms",
     "kys",
+    "sh",
+    "sh'd",
+    "od",
+    "od'd",
+    "odd'd",
+    "abt",
+    "nite",
+    "rn",
     "stfu",
     "wtf",
     "nvm",
@@ -605,6 +627,9 @@ const FIXED_WORDS: &[&str] = &[
     "time-out",
     "self-harm",
     "selfharm",
+    "self-harming",
+    "self-harmed",
+    "selfharming",
     "eyeroll",
     "eye-roll",
     "grown-up",
@@ -724,6 +749,13 @@ fn fixed_expansion(w: &str) -> Option<&'static [&'static str]> {
         "sry" | "srry" | "soz" => &["sorry"],
         "kms" => &["kill", "myself"],
         "kys" => &["kill", "yourself"],
+        "sh" => &["self", "harm"],
+        "sh'd" => &["self", "harmed"],
+        "od" => &["overdose"],
+        "od'd" | "odd'd" => &["overdosed"],
+        "abt" => &["about"],
+        "nite" => &["night"],
+        "rn" => &["right", "now"],
         "stfu" => &["shut", "the", "fuck", "up"],
         "wtf" => &["what", "the", "fuck"],
         "nvm" | "nevermind" => &["never", "mind"],
@@ -739,6 +771,8 @@ fn fixed_expansion(w: &str) -> Option<&'static [&'static str]> {
         "timeout" => &["time", "out"],
         "time-out" => &["time", "out"],
         "self-harm" | "selfharm" => &["self", "harm"],
+        "self-harming" | "selfharming" => &["self", "harming"],
+        "self-harmed" => &["self", "harmed"],
         "eyeroll" | "eye-roll" => &["eye", "roll"],
         "grown-up" => &["grown", "up"],
         "self-centred" | "selfcentered" | "self-centered" => &["self", "centered"],
