@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let path = args.next().unwrap_or_else(|| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/data/test.jsonl").to_string()
-    });
+    let path = args
+        .next()
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/data/test.jsonl").to_string());
     let secs: f64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(2.0);
     let input = match std::fs::read_to_string(&path) {
         Ok(s) => s,

@@ -276,7 +276,9 @@ fn crisis_groups(
             Some((gold, detected, signs))
         })
         .collect();
-    let group = |name: &str, member: &dyn Fn(&GoldCrisis) -> bool, agrees: &dyn Fn(&[crate::Crisis]) -> bool| {
+    let group = |name: &str,
+                 member: &dyn Fn(&GoldCrisis) -> bool,
+                 agrees: &dyn Fn(&[crate::Crisis]) -> bool| {
         let members: Vec<_> = read.iter().filter(|(g, _, _)| member(g)).collect();
         CrisisGroup {
             name: name.to_owned(),
@@ -288,22 +290,18 @@ fn crisis_groups(
     let tiers = TIERS
         .iter()
         .map(|tier| {
-            group(
-                tier,
-                &|g| g.tier == *tier,
-                &|signs| signs.first().is_some_and(|s| s.tier.as_str() == *tier),
-            )
+            group(tier, &|g| g.tier == *tier, &|signs| {
+                signs.first().is_some_and(|s| s.tier.as_str() == *tier)
+            })
         })
         .filter(|g| g.support > 0)
         .collect();
     let categories = CATEGORIES
         .iter()
         .map(|category| {
-            group(
-                category,
-                &|g| g.category == *category,
-                &|signs| signs.iter().any(|s| s.category.as_str() == *category),
-            )
+            group(category, &|g| g.category == *category, &|signs| {
+                signs.iter().any(|s| s.category.as_str() == *category)
+            })
         })
         .filter(|g| g.support > 0)
         .collect();
@@ -439,7 +437,11 @@ mod tests {
         assert!(r.messages >= 500, "{} messages", r.messages);
         let crisis = r.per_label.iter().find(|s| s.label == "crisis").unwrap();
         assert!(crisis.recall >= 0.95, "crisis recall {}", crisis.recall);
-        assert!(crisis.precision >= 0.85, "crisis precision {}", crisis.precision);
+        assert!(
+            crisis.precision >= 0.85,
+            "crisis precision {}",
+            crisis.precision
+        );
         assert!(r.macro_f1 >= 0.85, "macro-F1 {}", r.macro_f1);
         assert!(r.harsh.f1 >= 0.90, "harsh F1 {}", r.harsh.f1);
     }
@@ -455,7 +457,10 @@ mod tests {
         assert!(r.messages >= 300, "{} messages", r.messages);
         assert!(r.crisis_recall.unwrap_or(0.0) >= TEST_SPLIT_CRISIS_RECALL_FLOOR);
         assert!(r.tiers.iter().any(|t| t.name == "distress"));
-        assert!(r.categories.len() == CATEGORIES.len(), "every category is present");
+        assert!(
+            r.categories.len() == CATEGORIES.len(),
+            "every category is present"
+        );
     }
 
     /// What the test split reached when last measured, less a little slack.
