@@ -2110,9 +2110,10 @@ pub(crate) fn analyze(text: &str) -> Analysis {
 }
 
 fn build_analysis(ctx: &Ctx, text: &str) -> Analysis {
+    let fallback = model_fallback(ctx);
     let mut findings: Vec<Finding> =
-        Vec::with_capacity(ctx.cands.iter().filter(|c| c.alive).count());
-    for c in ctx.cands.iter().filter(|c| c.alive) {
+        Vec::with_capacity(ctx.cands.iter().filter(|c| c.alive).count() + 1);
+    for c in reported(ctx, fallback.as_ref()) {
         let Some((start, end, f, l)) = span(ctx, c) else {
             continue;
         };
@@ -2130,6 +2131,9 @@ fn build_analysis(ctx: &Ctx, text: &str) -> Analysis {
             explanation: c.why.explanation().into(),
             crisis: c.why.crisis(),
         });
+    }
+    if let Some(m) = fallback {
+        findings.push(m.finding(ctx));
     }
     // crisis first, then text order
     findings.sort_by_key(|f| {
@@ -2153,13 +2157,91 @@ fn build_analysis(ctx: &Ctx, text: &str) -> Analysis {
 
 pub(crate) fn labels_only(text: &str) -> Vec<Label> {
     with_ctx(text, |ctx| {
+        let fallback = model_fallback(ctx);
         labels_of(
-            ctx.cands
-                .iter()
-                .filter(|c| c.alive && span(ctx, c).is_some())
-                .map(Cand::kind),
+            reported(ctx, fallback.as_ref())
+                .filter(|c| span(ctx, c).is_some())
+                .map(Cand::kind)
+                .chain(fallback.as_ref().map(|_| Kind::Crisis)),
         )
     })
+}
+
+// ------------------------------------------------- statistical fallback
+
+/// True when the rules found a crisis that will be reported.
+fn rules_found_crisis(ctx: &Ctx) -> bool {
+    ctx.cands
+        .iter()
+        .any(|c| c.alive && c.kind() == Kind::Crisis && span(ctx, c).is_some())
+}
+
+/// The rules alone read `text` as crisis (for the model's cross-validation).
+pub(crate) fn rules_crisis(text: &str) -> bool {
+    with_ctx(text, rules_found_crisis)
+}
+
+/// The crisis model's finding, when the rules found no crisis and the
+/// model is confident: the sentence that carries the model's evidence.
+struct Fallback {
+    crisis: crate::Crisis,
+    /// Byte span and first / last token.
+    start: usize,
+    end: usize,
+    f: usize,
+    l: usize,
+}
+
+impl Fallback {
+    fn finding(&self, ctx: &Ctx) -> Finding {
+        let cue = ctx
+            .n
+            .toks
+            .get(self.f)
+            .zip(ctx.n.toks.get(self.l))
+            .and_then(|(f, l)| ctx.n.canon.get(f.cs..l.ce))
+            .unwrap_or("")
+            .to_string();
+        Finding {
+            kind: Kind::Crisis,
+            start: self.start,
+            end: self.end,
+            cue,
+            explanation: crate::model::why(self.crisis.category).explanation().into(),
+            crisis: Some(self.crisis),
+        }
+    }
+}
+
+fn model_fallback(ctx: &Ctx) -> Option<Fallback> {
+    if rules_found_crisis(ctx) {
+        return None;
+    }
+    let r = crate::model::read(&ctx.n)?;
+    let c = Cand {
+        why: crate::model::why(r.crisis.category),
+        s: r.s,
+        e: r.e,
+        flags: 0,
+        grammar: false,
+        alive: true,
+    };
+    let (start, end, f, l) = span(ctx, &c)?;
+    Some(Fallback {
+        crisis: r.crisis,
+        start,
+        end,
+        f,
+        l,
+    })
+}
+
+/// The alive candidates, less those the model's crisis finding overlaps
+/// (a crisis hides what it overlaps, as in `resolve`).
+fn reported<'a>(ctx: &'a Ctx, fallback: Option<&'a Fallback>) -> impl Iterator<Item = &'a Cand> {
+    ctx.cands
+        .iter()
+        .filter(move |c| c.alive && fallback.is_none_or(|k| c.e < k.f || k.l < c.s))
 }
 
 #[cfg(test)]

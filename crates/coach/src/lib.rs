@@ -26,6 +26,7 @@ pub mod eval;
 mod explain;
 mod fx;
 mod lexicon;
+pub mod model;
 mod suggest;
 mod text;
 
