@@ -14,6 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::extract::ApiJson;
 use crate::services::onboarding::{self, SafetyOutcome};
 use crate::services::program::{self, AnswerInput, Responses};
+use crate::services::situation;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -127,6 +128,34 @@ pub async fn journey(
     Path(id): Path<String>,
 ) -> AppResult<Json<program::Journey>> {
     Ok(Json(program::journey(&state, &user, &id).await?))
+}
+
+/// The couple's situation and the viewer's role in it.
+#[utoipa::path(get, path = "/api/v1/couples/{id}/situation", tag = "program", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = situation::SituationView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_situation(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<situation::SituationView>> {
+    Ok(Json(situation::view(&state, &user, &id).await?))
+}
+
+/// Sets the couple's situation: `one_hurt` (with `hurt_partner_id`),
+/// `both_hurt` or `eroded`. The couple's therapist sets it; each partner of a
+/// self-guided couple says what they think, and it holds once both agree.
+#[utoipa::path(post, path = "/api/v1/couples/{id}/situation", tag = "program", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = situation::SituationInput,
+    responses((status = 200, body = situation::SituationView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "A guided couple's therapist sets it", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_situation(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<situation::SituationInput>,
+) -> AppResult<Json<situation::SituationView>> {
+    Ok(Json(situation::set(&state, &user, &id, &request).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
