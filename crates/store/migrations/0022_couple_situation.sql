@@ -18,3 +18,25 @@ CREATE TABLE situation_proposals (
     proposed_at     BIGINT NOT NULL,
     PRIMARY KEY (couple_id, user_id)
 );
+
+-- The default program's stages were reordered after the clinical models
+-- (stabilise → impact → atone → meaning → rebuild → …). Exercise ids did not
+-- change, so answers stay where they were; a couple keeps access to every
+-- exercise it could open before: each old unlock opens the new stages that
+-- now hold its exercises.
+INSERT INTO stage_unlocks (couple_id, stage_id, unlocked_by, unlocked_at)
+    SELECT couple_id, 'atoning', unlocked_by, unlocked_at FROM stage_unlocks WHERE stage_id = 'acknowledging-the-pain'
+    ON CONFLICT (couple_id, stage_id) DO NOTHING;
+INSERT INTO stage_unlocks (couple_id, stage_id, unlocked_by, unlocked_at)
+    SELECT couple_id, 'understanding-how-it-happened', unlocked_by, unlocked_at FROM stage_unlocks WHERE stage_id = 'root-causes'
+    ON CONFLICT (couple_id, stage_id) DO NOTHING;
+INSERT INTO stage_unlocks (couple_id, stage_id, unlocked_by, unlocked_at)
+    SELECT couple_id, 'rebuilding-together', unlocked_by, unlocked_at FROM stage_unlocks WHERE stage_id IN ('realistic-goals', 'accountability')
+    ON CONFLICT (couple_id, stage_id) DO NOTHING;
+INSERT INTO stage_unlocks (couple_id, stage_id, unlocked_by, unlocked_at)
+    SELECT couple_id, 'deciding-and-moving-forward', unlocked_by, unlocked_at FROM stage_unlocks WHERE stage_id = 'celebrating-progress'
+    ON CONFLICT (couple_id, stage_id) DO NOTHING;
+INSERT INTO stage_unlocks (couple_id, stage_id, unlocked_by, unlocked_at)
+    SELECT couple_id, 'consistency', unlocked_by, unlocked_at FROM stage_unlocks WHERE stage_id = 'celebrating-progress'
+    ON CONFLICT (couple_id, stage_id) DO NOTHING;
+DELETE FROM stage_unlocks WHERE stage_id IN ('understanding-trust', 'root-causes', 'realistic-goals', 'accountability', 'celebrating-progress');

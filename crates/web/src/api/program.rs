@@ -25,6 +25,13 @@ pub struct ProgramExercise {
     pub kind: String,
     pub minutes: u32,
     pub why: String,
+    /// The prompt as the caller reads it: their role's wording when one
+    /// partner was hurt by the other, the shared wording otherwise.
+    pub prompt: Option<String>,
+    pub prompt_speaker: Option<String>,
+    pub prompt_listener: Option<String>,
+    /// Offered "when you are ready".
+    pub optional: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -49,13 +56,17 @@ pub async fn get_program(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
 ) -> AppResult<Json<ProgramJson>> {
-    let program = match user.couple_id.as_deref() {
+    let (program, situation, role) = match user.couple_id.as_deref() {
         Some(couple_id) => {
-            program::program_for(&state, &state.store().couple(couple_id).await?)
-                .await?
-                .0
+            let couple = state.store().couple(couple_id).await?;
+            let (situation, role) = situation::for_viewer(&state, &user, couple_id).await?;
+            (
+                program::program_for(&state, &couple).await?.0,
+                situation,
+                role,
+            )
         }
-        None => state.content().default_program(),
+        None => (state.content().default_program(), None, None),
     };
     Ok(Json(ProgramJson {
         id: program.id.clone(),
@@ -70,12 +81,20 @@ pub async fn get_program(
                 exercises: s
                     .exercises
                     .iter()
-                    .map(|e| ProgramExercise {
-                        id: e.id.clone(),
-                        title: e.title.clone(),
-                        kind: e.kind.as_str().to_owned(),
-                        minutes: e.minutes,
-                        why: e.why.clone(),
+                    .filter(|e| e.shown_in(situation))
+                    .map(|e| {
+                        let e = e.worded_for(role);
+                        ProgramExercise {
+                            kind: e.kind.as_str().to_owned(),
+                            minutes: e.minutes,
+                            optional: e.optional,
+                            id: e.id,
+                            title: e.title,
+                            why: e.why,
+                            prompt: e.prompt,
+                            prompt_speaker: e.prompt_speaker,
+                            prompt_listener: e.prompt_listener,
+                        }
                     })
                     .collect(),
             })

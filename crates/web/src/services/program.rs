@@ -583,7 +583,7 @@ async fn reflect_back_move(
                 "Your partner needs to read this to reflect it back: choose partner or partner_and_therapist.",
             ));
         }
-        let answer = validate(&exercise, &input)?;
+        let answer = validate(exercise, &input)?;
         let round = store
             .start_reflect_back(
                 &couple.id,
