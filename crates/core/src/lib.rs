@@ -18,6 +18,7 @@ pub mod safety;
 pub mod schedule;
 pub mod screening;
 pub mod selfcheck;
+pub mod situation;
 pub mod talk;
 pub mod throttle;
 pub mod time;

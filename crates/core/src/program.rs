@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::privacy::Audience;
+use crate::situation::{PartnerRole, Situation};
 
 /// The kinds of exercise, each with its own form and rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -88,6 +89,57 @@ pub struct Exercise {
     pub checklist_items: Vec<ChecklistItem>,
     pub areas: Vec<String>,
     pub default_audience: Audience,
+    /// The situations the exercise is shown in; empty means all.
+    pub situations: Vec<Situation>,
+    /// Offered "when you are ready": it never holds a stage back.
+    pub optional: bool,
+    /// Wording for each partner when one partner was hurt by the other.
+    pub roles: BTreeMap<PartnerRole, RoleWording>,
+}
+
+/// What changes for one role; anything left out keeps the shared wording.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RoleWording {
+    pub why: Option<String>,
+    pub prompt: Option<String>,
+    pub prompt_speaker: Option<String>,
+    pub prompt_listener: Option<String>,
+    pub body_html: Option<String>,
+}
+
+impl Exercise {
+    /// Whether a couple in `situation` sees this exercise (a couple whose
+    /// situation is not set yet sees everything).
+    pub fn shown_in(&self, situation: Option<Situation>) -> bool {
+        match situation {
+            Some(situation) => self.situations.is_empty() || self.situations.contains(&situation),
+            None => true,
+        }
+    }
+
+    /// The exercise as one partner reads it: their role's wording where the
+    /// content has one, the shared wording everywhere else.
+    pub fn worded_for(&self, role: Option<PartnerRole>) -> Exercise {
+        let mut exercise = self.clone();
+        let Some(wording) = role.and_then(|r| self.roles.get(&r)) else {
+            return exercise;
+        };
+        let pick = |own: &Option<String>, shared: &mut Option<String>| {
+            if own.is_some() {
+                shared.clone_from(own);
+            }
+        };
+        pick(&wording.prompt, &mut exercise.prompt);
+        pick(&wording.prompt_speaker, &mut exercise.prompt_speaker);
+        pick(&wording.prompt_listener, &mut exercise.prompt_listener);
+        if let Some(why) = &wording.why {
+            exercise.why.clone_from(why);
+        }
+        if let Some(body) = &wording.body_html {
+            exercise.body_html.clone_from(body);
+        }
+        exercise
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -235,6 +287,22 @@ struct ExerciseFront {
     #[serde(default)]
     areas: Vec<String>,
     default_audience: Option<Audience>,
+    #[serde(default)]
+    situations: Vec<Situation>,
+    #[serde(default)]
+    optional: bool,
+    #[serde(default)]
+    roles: BTreeMap<PartnerRole, RoleFront>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleFront {
+    why: Option<String>,
+    prompt: Option<String>,
+    prompt_speaker: Option<String>,
+    prompt_listener: Option<String>,
+    body: Option<String>,
 }
 
 fn item_list<T: serde::de::DeserializeOwned>(
@@ -312,6 +380,30 @@ fn exercise_from(file: &str, front: ExerciseFront, body: &str) -> Result<Exercis
             "a paired exercise is shared with the partner: its audience must include them",
         ));
     }
+    for (role, wording) in &front.roles {
+        let for_turns = front.kind == ExerciseKind::ReflectBack;
+        let misplaced = if for_turns {
+            wording.prompt.is_some()
+        } else {
+            wording.prompt_speaker.is_some() || wording.prompt_listener.is_some()
+        };
+        if misplaced {
+            return Err(error(
+                file,
+                1,
+                format!(
+                    "`roles.{}`: a {} exercise words its prompt with {}",
+                    role.as_str(),
+                    front.kind.as_str(),
+                    if for_turns {
+                        "`prompt_speaker` and `prompt_listener`"
+                    } else {
+                        "`prompt`"
+                    }
+                ),
+            ));
+        }
+    }
     Ok(Exercise {
         id: front.id,
         stage: front.stage,
@@ -331,6 +423,24 @@ fn exercise_from(file: &str, front: ExerciseFront, body: &str) -> Result<Exercis
             ExerciseKind::Paired | ExerciseKind::ReflectBack => Audience::Partner,
             _ => Audience::Me,
         }),
+        situations: front.situations,
+        optional: front.optional,
+        roles: front
+            .roles
+            .into_iter()
+            .map(|(role, wording)| {
+                (
+                    role,
+                    RoleWording {
+                        why: wording.why,
+                        prompt: wording.prompt,
+                        prompt_speaker: wording.prompt_speaker,
+                        prompt_listener: wording.prompt_listener,
+                        body_html: wording.body.as_deref().map(markdown_to_html),
+                    },
+                )
+            })
+            .collect(),
     })
 }
 
@@ -497,6 +607,34 @@ mod tests {
     }
 
     #[test]
+    fn roles_and_situations_shape_what_each_partner_reads() {
+        let worded = REFLECTION.replace(
+            "prompt = \"Q?\"\n",
+            "prompt = \"Q?\"\nsituations = [\"one_hurt\", \"both_hurt\"]\noptional = true\n[roles.hurt]\nprompt = \"What do you need?\"\nbody = \"Just for *you*.\"\n[roles.involved]\nwhy = \"Owning it\"\n",
+        );
+        let program = parse_program(&files(&[("exercises/x.md", &worded)])).unwrap();
+        let (_, exercise) = program.exercise("r").unwrap();
+        assert!(exercise.optional);
+        assert!(exercise.shown_in(Some(Situation::OneHurt)));
+        assert!(!exercise.shown_in(Some(Situation::Eroded)));
+        assert!(exercise.shown_in(None));
+        let hurt = exercise.worded_for(Some(PartnerRole::Hurt));
+        assert_eq!(hurt.prompt.as_deref(), Some("What do you need?"));
+        assert_eq!(hurt.body_html, "<p>Just for <em>you</em>.</p>\n");
+        assert_eq!(hurt.why, "W");
+        let involved = exercise.worded_for(Some(PartnerRole::Involved));
+        assert_eq!(involved.prompt.as_deref(), Some("Q?"));
+        assert_eq!(involved.why, "Owning it");
+        assert_eq!(exercise.worded_for(None), *exercise);
+        // a role table names only known roles and fits the exercise kind
+        let stranger = worded.replace("[roles.involved]", "[roles.bystander]");
+        assert!(parse_program(&files(&[("exercises/x.md", &stranger)])).is_err());
+        let turns = worded.replace("[roles.hurt]\nprompt", "[roles.hurt]\nprompt_speaker");
+        let err = parse_program(&files(&[("exercises/x.md", &turns)])).unwrap_err();
+        assert!(err.reason.contains("roles.hurt"), "{err}");
+    }
+
+    #[test]
     fn raw_html_is_shown_as_text() {
         assert_eq!(
             markdown_to_html("<script>x</script>"),
@@ -505,21 +643,73 @@ mod tests {
     }
 }
 
-/// Whether a couple may open a stage: everything when self-paced, otherwise
-/// the first stage and those their therapist unlocked.
-pub fn stage_is_open(stage_order: u32, self_paced: bool, unlocked_by_therapist: bool) -> bool {
-    self_paced || stage_order <= 1 || unlocked_by_therapist
+/// How far each partner got in the stage before this one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PreviousStage {
+    /// Exercises of that stage the couple is expected to do (shown in their
+    /// situation, not optional).
+    pub expected: usize,
+    /// How many of those each current partner has done.
+    pub done_by_each: Vec<usize>,
+}
+
+impl PreviousStage {
+    /// Both partners did at least half of it (a stage with nothing expected
+    /// is done).
+    fn done_enough(&self) -> bool {
+        self.done_by_each.len() == 2
+            && self
+                .done_by_each
+                .iter()
+                .all(|&done| 2 * done >= self.expected)
+    }
+}
+
+/// Whether a stage is open: the first always; any the therapist unlocked;
+/// for a self-paced couple, the next one once both partners finished enough
+/// of the stage before (at least half of it each), so a couple walks the
+/// stages in order instead of being handed all nine at once.
+pub fn stage_is_open(
+    stage_order: u32,
+    self_paced: bool,
+    unlocked_by_therapist: bool,
+    previous: Option<&PreviousStage>,
+) -> bool {
+    stage_order <= 1
+        || unlocked_by_therapist
+        || (self_paced && previous.is_some_and(PreviousStage::done_enough))
 }
 
 #[cfg(test)]
 mod pacing_tests {
-    use super::stage_is_open;
+    use super::{PreviousStage, stage_is_open};
+
+    fn previous(expected: usize, done: &[usize]) -> PreviousStage {
+        PreviousStage {
+            expected,
+            done_by_each: done.to_vec(),
+        }
+    }
 
     #[test]
-    fn guided_couples_start_with_the_first_stage() {
-        assert!(stage_is_open(1, false, false));
-        assert!(!stage_is_open(2, false, false));
-        assert!(stage_is_open(2, false, true));
-        assert!(stage_is_open(9, true, false));
+    fn guided_couples_start_with_the_first_stage_and_follow_the_therapist() {
+        assert!(stage_is_open(1, false, false, None));
+        assert!(!stage_is_open(2, false, false, Some(&previous(4, &[4, 4]))));
+        assert!(stage_is_open(2, false, true, None));
+    }
+
+    #[test]
+    fn self_paced_couples_open_the_next_stage_when_both_did_half_of_this_one() {
+        assert!(!stage_is_open(2, true, false, None));
+        assert!(!stage_is_open(2, true, false, Some(&previous(4, &[4, 1]))));
+        assert!(stage_is_open(2, true, false, Some(&previous(4, &[2, 2]))));
+        assert!(stage_is_open(3, true, false, Some(&previous(3, &[2, 3]))));
+        assert!(!stage_is_open(3, true, false, Some(&previous(3, &[1, 3]))));
+        // one partner alone cannot walk ahead
+        assert!(!stage_is_open(2, true, false, Some(&previous(2, &[2]))));
+        // a stage with nothing expected holds nobody back
+        assert!(stage_is_open(2, true, false, Some(&previous(0, &[0, 0]))));
+        // the therapist may still open any stage
+        assert!(stage_is_open(9, true, true, Some(&previous(5, &[0, 0]))));
     }
 }

@@ -61,6 +61,17 @@ pub struct Question {
     /// ("themselves", the default) or their partner (their own violence).
     #[serde(default = "themselves")]
     pub at_risk: AtRisk,
+    /// `safety` (the default) or `suitability`: whether the joint program
+    /// fits now (an affair still going on, a decision to leave already made).
+    /// A suitability answer raises no safety flag; the person sees why the
+    /// joint program is not the right next step, the therapist sees the
+    /// answer, and the partner sees nothing.
+    #[serde(default = "safety_topic")]
+    pub topic: String,
+}
+
+fn safety_topic() -> String {
+    "safety".to_owned()
 }
 
 impl Question {
@@ -164,6 +175,16 @@ pub struct SafetyCheck {
     pub questions: Vec<Question>,
     pub help: Help,
     pub self_guided: SelfGuided,
+    /// What a person reads when the joint program does not fit now.
+    #[serde(default)]
+    pub not_suitable: Option<NotSuitable>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotSuitable {
+    pub title: String,
+    pub body: String,
 }
 
 impl SafetyCheck {
@@ -176,6 +197,16 @@ impl SafetyCheck {
             reason: err.message().to_owned(),
         })?;
         for question in &check.questions {
+            if question.topic != "safety" && question.topic != "suitability" {
+                return Err(ContentError {
+                    file: file.to_owned(),
+                    line: 1,
+                    reason: format!(
+                        "question `{}`: `topic` must be \"safety\" or \"suitability\"",
+                        question.id
+                    ),
+                });
+            }
             if question.concerning != "yes" && question.concerning != "no" {
                 return Err(ContentError {
                     file: file.to_owned(),
@@ -205,11 +236,21 @@ impl SafetyCheck {
         Ok(check)
     }
 
-    /// The questions answered in a concerning way (see [`Question::is_concern`]).
+    /// The safety questions answered in a concerning way (see
+    /// [`Question::is_concern`]); suitability questions are not safety concerns.
     pub fn concerns(&self, answer: impl Fn(&str) -> Option<Answer>) -> Vec<&Question> {
         self.questions
             .iter()
-            .filter(|q| q.is_concern(answer(&q.id)))
+            .filter(|q| q.topic != "suitability" && q.is_concern(answer(&q.id)))
+            .collect()
+    }
+
+    /// The suitability questions whose answer says the joint program does not
+    /// fit now ("not sure" counts: the therapist will talk it through).
+    pub fn unsuitable(&self, answer: impl Fn(&str) -> Option<Answer>) -> Vec<&Question> {
+        self.questions
+            .iter()
+            .filter(|q| q.topic == "suitability" && q.is_concern(answer(&q.id)))
             .collect()
     }
 
@@ -233,6 +274,7 @@ impl SafetyCheck {
         Concern::combine(
             self.questions
                 .iter()
+                .filter(|q| q.topic != "suitability")
                 .filter(|q| q.is_concern(current.get(&q.id).copied()) && !was_concern(q))
                 .map(Question::concern),
         )
@@ -374,6 +416,22 @@ body = "Please find a therapist."
             Some(Tier::Urgent)
         );
         assert_eq!(Answer::parse("maybe"), None);
+        // a suitability question is never a safety concern
+        let fit = CHECK.replace(
+            "id = \"safe_home\"",
+            "id = \"safe_home\"\ntopic = \"suitability\"",
+        );
+        let fit = SafetyCheck::parse("safety.toml", &fit).unwrap();
+        assert_eq!(fit.concerns(|_| Some(Answer::No)).len(), 0);
+        assert_eq!(
+            fit.unsuitable(|_| Some(Answer::No))
+                .iter()
+                .map(|q| q.id.as_str())
+                .collect::<Vec<_>>(),
+            ["safe_home"]
+        );
+        let odd = CHECK.replace("id = \"safe_home\"", "id = \"safe_home\"\ntopic = \"mood\"");
+        assert!(SafetyCheck::parse("safety.toml", &odd).is_err());
     }
 
     #[test]

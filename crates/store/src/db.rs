@@ -8,7 +8,7 @@ use sqlx::{AnyPool, Executor};
 
 use crate::error::Result;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

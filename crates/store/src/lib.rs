@@ -23,6 +23,7 @@ mod program;
 mod rights;
 mod screening;
 mod settings;
+mod situations;
 mod talks;
 pub mod testing;
 mod two_factor;
@@ -50,6 +51,7 @@ pub use program::{
 pub use rights::FORMER_MEMBER;
 pub use screening::{NewScreeningDecision, PracticeSafetySettings, ScreeningDecision};
 pub use settings::PersonSettings;
+pub use situations::SituationRow;
 pub use talks::{
     CircleRow, CompromiseRow, NewTurn, TALK_CHANNEL, TalkListener, TalkRow, TimeoutRow, TurnRow,
 };

@@ -100,6 +100,7 @@ impl Store {
             "DELETE FROM safety_screenings WHERE user_id = $1",
             "DELETE FROM screening_decisions WHERE user_id = $1",
             "DELETE FROM shared_work_pauses WHERE user_id = $1",
+            "DELETE FROM situation_proposals WHERE user_id = $1",
             "DELETE FROM measures WHERE user_id = $1",
             "DELETE FROM onboarding WHERE user_id = $1",
             "DELETE FROM couple_members WHERE user_id = $1",

@@ -32,6 +32,30 @@ pub async fn create_postgres_database(server_url: &str) -> Result<String> {
     Ok(url)
 }
 
+/// Brings an empty database to the schema as it was before migration
+/// `version`, so a test can write data in an old shape and watch the later
+/// migrations carry it forward (opening a [`crate::Store`] runs the rest).
+pub async fn migrate_before(url: &str, version: i64) -> Result<()> {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await?;
+    let earlier = sqlx::migrate::Migrator {
+        migrations: std::borrow::Cow::Owned(
+            crate::db::MIGRATOR
+                .iter()
+                .filter(|m| m.version < version)
+                .cloned()
+                .collect(),
+        ),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    earlier.run(&pool).await?;
+    pool.close().await;
+    Ok(())
+}
+
 /// `postgres://user@host:port/db?x` → `postgres://user@host:port` (query dropped).
 fn url_without_database(url: &str) -> String {
     let without_query = url.split('?').next().unwrap_or(url);

@@ -1603,3 +1603,62 @@ async fn concurrent_setups_with_one_token_create_one_practice(store: Store) {
     ];
     assert_eq!(admins.iter().flatten().count(), 1);
 }
+
+/// The default program's stages were reordered (migration 0022): a couple's
+/// old unlocks open the new stages that now hold the same exercises, and
+/// the answers (keyed by exercise id) are untouched.
+async fn old_unlocks_follow_their_exercises_into_the_new_stages(url: String) {
+    trellis_store::testing::migrate_before(&url, 22)
+        .await
+        .unwrap();
+    {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::any::AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await
+            .unwrap();
+        for sql in [
+            "INSERT INTO couples (id, created_at) VALUES ('c1', 1)",
+            "INSERT INTO stage_unlocks (couple_id, stage_id, unlocked_by, unlocked_at) VALUES ('c1', 'acknowledging-the-pain', 't', 5)",
+            "INSERT INTO stage_unlocks (couple_id, stage_id, unlocked_by, unlocked_at) VALUES ('c1', 'root-causes', 't', 6)",
+            "INSERT INTO stage_unlocks (couple_id, stage_id, unlocked_by, unlocked_at) VALUES ('c1', 'accountability', 't', 7)",
+        ] {
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+    }
+    let store = Store::open(&url).await.unwrap();
+    let mut unlocked = store.unlocked_stages("c1").await.unwrap();
+    unlocked.sort();
+    assert_eq!(
+        unlocked,
+        [
+            "acknowledging-the-pain",
+            "atoning",
+            "rebuilding-together",
+            "understanding-how-it-happened"
+        ]
+    );
+    store.close().await;
+}
+
+mod old_unlocks_follow_their_exercises_into_the_new_stages {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = trellis_store::Store::sqlite_url(&dir.path().join("t.db"));
+        super::old_unlocks_follow_their_exercises_into_the_new_stages(url).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let Some(server) = trellis_store::testing::postgres_server_url() else {
+            return;
+        };
+        let url = trellis_store::testing::create_postgres_database(&server)
+            .await
+            .unwrap();
+        super::old_unlocks_follow_their_exercises_into_the_new_stages(url).await;
+    }
+}

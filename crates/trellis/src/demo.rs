@@ -267,9 +267,9 @@ pub mod history {
     use trellis_core::time::DAY;
     use trellis_store::User;
     use trellis_web::AppState;
-    use trellis_web::services::onboarding;
-    use trellis_web::services::program::{self, AnswerInput, Goal};
+    use trellis_web::services::program::{self, AnswerInput};
     use trellis_web::services::writing::{self, JOURNAL, NewWriting};
+    use trellis_web::services::{onboarding, situation};
 
     pub(super) async fn user(state: &AppState, email: &str) -> anyhow::Result<User> {
         let email = EmailAddress::parse("email", email).map_err(|e| anyhow::anyhow!(e.message))?;
@@ -535,11 +535,26 @@ pub mod history {
         }
         let ago = |days: i64| now - days * DAY;
 
-        // Alex & Sam: guided by Dr. Priya, six weeks in, working through stage two.
+        // Alex & Sam: guided by Dr. Priya, six weeks in. Alex broke Sam's
+        // trust (a hidden relationship, since ended), so each reads the
+        // wording for their role; they are atoning now, in stage three.
         let couple = alex.couple_id.clone().context("Alex has no couple")?;
-        program::unlock_stage(state, &priya, &couple, "acknowledging-the-pain")
-            .await
-            .map_err(err)?;
+        situation::set(
+            state,
+            &priya,
+            &couple,
+            &situation::SituationInput {
+                kind: "one_hurt".into(),
+                hurt_partner_id: Some(sam.id.clone()),
+            },
+        )
+        .await
+        .map_err(err)?;
+        for stage in ["acknowledging-the-pain", "atoning"] {
+            program::unlock_stage(state, &priya, &couple, stage)
+                .await
+                .map_err(err)?;
+        }
         answer(
             state,
             &alex,
@@ -558,8 +573,12 @@ pub mod history {
         .await?;
         answer(state, &alex, "trust-in-daily-life", text("Safety, for me, is Sam asking how my day was and actually waiting for the answer. Reliability is small: the bins, the school run, a text when I'm late.", Audience::Therapist), ago(37)).await?;
         answer(state, &sam, "trust-in-daily-life", text("I feel safe when I can say 'that hurt' without it turning into a fight. Respect is being asked, not told.", Audience::Me), ago(36)).await?;
-        answer(state, &sam, "a-moment-of-trust", text("The evening you told me about the message before I found it. It was hard to hear, and it still mattered.", Audience::PartnerAndTherapist), ago(30)).await?;
-        answer(state, &alex, "a-moment-of-trust", text("When you let me hold your hand at your mum's, even though we had argued in the car.", Audience::PartnerAndTherapist), ago(29)).await?;
+        answer(state, &alex, "my-time-out-plan", text("When my chest tightens and I start explaining instead of listening, I'll say 'I need twenty minutes', walk round the block, and come back to finish.", Audience::PartnerAndTherapist), ago(35)).await?;
+        answer(state, &sam, "my-time-out-plan", text("If I start crying too hard to talk, I'll ask for a pause and sit in the garden. I'll text when I'm ready to come back.", Audience::PartnerAndTherapist), ago(35)).await?;
+        answer(state, &sam, "plan-for-hard-days", text("Anniversaries and late evenings are hard. On those days I'll tell you in the morning, and I'd like you home by seven.", Audience::PartnerAndTherapist), ago(33)).await?;
+        answer(state, &alex, "plan-for-hard-days", text("When Sam has a hard day I'll ask what would help instead of guessing, and I won't take a bad evening as a verdict on us.", Audience::PartnerAndTherapist), ago(33)).await?;
+        answer(state, &sam, "boundaries-we-need", text("No contact with her, in any form, and you tell me the same day if she gets in touch. For now I'd like to look at your phone when I ask, without it turning into a row.", Audience::PartnerAndTherapist), ago(30)).await?;
+        answer(state, &alex, "boundaries-we-need", text("I've ended all contact and blocked her number. If she ever reaches out I'll tell you that day. My phone is open to you whenever you ask, for as long as you need.", Audience::PartnerAndTherapist), ago(29)).await?;
         answer(state, &sam, "hearing-the-hurt", AnswerInput { action: Some("share".into()), ..text("When you said you were working late and you weren't, I felt foolish for believing you, and very alone.", Audience::PartnerAndTherapist) }, ago(22)).await?;
         answer(
             state,
@@ -638,18 +657,33 @@ pub mod history {
             state,
             &priya,
             &couple,
-            "patterns-i-recognise",
+            "apology-letter",
             Some(&due),
-            "Take your time; we'll look at it together.",
+            "Take your time; we'll read it together on Thursday.",
         )
         .await
         .map_err(err)?;
 
-        // Jordan & Riley: with Tom, at their own pace, five weeks in.
+        // Jordan & Riley: with Tom, at their own pace, five weeks in. No one
+        // betrayal: trust wore down between a new job, a move and money
+        // worries, so they follow the shorter program, Trust worn down, and
+        // are in its second stage.
         let couple = jordan.couple_id.clone().context("Jordan has no couple")?;
-        program::set_pace(state, &tom, &couple, true)
-            .await
-            .map_err(err)?;
+        situation::set(
+            state,
+            &tom,
+            &couple,
+            &situation::SituationInput {
+                kind: "eroded".into(),
+                hurt_partner_id: None,
+            },
+        )
+        .await
+        .map_err(err)?;
+        state
+            .store()
+            .set_journey_settings(&couple, "trust-worn-down", true, ago(34))
+            .await?;
         answer(
             state,
             &jordan,
@@ -669,25 +703,42 @@ pub mod history {
         answer(
             state,
             &riley,
-            "naming-feelings",
+            "how-it-wore-down",
             text(
-                "Tired. Hopeful on good days. Lonely when we go quiet for a whole evening.",
+                "Tired. Hopeful on good days. Lonely when we go quiet for a whole evening. I think it started when we stopped telling each other the small things.",
                 Audience::Therapist,
             ),
             ago(20),
         )
         .await?;
-        answer(state, &jordan, "what-trust-means-to-us", text("Trust for us means no secrets about money, and telling each other early when we're struggling.", Audience::Partner), ago(9)).await?;
-        let goals = AnswerInput {
-            goals: vec![Goal {
-                area: "Time together".into(),
-                goal: "One evening a week that is just ours".into(),
-                markers: vec!["Thursday evenings happen 3 weeks out of 4".into()],
-            }],
-            audience: Some("partner_and_therapist".into()),
-            ..AnswerInput::default()
-        };
-        answer(state, &jordan, "our-goals", goals, ago(6)).await?;
+        answer(state, &jordan, "how-it-wore-down", text("Somewhere between the new job and the move we stopped checking in. Then the small worries became money worries, and I kept those to myself.", Audience::Partner), ago(19)).await?;
+        answer(state, &jordan, "the-part-i-played", text("I went quiet about money instead of saying I was scared, and let the silence do the talking.", Audience::Partner), ago(12)).await?;
+        answer(state, &riley, "the-part-i-played", text("I stopped asking about your day because I was afraid of the answer. Then I called the quiet 'giving you space'.", Audience::PartnerAndTherapist), ago(11)).await?;
+        answer(
+            state,
+            &riley,
+            "needs-that-went-unmet",
+            text(
+                "I needed to be asked how I was, not just what was for dinner.",
+                Audience::PartnerAndTherapist,
+            ),
+            ago(10),
+        )
+        .await?;
+        answer(
+            state,
+            &jordan,
+            "needs-that-went-unmet",
+            text(
+                "I needed to hear that we were a team when the bills came, not that I'd failed.",
+                Audience::Partner,
+            ),
+            ago(10),
+        )
+        .await?;
+        // Stage three is open; Jordan answered the money question first and
+        // Riley's answer is still to come (paired: neither sees the other's yet).
+        answer(state, &jordan, "money-and-trust", text("Trust for us means no secrets about money, and telling each other early when we're struggling.", Audience::Partner), ago(9)).await?;
         journal(
             state,
             &riley,

@@ -273,6 +273,18 @@ mod tests {
         let program = content.default_program();
         assert_eq!(program.id, DEFAULT_PROGRAM);
         assert_eq!(program.stages.len(), 9);
+        assert_eq!(program.stages[0].id, "making-it-safe");
+        // the hurt and the involved partner read different words where it matters
+        let (_, hearing) = program.exercise("hearing-the-hurt").unwrap();
+        use trellis_core::situation::PartnerRole;
+        assert_ne!(
+            hearing.worded_for(Some(PartnerRole::Hurt)).prompt_speaker,
+            hearing
+                .worded_for(Some(PartnerRole::Involved))
+                .prompt_speaker
+        );
+        let worn = content.program("trust-worn-down").unwrap();
+        assert!(worn.stages.len() >= 4 && worn.exercise_count() >= 12);
         assert!(
             program.exercise_count() >= 24,
             "{}",
@@ -305,8 +317,8 @@ mod tests {
         let stages = dir.path().join("programs/rebuilding-trust/stages");
         std::fs::create_dir_all(&stages).unwrap();
         std::fs::write(
-            stages.join("01-understanding-trust.md"),
-            "+++\nid = \"understanding-trust\"\ntitle = \"What trust means here\"\norder = 1\n+++\nOur words.",
+            stages.join("01-making-it-safe.md"),
+            "+++\nid = \"making-it-safe\"\ntitle = \"What trust means here\"\norder = 1\n+++\nOur words.",
         )
         .unwrap();
         let content = Content::load(Some(dir.path())).unwrap();

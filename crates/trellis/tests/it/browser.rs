@@ -420,7 +420,7 @@ async fn two_partners_and_their_therapist_walk_the_program_together() {
     sign_in(&sam, &app, "sam@example.com").await;
     wait_for_path(&sam, "/our-space").await;
     onboard_in_browser(&sam, &app).await;
-    let journey = wait_for_text(&alex, "Understanding trust").await;
+    let journey = wait_for_text(&alex, "Making it safe").await;
     assert!(
         journey.contains("Opens when your therapist unlocks it"),
         "guided couples start with stage one"
@@ -428,7 +428,7 @@ async fn two_partners_and_their_therapist_walk_the_program_together() {
     assert_accessible(&alex, "the journey").await;
 
     // A paired exercise: Alex answers; Sam sees that Alex answered, not what.
-    alex.goto(&app.url("/journey/a-moment-of-trust"))
+    alex.goto(&app.url("/journey/boundaries-we-need"))
         .await
         .unwrap();
     assert_accessible(&alex, "a paired exercise").await;
@@ -440,7 +440,7 @@ async fn two_partners_and_their_therapist_walk_the_program_together() {
     .await;
     click(&alex, "main form.card button[type=submit]").await;
     wait_for_text(&alex, "will appear here once they have answered too").await;
-    let paired = app.url("/journey/a-moment-of-trust");
+    let paired = app.url("/journey/boundaries-we-need");
     let before = reload_until(&sam, &paired, "Your partner has answered").await;
     assert!(
         !before.contains("stayed up to talk"),

@@ -529,7 +529,7 @@ async fn self_guided(app: &TestApp, name: &str, email: &str) -> (reqwest::Client
 
 /// A self-guided couple of two: the tokens of Robin, who started, and of
 /// Quinn, whom they invited.
-async fn self_guided_pair(app: &TestApp) -> (String, String) {
+pub(crate) async fn self_guided_pair(app: &TestApp) -> (String, String) {
     let (client, robin) = self_guided(app, "Robin", "robin@example.org").await;
     let quinn = invite_and_join(app, &client, "Quinn", "a long password").await;
     (robin, quinn["token"].as_str().unwrap().to_owned())

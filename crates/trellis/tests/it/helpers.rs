@@ -573,6 +573,8 @@ pub const SAFE: &[(&str, &str)] = &[
     ("own-violence", "no"),
     ("own-hopelessness", "no"),
     ("own-suicide-plan", "no"),
+    ("ongoing-affair", "no"),
+    ("decided-to-leave", "no"),
 ];
 
 /// Welcome and safety check through the API; returns the safety outcome.

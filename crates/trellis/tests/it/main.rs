@@ -27,5 +27,6 @@ mod rights;
 mod safety;
 mod sealing;
 mod security;
+mod situation;
 mod talks;
 mod two_factor;

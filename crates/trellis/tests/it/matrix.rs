@@ -94,7 +94,7 @@ pub fn fill_path(path: &str, access: Access, items: &Items) -> String {
         filled.push_str(match (name, access) {
             ("action", _) => "pace",
             ("exercise_id", _) => "trust-in-daily-life",
-            ("stage_id", _) => "root-causes",
+            ("stage_id", _) => "understanding-how-it-happened",
             ("instrument", _) => "csi4",
             ("appointment_id", _) => items.appointment_id.as_str(),
             ("note_id", _) => items.note_id.as_str(),

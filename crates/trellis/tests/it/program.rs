@@ -49,7 +49,7 @@ async fn the_program_lists_nine_stages(app: TestApp) {
         assert_eq!(status, StatusCode::OK);
         let stages = program["stages"].as_array().unwrap();
         assert_eq!(stages.len(), 9);
-        assert_eq!(stages[0]["title"], "Understanding trust");
+        assert_eq!(stages[0]["title"], "Making it safe");
         let exercises: Vec<&Value> = stages
             .iter()
             .flat_map(|s| s["exercises"].as_array().unwrap())
@@ -98,7 +98,7 @@ async fn exercises_open_after_onboarding_and_by_stage(app: TestApp) {
     assert_eq!(status_json["complete"], false);
     assert_eq!(
         status_json["safety_questions"].as_array().unwrap().len(),
-        11
+        13
     );
     onboard(&app, &noa, SAFE).await;
     assert_eq!(
@@ -154,7 +154,13 @@ async fn exercises_open_after_onboarding_and_by_stage(app: TestApp) {
     assert_eq!(journey["assignments"][0]["due_on"], "2026-12-10");
     let stages = journey["stages"].as_array().unwrap();
     assert_eq!(stages.iter().filter(|s| s["open"] == true).count(), 3);
-    let done: Vec<&str> = stages[0]["exercises"][1]["done_by"]
+    let daily = stages[0]["exercises"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == "trust-in-daily-life")
+        .unwrap();
+    let done: Vec<&str> = daily["done_by"]
         .as_array()
         .unwrap()
         .iter()
@@ -185,20 +191,20 @@ async fn paired_answers_stay_hidden_until_both_answered(app: TestApp) {
     let (status, error) = answer(
         &app,
         &alex,
-        "a-moment-of-trust",
+        "boundaries-we-need",
         json!({"body": "x", "audience": "me"}),
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
-    let (status, created) = answer(&app, &alex, "a-moment-of-trust", json!({"body": "The night you drove me home without asking why.", "audience": "partner_and_therapist"})).await;
+    let (status, created) = answer(&app, &alex, "boundaries-we-need", json!({"body": "The night you drove me home without asking why.", "audience": "partner_and_therapist"})).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let alex_answer = created["id"].as_str().unwrap().to_owned();
-    let (status, again) = answer(&app, &alex, "a-moment-of-trust", json!({"body": "again"})).await;
+    let (status, again) = answer(&app, &alex, "boundaries-we-need", json!({"body": "again"})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{again}");
 
     // The partner has not answered: the answer is hidden everywhere they look.
     let (_, seen) = app
-        .api_get(&sam, "/api/v1/exercises/a-moment-of-trust/responses")
+        .api_get(&sam, "/api/v1/exercises/boundaries-we-need/responses")
         .await;
     assert_eq!(seen["responses"].as_array().unwrap().len(), 0, "{seen}");
     assert_eq!(seen["partner_answered"], true);
@@ -215,7 +221,7 @@ async fn paired_answers_stay_hidden_until_both_answered(app: TestApp) {
         .await;
     let html = page_text(
         sam_page
-            .get(app.url("/journey/a-moment-of-trust"))
+            .get(app.url("/journey/boundaries-we-need"))
             .send()
             .await
             .unwrap(),
@@ -240,13 +246,13 @@ async fn paired_answers_stay_hidden_until_both_answered(app: TestApp) {
     let (status, _) = answer(
         &app,
         &sam,
-        "a-moment-of-trust",
+        "boundaries-we-need",
         json!({"body": "When you told me about the message yourself."}),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
     let (_, seen) = app
-        .api_get(&sam, "/api/v1/exercises/a-moment-of-trust/responses")
+        .api_get(&sam, "/api/v1/exercises/boundaries-we-need/responses")
         .await;
     let texts: Vec<&str> = seen["responses"]
         .as_array()
@@ -259,7 +265,7 @@ async fn paired_answers_stay_hidden_until_both_answered(app: TestApp) {
         "{texts:?}"
     );
     let (_, alex_sees) = app
-        .api_get(&alex, "/api/v1/exercises/a-moment-of-trust/responses")
+        .api_get(&alex, "/api/v1/exercises/boundaries-we-need/responses")
         .await;
     assert_eq!(alex_sees["responses"].as_array().unwrap().len(), 2);
     assert_eq!(
@@ -378,7 +384,7 @@ async fn the_reflect_back_loop_runs_until_confirmed(app: TestApp) {
 
 async fn exercise_kinds_check_their_fields(app: TestApp) {
     let (couple, alex, _, priya) = fresh_couple(&app).await;
-    for stage in ["root-causes", "realistic-goals"] {
+    for stage in ["understanding-how-it-happened", "rebuilding-together"] {
         let unlock = reqwest::Client::new()
             .post(app.url(&format!("/api/v1/couples/{couple}/stages/{stage}/unlock")))
             .bearer_auth(&priya)
@@ -487,7 +493,7 @@ async fn the_demo_has_weeks_of_history(app: TestApp) {
     assert_eq!(journey["assignments"].as_array().unwrap().len(), 1);
     // The paired exchange is revealed; the reflect-back round is confirmed.
     let (_, paired) = app
-        .api_get(&sam, "/api/v1/exercises/a-moment-of-trust/responses")
+        .api_get(&sam, "/api/v1/exercises/boundaries-we-need/responses")
         .await;
     assert_eq!(paired["responses"].as_array().unwrap().len(), 2);
     let (_, round) = app
@@ -584,7 +590,7 @@ async fn the_demo_has_weeks_of_history(app: TestApp) {
     )
     .await;
     assert!(
-        review.contains("completed the stage \"Understanding trust\""),
+        review.contains("completed the stage \"Making it safe\""),
         "{review}"
     );
     assert!(
@@ -614,7 +620,7 @@ async fn the_demo_has_weeks_of_history(app: TestApp) {
     // Riley has not answered Jordan's paired question yet: it waits.
     let riley = app.api_login("riley@example.com", DEMO_PASSWORD).await;
     let (_, waiting) = app
-        .api_get(&riley, "/api/v1/exercises/what-trust-means-to-us/responses")
+        .api_get(&riley, "/api/v1/exercises/money-and-trust/responses")
         .await;
     assert_eq!(waiting["responses"].as_array().unwrap().len(), 0);
     assert_eq!(waiting["partner_answered"], true);
@@ -661,7 +667,7 @@ async fn crisis_language_in_writing_flags_the_therapist_and_helps_the_writer(app
         !page.contains("kill myself"),
         "a private entry stays private, even from the therapist"
     );
-    let (status, _) = answer(&app, &pat, "a-moment-of-trust", json!({"body": "x"})).await;
+    let (status, _) = answer(&app, &pat, "boundaries-we-need", json!({"body": "x"})).await;
     assert_eq!(status, StatusCode::CONFLICT);
     for path in [
         "/api/v1/me/export",

@@ -71,19 +71,19 @@ async fn a_paired_answer_taken_back_hides_the_partners_again(app: TestApp) {
     let (a, b) = (&first, &second);
     app.api_post(
         Some(a),
-        "/api/v1/exercises/a-moment-of-trust/responses",
+        "/api/v1/exercises/boundaries-we-need/responses",
         json!({"body": "A's moment"}),
     )
     .await;
     let (_, mine) = app
         .api_post(
             Some(b),
-            "/api/v1/exercises/a-moment-of-trust/responses",
+            "/api/v1/exercises/boundaries-we-need/responses",
             json!({"body": "B's moment"}),
         )
         .await;
     let (_, seen) = app
-        .api_get(b, "/api/v1/exercises/a-moment-of-trust/responses")
+        .api_get(b, "/api/v1/exercises/boundaries-we-need/responses")
         .await;
     assert!(seen.to_string().contains("A's moment"));
     // B takes their own answer back to "only me": A's is hidden from B again.
@@ -97,7 +97,7 @@ async fn a_paired_answer_taken_back_hides_the_partners_again(app: TestApp) {
         .unwrap();
     assert_eq!(patched.status(), StatusCode::OK);
     let (_, seen) = app
-        .api_get(b, "/api/v1/exercises/a-moment-of-trust/responses")
+        .api_get(b, "/api/v1/exercises/boundaries-we-need/responses")
         .await;
     assert!(!seen.to_string().contains("A's moment"), "{seen}");
 }

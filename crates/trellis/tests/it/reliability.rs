@@ -972,7 +972,7 @@ async fn changes_answer_as_documented(
         step(alex, M::GET, with("/api/v1/instruments/{id}", &[("id", "csi4")]), Value::Null, S::OK),
         step(alex, M::POST, plain("/api/v1/me/measures/sharing"), json!({"therapist": true, "partner": true}), S::NO_CONTENT),
         step(priya, M::POST, with("/api/v1/couples/{id}/assignments", &couple), json!({"exercise_id": "trust-in-daily-life", "note": "Before Thursday"}), S::CREATED),
-        step(priya, M::POST, with("/api/v1/couples/{id}/stages/{stage_id}/unlock", &[couple[0], ("stage_id", "root-causes")]), json!({}), S::NO_CONTENT),
+        step(priya, M::POST, with("/api/v1/couples/{id}/stages/{stage_id}/unlock", &[couple[0], ("stage_id", "understanding-how-it-happened")]), json!({}), S::NO_CONTENT),
         step(priya, M::POST, with("/api/v1/couples/{id}/appointments", &couple), json!({"start": later(trellis_core::time::DAY), "location": "Room 1"}), S::CREATED),
         step(alex, M::PATCH, plain("/api/v1/me/settings"), json!({"notify_messages": false, "time_zone": "Europe/Berlin"}), S::OK),
         step(alex, M::POST, plain("/api/v1/me/calendar/reset"), json!({}), S::OK),
@@ -982,6 +982,7 @@ async fn changes_answer_as_documented(
         step(priya, M::POST, plain("/api/v1/couples"), json!({"partners": [{"email": "mo@example.org", "name": "Mo"}, {"email": "pat@example.org", "name": "Pat"}]}), S::CREATED),
         step(priya, M::POST, with("/api/v1/couples/{id}/screening", &couple), json!({"user_id": alex_id, "decision": "conjoint_ok", "note": "Seen alone."}), S::CREATED),
         step(priya, M::POST, with("/api/v1/couples/{id}/rescreen", &couple), json!({}), S::NO_CONTENT),
+        step(priya, M::POST, with("/api/v1/couples/{id}/situation", &couple), json!({"kind": "both_hurt"}), S::OK),
         step(alex, M::POST, plain("/api/v1/shared-work/pause"), json!({}), S::OK),
         step(alex, M::POST, plain("/api/v1/shared-work/resume"), json!({}), S::OK),
     ]).await;

@@ -60,7 +60,7 @@ async fn shared_work_answers(app: &TestApp, token: &str) -> Vec<(StatusCode, Val
     let mut answers = Vec::new();
     for (path, body) in [
         (
-            "/api/v1/exercises/a-moment-of-trust/responses",
+            "/api/v1/exercises/boundaries-we-need/responses",
             json!({"body": "x"}),
         ),
         ("/api/v1/talks", json!({"topic": "The weekend"})),

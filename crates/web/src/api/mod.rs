@@ -116,6 +116,16 @@ pub fn routes() -> Vec<Route> {
             Access::Couple,
             program::journey,
         ),
+        Route::get(
+            "/api/v1/couples/{id}/situation",
+            Access::Couple,
+            program::get_situation,
+        ),
+        Route::post(
+            "/api/v1/couples/{id}/situation",
+            Access::Couple,
+            program::set_situation,
+        ),
         Route::post(
             "/api/v1/couples/{id}/assignments",
             Access::CoupleTherapist,
@@ -448,6 +458,8 @@ pub fn routes() -> Vec<Route> {
         program::answer,
         program::responses,
         program::journey,
+        program::get_situation,
+        program::set_situation,
         program::assign,
         program::unlock,
         program::onboarding_status,

@@ -14,6 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::extract::ApiJson;
 use crate::services::onboarding::{self, SafetyOutcome};
 use crate::services::program::{self, AnswerInput, Responses};
+use crate::services::situation;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -24,6 +25,13 @@ pub struct ProgramExercise {
     pub kind: String,
     pub minutes: u32,
     pub why: String,
+    /// The prompt as the caller reads it: their role's wording when one
+    /// partner was hurt by the other, the shared wording otherwise.
+    pub prompt: Option<String>,
+    pub prompt_speaker: Option<String>,
+    pub prompt_listener: Option<String>,
+    /// Offered "when you are ready".
+    pub optional: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -48,13 +56,17 @@ pub async fn get_program(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
 ) -> AppResult<Json<ProgramJson>> {
-    let program = match user.couple_id.as_deref() {
+    let (program, situation, role) = match user.couple_id.as_deref() {
         Some(couple_id) => {
-            program::program_for(&state, &state.store().couple(couple_id).await?)
-                .await?
-                .0
+            let couple = state.store().couple(couple_id).await?;
+            let (situation, role) = situation::for_viewer(&state, &user, couple_id).await?;
+            (
+                program::program_for(&state, &couple).await?.0,
+                situation,
+                role,
+            )
         }
-        None => state.content().default_program(),
+        None => (state.content().default_program(), None, None),
     };
     Ok(Json(ProgramJson {
         id: program.id.clone(),
@@ -69,12 +81,20 @@ pub async fn get_program(
                 exercises: s
                     .exercises
                     .iter()
-                    .map(|e| ProgramExercise {
-                        id: e.id.clone(),
-                        title: e.title.clone(),
-                        kind: e.kind.as_str().to_owned(),
-                        minutes: e.minutes,
-                        why: e.why.clone(),
+                    .filter(|e| e.shown_in(situation))
+                    .map(|e| {
+                        let e = e.worded_for(role);
+                        ProgramExercise {
+                            kind: e.kind.as_str().to_owned(),
+                            minutes: e.minutes,
+                            optional: e.optional,
+                            id: e.id,
+                            title: e.title,
+                            why: e.why,
+                            prompt: e.prompt,
+                            prompt_speaker: e.prompt_speaker,
+                            prompt_listener: e.prompt_listener,
+                        }
                     })
                     .collect(),
             })
@@ -127,6 +147,34 @@ pub async fn journey(
     Path(id): Path<String>,
 ) -> AppResult<Json<program::Journey>> {
     Ok(Json(program::journey(&state, &user, &id).await?))
+}
+
+/// The couple's situation and the viewer's role in it.
+#[utoipa::path(get, path = "/api/v1/couples/{id}/situation", tag = "program", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = situation::SituationView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_situation(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<situation::SituationView>> {
+    Ok(Json(situation::view(&state, &user, &id).await?))
+}
+
+/// Sets the couple's situation: `one_hurt` (with `hurt_partner_id`),
+/// `both_hurt` or `eroded`. The couple's therapist sets it; each partner of a
+/// self-guided couple says what they think, and it holds once both agree.
+#[utoipa::path(post, path = "/api/v1/couples/{id}/situation", tag = "program", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = situation::SituationInput,
+    responses((status = 200, body = situation::SituationView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "A guided couple's therapist sets it", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_situation(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<situation::SituationInput>,
+) -> AppResult<Json<situation::SituationView>> {
+    Ok(Json(situation::set(&state, &user, &id, &request).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -241,6 +241,8 @@ struct CouplePage {
     couple_id: String,
     journey: crate::services::program::Journey,
     screening: crate::services::safety::ScreeningPanel,
+    situation: crate::services::situation::SituationView,
+    situations: Vec<(&'static str, &'static str)>,
     decisions: Vec<(&'static str, &'static str)>,
     exercise_choices: Vec<(String, String)>,
     notice: Option<&'static str>,
@@ -298,6 +300,7 @@ pub async fn couple(
         .record_couple_view(&therapist.id, &couple.id, crate::state::now())
         .await?;
     let screening = crate::services::safety::panel(&state, therapist, &couple.id).await?;
+    let situation = crate::services::situation::view(&state, therapist, &couple.id).await?;
     let (program, _) = crate::services::program::program_for(&state, &couple).await?;
     let exercise_choices = program
         .stages
@@ -341,6 +344,11 @@ pub async fn couple(
         couple_id: couple.id.clone(),
         journey,
         screening,
+        situation,
+        situations: trellis_core::situation::Situation::ALL
+            .iter()
+            .map(|s| (s.as_str(), s.label()))
+            .collect(),
         decisions: trellis_core::screening::Decision::ALL
             .iter()
             .map(|d| (d.as_str(), d.label()))
@@ -351,6 +359,9 @@ pub async fn couple(
             "assigned" => Some("The homework is assigned."),
             "pace" => Some("The pace is updated."),
             "decided" => Some("Your decision is recorded."),
+            "situation" => Some(
+                "The couple's situation is set. Each partner now reads the wording for their role.",
+            ),
             "rescreen" => Some("Both partners will be asked to take the safety check again."),
             "cadence" => Some("The check-in cadence is updated."),
             "proposed" => Some("Suggested. The partner can take it on from their promises page."),
@@ -390,6 +401,8 @@ pub struct SteerFields {
     user_id: String,
     decision: String,
     decision_note: String,
+    kind: String,
+    hurt_partner_id: String,
     cadence: String,
     partner_id: String,
     promise_text: String,
@@ -460,6 +473,19 @@ pub async fn steer(
             )
             .await?;
             "decided"
+        }
+        "situation" => {
+            crate::services::situation::set(
+                &state,
+                therapist,
+                &couple_id,
+                &crate::services::situation::SituationInput {
+                    kind: form.kind,
+                    hurt_partner_id: Some(form.hurt_partner_id).filter(|id| !id.is_empty()),
+                },
+            )
+            .await?;
+            "situation"
         }
         "rescreen" => {
             crate::services::safety::request_rescreen(&state, therapist, &couple_id).await?;

@@ -90,6 +90,7 @@ pub fn routes() -> Vec<Route> {
         Route::post("/onboarding/welcome", partner, program::welcome),
         Route::post("/onboarding/safety", partner, program::safety),
         Route::post("/shared-work/{action}", partner, program::shared_work),
+        Route::post("/journey/situation", partner, program::situation),
         Route::get("/journey", partner, program::journey),
         Route::get("/journey/review", SignedIn, program::review),
         Route::get("/journey/{exercise_id}", partner, program::exercise),

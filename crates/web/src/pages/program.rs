@@ -39,6 +39,8 @@ struct OnboardingPage {
     what_happens_next: String,
     /// The check is back (re-screening), not the first time.
     again: bool,
+    /// `(title, body)` when the joint program does not fit now.
+    not_suitable: Option<(String, String)>,
 }
 
 fn onboarding_page(state: &AppState, page: &PageContext, step: &'static str) -> OnboardingPage {
@@ -59,6 +61,7 @@ fn onboarding_page(state: &AppState, page: &PageContext, step: &'static str) -> 
         self_guided: content.safety.self_guided.body.clone(),
         what_happens_next: String::new(),
         again: false,
+        not_suitable: None,
     }
 }
 
@@ -104,10 +107,24 @@ pub async fn safety(
     let answers: BTreeMap<String, String> =
         pairs.into_iter().filter(|(k, _)| k != "csrf").collect();
     match onboarding::submit_safety(&state, user, &answers).await {
-        Ok(outcome) if outcome.concerning => {
+        Ok(outcome) if outcome.concerning || outcome.not_suitable.is_some() => {
             let mut template = onboarding_page(&state, &page, "help");
             template.has_therapist = outcome.has_therapist;
             template.what_happens_next = outcome.what_happens_next.unwrap_or_default();
+            template.not_suitable = outcome.not_suitable.map(|body| {
+                let title = state
+                    .content()
+                    .safety
+                    .not_suitable
+                    .as_ref()
+                    .map_or_else(String::new, |n| n.title.clone());
+                (title, body)
+            });
+            template.step = if outcome.concerning {
+                "help"
+            } else {
+                "not_suitable"
+            };
             template.resources = crate::services::help::resources_for(&state, user).await?;
             Ok(render(&template)?.into_response())
         }
@@ -130,6 +147,8 @@ struct JourneyPage {
     onboarded: bool,
     shared_work: safety::SharedWork,
     notice: Option<&'static str>,
+    situation: crate::services::situation::SituationView,
+    situations: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -153,7 +172,13 @@ pub async fn journey(
         me: user.id.clone(),
         onboarded,
         shared_work: safety::shared_work(&state, user).await?,
+        situation: crate::services::situation::view(&state, user, couple_id).await?,
+        situations: trellis_core::situation::Situation::ALL
+            .iter()
+            .map(|s| (s.as_str(), s.label()))
+            .collect(),
         notice: match query.done.as_str() {
+            "situation" => Some("Thank you. It is set once you have both said the same."),
             "paused" => {
                 Some("Shared exercises are closed. Open them again here whenever you like.")
             }
@@ -162,6 +187,34 @@ pub async fn journey(
         },
     };
     Ok(render(&template)?.into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SituationFields {
+    kind: String,
+    hurt_partner_id: String,
+}
+
+/// A partner of a self-guided couple says what their situation is.
+pub async fn situation(
+    State(state): State<AppState>,
+    page: PageContext,
+    PageForm(form): PageForm<SituationFields>,
+) -> AppResult<Response> {
+    let user = page.require(Role::Partner)?;
+    let couple_id = user.couple_id.as_deref().ok_or(AppError::NotFound)?;
+    crate::services::situation::set(
+        &state,
+        user,
+        couple_id,
+        &crate::services::situation::SituationInput {
+            kind: form.kind,
+            hurt_partner_id: Some(form.hurt_partner_id).filter(|id| !id.is_empty()),
+        },
+    )
+    .await?;
+    Ok(see_other("/journey?done=situation"))
 }
 
 /// A partner closes shared work, or lifts their own pause.
@@ -214,7 +267,7 @@ async fn exercise_page(
 ) -> AppResult<ExercisePage> {
     let user = page.require(Role::Partner)?;
     let (stage, exercise, couple) = program::open_exercise(state, user, exercise_id).await?;
-    let responses = program::responses_for(state, user, &couple, exercise).await?;
+    let responses = program::responses_for(state, user, &couple, &exercise).await?;
     let next_move = match responses.rounds.first() {
         None => "share",
         Some(round) => match (round.status.as_str(), round.i_am_speaker) {

@@ -20,6 +20,7 @@ pub mod program;
 pub mod review;
 pub mod rights;
 pub mod safety;
+pub mod situation;
 pub mod talks;
 pub mod throttle;
 pub mod timeouts;

@@ -60,6 +60,10 @@ pub struct SafetyOutcome {
     pub urgent: bool,
     /// What happens now, in plain words: who was told, and when they read it.
     pub what_happens_next: Option<String>,
+    /// Set when an answer says the joint program does not fit now (an affair
+    /// still going on, a decision to leave): a kind explanation, for the
+    /// person alone. The therapist sees the answer; the partner nothing.
+    pub not_suitable: Option<String>,
 }
 
 /// Records the private safety check. `answers`: question id → "yes", "no"
@@ -136,7 +140,11 @@ pub async fn submit_safety(
         None => None,
     };
     let couple = state.store().couple(couple_id).await?;
+    let unsuitable = !check.unsuitable(|id| parsed.get(id).copied()).is_empty();
     Ok(SafetyOutcome {
+        not_suitable: unsuitable
+            .then(|| check.not_suitable.as_ref().map(|n| n.body.clone()))
+            .flatten(),
         concerning: concern.is_some(),
         has_therapist: couple.therapist_id.is_some(),
         urgent: concern.is_some_and(|c| c.tier == Tier::Urgent),

@@ -2,13 +2,14 @@
 //! what the therapist assigned; answering exercises of every kind; the
 //! reflect-back loop; and what the therapist steers (pace, unlocks, homework).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use trellis_core::Role;
 use trellis_core::privacy::Audience;
-use trellis_core::program::{Exercise, ExerciseKind, Program, Stage, stage_is_open};
+use trellis_core::program::{Exercise, ExerciseKind, PreviousStage, Program, Stage, stage_is_open};
 use trellis_core::reflect_back::{self, Move, Status};
+use trellis_core::situation::Situation;
 use trellis_store::{Assignment, Couple, EntryFilter, ReflectBackRound, User};
 
 use super::writing::{self, Entry, NewWriting, PAIRED};
@@ -61,6 +62,8 @@ pub struct ExerciseProgress {
     #[schema(value_type = String)]
     pub kind: ExerciseKind,
     pub minutes: u32,
+    /// Offered "when you are ready"; it never holds a stage back.
+    pub optional: bool,
     /// Partner ids who have answered.
     pub done_by: Vec<String>,
     pub assigned_due: Option<String>,
@@ -98,12 +101,107 @@ pub struct Journey {
     pub assignments: Vec<AssignmentView>,
 }
 
+/// Who has done each exercise: answered it, or took part in a confirmed
+/// reflect-back round. Exercise id → partner ids, sorted.
+async fn done_by(
+    state: &AppState,
+    couple_id: &str,
+    program: &Program,
+) -> AppResult<BTreeMap<String, Vec<String>>> {
+    let mut done: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (author, exercise) in state.store().exercise_completions(couple_id).await? {
+        done.entry(exercise).or_default().push(author);
+    }
+    for (exercise, people) in reflect_back_done(state, couple_id, program).await? {
+        done.entry(exercise.to_owned()).or_default().extend(people);
+    }
+    for people in done.values_mut() {
+        people.sort();
+        people.dedup();
+    }
+    Ok(done)
+}
+
+/// The stages open to a couple (see [`stage_is_open`]): a self-paced couple
+/// opens the next stage once both partners did enough of the one before,
+/// counting only the exercises shown in their situation and not optional.
+fn open_stages(
+    program: &Program,
+    self_paced: bool,
+    unlocked: &[String],
+    situation: Option<Situation>,
+    done: &BTreeMap<String, Vec<String>>,
+    partners: &[String],
+) -> BTreeSet<String> {
+    let mut open = BTreeSet::new();
+    let mut previous: Option<PreviousStage> = None;
+    for stage in &program.stages {
+        if stage_is_open(
+            stage.order,
+            self_paced,
+            unlocked.contains(&stage.id),
+            previous.as_ref(),
+        ) {
+            open.insert(stage.id.clone());
+        }
+        let expected: Vec<&Exercise> = stage
+            .exercises
+            .iter()
+            .filter(|e| e.shown_in(situation) && !e.optional)
+            .collect();
+        previous = Some(PreviousStage {
+            expected: expected.len(),
+            done_by_each: partners
+                .iter()
+                .map(|partner| {
+                    expected
+                        .iter()
+                        .filter(|e| done.get(&e.id).is_some_and(|who| who.contains(partner)))
+                        .count()
+                })
+                .collect(),
+        });
+    }
+    open
+}
+
+/// What the couple can open now, and the facts it follows from.
+struct Pacing {
+    open: BTreeSet<String>,
+    done: BTreeMap<String, Vec<String>>,
+    situation: Option<Situation>,
+}
+
+async fn pacing(
+    state: &AppState,
+    couple: &Couple,
+    program: &Program,
+    self_paced: bool,
+) -> AppResult<Pacing> {
+    let store = state.store();
+    let unlocked = store.unlocked_stages(&couple.id).await?;
+    let done = done_by(state, &couple.id, program).await?;
+    let situation = super::situation::of_couple(state, &couple.id)
+        .await?
+        .map(|s| s.kind);
+    let partners: Vec<String> = store
+        .couple_members(&couple.id)
+        .await?
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    Ok(Pacing {
+        open: open_stages(program, self_paced, &unlocked, situation, &done, &partners),
+        done,
+        situation,
+    })
+}
+
 pub async fn journey(state: &AppState, viewer: &User, couple_id: &str) -> AppResult<Journey> {
     let couple = couple_for(state, viewer, couple_id).await?;
     let store = state.store();
     let (program, self_paced) = program_for(state, &couple).await?;
-    let unlocked = store.unlocked_stages(&couple.id).await?;
-    let completions = store.exercise_completions(&couple.id).await?;
+    let pacing = pacing(state, &couple, program, self_paced).await?;
     let mut assignments = store.assignments(&couple.id).await?;
     for assignment in &mut assignments {
         assignment.note = state
@@ -121,7 +219,6 @@ pub async fn journey(state: &AppState, viewer: &User, couple_id: &str) -> AppRes
         .rev()
         .map(|a| (a.exercise_id.as_str(), a))
         .collect();
-    let confirmed_rounds = reflect_back_done(state, &couple.id, program).await?;
     let stages = program
         .stages
         .iter()
@@ -129,29 +226,21 @@ pub async fn journey(state: &AppState, viewer: &User, couple_id: &str) -> AppRes
             id: stage.id.clone(),
             title: stage.title.clone(),
             order: stage.order,
-            open: stage_is_open(stage.order, self_paced, unlocked.contains(&stage.id)),
+            open: pacing.open.contains(&stage.id),
             exercises: stage
                 .exercises
                 .iter()
-                .map(|exercise| {
-                    let mut done_by: Vec<String> = completions
-                        .iter()
-                        .filter(|(_, id)| *id == exercise.id)
-                        .map(|(author, _)| author.clone())
-                        .collect();
-                    if let Some(people) = confirmed_rounds.get(exercise.id.as_str()) {
-                        done_by.extend(people.iter().cloned());
-                    }
-                    done_by.sort();
-                    done_by.dedup();
-                    ExerciseProgress {
-                        id: exercise.id.clone(),
-                        title: exercise.title.clone(),
-                        kind: exercise.kind,
-                        minutes: exercise.minutes,
-                        done_by,
-                        assigned_due: due.get(exercise.id.as_str()).and_then(|a| a.due_on.clone()),
-                    }
+                .filter(|exercise| {
+                    exercise.shown_in(pacing.situation) || pacing.done.contains_key(&exercise.id)
+                })
+                .map(|exercise| ExerciseProgress {
+                    id: exercise.id.clone(),
+                    title: exercise.title.clone(),
+                    kind: exercise.kind,
+                    minutes: exercise.minutes,
+                    optional: exercise.optional,
+                    done_by: pacing.done.get(&exercise.id).cloned().unwrap_or_default(),
+                    assigned_due: due.get(exercise.id.as_str()).and_then(|a| a.due_on.clone()),
                 })
                 .collect(),
         })
@@ -221,7 +310,7 @@ pub async fn open_exercise<'a>(
     state: &'a AppState,
     partner: &User,
     exercise_id: &str,
-) -> AppResult<(&'a Stage, &'a Exercise, Couple)> {
+) -> AppResult<(&'a Stage, Exercise, Couple)> {
     if partner.role != Role::Partner {
         return Err(AppError::Forbidden);
     }
@@ -234,14 +323,20 @@ pub async fn open_exercise<'a>(
             "Please take the first private steps (a welcome and a few questions just for you) before the exercises.".to_owned(),
         ));
     }
-    let unlocked = state.store().unlocked_stages(&couple.id).await?;
-    if !stage_is_open(stage.order, self_paced, unlocked.contains(&stage.id)) {
+    let pacing = pacing(state, &couple, program, self_paced).await?;
+    if !pacing.open.contains(&stage.id) {
+        let when = if self_paced {
+            "when you have both done at least half of the stage before"
+        } else {
+            "when your therapist unlocks the stage"
+        };
         return Err(AppError::Conflict(format!(
-            "\"{}\" opens when your therapist unlocks the stage \"{}\".",
+            "\"{}\" opens {when} \"{}\".",
             exercise.title, stage.title
         )));
     }
-    Ok((stage, exercise, couple))
+    let (_, role) = super::situation::for_viewer(state, partner, &couple.id).await?;
+    Ok((stage, exercise.worded_for(role), couple))
 }
 
 /// A goal with the markers that will show progress.
@@ -406,7 +501,7 @@ pub async fn answer(
         super::safety::require_shared_work(state, &couple.id).await?;
     }
     if exercise.kind == ExerciseKind::ReflectBack {
-        return reflect_back_move(state, partner, exercise, &couple, input).await;
+        return reflect_back_move(state, partner, &exercise, &couple, input).await;
     }
     let audience = match input.audience.as_deref() {
         Some(value) => writing::parse_audience("audience", Some(value))?,
@@ -420,7 +515,7 @@ pub async fn answer(
             "In a paired exercise your partner sees your answer once you have both answered: choose partner or partner_and_therapist.",
         ));
     }
-    let answer = validate(exercise, &input)?;
+    let answer = validate(&exercise, &input)?;
     if exercise.kind == ExerciseKind::Paired
         && state
             .store()

@@ -31,12 +31,21 @@ pub async fn timeline(
         text: "You began in Trellis.".to_owned(),
     }];
     let completions = state.store().exercise_completion_times(&couple.id).await?;
+    let situation = super::situation::of_couple(state, &couple.id)
+        .await?
+        .map(|s| s.kind);
     for stage in &program.stages {
-        // A stage is complete when both partners answered all its exercises;
-        // its date is the last of those answers.
+        // A stage is complete when both partners answered every exercise it
+        // expects of them (shown in their situation, not optional); its date
+        // is the last of those answers.
+        let expected: Vec<_> = stage
+            .exercises
+            .iter()
+            .filter(|e| e.shown_in(situation) && !e.optional)
+            .collect();
         let mut last = None;
-        let mut complete = members.len() == 2 && !stage.exercises.is_empty();
-        for exercise in &stage.exercises {
+        let mut complete = members.len() == 2 && !expected.is_empty();
+        for exercise in expected {
             for member in &members {
                 match completions
                     .iter()
