@@ -2227,8 +2227,16 @@ fn model_fallback(ctx: &Ctx) -> Option<Fallback> {
         alive: true,
     };
     let (start, end, f, l) = span(ctx, &c)?;
+    // The model alone never makes a sign urgent: an urgent sign closes a
+    // couple's shared work, and that needs the rules' evidence (a verb, a
+    // plan, a threat), not word statistics. It still shows help and tells
+    // the therapist.
+    let crisis = crate::Crisis {
+        tier: crate::CrisisTier::Distress,
+        ..r.crisis
+    };
     Some(Fallback {
-        crisis: r.crisis,
+        crisis,
         start,
         end,
         f,

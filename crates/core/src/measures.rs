@@ -30,6 +30,9 @@ pub struct InstrumentItem {
     pub id: String,
     pub text: String,
     pub options: Vec<AnswerOption>,
+    /// An instruction shown before this item (e.g. before a block of
+    /// adjective pairs), in our own words.
+    pub lead_in: Option<String>,
 }
 
 /// What reliable change needs, with where the numbers come from.
@@ -73,6 +76,8 @@ struct ItemFile {
     id: String,
     scale: String,
     text: String,
+    #[serde(default)]
+    lead_in: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -200,6 +205,7 @@ impl Instrument {
                 id: item.id,
                 text: item.text,
                 options,
+                lead_in: item.lead_in,
             });
         }
         if items.is_empty() {
@@ -353,7 +359,9 @@ pub struct Alert {
     pub reason: String,
 }
 
-/// How many check-ins running below the cutoff raise an alert.
+/// How many check-ins running below the cutoff, without improvement, raise
+/// an alert. Most couples start below the cutoff, so being there is not news;
+/// staying there without getting better is.
 pub const BELOW_CUTOFF_RUN: usize = 3;
 
 /// The alerts for one partner on one instrument (history oldest first).
@@ -382,17 +390,23 @@ pub fn partner_alerts(
     }
     if let Some(cutoff) = instrument.cutoff
         && history.len() >= BELOW_CUTOFF_RUN
-        && history[history.len() - BELOW_CUTOFF_RUN..]
-            .iter()
-            .all(|p| (p.score as f64) < cutoff)
     {
-        alerts.push(Alert {
-            kind: "below_cutoff",
-            reason: format!(
-                "{name}'s last {BELOW_CUTOFF_RUN} {} scores were all below the cutoff of {cutoff}.",
-                instrument.short_title
-            ),
-        });
+        let run = &history[history.len() - BELOW_CUTOFF_RUN..];
+        let all_below = run.iter().all(|p| (p.score as f64) < cutoff);
+        // every instrument is higher-is-better (checked when parsed)
+        let improving = match (run.first(), run.last()) {
+            (Some(first), Some(last)) => last.score > first.score,
+            _ => false,
+        };
+        if all_below && !improving {
+            alerts.push(Alert {
+                kind: "below_cutoff",
+                reason: format!(
+                    "{name}'s last {BELOW_CUTOFF_RUN} {} scores stayed below the cutoff of {cutoff} without improving.",
+                    instrument.short_title
+                ),
+            });
+        }
     }
     match history.last() {
         Some(last) if now - last.at > 2 * cadence_days.max(1) * DAY => alerts.push(Alert {
@@ -458,6 +472,10 @@ mod tests {
         assert_eq!(csi.items.len(), 16);
         assert_eq!(csi.range, (0, 81));
         assert_eq!(csi.cutoff, Some(51.5));
+        assert!(
+            csi.items[10].lead_in.is_some() && csi.items[9].lead_in.is_none(),
+            "the adjective pairs are introduced"
+        );
         let min = answers(&csi, |i| i.options.iter().map(|o| o.value).min().unwrap());
         let max = answers(&csi, |i| i.options.iter().map(|o| o.value).max().unwrap());
         assert_eq!(csi.score(&min), Ok(0));
@@ -608,6 +626,12 @@ mod tests {
         let low = history(&[14, 12, 11, 10], 7, now);
         let alerts = partner_alerts("Riley", &csi, &low, 7, now);
         assert_eq!(alerts.len(), 1);
+        // below the cutoff but getting better is not an alert: most couples
+        // start there
+        let climbing = history(&[9, 10, 12], 7, now);
+        assert!(partner_alerts("Sam", &csi, &climbing, 7, now).is_empty());
+        let stuck = history(&[11, 10, 11], 7, now);
+        assert_eq!(partner_alerts("Sam", &csi, &stuck, 7, now).len(), 1);
         assert_eq!(alerts[0].kind, "below_cutoff");
         assert!(alerts[0].reason.contains("Riley") && alerts[0].reason.contains("13.5"));
         let stale = history(&[16], 7, now - 15 * DAY);

@@ -576,9 +576,9 @@ pub mod history {
         answer(state, &alex, "my-time-out-plan", text("When my chest tightens and I start explaining instead of listening, I'll say 'I need twenty minutes', walk round the block, and come back to finish.", Audience::PartnerAndTherapist), ago(35)).await?;
         answer(state, &sam, "my-time-out-plan", text("If I start crying too hard to talk, I'll ask for a pause and sit in the garden. I'll text when I'm ready to come back.", Audience::PartnerAndTherapist), ago(35)).await?;
         answer(state, &sam, "plan-for-hard-days", text("Anniversaries and late evenings are hard. On those days I'll tell you in the morning, and I'd like you home by seven.", Audience::PartnerAndTherapist), ago(33)).await?;
-        answer(state, &alex, "plan-for-hard-days", text("When Sam has a hard day I'll ask what would help instead of guessing, and I won't take a bad evening as a verdict on us.", Audience::PartnerAndTherapist), ago(33)).await?;
-        answer(state, &sam, "boundaries-we-need", text("No contact with her, in any form, and you tell me the same day if she gets in touch. For now I'd like to look at your phone when I ask, without it turning into a row.", Audience::PartnerAndTherapist), ago(30)).await?;
-        answer(state, &alex, "boundaries-we-need", text("I've ended all contact and blocked her number. If she ever reaches out I'll tell you that day. My phone is open to you whenever you ask, for as long as you need.", Audience::PartnerAndTherapist), ago(29)).await?;
+        answer(state, &alex, "plan-for-hard-days", text("When Sam has a bad day I'll ask what would help rather than guess, and I won't read one hard evening as the end of us.", Audience::PartnerAndTherapist), ago(33)).await?;
+        answer(state, &sam, "boundaries-we-need", text("No contact with her at all, and you tell me the same day if she gets in touch. I'd like openness about where you are for a while, offered rather than demanded.", Audience::PartnerAndTherapist), ago(30)).await?;
+        answer(state, &alex, "boundaries-we-need", text("There is no contact any more, and I've blocked her number. If she ever gets in touch I'll tell you that day, and I'll be open about where I am for as long as you need.", Audience::PartnerAndTherapist), ago(29)).await?;
         answer(state, &sam, "hearing-the-hurt", AnswerInput { action: Some("share".into()), ..text("When you said you were working late and you weren't, I felt foolish for believing you, and very alone.", Audience::PartnerAndTherapist) }, ago(22)).await?;
         answer(
             state,
