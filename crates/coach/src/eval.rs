@@ -245,16 +245,6 @@ pub fn evaluate(messages: &[LabelledMessage]) -> EvalReport {
     }
 }
 
-const TIERS: [&str; 2] = ["urgent", "distress"];
-const CATEGORIES: [&str; 6] = [
-    "self_harm",
-    "suicidal",
-    "threat",
-    "violence_report",
-    "sexual_coercion",
-    "coercive_control",
-];
-
 /// Crisis messages grouped by gold tier and by gold category. A message is
 /// detected when the coach labels it crisis; it agrees when the strongest
 /// crisis finding has the gold tier (or any finding has the gold category).
@@ -287,21 +277,23 @@ fn crisis_groups(
             agreeing: members.iter().filter(|(_, d, s)| *d && agrees(s)).count(),
         }
     };
-    let tiers = TIERS
+    let tiers = crate::CrisisTier::ALL
         .iter()
         .map(|tier| {
-            group(tier, &|g| g.tier == *tier, &|signs| {
-                signs.first().is_some_and(|s| s.tier.as_str() == *tier)
+            group(tier.as_str(), &|g| g.tier == tier.as_str(), &|signs| {
+                signs.first().is_some_and(|s| s.tier == *tier)
             })
         })
         .filter(|g| g.support > 0)
         .collect();
-    let categories = CATEGORIES
+    let categories = crate::CrisisCategory::ALL
         .iter()
         .map(|category| {
-            group(category, &|g| g.category == *category, &|signs| {
-                signs.iter().any(|s| s.category.as_str() == *category)
-            })
+            group(
+                category.as_str(),
+                &|g| g.category == category.as_str(),
+                &|signs| signs.iter().any(|s| s.category == *category),
+            )
         })
         .filter(|g| g.support > 0)
         .collect();
@@ -458,7 +450,7 @@ mod tests {
         assert!(r.crisis_recall.unwrap_or(0.0) >= TEST_SPLIT_CRISIS_RECALL_FLOOR);
         assert!(r.tiers.iter().any(|t| t.name == "distress"));
         assert!(
-            r.categories.len() == CATEGORIES.len(),
+            r.categories.len() == crate::CrisisCategory::ALL.len(),
             "every category is present"
         );
     }

@@ -190,6 +190,15 @@ pub enum CrisisCategory {
 }
 
 impl CrisisCategory {
+    pub const ALL: [CrisisCategory; 6] = [
+        CrisisCategory::SelfHarm,
+        CrisisCategory::Suicidal,
+        CrisisCategory::Threat,
+        CrisisCategory::ViolenceReport,
+        CrisisCategory::SexualCoercion,
+        CrisisCategory::CoerciveControl,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             CrisisCategory::SelfHarm => "self_harm",
@@ -213,6 +222,9 @@ pub enum CrisisTier {
 }
 
 impl CrisisTier {
+    /// Strongest first, as reports list them.
+    pub const ALL: [CrisisTier; 2] = [CrisisTier::Urgent, CrisisTier::Distress];
+
     pub fn as_str(self) -> &'static str {
         match self {
             CrisisTier::Distress => "distress",

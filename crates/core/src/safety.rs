@@ -66,12 +66,19 @@ pub struct Question {
     /// A suitability answer raises no safety flag; the person sees why the
     /// joint program is not the right next step, the therapist sees the
     /// answer, and the partner sees nothing.
-    #[serde(default = "safety_topic")]
-    pub topic: String,
+    #[serde(default)]
+    pub topic: Topic,
 }
 
-fn safety_topic() -> String {
-    "safety".to_owned()
+/// What a question is about.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Topic {
+    /// A sign of risk: a concern raises a flag.
+    #[default]
+    Safety,
+    /// Whether the joint program fits now: no flag, a private explanation.
+    Suitability,
 }
 
 impl Question {
@@ -197,16 +204,6 @@ impl SafetyCheck {
             reason: err.message().to_owned(),
         })?;
         for question in &check.questions {
-            if question.topic != "safety" && question.topic != "suitability" {
-                return Err(ContentError {
-                    file: file.to_owned(),
-                    line: 1,
-                    reason: format!(
-                        "question `{}`: `topic` must be \"safety\" or \"suitability\"",
-                        question.id
-                    ),
-                });
-            }
             if question.concerning != "yes" && question.concerning != "no" {
                 return Err(ContentError {
                     file: file.to_owned(),
@@ -241,7 +238,7 @@ impl SafetyCheck {
     pub fn concerns(&self, answer: impl Fn(&str) -> Option<Answer>) -> Vec<&Question> {
         self.questions
             .iter()
-            .filter(|q| q.topic != "suitability" && q.is_concern(answer(&q.id)))
+            .filter(|q| q.topic == Topic::Safety && q.is_concern(answer(&q.id)))
             .collect()
     }
 
@@ -250,7 +247,7 @@ impl SafetyCheck {
     pub fn unsuitable(&self, answer: impl Fn(&str) -> Option<Answer>) -> Vec<&Question> {
         self.questions
             .iter()
-            .filter(|q| q.topic == "suitability" && q.is_concern(answer(&q.id)))
+            .filter(|q| q.topic == Topic::Suitability && q.is_concern(answer(&q.id)))
             .collect()
     }
 
@@ -274,7 +271,7 @@ impl SafetyCheck {
         Concern::combine(
             self.questions
                 .iter()
-                .filter(|q| q.topic != "suitability")
+                .filter(|q| q.topic == Topic::Safety)
                 .filter(|q| q.is_concern(current.get(&q.id).copied()) && !was_concern(q))
                 .map(Question::concern),
         )

@@ -323,8 +323,18 @@ pub async fn open_exercise<'a>(
             "Please take the first private steps (a welcome and a few questions just for you) before the exercises.".to_owned(),
         ));
     }
-    let pacing = pacing(state, &couple, program, self_paced).await?;
-    if !pacing.open.contains(&stage.id) {
+    // Only a self-paced couple's stages depend on what both have done; a
+    // guided couple's need just the therapist's unlocks.
+    let open = if self_paced {
+        pacing(state, &couple, program, self_paced)
+            .await?
+            .open
+            .contains(&stage.id)
+    } else {
+        let unlocked = state.store().unlocked_stages(&couple.id).await?;
+        stage_is_open(stage.order, false, unlocked.contains(&stage.id), None)
+    };
+    if !open {
         let when = if self_paced {
             "when you have both done at least half of the stage before"
         } else {
@@ -842,7 +852,9 @@ pub async fn responses_for(
 
 // --- what the therapist steers ---------------------------------------------
 
-async fn therapist_couple(
+/// A couple the caller guides: therapists only (`Forbidden` otherwise), and
+/// only their own couples (`NotFound` otherwise).
+pub(crate) async fn therapist_couple(
     state: &AppState,
     therapist: &User,
     couple_id: &str,

@@ -58,11 +58,19 @@ pub async fn practice_settings(
     })
 }
 
-async fn gate_facts(state: &AppState, couple: &Couple) -> AppResult<GateFacts> {
+/// The gate's facts, with each partner's id (in the order of
+/// `facts.partners`) and when each last took the check.
+struct Gate {
+    facts: GateFacts,
+    partner_ids: Vec<String>,
+    last_checks: Vec<(String, i64)>,
+}
+
+async fn gate(state: &AppState, couple: &Couple) -> AppResult<Gate> {
     let store = state.store();
     let members = store.couple_members(&couple.id).await?;
     let decisions = store.screening_decisions(&couple.id).await?;
-    let checks = store.last_safety_checks(&couple.id).await?;
+    let last_checks = store.last_safety_checks(&couple.id).await?;
     let pauses = store.shared_work_pauses(&couple.id).await?;
     let partners = members
         .iter()
@@ -72,22 +80,26 @@ async fn gate_facts(state: &AppState, couple: &Couple) -> AppResult<GateFacts> {
                 .rev()
                 .find(|d| d.user_id == member.id)
                 .and_then(|d| Decision::parse(&d.decision)),
-            checked: checks.iter().any(|(user_id, _)| user_id == &member.id),
+            checked: last_checks.iter().any(|(user_id, _)| user_id == &member.id),
             paused: pauses.contains(&member.id),
         })
         .collect();
-    Ok(GateFacts {
-        guided: couple.therapist_id.is_some(),
-        partners,
-        open_urgent_flags: usize::try_from(store.open_urgent_flags(&couple.id).await?)
-            .unwrap_or(usize::MAX),
+    Ok(Gate {
+        facts: GateFacts {
+            guided: couple.therapist_id.is_some(),
+            partners,
+            open_urgent_flags: usize::try_from(store.open_urgent_flags(&couple.id).await?)
+                .unwrap_or(usize::MAX),
+        },
+        partner_ids: members.into_iter().map(|m| m.id).collect(),
+        last_checks,
     })
 }
 
 /// Whether the couple's shared work is open.
 pub async fn shared_work_open(state: &AppState, couple: &Couple) -> AppResult<bool> {
     Ok(screening::shared_work_open(
-        &gate_facts(state, couple).await?,
+        &gate(state, couple).await?.facts,
     ))
 }
 
@@ -116,36 +128,26 @@ pub struct SharedWork {
 pub async fn shared_work(state: &AppState, partner: &User) -> AppResult<SharedWork> {
     let couple_id = partner_couple(partner)?;
     let couple = state.store().couple(couple_id).await?;
-    let open = shared_work_open(state, &couple).await?;
-    let paused_by_me = state
-        .store()
-        .shared_work_pauses(couple_id)
-        .await?
-        .contains(&partner.id);
+    let gate = gate(state, &couple).await?;
+    let open = screening::shared_work_open(&gate.facts);
+    let paused_by_me = gate
+        .partner_ids
+        .iter()
+        .zip(&gate.facts.partners)
+        .any(|(id, facts)| id == &partner.id && facts.paused);
+    let last_check = gate
+        .last_checks
+        .iter()
+        .find(|(user_id, _)| user_id == &partner.id)
+        .map(|(_, at)| *at);
+    let settings = practice_settings(state, couple.practice_id.as_deref()).await?;
+    let requested = state.store().rescreen_requested_at(&couple.id).await?;
     Ok(SharedWork {
         open,
         message: (!open).then(|| SHARED_WORK_CLOSED.to_owned()),
         paused_by_me,
-        safety_check_due: safety_check_due(state, partner, &couple).await?,
+        safety_check_due: rescreen_due(last_check, requested, settings.rescreen_weeks, now()),
     })
-}
-
-async fn safety_check_due(state: &AppState, partner: &User, couple: &Couple) -> AppResult<bool> {
-    let last = state
-        .store()
-        .last_safety_checks(&couple.id)
-        .await?
-        .into_iter()
-        .find(|(user_id, _)| user_id == &partner.id)
-        .map(|(_, at)| at);
-    let settings = practice_settings(state, couple.practice_id.as_deref()).await?;
-    let requested = state.store().rescreen_requested_at(&couple.id).await?;
-    Ok(rescreen_due(
-        last,
-        requested,
-        settings.rescreen_weeks,
-        now(),
-    ))
 }
 
 /// A partner closes shared work for now. No reason is asked or stored, and
@@ -361,7 +363,7 @@ pub async fn decide(
     couple_id: &str,
     input: &DecisionInput,
 ) -> AppResult<DecisionRecorded> {
-    let couple = own_couple(state, therapist, couple_id).await?;
+    let couple = super::program::therapist_couple(state, therapist, couple_id).await?;
     let decision = Decision::parse(input.decision.trim()).ok_or_else(|| {
         AppError::invalid(
             "decision",
@@ -429,24 +431,13 @@ pub async fn decide(
     })
 }
 
-async fn own_couple(state: &AppState, therapist: &User, couple_id: &str) -> AppResult<Couple> {
-    if therapist.role != Role::Therapist {
-        return Err(AppError::NotFound);
-    }
-    let couple = state.store().couple(couple_id).await?;
-    if couple.therapist_id.as_deref() != Some(therapist.id.as_str()) {
-        return Err(AppError::NotFound);
-    }
-    Ok(couple)
-}
-
 /// The therapist asks both partners to take the safety check again.
 pub async fn request_rescreen(
     state: &AppState,
     therapist: &User,
     couple_id: &str,
 ) -> AppResult<()> {
-    let couple = own_couple(state, therapist, couple_id).await?;
+    let couple = super::program::therapist_couple(state, therapist, couple_id).await?;
     state.store().request_rescreen(&couple.id, now()).await?;
     audit::record(
         state,
@@ -519,7 +510,7 @@ pub async fn panel(
     therapist: &User,
     couple_id: &str,
 ) -> AppResult<ScreeningPanel> {
-    let couple = own_couple(state, therapist, couple_id).await?;
+    let couple = super::program::therapist_couple(state, therapist, couple_id).await?;
     let store = state.store();
     let members = store.couple_members(&couple.id).await?;
     let decisions = store.screening_decisions(&couple.id).await?;
