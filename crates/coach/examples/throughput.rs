@@ -9,26 +9,15 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+mod common;
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let path = args
         .next()
         .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/data/test.jsonl").to_string());
     let secs: f64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(2.0);
-    let input = match std::fs::read_to_string(&path) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("cannot read {path}: {e}");
-            std::process::exit(2);
-        }
-    };
-    let labelled = match trellis_coach::eval::parse_jsonl(&input) {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("{path}: {e}");
-            std::process::exit(2);
-        }
-    };
+    let labelled = common::read_or_exit(&path);
     let report = trellis_coach::eval::evaluate(&labelled);
     println!(
         "rust_harsh_precision={:.3} rust_harsh_recall={:.3} rust_harsh_f1={:.3} rust_macro_f1={:.3}",

@@ -1648,6 +1648,9 @@ fn crisis_negated(ctx: &Ctx, s: usize) -> bool {
                     | "a"
                     | "the"
                     | "any"
+                    | "anything"
+                    | "to"
+                    | "having"
                     | "really"
                     | "that"
             );
@@ -1724,6 +1727,207 @@ fn hyperbole(ctx: &Ctx, c: &Cand) -> bool {
     })
 }
 
+/// Words that make a bare mention of suicide, self-harm or an overdose a
+/// topic (a film, a course, a charity, a loss) rather than the writer's
+/// own state.
+fn topic_word(w: &str) -> bool {
+    matches!(
+        w,
+        "prevention"
+            | "awareness"
+            | "charity"
+            | "documentary"
+            | "film"
+            | "movie"
+            | "podcast"
+            | "book"
+            | "article"
+            | "storyline"
+            | "story"
+            | "course"
+            | "training"
+            | "episode"
+            | "show"
+            | "series"
+            | "novel"
+            | "lecture"
+            | "research"
+            | "statistics"
+            | "hotline"
+            | "helpline"
+            | "campaign"
+            | "fundraiser"
+            | "seminar"
+            | "workshop"
+            | "module"
+            | "news"
+            | "song"
+            | "poem"
+            | "poet"
+            | "died"
+            | "memory"
+            | "memorial"
+            | "funeral"
+            | "grief"
+            | "bereavement"
+    )
+}
+
+/// Sports where hitting and tackling are the game.
+fn sport_word(w: &str) -> bool {
+    matches!(
+        w,
+        "dodgeball"
+            | "rugby"
+            | "football"
+            | "soccer"
+            | "boxing"
+            | "fencing"
+            | "sparring"
+            | "bout"
+            | "karate"
+            | "judo"
+            | "hockey"
+            | "wrestling"
+            | "kickboxing"
+            | "paintball"
+            | "league"
+            | "referee"
+            | "tournament"
+            | "netball"
+            | "lacrosse"
+    )
+}
+
+/// Someone other than a partner who sets rules: "the doctor says I'm not
+/// allowed to drive", "not allowed my phone on the shop floor".
+fn authority_word(w: &str) -> bool {
+    matches!(
+        w,
+        "doctor"
+            | "dr"
+            | "gp"
+            | "nurse"
+            | "surgeon"
+            | "dentist"
+            | "boss"
+            | "manager"
+            | "hospital"
+            | "airline"
+            | "landlord"
+            | "school"
+            | "teacher"
+            | "procedure"
+            | "surgery"
+            | "operation"
+            | "shift"
+            | "office"
+            | "policy"
+            | "workplace"
+            | "exam"
+    )
+}
+
+/// Plans for an ordinary event: "Picked a date! 14th June for the party".
+fn event_word(w: &str) -> bool {
+    matches!(
+        w,
+        "party"
+            | "wedding"
+            | "holiday"
+            | "trip"
+            | "birthday"
+            | "hall"
+            | "venue"
+            | "booking"
+            | "reservation"
+            | "gig"
+            | "concert"
+            | "interview"
+            | "anniversary"
+            | "christening"
+            | "barbecue"
+            | "bbq"
+    )
+}
+
+/// Context that makes a crisis cue ordinary, per kind of cue: a topic
+/// rather than a state, an accident on a thing, a sport, a rule set by a
+/// doctor or an employer, a date for a party, ending a membership.
+fn benign_context(ctx: &Ctx, c: &Cand, slo: usize, shi: usize) -> bool {
+    let in_sentence = |pred: fn(&str) -> bool| (slo..=shi).any(|k| pred(ctx.word(k)));
+    let cue: Vec<&str> = (c.s..=c.e).map(|k| ctx.word(k)).collect();
+    match c.why {
+        Why::Suicidal | Why::SelfHarm | Why::Despair | Why::SelfHarmUrge => {
+            // a bare mention in a topic: "a documentary about suicide
+            // prevention", "lost my uncle to suicide" — not "attempted suicide"
+            let bare = matches!(
+                cue.as_slice(),
+                ["suicide"] | ["overdose"] | ["self", "harm"]
+            );
+            let own = c.s >= 1
+                && matches!(
+                    ctx.word(c.s - 1),
+                    "attempted"
+                        | "attempt"
+                        | "considering"
+                        | "considered"
+                        | "contemplating"
+                        | "committing"
+                        | "commit"
+                );
+            if bare && !own && in_sentence(topic_word) {
+                return true;
+            }
+            // "I hope I don't wake up late tomorrow": waking at a time
+            if cue.ends_with(&["wake", "up"])
+                && matches!(
+                    ctx.word(c.e + 1),
+                    "late" | "early" | "before" | "till" | "until" | "at" | "in" | "on"
+                )
+            {
+                return true;
+            }
+            // "gonna end it with the gym membership": ending something
+            if cue.last() == Some(&"it") && cue.contains(&"end") && ctx.word(c.e + 1) == "with" {
+                return true;
+            }
+            // "picked a date" for a party
+            if matches!(
+                cue.as_slice(),
+                ["picked", "a", "date"] | ["i", "have", "decided"]
+            ) && (0..ctx.len()).any(|k| event_word(ctx.word(k)))
+            {
+                return true;
+            }
+        }
+        _ => {}
+    }
+    if matches!(c.why, Why::SelfHarm | Why::Violence) {
+        // "burned myself on the glue gun", "hit my head on the cupboard":
+        // an injury on a thing (but "on purpose" stays)
+        let own_body = cue.iter().any(|w| matches!(*w, "my" | "myself"));
+        let (_, chi) = clause(ctx, c.e);
+        let on_thing = (c.e + 1..chi).any(|k| {
+            ctx.word(k) == "on"
+                && matches!(
+                    ctx.word(k + 1),
+                    "the" | "a" | "an" | "some" | "that" | "this" | "those"
+                )
+        });
+        if own_body && on_thing {
+            return true;
+        }
+    }
+    if matches!(c.why, Why::Violence | Why::Threat) && in_sentence(sport_word) {
+        return true;
+    }
+    if c.why == Why::CoerciveControl && cue.first() == Some(&"not") && in_sentence(authority_word) {
+        return true;
+    }
+    false
+}
+
 fn crisis_filters(ctx: &mut Ctx) {
     if !ctx
         .cands
@@ -1750,6 +1954,7 @@ fn crisis_filters(ctx: &mut Ctx) {
         let polarity = (c.s..=c.e).any(|k| matches!(ctx.word(k), "any" | "anymore" | "ever"));
         if past
             || accident
+            || benign_context(ctx, &c, slo, shi)
             || title
             || (!polarity && crisis_negated(ctx, c.s))
             || joking(ctx, &c)
@@ -2110,10 +2315,10 @@ pub(crate) fn analyze(text: &str) -> Analysis {
 }
 
 fn build_analysis(ctx: &Ctx, text: &str) -> Analysis {
-    let fallback = model_fallback(ctx);
+    let model = model_fallback(ctx);
     let mut findings: Vec<Finding> =
         Vec::with_capacity(ctx.cands.iter().filter(|c| c.alive).count() + 1);
-    for c in reported(ctx, fallback.as_ref()) {
+    for c in reported(ctx, model.crisis.as_ref()) {
         let Some((start, end, f, l)) = span(ctx, c) else {
             continue;
         };
@@ -2132,9 +2337,7 @@ fn build_analysis(ctx: &Ctx, text: &str) -> Analysis {
             crisis: c.why.crisis(),
         });
     }
-    if let Some(m) = fallback {
-        findings.push(m.finding(ctx));
-    }
+    findings.extend(model.findings(ctx));
     // crisis first, then text order
     findings.sort_by_key(|f| {
         let o = order(f.kind);
@@ -2157,12 +2360,12 @@ fn build_analysis(ctx: &Ctx, text: &str) -> Analysis {
 
 pub(crate) fn labels_only(text: &str) -> Vec<Label> {
     with_ctx(text, |ctx| {
-        let fallback = model_fallback(ctx);
+        let model = model_fallback(ctx);
         labels_of(
-            reported(ctx, fallback.as_ref())
+            reported(ctx, model.crisis.as_ref())
                 .filter(|c| span(ctx, c).is_some())
                 .map(Cand::kind)
-                .chain(fallback.as_ref().map(|_| Kind::Crisis)),
+                .chain(model.kinds()),
         )
     })
 }
@@ -2181,10 +2384,27 @@ pub(crate) fn rules_crisis(text: &str) -> bool {
     with_ctx(text, rules_found_crisis)
 }
 
-/// The crisis model's finding, when the rules found no crisis and the
-/// model is confident: the sentence that carries the model's evidence.
+/// The labels the rules alone give `text` (for the model's training); empty
+/// when they saw no cue at all.
+pub(crate) fn rules_labels(text: &str) -> Vec<Label> {
+    with_ctx(text, |ctx| {
+        if ctx.cands.is_empty() {
+            return Vec::new();
+        }
+        labels_of(
+            ctx.cands
+                .iter()
+                .filter(|c| c.alive && span(ctx, c).is_some())
+                .map(Cand::kind),
+        )
+    })
+}
+
+/// A finding read by the statistical model: the sentence that carries its
+/// evidence.
 struct Fallback {
-    crisis: crate::Crisis,
+    why: Why,
+    crisis: Option<crate::Crisis>,
     /// Byte span and first / last token.
     start: usize,
     end: usize,
@@ -2203,45 +2423,121 @@ impl Fallback {
             .unwrap_or("")
             .to_string();
         Finding {
-            kind: Kind::Crisis,
+            kind: self.why.kind(),
             start: self.start,
             end: self.end,
             cue,
-            explanation: crate::model::why(self.crisis.category).explanation().into(),
-            crisis: Some(self.crisis),
+            explanation: self.why.explanation().into(),
+            crisis: self.crisis,
         }
+    }
+
+    fn overlaps(&self, s: usize, e: usize) -> bool {
+        !(e < self.f || self.l < s)
     }
 }
 
-fn model_fallback(ctx: &Ctx) -> Option<Fallback> {
-    if rules_found_crisis(ctx) {
-        return None;
+/// What the model adds to the rules: a crisis sign when the rules found
+/// none, and tone labels when the rules found nothing at all (never where a
+/// crisis sign is).
+#[derive(Default)]
+struct ModelFindings {
+    crisis: Option<Fallback>,
+    tones: [Option<Fallback>; crate::model::TONES.len()],
+}
+
+impl ModelFindings {
+    fn kinds(&self) -> impl Iterator<Item = Kind> + '_ {
+        self.crisis
+            .iter()
+            .chain(self.tones.iter().flatten())
+            .map(|f| f.why.kind())
     }
-    let r = crate::model::read(&ctx.n)?;
+
+    fn findings<'a>(&'a self, ctx: &'a Ctx) -> impl Iterator<Item = Finding> + 'a {
+        self.crisis
+            .iter()
+            .chain(self.tones.iter().flatten())
+            .map(|f| f.finding(ctx))
+    }
+}
+
+fn fallback_at(
+    ctx: &Ctx,
+    why: Why,
+    crisis: Option<crate::Crisis>,
+    s: usize,
+    e: usize,
+) -> Option<Fallback> {
     let c = Cand {
-        why: crate::model::why(r.crisis.category),
-        s: r.s,
-        e: r.e,
+        why,
+        s,
+        e,
         flags: 0,
         grammar: false,
         alive: true,
     };
     let (start, end, f, l) = span(ctx, &c)?;
-    // The model alone never makes a sign urgent: an urgent sign closes a
-    // couple's shared work, and that needs the rules' evidence (a verb, a
-    // plan, a threat), not word statistics. It still shows help and tells
-    // the therapist.
-    let crisis = crate::Crisis {
-        tier: crate::CrisisTier::Distress,
-        ..r.crisis
-    };
     Some(Fallback {
+        why,
         crisis,
         start,
         end,
         f,
         l,
     })
+}
+
+fn model_fallback(ctx: &Ctx) -> ModelFindings {
+    let mut found = 0u16;
+    for c in ctx
+        .cands
+        .iter()
+        .filter(|c| c.alive && span(ctx, c).is_some())
+    {
+        found |= 1 << order(c.kind());
+    }
+    let rules_crisis = found & (1 << order(Kind::Crisis)) != 0;
+    // tone labels only where the rules saw no cue at all (not even one they
+    // set aside, like the "sorry" of "sorry for your loss"): the rules'
+    // reading of words they know is finer than word statistics ("I feel
+    // like you never listen" is criticism, not an I-statement)
+    let silent = ctx.cands.is_empty();
+    let r = crate::model::read(&ctx.n, |_| silent);
+    let mut out = ModelFindings::default();
+    if !rules_crisis && let Some(c) = r.crisis {
+        // The model alone never makes a sign urgent: an urgent sign closes a
+        // couple's shared work, and that needs the rules' evidence (a verb, a
+        // plan, a threat), not word statistics. It still shows help and
+        // tells the therapist.
+        let crisis = crate::Crisis {
+            tier: crate::CrisisTier::Distress,
+            ..c.crisis
+        };
+        out.crisis = fallback_at(
+            ctx,
+            crate::model::why(crisis.category),
+            Some(crisis),
+            c.s,
+            c.e,
+        );
+    }
+    for (slot, t) in out.tones.iter_mut().zip(r.tones) {
+        let Some(t) = t else { continue };
+        let Some(fb) = fallback_at(ctx, Why::Tone(t.kind), None, t.s, t.e) else {
+            continue;
+        };
+        // a crisis hides what it overlaps, as in `resolve`
+        let under_crisis = out.crisis.as_ref().is_some_and(|k| k.overlaps(fb.f, fb.l))
+            || ctx
+                .cands
+                .iter()
+                .any(|c| c.alive && c.kind() == Kind::Crisis && fb.overlaps(c.s, c.e));
+        if !under_crisis {
+            *slot = Some(fb);
+        }
+    }
+    out
 }
 
 /// The alive candidates, less those the model's crisis finding overlaps

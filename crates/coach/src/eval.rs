@@ -16,6 +16,9 @@ pub struct LabelledMessage {
     /// For crisis messages: what the crisis is about and how strong it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crisis: Option<GoldCrisis>,
+    /// `crisis`, `hard_negative` or `other` (ordinary writing), when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
 
 /// The gold reading of a crisis message.
@@ -375,6 +378,7 @@ mod tests {
             text: text.to_string(),
             labels: labels.iter().map(|s| s.to_string()).collect(),
             crisis: None,
+            kind: None,
         }
     }
 
@@ -412,11 +416,13 @@ mod tests {
     #[test]
     fn own_sentences_targets() {
         // our own wording, written blind and then kept as a regression set
+        // (the rules were tuned against it; the model's tone readings, which
+        // lift the unseen test split, cost a little here)
         let input = include_str!("../tests/data/own-sentences.jsonl");
         let r = evaluate(&parse_jsonl(input).unwrap());
         println!("{r}\n{}", r.mismatch_lines());
-        assert!(r.macro_f1 >= 0.95, "macro-F1 {}", r.macro_f1);
-        assert!(r.harsh.f1 >= 0.95, "harsh F1 {}", r.harsh.f1);
+        assert!(r.macro_f1 >= 0.92, "macro-F1 {}", r.macro_f1);
+        assert!(r.harsh.f1 >= 0.94, "harsh F1 {}", r.harsh.f1);
         assert_eq!(r.crisis_recall, Some(1.0));
     }
 
@@ -456,5 +462,5 @@ mod tests {
     }
 
     /// What the test split reached when last measured, less a little slack.
-    const TEST_SPLIT_CRISIS_RECALL_FLOOR: f64 = 0.75;
+    const TEST_SPLIT_CRISIS_RECALL_FLOOR: f64 = 0.80;
 }

@@ -62,6 +62,9 @@ pub(crate) enum Why {
     Thanks,
     Affection,
     Admire,
+    /// Read by the statistical model, not a rule: the label only, with a
+    /// plain explanation of the label itself (never crisis).
+    Tone(Kind),
 }
 
 impl Why {
@@ -184,6 +187,31 @@ impl Why {
                 "Sharing love and fondness builds the warmth that carries couples through hard moments."
             }
             Why::Admire => "Noticing what you admire in your partner strengthens your bond.",
+            Why::Tone(kind) => match kind {
+                Kind::Criticism => {
+                    "This may land as a judgement of your partner as a person; naming the moment and how it felt is easier to hear."
+                }
+                Kind::Contempt => {
+                    "This may come across as looking down on your partner, and that tends to hurt more than the words themselves."
+                }
+                Kind::Defensiveness => {
+                    "This may sound like a defence; owning even a small part helps your partner feel heard."
+                }
+                Kind::Stonewalling => {
+                    "This may read as shutting the conversation down; if you need a pause, saying so and when you'll come back helps."
+                }
+                Kind::IStatement => {
+                    "You're speaking from your own experience, which makes it easier for your partner to listen."
+                }
+                Kind::Repair => "This reaches toward your partner and helps calm things down.",
+                Kind::Appreciation => {
+                    "Warm words like these help your partner feel seen and valued."
+                }
+                // the model's crisis readings use the crisis reasons
+                Kind::Crisis => {
+                    "It sounds like you may be carrying something really painful; you don't have to face it alone, and support is available right now."
+                }
+            },
         }
     }
 
@@ -244,6 +272,7 @@ impl Why {
             | Why::Compromise
             | Why::Flooding => Kind::Repair,
             Why::Thanks | Why::Affection | Why::Admire => Kind::Appreciation,
+            Why::Tone(kind) => kind,
         }
     }
 }

@@ -3035,6 +3035,10 @@ pub(crate) static MULTI_CLASSES: &[(u64, &[&str])] = &[
         &[
             "years ago",
             "# years ago",
+            "{one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|many|several|a few|a couple of} years ago",
+            "decades ago",
+            "a long time ago",
+            "back in #",
             "when i was {a teenager|a teen|little|a kid|a child|young|younger|at school|in school|at uni|in college|#}",
             "as a {kid|child|teenager|teen}",
             "before we met",
