@@ -47,6 +47,7 @@ fn main() {
     let rules = train::rules_decisions(&messages);
     let options = Options {
         stems: !args.iter().any(|a| a == "--no-stems"),
+        classes: !args.iter().any(|a| a == "--no-classes"),
         ..Options::default()
     };
     if args.iter().any(|a| a == "--sweep") {

@@ -1915,7 +1915,12 @@ fn benign_context(ctx: &Ctx, c: &Cand, slo: usize, shi: usize) -> bool {
                     "the" | "a" | "an" | "some" | "that" | "this" | "those"
                 )
         });
-        if own_body && on_thing {
+        // "burned my hand on the kettle on purpose" is no accident
+        let deliberate = (slo..=shi).any(|k| {
+            matches!(ctx.word(k), "deliberately" | "intentionally")
+                || (ctx.word(k) == "on" && ctx.word(k + 1) == "purpose")
+        });
+        if own_body && on_thing && !deliberate {
             return true;
         }
     }
@@ -2379,6 +2384,34 @@ fn rules_found_crisis(ctx: &Ctx) -> bool {
         .any(|c| c.alive && c.kind() == Kind::Crisis && span(ctx, c).is_some())
 }
 
+/// The lexicon classes present in each sentence (multi-word entries count in
+/// the sentence they start in).
+fn sentence_bits(ctx: &Ctx) -> Vec<u64> {
+    let mut bits: Vec<u64> = Vec::new();
+    let mut add = |i: usize, b: u64| {
+        let s = ctx.sent.get(i).copied().unwrap_or(0) as usize;
+        if bits.len() <= s {
+            bits.resize(s + 1, 0);
+        }
+        bits[s] |= b;
+    };
+    for (i, &b) in ctx.cls.iter().enumerate() {
+        if b != 0 {
+            add(i, b);
+        }
+    }
+    for &(s, _, b) in &ctx.multi {
+        add(s, b);
+    }
+    bits
+}
+
+/// The tokens and the per-sentence lexicon classes of `text`: what the model
+/// reads.
+pub(crate) fn with_model_input<R>(text: &str, f: impl Fn(&Norm, &[u64]) -> R) -> R {
+    with_ctx(text, |ctx| f(&ctx.n, &sentence_bits(ctx)))
+}
+
 /// The rules alone read `text` as crisis (for the model's cross-validation).
 pub(crate) fn rules_crisis(text: &str) -> bool {
     with_ctx(text, rules_found_crisis)
@@ -2503,7 +2536,8 @@ fn model_fallback(ctx: &Ctx) -> ModelFindings {
     // reading of words they know is finer than word statistics ("I feel
     // like you never listen" is criticism, not an I-statement)
     let silent = ctx.cands.is_empty();
-    let r = crate::model::read(&ctx.n, |_| silent);
+    let bits = sentence_bits(ctx);
+    let r = crate::model::read(&ctx.n, &bits, silent);
     let mut out = ModelFindings::default();
     if !rules_crisis && let Some(c) = r.crisis {
         // The model alone never makes a sign urgent: an urgent sign closes a
@@ -2730,6 +2764,36 @@ mod crisis_tests {
             "I used to self harm at school, ten years clean now",
         ] {
             none(t);
+        }
+    }
+
+    #[test]
+    fn ordinary_contexts_of_crisis_words() {
+        for t in [
+            // a topic, not a state
+            "We watched a documentary about suicide prevention last night",
+            "Asha is running a 10k for a suicide charity",
+            // an injury on a thing
+            "scratched my arm on the brambles at the allotment",
+            "hit my head on the cupboard door again",
+            // a sport, a rule set by a doctor or an employer
+            "got hit in the face twice at dodgeball but we won",
+            "Doctor says I'm not allowed to drive for a week",
+            // an ordinary plan, ending a membership, waking at a time
+            "Picked a date! 14th June for the party",
+            "im gonna end it with the gym membership",
+            "I hope I don't wake up late tomorrow",
+            // negated and resolved in words
+            "I'd never do anything to hurt myself, I'm just frustrated",
+            "I had suicidal thoughts at uni twelve years ago",
+        ] {
+            none(t);
+        }
+        for t in [
+            "I burned my hand on the kettle on purpose this afternoon",
+            "I have attempted suicide before and the thoughts are back",
+        ] {
+            assert!(sign(t).is_some(), "{t}");
         }
     }
 

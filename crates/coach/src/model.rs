@@ -30,7 +30,8 @@ use std::sync::OnceLock;
 
 use crate::explain::Why;
 use crate::fx::FxHasher;
-use crate::text::{self, Norm};
+use crate::lexicon;
+use crate::text::Norm;
 use crate::{Crisis, CrisisCategory, CrisisTier, Kind};
 
 /// The shipped model file.
@@ -89,6 +90,9 @@ pub struct FeatureSet {
     pub negation: bool,
     /// A stem feature for every word (see [`stem`]).
     pub stems: bool,
+    /// The lexicon's word classes present in each sentence, and pairs of the
+    /// crisis-related ones (see [`class_features`]).
+    pub classes: bool,
 }
 
 /// Words that open a clause-local negation scope.
@@ -133,7 +137,77 @@ fn stem_key(a: u64) -> u64 {
     mix(a ^ 0x1656_67b1_9e37_79f9)
 }
 
-/// A crude suffix-stripping stem, so that forms the training data never
+fn class_key(a: u32) -> u64 {
+    mix(u64::from(a) ^ 0x7f4a_7c15_2545_f491)
+}
+
+fn class_pair_key(a: u32, b: u32) -> u64 {
+    mix((u64::from(a) << 8 | u64::from(b)) ^ 0x94d0_49bb_1331_11eb)
+}
+
+/// Lexicon classes whose pairs in one sentence are features: the ones crisis
+/// language is made of (a violent verb and a body part, medicine and a
+/// quantity, a plan and a means, a desire and a self-harm verb…).
+const PAIRED_CLASSES: u64 = lexicon::cls::THREAT_VERB
+    | lexicon::cls::SELF_VERB
+    | lexicon::cls::THREAT_OBJ
+    | lexicon::cls::SELF_OBJ
+    | lexicon::cls::DEATH
+    | lexicon::cls::VIOL
+    | lexicon::cls::FORCE
+    | lexicon::cls::SH_VERB
+    | lexicon::cls::DESIRE
+    | lexicon::cls::PAST
+    | lexicon::cls::SEX
+    | lexicon::cls::COERCE
+    | lexicon::cls::REFUSAL
+    | lexicon::cls::PERSIST
+    | lexicon::cls::CTRL
+    | lexicon::cls::CTRL_OBJ
+    | lexicon::cls::AGENT
+    | lexicon::cls::THIRD
+    | lexicon::cls::BODY
+    | lexicon::cls::MEDS
+    | lexicon::cls::QUANT
+    | lexicon::cls::PLAN
+    | lexicon::cls::SH_MARK
+    | lexicon::cls::NEG
+    | lexicon::cls::ME
+    | lexicon::cls::SELF_PRON
+    | lexicon::cls::LAUGH_WORD
+    | lexicon::cls::ACCIDENT
+    | lexicon::cls::FEEL_NEG;
+
+/// Calls `f(key, name)` for the class features of a message whose sentences
+/// hold the lexicon classes `sentence_bits`: `@n` for each class present in
+/// a sentence, `@a&b` for each pair (`@`: no word token starts with it,
+/// while numbers are `#`) of [`PAIRED_CLASSES`] in one sentence.
+/// The name is built only when `named` (training).
+pub(crate) fn class_features(
+    sentence_bits: &[u64],
+    named: bool,
+    mut f: impl FnMut(u64, Option<String>),
+) {
+    for &bits in sentence_bits {
+        let mut rest = bits;
+        while rest != 0 {
+            let a = rest.trailing_zeros();
+            rest &= rest - 1;
+            f(class_key(a), named.then(|| format!("@{a}")));
+            if PAIRED_CLASSES & (1 << a) == 0 {
+                continue;
+            }
+            let mut later = rest & PAIRED_CLASSES;
+            while later != 0 {
+                let b = later.trailing_zeros();
+                later &= later - 1;
+                f(class_pair_key(a, b), named.then(|| format!("@{a}&{b}")));
+            }
+        }
+    }
+}
+
+/// A crude suffix-stripping stem (a suffix of `w`), so that forms the training data never
 /// showed share a feature with those it did: "choked", "chokes", "choking"
 /// and "choke" all give "chok"; "hitting" gives "hit".
 pub(crate) fn stem(w: &str) -> &str {
@@ -167,6 +241,13 @@ pub(crate) fn stem(w: &str) -> &str {
 /// The key of a feature name as written in the model file (`word`,
 /// `word word`, `!word` or `~stem`).
 pub(crate) fn key_of(name: &str) -> u64 {
+    if let Some(c) = name.strip_prefix('@') {
+        let num = |s: &str| s.parse::<u32>().unwrap_or(u32::MAX);
+        return match c.split_once('&') {
+            Some((a, b)) => class_pair_key(num(a), num(b)),
+            None => class_key(num(c)),
+        };
+    }
     if let Some(w) = name.strip_prefix('~') {
         return stem_key(word_hash(w));
     }
@@ -306,8 +387,11 @@ pub(crate) struct Model {
     pub tone_threshold: [f32; TONES.len()],
     pub set: FeatureSet,
     pub bias: Row,
-    /// Feature key → row of `weights` (all heads in one row: one lookup per
-    /// feature).
+    /// Feature key → crisis weight: the only head read for every message,
+    /// so it gets a small table of its own (fewer cache misses).
+    crisis: KeyMap<f32>,
+    /// Feature key → row of `weights` (all heads in one row): read only when
+    /// a message needs more than the crisis head.
     index: KeyMap<u32>,
     weights: Vec<Row>,
 }
@@ -335,11 +419,13 @@ impl Model {
         let mut threshold = None;
         let mut negation = None;
         let mut stems = false;
+        let mut classes = false;
         let mut m = Model {
             threshold: 0.0,
             tone_threshold: [f32::INFINITY; TONES.len()],
             set: FeatureSet::default(),
             bias: Row::default(),
+            crisis: KeyMap::default(),
             index: KeyMap::default(),
             weights: Vec::new(),
         };
@@ -353,6 +439,7 @@ impl Model {
                 ["threshold", v] => threshold = v.parse::<f32>().ok(),
                 ["negation", v] => negation = Some(*v == "1"),
                 ["stems", v] => stems = *v == "1",
+                ["classes", v] => classes = *v == "1",
                 ["heads", rest @ ..] => {
                     if rest.len() != HEADS
                         || rest.iter().enumerate().any(|(h, n)| *n != head_name(h))
@@ -396,6 +483,9 @@ impl Model {
                         return Err(err(ln, "feature listed twice"));
                     }
                     m.index.insert(key, m.weights.len() as u32);
+                    if row.0[H_CRISIS] != 0.0 {
+                        m.crisis.insert(key, row.0[H_CRISIS]);
+                    }
                     m.weights.push(row);
                 }
                 _ => return Err(err(ln, "unrecognised line")),
@@ -410,6 +500,7 @@ impl Model {
         m.set = FeatureSet {
             negation: negation.ok_or_else(|| ModelError("crisis model: no negation".into()))?,
             stems,
+            classes,
         };
         Ok(m)
     }
@@ -420,10 +511,52 @@ impl Model {
         self.weights.len()
     }
 
-    /// All heads of a tokenised message, and the sentence holding the most
-    /// positive crisis weight.
-    pub(crate) fn score(&self, n: &Norm) -> (Scores, Option<u32>) {
+    /// The crisis head's score of a message, and the sentence holding the
+    /// most positive crisis weight.
+    pub(crate) fn crisis_score(&self, n: &Norm, sentence_bits: &[u64]) -> (f32, Option<u32>) {
+        let mut z = self.bias.0[H_CRISIS];
+        if self.set.classes {
+            class_features(sentence_bits, false, |key, _| {
+                z += self.crisis.get(&key).copied().unwrap_or(0.0);
+            });
+        }
+        let (mut cur_sent, mut cur_sum) = (0u32, 0f32);
+        let (mut best_sent, mut best_sum) = (None, 0f32);
+        features(n, self.set, |f, s| {
+            if s != cur_sent {
+                if cur_sum > best_sum {
+                    (best_sent, best_sum) = (Some(cur_sent), cur_sum);
+                }
+                (cur_sent, cur_sum) = (s, 0.0);
+            }
+            if let Some(&w) = self.crisis.get(&f.key) {
+                z += w;
+                if w > 0.0 {
+                    cur_sum += w;
+                }
+            }
+        });
+        if cur_sum > best_sum {
+            best_sent = Some(cur_sent);
+        }
+        (z, best_sent)
+    }
+
+    /// All heads of a message, and the sentence holding the most positive
+    /// crisis weight.
+    pub(crate) fn score(&self, n: &Norm, sentence_bits: &[u64]) -> (Scores, Option<u32>) {
         let mut z = self.bias;
+        if self.set.classes {
+            class_features(sentence_bits, false, |key, _| {
+                if let Some(row) = self
+                    .index
+                    .get(&key)
+                    .and_then(|&i| self.weights.get(i as usize))
+                {
+                    z.add(row);
+                }
+            });
+        }
         let (mut cur_sent, mut cur_sum) = (0u32, 0f32);
         let (mut best_sent, mut best_sum) = (None, 0f32);
         features(n, self.set, |f, s| {
@@ -555,16 +688,28 @@ pub(crate) struct Readings {
 
 /// The model's readings of a tokenised message. `wanted(kind)` says which
 /// tone labels are worth a reading (those the rules did not find).
-pub(crate) fn read(n: &Norm, wanted: impl Fn(Kind) -> bool) -> Readings {
+pub(crate) fn read(n: &Norm, sentence_bits: &[u64], tones_wanted: bool) -> Readings {
     let mut out = Readings::default();
     let Some(model) = shipped() else {
         return out;
     };
-    let (scores, best_sent) = model.score(n);
-    let probability = sigmoid(f64::from(scores.z[H_CRISIS]));
-    if probability >= f64::from(model.threshold)
-        && let Some((s, e)) = sentence_tokens(n, best_sent.unwrap_or(0))
-    {
+    // one pass: all heads when the tone heads are wanted, else the crisis
+    // head alone (and all heads only if it fires)
+    let tones = tones_wanted && n.words >= TONE_MIN_WORDS;
+    let (z, best_sent, scores) = if tones {
+        let (all, best) = model.score(n, sentence_bits);
+        (all.z[H_CRISIS], best, Some(all))
+    } else {
+        let (z, best) = model.crisis_score(n, sentence_bits);
+        (z, best, None)
+    };
+    let probability = sigmoid(f64::from(z));
+    let crisis = probability >= f64::from(model.threshold);
+    if !crisis && !tones {
+        return out;
+    }
+    let scores = scores.unwrap_or_else(|| model.score(n, sentence_bits).0);
+    if crisis && let Some((s, e)) = sentence_tokens(n, best_sent.unwrap_or(0)) {
         out.crisis = Some(Reading {
             crisis: Crisis {
                 category: scores.category(),
@@ -576,11 +721,8 @@ pub(crate) fn read(n: &Norm, wanted: impl Fn(Kind) -> bool) -> Readings {
         });
     }
     for (k, kind) in TONES.iter().enumerate() {
-        if n.words < TONE_MIN_WORDS {
-            break;
-        }
         let h = H_TONE + k;
-        if sigmoid(f64::from(scores.z[h])) < f64::from(model.tone_threshold[k]) || !wanted(*kind) {
+        if !tones || sigmoid(f64::from(scores.z[h])) < f64::from(model.tone_threshold[k]) {
             continue;
         }
         let sentence = model.best_sentence(n, h).unwrap_or(0);
@@ -616,16 +758,16 @@ fn sentence_tokens(n: &Norm, want: u32) -> Option<(usize, usize)> {
 /// with at least the shipped threshold's confidence. The coach only uses
 /// it when the rules found no crisis.
 pub fn crisis(text: &str) -> Option<Crisis> {
-    let mut n = Norm::default();
-    text::tokenize_into(text, &mut n);
-    read(&n, |_| false).crisis.map(|r| r.crisis)
+    crate::engine::with_model_input(text, |n, bits| {
+        read(n, bits, false).crisis.map(|r| r.crisis)
+    })
 }
 
 /// The model's crisis probability for `text` (whatever the threshold).
 pub fn probability(text: &str) -> f64 {
-    let mut n = Norm::default();
-    text::tokenize_into(text, &mut n);
-    shipped().map_or(0.0, |m| sigmoid(f64::from(m.score(&n).0.z[H_CRISIS])))
+    crate::engine::with_model_input(text, |n, bits| {
+        shipped().map_or(0.0, |m| sigmoid(f64::from(m.crisis_score(n, bits).0)))
+    })
 }
 
 /// The shipped decision threshold on [`probability`].
@@ -696,6 +838,31 @@ mod tests {
     }
 
     #[test]
+    fn class_features_name_classes_and_crisis_pairs() {
+        use crate::lexicon::cls;
+        let a = cls::MEDS.trailing_zeros();
+        let b = cls::QUANT.trailing_zeros();
+        let t = cls::TRAIT.trailing_zeros();
+        let mut got = Vec::new();
+        class_features(&[cls::MEDS | cls::QUANT | cls::TRAIT], true, |key, name| {
+            let name = name.unwrap();
+            assert_eq!(key, key_of(&name), "{name}");
+            got.push(name);
+        });
+        got.sort();
+        let (lo, hi) = (a.min(b), a.max(b));
+        let mut want = vec![
+            format!("@{a}"),
+            format!("@{b}"),
+            format!("@{t}"),
+            format!("@{lo}&{hi}"),
+        ];
+        want.sort();
+        // a tone class pairs with nothing
+        assert_eq!(got, want);
+    }
+
+    #[test]
     fn every_head_has_a_distinct_name() {
         let names: std::collections::HashSet<&str> = (0..HEADS).map(head_name).collect();
         assert_eq!(names.len(), HEADS);
@@ -705,13 +872,14 @@ mod tests {
     #[test]
     fn features_are_unigrams_bigrams_and_negated_unigrams() {
         let mut n = Norm::default();
-        text::tokenize_into("I don't want to go, ok. Bye", &mut n);
+        crate::text::tokenize_into("I don't want to go, ok. Bye", &mut n);
         let mut got = Vec::new();
         features(
             &n,
             FeatureSet {
                 negation: true,
                 stems: false,
+                classes: false,
             },
             |f, s| {
                 assert_eq!(f.key, key_of(&f.name()));

@@ -20,6 +20,8 @@ pub struct Options {
     pub negation: bool,
     /// Stem features (see `model::stem`).
     pub stems: bool,
+    /// Lexicon class features (see `model::class_features`).
+    pub classes: bool,
     /// Keep features seen in at least this many training messages.
     pub min_count: usize,
     pub epochs: usize,
@@ -40,6 +42,7 @@ impl Default for Options {
         Options {
             negation: true,
             stems: true,
+            classes: true,
             min_count: 2,
             epochs: 300,
             learning_rate: 0.3,
@@ -55,6 +58,7 @@ impl Options {
         super::FeatureSet {
             negation: self.negation,
             stems: self.stems,
+            classes: self.classes,
         }
     }
 }
@@ -86,11 +90,14 @@ fn gold(m: &LabelledMessage) -> Gold {
 
 /// Feature names of one message, one entry per occurrence.
 fn feature_names(text: &str, set: super::FeatureSet) -> Vec<String> {
-    let mut n = Norm::default();
-    text::tokenize_into(text, &mut n);
-    let mut out = Vec::new();
-    super::features(&n, set, |f, _| out.push(f.name()));
-    out
+    crate::engine::with_model_input(text, |n, bits| {
+        let mut out = Vec::new();
+        super::features(n, set, |f, _| out.push(f.name()));
+        if set.classes {
+            super::class_features(bits, true, |_, name| out.extend(name));
+        }
+        out
+    })
 }
 
 /// A trained model, weights in f64.
@@ -435,6 +442,7 @@ impl TrainedModel {
         }
         let _ = writeln!(s, "negation\t{}", u8::from(o.negation));
         let _ = writeln!(s, "stems\t{}", u8::from(o.stems));
+        let _ = writeln!(s, "classes\t{}", u8::from(o.classes));
         let heads: Vec<&str> = (0..HEADS).map(head_name).collect();
         let _ = writeln!(s, "heads\t{}", heads.join("\t"));
         let cats: Vec<&str> = CATEGORIES.iter().map(|c| c.as_str()).collect();
