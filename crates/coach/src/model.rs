@@ -378,6 +378,40 @@ impl Row {
 
 const _: () = assert!(HEADS <= 16);
 
+/// Tracks the sentence with the largest sum of positive weights, as
+/// features arrive in sentence order.
+#[derive(Default)]
+struct BestSentence {
+    cur: u32,
+    sum: f32,
+    best: Option<u32>,
+    best_sum: f32,
+}
+
+impl BestSentence {
+    #[inline]
+    fn add(&mut self, sentence: u32, w: f32) {
+        if sentence != self.cur {
+            self.close();
+            (self.cur, self.sum) = (sentence, 0.0);
+        }
+        if w > 0.0 {
+            self.sum += w;
+        }
+    }
+
+    fn close(&mut self) {
+        if self.sum > self.best_sum {
+            (self.best, self.best_sum) = (Some(self.cur), self.sum);
+        }
+    }
+
+    fn finish(mut self) -> Option<u32> {
+        self.close();
+        self.best
+    }
+}
+
 /// A parsed model file.
 #[derive(Debug)]
 pub(crate) struct Model {
@@ -520,26 +554,19 @@ impl Model {
                 z += self.crisis.get(&key).copied().unwrap_or(0.0);
             });
         }
-        let (mut cur_sent, mut cur_sum) = (0u32, 0f32);
-        let (mut best_sent, mut best_sum) = (None, 0f32);
+        let mut best = BestSentence::default();
         features(n, self.set, |f, s| {
-            if s != cur_sent {
-                if cur_sum > best_sum {
-                    (best_sent, best_sum) = (Some(cur_sent), cur_sum);
-                }
-                (cur_sent, cur_sum) = (s, 0.0);
-            }
-            if let Some(&w) = self.crisis.get(&f.key) {
-                z += w;
-                if w > 0.0 {
-                    cur_sum += w;
-                }
-            }
+            let w = self.crisis.get(&f.key).copied().unwrap_or(0.0);
+            z += w;
+            best.add(s, w);
         });
-        if cur_sum > best_sum {
-            best_sent = Some(cur_sent);
-        }
-        (z, best_sent)
+        (z, best.finish())
+    }
+
+    fn row(&self, key: u64) -> Option<&Row> {
+        self.index
+            .get(&key)
+            .and_then(|&i| self.weights.get(i as usize))
     }
 
     /// All heads of a message, and the sentence holding the most positive
@@ -548,41 +575,21 @@ impl Model {
         let mut z = self.bias;
         if self.set.classes {
             class_features(sentence_bits, false, |key, _| {
-                if let Some(row) = self
-                    .index
-                    .get(&key)
-                    .and_then(|&i| self.weights.get(i as usize))
-                {
+                if let Some(row) = self.row(key) {
                     z.add(row);
                 }
             });
         }
-        let (mut cur_sent, mut cur_sum) = (0u32, 0f32);
-        let (mut best_sent, mut best_sum) = (None, 0f32);
+        let mut best = BestSentence::default();
         features(n, self.set, |f, s| {
-            if s != cur_sent {
-                if cur_sum > best_sum {
-                    (best_sent, best_sum) = (Some(cur_sent), cur_sum);
-                }
-                (cur_sent, cur_sum) = (s, 0.0);
-            }
-            if let Some(row) = self
-                .index
-                .get(&f.key)
-                .and_then(|&i| self.weights.get(i as usize))
-            {
+            if let Some(row) = self.row(f.key) {
                 z.add(row);
-                if row.0[H_CRISIS] > 0.0 {
-                    cur_sum += row.0[H_CRISIS];
-                }
+                best.add(s, row.0[H_CRISIS]);
             }
         });
-        if cur_sum > best_sum {
-            best_sent = Some(cur_sent);
-        }
         let mut out = [0f32; HEADS];
         out.copy_from_slice(&z.0[..HEADS]);
-        (Scores { z: out }, best_sent)
+        (Scores { z: out }, best.finish())
     }
 
     /// The sentence holding the most positive weight of head `h`.
