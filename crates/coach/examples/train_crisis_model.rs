@@ -111,19 +111,13 @@ fn tone_report(
 
 fn sweep(base: Options) -> Vec<Options> {
     let mut v = Vec::new();
-    for l2 in [3e-5, 3e-4, 1e-3] {
-        v.push(Options { l2, ..base });
-    }
-    for positive_weight in [1.0, 3.0] {
+    for (learning_rate, l2) in [(0.05, 1e-4), (0.1, 3e-4), (0.1, 1e-3), (0.03, 1e-4)] {
         v.push(Options {
-            positive_weight,
+            learning_rate,
+            l2,
             ..base
         });
     }
-    v.push(Options {
-        learning_rate: 0.1,
-        ..base
-    });
     v
 }
 

@@ -45,7 +45,7 @@ impl Default for Options {
             classes: true,
             min_count: 2,
             epochs: 300,
-            learning_rate: 0.3,
+            learning_rate: 0.1,
             l2: 1e-4,
             positive_weight: 2.0,
             l1: 0.0,
