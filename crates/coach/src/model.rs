@@ -212,16 +212,18 @@ pub(crate) fn class_features(
 /// and "choke" all give "chok"; "hitting" gives "hit".
 pub(crate) fn stem(w: &str) -> &str {
     let b = w.as_bytes();
-    let mut s = w;
-    for suffix in ["ing", "ed", "es", "s", "ly"] {
-        if let Some(rest) = w.strip_suffix(suffix)
-            && rest.len() >= 3
-            && !(suffix == "s" && rest.ends_with('s'))
-        {
-            s = rest;
-            break;
-        }
-    }
+    let n0 = b.len();
+    // the suffix to strip ("ing", "ed", "es", "s", "ly"), keeping at least
+    // three letters; decided on the last byte, as this runs for every word
+    let cut = match b.last() {
+        Some(b'g') if n0 >= 6 && w.ends_with("ing") => 3,
+        Some(b'd') if n0 >= 5 && w.ends_with("ed") => 2,
+        Some(b's') if n0 >= 5 && w.ends_with("es") => 2,
+        Some(b's') if n0 >= 4 && b[n0 - 2] != b's' => 1,
+        Some(b'y') if n0 >= 5 && w.ends_with("ly") => 2,
+        _ => 0,
+    };
+    let mut s = w.get(..n0 - cut).unwrap_or(w);
     let sb = s.as_bytes();
     let n = sb.len();
     if n < b.len()
