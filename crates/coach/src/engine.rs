@@ -1263,10 +1263,112 @@ fn crisis_rules(ctx: &mut Ctx) {
     if all & cls::CTRL != 0 && all & cls::CTRL_OBJ != 0 {
         control_rule(ctx);
     }
+    declared_harm_rule(ctx);
     if (all & cls::SEX != 0 && all & cls::COERCE != 0)
         || (all & cls::REFUSAL != 0 && all & cls::PERSIST != 0)
     {
         coercion_rule(ctx);
+    }
+}
+
+/// Words of harm in a declared future: violent verbs, weapons and the
+/// places harm ends ("in hospital", "in the ground"). Words with everyday
+/// senses ("end", "ruin", "break", "cut", "burn", "fire", "destroy") are
+/// left to the narrower rules.
+fn harm_word(ctx: &Ctx, k: usize) -> bool {
+    let w = ctx.word(k);
+    if ctx.has(k, cls::THREAT_VERB) {
+        return !matches!(
+            w,
+            "end" | "ruin" | "break" | "cut" | "burn" | "destroy" | "hit"
+        );
+    }
+    matches!(
+        w,
+        "poison"
+            | "slash"
+            | "smother"
+            | "suffocate"
+            | "bury"
+            | "hospital"
+            | "grave"
+            | "ditch"
+            | "coffin"
+            | "acid"
+            | "petrol"
+            | "hammer"
+            | "knife"
+            | "gun"
+            | "rifle"
+            | "shotgun"
+            | "machete"
+            | "bullet"
+            | "bones"
+            | "bone"
+            | "disappear"
+    ) || (w == "set" && ctx.word(k + 1) == "fire")
+        || (w == "run"
+            && matches!(ctx.word(k + 1), "me" | "us" | "you")
+            && ctx.word(k + 2) == "over")
+        || (w == "finish" && ctx.word(k + 1) == "the" && ctx.word(k + 2) == "job")
+        || (matches!(w, "throw" | "push")
+            && matches!(ctx.word(k + 1), "me" | "us" | "you" | "him" | "her")
+            && matches!(ctx.word(k + 2), "off" | "down" | "out" | "through" | "into"))
+}
+
+/// A person on the receiving end of a declared harm: the writer, the
+/// partner, their bodies, the children.
+fn harm_target(ctx: &Ctx, k: usize, by_writer: bool) -> bool {
+    let w = ctx.word(k);
+    let body_or_kin = |j: usize| {
+        ctx.has(j, cls::BODY)
+            || matches!(
+                ctx.word(j),
+                "kids" | "children" | "baby" | "son" | "daughter" | "mum" | "mom" | "dog" | "cat"
+            )
+    };
+    if by_writer {
+        matches!(w, "you" | "him" | "her" | "them")
+            || (matches!(w, "your" | "his" | "her" | "their") && body_or_kin(k + 1))
+    } else {
+        matches!(w, "me" | "us" | "you")
+            || (matches!(w, "my" | "your" | "the") && body_or_kin(k + 1))
+    }
+}
+
+/// "He said he'll throw acid in my face", "she says if I go she'll slash my
+/// tyres and then my throat", "I'll put you both in hospital": harm declared
+/// for the future by the partner (or someone named) against the writer, or
+/// by the writer against the partner. A parent's or a boss's "will kill me"
+/// is hyperbole and left alone (see `subject`).
+fn declared_harm_rule(ctx: &mut Ctx) {
+    let len = ctx.len();
+    for m in 1..len {
+        let w = ctx.word(m);
+        let future =
+            matches!(w, "will" | "would" | "gonna") || (w == "going" && ctx.word(m + 1) == "to");
+        if !future {
+            continue;
+        }
+        let by_writer = match subject(ctx, m) {
+            Subj::Agent => false,
+            Subj::First => true,
+            _ => continue,
+        };
+        // "he would never hurt me", "I will not touch her"
+        let (_, shi) = sentence(ctx, m);
+        let end = shi.min(m + 12);
+        let Some(h) = (m + 1..=end).find(|&k| harm_word(ctx, k)) else {
+            continue;
+        };
+        if (m + 1..h).any(|k| ctx.has(k, cls::NEG) || ctx.is_punct(k) && ctx.word(k) != ",") {
+            continue;
+        }
+        // the span starts after the marker: "will" of "I'll" carries the
+        // capital of "I" and would read as a title
+        if (m + 1..=end).any(|k| harm_target(ctx, k, by_writer)) {
+            ctx.push(Why::Threat, m + 1, h, 0);
+        }
     }
 }
 
@@ -2775,6 +2877,9 @@ mod crisis_tests {
             "Asha is running a 10k for a suicide charity",
             // an injury on a thing
             "scratched my arm on the brambles at the allotment",
+            // a boss's or a parent's "going to murder me", a future without harm
+            "Ugh, my boss is going to murder me when she finds out",
+            "He'll hit the gym after work and then pick up the kids",
             "hit my head on the cupboard door again",
             // a sport, a rule set by a doctor or an employer
             "got hit in the face twice at dodgeball but we won",
@@ -2790,6 +2895,11 @@ mod crisis_tests {
             none(t);
         }
         for t in [
+            // harm declared for the future, in words no phrase list holds
+            "My partner says he'll throw acid in my face so no one looks at me",
+            "She said if I go to my sister's she'll slash my tyres and then my throat",
+            "he said hed break every bone in my hand if he catches me texting",
+            "Carry on flirting with him and I'll put you both in hospital.",
             "I burned my hand on the kettle on purpose this afternoon",
             "I have attempted suicide before and the thoughts are back",
         ] {
@@ -2802,6 +2912,8 @@ mod crisis_tests {
         for t in [
             "I want to kill myself",
             "I'm going to end it tonight",
+            // the "will" of "I'll" is not a title (a name is not a crisis)
+            "I'll end it tonight",
             "I'm going to unalive myself",
             "kms",
         ] {

@@ -340,7 +340,9 @@ impl Norm {
                     oe,
                     flags,
                 });
-                self.push_tok(extra, os, oe, flags);
+                // "I'll" -> "i" "will": only the first piece starts with the
+                // capital (a titled "will" would read as a name)
+                self.push_tok(extra, os, oe, flags & !F_TITLE);
                 self.words += 2;
             }
             Exp::NumDash(k) => {
@@ -353,7 +355,8 @@ impl Norm {
             Exp::Fixed(words) => {
                 // drop the word and the space before it, then write the pieces
                 self.canon.truncate(cs.saturating_sub(1));
-                for p in words {
+                for (i, p) in words.iter().enumerate() {
+                    let flags = if i == 0 { flags } else { flags & !F_TITLE };
                     self.push_tok(p, os, oe, flags);
                     self.words += 1;
                 }
