@@ -222,6 +222,8 @@ pub(crate) struct Ctx {
     all: u64,
     /// Scratch: contrast-word prefix counts (see `resolve`).
     contrast: Vec<u32>,
+    /// The lexicon classes present in each sentence (see `sentence_bits`).
+    sbits: Vec<u64>,
 }
 
 impl Ctx {
@@ -233,6 +235,7 @@ impl Ctx {
         self.anchors.clear();
         self.ids.clear();
         self.matches.clear();
+        self.sbits.clear();
         self.all = 0;
     }
     /// Give memory back after an unusually large message.
@@ -430,6 +433,7 @@ fn run_into(text: &str, ctx: &mut Ctx) {
     ideation_rule(ctx);
     crisis_rules(ctx);
     resolve(ctx);
+    sentence_bits(ctx);
 }
 
 // ---------------------------------------------------------------- grammar
@@ -2487,15 +2491,17 @@ fn rules_found_crisis(ctx: &Ctx) -> bool {
 }
 
 /// The lexicon classes present in each sentence (multi-word entries count in
-/// the sentence they start in).
-fn sentence_bits(ctx: &Ctx) -> Vec<u64> {
-    let mut bits: Vec<u64> = Vec::new();
+/// the sentence they start in), into `ctx.sbits`.
+fn sentence_bits(ctx: &mut Ctx) {
+    let mut bits = std::mem::take(&mut ctx.sbits);
+    bits.clear();
+    let sentences = ctx.sent.last().map_or(0, |&s| s as usize + 1);
+    bits.resize(sentences, 0);
+    let sent = &ctx.sent;
     let mut add = |i: usize, b: u64| {
-        let s = ctx.sent.get(i).copied().unwrap_or(0) as usize;
-        if bits.len() <= s {
-            bits.resize(s + 1, 0);
+        if let Some(slot) = sent.get(i).and_then(|&s| bits.get_mut(s as usize)) {
+            *slot |= b;
         }
-        bits[s] |= b;
     };
     for (i, &b) in ctx.cls.iter().enumerate() {
         if b != 0 {
@@ -2505,13 +2511,13 @@ fn sentence_bits(ctx: &Ctx) -> Vec<u64> {
     for &(s, _, b) in &ctx.multi {
         add(s, b);
     }
-    bits
+    ctx.sbits = bits;
 }
 
 /// The tokens and the per-sentence lexicon classes of `text`: what the model
 /// reads.
 pub(crate) fn with_model_input<R>(text: &str, f: impl Fn(&Norm, &[u64]) -> R) -> R {
-    with_ctx(text, |ctx| f(&ctx.n, &sentence_bits(ctx)))
+    with_ctx(text, |ctx| f(&ctx.n, &ctx.sbits))
 }
 
 /// The rules alone read `text` as crisis (for the model's cross-validation).
@@ -2638,8 +2644,7 @@ fn model_fallback(ctx: &Ctx) -> ModelFindings {
     // reading of words they know is finer than word statistics ("I feel
     // like you never listen" is criticism, not an I-statement)
     let silent = ctx.cands.is_empty();
-    let bits = sentence_bits(ctx);
-    let r = crate::model::read(&ctx.n, &bits, silent);
+    let r = crate::model::read(&ctx.n, &ctx.sbits, silent);
     let mut out = ModelFindings::default();
     if !rules_crisis && let Some(c) = r.crisis {
         // The model alone never makes a sign urgent: an urgent sign closes a
