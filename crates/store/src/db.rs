@@ -120,6 +120,12 @@ impl Store {
         &self.url
     }
 
+    /// Connections in the pool, and how many of them are idle (for the
+    /// metrics).
+    pub fn pool_stats(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
     /// True when the database answers a trivial query.
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()

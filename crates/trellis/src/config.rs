@@ -66,6 +66,11 @@ pub struct Config {
     /// Serve at most this many connections at once; more wait to be
     /// accepted until one closes. Keep it below the open-file limit.
     pub max_connections: usize,
+    /// Give up (503) on a request still unanswered after this many seconds.
+    pub request_timeout_seconds: u64,
+    /// Where to serve `GET /metrics` (Prometheus text format); unset: no
+    /// metrics address. Keep it private: never the public address.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 impl Default for Config {
@@ -92,6 +97,8 @@ impl Default for Config {
             header_timeout_seconds: 30,
             body_timeout_seconds: 60,
             max_connections: 512,
+            request_timeout_seconds: 30,
+            metrics_bind: None,
         }
     }
 }
@@ -113,6 +120,8 @@ impl std::fmt::Debug for Config {
             .field("header_timeout_seconds", &self.header_timeout_seconds)
             .field("body_timeout_seconds", &self.body_timeout_seconds)
             .field("max_connections", &self.max_connections)
+            .field("request_timeout_seconds", &self.request_timeout_seconds)
+            .field("metrics_bind", &self.metrics_bind)
             .finish()
     }
 }

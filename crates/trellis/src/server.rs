@@ -29,6 +29,8 @@ pub struct Server {
     reminder_every: std::time::Duration,
     checkin_every: std::time::Duration,
     limits: Limits,
+    /// The private address serving `/metrics`, when configured.
+    metrics: Option<TcpListener>,
 }
 
 /// What keeps slow or idle clients from holding the server: see the
@@ -72,6 +74,20 @@ impl Server {
         web.staff_idle_timeout = i64::from(config.staff_idle_minutes.max(1)) * MINUTE;
         web.partner_idle_timeout = i64::from(config.partner_idle_days.max(1)) * DAY;
         web.api_token_lifetime = i64::from(config.api_token_days.max(1)) * DAY;
+        web.request_timeout = Duration::from_secs(config.request_timeout_seconds.max(1));
+        let metrics = match config.metrics_bind {
+            Some(bind) => {
+                let listener = TcpListener::bind(bind).await.with_context(|| {
+                    format!("could not listen on {bind} for metrics (is another program using it?)")
+                })?;
+                // install the recorder before the first request is counted
+                if trellis_web::observe::metrics_handle().is_none() {
+                    tracing::warn!("another metrics recorder is installed: /metrics stays empty");
+                }
+                Some(listener)
+            }
+            None => None,
+        };
         let mailer = match &config.smtp_url {
             Some(url) => Mailer::smtp(url, &config.mail_from)?,
             None => {
@@ -103,11 +119,17 @@ impl Server {
                 body_timeout: Duration::from_secs(config.body_timeout_seconds.max(1)),
                 max_connections: config.max_connections.max(1),
             },
+            metrics,
         })
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The metrics address, when one is configured.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     pub fn state(&self) -> &AppState {
@@ -125,12 +147,23 @@ impl Server {
         let relay = tokio::spawn(trellis_web::services::talks::relay_other_instances(
             self.state.clone(),
         ));
+        let metrics = self.metrics.map(|listener| {
+            let router = trellis_web::observe::metrics_router(self.state.clone());
+            tokio::spawn(async move {
+                if let Err(err) = axum::serve(listener, router).await {
+                    tracing::error!(%err, "the metrics address stopped");
+                }
+            })
+        });
         let router = trellis_web::router(self.state)
             .layer(RequestBodyTimeoutLayer::new(self.limits.body_timeout));
         serve(self.listener, router, self.limits, shutdown).await;
         reminders.abort();
         checkins.abort();
         relay.abort();
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         store.close().await;
         Ok(())
     }

@@ -9,6 +9,7 @@ pub mod content;
 pub mod error;
 pub mod extract;
 pub mod mail;
+pub mod observe;
 pub mod pages;
 pub mod routes;
 pub mod security_headers;
@@ -23,7 +24,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::timeout::TimeoutLayer;
 
 pub use error::{AppError, AppResult};
 pub use mail::Mailer;
@@ -32,17 +33,23 @@ pub use state::{AppState, WebConfig};
 /// Request bodies above this are refused before they are read.
 pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// The whole application. Layers, from the outside in: tracing; security
-/// headers (so every answer carries them, including refusals made by the
-/// layers below); errors in our one shape (JSON for the API, the calm page
-/// for people), whoever made them; addresses holding NUL refused; the body
-/// size limit; CSRF; then the routes.
+/// The whole application. Layers, from the outside in: the request id,
+/// access log and metrics (see [`observe`]); security headers (so every
+/// answer carries them, including refusals made by the layers below);
+/// errors in our one shape (JSON for the API, the calm page for people),
+/// whoever made them; addresses holding NUL refused; the body size limit;
+/// the request timeout; CSRF; then the routes.
 pub fn router(state: AppState) -> Router {
+    let timeout = state.config().request_timeout;
     routes::build(routes::table())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::csrf::protect,
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
         ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(
@@ -53,7 +60,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             security_headers::add,
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(observe::access))
         .with_state(state)
 }
 

@@ -24,6 +24,9 @@ pub struct WebConfig {
     pub partner_idle_timeout: Millis,
     /// An API token ends this long after sign-in, however active it was.
     pub api_token_lifetime: Millis,
+    /// A request still unanswered after this long is given up with 503 (a
+    /// live stream's answer starts at once, so streams are not cut).
+    pub request_timeout: std::time::Duration,
 }
 
 impl WebConfig {
@@ -35,6 +38,7 @@ impl WebConfig {
             staff_idle_timeout: 30 * trellis_core::time::MINUTE,
             partner_idle_timeout: 7 * trellis_core::time::DAY,
             api_token_lifetime: 30 * trellis_core::time::DAY,
+            request_timeout: std::time::Duration::from_secs(30),
         }
     }
 

@@ -47,6 +47,12 @@ impl LiveStreams {
         })
     }
 
+    /// How many streams are open in this process (for the metrics).
+    pub fn total(&self) -> usize {
+        let open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        open.values().sum()
+    }
+
     /// How many streams `user_id` holds open now.
     pub fn open_for(&self, user_id: &str) -> usize {
         let open = self.open.lock().unwrap_or_else(PoisonError::into_inner);

@@ -41,6 +41,8 @@ pub struct TestApp {
     pub data_dir: PathBuf,
     /// A browser-like client: keeps cookies, does not follow redirects.
     pub client: reqwest::Client,
+    /// `http://…` of the metrics address, when the test configured one.
+    pub metrics_base: Option<String>,
     _dir: TempDir,
     _shutdown: oneshot::Sender<()>,
 }
@@ -111,6 +113,7 @@ impl TestApp {
             .await
             .unwrap();
         let base = format!("http://{}", server.addr());
+        let metrics_base = server.metrics_addr().map(|a| format!("http://{a}"));
         let state = server.state().clone();
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(server.run_until(async {
@@ -123,6 +126,7 @@ impl TestApp {
             state,
             data_dir: dir.path().to_path_buf(),
             client: browser_client(),
+            metrics_base,
             _dir: dir,
             _shutdown: tx,
         })

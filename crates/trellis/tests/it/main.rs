@@ -16,6 +16,7 @@ mod helplines;
 mod intake;
 mod matrix;
 mod measures;
+mod observe;
 mod operations;
 mod practice;
 mod privacy;
