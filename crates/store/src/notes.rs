@@ -156,6 +156,23 @@ impl Store {
     /// Messages of a couple's threads that this therapist has not read:
     /// written by others after the therapist last opened each thread.
     #[tracing::instrument(skip(self))]
+    /// Unread messages from each couple of `therapist_id`, in one query
+    /// (couples with none are absent).
+    pub async fn unread_messages_by_couple_for_therapist(
+        &self,
+        therapist_id: &str,
+    ) -> Result<std::collections::HashMap<String, i64>> {
+        let rows = sqlx::query(
+            "SELECT e.couple_id AS couple_id, COUNT(*) AS n FROM entries e              JOIN couples c ON c.id = e.couple_id              LEFT JOIN thread_reads r ON r.user_id = $1 AND r.thread_key = e.ref_id              WHERE c.therapist_id = $1 AND e.kind = 'message'              AND e.author_id <> $1 AND e.audience IN ('therapist', 'partner_and_therapist')              AND e.created_at > COALESCE(r.read_at, 0)              GROUP BY e.couple_id",
+        )
+        .bind(therapist_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("couple_id")?, row.try_get("n")?)))
+            .collect()
+    }
+
     pub async fn unread_messages_for_therapist(
         &self,
         therapist_id: &str,

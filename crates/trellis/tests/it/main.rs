@@ -8,6 +8,7 @@ mod helpers;
 mod accountability;
 mod accounts;
 mod browser;
+mod caseload;
 mod cli;
 mod coach;
 mod couples;

@@ -110,3 +110,23 @@ pub async fn invite(
         }),
     ))
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct CaseloadResponse {
+    /// Sorted by need: urgent flags, open flags, alerts, unread messages;
+    /// otherwise newest first.
+    pub couples: Vec<crate::services::caseload::CaseloadCouple>,
+}
+
+/// The therapist's caseload, the same list as the caseload page.
+#[utoipa::path(get, path = "/api/v1/caseload", tag = "couples", security(("bearer" = [])),
+    responses((status = 200, body = CaseloadResponse), (status = 401, body = ErrorBody),
+        (status = 403, description = "Only therapists have a caseload", body = ErrorBody)))]
+pub async fn caseload(
+    State(state): State<AppState>,
+    RoleUser(therapist): TherapistUser,
+) -> AppResult<Json<CaseloadResponse>> {
+    Ok(Json(CaseloadResponse {
+        couples: crate::services::caseload::caseload(&state, &therapist).await?,
+    }))
+}

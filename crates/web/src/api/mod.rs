@@ -46,6 +46,11 @@ pub fn routes() -> Vec<Route> {
             Access::Role(Role::Therapist),
             couples::create,
         ),
+        Route::get(
+            "/api/v1/caseload",
+            Access::Role(Role::Therapist),
+            couples::caseload,
+        ),
         Route::post(
             "/api/v1/couples/{id}/therapist",
             Access::Role(Role::Admin),
@@ -436,6 +441,7 @@ pub fn routes() -> Vec<Route> {
         accounts::me,
         accounts::accept_invitation,
         couples::create,
+        couples::caseload,
         couples::invite,
         staff::list,
         staff::deactivate,

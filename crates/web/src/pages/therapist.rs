@@ -11,22 +11,9 @@ use trellis_core::time::utc_date;
 use super::{Layout, PageContext, fixable, render, render_refused};
 use crate::error::AppResult;
 use crate::extract::{PageForm, Path};
+use crate::services::caseload::CaseloadCouple;
 use crate::services::couples::{self, Invitee};
 use crate::state::AppState;
-
-pub struct CaseloadRow {
-    pub id: String,
-    /// Alerts from the measures (scores only under consent).
-    pub alerts: usize,
-    /// Messages from the couple the therapist has not read.
-    pub unread: i64,
-    /// Shared work is open (screened and cleared, nothing urgent waiting).
-    pub shared_open: bool,
-    pub news: trellis_store::CaseloadNews,
-    pub title: String,
-    pub partners: Vec<trellis_store::PartnerSummary>,
-    pub since: String,
-}
 
 #[derive(Template)]
 #[template(path = "caseload.html")]
@@ -35,7 +22,7 @@ struct CaseloadPage {
     attention: i64,
     urgent: i64,
     layout: Layout,
-    couples: Vec<CaseloadRow>,
+    couples: Vec<CaseloadCouple>,
     link_code: Option<String>,
     /// The day the practice code stops working.
     link_code_expires: String,
@@ -53,48 +40,7 @@ pub struct LinkRequestRow {
 
 pub async fn caseload(State(state): State<AppState>, page: PageContext) -> AppResult<Response> {
     let therapist = page.require(Role::Therapist)?;
-    let mut news = state
-        .store()
-        .caseload_news(&therapist.id, crate::state::now())
-        .await?;
-    let couples = state
-        .store()
-        .caseload(&therapist.id)
-        .await?
-        .into_iter()
-        .map(|entry| CaseloadRow {
-            id: entry.couple.id.clone(),
-            news: news.remove(&entry.couple.id).unwrap_or_default(),
-            alerts: 0,
-            unread: 0,
-            shared_open: false,
-            title: entry
-                .partners
-                .iter()
-                .map(|p| p.name.as_str())
-                .collect::<Vec<_>>()
-                .join(" & "),
-            since: utc_date(entry.couple.created_at),
-            partners: entry.partners,
-        })
-        .collect::<Vec<CaseloadRow>>();
-    // Sorted by need: safety first, then alerts, then the newest.
-    let mut couples: Vec<CaseloadRow> = couples;
-    for row in &mut couples {
-        row.alerts = crate::services::measures::progress(&state, therapist, &row.id)
-            .await?
-            .alerts
-            .len();
-        row.unread = state
-            .store()
-            .unread_messages_for_therapist(&therapist.id, &row.id)
-            .await?;
-        let couple = state.store().couple(&row.id).await?;
-        row.shared_open = crate::services::safety::shared_work_open(&state, &couple).await?;
-    }
-    couples.sort_by_key(|row| {
-        std::cmp::Reverse((row.news.urgent_flags, row.news.open_flags, row.alerts))
-    });
+    let couples = crate::services::caseload::caseload(&state, therapist).await?;
     let code = couples::practice_code(&state, therapist).await?;
     let link_requests = couples::link_requests_for(&state, therapist)
         .await?
@@ -108,8 +54,8 @@ pub async fn caseload(State(state): State<AppState>, page: PageContext) -> AppRe
         .collect();
     let template = CaseloadPage {
         layout: page.layout("/caseload"),
-        attention: couples.iter().map(|c| c.news.open_flags).sum(),
-        urgent: couples.iter().map(|c| c.news.urgent_flags).sum(),
+        attention: couples.iter().map(|c| c.open_flags).sum(),
+        urgent: couples.iter().map(|c| c.urgent_flags).sum(),
         couples,
         link_code_expires: code
             .as_ref()

@@ -6,6 +6,7 @@ pub mod accountability;
 pub mod accounts;
 pub mod appointments;
 pub mod audit;
+pub mod caseload;
 pub mod compromise;
 pub mod couples;
 pub mod help;

@@ -1,0 +1,112 @@
+//! `GET /api/v1/caseload`: the therapist's couples with what needs
+//! attention, sorted by need — the same list as the caseload page.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{DEMO_PASSWORD, TestApp, page_text};
+use crate::on_both_backends;
+
+on_both_backends!(with_demo => the_caseload_api_lists_couples_by_need);
+
+fn couple<'a>(list: &'a Value, partner: &str) -> &'a Value {
+    list["couples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["title"].as_str().unwrap().contains(partner))
+        .unwrap_or_else(|| panic!("no couple with {partner} in {list}"))
+}
+
+async fn the_caseload_api_lists_couples_by_need(app: TestApp) {
+    let priya = app.api_login("therapist@example.com", DEMO_PASSWORD).await;
+    let (status, before) = app.api_get(&priya, "/api/v1/caseload").await;
+    assert_eq!(status, StatusCode::OK, "{before}");
+    let alex_sam = couple(&before, "Alex");
+    assert!(alex_sam["id"].is_string());
+    assert_eq!(alex_sam["partners"].as_array().unwrap().len(), 2);
+    assert_eq!(alex_sam["shared_work_open"], true);
+    // Noor & Kai took the check and wait for a decision: shared work is closed
+    assert_eq!(couple(&before, "Noor")["shared_work_open"], false);
+
+    // a message from Sam shows as unread for Alex & Sam's row
+    let sam = app.api_login("sam@example.com", DEMO_PASSWORD).await;
+    let (status, _) = app
+        .api_post(
+            Some(&sam),
+            "/api/v1/messages",
+            json!({"thread": "couple", "body": "Could we move Thursday to the afternoon?"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, after) = app.api_get(&priya, "/api/v1/caseload").await;
+    assert_eq!(
+        couple(&after, "Alex")["unread"].as_i64().unwrap(),
+        before_unread(&before) + 1
+    );
+
+    // an urgent sign puts the couple first
+    let (status, _) = app
+        .api_post(
+            Some(&sam),
+            "/api/v1/entries",
+            json!({"body": "I have the pills saved up and tonight is the night.", "audience": "me"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, flagged) = app.api_get(&priya, "/api/v1/caseload").await;
+    let first = &flagged["couples"][0];
+    assert!(
+        first["title"].as_str().unwrap().contains("Sam"),
+        "{flagged}"
+    );
+    assert!(first["urgent_flags"].as_i64().unwrap() >= 1, "{first}");
+    // the list is sorted by need, every row as needy or less than the one before
+    let need = |c: &Value| {
+        (
+            c["urgent_flags"].as_i64().unwrap(),
+            c["open_flags"].as_i64().unwrap(),
+            c["alerts"].as_i64().unwrap(),
+            c["unread"].as_i64().unwrap(),
+        )
+    };
+    let rows = flagged["couples"].as_array().unwrap();
+    assert!(
+        rows.windows(2).all(|w| need(&w[0]) >= need(&w[1])),
+        "{flagged}"
+    );
+    // the page lists the same couples, in the same order
+    let page = page_text(
+        app.browser_login("therapist@example.com", DEMO_PASSWORD)
+            .await
+            .get(app.url("/caseload"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let positions: Vec<usize> = rows
+        .iter()
+        .map(|c| page.find(c["title"].as_str().unwrap()).unwrap())
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+
+    // only therapists have a caseload, and each sees their own
+    let (status, _) = app.api_get(&sam, "/api/v1/caseload").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let tom = app.api_login("therapist2@example.com", DEMO_PASSWORD).await;
+    let (status, his) = app.api_get(&tom, "/api/v1/caseload").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        his["couples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| !c["title"].as_str().unwrap().contains("Alex")),
+        "{his}"
+    );
+}
+
+fn before_unread(list: &Value) -> i64 {
+    couple(list, "Alex")["unread"].as_i64().unwrap()
+}
