@@ -55,7 +55,7 @@ pub use situations::SituationRow;
 pub use talks::{
     CircleRow, CompromiseRow, NewTurn, TALK_CHANNEL, TalkListener, TalkRow, TimeoutRow, TurnRow,
 };
-pub use writing::{AudienceChange, EntryFilter, NewEntry, Reader, SealedEntry};
+pub use writing::{AudienceChange, EntryFilter, NewEntry, Reader, SealedEntry, WritingFlag};
 
 /// A fresh time-ordered id (UUIDv7), as text so both backends store it alike.
 pub fn new_id() -> String {

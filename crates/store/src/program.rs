@@ -52,6 +52,28 @@ pub struct FlagLevel<'a> {
     pub at_risk: &'a str,
 }
 
+/// The insert of a flag raised by writing (run on the pool or in a
+/// transaction with the writing).
+pub(crate) fn concern_insert<'q>(
+    user_id: &'q str,
+    couple_id: &'q str,
+    sealed_note: &'q [u8],
+    flag: FlagLevel<'q>,
+    now: Millis,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    sqlx::query(
+        "INSERT INTO safety_screenings (id, user_id, couple_id, answers, concerning, created_at, source, tier, at_risk) \
+         VALUES ($1, $2, $3, $4, 1, $5, 'writing', $6, $7)",
+    )
+    .bind(new_id())
+    .bind(user_id)
+    .bind(couple_id)
+    .bind(sealed_note)
+    .bind(now)
+    .bind(flag.tier)
+    .bind(flag.at_risk)
+}
+
 /// One completed safety check (answers sealed with the couple's key).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SafetyCheckRow {
@@ -273,19 +295,9 @@ impl Store {
         flag: FlagLevel<'_>,
         now: Millis,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO safety_screenings (id, user_id, couple_id, answers, concerning, created_at, source, tier, at_risk) \
-             VALUES ($1, $2, $3, $4, 1, $5, 'writing', $6, $7)",
-        )
-        .bind(new_id())
-        .bind(user_id)
-        .bind(couple_id)
-        .bind(sealed_note)
-        .bind(now)
-        .bind(flag.tier)
-        .bind(flag.at_risk)
-        .execute(&self.pool)
-        .await?;
+        concern_insert(user_id, couple_id, sealed_note, flag, now)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

@@ -50,6 +50,34 @@ pub struct NewEntry<'a> {
     pub now: Millis,
 }
 
+/// A safety flag raised by what an entry says (see
+/// [`Store::insert_entry_with_flag`]).
+#[derive(Debug, Clone, Copy)]
+pub struct WritingFlag<'a> {
+    pub user_id: &'a str,
+    /// Sealed with the couple's key.
+    pub sealed_note: &'a [u8],
+    pub level: crate::program::FlagLevel<'a>,
+}
+
+fn entry_insert<'q>(
+    entry: &NewEntry<'q>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    sqlx::query(
+        "INSERT INTO entries (id, couple_id, author_id, kind, ref_id, audience, body, created_at, updated_at, addressed_to) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
+    )
+    .bind(entry.id)
+    .bind(entry.couple_id)
+    .bind(entry.author_id)
+    .bind(entry.kind)
+    .bind(entry.ref_id)
+    .bind(entry.audience.as_str())
+    .bind(entry.body)
+    .bind(entry.now)
+    .bind(entry.addressed_to)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AudienceChange {
     pub changed_by: String,
@@ -139,21 +167,32 @@ pub(crate) fn visibility_clause(reader: Reader<'_>, first: usize) -> Clause {
 impl Store {
     #[tracing::instrument(skip(self, entry), fields(entry_id = entry.id, kind = entry.kind))]
     pub async fn insert_entry(&self, entry: NewEntry<'_>) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO entries (id, couple_id, author_id, kind, ref_id, audience, body, created_at, updated_at, addressed_to) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
-        )
-        .bind(entry.id)
-        .bind(entry.couple_id)
-        .bind(entry.author_id)
-        .bind(entry.kind)
-        .bind(entry.ref_id)
-        .bind(entry.audience.as_str())
-        .bind(entry.body)
-        .bind(entry.now)
-        .bind(entry.addressed_to)
-        .execute(&self.pool)
-        .await?;
+        entry_insert(&entry).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Stores the entry and, when its words raised one, its safety flag, in
+    /// one transaction: writing in crisis is never stored without its flag.
+    #[tracing::instrument(skip_all, fields(couple_id = entry.couple_id))]
+    pub async fn insert_entry_with_flag(
+        &self,
+        entry: NewEntry<'_>,
+        flag: Option<WritingFlag<'_>>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        entry_insert(&entry).execute(&mut *tx).await?;
+        if let Some(flag) = flag {
+            crate::program::concern_insert(
+                flag.user_id,
+                entry.couple_id,
+                flag.sealed_note,
+                flag.level,
+                entry.now,
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

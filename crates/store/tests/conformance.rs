@@ -12,8 +12,9 @@ use trellis_core::time::{DAY, MINUTE};
 use trellis_core::{EmailAddress, InvitationKind, Millis, Role};
 use trellis_crypto::SecretToken;
 use trellis_store::{
-    Backend, Couple, Invitation, InvitationAccepted, NewPartner, NewPracticeWithAdmin, NewSession,
-    OneTimePurpose, PartnerSummary, Practice, SessionKind, Store, StoreError, User,
+    Backend, Couple, FlagLevel, Invitation, InvitationAccepted, NewEntry, NewPartner,
+    NewPracticeWithAdmin, NewSession, OneTimePurpose, PartnerSummary, Practice, Reader,
+    SessionKind, Store, StoreError, User, WritingFlag,
 };
 
 // ---------------------------------------------------------------------------
@@ -110,6 +111,7 @@ conformance!(
     concurrent_accepts_never_overfill_a_couple,
     concurrent_invitations_never_overbook_a_couple,
     concurrent_setups_with_one_token_create_one_practice,
+    an_entry_and_its_flag_are_stored_together_or_not_at_all,
 );
 
 // ---------------------------------------------------------------------------
@@ -1661,4 +1663,68 @@ mod old_unlocks_follow_their_exercises_into_the_new_stages {
             .unwrap();
         super::old_unlocks_follow_their_exercises_into_the_new_stages(url).await;
     }
+}
+
+/// Writing in crisis is stored with its safety flag in one transaction: when
+/// the flag cannot be stored, neither is the writing.
+async fn an_entry_and_its_flag_are_stored_together_or_not_at_all(store: Store) {
+    let (_, admin) = practice_with_admin(&store, "Willow", "ada@example.com").await;
+    let theo = therapist(&store, &admin, "theo@example.com", "Theo", "THEO-0001").await;
+    let (couple, invitations) =
+        couple(&store, &theo, &["ann@example.com", "ben@example.com"], T0).await;
+    let ann = accept(&store, &invitations[0].0, T0 + 1)
+        .await
+        .unwrap()
+        .user;
+    let entry = |id| NewEntry {
+        id,
+        couple_id: &couple.id,
+        author_id: &ann.id,
+        kind: "journal",
+        ref_id: None,
+        audience: trellis_core::privacy::Audience::Me,
+        addressed_to: None,
+        body: b"sealed words",
+        now: T0 + 2,
+    };
+    let flag = |user_id| WritingFlag {
+        user_id,
+        sealed_note: b"sealed note",
+        level: FlagLevel {
+            tier: "urgent",
+            at_risk: "themselves",
+        },
+    };
+    let reader = Reader {
+        user_id: &ann.id,
+        role: Role::Partner,
+        couple_id: Some(&couple.id),
+    };
+
+    store
+        .insert_entry_with_flag(entry("entry-1"), Some(flag(&ann.id)))
+        .await
+        .unwrap();
+    assert!(store.entry_for(reader, "entry-1").await.unwrap().is_some());
+    let flags = store.safety_flags(&couple.id).await.unwrap();
+    assert_eq!(flags.len(), 1);
+    assert_eq!(flags[0].user_id, ann.id);
+
+    // the flag cannot be stored (nobody has that id): the writing is not either
+    assert!(
+        store
+            .insert_entry_with_flag(entry("entry-2"), Some(flag("no-such-person")))
+            .await
+            .is_err()
+    );
+    assert!(store.entry_for(reader, "entry-2").await.unwrap().is_none());
+    assert_eq!(store.safety_flags(&couple.id).await.unwrap().len(), 1);
+
+    // ordinary writing goes in alone
+    store
+        .insert_entry_with_flag(entry("entry-3"), None)
+        .await
+        .unwrap();
+    assert!(store.entry_for(reader, "entry-3").await.unwrap().is_some());
+    assert_eq!(store.safety_flags(&couple.id).await.unwrap().len(), 1);
 }

@@ -257,6 +257,29 @@ fn level(concern: Concern) -> FlagLevel<'static> {
     }
 }
 
+/// The sealed note a flag raised by writing carries (it names no words of
+/// the writing).
+pub async fn writing_flag_note(
+    state: &AppState,
+    author: &User,
+    couple_id: &str,
+) -> AppResult<Vec<u8>> {
+    Ok(state
+        .vault()
+        .seal(
+            state.store(),
+            couple_id,
+            "crisis language in writing",
+            &format!("safety:{}", author.id),
+        )
+        .await?)
+}
+
+/// How strong a flag is and who may be at risk, as the store records it.
+pub fn flag_level(concern: Concern) -> FlagLevel<'static> {
+    level(concern)
+}
+
 /// Raises a flag for crisis language in something a partner wrote and
 /// answers it (audit, notice). Returns what the writer is told next.
 #[tracing::instrument(skip_all, fields(user_id = %author.id))]
@@ -266,15 +289,7 @@ pub async fn raise_for_writing(
     couple_id: &str,
     concern: Concern,
 ) -> AppResult<String> {
-    let note = state
-        .vault()
-        .seal(
-            state.store(),
-            couple_id,
-            "crisis language in writing",
-            &format!("safety:{}", author.id),
-        )
-        .await?;
+    let note = writing_flag_note(state, author, couple_id).await?;
     state
         .store()
         .record_concern(&author.id, couple_id, &note, level(concern), now())

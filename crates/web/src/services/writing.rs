@@ -4,7 +4,7 @@
 
 use trellis_core::Role;
 use trellis_core::privacy::{Audience, Item, Ownership, Viewer, may_view, relation};
-use trellis_store::{EntryFilter, NewEntry, Reader, SealedEntry, User};
+use trellis_store::{EntryFilter, NewEntry, Reader, SealedEntry, User, WritingFlag};
 
 use super::audit;
 use crate::error::{AppError, AppResult};
@@ -284,23 +284,53 @@ pub async fn write_in_couple(
             ),
         )
         .await?;
+    // Crisis language raises a flag stored in the same transaction as the
+    // writing (never one without the other); the audit entry and the
+    // therapist's notice follow once both are stored.
+    let concern = if author.role == Role::Partner {
+        super::safety::writing_concern(&body)
+    } else {
+        None
+    };
+    let note = match concern {
+        Some(_) => Some(super::safety::writing_flag_note(state, author, couple_id).await?),
+        None => None,
+    };
     let now = now();
     state
         .store()
-        .insert_entry(NewEntry {
-            id: &id,
-            couple_id,
-            author_id: &author.id,
-            kind: writing.kind,
-            ref_id: writing.ref_id,
-            audience: writing.audience,
-            addressed_to,
-            body: &sealed,
-            now,
-        })
+        .insert_entry_with_flag(
+            NewEntry {
+                id: &id,
+                couple_id,
+                author_id: &author.id,
+                kind: writing.kind,
+                ref_id: writing.ref_id,
+                audience: writing.audience,
+                addressed_to,
+                body: &sealed,
+                now,
+            },
+            concern
+                .zip(note.as_deref())
+                .map(|(concern, note)| WritingFlag {
+                    user_id: &author.id,
+                    sealed_note: note,
+                    level: super::safety::flag_level(concern),
+                }),
+        )
         .await?;
-    let crisis = author.role == Role::Partner
-        && raise_concern_if_crisis(state, author, couple_id, &body).await?;
+    if let Some(concern) = concern {
+        super::safety::respond(
+            state,
+            author,
+            couple_id,
+            concern,
+            super::safety::Source::Writing,
+        )
+        .await?;
+    }
+    let crisis = concern.is_some();
     Ok(Entry {
         id,
         couple_id: couple_id.to_owned(),
@@ -315,22 +345,6 @@ pub async fn write_in_couple(
         mine: true,
         crisis,
     })
-}
-
-/// Crisis language in writing raises a flag for the therapist (see
-/// `services::safety`): help for the writer, a notice for the therapist,
-/// and, only when urgent, shared work waits for the therapist's decision.
-pub(crate) async fn raise_concern_if_crisis(
-    state: &AppState,
-    author: &User,
-    couple_id: &str,
-    body: &str,
-) -> AppResult<bool> {
-    let Some(concern) = super::safety::writing_concern(body) else {
-        return Ok(false);
-    };
-    super::safety::raise_for_writing(state, author, couple_id, concern).await?;
-    Ok(true)
 }
 
 /// One entry, or `NotFound` when it does not exist or is not the viewer's to see.
