@@ -93,6 +93,9 @@ pub struct EntryFilter<'a> {
     pub kind: Option<&'a str>,
     pub ref_id: Option<&'a str>,
     pub author_id: Option<&'a str>,
+    /// Only entries older than this one (its `created_at` and `id`): the
+    /// cursor of the next page, in the list's newest-first order.
+    pub before: Option<(Millis, &'a str)>,
 }
 
 const ENTRY_COLUMNS: &str = "e.id, e.couple_id, c.therapist_id AS couple_therapist_id, e.author_id, \
@@ -238,13 +241,23 @@ impl Store {
                 sql.push_str(&format!(" AND {column} = ${}", binds.len()));
             }
         }
+        let mut next = binds.len() + 1;
+        if filter.before.is_some() {
+            sql.push_str(&format!(
+                " AND (e.created_at < ${next} OR (e.created_at = ${next} AND e.id < ${}))",
+                next + 1
+            ));
+            next += 2;
+        }
         sql.push_str(&format!(
-            " ORDER BY e.created_at DESC, e.id DESC LIMIT ${}",
-            binds.len() + 1
+            " ORDER BY e.created_at DESC, e.id DESC LIMIT ${next}"
         ));
         let mut query = sqlx::query(&sql);
         for value in &binds {
             query = query.bind(value);
+        }
+        if let Some((created_at, id)) = filter.before {
+            query = query.bind(created_at).bind(id);
         }
         let rows = query.bind(limit).fetch_all(&self.pool).await?;
         rows.iter().map(entry_from_row).collect()

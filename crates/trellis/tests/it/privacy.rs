@@ -371,3 +371,54 @@ async fn bad_writing_input_is_refused_clearly(app: TestApp) {
     let (_, list) = app.api_get(&partner, "/api/v1/entries").await;
     assert_eq!(list["entries"].as_array().unwrap().len(), 0);
 }
+
+on_both_backends!(with_demo => the_journal_list_pages_with_a_cursor);
+
+/// `GET /api/v1/entries` pages newest first with `limit` and `before`: the
+/// pages hold every entry once, in order, and a bad cursor or limit is 422.
+async fn the_journal_list_pages_with_a_cursor(app: TestApp) {
+    let alex = app.api_login("alex@example.com", DEMO_PASSWORD).await;
+    for n in 0..5 {
+        let (status, _) = app
+            .api_post(
+                Some(&alex),
+                "/api/v1/entries",
+                json!({"body": format!("Paging note number {n}.")}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (_, all) = app.api_get(&alex, "/api/v1/entries").await;
+    let all_ids: Vec<Value> = all["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].clone())
+        .collect();
+    assert!(all_ids.len() >= 5);
+    assert!(all["next_cursor"].is_null(), "one page holds them all");
+    let mut paged = Vec::new();
+    let mut path = "/api/v1/entries?limit=2".to_owned();
+    loop {
+        let (status, page) = app.api_get(&alex, &path).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let entries = page["entries"].as_array().unwrap();
+        assert!(entries.len() <= 2);
+        paged.extend(entries.iter().map(|e| e["id"].clone()));
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/entries?limit=2&before={cursor}"),
+            None => break,
+        }
+        assert!(paged.len() <= all_ids.len(), "paging does not end");
+    }
+    assert_eq!(paged, all_ids);
+    for bad in [
+        "limit=0",
+        "limit=501",
+        "before=nonsense",
+        "before=12.not%20an%20id",
+    ] {
+        let (status, body) = app.api_get(&alex, &format!("/api/v1/entries?{bad}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+    }
+}

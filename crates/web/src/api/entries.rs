@@ -1,15 +1,15 @@
-use crate::extract::Path;
+use crate::extract::{Path, Query};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use trellis_store::EntryFilter;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::ErrorBody;
 use crate::auth::CurrentUser;
 use crate::auth::session::{PartnerUser, RoleUser};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::extract::ApiJson;
 use crate::services::writing::{self, Entry, JOURNAL, NewWriting};
 use crate::state::AppState;
@@ -70,6 +70,16 @@ impl From<Entry> for EntryJson {
 #[derive(Serialize, ToSchema)]
 pub struct EntryList {
     pub entries: Vec<EntryJson>,
+    /// Pass as `before` for the next, older page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct EntryPageQuery {
+    /// At most this many entries (1 to 500; default 500).
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub before: Option<String>,
 }
 
 /// Write a journal entry (partners). Private to the author unless an audience is given.
@@ -95,24 +105,41 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(entry.into())))
 }
 
-/// Every journal entry the caller may see: their own, and what others shared with them.
-#[utoipa::path(get, path = "/api/v1/entries", tag = "writing", security(("bearer" = [])),
-    responses((status = 200, body = EntryList), (status = 401, body = ErrorBody)))]
+/// The journal entries the caller may see, newest first: their own, and what
+/// others shared with them; a page at a time with `limit` and `before`.
+#[utoipa::path(get, path = "/api/v1/entries", tag = "writing", security(("bearer" = [])), params(EntryPageQuery),
+    responses((status = 200, body = EntryList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    Query(query): Query<EntryPageQuery>,
 ) -> AppResult<Json<EntryList>> {
-    let entries = writing::list(
+    let limit = query.limit.unwrap_or(writing::LIST_LIMIT);
+    if !(1..=writing::LIST_LIMIT).contains(&limit) {
+        return Err(AppError::invalid(
+            "limit",
+            "Ask for between 1 and 500 entries.",
+        ));
+    }
+    let before = query
+        .before
+        .as_deref()
+        .map(writing::parse_cursor)
+        .transpose()?;
+    let page = writing::list_page(
         &state,
         &user,
         EntryFilter {
             kind: Some(JOURNAL),
+            before,
             ..EntryFilter::default()
         },
+        limit,
     )
     .await?;
     Ok(Json(EntryList {
-        entries: entries.into_iter().map(EntryJson::from).collect(),
+        entries: page.entries.into_iter().map(EntryJson::from).collect(),
+        next_cursor: page.next_cursor,
     }))
 }
 

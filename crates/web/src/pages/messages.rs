@@ -146,6 +146,7 @@ async fn partner_page(
                 kind: Some(COMMENT),
                 ref_id: None,
                 author_id: None,
+                before: None,
             },
         )
         .await?;

@@ -200,6 +200,7 @@ pub async fn read_thread(
             kind: Some(MESSAGE),
             ref_id: Some(&thread.key),
             author_id: None,
+            before: None,
         },
     )
     .await?;
@@ -231,6 +232,7 @@ pub async fn unread_for_partner(state: &AppState, partner: &User) -> AppResult<u
                     kind: Some(MESSAGE),
                     ref_id: Some(&key),
                     author_id: None,
+                    before: None,
                 },
                 200,
             )
@@ -332,6 +334,7 @@ pub async fn comments_on(
             kind: Some(COMMENT),
             ref_id: Some(target_id),
             author_id: None,
+            before: None,
         },
     )
     .await?;

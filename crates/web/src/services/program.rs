@@ -786,6 +786,7 @@ pub async fn responses_for(
             kind: Some(kind),
             ref_id: Some(&exercise.id),
             author_id: None,
+            before: None,
         },
     )
     .await?;
@@ -819,6 +820,7 @@ pub async fn responses_for(
                     kind: Some(REFLECT_BACK),
                     ref_id: Some(&round.id),
                     author_id: None,
+                    before: None,
                 },
             )
             .await?;

@@ -370,14 +370,65 @@ pub async fn list(
     viewer: &User,
     filter: EntryFilter<'_>,
 ) -> AppResult<Vec<Entry>> {
-    let entries = list_up_to(state, viewer, filter, LIST_LIMIT).await?;
+    Ok(list_page(state, viewer, filter, LIST_LIMIT).await?.entries)
+}
+
+/// A page of a list, newest first, and the cursor of the next page (`None`
+/// on the last page).
+pub struct Page {
+    pub entries: Vec<Entry>,
+    pub next_cursor: Option<String>,
+}
+
+/// The cursor after `entry`: opaque to clients, `created_at.id`.
+fn cursor_of(created_at: trellis_core::Millis, id: &str) -> String {
+    format!("{created_at}.{id}")
+}
+
+/// A cursor given back by a client, or 422.
+pub fn parse_cursor(cursor: &str) -> AppResult<(trellis_core::Millis, &str)> {
+    let bad = || AppError::invalid("before", "This is not a page cursor from this list.");
+    let (at, id) = cursor.split_once('.').ok_or_else(bad)?;
+    let at: trellis_core::Millis = at.parse().map_err(|_| bad())?;
+    let plain = !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !plain {
+        return Err(bad());
+    }
+    Ok((at, id))
+}
+
+/// One page of what the viewer may see (at most `limit` entries, older
+/// than the filter's `before`), with staff readings audited in one batch.
+/// The cursor follows the last row the database gave, so an entry the
+/// viewer may not see never hides the ones after it.
+pub async fn list_page(
+    state: &AppState,
+    viewer: &User,
+    filter: EntryFilter<'_>,
+    limit: i64,
+) -> AppResult<Page> {
+    let sealed = state
+        .store()
+        .entries_for(reader(viewer), filter, limit)
+        .await?;
+    let next_cursor = if i64::try_from(sealed.len()).unwrap_or(i64::MAX) >= limit {
+        sealed.last().map(|row| cursor_of(row.created_at, &row.id))
+    } else {
+        None
+    };
+    let entries = open_visible(state, viewer, sealed).await?;
     let readings = entries
         .iter()
         .filter(|entry| read_by_staff(viewer, entry))
         .map(|entry| reading_event(viewer, entry))
         .collect();
     audit::record_all(state, readings).await?;
-    Ok(entries)
+    Ok(Page {
+        entries,
+        next_cursor,
+    })
 }
 
 /// The most entries in a therapist's or admin's export: it holds every
@@ -438,6 +489,15 @@ async fn list_up_to(
         .store()
         .entries_for(reader(viewer), filter, limit)
         .await?;
+    open_visible(state, viewer, sealed).await
+}
+
+/// The rows the viewer may see, opened.
+async fn open_visible(
+    state: &AppState,
+    viewer: &User,
+    sealed: Vec<SealedEntry>,
+) -> AppResult<Vec<Entry>> {
     let mut entries = Vec::with_capacity(sealed.len());
     for row in sealed {
         if visible(state, viewer, &row).await? {
