@@ -48,6 +48,7 @@ async fn a_couple_someone_left_takes_no_one_new(app: TestApp) {
     let left = reqwest::Client::new()
         .post(app.url("/api/v1/me/leave-couple"))
         .bearer_auth(&sam)
+        .json(&json!({"password": DEMO_PASSWORD}))
         .send()
         .await
         .unwrap();

@@ -1165,7 +1165,7 @@ async fn endings_answer_as_documented(app: &TestApp, doc: &mut Conformance) {
             Method::POST,
             "/api/v1/me/leave-couple",
             "jordan@example.com",
-            json!({}),
+            json!({"password": DEMO_PASSWORD}),
         ),
     ] {
         let token = app.api_login(email, DEMO_PASSWORD).await;

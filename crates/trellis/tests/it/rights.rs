@@ -218,9 +218,50 @@ async fn leaving_the_couple_withdraws_what_was_shared(app: TestApp) {
             .0,
         StatusCode::OK
     );
+    // Leaving takes the password: without it, or with a wrong one, nothing
+    // changes (on the page too)
+    for body in [json!({}), json!({"password": "not my password"})] {
+        let response = reqwest::Client::new()
+            .post(app.url("/api/v1/me/leave-couple"))
+            .bearer_auth(&jordan)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}"
+        );
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["error"]["fields"][0]["field"], "password", "{error}");
+    }
+    let browser = app.browser_login("jordan@example.com", DEMO_PASSWORD).await;
+    let page = app
+        .submit(
+            &browser,
+            "/account",
+            "/account/leave-couple",
+            &[("password", "")],
+        )
+        .await;
+    assert_eq!(page.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page_text(page)
+            .await
+            .contains("Type your password to confirm")
+    );
+    assert_eq!(
+        app.api_get(&riley, &format!("/api/v1/entries/{shared}"))
+            .await
+            .0,
+        StatusCode::OK,
+        "still in the couple"
+    );
     let response = reqwest::Client::new()
         .post(app.url("/api/v1/me/leave-couple"))
         .bearer_auth(&jordan)
+        .json(&json!({"password": DEMO_PASSWORD}))
         .send()
         .await
         .unwrap();

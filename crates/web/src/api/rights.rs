@@ -68,14 +68,23 @@ pub async fn delete_me(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Leave the couple (partners): shared writing goes back to "only me"; a new self-guided space begins.
-#[utoipa::path(post, path = "/api/v1/me/leave-couple", tag = "data rights", security(("bearer" = [])),
-    responses((status = 204, description = "Left"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+/// Leave the couple (partners): shared writing goes back to "only me"; a new
+/// self-guided space begins. Takes `{"password"}`: 422 without it or when
+/// it is wrong.
+#[utoipa::path(post, path = "/api/v1/me/leave-couple", tag = "data rights", security(("bearer" = [])), request_body = DeleteRequest,
+    responses((status = 204, description = "Left"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, description = "No password, or a wrong one", body = ErrorBody)))]
 pub async fn leave_couple(
     State(state): State<AppState>,
     RoleUser(user): PartnerUser,
+    ApiJson(request): ApiJson<DeleteRequest>,
 ) -> AppResult<StatusCode> {
-    rights::leave_couple(&state, &user).await?;
+    rights::leave_couple(
+        &state,
+        &user,
+        request.password.as_deref().unwrap_or_default(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use trellis_core::Role;
-use trellis_store::SessionKind;
+use trellis_store::{SessionKind, User};
 
 use super::{Layout, PageContext, fixable, render, render_refused, see_other};
 use crate::auth::session::{session_cookie, start_session};
@@ -67,18 +67,7 @@ pub async fn change_password(
             let jar = CookieJar::new().add(session_cookie(&state, user, &token));
             Ok((jar, see_other("/account?changed=true")).into_response())
         }
-        Err(err) => {
-            let (err, errors) = fixable(err)?;
-            let template = AccountPage {
-                layout: page.layout("/account"),
-                errors,
-                name: user.name.clone(),
-                email: user.email.clone(),
-                changed: false,
-                is_partner: user.role == Role::Partner,
-            };
-            render_refused(&err, &template)
-        }
+        Err(err) => refused_on_account_page(&page, user, err),
     }
 }
 
@@ -139,16 +128,36 @@ pub async fn sign_out_everywhere(
     Ok((jar, see_other("/login?signed_out=everywhere")).into_response())
 }
 
-pub async fn leave_couple(State(state): State<AppState>, page: PageContext) -> AppResult<Response> {
-    let user = page.require(Role::Partner)?;
-    rights::leave_couple(&state, user).await?;
-    Ok(see_other("/our-space"))
-}
-
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct DeleteFields {
     password: String,
+}
+
+pub async fn leave_couple(
+    State(state): State<AppState>,
+    page: PageContext,
+    PageForm(form): PageForm<DeleteFields>,
+) -> AppResult<Response> {
+    let user = page.require(Role::Partner)?;
+    match rights::leave_couple(&state, user, &form.password).await {
+        Ok(()) => Ok(see_other("/our-space")),
+        Err(err) => refused_on_account_page(&page, user, err),
+    }
+}
+
+/// The account page again, with what to fix.
+fn refused_on_account_page(page: &PageContext, user: &User, err: AppError) -> AppResult<Response> {
+    let (err, errors) = fixable(err)?;
+    let template = AccountPage {
+        layout: page.layout("/account"),
+        errors,
+        name: user.name.clone(),
+        email: user.email.clone(),
+        changed: false,
+        is_partner: user.role == Role::Partner,
+    };
+    render_refused(&err, &template)
 }
 
 pub async fn delete_account(
@@ -162,17 +171,6 @@ pub async fn delete_account(
             let jar = CookieJar::new().add(crate::auth::session::removal_cookie());
             Ok((jar, see_other("/?deleted=true")).into_response())
         }
-        Err(err) => {
-            let (err, errors) = fixable(err)?;
-            let template = AccountPage {
-                layout: page.layout("/account"),
-                errors,
-                name: user.name.clone(),
-                email: user.email.clone(),
-                changed: false,
-                is_partner: user.role == Role::Partner,
-            };
-            render_refused(&err, &template)
-        }
+        Err(err) => refused_on_account_page(&page, user, err),
     }
 }

@@ -223,11 +223,25 @@ pub async fn sign_out_everywhere(state: &AppState, user: &User) -> AppResult<()>
     Ok(())
 }
 
-pub async fn leave_couple(state: &AppState, user: &User) -> AppResult<()> {
+pub async fn leave_couple(state: &AppState, user: &User, password: &str) -> AppResult<()> {
     if user.role != Role::Partner {
         return Err(AppError::Forbidden);
     }
     let old = user.couple_id.clone().ok_or(AppError::NotFound)?;
+    // Leaving cannot be undone by one person alone: the password says it
+    // is really them, and really meant.
+    if password.is_empty() {
+        return Err(AppError::invalid(
+            "password",
+            "Type your password to confirm that you want to leave the couple.",
+        ));
+    }
+    if !super::accounts::confirm_password(state, user, password).await? {
+        return Err(AppError::invalid(
+            "password",
+            "That password isn't right, so you are still in the couple.",
+        ));
+    }
     let resealed = super::writing::resealed_for_withdrawal(state, user).await?;
     state
         .store()
