@@ -199,6 +199,33 @@ where
     }
 }
 
+/// A JSON body that may be left out altogether (then `T::default()`): for
+/// confirmations, where a missing password is the service's to refuse with
+/// a field message (422), not the transport's (415).
+pub struct ApiJsonOrEmpty<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJsonOrEmpty<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Default,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let headers = req.headers();
+        let no_body = headers.get(axum::http::header::CONTENT_TYPE).is_none()
+            && headers
+                .get(axum::http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .is_none_or(|v| v.trim() == "0");
+        if no_body {
+            return Ok(ApiJsonOrEmpty(T::default()));
+        }
+        let ApiJson(value) = ApiJson::<T>::from_request(req, state).await?;
+        Ok(ApiJsonOrEmpty(value))
+    }
+}
+
 /// Requests arrive through a proxy that `behind_proxy` does not trust: every
 /// client then shares the proxy's address, so per-address limits (sign-in,
 /// appointment requests) would hit everyone at once. Said loudly, once.

@@ -236,6 +236,14 @@ async fn leaving_the_couple_withdraws_what_was_shared(app: TestApp) {
         let error: Value = response.json().await.unwrap();
         assert_eq!(error["error"]["fields"][0]["field"], "password", "{error}");
     }
+    // no body at all is a missing password too
+    let response = reqwest::Client::new()
+        .post(app.url("/api/v1/me/leave-couple"))
+        .bearer_auth(&jordan)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let browser = app.browser_login("jordan@example.com", DEMO_PASSWORD).await;
     let page = app
         .submit(
@@ -306,6 +314,18 @@ async fn deleting_an_account_removes_its_writing_and_frees_the_email(app: TestAp
     };
     let refused = delete("not my password").await.unwrap();
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // no password, and no body at all, are refused the same way
+    assert_eq!(
+        delete("").await.unwrap().status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let bare = reqwest::Client::new()
+        .delete(app.url("/api/v1/me"))
+        .bearer_auth(&alex)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bare.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         app.api_get(&sam, &format!("/api/v1/entries/{shared}"))
             .await

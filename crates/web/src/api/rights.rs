@@ -8,7 +8,7 @@ use super::ErrorBody;
 use crate::auth::CurrentUser;
 use crate::auth::session::{PartnerUser, RoleUser};
 use crate::error::AppResult;
-use crate::extract::ApiJson;
+use crate::extract::ApiJsonOrEmpty;
 use crate::services::rights::{self, Export, ExportedActivity};
 use crate::state::AppState;
 
@@ -44,7 +44,7 @@ pub async fn activity(
     }))
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, Default, ToSchema)]
 pub struct DeleteRequest {
     /// The account's password, as a last check.
     pub password: Option<String>,
@@ -57,7 +57,7 @@ pub struct DeleteRequest {
 pub async fn delete_me(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    ApiJson(request): ApiJson<DeleteRequest>,
+    ApiJsonOrEmpty(request): ApiJsonOrEmpty<DeleteRequest>,
 ) -> AppResult<StatusCode> {
     rights::delete_account(
         &state,
@@ -77,7 +77,7 @@ pub async fn delete_me(
 pub async fn leave_couple(
     State(state): State<AppState>,
     RoleUser(user): PartnerUser,
-    ApiJson(request): ApiJson<DeleteRequest>,
+    ApiJsonOrEmpty(request): ApiJsonOrEmpty<DeleteRequest>,
 ) -> AppResult<StatusCode> {
     rights::leave_couple(
         &state,
