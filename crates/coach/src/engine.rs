@@ -1628,7 +1628,11 @@ fn control_rule(ctx: &mut Ctx) {
                 || (matches!(ctx.word(k), "can" | "could" | "would" | "will")
                     && ctx.word(k + 1) == "you")
         });
-        if request {
+        // "you can check my messages whenever you want": transparency
+        // offered by the writer, not control
+        let offer = (lo..v).any(|k| ctx.word(k) == "you")
+            && (lo..v).any(|k| matches!(ctx.word(k), "can" | "may" | "welcome" | "free"));
+        if request || offer {
             continue;
         }
         // the object follows the verb: "reads all my messages", not "keeps
@@ -2841,6 +2845,9 @@ mod crisis_tests {
             "lol my mum still tracks my location",
             "You keep ignoring my texts.",
             "nobody's controlling anybody, we agreed a budget",
+            // transparency the writer offers
+            "You can check my messages whenever you want",
+            "you're welcome to read my texts, I have nothing to hide",
         ] {
             none(t);
         }
