@@ -40,16 +40,9 @@ pub const MODEL_TSV: &str = include_str!("../data/crisis-model.tsv");
 /// Version written in (and required of) the model file header.
 pub const FORMAT_VERSION: u32 = 2;
 
-/// The six categories, in the model file's class order.
-pub const CATEGORIES: [CrisisCategory; 6] = [
-    CrisisCategory::SelfHarm,
-    CrisisCategory::Suicidal,
-    CrisisCategory::Threat,
-    CrisisCategory::ViolenceReport,
-    CrisisCategory::SexualCoercion,
-    CrisisCategory::CoerciveControl,
-];
-
+/// The six categories, in the model file's class order (checked against
+/// the file's `categories` line when it is read).
+pub const CATEGORIES: [CrisisCategory; 6] = CrisisCategory::ALL;
 /// Heads: 0 = crisis, 1..=6 = categories, 7 = tier (urgent), 8..=14 =
 /// the tone labels of [`TONES`].
 pub(crate) const HEADS: usize = 15;

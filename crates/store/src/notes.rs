@@ -172,23 +172,4 @@ impl Store {
             .map(|row| Ok((row.try_get("couple_id")?, row.try_get("n")?)))
             .collect()
     }
-
-    pub async fn unread_messages_for_therapist(
-        &self,
-        therapist_id: &str,
-        couple_id: &str,
-    ) -> Result<i64> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n FROM entries e JOIN couples c ON c.id = e.couple_id \
-             LEFT JOIN thread_reads r ON r.user_id = $1 AND r.thread_key = e.ref_id \
-             WHERE e.couple_id = $2 AND c.therapist_id = $1 AND e.kind = 'message' \
-             AND e.author_id <> $1 AND e.audience IN ('therapist', 'partner_and_therapist') \
-             AND e.created_at > COALESCE(r.read_at, 0)",
-        )
-        .bind(therapist_id)
-        .bind(couple_id)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get("n")?)
-    }
 }

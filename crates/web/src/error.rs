@@ -151,7 +151,7 @@ impl AppError {
                 408 => "That took too long to arrive, so we stopped waiting. Please try again.",
                 413 => "That was larger than we can accept. Please shorten it and try again.",
                 415 => "We can't read that kind of content here. The API takes JSON (`Content-Type: application/json`); pages take their own forms.",
-                503 => "Trellis can't reach its database just now. Please try again in a moment.",
+                503 => "Trellis couldn't answer in time just now. Please wait a moment, check whether it went through, and try again.",
                 500.. => "Something went wrong on our side. Nothing you wrote was lost; please try again in a moment.",
                 _ => "We couldn't read that request. Please check it and try again.",
             }

@@ -118,7 +118,7 @@ pub async fn list(
     if !(1..=writing::LIST_LIMIT).contains(&limit) {
         return Err(AppError::invalid(
             "limit",
-            "Ask for between 1 and 500 entries.",
+            format!("Ask for between 1 and {} entries.", writing::LIST_LIMIT),
         ));
     }
     let before = query

@@ -64,12 +64,7 @@ pub async fn caseload(state: &AppState, therapist: &User) -> AppResult<Vec<Casel
         let shared_work_open =
             crate::services::safety::shared_work_open(state, &entry.couple).await?;
         out.push(CaseloadCouple {
-            title: entry
-                .partners
-                .iter()
-                .map(|p| p.name.as_str())
-                .collect::<Vec<_>>()
-                .join(" & "),
+            title: super::couples::title_of(entry.partners.iter().map(|p| p.name.as_str())),
             partners: entry
                 .partners
                 .into_iter()

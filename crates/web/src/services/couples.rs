@@ -608,12 +608,11 @@ pub async fn overview_for_partner(
 
 /// "Alex & Sam": a couple as staff read it in lists and headings.
 pub async fn title(state: &AppState, couple_id: &str) -> AppResult<String> {
-    Ok(state
-        .store()
-        .couple_members(couple_id)
-        .await?
-        .into_iter()
-        .map(|m| m.name)
-        .collect::<Vec<_>>()
-        .join(" & "))
+    let members = state.store().couple_members(couple_id).await?;
+    Ok(title_of(members.iter().map(|m| m.name.as_str())))
+}
+
+/// The title of a couple from its partners' names.
+pub fn title_of<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    names.into_iter().collect::<Vec<_>>().join(" & ")
 }

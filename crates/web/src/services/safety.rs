@@ -250,7 +250,8 @@ pub fn writing_concern(body: &str) -> Option<Concern> {
     )
 }
 
-fn level(concern: Concern) -> FlagLevel<'static> {
+/// How strong a flag is and who may be at risk, as the store records it.
+pub(crate) fn flag_level(concern: Concern) -> FlagLevel<'static> {
     FlagLevel {
         tier: concern.tier.as_str(),
         at_risk: concern.at_risk.as_str(),
@@ -275,11 +276,6 @@ pub async fn writing_flag_note(
         .await?)
 }
 
-/// How strong a flag is and who may be at risk, as the store records it.
-pub fn flag_level(concern: Concern) -> FlagLevel<'static> {
-    level(concern)
-}
-
 /// Raises a flag for crisis language in something a partner wrote and
 /// answers it (audit, notice). Returns what the writer is told next.
 #[tracing::instrument(skip_all, fields(user_id = %author.id))]
@@ -292,7 +288,7 @@ pub async fn raise_for_writing(
     let note = writing_flag_note(state, author, couple_id).await?;
     state
         .store()
-        .record_concern(&author.id, couple_id, &note, level(concern), now())
+        .record_concern(&author.id, couple_id, &note, flag_level(concern), now())
         .await?;
     respond(state, author, couple_id, concern, Source::Writing).await
 }
