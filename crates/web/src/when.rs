@@ -79,6 +79,14 @@ pub fn input_value(at: Millis, zone: &TimeZone) -> String {
         .unwrap_or_default()
 }
 
+/// A calendar day ("2026-12-08") as people read it: "Tuesday 8 December".
+/// Anything that is not a real day comes back as it was.
+pub fn day(iso: &str) -> String {
+    iso.parse::<jiff::civil::Date>()
+        .map(|d| d.strftime("%A %-d %B").to_string())
+        .unwrap_or_else(|_| iso.to_owned())
+}
+
 /// RFC 3339 in UTC, for the API.
 pub fn rfc3339(at: Millis) -> String {
     Timestamp::from_millisecond(at)
@@ -94,6 +102,13 @@ pub fn zone_name(zone: &TimeZone) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_read_as_words_and_bad_days_come_back_unchanged() {
+        assert_eq!(day("2026-12-08"), "Tuesday 8 December");
+        assert_eq!(day("2026-02-31"), "2026-02-31");
+        assert_eq!(day("soon"), "soon");
+    }
 
     fn berlin() -> TimeZone {
         time_zone("tz", "Europe/Berlin").unwrap()

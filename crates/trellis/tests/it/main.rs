@@ -31,4 +31,5 @@ mod sealing;
 mod security;
 mod situation;
 mod talks;
+mod today;
 mod two_factor;

@@ -95,6 +95,26 @@ pub async fn me(CurrentUser(user): CurrentUser) -> Json<MeResponse> {
     })
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct TodayResponse {
+    /// What waits on the caller, most pressing first; empty when nothing does
+    /// (and always for staff).
+    pub items: Vec<crate::services::today::TodayItem>,
+}
+
+/// What waits on me today: a talk move, circles to write, a paired answer,
+/// a reflect-back step, homework, a check-in, something to accept, messages.
+#[utoipa::path(get, path = "/api/v1/me/today", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = TodayResponse), (status = 401, body = ErrorBody)))]
+pub async fn today(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> AppResult<Json<TodayResponse>> {
+    Ok(Json(TodayResponse {
+        items: crate::services::today::today(&state, &user).await?,
+    }))
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct AcceptRequest {
     pub name: String,

@@ -34,15 +34,23 @@ struct OurSpacePage {
     /// No request is waiting: the practice code form shows.
     may_ask: bool,
     onboarded: bool,
-    /// Check-ins ready for this partner (in-app reminder).
-    checkins_due: Vec<String>,
+    /// What waits on this partner now, most pressing first.
+    today: Vec<TodayLine>,
     /// Milestones worth celebrating, computed from the data.
     celebrations: Vec<String>,
     /// No appreciation written in the last week: a gentle nudge.
     appreciation_nudge: bool,
     /// The next session, in the partner's time zone.
     next_session: Option<String>,
-    unread_messages: usize,
+}
+
+/// An item of "today" as the home page shows it.
+struct TodayLine {
+    kind: &'static str,
+    title: String,
+    href: String,
+    /// "due Tuesday 8 December", for homework with a date.
+    due: Option<String>,
 }
 
 /// A link request as a partner's home shows it.
@@ -122,15 +130,14 @@ async fn our_space_page(state: &AppState, page: &PageContext) -> AppResult<OurSp
             .into_iter()
             .find(|a| !a.past && !a.cancelled)
             .map(|a| a.when),
-        unread_messages: crate::services::messages::unread_for_partner(state, user).await?,
-        checkins_due: crate::services::measures::due(state, user)
+        today: crate::services::today::today(state, user)
             .await?
             .into_iter()
-            .filter_map(|id| {
-                state
-                    .content()
-                    .instrument(id)
-                    .map(|i| i.short_title.clone())
+            .map(|item| TodayLine {
+                kind: item.kind.as_str(),
+                title: item.title,
+                href: item.href,
+                due: item.due_at.as_deref().map(crate::when::day),
             })
             .collect(),
     })

@@ -25,5 +25,6 @@ pub mod situation;
 pub mod talks;
 pub mod throttle;
 pub mod timeouts;
+pub mod today;
 pub mod two_factor;
 pub mod writing;

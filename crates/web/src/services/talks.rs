@@ -398,6 +398,66 @@ pub async fn list(
     Ok(talks)
 }
 
+/// A talk that waits on a partner's move, for their "today" list.
+#[derive(Debug, Clone)]
+pub struct MoveWaiting {
+    pub talk_id: String,
+    pub topic: String,
+    /// The other partner's name.
+    pub other_name: String,
+    /// The move asked of the partner: the speaker checks a paraphrase.
+    pub confirm_paraphrase: bool,
+    /// When the talk last moved.
+    pub since: i64,
+}
+
+/// The talks of a partner's couple that wait on this partner now: their
+/// floor, their paraphrase, their confirmation, or a problem-solving step
+/// the other partner made last. Talks paused by a time-out wait on no one.
+pub async fn waiting_on(state: &AppState, partner: &User) -> AppResult<Vec<MoveWaiting>> {
+    let (Role::Partner, Some(couple_id)) = (partner.role, partner.couple_id.as_deref()) else {
+        return Ok(Vec::new());
+    };
+    let paused: Vec<String> = state
+        .store()
+        .timeouts_of_couple(couple_id, now() - trellis_core::time::DAY)
+        .await?
+        .into_iter()
+        .filter(|t| t.return_at > now())
+        .filter_map(|t| t.talk_id)
+        .collect();
+    let mut waiting = Vec::new();
+    for talk in state.store().talks_of_couple(couple_id).await? {
+        if talk.ended_at.is_some() || paused.contains(&talk.id) {
+            continue;
+        }
+        let rows = state.store().turns_after(&talk.id, 0).await?;
+        let rules = replay(&talk, &rows);
+        let last = rows.last();
+        let mine = |id: &str| id == partner.id;
+        let (yours, confirm_paraphrase) = match (rules.phase, rules.waiting) {
+            (Phase::Ended, _) => (false, false),
+            (Phase::ProblemSolving, _) => (last.is_some_and(|t| !mine(&t.author_id)), false),
+            (Phase::Listening, Waiting::Speaker) => (mine(rules.speaker()), false),
+            (Phase::Listening, Waiting::Paraphrase) => (mine(rules.listener()), false),
+            (Phase::Listening, Waiting::Confirmation) => (mine(rules.speaker()), true),
+        };
+        if !yours {
+            continue;
+        }
+        let names = partner_names(state, &talk).await?;
+        let other = usize::from(talk.opened_by == partner.id);
+        waiting.push(MoveWaiting {
+            topic: open_topic(state, &talk).await?,
+            other_name: names[other].clone(),
+            confirm_paraphrase,
+            since: last.map_or(talk.created_at, |t| t.created_at),
+            talk_id: talk.id,
+        });
+    }
+    Ok(waiting)
+}
+
 /// Every talk of a partner's couple, for their export.
 pub async fn export_for(state: &AppState, partner: &User) -> AppResult<Vec<TalkView>> {
     let (Role::Partner, Some(couple_id)) = (partner.role, partner.couple_id.as_deref()) else {
