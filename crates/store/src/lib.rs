@@ -10,6 +10,7 @@ mod accountability;
 mod accounts;
 mod appointments;
 mod audit;
+mod bulk;
 mod couples;
 pub mod db;
 mod error;
@@ -33,6 +34,7 @@ pub use accountability::{AgreementRow, MarkRow, PromiseRow};
 pub use accounts::{NewSession, OneTimePurpose, SessionKind, User, UserWithPassword};
 pub use appointments::{AppointmentRow, DueReminder, NewAppointment};
 pub use audit::{AuditEvent, AuditRecord, ThrottleAttempt};
+pub use bulk::Cell;
 pub use couples::{
     CaseloadCouple, Couple, Invitation, InvitationAccepted, NewPartner, PartnerSummary,
     PendingSignUp,

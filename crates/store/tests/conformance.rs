@@ -12,7 +12,7 @@ use trellis_core::time::{DAY, MINUTE};
 use trellis_core::{EmailAddress, InvitationKind, Millis, Role};
 use trellis_crypto::SecretToken;
 use trellis_store::{
-    Backend, Couple, FlagLevel, Invitation, InvitationAccepted, NewEntry, NewPartner,
+    Backend, Cell, Couple, FlagLevel, Invitation, InvitationAccepted, NewEntry, NewPartner,
     NewPracticeWithAdmin, NewSession, OneTimePurpose, PartnerSummary, Practice, Reader,
     SessionKind, Store, StoreError, User, WritingFlag,
 };
@@ -112,6 +112,7 @@ conformance!(
     concurrent_invitations_never_overbook_a_couple,
     concurrent_setups_with_one_token_create_one_practice,
     an_entry_and_its_flag_are_stored_together_or_not_at_all,
+    bulk_rows_arrive_whole_with_nulls_and_bytes_or_not_at_all,
 );
 
 // ---------------------------------------------------------------------------
@@ -1727,4 +1728,75 @@ async fn an_entry_and_its_flag_are_stored_together_or_not_at_all(store: Store) {
         .unwrap();
     assert!(store.entry_for(reader, "entry-3").await.unwrap().is_some());
     assert_eq!(store.safety_flags(&couple.id).await.unwrap().len(), 1);
+}
+
+/// Loading many rows at once (`trellis loadgen`): more rows than one
+/// statement may bind, NULLs and bytes kept as given, and a failing row
+/// leaves nothing of its batch behind.
+async fn bulk_rows_arrive_whole_with_nulls_and_bytes_or_not_at_all(store: Store) {
+    let (_, admin) = practice_with_admin(&store, "Willow", "ada@example.com").await;
+    let theo = therapist(&store, &admin, "theo@example.com", "Theo", "THEO-0001").await;
+    let (couple, invitations) =
+        couple(&store, &theo, &["ann@example.com", "ben@example.com"], T0).await;
+    let ann = accept(&store, &invitations[0].0, T0 + 1)
+        .await
+        .unwrap()
+        .user;
+    const COLUMNS: [&str; 9] = [
+        "id",
+        "user_id",
+        "couple_id",
+        "instrument_id",
+        "score",
+        "score_sealed",
+        "answers",
+        "note",
+        "created_at",
+    ];
+    let row = |i: i64| -> Vec<Cell> {
+        vec![
+            format!("m-{i:05}").into(),
+            ann.id.as_str().into(),
+            couple.id.as_str().into(),
+            "trust-pulse".into(),
+            0.into(),
+            Some(vec![1u8, 2, 3]).into(),
+            vec![0u8, 255, 7].into(),
+            if i % 2 == 0 {
+                Cell::NullBytes
+            } else {
+                Some(b"n".to_vec()).into()
+            },
+            (T0 + i).into(),
+        ]
+    };
+    // 9 columns: 3,334 rows per statement, so 4,000 rows take two
+    let rows: Vec<Vec<Cell>> = (0..4_000).map(row).collect();
+    store.insert_rows("measures", &COLUMNS, rows).await.unwrap();
+    let stored = store.measures_of(&ann.id).await.unwrap();
+    assert_eq!(stored.len(), 4_000);
+    assert_eq!(stored[0].answers, vec![0u8, 255, 7]);
+    assert_eq!(stored[0].score_sealed.as_deref(), Some(&[1u8, 2, 3][..]));
+    assert_eq!(stored[0].note, None);
+    assert_eq!(stored[1].note.as_deref(), Some(&b"n"[..]));
+    assert_eq!(stored[3_999].created_at, T0 + 3_999);
+
+    // a duplicate id in the second statement undoes the first one too
+    let mut again: Vec<Vec<Cell>> = (4_000..8_000).map(row).collect();
+    again[3_500][0] = "m-00001".into();
+    assert!(
+        store
+            .insert_rows("measures", &COLUMNS, again)
+            .await
+            .is_err()
+    );
+    assert_eq!(store.measures_of(&ann.id).await.unwrap().len(), 4_000);
+    // a row of the wrong width is refused before anything is written
+    let short = vec![vec![Cell::from("m-x")]];
+    assert!(
+        store
+            .insert_rows("measures", &COLUMNS, short)
+            .await
+            .is_err()
+    );
 }
