@@ -42,6 +42,25 @@ enum Command {
     /// The communication coach, from the command line.
     #[command(subcommand)]
     Coach(CoachCommand),
+    /// Write a large generated practice into an empty database, for the scale
+    /// benchmark (see benches/scale/). Refuses a database that holds data.
+    Loadgen(LoadgenArgs),
+}
+
+#[derive(Args)]
+struct LoadgenArgs {
+    /// How many couples (40 to a therapist, plus a therapist with 3 more).
+    #[arg(long)]
+    couples: usize,
+    /// Weeks of history for each couple: check-ins, writing, promises, messages.
+    #[arg(long)]
+    weeks: usize,
+    /// The password of every generated account.
+    #[arg(long)]
+    password: String,
+    /// Directory of the SQLite database and keys [default: ./trellis-data].
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -197,6 +216,34 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )?;
             init_logging(&config);
             run_demo(config, args.password).await
+        }
+        Command::Loadgen(args) => {
+            trellis_core::NewPassword::parse("password", &args.password)
+                .map_err(|err| anyhow::anyhow!(err.message))?;
+            let (config, store) = open_store(config_file, args.data_dir).await?;
+            init_logging(&config);
+            let vault = trellis_web::vault::Vault::from_keyring_file(config.master_key_file())?;
+            let content = trellis_web::content::Content::load(config.content_dir.as_deref())
+                .context("the program content is not valid")?;
+            let report = crate::loadgen::generate(
+                &store,
+                std::sync::Arc::new(vault),
+                std::sync::Arc::new(content),
+                &args.password,
+                crate::loadgen::Plan {
+                    couples: args.couples,
+                    weeks: args.weeks,
+                },
+                trellis_web::state::now(),
+            )
+            .await;
+            store.close().await;
+            let report = report?;
+            println!(
+                "loadgen: {} couples, {} therapists, {} rows in {:.1} s",
+                report.couples, report.therapists, report.rows, report.seconds
+            );
+            Ok(())
         }
         Command::Migrate(args) => {
             let (_, store) = open_store(config_file, args.data_dir).await?;

@@ -202,6 +202,21 @@ impl Vault {
         Ok((row.version, key))
     }
 
+    /// A new data key for an owner that has none yet, and the row that
+    /// stores it wrapped (`master_key_id`, `wrapped`), as version 1: for
+    /// loading many couples at once. Seal with [`Vault::seal_fresh`].
+    pub fn fresh_data_key(&self) -> (DataKey, String, Vec<u8>) {
+        let key = DataKey::generate();
+        let wrapped = self.keyring().wrap(&key);
+        (key, wrapped.master_key_id, wrapped.sealed)
+    }
+
+    /// Seals with a key from [`Vault::fresh_data_key`], exactly as
+    /// [`Vault::seal`] would once that key is stored.
+    pub fn seal_fresh(key: &DataKey, text: &str, context: &str) -> Vec<u8> {
+        key.seal_versioned(1, text, context)
+    }
+
     /// The couple's current data key, created on first use.
     pub async fn data_key(&self, store: &Store, couple_id: &str) -> anyhow::Result<DataKey> {
         Ok(self.current_key(store, couple_id).await?.1)

@@ -18,6 +18,7 @@ fn every_command_explains_itself() {
         vec!["admin", "rotate-key", "--help"],
         vec!["backup", "--help"],
         vec!["coach", "eval", "--help"],
+        vec!["loadgen", "--help"],
     ] {
         let output = trellis().args(&args).output().unwrap();
         assert!(output.status.success(), "{args:?}");
@@ -32,6 +33,17 @@ fn every_command_explains_itself() {
     let demo =
         String::from_utf8(trellis().args(["demo", "--help"]).output().unwrap().stdout).unwrap();
     assert!(demo.contains("--password") && demo.contains("./trellis-demo"));
+    let loadgen = String::from_utf8(
+        trellis()
+            .args(["loadgen", "--help"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    for flag in ["--couples", "--weeks", "--password"] {
+        assert!(loadgen.contains(flag), "{flag}");
+    }
 }
 
 #[test]

@@ -15,6 +15,7 @@ mod couples;
 mod hardening;
 mod helplines;
 mod intake;
+mod loadgen;
 mod matrix;
 mod measures;
 mod observe;
