@@ -50,7 +50,18 @@ pub struct AgreementRow {
     pub agreed_by: Option<String>,
 }
 
-fn promise_from(row: &AnyRow) -> Result<PromiseRow> {
+pub(crate) fn mark_from(row: &AnyRow) -> Result<MarkRow> {
+    Ok(MarkRow {
+        day: row.try_get("day")?,
+        kept: row.try_get::<Option<i64>, _>("kept_at")?.is_some(),
+        noticed: row.try_get::<Option<i64>, _>("noticed_at")?.is_some(),
+        thanks: row.try_get("thanks")?,
+        context: row.try_get("context")?,
+        context_audience: row.try_get("context_audience")?,
+    })
+}
+
+pub(crate) fn promise_from(row: &AnyRow) -> Result<PromiseRow> {
     Ok(PromiseRow {
         id: row.try_get("id")?,
         couple_id: row.try_get("couple_id")?,
@@ -82,7 +93,7 @@ fn agreement_from(row: &AnyRow) -> Result<AgreementRow> {
     })
 }
 
-const PROMISE_COLUMNS: &str = "id, couple_id, owner_id, text, cadence, start_day, status, supersedes, created_at, ritual, proposal_pending, proposed_by";
+pub(crate) const PROMISE_COLUMNS: &str = "id, couple_id, owner_id, text, cadence, start_day, status, supersedes, created_at, ritual, proposal_pending, proposed_by";
 const AGREEMENT_COLUMNS: &str =
     "id, couple_id, title, body, proposed_by, status, supersedes, created_at, agreed_at, agreed_by";
 
@@ -255,18 +266,7 @@ impl Store {
         .bind(promise_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(MarkRow {
-                    day: row.try_get("day")?,
-                    kept: row.try_get::<Option<i64>, _>("kept_at")?.is_some(),
-                    noticed: row.try_get::<Option<i64>, _>("noticed_at")?.is_some(),
-                    thanks: row.try_get("thanks")?,
-                    context: row.try_get("context")?,
-                    context_audience: row.try_get("context_audience")?,
-                })
-            })
-            .collect()
+        rows.iter().map(mark_from).collect()
     }
 
     #[allow(clippy::too_many_arguments)]

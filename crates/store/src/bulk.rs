@@ -123,7 +123,12 @@ impl Store {
                 columns.len()
             )));
         }
-        let per_statement = (MAX_BOUND_VALUES / columns.len()).max(1);
+        // SQLite runs one prepared single-row statement fastest; PostgreSQL
+        // wants few round trips, so many rows to a statement.
+        let per_statement = match self.backend() {
+            crate::Backend::Sqlite => 1,
+            crate::Backend::Postgres => (MAX_BOUND_VALUES / columns.len()).clamp(1, 1_000),
+        };
         let mut tx = self.pool.begin().await?;
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {

@@ -22,6 +22,7 @@ mod notes;
 mod practices;
 mod program;
 mod rights;
+mod scope;
 mod screening;
 mod settings;
 mod situations;
@@ -51,6 +52,7 @@ pub use program::{
     Assignment, CaseloadNews, FlagLevel, Onboarding, ReflectBackRound, SafetyCheckRow, SafetyFlag,
 };
 pub use rights::FORMER_MEMBER;
+pub use scope::Scope;
 pub use screening::{NewScreeningDecision, PracticeSafetySettings, ScreeningDecision};
 pub use settings::PersonSettings;
 pub use situations::SituationRow;

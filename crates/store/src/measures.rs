@@ -95,28 +95,13 @@ impl Store {
     /// One person's results, oldest first. Callers check first (with the
     /// privacy policy) that the reader may see this person's scores.
     pub async fn measures_of(&self, user_id: &str) -> Result<Vec<MeasureRow>> {
-        let rows = sqlx::query(
-            "SELECT id, user_id, couple_id, instrument_id, score, score_sealed, answers, note, created_at FROM measures \
-             WHERE user_id = $1 ORDER BY created_at, id",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {MEASURE_COLUMNS} FROM measures WHERE user_id = $1 ORDER BY created_at, id"
+        ))
         .bind(user_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(MeasureRow {
-                    id: row.try_get("id")?,
-                    user_id: row.try_get("user_id")?,
-                    couple_id: row.try_get("couple_id")?,
-                    instrument_id: row.try_get("instrument_id")?,
-                    score: row.try_get("score")?,
-                    score_sealed: row.try_get("score_sealed")?,
-                    answers: row.try_get("answers")?,
-                    note: row.try_get("note")?,
-                    created_at: row.try_get("created_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(measure_from).collect()
     }
 
     /// Scores stored before scores were sealed: `(id, couple id, score)`.
@@ -199,4 +184,21 @@ impl Store {
         .await?;
         Ok(())
     }
+}
+
+pub(crate) const MEASURE_COLUMNS: &str =
+    "id, user_id, couple_id, instrument_id, score, score_sealed, answers, note, created_at";
+
+pub(crate) fn measure_from(row: &sqlx::any::AnyRow) -> Result<MeasureRow> {
+    Ok(MeasureRow {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        couple_id: row.try_get("couple_id")?,
+        instrument_id: row.try_get("instrument_id")?,
+        score: row.try_get("score")?,
+        score_sealed: row.try_get("score_sealed")?,
+        answers: row.try_get("answers")?,
+        note: row.try_get("note")?,
+        created_at: row.try_get("created_at")?,
+    })
 }

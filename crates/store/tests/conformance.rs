@@ -1770,7 +1770,7 @@ async fn bulk_rows_arrive_whole_with_nulls_and_bytes_or_not_at_all(store: Store)
             (T0 + i).into(),
         ]
     };
-    // 9 columns: 3,334 rows per statement, so 4,000 rows take two
+    // more rows than one PostgreSQL statement binds (1,000 a statement here)
     let rows: Vec<Vec<Cell>> = (0..4_000).map(row).collect();
     store.insert_rows("measures", &COLUMNS, rows).await.unwrap();
     let stored = store.measures_of(&ann.id).await.unwrap();
@@ -1781,7 +1781,7 @@ async fn bulk_rows_arrive_whole_with_nulls_and_bytes_or_not_at_all(store: Store)
     assert_eq!(stored[1].note.as_deref(), Some(&b"n"[..]));
     assert_eq!(stored[3_999].created_at, T0 + 3_999);
 
-    // a duplicate id in the second statement undoes the first one too
+    // a duplicate id late in the batch undoes the rows before it too
     let mut again: Vec<Vec<Cell>> = (4_000..8_000).map(row).collect();
     again[3_500][0] = "m-00001".into();
     assert!(

@@ -8,6 +8,7 @@ use crate::helpers::{DEMO_PASSWORD, TestApp, page_text};
 use crate::on_both_backends;
 
 on_both_backends!(with_demo => the_caseload_api_lists_couples_by_need);
+on_both_backends!(with_demo => the_caseload_counts_what_each_couple_page_shows);
 
 fn couple<'a>(list: &'a Value, partner: &str) -> &'a Value {
     list["couples"]
@@ -109,4 +110,55 @@ async fn the_caseload_api_lists_couples_by_need(app: TestApp) {
 
 fn before_unread(list: &Value) -> i64 {
     couple(list, "Alex")["unread"].as_i64().unwrap()
+}
+
+/// The caseload reads every couple's facts at once; what it counts must be
+/// what each couple's own progress shows, consent rules included.
+async fn the_caseload_counts_what_each_couple_page_shows(app: TestApp) {
+    trellis::demo::history::seed(&app.state, trellis_web::state::now())
+        .await
+        .unwrap();
+    // Sam keeps scores from the therapist: hidden on both views alike
+    let sam = app.api_login("sam@example.com", DEMO_PASSWORD).await;
+    let (status, body) = app
+        .api_post(
+            Some(&sam),
+            "/api/v1/me/measures/sharing",
+            json!({"therapist": false, "partner": false}),
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    // a new partner whose CSI-4 stays low three times running: an alert
+    let (_, mo, _, _) = crate::helpers::fresh_couple(&app).await;
+    for _ in 0..3 {
+        let (status, body) = app
+            .api_post(
+                Some(&mo),
+                "/api/v1/measures/csi4",
+                json!({"answers": {"1": 1, "5": 1, "7": 1, "10": 1}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    for therapist in ["therapist@example.com", "therapist2@example.com"] {
+        let token = app.api_login(therapist, DEMO_PASSWORD).await;
+        let (_, list) = app.api_get(&token, "/api/v1/caseload").await;
+        let mut alerting = 0;
+        for couple in list["couples"].as_array().unwrap() {
+            let id = couple["id"].as_str().unwrap();
+            let (status, progress) = app
+                .api_get(&token, &format!("/api/v1/couples/{id}/progress"))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{progress}");
+            assert_eq!(
+                couple["alerts"].as_u64().unwrap() as usize,
+                progress["alerts"].as_array().unwrap().len(),
+                "{therapist}: {couple} vs {progress}"
+            );
+            alerting += usize::from(couple["alerts"].as_u64().unwrap() > 0);
+        }
+        if therapist == "therapist@example.com" {
+            assert!(alerting > 0, "the demo's history raises alerts: {list}");
+        }
+    }
 }

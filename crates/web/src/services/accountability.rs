@@ -374,10 +374,29 @@ async fn promise_rates(
 ) -> AppResult<Rates> {
     let pauses = state.store().promise_pauses(&promise.id, to).await?;
     let marks = state.store().promise_marks(&promise.id).await?;
-    let due = occurrences(cadence, promise.start_day, from, to, &pauses);
+    Ok(rates_between(
+        promise.start_day,
+        cadence,
+        &marks,
+        &pauses,
+        from,
+        to,
+    ))
+}
+
+/// The rates of one promise over `from..=to`, from its marks and pauses.
+fn rates_between(
+    start_day: Day,
+    cadence: &Cadence,
+    marks: &[trellis_store::MarkRow],
+    pauses: &[(i64, i64)],
+    from: Day,
+    to: Day,
+) -> Rates {
+    let due = occurrences(cadence, start_day, from, to, pauses);
     let kept: Vec<Day> = marks.iter().filter(|m| m.kept).map(|m| m.day).collect();
     let noticed: Vec<Day> = marks.iter().filter(|m| m.noticed).map(|m| m.day).collect();
-    Ok(rates(&due, &kept, &noticed))
+    rates(&due, &kept, &noticed)
 }
 
 pub async fn promises(
@@ -512,9 +531,33 @@ pub async fn consistency(
     couple_id: &str,
 ) -> AppResult<Consistency> {
     let couple = couple_for(state, viewer, couple_id).await?;
-    let members = state.store().couple_members(&couple.id).await?;
-    let promises = state.store().promises_of_couple(&couple.id).await?;
+    let scope = trellis_store::Scope::Couple(&couple.id);
+    let store = state.store();
     let today = today();
+    let members = store.couple_members(&couple.id).await?;
+    let promises = store.promises_in(scope).await?;
+    let marks = store
+        .promise_marks_in(scope, today - 2 * WINDOW_DAYS)
+        .await?;
+    let pauses = store.promise_pauses_in(scope, today).await?;
+    Ok(Consistency {
+        window_days: WINDOW_DAYS,
+        partners: consistency_from(&members, &promises, &marks, &pauses, today)?,
+    })
+}
+
+/// Each member's follow-through over the last four weeks and the four
+/// before, from the couple's promises and their marks and pauses (keyed by
+/// promise id, marks from at least eight weeks back).
+pub(crate) fn consistency_from(
+    members: &[User],
+    promises: &[PromiseRow],
+    marks: &std::collections::HashMap<String, Vec<trellis_store::MarkRow>>,
+    pauses: &std::collections::HashMap<String, Vec<(i64, i64)>>,
+    today: Day,
+) -> AppResult<Vec<PartnerConsistency>> {
+    let no_marks = Vec::new();
+    let no_pauses = Vec::new();
     let mut partners = Vec::new();
     for member in members {
         let mut current = Vec::new();
@@ -525,25 +568,19 @@ pub async fn consistency(
         {
             let cadence: Cadence =
                 serde_json::from_str(&promise.cadence).map_err(anyhow::Error::from)?;
-            current.push(
-                promise_rates(state, promise, &cadence, today - WINDOW_DAYS + 1, today).await?,
-            );
-            previous.push(
-                promise_rates(
-                    state,
-                    promise,
-                    &cadence,
-                    today - 2 * WINDOW_DAYS + 1,
-                    today - WINDOW_DAYS,
-                )
-                .await?,
-            );
+            let marks = marks.get(&promise.id).unwrap_or(&no_marks);
+            let pauses = pauses.get(&promise.id).unwrap_or(&no_pauses);
+            let window = |from: Day, to: Day| {
+                rates_between(promise.start_day, &cadence, marks, pauses, from, to)
+            };
+            current.push(window(today - WINDOW_DAYS + 1, today));
+            previous.push(window(today - 2 * WINDOW_DAYS + 1, today - WINDOW_DAYS));
         }
         let now_rates = consistency::combine(&current);
         let before = consistency::combine(&previous);
         partners.push(PartnerConsistency {
-            user_id: member.id,
-            name: member.name,
+            user_id: member.id.clone(),
+            name: member.name.clone(),
             follow_through_rate: now_rates.follow_through_rate,
             noticed_rate: now_rates.noticed_rate,
             due: now_rates.due,
@@ -553,10 +590,7 @@ pub async fn consistency(
             summary: consistency::describe(now_rates.follow_through_rate).to_owned(),
         });
     }
-    Ok(Consistency {
-        window_days: WINDOW_DAYS,
-        partners,
-    })
+    Ok(partners)
 }
 
 /// Week by week over the last eight weeks: each partner's share of due

@@ -45,7 +45,14 @@ pub fn score_context(id: &str) -> String {
 /// One person's results, oldest first, scores opened. Callers check first
 /// that the reader may see them.
 pub async fn measures_of(state: &AppState, user_id: &str) -> AppResult<Vec<MeasureRow>> {
-    let mut rows = state.store().measures_of(user_id).await?;
+    open_scores(state, state.store().measures_of(user_id).await?).await
+}
+
+/// The rows with their sealed scores opened.
+pub(crate) async fn open_scores(
+    state: &AppState,
+    mut rows: Vec<MeasureRow>,
+) -> AppResult<Vec<MeasureRow>> {
     for row in &mut rows {
         if let Some(sealed) = &row.score_sealed {
             let text = state
@@ -183,7 +190,25 @@ async fn may_see_scores(state: &AppState, viewer: &User, subject: &User) -> AppR
         return Ok(viewer.id == subject.id);
     };
     let couple = state.store().couple(couple_id).await?;
-    let (therapist_consent, shared_with_partner) = state.store().score_sharing(&subject.id).await?;
+    let sharing = state.store().score_sharing(&subject.id).await?;
+    Ok(scores_visible(
+        viewer,
+        subject,
+        couple_id,
+        couple.therapist_id.as_deref(),
+        sharing,
+    ))
+}
+
+/// Whether `viewer` may see the scores of `subject`, a member of
+/// `couple_id`, who shares them as `(with the therapist, with the partner)`.
+pub(crate) fn scores_visible(
+    viewer: &User,
+    subject: &User,
+    couple_id: &str,
+    couple_therapist_id: Option<&str>,
+    (therapist_consent, shared_with_partner): (bool, bool),
+) -> bool {
     let relation = relation(
         Viewer {
             user_id: &viewer.id,
@@ -193,17 +218,17 @@ async fn may_see_scores(state: &AppState, viewer: &User, subject: &User) -> AppR
         Ownership {
             author_id: &subject.id,
             couple_id,
-            couple_therapist_id: couple.therapist_id.as_deref(),
+            couple_therapist_id,
             addressed_to: None,
         },
     );
-    Ok(may_view(
+    may_view(
         relation,
         Item::MeasureScores {
             shared_with_partner,
             therapist_consent,
         },
-    ))
+    )
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -228,12 +253,7 @@ pub struct PersonTrends {
 
 async fn trends_of(state: &AppState, viewer: &User, subject: &User) -> AppResult<PersonTrends> {
     if !may_see_scores(state, viewer, subject).await? {
-        return Ok(PersonTrends {
-            user_id: subject.id.clone(),
-            name: subject.name.clone(),
-            visible: false,
-            trends: Vec::new(),
-        });
+        return Ok(hidden_trends(subject));
     }
     // Only this couple's history: a former couple's scores stay there.
     let rows: Vec<MeasureRow> = measures_of(state, &subject.id)
@@ -241,8 +261,16 @@ async fn trends_of(state: &AppState, viewer: &User, subject: &User) -> AppResult
         .into_iter()
         .filter(|m| Some(m.couple_id.as_str()) == subject.couple_id.as_deref())
         .collect();
-    let trends = state
-        .content()
+    Ok(trends_from(state.content(), subject, &rows))
+}
+
+/// A person's trends from their check-ins in this couple (scores opened).
+pub(crate) fn trends_from(
+    content: &crate::content::Content,
+    subject: &User,
+    rows: &[MeasureRow],
+) -> PersonTrends {
+    let trends = content
         .instruments
         .iter()
         .map(|instrument| {
@@ -262,12 +290,22 @@ async fn trends_of(state: &AppState, viewer: &User, subject: &User) -> AppResult
             }
         })
         .collect();
-    Ok(PersonTrends {
+    PersonTrends {
         user_id: subject.id.clone(),
         name: subject.name.clone(),
         visible: true,
         trends,
-    })
+    }
+}
+
+/// A person whose scores the viewer may not see: only their name.
+pub(crate) fn hidden_trends(subject: &User) -> PersonTrends {
+    PersonTrends {
+        user_id: subject.id.clone(),
+        name: subject.name.clone(),
+        visible: false,
+        trends: Vec::new(),
+    }
 }
 
 /// Which check-ins are due for a partner now.
@@ -402,6 +440,92 @@ pub struct Progress {
     pub alerts: Vec<Alert>,
 }
 
+/// Why a therapist should look at a couple now: scores low or falling (where
+/// visible), a gap between the partners, follow-through on promises
+/// dropping sharply, check-ins missed (`last_check_ins` is known only for
+/// people whose scores are hidden; attendance is shown without consent).
+pub(crate) fn therapist_alerts(
+    content: &crate::content::Content,
+    partners: &[PersonTrends],
+    cadence: i64,
+    consistency: &[super::accountability::PartnerConsistency],
+    last_check_ins: &[Option<i64>],
+    now: i64,
+) -> Vec<Alert> {
+    let mut alerts = Vec::new();
+    for person in partners {
+        for trend in &person.trends {
+            if let Some(instrument) = content.instrument(&trend.instrument)
+                && instrument.id != "csi16"
+            {
+                alerts.extend(partner_alerts(
+                    &person.name,
+                    instrument,
+                    &points_of(trend),
+                    cadence,
+                    now,
+                ));
+            }
+        }
+    }
+    if let [a, b] = partners {
+        for (ta, tb) in a.trends.iter().zip(&b.trends) {
+            if let Some(instrument) = content.instrument(&ta.instrument) {
+                alerts.extend(gap_alert(
+                    instrument,
+                    (&a.name, &points_of(ta)),
+                    (&b.name, &points_of(tb)),
+                ));
+            }
+        }
+    }
+    // Promises: a sharp drop in follow-through (promises are joint records).
+    for partner in consistency {
+        if trellis_core::consistency::sharp_drop(
+            partner.previous_follow_through_rate,
+            partner.follow_through_rate,
+        ) {
+            let percent = |r: Option<f64>| r.map_or(0, |r| (r * 100.0).round() as i64);
+            alerts.push(Alert {
+                kind: "follow_through_drop",
+                reason: format!(
+                    "{}'s follow-through on promises fell from {}% to {}% over the last four weeks.",
+                    partner.name,
+                    percent(partner.previous_follow_through_rate),
+                    percent(partner.follow_through_rate)
+                ),
+            });
+        }
+    }
+    for (person, last) in partners.iter().zip(last_check_ins) {
+        if !person.visible
+            && let Some(last) = last
+            && now - last > 2 * cadence * trellis_core::time::DAY
+        {
+            alerts.push(Alert {
+                kind: "missed_check_ins",
+                reason: format!(
+                    "{} has not checked in for {} days.",
+                    person.name,
+                    (now - last) / trellis_core::time::DAY
+                ),
+            });
+        }
+    }
+    alerts
+}
+
+fn points_of(trend: &Trend) -> Vec<Point> {
+    trend
+        .points
+        .iter()
+        .map(|(at, score)| Point {
+            at: *at,
+            score: *score,
+        })
+        .collect()
+}
+
 /// Both partners side by side, for the couple's therapist (or a partner):
 /// each partner's scores only where their own choices allow.
 pub async fn progress(state: &AppState, viewer: &User, couple_id: &str) -> AppResult<Progress> {
@@ -414,90 +538,30 @@ pub async fn progress(state: &AppState, viewer: &User, couple_id: &str) -> AppRe
     }
     let mut alerts = Vec::new();
     if viewer.role == Role::Therapist {
-        let now = now();
-        for person in &partners {
-            for trend in &person.trends {
-                if let Some(instrument) = state.content().instrument(&trend.instrument)
-                    && instrument.id != "csi16"
-                {
-                    let points: Vec<Point> = trend
-                        .points
-                        .iter()
-                        .map(|(at, score)| Point {
-                            at: *at,
-                            score: *score,
-                        })
-                        .collect();
-                    alerts.extend(partner_alerts(
-                        &person.name,
-                        instrument,
-                        &points,
-                        cadence,
-                        now,
-                    ));
-                }
-            }
-        }
-        if let [a, b] = partners.as_slice() {
-            for (ta, tb) in a.trends.iter().zip(&b.trends) {
-                if let Some(instrument) = state.content().instrument(&ta.instrument) {
-                    let pa: Vec<Point> = ta
-                        .points
-                        .iter()
-                        .map(|(at, s)| Point { at: *at, score: *s })
-                        .collect();
-                    let pb: Vec<Point> = tb
-                        .points
-                        .iter()
-                        .map(|(at, s)| Point { at: *at, score: *s })
-                        .collect();
-                    alerts.extend(gap_alert(instrument, (&a.name, &pa), (&b.name, &pb)));
-                }
-            }
-        }
-        // Promises: a sharp drop in follow-through (promises are joint records).
-        for partner in super::accountability::consistency(state, viewer, &couple.id)
+        let consistency = super::accountability::consistency(state, viewer, &couple.id)
             .await?
-            .partners
-        {
-            if trellis_core::consistency::sharp_drop(
-                partner.previous_follow_through_rate,
-                partner.follow_through_rate,
-            ) {
-                let percent = |r: Option<f64>| r.map_or(0, |r| (r * 100.0).round() as i64);
-                alerts.push(Alert {
-                    kind: "follow_through_drop",
-                    reason: format!(
-                        "{}'s follow-through on promises fell from {}% to {}% over the last four weeks.",
-                        partner.name,
-                        percent(partner.previous_follow_through_rate),
-                        percent(partner.follow_through_rate)
-                    ),
-                });
-            }
-        }
-        // Missed check-ins are about attendance, not scores: shown even without consent.
+            .partners;
+        let mut last_check_ins = Vec::new();
         for (member, person) in members.iter().zip(&partners) {
-            if !person.visible {
-                let last = measures_of(state, &member.id)
+            // attendance, not scores: known even without consent
+            last_check_ins.push(if person.visible {
+                None
+            } else {
+                measures_of(state, &member.id)
                     .await?
                     .iter()
                     .map(|m| m.created_at)
-                    .max();
-                if let Some(last) = last
-                    && now - last > 2 * cadence * trellis_core::time::DAY
-                {
-                    alerts.push(Alert {
-                        kind: "missed_check_ins",
-                        reason: format!(
-                            "{} has not checked in for {} days.",
-                            member.name,
-                            (now - last) / trellis_core::time::DAY
-                        ),
-                    });
-                }
-            }
+                    .max()
+            });
         }
+        alerts = therapist_alerts(
+            state.content(),
+            &partners,
+            cadence,
+            &consistency,
+            &last_check_ins,
+            now(),
+        );
     }
     Ok(Progress {
         couple_id: couple.id,

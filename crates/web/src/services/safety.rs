@@ -72,6 +72,32 @@ async fn gate(state: &AppState, couple: &Couple) -> AppResult<Gate> {
     let decisions = store.screening_decisions(&couple.id).await?;
     let last_checks = store.last_safety_checks(&couple.id).await?;
     let pauses = store.shared_work_pauses(&couple.id).await?;
+    let open_urgent_flags = store.open_urgent_flags(&couple.id).await?;
+    Ok(Gate {
+        facts: gate_facts(
+            couple,
+            &members,
+            &decisions,
+            &last_checks,
+            &pauses,
+            open_urgent_flags,
+        ),
+        partner_ids: members.into_iter().map(|m| m.id).collect(),
+        last_checks,
+    })
+}
+
+/// The gate's facts for a couple from what the store holds: each member's
+/// latest decision, whether they took the check, whether they closed shared
+/// work; and the urgent flags still open.
+pub(crate) fn gate_facts(
+    couple: &Couple,
+    members: &[User],
+    decisions: &[trellis_store::ScreeningDecision],
+    last_checks: &[(String, i64)],
+    pauses: &[String],
+    open_urgent_flags: i64,
+) -> GateFacts {
     let partners = members
         .iter()
         .map(|member| PartnerFacts {
@@ -84,16 +110,11 @@ async fn gate(state: &AppState, couple: &Couple) -> AppResult<Gate> {
             paused: pauses.contains(&member.id),
         })
         .collect();
-    Ok(Gate {
-        facts: GateFacts {
-            guided: couple.therapist_id.is_some(),
-            partners,
-            open_urgent_flags: usize::try_from(store.open_urgent_flags(&couple.id).await?)
-                .unwrap_or(usize::MAX),
-        },
-        partner_ids: members.into_iter().map(|m| m.id).collect(),
-        last_checks,
-    })
+    GateFacts {
+        guided: couple.therapist_id.is_some(),
+        partners,
+        open_urgent_flags: usize::try_from(open_urgent_flags).unwrap_or(usize::MAX),
+    }
 }
 
 /// Whether the couple's shared work is open.

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The scale benchmark: a generated practice (`trellis loadgen`), then the
+# caseload and a couple's page for a therapist with 40 couples and for one
+# with 3, measured with wrk in the same run against the same server.
+#
+#   bash benches/scale/run.sh sqlite   COUPLES WEEKS
+#   bash benches/scale/run.sh postgres COUPLES WEEKS   # TRELLIS_DATABASE_URL: an empty database
+#
+# Prints one markdown row per page and caseload, and the 40:3 ratios.
+# Needs wrk (Debian: apt-get install wrk), curl and python3.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+ENGINE="${1:?sqlite or postgres}"
+COUPLES="${2:?number of couples}"
+WEEKS="${3:?weeks of history}"
+SECONDS_EACH="${SCALE_SECONDS:-10}"
+CONNECTIONS="${SCALE_CONNECTIONS:-4}"
+PORT="${SCALE_PORT:-18480}"
+PASSWORD="scale benchmark password 2026"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+BIN="$CARGO_TARGET_DIR/release/trellis"
+DATA="$(mktemp -d /tmp/trellis-scale.XXXXXX)"
+case "$ENGINE" in
+  sqlite) unset TRELLIS_DATABASE_URL ;;
+  postgres) : "${TRELLIS_DATABASE_URL:?set TRELLIS_DATABASE_URL to an empty PostgreSQL database}" ;;
+  *) echo "engine: sqlite or postgres" >&2; exit 2 ;;
+esac
+
+(cd "$ROOT" && cargo build --release --quiet -p trellis)
+
+echo "generating $COUPLES couples x $WEEKS weeks on $ENGINE in $DATA" >&2
+GEN_START=$(date +%s.%N)
+RUST_LOG=warn "$BIN" loadgen --couples "$COUPLES" --weeks "$WEEKS" --password "$PASSWORD" --data-dir "$DATA" >&2
+GEN_SECONDS=$(python3 -c "print(f'{$(date +%s.%N) - $GEN_START:.0f}')")
+
+RUST_LOG=warn "$BIN" serve --data-dir "$DATA" --bind "127.0.0.1:$PORT" > "$DATA/serve.log" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+BASE="http://127.0.0.1:$PORT"
+for _ in $(seq 1 120); do
+  curl -fs "$BASE/healthz" > /dev/null && break
+  sleep 0.5
+done
+
+# A signed-in browser session for EMAIL: prints the Cookie header value.
+session_cookie() {
+  local jar="$DATA/jar-$1"
+  local csrf
+  csrf=$(curl -fs -c "$jar" "$BASE/login" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -1)
+  curl -fs -o /dev/null -b "$jar" -c "$jar" --data-urlencode "csrf=$csrf" \
+    --data-urlencode "email=$1" --data-urlencode "password=$PASSWORD" "$BASE/login"
+  awk '!/^#/ || /^#HttpOnly_/ { if (NF >= 7) printf "%s=%s; ", $6, $7 }' "$jar"
+}
+
+# The first couple of EMAIL's caseload (the one most in need).
+first_couple() {
+  local token
+  token=$(curl -fs -H 'content-type: application/json' \
+    -d "{\"email\":\"$1\",\"password\":\"$PASSWORD\"}" "$BASE/api/v1/auth/login" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+  curl -fs -H "authorization: Bearer $token" "$BASE/api/v1/caseload" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["couples"][0]["id"])'
+}
+
+measure() { # COOKIE PATH -> "p50 p95 requests errors"
+  wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_EACH}s" -H "Cookie: $1" \
+    -s "$ROOT/benches/scale/percentiles.lua" "$BASE$2" |
+    sed -n 's/^requests=\([0-9]*\) errors=\([0-9]*\) p50_ms=\([0-9.]*\) p95_ms=\([0-9.]*\).*/\3 \4 \1 \2/p'
+}
+
+declare -A RESULT
+for who in full small; do
+  if [ "$who" = full ]; then email=loadgen-therapist-1@example.com; else email=loadgen-therapist-small@example.com; fi
+  cookie=$(session_cookie "$email")
+  couple=$(first_couple "$email")
+  # warm up once, then measure
+  curl -fs -o /dev/null -H "Cookie: $cookie" "$BASE/caseload"
+  RESULT[$who-caseload]=$(measure "$cookie" /caseload)
+  RESULT[$who-couple]=$(measure "$cookie" "/caseload/couples/$couple")
+done
+
+echo
+echo "| engine | couples x weeks | generation | page | 40 couples p50 / p95 | 3 couples p50 / p95 | p95 ratio 40:3 | requests (errors) |"
+echo "|---|---|---|---|---|---|---|---|"
+for page in caseload couple; do
+  read -r f50 f95 freq ferr <<< "${RESULT[full-$page]}"
+  read -r s50 s95 sreq serr <<< "${RESULT[small-$page]}"
+  ratio=$(python3 -c "print(f'{$f95 / $s95:.2f}')")
+  echo "| $ENGINE | $COUPLES x $WEEKS | ${GEN_SECONDS} s | $page | $f50 / $f95 ms | $s50 / $s95 ms | ${ratio}x | $freq ($ferr), $sreq ($serr) |"
+done
