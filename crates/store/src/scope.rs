@@ -15,7 +15,7 @@ use crate::accounts::{USER_COLUMNS, USER_FROM, user_from_row};
 use crate::db::Store;
 use crate::error::Result;
 use crate::measures::{DEFAULT_CADENCE_DAYS, MEASURE_COLUMNS, MeasureRow, measure_from};
-use crate::screening::ScreeningDecision;
+use crate::screening::{ScreeningDecision, decision_from};
 
 /// Which couples a read covers; bound as `$1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +43,14 @@ impl Scope<'_> {
 }
 
 impl Store {
+    /// Runs `sql` (which names the scope's couples and binds `$1`).
+    async fn rows_in(&self, sql: &str, scope: Scope<'_>) -> Result<Vec<sqlx::any::AnyRow>> {
+        Ok(sqlx::query(sql)
+            .bind(scope.bind())
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
     /// The members of each couple in scope: `(couple id, person)`, oldest
     /// member first within a couple.
     pub async fn members_in(&self, scope: Scope<'_>) -> Result<Vec<(String, User)>> {
@@ -50,10 +58,7 @@ impl Store {
             "SELECT {USER_COLUMNS} FROM {USER_FROM} WHERE m.couple_id IN {} ORDER BY m.couple_id, m.joined_at, u.id",
             scope.couples()
         );
-        let rows = sqlx::query(&sql)
-            .bind(scope.bind())
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = self.rows_in(&sql, scope).await?;
         rows.iter()
             .map(|row| {
                 let user = user_from_row(row)?.user;
@@ -69,10 +74,7 @@ impl Store {
             "SELECT {MEASURE_COLUMNS} FROM measures WHERE couple_id IN {} ORDER BY created_at, id",
             scope.couples()
         );
-        let rows = sqlx::query(&sql)
-            .bind(scope.bind())
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = self.rows_in(&sql, scope).await?;
         rows.iter().map(measure_from).collect()
     }
 
@@ -123,10 +125,7 @@ impl Store {
             "SELECT {PROMISE_COLUMNS} FROM promises WHERE couple_id IN {} ORDER BY created_at, id",
             scope.couples()
         );
-        let rows = sqlx::query(&sql)
-            .bind(scope.bind())
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = self.rows_in(&sql, scope).await?;
         rows.iter().map(promise_from).collect()
     }
 
@@ -193,24 +192,9 @@ impl Store {
              WHERE couple_id IN {} ORDER BY decided_at, id",
             scope.couples()
         );
-        let rows = sqlx::query(&sql)
-            .bind(scope.bind())
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = self.rows_in(&sql, scope).await?;
         rows.iter()
-            .map(|row| {
-                Ok((
-                    row.try_get("couple_id")?,
-                    ScreeningDecision {
-                        id: row.try_get("id")?,
-                        user_id: row.try_get("user_id")?,
-                        decision: row.try_get("decision")?,
-                        note: row.try_get("note")?,
-                        decided_by: row.try_get("decided_by")?,
-                        decided_at: row.try_get("decided_at")?,
-                    },
-                ))
-            })
+            .map(|row| Ok((row.try_get("couple_id")?, decision_from(row)?)))
             .collect()
     }
 

@@ -111,18 +111,7 @@ impl Store {
         .bind(couple_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ScreeningDecision {
-                    id: row.try_get("id")?,
-                    user_id: row.try_get("user_id")?,
-                    decision: row.try_get("decision")?,
-                    note: row.try_get("note")?,
-                    decided_by: row.try_get("decided_by")?,
-                    decided_at: row.try_get("decided_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(decision_from).collect()
     }
 
     /// Urgent flags in the couple that wait for a decision.
@@ -249,4 +238,15 @@ impl Store {
         }
         Ok(())
     }
+}
+
+pub(crate) fn decision_from(row: &sqlx::any::AnyRow) -> Result<ScreeningDecision> {
+    Ok(ScreeningDecision {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        decision: row.try_get("decision")?,
+        note: row.try_get("note")?,
+        decided_by: row.try_get("decided_by")?,
+        decided_at: row.try_get("decided_at")?,
+    })
 }

@@ -12,9 +12,9 @@ use trellis_core::time::{DAY, MINUTE};
 use trellis_core::{EmailAddress, InvitationKind, Millis, Role};
 use trellis_crypto::SecretToken;
 use trellis_store::{
-    Backend, Cell, Couple, FlagLevel, Invitation, InvitationAccepted, NewEntry, NewPartner,
-    NewPracticeWithAdmin, NewSession, OneTimePurpose, PartnerSummary, Practice, Reader,
-    SessionKind, Store, StoreError, User, WritingFlag,
+    Backend, Cell, Couple, FlagLevel, Invitation, InvitationAccepted, NewEntry, NewMeasure,
+    NewPartner, NewPracticeWithAdmin, NewScreeningDecision, NewSession, OneTimePurpose,
+    PartnerSummary, Practice, Reader, Scope, SessionKind, Store, StoreError, User, WritingFlag,
 };
 
 // ---------------------------------------------------------------------------
@@ -113,6 +113,7 @@ conformance!(
     concurrent_setups_with_one_token_create_one_practice,
     an_entry_and_its_flag_are_stored_together_or_not_at_all,
     bulk_rows_arrive_whole_with_nulls_and_bytes_or_not_at_all,
+    scoped_reads_cover_a_caseload_and_nothing_else,
 );
 
 // ---------------------------------------------------------------------------
@@ -1798,5 +1799,143 @@ async fn bulk_rows_arrive_whole_with_nulls_and_bytes_or_not_at_all(store: Store)
             .insert_rows("measures", &COLUMNS, short)
             .await
             .is_err()
+    );
+}
+
+/// A caseload read covers exactly the therapist's couples, and agrees with
+/// reading each couple on its own.
+async fn scoped_reads_cover_a_caseload_and_nothing_else(store: Store) {
+    let (_, admin) = practice_with_admin(&store, "Willow", "ada@example.com").await;
+    let theo = therapist(&store, &admin, "theo@example.com", "Theo", "THEO-0001").await;
+    let uma = therapist(&store, &admin, "uma@example.com", "Uma", "UMAA-0001").await;
+    let mut people = Vec::new();
+    let mut couples = Vec::new();
+    for (who, emails) in [
+        (&theo, ["a1@example.com", "a2@example.com"]),
+        (&theo, ["b1@example.com", "b2@example.com"]),
+        (&uma, ["c1@example.com", "c2@example.com"]),
+    ] {
+        let (couple, invitations) = couple(&store, who, &emails, T0).await;
+        for (token, _) in &invitations {
+            let user = accept(&store, token, T0 + 1).await.unwrap().user;
+            store
+                .insert_measure(NewMeasure {
+                    id: &trellis_store::new_id(),
+                    user_id: &user.id,
+                    couple_id: &couple.id,
+                    instrument_id: "csi4",
+                    score_sealed: b"sealed",
+                    answers: b"answers",
+                    note: None,
+                    now: T0 + 2,
+                })
+                .await
+                .unwrap();
+            store
+                .record_screening_decision(NewScreeningDecision {
+                    couple_id: &couple.id,
+                    user_id: &user.id,
+                    decision: "conjoint_ok",
+                    sealed_note: None,
+                    decided_by: &who.id,
+                    flag_id: None,
+                    now: T0 + 3,
+                })
+                .await
+                .unwrap();
+            let promise = trellis_store::new_id();
+            store
+                .insert_promise(&promise, &couple.id, &user.id, b"p", "{}", 10, None, T0)
+                .await
+                .unwrap();
+            store.mark_kept(&promise, 12, T0 + 4).await.unwrap();
+            store.mark_kept(&promise, 2, T0 + 4).await.unwrap();
+            people.push(user);
+        }
+        couples.push(couple);
+    }
+    store.set_cadence_days(&couples[1].id, 3).await.unwrap();
+    store
+        .pause_shared_work(&couples[1].id, &people[2].id, T0 + 5)
+        .await
+        .unwrap();
+    let theirs: Vec<&str> = couples[..2].iter().map(|c| c.id.as_str()).collect();
+    let caseload = Scope::Caseload(&theo.id);
+
+    let members = store.members_in(caseload).await.unwrap();
+    assert_eq!(members.len(), 4);
+    assert!(
+        members.iter().all(
+            |(c, u)| theirs.contains(&c.as_str()) && u.couple_id.as_deref() == Some(c.as_str())
+        )
+    );
+    let measures = store.measures_in(caseload).await.unwrap();
+    assert_eq!(measures.len(), 4);
+    assert!(
+        measures
+            .iter()
+            .all(|m| theirs.contains(&m.couple_id.as_str()))
+    );
+    let one = store
+        .measures_in(Scope::Couple(&couples[2].id))
+        .await
+        .unwrap();
+    assert_eq!(one.len(), 2);
+    assert_eq!(one[0].user_id, people[4].id);
+    let promises = store.promises_in(caseload).await.unwrap();
+    assert_eq!(promises.len(), 4);
+    let marks = store.promise_marks_in(caseload, 10).await.unwrap();
+    assert_eq!(
+        marks.len(),
+        4,
+        "one mark from day 10 on for each of the four promises"
+    );
+    assert!(
+        marks
+            .values()
+            .all(|m| m.len() == 1 && m[0].day == 12 && m[0].kept)
+    );
+    let decisions = store.screening_decisions_in(caseload).await.unwrap();
+    assert_eq!(decisions.len(), 4);
+    assert_eq!(
+        store.screening_decisions(&couples[0].id).await.unwrap(),
+        decisions
+            .iter()
+            .filter(|(c, _)| *c == couples[0].id)
+            .map(|(_, d)| d.clone())
+            .collect::<Vec<_>>()
+    );
+    let cadences = store.cadences_in(caseload).await.unwrap();
+    assert_eq!(cadences.get(&couples[1].id), Some(&3));
+    assert_eq!(
+        cadences.get(&couples[0].id),
+        None,
+        "unset: the caller's default"
+    );
+    assert_eq!(
+        store
+            .cadences_in(Scope::Couple(&couples[2].id))
+            .await
+            .unwrap()[&couples[2].id],
+        7
+    );
+    assert_eq!(
+        store.shared_work_pauses_in(caseload).await.unwrap(),
+        vec![(couples[1].id.clone(), people[2].id.clone())]
+    );
+    assert!(
+        store
+            .last_safety_checks_in(caseload)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.score_sharing_in(caseload).await.unwrap().is_empty());
+    assert!(
+        store
+            .members_in(Scope::Caseload(&admin.id))
+            .await
+            .unwrap()
+            .is_empty()
     );
 }
