@@ -14,7 +14,7 @@ ENGINE="${1:?sqlite or postgres}"
 COUPLES="${2:?number of couples}"
 WEEKS="${3:?weeks of history}"
 SECONDS_EACH="${SCALE_SECONDS:-10}"
-CONNECTIONS="${SCALE_CONNECTIONS:-4}"
+CONNECTIONS="${SCALE_CONNECTIONS:-1}"
 PORT="${SCALE_PORT:-18480}"
 PASSWORD="scale benchmark password 2026"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
@@ -30,10 +30,10 @@ esac
 
 echo "generating $COUPLES couples x $WEEKS weeks on $ENGINE in $DATA" >&2
 GEN_START=$(date +%s.%N)
-RUST_LOG=warn "$BIN" loadgen --couples "$COUPLES" --weeks "$WEEKS" --password "$PASSWORD" --data-dir "$DATA" >&2
+TRELLIS_LOG=warn "$BIN" loadgen --couples "$COUPLES" --weeks "$WEEKS" --password "$PASSWORD" --data-dir "$DATA" >&2
 GEN_SECONDS=$(python3 -c "print(f'{$(date +%s.%N) - $GEN_START:.0f}')")
 
-RUST_LOG=warn "$BIN" serve --data-dir "$DATA" --bind "127.0.0.1:$PORT" > "$DATA/serve.log" 2>&1 &
+TRELLIS_LOG=warn "$BIN" serve --data-dir "$DATA" --bind "127.0.0.1:$PORT" > "$DATA/serve.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 BASE="http://127.0.0.1:$PORT"

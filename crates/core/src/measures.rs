@@ -365,6 +365,9 @@ pub struct Alert {
 pub const BELOW_CUTOFF_RUN: usize = 3;
 
 /// The alerts for one partner on one instrument (history oldest first).
+/// They read only the first check-in and the last [`BELOW_CUTOFF_RUN`]
+/// ones (and [`gap_alert`] the last two), so a history cut to those ends
+/// gives the same alerts.
 pub fn partner_alerts(
     name: &str,
     instrument: &Instrument,
@@ -450,6 +453,56 @@ pub fn gap_alert(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The first check-in and the last [`BELOW_CUTOFF_RUN`].
+    fn ends_of(history: &[Point]) -> Vec<Point> {
+        let mut ends = vec![history[0]];
+        let tail = history.len().saturating_sub(BELOW_CUTOFF_RUN).max(1);
+        ends.extend_from_slice(&history[tail..]);
+        ends
+    }
+
+    #[test]
+    fn alerts_read_only_the_first_and_the_last_check_ins() {
+        // the caseload reads only these ends of each history
+        let csi = Instrument::parse("csi4.toml", CSI4).unwrap();
+        let now = 100 * DAY;
+        let mut seed = 7u64;
+        for _ in 0..300 {
+            let len = 1 + (seed % 12) as usize;
+            let history: Vec<Point> = (0..len)
+                .map(|i| {
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    Point {
+                        at: (i as i64 + 60) * DAY,
+                        score: ((seed >> 33) % 22) as i64,
+                    }
+                })
+                .collect();
+            let ends = ends_of(&history);
+            let full = partner_alerts("A", &csi, &history, 7, now);
+            let cut = partner_alerts("A", &csi, &ends, 7, now);
+            assert_eq!(
+                full.iter().map(|a| &a.reason).collect::<Vec<_>>(),
+                cut.iter().map(|a| &a.reason).collect::<Vec<_>>(),
+                "{history:?}"
+            );
+            let other: Vec<Point> = history
+                .iter()
+                .map(|p| Point {
+                    at: p.at,
+                    score: 21 - p.score,
+                })
+                .collect();
+            let other_ends = ends_of(&other);
+            assert_eq!(
+                gap_alert(&csi, ("A", &history), ("B", &other)).map(|a| a.reason),
+                gap_alert(&csi, ("A", &ends), ("B", &other_ends)).map(|a| a.reason)
+            );
+        }
+    }
 
     const CSI16: &str = include_str!("../../../content/instruments/csi16.toml");
     const CSI4: &str = include_str!("../../../content/instruments/csi4.toml");

@@ -78,6 +78,26 @@ impl Store {
         rows.iter().map(measure_from).collect()
     }
 
+    /// The ends of each person's history on each instrument in the couples
+    /// in scope: the first check-in and the last `last` ones, oldest first.
+    /// Enough for the therapist's alerts, without reading years of rows.
+    pub async fn measure_ends_in(&self, scope: Scope<'_>, last: i64) -> Result<Vec<MeasureRow>> {
+        let sql = format!(
+            "SELECT {MEASURE_COLUMNS} FROM (SELECT {MEASURE_COLUMNS}, \
+             ROW_NUMBER() OVER (PARTITION BY couple_id, user_id, instrument_id ORDER BY created_at, id) AS from_first, \
+             ROW_NUMBER() OVER (PARTITION BY couple_id, user_id, instrument_id ORDER BY created_at DESC, id DESC) AS from_last \
+             FROM measures WHERE couple_id IN {}) ends \
+             WHERE from_first = 1 OR from_last <= $2 ORDER BY created_at, id",
+            scope.couples()
+        );
+        let rows = sqlx::query(&sql)
+            .bind(scope.bind())
+            .bind(last)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(measure_from).collect()
+    }
+
     /// How each member of the couples in scope shares their scores:
     /// user id → (with the therapist, with the partner). Members without an
     /// onboarding row share nothing.

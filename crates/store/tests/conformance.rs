@@ -1882,6 +1882,31 @@ async fn scoped_reads_cover_a_caseload_and_nothing_else(store: Store) {
         .unwrap();
     assert_eq!(one.len(), 2);
     assert_eq!(one[0].user_id, people[4].id);
+    // the ends of a longer history: the first check-in and the last three
+    for n in 0..5 {
+        store
+            .insert_measure(NewMeasure {
+                id: &format!("later-{n}"),
+                user_id: &people[0].id,
+                couple_id: &couples[0].id,
+                instrument_id: "csi4",
+                score_sealed: b"sealed",
+                answers: b"answers",
+                note: None,
+                now: T0 + 100 + n,
+            })
+            .await
+            .unwrap();
+    }
+    let ends = store.measure_ends_in(caseload, 3).await.unwrap();
+    let first_person: Vec<&str> = ends
+        .iter()
+        .filter(|m| m.user_id == people[0].id)
+        .map(|m| m.id.as_str())
+        .collect();
+    assert_eq!(first_person.len(), 4, "{first_person:?}");
+    assert_eq!(&first_person[1..], ["later-2", "later-3", "later-4"]);
+    assert_eq!(ends.len(), 4 + 3);
     let promises = store.promises_in(caseload).await.unwrap();
     assert_eq!(promises.len(), 4);
     let marks = store.promise_marks_in(caseload, 10).await.unwrap();

@@ -132,7 +132,9 @@ impl Facts {
         for (couple, member) in store.members_in(scope).await? {
             couples.entry(couple).or_default().members.push(member);
         }
-        let measures = store.measures_in(scope).await?;
+        // alerts read only the ends of each history
+        let last = i64::try_from(trellis_core::measures::BELOW_CUTOFF_RUN).unwrap_or(i64::MAX);
+        let measures = store.measure_ends_in(scope, last).await?;
         for row in crate::services::measures::open_scores(state, measures).await? {
             couples
                 .entry(row.couple_id.clone())
