@@ -80,22 +80,42 @@ impl Store {
 
     /// The ends of each person's history on each instrument in the couples
     /// in scope: the first check-in and the last `last` ones, oldest first.
-    /// Enough for the therapist's alerts, without reading years of rows.
-    pub async fn measure_ends_in(&self, scope: Scope<'_>, last: i64) -> Result<Vec<MeasureRow>> {
+    /// Enough for the therapist's alerts, without reading years of rows:
+    /// the ends are found in an index (`measures_history`), then only they
+    /// are read.
+    pub async fn measure_ends_in(&self, scope: Scope<'_>, last: usize) -> Result<Vec<MeasureRow>> {
         let sql = format!(
-            "SELECT {MEASURE_COLUMNS} FROM (SELECT {MEASURE_COLUMNS}, \
-             ROW_NUMBER() OVER (PARTITION BY couple_id, user_id, instrument_id ORDER BY created_at, id) AS from_first, \
-             ROW_NUMBER() OVER (PARTITION BY couple_id, user_id, instrument_id ORDER BY created_at DESC, id DESC) AS from_last \
-             FROM measures WHERE couple_id IN {}) ends \
-             WHERE from_first = 1 OR from_last <= $2 ORDER BY created_at, id",
+            "SELECT couple_id, user_id, instrument_id, id FROM measures WHERE couple_id IN {} \
+             ORDER BY couple_id, user_id, instrument_id, created_at, id",
             scope.couples()
         );
-        let rows = sqlx::query(&sql)
+        let keys: Vec<(String, String, String, String)> = sqlx::query_as(&sql)
             .bind(scope.bind())
-            .bind(last)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(measure_from).collect()
+        let mut ids: Vec<&str> = Vec::new();
+        for group in keys.chunk_by(|a, b| (&a.0, &a.1, &a.2) == (&b.0, &b.1, &b.2)) {
+            let tail = group.len().saturating_sub(last).max(1);
+            ids.push(&group[0].3);
+            ids.extend(group[tail..].iter().map(|k| k.3.as_str()));
+        }
+        let mut rows = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(1_000) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT {MEASURE_COLUMNS} FROM measures WHERE id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                rows.push(measure_from(&row)?);
+            }
+        }
+        rows.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(rows)
     }
 
     /// How each member of the couples in scope shares their scores:

@@ -133,8 +133,9 @@ impl Facts {
             couples.entry(couple).or_default().members.push(member);
         }
         // alerts read only the ends of each history
-        let last = i64::try_from(trellis_core::measures::BELOW_CUTOFF_RUN).unwrap_or(i64::MAX);
-        let measures = store.measure_ends_in(scope, last).await?;
+        let measures = store
+            .measure_ends_in(scope, trellis_core::measures::BELOW_CUTOFF_RUN)
+            .await?;
         for row in crate::services::measures::open_scores(state, measures).await? {
             couples
                 .entry(row.couple_id.clone())
