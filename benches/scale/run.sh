@@ -6,6 +6,9 @@
 #   bash benches/scale/run.sh sqlite   COUPLES WEEKS
 #   bash benches/scale/run.sh postgres COUPLES WEEKS   # TRELLIS_DATABASE_URL: an empty database
 #
+# SCALE_DATA=DIR keeps the generated practice in DIR; when DIR already holds
+# one (a previous run's), generation is skipped and the same data measured
+# again (with the same TRELLIS_DATABASE_URL on PostgreSQL).
 # Prints one markdown row per page and caseload, and the 40:3 ratios.
 # Needs wrk (Debian: apt-get install wrk), curl and python3.
 set -euo pipefail
@@ -19,7 +22,8 @@ PORT="${SCALE_PORT:-18480}"
 PASSWORD="scale benchmark password 2026"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 BIN="$CARGO_TARGET_DIR/release/trellis"
-DATA="$(mktemp -d /tmp/trellis-scale.XXXXXX)"
+DATA="${SCALE_DATA:-$(mktemp -d /tmp/trellis-scale.XXXXXX)}"
+mkdir -p "$DATA"
 case "$ENGINE" in
   sqlite) unset TRELLIS_DATABASE_URL ;;
   postgres) : "${TRELLIS_DATABASE_URL:?set TRELLIS_DATABASE_URL to an empty PostgreSQL database}" ;;
@@ -28,10 +32,15 @@ esac
 
 (cd "$ROOT" && cargo build --release --quiet -p trellis)
 
-echo "generating $COUPLES couples x $WEEKS weeks on $ENGINE in $DATA" >&2
-GEN_START=$(date +%s.%N)
-TRELLIS_LOG=warn "$BIN" loadgen --couples "$COUPLES" --weeks "$WEEKS" --password "$PASSWORD" --data-dir "$DATA" >&2
-GEN_SECONDS=$(python3 -c "print(f'{$(date +%s.%N) - $GEN_START:.0f}')")
+if [ -f "$DATA/generation-seconds" ]; then
+  echo "measuring the practice already generated in $DATA" >&2
+else
+  echo "generating $COUPLES couples x $WEEKS weeks on $ENGINE in $DATA" >&2
+  GEN_START=$(date +%s.%N)
+  TRELLIS_LOG=warn "$BIN" loadgen --couples "$COUPLES" --weeks "$WEEKS" --password "$PASSWORD" --data-dir "$DATA" >&2
+  python3 -c "print(f'{$(date +%s.%N) - $GEN_START:.0f}')" > "$DATA/generation-seconds"
+fi
+GEN_SECONDS=$(cat "$DATA/generation-seconds")
 
 TRELLIS_LOG=warn "$BIN" serve --data-dir "$DATA" --bind "127.0.0.1:$PORT" > "$DATA/serve.log" 2>&1 &
 SERVER=$!
