@@ -144,3 +144,33 @@ impl Store {
         self.pool.close().await;
     }
 }
+
+impl Store {
+    /// The version at which the named one-off maintenance was last done.
+    pub async fn maintenance_done(&self, name: &str) -> crate::error::Result<Option<i64>> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT version FROM maintenance WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|(v,)| v))
+    }
+
+    /// Records that the named maintenance is done at `version`.
+    pub async fn record_maintenance(
+        &self,
+        name: &str,
+        version: i64,
+        now: trellis_core::Millis,
+    ) -> crate::error::Result<()> {
+        sqlx::query(
+            "INSERT INTO maintenance (name, version, done_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET version = $2, done_at = $3",
+        )
+        .bind(name)
+        .bind(version)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

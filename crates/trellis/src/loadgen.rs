@@ -310,6 +310,8 @@ pub async fn generate(
         }
     }
     builder.await?;
+    // everything here is sealed the current way: no start-up sweep needed
+    Vault::record_swept(store).await?;
     Ok(Report {
         couples,
         therapists: full + 1,

@@ -98,9 +98,9 @@ impl Server {
         };
         let vault = trellis_web::vault::Vault::from_keyring_file(config.master_key_file())?;
         // Values still in clear or sealed the older way are sealed now, once
-        // (the sweep does nothing when all is up to date).
+        // per database (recorded, so later starts skip the full read).
         vault
-            .sweep(&store)
+            .sweep_once(&store)
             .await
             .context("could not bring sealed data up to date")?;
         trellis_web::services::intake::prune_personal_details(&store, trellis_web::state::now())

@@ -470,6 +470,12 @@ fn sealed_columns() -> Vec<SealedColumn> {
     columns
 }
 
+/// The maintenance name of the sealing sweep, and the sealing format it
+/// brings data to: raise the version when the format changes, and the next
+/// start sweeps again.
+const SWEEP: &str = "sealing_sweep";
+const SWEEP_VERSION: i64 = 1;
+
 /// What a sweep over the sealed columns did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SweepReport {
@@ -596,6 +602,28 @@ impl Vault {
             );
         }
         Ok(report)
+    }
+
+    /// The start-up sweep, once per database and sealing format: a large
+    /// practice should not read every sealed value at each start. Data
+    /// written since the sweep was recorded is already in the current format.
+    pub async fn sweep_once(&self, store: &Store) -> anyhow::Result<Option<SweepReport>> {
+        if store.maintenance_done(SWEEP).await? >= Some(SWEEP_VERSION) {
+            return Ok(None);
+        }
+        let report = self.sweep(store).await?;
+        store
+            .record_maintenance(SWEEP, SWEEP_VERSION, now())
+            .await?;
+        Ok(Some(report))
+    }
+
+    /// Records that everything in the database is sealed the current way
+    /// (for generators that write only that way, such as `trellis loadgen`).
+    pub async fn record_swept(store: &Store) -> anyhow::Result<()> {
+        Ok(store
+            .record_maintenance(SWEEP, SWEEP_VERSION, now())
+            .await?)
     }
 
     /// Scores written before scores were sealed: seal them, then zero the

@@ -16,6 +16,7 @@ mod hardening;
 mod helplines;
 mod intake;
 mod loadgen;
+mod markup;
 mod matrix;
 mod measures;
 mod observe;

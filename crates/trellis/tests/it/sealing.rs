@@ -16,6 +16,7 @@ on_both_backends!(with_demo =>
     rows_sealed_before_the_change_still_open_and_are_brought_up_to_date,
     a_data_key_rotation_keeps_everything_readable_and_replaces_the_keys,
     used_invitations_and_long_closed_requests_are_pruned,
+    the_start_up_sweep_runs_once_per_database,
 );
 
 async fn user(app: &TestApp, email: &str) -> trellis_store::User {
@@ -498,4 +499,37 @@ async fn used_invitations_and_long_closed_requests_are_pruned(app: TestApp) {
     assert_eq!(closed_row.status, "declined");
     let open_row = app.store.intake(&practice_id, &open).await.unwrap();
     assert!(!open_row.names.is_empty() && !open_row.message.is_empty());
+}
+
+/// A large practice must not read every sealed value at each start: the
+/// sweep is recorded once done, and later starts skip it until the sealing
+/// format changes.
+async fn the_start_up_sweep_runs_once_per_database(app: TestApp) {
+    let vault = app.state.vault();
+    assert_eq!(
+        app.store.maintenance_done("sealing_sweep").await.unwrap(),
+        Some(1),
+        "the first start swept and recorded it"
+    );
+    assert_eq!(vault.sweep_once(&app.store).await.unwrap(), None);
+    // a database from before the record (or a newer format) is swept again
+    app.store
+        .record_maintenance("sealing_sweep", 0, trellis_web::state::now())
+        .await
+        .unwrap();
+    let report = vault.sweep_once(&app.store).await.unwrap();
+    assert_eq!(report.map(|r| r.unreadable), Some(0));
+    assert_eq!(
+        app.store.maintenance_done("sealing_sweep").await.unwrap(),
+        Some(1)
+    );
+    // a restart on the same database skips it and serves as before
+    let second = app.second_server().await;
+    let response = app
+        .client
+        .get(format!("{second}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
 }
