@@ -4,7 +4,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use trellis_core::{InvitationKind, Millis, Role};
 
-use crate::accounts::{NewUserRow, USER_COLUMNS, USER_FROM, User, insert_user, user_from_row};
+use crate::accounts::{NewUserRow, USER_COLUMNS, User, insert_user, user_from_row};
 use crate::db::Store;
 use crate::error::{Result, StoreError};
 use crate::new_id;
@@ -529,7 +529,8 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn couple_members(&self, couple_id: &str) -> Result<Vec<User>> {
         let sql = format!(
-            "SELECT {USER_COLUMNS} FROM {USER_FROM} WHERE m.couple_id = $1 ORDER BY m.joined_at, u.id"
+            "SELECT {USER_COLUMNS} FROM couple_members m JOIN users u ON u.id = m.user_id \
+             WHERE m.couple_id = $1 ORDER BY m.joined_at, u.id"
         );
         let rows = sqlx::query(&sql)
             .bind(couple_id)

@@ -11,7 +11,7 @@ use trellis_core::Millis;
 
 use crate::User;
 use crate::accountability::{MarkRow, PROMISE_COLUMNS, PromiseRow, mark_from, promise_from};
-use crate::accounts::{USER_COLUMNS, USER_FROM, user_from_row};
+use crate::accounts::{USER_COLUMNS, user_from_row};
 use crate::db::Store;
 use crate::error::Result;
 use crate::measures::{DEFAULT_CADENCE_DAYS, MEASURE_COLUMNS, MeasureRow, measure_from};
@@ -55,7 +55,10 @@ impl Store {
     /// member first within a couple.
     pub async fn members_in(&self, scope: Scope<'_>) -> Result<Vec<(String, User)>> {
         let sql = format!(
-            "SELECT {USER_COLUMNS} FROM {USER_FROM} WHERE m.couple_id IN {} ORDER BY m.couple_id, m.joined_at, u.id",
+            // from the memberships, not from every user (SQLite keeps a
+            // LEFT JOIN's order: 16 ms against 0.2 ms at 10,000 couples)
+            "SELECT {USER_COLUMNS} FROM couple_members m JOIN users u ON u.id = m.user_id \
+             WHERE m.couple_id IN {} ORDER BY m.couple_id, m.joined_at, u.id",
             scope.couples()
         );
         let rows = self.rows_in(&sql, scope).await?;
