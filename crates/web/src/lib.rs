@@ -22,7 +22,7 @@ pub mod when;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::{Html, IntoResponse};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -82,7 +82,45 @@ pub fn operations_routes() -> Vec<routes::Route> {
         Route::get("/static/talk.js", Public, || async {
             asset(JS, include_str!("../static/talk.js"))
         }),
+        Route::get("/static/install.js", Public, || async {
+            asset(JS, include_str!("../static/install.js"))
+        }),
+        // installing on a phone: the manifest, icons, the service worker
+        // (served from the root so it may look after every page) and the
+        // page it shows offline
+        Route::get("/manifest.webmanifest", Public, || async {
+            asset(
+                "application/manifest+json",
+                include_str!("../static/manifest.webmanifest"),
+            )
+        }),
+        Route::get("/sw.js", Public, || async {
+            asset(JS, include_str!("../static/sw.js"))
+        }),
+        Route::get("/offline", Public, || async {
+            Html(include_str!("../templates/offline.html"))
+        }),
+        Route::get("/favicon.ico", Public, || async {
+            image(include_bytes!("../static/icon-32.png"))
+        }),
+        Route::get("/static/icon-192.png", Public, || async {
+            image(include_bytes!("../static/icon-192.png"))
+        }),
+        Route::get("/static/icon-512.png", Public, || async {
+            image(include_bytes!("../static/icon-512.png"))
+        }),
     ]
+}
+
+/// A PNG compiled into the binary, cacheable for a day.
+fn image(body: &'static [u8]) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/png"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body,
+    )
 }
 
 async fn healthz() -> &'static str {

@@ -236,6 +236,28 @@ async fn therapist_sees_the_caseload_and_a_partner_their_home() {
     assert_accessible(&browser, "our space").await;
     maybe_screenshot(&browser, "our-space.png").await;
 
+    // Installable: the service worker registers, and after a signed-in page
+    // its cache holds only the public shell.
+    let kept = browser
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             navigator.serviceWorker.ready
+               .then(() => caches.keys())
+               .then((names) => Promise.all(names.map((n) => caches.open(n).then((c) => c.keys()))))
+               .then((lists) => done(lists.flat().map((r) => new URL(r.url).pathname)))
+               .catch((e) => done(['error: ' + e]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let kept: Vec<String> = serde_json::from_value(kept).unwrap();
+    assert!(kept.contains(&"/offline".to_owned()), "{kept:?}");
+    assert!(
+        kept.iter()
+            .all(|p| p == "/offline" || p.starts_with("/static/")),
+        "the service worker keeps {kept:?}"
+    );
+
     // Write a private journal entry; the page says who can see it.
     browser.goto(&app.url("/journal")).await.unwrap();
     assert_accessible(&browser, "the journal").await;

@@ -14,6 +14,7 @@ mod coach;
 mod couples;
 mod hardening;
 mod helplines;
+mod install;
 mod intake;
 mod loadgen;
 mod markup;
