@@ -97,9 +97,7 @@ pub fn operations_routes() -> Vec<routes::Route> {
         Route::get("/sw.js", Public, || async {
             asset(JS, include_str!("../static/sw.js"))
         }),
-        Route::get("/offline", Public, || async {
-            Html(include_str!("../templates/offline.html"))
-        }),
+        Route::get("/offline", Public, offline),
         Route::get("/favicon.ico", Public, || async {
             image(include_bytes!("../static/icon-32.png"))
         }),
@@ -110,6 +108,24 @@ pub fn operations_routes() -> Vec<routes::Route> {
             image(include_bytes!("../static/icon-512.png"))
         }),
     ]
+}
+
+/// What the service worker shows when the network is gone: no one is
+/// signed in on it, and it says that nothing written is on the device.
+async fn offline() -> AppResult<Html<String>> {
+    use askama::Template;
+    let page = pages::MessagePage {
+        layout: pages::Layout {
+            user_name: None,
+            csrf: String::new(),
+            nav: Vec::new(),
+            quick_exit: false,
+        },
+        title: "You're offline".to_owned(),
+        body: "Trellis needs a connection to show your space. Nothing you wrote is kept on this device, so it is all safe and waiting for you. If you are in danger, call your local emergency number.".to_owned(),
+        action: Some(("/".to_owned(), "Open Trellis again".to_owned())),
+    };
+    Ok(Html(page.render().map_err(anyhow::Error::from)?))
 }
 
 /// A PNG compiled into the binary, cacheable for a day.
