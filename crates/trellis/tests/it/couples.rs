@@ -524,6 +524,13 @@ async fn self_guided(app: &TestApp, name: &str, email: &str) -> (reqwest::Client
         StatusCode::SEE_OTHER,
         "{email} signs up"
     );
+    // nothing on their pages speaks of a therapist they do not have
+    let sessions = page_text(client.get(app.url("/sessions")).send().await.unwrap()).await;
+    assert!(
+        sessions.contains("You are working self-guided")
+            && !sessions.contains("Your therapist books them"),
+        "{sessions}"
+    );
     (client, app.api_login(email, "a long password").await)
 }
 

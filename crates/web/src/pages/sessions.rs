@@ -202,10 +202,25 @@ pub async fn cancel(
 #[template(path = "sessions.html")]
 struct SessionsPage {
     layout: Layout,
+    /// A therapist guides the couple (self-guided couples book no sessions).
+    guided: bool,
     appointments: Vec<Appointment>,
     zone_name: String,
     notice: Option<&'static str>,
     errors: Vec<String>,
+}
+
+/// Whether a therapist guides the partner's couple.
+async fn guided(state: &AppState, partner: &trellis_store::User) -> AppResult<bool> {
+    Ok(match partner.couple_id.as_deref() {
+        Some(couple_id) => state
+            .store()
+            .couple(couple_id)
+            .await?
+            .therapist_id
+            .is_some(),
+        None => false,
+    })
 }
 
 pub async fn partner_sessions(
@@ -215,8 +230,18 @@ pub async fn partner_sessions(
 ) -> AppResult<Response> {
     let partner = page.require(Role::Partner)?;
     let zone = notices::zone_for(&state, partner).await?;
+    let guided = match partner.couple_id.as_deref() {
+        Some(couple_id) => state
+            .store()
+            .couple(couple_id)
+            .await?
+            .therapist_id
+            .is_some(),
+        None => false,
+    };
     Ok(render(&SessionsPage {
         layout: page.layout("/sessions"),
+        guided,
         appointments: appointments::mine(&state, partner).await?,
         zone_name: when::zone_name(&zone).to_owned(),
         notice: (flags.done == "asked")
@@ -246,6 +271,7 @@ pub async fn ask_to_move(
             let zone = notices::zone_for(&state, partner).await?;
             let template = SessionsPage {
                 layout: page.layout("/sessions"),
+                guided: guided(&state, partner).await?,
                 appointments: appointments::mine(&state, partner).await?,
                 zone_name: when::zone_name(&zone).to_owned(),
                 notice: None,
