@@ -210,26 +210,15 @@ struct SessionsPage {
     errors: Vec<String>,
 }
 
-/// Whether a therapist guides the partner's couple.
-async fn guided(state: &AppState, partner: &trellis_store::User) -> AppResult<bool> {
-    Ok(match partner.couple_id.as_deref() {
-        Some(couple_id) => state
-            .store()
-            .couple(couple_id)
-            .await?
-            .therapist_id
-            .is_some(),
-        None => false,
-    })
-}
-
-pub async fn partner_sessions(
-    State(state): State<AppState>,
-    page: PageContext,
-    Query(flags): Query<Flags>,
-) -> AppResult<Response> {
-    let partner = page.require(Role::Partner)?;
-    let zone = notices::zone_for(&state, partner).await?;
+/// The partner's sessions page, with a notice or the errors of a refusal.
+async fn sessions_page(
+    state: &AppState,
+    page: &PageContext,
+    partner: &trellis_store::User,
+    notice: Option<&'static str>,
+    errors: Vec<String>,
+) -> AppResult<SessionsPage> {
+    let zone = notices::zone_for(state, partner).await?;
     let guided = match partner.couple_id.as_deref() {
         Some(couple_id) => state
             .store()
@@ -239,16 +228,26 @@ pub async fn partner_sessions(
             .is_some(),
         None => false,
     };
-    Ok(render(&SessionsPage {
+    Ok(SessionsPage {
         layout: page.layout("/sessions"),
         guided,
-        appointments: appointments::mine(&state, partner).await?,
+        appointments: appointments::mine(state, partner).await?,
         zone_name: when::zone_name(&zone).to_owned(),
-        notice: (flags.done == "asked")
-            .then_some("Your therapist has been told you'd like to move this session."),
-        errors: Vec::new(),
-    })?
-    .into_response())
+        notice,
+        errors,
+    })
+}
+
+pub async fn partner_sessions(
+    State(state): State<AppState>,
+    page: PageContext,
+    Query(flags): Query<Flags>,
+) -> AppResult<Response> {
+    let partner = page.require(Role::Partner)?;
+    let notice = (flags.done == "asked")
+        .then_some("Your therapist has been told you'd like to move this session.");
+    let template = sessions_page(&state, &page, partner, notice, Vec::new()).await?;
+    Ok(render(&template)?.into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -268,15 +267,7 @@ pub async fn ask_to_move(
         Ok(()) => Ok(see_other("/sessions?done=asked")),
         Err(err) => {
             let (err, errors) = fixable(err)?;
-            let zone = notices::zone_for(&state, partner).await?;
-            let template = SessionsPage {
-                layout: page.layout("/sessions"),
-                guided: guided(&state, partner).await?,
-                appointments: appointments::mine(&state, partner).await?,
-                zone_name: when::zone_name(&zone).to_owned(),
-                notice: None,
-                errors,
-            };
+            let template = sessions_page(&state, &page, partner, None, errors).await?;
             render_refused(&err, &template)
         }
     }
