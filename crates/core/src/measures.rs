@@ -49,6 +49,11 @@ pub struct Instrument {
     pub id: String,
     pub title: String,
     pub short_title: String,
+    /// What the measure asks, in everyday words, for chart titles
+    /// ("How happy you feel together"); the title when a file gives none.
+    pub plain_title: String,
+    /// What the cutoff means, said plainly to the people being measured.
+    pub cutoff_meaning: Option<String>,
     pub kind: InstrumentKind,
     pub citation: String,
     pub licence: String,
@@ -93,6 +98,10 @@ struct InstrumentFile {
     id: String,
     title: String,
     short_title: String,
+    #[serde(default)]
+    plain_title: Option<String>,
+    #[serde(default)]
+    cutoff_meaning: Option<String>,
     kind: InstrumentKind,
     citation: String,
     licence: String,
@@ -221,8 +230,17 @@ impl Instrument {
                 ),
             ));
         }
+        if raw.cutoff.is_some() != raw.cutoff_meaning.is_some() {
+            return Err(fail(
+                file,
+                1,
+                "a cutoff needs a cutoff_meaning that says what it means, and only a cutoff has one",
+            ));
+        }
         Ok(Instrument {
             id: raw.id,
+            plain_title: raw.plain_title.unwrap_or_else(|| raw.title.clone()),
+            cutoff_meaning: raw.cutoff_meaning,
             title: raw.title,
             short_title: raw.short_title,
             kind: raw.kind,

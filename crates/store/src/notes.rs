@@ -153,11 +153,10 @@ impl Store {
         Ok(row.map(|r| r.try_get("read_at")).transpose()?.unwrap_or(0))
     }
 
-    /// Messages of a couple's threads that this therapist has not read:
-    /// written by others after the therapist last opened each thread.
-    #[tracing::instrument(skip(self))]
     /// Unread messages from each couple of `therapist_id`, in one query
-    /// (couples with none are absent).
+    /// (couples with none are absent): written by others after the
+    /// therapist last opened each thread.
+    #[tracing::instrument(skip(self))]
     pub async fn unread_messages_by_couple_for_therapist(
         &self,
         therapist_id: &str,

@@ -263,6 +263,44 @@ impl Store {
         rows.iter().map(entry_from_row).collect()
     }
 
+    /// Messages in these threads that `reader` may see, written by someone
+    /// else after the reader last opened the thread: one query, for the
+    /// count beside "Messages" on every page.
+    #[tracing::instrument(skip(self, reader), fields(reader = reader.user_id))]
+    pub async fn unread_messages_for(
+        &self,
+        reader: Reader<'_>,
+        thread_keys: &[&str],
+    ) -> Result<i64> {
+        if thread_keys.is_empty() {
+            return Ok(0);
+        }
+        let visible = visibility_clause(reader, 1);
+        let mut binds = visible.binds;
+        let me = format!("${}", binds.len() + 1);
+        binds.push(reader.user_id.to_owned());
+        let keys: Vec<String> = thread_keys
+            .iter()
+            .map(|key| {
+                binds.push((*key).to_owned());
+                format!("${}", binds.len())
+            })
+            .collect();
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM entries e JOIN couples c ON c.id = e.couple_id \
+             LEFT JOIN thread_reads r ON r.user_id = {me} AND r.thread_key = e.ref_id \
+             WHERE {} AND e.kind = 'message' AND e.author_id <> {me} \
+             AND e.ref_id IN ({}) AND e.created_at > COALESCE(r.read_at, 0)",
+            visible.sql,
+            keys.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for value in &binds {
+            query = query.bind(value);
+        }
+        Ok(query.fetch_one(&self.pool).await?.try_get("n")?)
+    }
+
     /// Changes the audience of the author's own entry and records the change,
     /// together, with the body sealed again for the new audience. `NotFound`
     /// unless `author_id` wrote it.

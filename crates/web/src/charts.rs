@@ -4,8 +4,10 @@
 
 use std::fmt::Write;
 
+use jiff::tz::TimeZone;
 use trellis_core::Millis;
-use trellis_core::time::utc_date;
+
+use crate::when;
 
 pub struct Series {
     pub label: String,
@@ -20,14 +22,18 @@ pub struct Chart<'a> {
     pub range: (i64, i64),
     pub cutoff: Option<f64>,
     pub series: &'a [Series],
+    /// The reader's time zone: dates and "the same day" are theirs.
+    pub zone: &'a TimeZone,
 }
 
-const WIDTH: f64 = 600.0;
-const HEIGHT: f64 = 240.0;
-const LEFT: f64 = 44.0;
-const RIGHT: f64 = 16.0;
+// Drawn phone first: at 390 px a 420-unit chart shows its 14-unit labels
+// at about 11 px; the page caps its width so they stay modest on a desktop.
+const WIDTH: f64 = 420.0;
+const HEIGHT: f64 = 230.0;
+const LEFT: f64 = 40.0;
+const RIGHT: f64 = 12.0;
 const TOP: f64 = 16.0;
-const BOTTOM: f64 = 40.0;
+const BOTTOM: f64 = 46.0;
 
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -90,20 +96,40 @@ pub fn line_chart(chart: &Chart<'_>) -> String {
             r = WIDTH - RIGHT
         );
     }
-    if !times.is_empty() {
+    let (first_day, last_day) = (
+        when::short_date(t0, chart.zone),
+        when::short_date(t1, chart.zone),
+    );
+    if times.is_empty() {
+        // nothing to date
+    } else if first_day == last_day {
+        // one day: one label, under its point
         let _ = write!(
             svg,
-            r#"<text class="tick" x="{LEFT}" y="{b}">{}</text><text class="tick" x="{r}" y="{b}" text-anchor="end">{}</text>"#,
-            utc_date(t0),
-            utc_date(t1),
+            r#"<text class="tick" x="{:.1}" y="{b}" text-anchor="middle">{first_day}</text>"#,
+            x(t0),
+            b = HEIGHT - BOTTOM + 18.0,
+        );
+    } else {
+        let _ = write!(
+            svg,
+            r#"<text class="tick" x="{LEFT}" y="{b}">{first_day}</text><text class="tick" x="{r}" y="{b}" text-anchor="end">{last_day}</text>"#,
             b = HEIGHT - BOTTOM + 18.0,
             r = WIDTH - RIGHT
         );
     }
     for (n, series) in chart.series.iter().enumerate() {
         let class = format!("series-{}", n % 4);
-        let points: Vec<String> = series
-            .points
+        // The line joins each day's last reading: two check-ins on one day
+        // are both drawn as points, without a sheer drop between them.
+        let mut daily: Vec<(Millis, i64)> = Vec::new();
+        for &(t, v) in &series.points {
+            match daily.last_mut() {
+                Some(last) if when::same_day(last.0, t, chart.zone) => *last = (t, v),
+                _ => daily.push((t, v)),
+            }
+        }
+        let points: Vec<String> = daily
             .iter()
             .map(|(t, v)| format!("{:.1},{:.1}", x(*t), y(*v as f64)))
             .collect();
@@ -125,7 +151,7 @@ pub fn line_chart(chart: &Chart<'_>) -> String {
         let _ = write!(
             svg,
             r#"<text class="legend {class}" x="{}" y="{}">{}</text>"#,
-            LEFT + 8.0 + n as f64 * 150.0,
+            LEFT + n as f64 * 140.0,
             HEIGHT - 4.0,
             escape(&series.label)
         );
@@ -158,6 +184,7 @@ mod tests {
             range: (0, 21),
             cutoff: Some(13.5),
             series: &series,
+            zone: &TimeZone::UTC,
         });
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert!(
@@ -187,6 +214,7 @@ mod tests {
             range: (0, 30),
             cutoff: None,
             series: &[],
+            zone: &TimeZone::UTC,
         });
         assert!(empty.contains("<svg") && !empty.contains("<circle"));
         let one = [Series {
@@ -200,10 +228,57 @@ mod tests {
             range: (0, 30),
             cutoff: None,
             series: &one,
+            zone: &TimeZone::UTC,
         });
         assert!(
             single.contains(&format!("cy=\"{TOP:.1}\"")),
             "the top of the range is at the top"
+        );
+    }
+
+    #[test]
+    fn one_day_has_one_date_and_same_day_readings_draw_no_drop() {
+        let same_day = [Series {
+            label: "A".into(),
+            points: vec![(DAY + 1_000, 20), (DAY + 60_000, 5)],
+        }];
+        let svg = line_chart(&Chart {
+            id: "d",
+            title: "t",
+            description: "d",
+            range: (0, 30),
+            cutoff: None,
+            series: &same_day,
+            zone: &TimeZone::UTC,
+        });
+        assert_eq!(svg.matches("2 Jan 1970").count(), 1, "{svg}");
+        assert!(svg.contains(r#"text-anchor="middle">2 Jan 1970"#));
+        assert_eq!(
+            svg.matches("<circle").count(),
+            2,
+            "both readings are points"
+        );
+        assert!(!svg.contains("<polyline"), "no line from one day to itself");
+        let two_days = [Series {
+            label: "A".into(),
+            points: vec![(0, 20), (DAY + 1_000, 5), (DAY + 60_000, 7), (3 * DAY, 9)],
+        }];
+        let svg = line_chart(&Chart {
+            id: "w",
+            title: "t",
+            description: "d",
+            range: (0, 30),
+            cutoff: None,
+            series: &two_days,
+            zone: &TimeZone::UTC,
+        });
+        assert!(svg.contains(">1 Jan 1970<") && svg.contains(">4 Jan 1970<"));
+        let line = &svg[svg.find("points=\"").unwrap()..];
+        let line = &line[..line.find("\"/>").unwrap()];
+        assert_eq!(
+            line.split(' ').count(),
+            3,
+            "one point a day on the line: {line}"
         );
     }
 }

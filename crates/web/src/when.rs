@@ -65,6 +65,21 @@ pub fn long(at: Millis, zone: &TimeZone) -> String {
         .unwrap_or_default()
 }
 
+/// The one way a date is written for people: "5 Dec 2026", in their zone.
+pub fn short_date(at: Millis, zone: &TimeZone) -> String {
+    zoned(at, zone)
+        .map(|z| z.strftime("%-d %b %Y").to_string())
+        .unwrap_or_default()
+}
+
+/// Whether two moments fall on the same calendar day for the reader.
+pub fn same_day(a: Millis, b: Millis, zone: &TimeZone) -> bool {
+    match (zoned(a, zone), zoned(b, zone)) {
+        (Some(a), Some(b)) => a.date() == b.date(),
+        _ => false,
+    }
+}
+
 /// "18:00".
 pub fn clock(at: Millis, zone: &TimeZone) -> String {
     zoned(at, zone)

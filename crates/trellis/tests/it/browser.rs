@@ -72,17 +72,39 @@ async fn start_chromedriver() -> Option<ChromeDriver> {
 }
 
 async fn open_browser(driver: &ChromeDriver, profile: &std::path::Path) -> Client {
+    open_browser_sized(driver, profile, None).await
+}
+
+/// A browser that shows pages as a 390 × 844 phone does (touch, its own
+/// viewport width), for the phone journeys.
+async fn open_phone(driver: &ChromeDriver, profile: &std::path::Path) -> Client {
+    open_browser_sized(
+        driver,
+        profile,
+        Some(json!({"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2.0, "touch": true}})),
+    )
+    .await
+}
+
+async fn open_browser_sized(
+    driver: &ChromeDriver,
+    profile: &std::path::Path,
+    mobile: Option<serde_json::Value>,
+) -> Client {
     let chromium = find_program("chromium").or_else(|| find_program("chromium-browser"));
     let mut options = json!({
         "args": [
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--window-size=1100,900",
+            "--window-size=1280,900",
             format!("--user-data-dir={}", profile.display()),
         ]
     });
     if let Some(binary) = chromium {
         options["binary"] = json!(binary);
+    }
+    if let Some(mobile) = mobile {
+        options["mobileEmulation"] = mobile;
     }
     let mut capabilities = serde_json::Map::new();
     capabilities.insert("goog:chromeOptions".to_owned(), options);
@@ -934,4 +956,154 @@ async fn escape_three_times_signs_out_and_back_does_not_return_to_the_journal() 
     assert!(!shown.contains(secret), "Back shows the journal:\n{shown}");
     browser.goto(&app.url("/journal")).await.unwrap();
     wait_for_path(&browser, "/login").await;
+}
+
+/// A partner on a phone: a compact header whose menu opens without script
+/// and shows the unread count, quick exit in the header and never over the
+/// page, no sideways scrolling, and no accessibility problems at 390 px.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_on_a_phone_finds_the_menu_and_quick_exit_never_covers_the_page() {
+    let Some(driver) = start_chromedriver().await else {
+        return;
+    };
+    let app = TestApp::with_demo(Backend::Sqlite).await.unwrap();
+    let sam = app.api_login("sam@example.com", DEMO_PASSWORD).await;
+    let (status, _) = app
+        .api_post(
+            Some(&sam),
+            "/api/v1/messages",
+            json!({"thread": "couple", "body": "Home by seven, shall I cook?"}),
+        )
+        .await;
+    assert!(status.is_success(), "{status}");
+    let alex = app.api_login("alex@example.com", DEMO_PASSWORD).await;
+    let (status, _) = app
+        .api_post(
+            Some(&alex),
+            "/api/v1/measures/csi4",
+            json!({"answers": {"1": 3, "5": 3, "7": 3, "10": 3}}),
+        )
+        .await;
+    assert!(status.is_success(), "{status}");
+    let profile = tempfile::tempdir().unwrap();
+    let phone = open_phone(&driver, profile.path()).await;
+    sign_in(&phone, &app, "alex@example.com").await;
+    wait_for_path(&phone, "/our-space").await;
+
+    let width: f64 = number(&phone, "return window.innerWidth").await;
+    assert!(width <= 400.0, "the phone's viewport is {width} px wide");
+    let header: f64 = number(
+        &phone,
+        "return document.querySelector('header.site').getBoundingClientRect().height",
+    )
+    .await;
+    assert!(
+        header <= 80.0,
+        "the header takes {header} px of a phone screen"
+    );
+    let overflow: f64 = number(
+        &phone,
+        "return document.documentElement.scrollWidth - window.innerWidth",
+    )
+    .await;
+    assert!(
+        overflow <= 0.0,
+        "the page scrolls sideways by {overflow} px"
+    );
+    assert_accessible(&phone, "our space on a phone").await;
+    maybe_screenshot(&phone, "phone-today.png").await;
+
+    // the links are folded away until the menu opens; its button says what is new
+    let journal_link = "details.menu a[href='/journal']";
+    let link = phone.find(Locator::Css(journal_link)).await.unwrap();
+    assert!(
+        !link.is_displayed().await.unwrap(),
+        "the menu starts closed"
+    );
+    let summary = phone
+        .find(Locator::Css("details.menu > summary"))
+        .await
+        .unwrap();
+    let label = summary.text().await.unwrap();
+    assert!(label.contains("Menu"), "{label}");
+    let unread = phone
+        .find(Locator::Css("details.menu a[href='/messages'] .badge"))
+        .await
+        .unwrap();
+    assert!(
+        unread
+            .html(true)
+            .await
+            .unwrap()
+            .trim()
+            .parse::<u32>()
+            .unwrap()
+            >= 1,
+        "the unread message is counted beside Messages"
+    );
+    summary.click().await.unwrap();
+    assert!(
+        link.is_displayed().await.unwrap(),
+        "the menu opens on a tap"
+    );
+    assert_accessible(&phone, "the open menu on a phone").await;
+    link.click().await.unwrap();
+    wait_for_path(&phone, "/journal").await;
+
+    // quick exit sits in the header, which stays on screen as the page
+    // scrolls; at the bottom of a long page nothing floats over the last words
+    phone.goto(&app.url("/measures")).await.unwrap();
+    let in_header: bool = phone
+        .execute(
+            "return !!document.querySelector('form.quick-exit-form').closest('header.site')",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_bool()
+        .unwrap();
+    assert!(in_header, "quick exit is part of the header");
+    let label: f64 = number(
+        &phone,
+        "return document.querySelector('svg.chart .tick').getBoundingClientRect().height",
+    )
+    .await;
+    assert!(label >= 10.0, "chart labels are {label} px high on a phone");
+    phone
+        .execute("window.scrollTo(0, document.body.scrollHeight)", vec![])
+        .await
+        .unwrap();
+    let exit_top: f64 = number(
+        &phone,
+        "return document.querySelector('.quick-exit').getBoundingClientRect().top",
+    )
+    .await;
+    assert!(
+        (0.0..80.0).contains(&exit_top),
+        "quick exit stays at the top of the screen when scrolled (top {exit_top})"
+    );
+    let covered: bool = phone
+        .execute(
+            r#"const last = [...document.querySelectorAll('main *')].filter(e => e.children.length === 0 && e.getBoundingClientRect().height > 0).pop();
+               const r = last.getBoundingClientRect();
+               const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+               return !(hit && (hit === last || last.contains(hit) || hit.contains(last)));"#,
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_bool()
+        .unwrap();
+    assert!(!covered, "something floats over the end of the page");
+    assert_accessible(&phone, "check-ins on a phone").await;
+    maybe_screenshot(&phone, "phone-measures.png").await;
+}
+
+async fn number(browser: &Client, script: &str) -> f64 {
+    browser
+        .execute(script, vec![])
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap_or_else(|| panic!("{script} gave no number"))
 }

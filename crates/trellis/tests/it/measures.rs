@@ -14,6 +14,7 @@ on_both_backends!(with_demo =>
     scores_reach_the_partner_and_therapist_only_by_choice,
     alerts_fire_on_a_constructed_history,
     charts_show_trends_with_their_numbers,
+    charts_speak_plainly_and_time_readings_that_share_a_day,
     a_ready_check_in_is_mailed_at_most_weekly,
 );
 
@@ -388,4 +389,41 @@ async fn a_ready_check_in_is_mailed_at_most_weekly(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(again, 0, "not twice in a week");
+}
+
+/// Partners read what a chart measures and what its dashed line means in
+/// plain words; two check-ins on one day are told apart by their time.
+async fn charts_speak_plainly_and_time_readings_that_share_a_day(app: TestApp) {
+    let sam = app.api_login("sam@example.com", DEMO_PASSWORD).await;
+    for value in [1, 2] {
+        let (status, _) = app
+            .api_post(Some(&sam), "/api/v1/measures/csi4", all(value, &CSI4))
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let browser = app.browser_login("sam@example.com", DEMO_PASSWORD).await;
+    let html = page_text(browser.get(app.url("/measures")).send().await.unwrap()).await;
+    assert!(
+        html.contains("How happy you feel together: CSI-4 over time"),
+        "the title says what is measured"
+    );
+    assert!(
+        html.contains("The dashed line: Scores under 13.5 are common"),
+        "the cutoff is explained"
+    );
+    let csi4 = &html[html.find("CSI-4 over time: the numbers").unwrap()..];
+    let table = &csi4[..csi4.find("</table>").unwrap()];
+    let timed: Vec<&str> = table
+        .split("<tr><td>")
+        .skip(1)
+        .map(|row| &row[..row.find("</td>").unwrap()])
+        .filter(|date| {
+            date.rsplit_once(", ")
+                .is_some_and(|(_, time)| time.len() == 5 && time.as_bytes()[2] == b':')
+        })
+        .collect();
+    assert!(
+        timed.len() >= 2,
+        "today's two check-ins carry their times: {table}"
+    );
 }

@@ -317,8 +317,9 @@ pub async fn couple(
     let progress = crate::services::measures::progress(&state, therapist, &couple.id).await?;
     let visible: Vec<&crate::services::measures::PersonTrends> =
         progress.partners.iter().filter(|p| p.visible).collect();
+    let zone = crate::services::notices::zone_for(&state, therapist).await?;
     let template = CouplePage {
-        progress_charts: super::measures::charts(&state, "couple", &visible),
+        progress_charts: super::measures::charts(&state, "couple", &visible, &zone),
         hidden_scores: progress
             .partners
             .iter()
@@ -530,13 +531,14 @@ pub async fn report(
         .map(|(_, name)| name.as_str())
         .collect::<Vec<_>>()
         .join(" & ");
+    let zone = crate::services::notices::zone_for(&state, therapist).await?;
     let template = ReportPage {
         layout: page.layout("/caseload"),
         couple_id: couple_id.clone(),
         title,
         program_title: journey.program_title.clone(),
-        today: utc_date(crate::state::now()),
-        progress_charts: super::measures::charts(&state, "report", &visible),
+        today: crate::when::short_date(crate::state::now(), &zone),
+        progress_charts: super::measures::charts(&state, "report", &visible, &zone),
         hidden_scores: progress
             .partners
             .iter()

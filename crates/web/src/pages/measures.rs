@@ -6,10 +6,10 @@ use crate::extract::{Path, Query};
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use jiff::tz::TimeZone;
 use serde::Deserialize;
 use trellis_core::Role;
 use trellis_core::measures::{Instrument, InstrumentKind};
-use trellis_core::time::utc_date;
 
 use super::{Layout, PageContext, fixable, render, render_refused, see_other};
 use crate::charts::{Chart, Series, line_chart};
@@ -17,17 +17,26 @@ use crate::error::{AppError, AppResult};
 use crate::extract::PageForm;
 use crate::services::measures::{self, PersonTrends};
 use crate::state::AppState;
+use crate::when;
 
 /// A chart and the same numbers as a table.
 pub struct ChartView {
     pub title: String,
     pub svg: String,
+    /// What the dashed line means, in plain words.
+    pub note: Option<String>,
     pub labels: Vec<String>,
     pub rows: Vec<(String, Vec<String>)>,
 }
 
-/// One chart per instrument, with a line for each person shown.
-pub fn charts(state: &AppState, id_prefix: &str, people: &[&PersonTrends]) -> Vec<ChartView> {
+/// One chart per instrument, with a line for each person shown, dated in
+/// the reader's time zone.
+pub fn charts(
+    state: &AppState,
+    id_prefix: &str,
+    people: &[&PersonTrends],
+    zone: &TimeZone,
+) -> Vec<ChartView> {
     state
         .content()
         .instruments
@@ -73,7 +82,14 @@ pub fn charts(state: &AppState, id_prefix: &str, people: &[&PersonTrends]) -> Ve
                 },
                 _ => String::new(),
             };
-            let title = format!("{} over time", instrument.short_title);
+            let title = if instrument.plain_title == instrument.short_title {
+                format!("{} over time", instrument.short_title)
+            } else {
+                format!(
+                    "{}: {} over time",
+                    instrument.plain_title, instrument.short_title
+                )
+            };
             let description = format!(
                 "Scores from {} to {}{}. {describe}.{gap}",
                 instrument.range.0,
@@ -90,6 +106,7 @@ pub fn charts(state: &AppState, id_prefix: &str, people: &[&PersonTrends]) -> Ve
                 range: instrument.range,
                 cutoff: instrument.cutoff,
                 series: &series,
+                zone,
             });
             // One row per check-in, in time order (two on one day stay two rows).
             let mut by_time: BTreeMap<i64, Vec<String>> = BTreeMap::new();
@@ -101,14 +118,30 @@ pub fn charts(state: &AppState, id_prefix: &str, people: &[&PersonTrends]) -> Ve
                     row[n] = score.to_string();
                 }
             }
+            // a day with two check-ins shows the time of each
+            let days: Vec<String> = by_time
+                .keys()
+                .map(|at| when::short_date(*at, zone))
+                .collect();
+            let rows = by_time
+                .into_iter()
+                .zip(&days)
+                .map(|((at, values), day)| {
+                    let shared = days.iter().filter(|d| *d == day).count() > 1;
+                    let date = if shared {
+                        format!("{day}, {}", when::clock(at, zone))
+                    } else {
+                        day.clone()
+                    };
+                    (date, values)
+                })
+                .collect();
             Some(ChartView {
                 title,
                 svg,
+                note: instrument.cutoff_meaning.clone(),
                 labels: series.iter().map(|s| s.label.clone()).collect(),
-                rows: by_time
-                    .into_iter()
-                    .map(|(at, values)| (utc_date(at), values))
-                    .collect(),
+                rows,
             })
         })
         .collect()
@@ -142,6 +175,7 @@ pub async fn overview(
 ) -> AppResult<Response> {
     let user = page.require(Role::Partner)?;
     let mine = measures::mine(&state, user).await?;
+    let zone = crate::services::notices::zone_for(&state, user).await?;
     let due = mine
         .due
         .iter()
@@ -160,13 +194,13 @@ pub async fn overview(
             _ => None,
         },
         due,
-        my_charts: charts(&state, "mine", &[&mine.mine]),
+        my_charts: charts(&state, "mine", &[&mine.mine], &zone),
         partner_name: mine.partner.as_ref().map(|p| p.name.clone()),
         partner_shares: mine.partner.as_ref().is_some_and(|p| p.visible),
         partner_charts: mine
             .partner
             .as_ref()
-            .map(|p| charts(&state, "partner", &[p]))
+            .map(|p| charts(&state, "partner", &[p], &zone))
             .unwrap_or_default(),
         share_therapist: mine.share_with_therapist,
         share_partner: mine.share_with_partner,

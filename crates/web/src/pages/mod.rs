@@ -248,6 +248,9 @@ pub fn home_for(role: Role) -> &'static str {
     }
 }
 
+/// The partner's messages page, whose menu link carries the unread count.
+const MESSAGES_PATH: &str = "/messages";
+
 /// The navigation of each role, in one place.
 fn nav_for(role: Role) -> &'static [(&'static str, &'static str)] {
     match role {
@@ -258,7 +261,7 @@ fn nav_for(role: Role) -> &'static [(&'static str, &'static str)] {
             ("/promises", "Promises"),
             ("/journal", "Journal"),
             ("/talks", "Talks"),
-            ("/messages", "Messages"),
+            (MESSAGES_PATH, "Messages"),
             ("/sessions", "Sessions"),
             ("/account", "Account"),
         ],
@@ -279,6 +282,8 @@ pub struct NavItem {
     pub href: &'static str,
     pub label: &'static str,
     pub current: bool,
+    /// How many new things wait behind the link (0: none, no badge).
+    pub badge: usize,
 }
 
 /// Quick exit posts here (with no CSRF token: see [`crate::auth::csrf`]).
@@ -300,6 +305,11 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// Everything new behind the menu, for the badge on the phone's menu button.
+    pub fn nav_badges(&self) -> usize {
+        self.nav.iter().map(|item| item.badge).sum()
+    }
+
     /// Where the quick-exit control leaves to.
     pub fn quick_exit_to(&self) -> &'static str {
         QUICK_EXIT_DESTINATION
@@ -317,6 +327,8 @@ pub struct PageContext {
     pub csrf: String,
     /// Staff who must set up two-step sign-in before anything else.
     pub two_factor_setup_required: bool,
+    /// Messages waiting unread for a partner, shown beside "Messages".
+    pub unread_messages: usize,
 }
 
 impl PageContext {
@@ -331,6 +343,12 @@ impl PageContext {
                         href,
                         label,
                         current: *href == current,
+                        // on the messages page itself they are being read
+                        badge: if *href == MESSAGES_PATH && *href != current {
+                            self.unread_messages
+                        } else {
+                            0
+                        },
                     })
                     .collect()
             })
@@ -399,10 +417,17 @@ impl FromRequestParts<AppState> for PageContext {
             }
             None => false,
         };
+        let unread_messages = match &user {
+            Some(user) if user.role == Role::Partner => {
+                crate::services::messages::unread_for_partner(state, user).await?
+            }
+            _ => 0,
+        };
         Ok(PageContext {
             user,
             csrf,
             two_factor_setup_required,
+            unread_messages,
         })
     }
 }

@@ -300,6 +300,8 @@ pub async fn consistency_chart(
         range: (0, 100),
         cutoff: None,
         series: &series,
+        // the points are calendar days (the last day of each week), not moments
+        zone: &jiff::tz::TimeZone::UTC,
     });
     let mut rows: std::collections::BTreeMap<i64, Vec<String>> = std::collections::BTreeMap::new();
     for (n, s) in series.iter().enumerate() {
@@ -311,10 +313,14 @@ pub async fn consistency_chart(
     Ok(Some(super::measures::ChartView {
         title,
         svg,
+        note: None,
         labels: series.iter().map(|s| s.label.clone()).collect(),
         rows: rows
             .into_iter()
-            .map(|(at, v)| (format!("week to {}", trellis_core::time::utc_date(at)), v))
+            .map(|(at, v)| {
+                let day = crate::when::short_date(at, &jiff::tz::TimeZone::UTC);
+                (format!("week to {day}"), v)
+            })
             .collect(),
     }))
 }

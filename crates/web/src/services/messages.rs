@@ -217,32 +217,18 @@ pub async fn unread_for_partner(state: &AppState, partner: &User) -> AppResult<u
     let Some(couple_id) = partner.couple_id.as_deref() else {
         return Ok(0);
     };
-    let mut unread = 0;
-    for key in [
+    let keys = [
         format!("couple:{couple_id}"),
         format!("private:{}", partner.id),
-    ] {
-        let read_at = state.store().thread_read_at(&partner.id, &key).await?;
-        let entries = state
-            .store()
-            .entries_for(
-                writing::reader(partner),
-                EntryFilter {
-                    couple_id: Some(couple_id),
-                    kind: Some(MESSAGE),
-                    ref_id: Some(&key),
-                    author_id: None,
-                    before: None,
-                },
-                200,
-            )
-            .await?;
-        unread += entries
-            .iter()
-            .filter(|e| e.author_id != partner.id && e.created_at > read_at)
-            .count();
-    }
-    Ok(unread)
+    ];
+    let unread = state
+        .store()
+        .unread_messages_for(
+            writing::reader(partner),
+            &[keys[0].as_str(), keys[1].as_str()],
+        )
+        .await?;
+    Ok(usize::try_from(unread).unwrap_or(0))
 }
 
 /// The therapist comments on shared work: an exercise answer or journal
