@@ -55,6 +55,23 @@ impl Audience {
         }
     }
 
+    /// Who can see it, said to someone who did not write it (a partner or
+    /// the therapist), so nobody reads "you" meaning someone else.
+    pub fn describe_to_reader(self, author: &str) -> String {
+        match self {
+            Audience::Me => format!("Only {author} can see this."),
+            Audience::Therapist => {
+                format!("{author} shared this with you; their partner cannot see it.")
+            }
+            Audience::Partner => {
+                format!("{author} shared this with you; their therapist cannot see it.")
+            }
+            Audience::PartnerAndTherapist => {
+                format!("{author} shared this with their partner and their therapist.")
+            }
+        }
+    }
+
     /// A short label for choices and lists.
     pub fn label(self) -> &'static str {
         match self {
@@ -222,6 +239,19 @@ pub fn relation(viewer: Viewer<'_>, item: Ownership<'_>) -> Relation {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn readers_who_did_not_write_it_are_told_in_their_own_terms() {
+        assert_eq!(
+            Audience::Partner.describe_to_reader("Alex"),
+            "Alex shared this with you; their therapist cannot see it."
+        );
+        for audience in Audience::ALL {
+            let said = audience.describe_to_reader("Alex");
+            assert!(said.starts_with("Alex ") || said.starts_with("Only Alex"));
+            assert!(!said.contains("your "), "{said}");
+        }
+    }
+
     use super::*;
     use Relation::*;
 

@@ -153,7 +153,6 @@ impl Store {
         Ok(())
     }
 
-    /// Per couple of the therapist: what is new and what needs attention.
     /// Per couple of the therapist: what was shared with them since their
     /// last visit and since the last session, and open safety flags. Their
     /// own writing, messages and comments are not "shared work" here
@@ -173,7 +172,7 @@ impl Store {
             .collect();
         let shared = format!(
             "FROM entries e WHERE e.couple_id = c.id AND e.author_id <> $1 \
-             AND e.kind NOT IN ('message', 'comment') AND e.audience IN ({})",
+             AND e.kind NOT IN ('message', 'comment') AND e.visible_from <= $2 AND e.audience IN ({})",
             placeholders.join(", ")
         );
         let last_session = "(SELECT MAX(a.ends_at) FROM appointments a WHERE a.couple_id = c.id \

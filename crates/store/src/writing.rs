@@ -17,6 +17,9 @@ pub struct Reader<'a> {
     pub user_id: &'a str,
     pub role: Role,
     pub couple_id: Option<&'a str>,
+    /// The reader's now: shared writing still in its undo window (or held
+    /// until morning) is the author's alone until then.
+    pub now: Millis,
 }
 
 /// One piece of client writing, body still sealed.
@@ -35,6 +38,8 @@ pub struct SealedEntry {
     pub body: Vec<u8>,
     pub created_at: Millis,
     pub updated_at: Millis,
+    /// Before this, only the author can read it (see [`Reader::now`]).
+    pub visible_from: Millis,
 }
 
 #[derive(Debug, Clone)]
@@ -48,6 +53,8 @@ pub struct NewEntry<'a> {
     pub addressed_to: Option<&'a str>,
     pub body: &'a [u8],
     pub now: Millis,
+    /// When others may read it: `now`, or later for an undo window.
+    pub visible_from: Millis,
 }
 
 /// A safety flag raised by what an entry says (see
@@ -64,8 +71,8 @@ fn entry_insert<'q>(
     entry: &NewEntry<'q>,
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
     sqlx::query(
-        "INSERT INTO entries (id, couple_id, author_id, kind, ref_id, audience, body, created_at, updated_at, addressed_to) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
+        "INSERT INTO entries (id, couple_id, author_id, kind, ref_id, audience, body, created_at, updated_at, addressed_to, visible_from) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10)",
     )
     .bind(entry.id)
     .bind(entry.couple_id)
@@ -76,6 +83,7 @@ fn entry_insert<'q>(
     .bind(entry.body)
     .bind(entry.now)
     .bind(entry.addressed_to)
+    .bind(entry.visible_from)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,7 +107,8 @@ pub struct EntryFilter<'a> {
 }
 
 const ENTRY_COLUMNS: &str = "e.id, e.couple_id, c.therapist_id AS couple_therapist_id, e.author_id, \
-     u.name AS author_name, e.kind, e.ref_id, e.audience, e.addressed_to, e.body, e.created_at, e.updated_at";
+     u.name AS author_name, e.kind, e.ref_id, e.audience, e.addressed_to, e.body, e.created_at, e.updated_at, \
+     e.visible_from";
 const ENTRY_FROM: &str =
     "entries e JOIN couples c ON c.id = e.couple_id JOIN users u ON u.id = e.author_id";
 
@@ -119,6 +128,7 @@ fn entry_from_row(row: &AnyRow) -> Result<SealedEntry> {
         body: row.try_get("body")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        visible_from: row.try_get("visible_from")?,
     })
 }
 
@@ -167,6 +177,22 @@ pub(crate) fn visibility_clause(reader: Reader<'_>, first: usize) -> Clause {
     clause
 }
 
+/// [`visibility_clause`] and, for anyone but the author, only once the
+/// entry's `visible_from` has come: what every read of writing uses.
+pub(crate) fn readable_clause(reader: Reader<'_>, first: usize) -> Clause {
+    let mut clause = visibility_clause(reader, first);
+    let next = first + clause.binds.len();
+    let now = reader.now.to_string();
+    clause.sql = format!(
+        "({} AND (e.author_id = ${next} OR e.visible_from <= CAST(${} AS BIGINT)))",
+        clause.sql,
+        next + 1
+    );
+    clause.binds.push(reader.user_id.to_owned());
+    clause.binds.push(now);
+    clause
+}
+
 impl Store {
     #[tracing::instrument(skip(self, entry), fields(entry_id = entry.id, kind = entry.kind))]
     pub async fn insert_entry(&self, entry: NewEntry<'_>) -> Result<()> {
@@ -203,7 +229,7 @@ impl Store {
     /// and when it is not theirs to see.
     #[tracing::instrument(skip(self, reader), fields(reader = reader.user_id))]
     pub async fn entry_for(&self, reader: Reader<'_>, id: &str) -> Result<Option<SealedEntry>> {
-        let visible = visibility_clause(reader, 2);
+        let visible = readable_clause(reader, 2);
         let sql = format!(
             "SELECT {ENTRY_COLUMNS} FROM {ENTRY_FROM} WHERE e.id = $1 AND {}",
             visible.sql
@@ -224,7 +250,7 @@ impl Store {
         filter: EntryFilter<'_>,
         limit: i64,
     ) -> Result<Vec<SealedEntry>> {
-        let visible = visibility_clause(reader, 1);
+        let visible = readable_clause(reader, 1);
         let mut sql = format!(
             "SELECT {ENTRY_COLUMNS} FROM {ENTRY_FROM} WHERE {}",
             visible.sql
@@ -275,7 +301,7 @@ impl Store {
         if thread_keys.is_empty() {
             return Ok(0);
         }
-        let visible = visibility_clause(reader, 1);
+        let visible = readable_clause(reader, 1);
         let mut binds = visible.binds;
         let me = format!("${}", binds.len() + 1);
         binds.push(reader.user_id.to_owned());
@@ -376,13 +402,38 @@ impl Store {
             .collect()
     }
 
-    /// Moves an entry back in time (demo history only).
+    /// When others may read the author's entry from (the end of an undo
+    /// window, the morning it is held until, or now). `NotFound` unless
+    /// `author_id` wrote it.
+    #[tracing::instrument(skip(self))]
+    pub async fn set_visible_from(
+        &self,
+        entry_id: &str,
+        author_id: &str,
+        at: Millis,
+    ) -> Result<()> {
+        let done =
+            sqlx::query("UPDATE entries SET visible_from = $1 WHERE id = $2 AND author_id = $3")
+                .bind(at)
+                .bind(entry_id)
+                .bind(author_id)
+                .execute(&self.pool)
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Moves an entry back in time (demo history only); it was shared then.
     pub async fn backdate_entry(&self, entry_id: &str, at: Millis) -> Result<()> {
-        sqlx::query("UPDATE entries SET created_at = $1, updated_at = $1 WHERE id = $2")
-            .bind(at)
-            .bind(entry_id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE entries SET created_at = $1, updated_at = $1, visible_from = $1 WHERE id = $2",
+        )
+        .bind(at)
+        .bind(entry_id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 }
@@ -398,6 +449,7 @@ mod tests {
                 user_id: "sam",
                 role: Role::Partner,
                 couple_id: Some("c1"),
+                now: 0,
             },
             2,
         );
@@ -418,6 +470,7 @@ mod tests {
                 user_id: "priya",
                 role: Role::Therapist,
                 couple_id: None,
+                now: 0,
             },
             1,
         );
@@ -438,15 +491,48 @@ mod tests {
                 user_id: "morgan",
                 role: Role::Admin,
                 couple_id: None,
+                now: 0,
             },
             Reader {
                 user_id: "robin",
                 role: Role::Partner,
                 couple_id: None,
+                now: 0,
             },
         ] {
             let clause = visibility_clause(reader, 1);
             assert_eq!(clause.sql, "(e.author_id = $1 OR e.addressed_to = $1)");
         }
+    }
+
+    #[test]
+    fn others_read_shared_writing_only_once_its_moment_has_come() {
+        let clause = readable_clause(
+            Reader {
+                user_id: "sam",
+                role: Role::Partner,
+                couple_id: Some("c1"),
+                now: 1_000,
+            },
+            1,
+        );
+        assert!(
+            clause
+                .sql
+                .ends_with(" AND (e.author_id = $5 OR e.visible_from <= CAST($6 AS BIGINT)))"),
+            "{}",
+            clause.sql
+        );
+        assert_eq!(
+            clause.binds,
+            [
+                "sam",
+                "c1",
+                "partner",
+                "partner_and_therapist",
+                "sam",
+                "1000"
+            ]
+        );
     }
 }

@@ -112,6 +112,7 @@ conformance!(
     concurrent_invitations_never_overbook_a_couple,
     concurrent_setups_with_one_token_create_one_practice,
     an_entry_and_its_flag_are_stored_together_or_not_at_all,
+    waiting_writing_is_its_authors_alone_until_its_moment,
     bulk_rows_arrive_whole_with_nulls_and_bytes_or_not_at_all,
     scoped_reads_cover_a_caseload_and_nothing_else,
 );
@@ -1688,6 +1689,7 @@ async fn an_entry_and_its_flag_are_stored_together_or_not_at_all(store: Store) {
         addressed_to: None,
         body: b"sealed words",
         now: T0 + 2,
+        visible_from: T0 + 2,
     };
     let flag = |user_id| WritingFlag {
         user_id,
@@ -1701,6 +1703,7 @@ async fn an_entry_and_its_flag_are_stored_together_or_not_at_all(store: Store) {
         user_id: &ann.id,
         role: Role::Partner,
         couple_id: Some(&couple.id),
+        now: T0 + 3,
     };
 
     store
@@ -1729,6 +1732,121 @@ async fn an_entry_and_its_flag_are_stored_together_or_not_at_all(store: Store) {
         .unwrap();
     assert!(store.entry_for(reader, "entry-3").await.unwrap().is_some());
     assert_eq!(store.safety_flags(&couple.id).await.unwrap().len(), 1);
+}
+
+/// Shared writing in its undo window (or held until morning) is read by its
+/// author alone: partner and therapist get nothing, by list, by id or in the
+/// caseload's news, until `visible_from` has come; the author may move it.
+async fn waiting_writing_is_its_authors_alone_until_its_moment(store: Store) {
+    let (_, admin) = practice_with_admin(&store, "Willow", "ada@example.com").await;
+    let theo = therapist(&store, &admin, "theo@example.com", "Theo", "THEO-0001").await;
+    let (couple, invitations) =
+        couple(&store, &theo, &["ann@example.com", "ben@example.com"], T0).await;
+    let ann = accept(&store, &invitations[0].0, T0 + 1)
+        .await
+        .unwrap()
+        .user;
+    let ben = accept(&store, &invitations[1].0, T0 + 1)
+        .await
+        .unwrap()
+        .user;
+    store
+        .insert_entry(NewEntry {
+            id: "waiting",
+            couple_id: &couple.id,
+            author_id: &ann.id,
+            kind: "journal",
+            ref_id: None,
+            audience: trellis_core::privacy::Audience::PartnerAndTherapist,
+            addressed_to: None,
+            body: b"sealed words",
+            now: T0 + 2,
+            visible_from: T0 + 100,
+        })
+        .await
+        .unwrap();
+    fn as_of(user: &trellis_store::User, now: i64) -> Reader<'_> {
+        Reader {
+            user_id: &user.id,
+            role: user.role,
+            couple_id: user.couple_id.as_deref(),
+            now,
+        }
+    }
+    let theo_reads = |now| Reader {
+        user_id: &theo.id,
+        role: Role::Therapist,
+        couple_id: None,
+        now,
+    };
+    let everything = trellis_store::EntryFilter::default();
+    for now in [T0 + 3, T0 + 99] {
+        assert!(
+            store
+                .entry_for(as_of(&ann, now), "waiting")
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            store
+                .entry_for(as_of(&ben, now), "waiting")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            store
+                .entry_for(theo_reads(now), "waiting")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            store
+                .entries_for(as_of(&ben, now), everything.clone(), 50)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let news = store.caseload_news(&theo.id, now).await.unwrap();
+        assert_eq!(
+            news[&couple.id].new_shared, 0,
+            "not news before it is readable"
+        );
+    }
+    for now in [T0 + 100, T0 + 500] {
+        assert!(
+            store
+                .entry_for(as_of(&ben, now), "waiting")
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            store
+                .entry_for(theo_reads(now), "waiting")
+                .await
+                .unwrap()
+                .is_some()
+        );
+    }
+    // only the author moves the moment
+    assert!(matches!(
+        store.set_visible_from("waiting", &ben.id, T0 + 1).await,
+        Err(trellis_store::StoreError::NotFound)
+    ));
+    store
+        .set_visible_from("waiting", &ann.id, T0 + 1_000)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .entry_for(as_of(&ben, T0 + 500), "waiting")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 /// Loading many rows at once (`trellis loadgen`): more rows than one

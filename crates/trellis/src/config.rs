@@ -71,6 +71,9 @@ pub struct Config {
     /// Where to serve `GET /metrics` (Prometheus text format); unset: no
     /// metrics address. Keep it private: never the public address.
     pub metrics_bind: Option<SocketAddr>,
+    /// Shared journal writing waits this many seconds, readable by its
+    /// author alone, so it can be undone (0: shared at once).
+    pub share_undo_seconds: u64,
 }
 
 impl Default for Config {
@@ -99,6 +102,7 @@ impl Default for Config {
             max_connections: 512,
             request_timeout_seconds: 30,
             metrics_bind: None,
+            share_undo_seconds: 60,
         }
     }
 }
@@ -122,6 +126,7 @@ impl std::fmt::Debug for Config {
             .field("max_connections", &self.max_connections)
             .field("request_timeout_seconds", &self.request_timeout_seconds)
             .field("metrics_bind", &self.metrics_bind)
+            .field("share_undo_seconds", &self.share_undo_seconds)
             .finish()
     }
 }

@@ -27,6 +27,9 @@ pub struct WebConfig {
     /// A request still unanswered after this long is given up with 503 (a
     /// live stream's answer starts at once, so streams are not cut).
     pub request_timeout: std::time::Duration,
+    /// How long shared journal writing waits, readable by its author alone,
+    /// so it can be taken back (milliseconds; 0: shared at once).
+    pub share_undo: Millis,
 }
 
 impl WebConfig {
@@ -39,6 +42,7 @@ impl WebConfig {
             partner_idle_timeout: 7 * trellis_core::time::DAY,
             api_token_lifetime: 30 * trellis_core::time::DAY,
             request_timeout: std::time::Duration::from_secs(30),
+            share_undo: 60 * trellis_core::time::SECOND,
         }
     }
 

@@ -80,6 +80,25 @@ impl TestApp {
         Some(app)
     }
 
+    /// The demo practice where shared journal writing waits a minute before
+    /// others can read it, as in production.
+    pub async fn with_undo_window(backend: Backend) -> Option<TestApp> {
+        Self::with_undo_seconds(backend, 60).await
+    }
+
+    /// The demo practice with a one-second undo window: long enough to see
+    /// writing wait, short enough to see it arrive.
+    pub async fn with_one_second_undo(backend: Backend) -> Option<TestApp> {
+        Self::with_undo_seconds(backend, 1).await
+    }
+
+    /// The demo practice with an undo window of `seconds`.
+    pub async fn with_undo_seconds(backend: Backend, seconds: u64) -> Option<TestApp> {
+        let app = Self::start_with(backend, |config| config.share_undo_seconds = seconds).await?;
+        app.seed_demo().await;
+        Some(app)
+    }
+
     /// A server on an empty database, configured by `tweak`.
     pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<TestApp> {
         let dir = tempfile::tempdir().unwrap();
@@ -106,6 +125,9 @@ impl TestApp {
             data_dir: dir.path().to_path_buf(),
             // Reminders fall due in tests within a second, not a minute.
             reminder_check_seconds: 1,
+            // Shared writing is read at once, unless a test asks for the
+            // undo window (see `sharing.rs`).
+            share_undo_seconds: 0,
             ..Config::default()
         };
         tweak(&mut config);
@@ -157,6 +179,7 @@ impl TestApp {
         let config = Config {
             bind: "127.0.0.1:0".parse().unwrap(),
             data_dir: self.data_dir.clone(),
+            share_undo_seconds: 0,
             ..Config::default()
         };
         let server = Server::build_with_store(&config, self.store.clone())

@@ -32,6 +32,7 @@ mod rights;
 mod safety;
 mod sealing;
 mod security;
+mod sharing;
 mod situation;
 mod talks;
 mod today;

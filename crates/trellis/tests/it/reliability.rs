@@ -880,6 +880,7 @@ async fn every_answer_of_the_api_fits_its_schema(app: TestApp) {
     }
     endings_answer_as_documented(&app, &mut doc).await;
     practice_changes_answer_as_documented(&app, &mut doc, &items).await;
+    waiting_writing_answers_as_documented(&app, &mut doc).await;
     assert!(
         doc.checked > 300,
         "only {} answers were checked",
@@ -1185,6 +1186,40 @@ async fn endings_answer_as_documented(app: &TestApp, doc: &mut Conformance) {
 /// A self-guided partner asks Dr. Priya to guide them and she accepts; the
 /// admin resets a colleague's second step, gives a couple to him, and then
 /// removes his access (last: he is gone afterwards).
+/// Undo, hold and share-now succeed only on writing still waiting: each
+/// gets an entry whose moment is pushed a minute ahead.
+async fn waiting_writing_answers_as_documented(app: &TestApp, doc: &mut Conformance) {
+    let alex = app.api_login("alex@example.com", DEMO_PASSWORD).await;
+    let (_, me) = app.api_get(&alex, "/api/v1/me").await;
+    let alex_id = me["id"].as_str().unwrap().to_owned();
+    for action in ["undo", "hold", "share-now"] {
+        let (status, entry) = app
+            .api_post(
+                Some(&alex),
+                "/api/v1/entries",
+                json!({"body": format!("waiting for {action}"), "audience": "partner"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let id = entry["id"].as_str().unwrap();
+        app.store
+            .set_visible_from(id, &alex_id, trellis_web::state::now() + 60_000)
+            .await
+            .unwrap();
+        let route = format!("/api/v1/entries/{{id}}/{action}");
+        let (status, answer) = doc
+            .call(
+                app,
+                Some(&alex),
+                Method::POST,
+                (&route, &format!("/api/v1/entries/{id}/{action}")),
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{action}: {answer}");
+    }
+}
+
 async fn practice_changes_answer_as_documented(
     app: &TestApp,
     doc: &mut Conformance,

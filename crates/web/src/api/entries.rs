@@ -46,10 +46,17 @@ pub struct EntryJson {
     /// Epoch milliseconds.
     pub created_at: i64,
     pub updated_at: i64,
+    /// Epoch milliseconds: before this only the author can read it (the
+    /// undo window after sharing, or the morning it is held until).
+    pub visible_from: i64,
+    /// Shared, but nobody else can read it yet: it can still be undone,
+    /// held until morning or shared now.
+    pub pending: bool,
 }
 
 impl From<Entry> for EntryJson {
     fn from(entry: Entry) -> Self {
+        let pending = entry.mine && entry.pending(crate::state::now());
         Self {
             id: entry.id,
             kind: entry.kind,
@@ -63,6 +70,8 @@ impl From<Entry> for EntryJson {
             crisis: entry.crisis,
             created_at: entry.created_at,
             updated_at: entry.updated_at,
+            pending,
+            visible_from: entry.visible_from,
         }
     }
 }
@@ -168,6 +177,59 @@ pub async fn change_audience(
 ) -> AppResult<Json<EntryJson>> {
     Ok(Json(
         writing::change_audience(&state, &user, &id, request.audience.as_deref())
+            .await?
+            .into(),
+    ))
+}
+
+/// Take back shared writing while nobody else can read it yet: it stays, private.
+#[utoipa::path(post, path = "/api/v1/entries/{id}/undo", tag = "writing", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = EntryJson), (status = 401, body = ErrorBody), (status = 403, description = "Not the author", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "Already readable by others", body = ErrorBody)))]
+pub async fn undo(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<EntryJson>> {
+    settle(&state, &user, &id, writing::PendingChoice::Undo).await
+}
+
+/// Let shared writing wait until seven in the morning (the author's time)
+/// before anyone else can read it.
+#[utoipa::path(post, path = "/api/v1/entries/{id}/hold", tag = "writing", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = EntryJson), (status = 401, body = ErrorBody), (status = 403, description = "Not the author", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "Already readable by others", body = ErrorBody)))]
+pub async fn hold(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<EntryJson>> {
+    settle(&state, &user, &id, writing::PendingChoice::HoldUntilMorning).await
+}
+
+/// Let waiting writing be read now.
+#[utoipa::path(post, path = "/api/v1/entries/{id}/share-now", tag = "writing", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = EntryJson), (status = 401, body = ErrorBody), (status = 403, description = "Not the author", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "Already readable by others", body = ErrorBody)))]
+pub async fn share_now(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<EntryJson>> {
+    settle(&state, &user, &id, writing::PendingChoice::ShareNow).await
+}
+
+async fn settle(
+    state: &AppState,
+    user: &trellis_store::User,
+    id: &str,
+    choice: writing::PendingChoice,
+) -> AppResult<Json<EntryJson>> {
+    Ok(Json(
+        writing::settle_pending(state, user, id, choice)
             .await?
             .into(),
     ))

@@ -101,6 +101,13 @@ pub fn routes() -> Vec<Route> {
         Route::get("/api/v1/entries", SignedIn, entries::list),
         Route::get("/api/v1/entries/{id}", Writing, entries::get),
         Route::patch("/api/v1/entries/{id}", Writing, entries::change_audience),
+        Route::post("/api/v1/entries/{id}/undo", Writing, entries::undo),
+        Route::post("/api/v1/entries/{id}/hold", Writing, entries::hold),
+        Route::post(
+            "/api/v1/entries/{id}/share-now",
+            Writing,
+            entries::share_now,
+        ),
         Route::post(
             "/api/v1/coach/analyze",
             Access::Role(Role::Partner),
@@ -456,6 +463,9 @@ pub fn routes() -> Vec<Route> {
         entries::list,
         entries::get,
         entries::change_audience,
+        entries::undo,
+        entries::hold,
+        entries::share_now,
         rights::export,
         rights::activity,
         rights::delete_me,

@@ -43,9 +43,12 @@ pub struct EntryView {
     pub body: String,
     pub audience: &'static str,
     pub audience_label: &'static str,
-    pub audience_description: &'static str,
+    pub audience_description: String,
     /// Where the therapist posts a comment on it, for work shared with both.
     pub comment_action: Option<String>,
+    /// The author's own shared writing nobody else can read yet: until when
+    /// (a time of day in their zone).
+    pub waiting_until: Option<String>,
 }
 
 /// Exercise answers are stored as structured JSON; people read them as text.
@@ -80,6 +83,11 @@ fn readable_body(kind: &str, body: String) -> String {
 impl From<Entry> for EntryView {
     fn from(entry: Entry) -> Self {
         let body = readable_body(&entry.kind, entry.body);
+        let audience_description = if entry.mine {
+            entry.audience.describe().to_owned()
+        } else {
+            entry.audience.describe_to_reader(&entry.author_name)
+        };
         Self {
             id: entry.id,
             mine: entry.mine,
@@ -88,8 +96,9 @@ impl From<Entry> for EntryView {
             body,
             audience: entry.audience.as_str(),
             audience_label: entry.audience.label(),
-            audience_description: entry.audience.describe(),
+            audience_description,
             comment_action: None,
+            waiting_until: None,
         }
     }
 }
@@ -102,6 +111,8 @@ struct JournalPage {
     /// Who was told about the crisis language, exactly as it is.
     what_happens_next: String,
     notice: Option<&'static str>,
+    /// Just saved: who can read it, and the undo choices while it waits.
+    saved: Option<SavedView>,
     errors: Vec<String>,
     body: String,
     chosen_audience: &'static str,
@@ -121,17 +132,76 @@ async fn journal_page(state: &AppState, page: &PageContext) -> AppResult<Journal
         },
     )
     .await?;
+    let zone = crate::services::notices::zone_for(state, user).await?;
+    let at = crate::state::now();
+    let views = entries
+        .into_iter()
+        .map(|entry| {
+            let waiting = (entry.mine && entry.pending(at)).then_some(entry.visible_from);
+            let mut view = EntryView::from(entry);
+            view.waiting_until = waiting.map(|until| waiting_time(until, at, &zone));
+            view
+        })
+        .collect();
     Ok(JournalPage {
         layout: page.layout("/journal"),
         help: None,
         what_happens_next: String::new(),
         notice: None,
+        saved: None,
         errors: Vec::new(),
         body: String::new(),
         chosen_audience: Audience::default().as_str(),
         audience_options: audience_options(),
-        entries: entries.into_iter().map(EntryView::from).collect(),
+        entries: views,
         show_controls: true,
+    })
+}
+
+/// "14:03", or "07:00 tomorrow" when it is not today.
+fn waiting_time(until: i64, at: i64, zone: &jiff::tz::TimeZone) -> String {
+    let clock = crate::when::clock(until, zone);
+    if crate::when::same_day(until, at, zone) {
+        clock
+    } else {
+        format!("{clock} on {}", crate::when::short_date(until, zone))
+    }
+}
+
+/// What the author is told right after saving: who can read it now, and
+/// what they can still do while nobody else can.
+pub struct SavedView {
+    pub entry_id: String,
+    pub said: String,
+    pub waiting: bool,
+    /// The coach read it as harsh: offer to let it wait until morning.
+    pub offer_hold: bool,
+}
+
+async fn saved_view(
+    state: &AppState,
+    user: &trellis_store::User,
+    entry: &EntryView,
+    audience: Audience,
+) -> AppResult<SavedView> {
+    let names = writing::readers(state, user, audience).await?;
+    let who = match names.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [first @ .., last] => format!("{} and {last}", first.join(", ")),
+    };
+    let said = match (&entry.waiting_until, who.is_empty()) {
+        (_, true) => "Your entry is saved. Only you can read it.".to_owned(),
+        (Some(until), false) => format!(
+            "Your entry is saved. Until {until} only you can read it, so you can still take it back; then {who} can read it too."
+        ),
+        (None, false) => format!("Your entry is saved. {who} can read it now."),
+    };
+    Ok(SavedView {
+        entry_id: entry.id.clone(),
+        waiting: entry.waiting_until.is_some(),
+        offer_hold: entry.waiting_until.is_some() && trellis_coach::analyze(&entry.body).is_harsh(),
+        said,
     })
 }
 
@@ -141,6 +211,8 @@ pub struct Flags {
     saved: bool,
     changed: bool,
     help: bool,
+    /// After undo, hold or share now: `undone`, `held` or `shared`.
+    settled: String,
 }
 
 pub async fn journal(
@@ -160,9 +232,21 @@ pub async fn journal(
         template.what_happens_next =
             crate::services::safety::what_happens_next_for(&state, user).await?;
     }
-    template.notice = match (flags.saved, flags.changed) {
-        (true, _) => Some("Your entry is saved."),
-        (_, true) => Some("Who can see that entry has been changed."),
+    if flags.saved {
+        let user = page.require(Role::Partner)?;
+        if let Some(newest) = template.entries.iter().find(|e| e.mine) {
+            let audience = Audience::parse(newest.audience).unwrap_or_default();
+            template.saved = Some(saved_view(&state, user, newest, audience).await?);
+        }
+    }
+    template.notice = match (flags.saved, flags.changed, flags.settled.as_str()) {
+        (_, _, "undone") => Some("Taken back: only you can read that entry now. It is still here."),
+        (_, _, "held") => {
+            Some("It will wait until seven in the morning. Until then only you can read it.")
+        }
+        (_, _, "shared") => Some("Shared: it can be read now."),
+        (true, _, _) if template.saved.is_none() => Some("Your entry is saved."),
+        (_, true, _) => Some("Who can see that entry has been changed."),
         _ => None,
     };
     Ok(render(&template)?.into_response())
@@ -226,6 +310,52 @@ pub async fn change_audience(
     let user = page.user.as_ref().ok_or(AppError::Unauthenticated)?;
     writing::change_audience(&state, user, &id, Some(&form.audience)).await?;
     Ok(see_other("/journal?changed=true"))
+}
+
+/// Take back shared writing still waiting: it stays, private.
+pub async fn undo(
+    state: State<AppState>,
+    page: PageContext,
+    id: Path<String>,
+) -> AppResult<Response> {
+    settle(state, page, id, writing::PendingChoice::Undo, "undone").await
+}
+
+/// Let shared writing wait until the morning.
+pub async fn hold(
+    state: State<AppState>,
+    page: PageContext,
+    id: Path<String>,
+) -> AppResult<Response> {
+    settle(
+        state,
+        page,
+        id,
+        writing::PendingChoice::HoldUntilMorning,
+        "held",
+    )
+    .await
+}
+
+/// Let waiting writing be read now.
+pub async fn share_now(
+    state: State<AppState>,
+    page: PageContext,
+    id: Path<String>,
+) -> AppResult<Response> {
+    settle(state, page, id, writing::PendingChoice::ShareNow, "shared").await
+}
+
+async fn settle(
+    State(state): State<AppState>,
+    page: PageContext,
+    Path(id): Path<String>,
+    choice: writing::PendingChoice,
+    settled: &str,
+) -> AppResult<Response> {
+    let user = page.user.as_ref().ok_or(AppError::Unauthenticated)?;
+    writing::settle_pending(&state, user, &id, choice).await?;
+    Ok(see_other(&format!("/journal?settled={settled}")))
 }
 
 #[derive(Template)]

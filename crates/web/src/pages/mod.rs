@@ -114,6 +114,13 @@ pub fn routes() -> Vec<Route> {
             Access::Writing,
             journal::change_audience,
         ),
+        Route::post("/journal/{id}/undo", Access::Writing, journal::undo),
+        Route::post("/journal/{id}/hold", Access::Writing, journal::hold),
+        Route::post(
+            "/journal/{id}/share-now",
+            Access::Writing,
+            journal::share_now,
+        ),
         Route::get("/caseload", therapist, therapist::caseload),
         Route::get(
             "/caseload/couples/new",

@@ -30,6 +30,9 @@ pub struct Entry {
     pub body: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Before this, only the author can read it: the undo window after
+    /// sharing, or the morning it is held until.
+    pub visible_from: i64,
     /// The reader wrote it.
     pub mine: bool,
     /// Just written, and it holds crisis language: show help to the writer
@@ -42,6 +45,14 @@ pub fn reader(user: &User) -> Reader<'_> {
         user_id: &user.id,
         role: user.role,
         couple_id: user.couple_id.as_deref(),
+        now: now(),
+    }
+}
+
+impl Entry {
+    /// Shared, but others cannot read it yet: it can still be taken back.
+    pub fn pending(&self, at: i64) -> bool {
+        self.audience != Audience::Me && self.visible_from > at
     }
 }
 
@@ -154,6 +165,10 @@ async fn comment_target_visible(
 /// what SQL cannot see (a paired answer waiting for the reader's own, a
 /// comment whose work was taken back), and catches any query mistake.
 async fn visible(state: &AppState, viewer: &User, entry: &SealedEntry) -> AppResult<bool> {
+    if entry.author_id != viewer.id && entry.visible_from > now() {
+        tracing::error!(entry_id = %entry.id, viewer = %viewer.id, "the store returned writing before its time");
+        return Ok(false);
+    }
     let item = item_for(state, viewer, entry).await?;
     if !policy_allows(viewer, entry, item) {
         return Ok(false);
@@ -216,6 +231,7 @@ async fn open(state: &AppState, viewer: &User, sealed: SealedEntry) -> AppResult
         body,
         created_at: sealed.created_at,
         updated_at: sealed.updated_at,
+        visible_from: sealed.visible_from,
     })
 }
 
@@ -297,6 +313,11 @@ pub async fn write_in_couple(
         None => None,
     };
     let now = now();
+    let visible_from = if writing.kind == JOURNAL && writing.audience != Audience::Me {
+        now.saturating_add(state.config().share_undo)
+    } else {
+        now
+    };
     state
         .store()
         .insert_entry_with_flag(
@@ -310,6 +331,7 @@ pub async fn write_in_couple(
                 addressed_to,
                 body: &sealed,
                 now,
+                visible_from,
             },
             concern
                 .zip(note.as_deref())
@@ -342,6 +364,7 @@ pub async fn write_in_couple(
         body,
         created_at: now,
         updated_at: now,
+        visible_from,
         mine: true,
         crisis,
     })
@@ -524,17 +547,7 @@ pub async fn change_audience(
     id: &str,
     audience: Option<&str>,
 ) -> AppResult<Entry> {
-    let entry = state
-        .store()
-        .entry_for(reader(viewer), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !visible(state, viewer, &entry).await? {
-        return Err(AppError::NotFound);
-    }
-    if entry.author_id != viewer.id {
-        return Err(AppError::Forbidden);
-    }
+    let entry = own_entry(state, viewer, id).await?;
     if entry.kind == super::messages::MESSAGE || entry.kind == super::messages::COMMENT {
         return Err(AppError::Conflict(
             "A message keeps the audience of its thread.".to_owned(),
@@ -577,7 +590,143 @@ pub async fn change_audience(
         .await?;
     }
     updated.audience = audience;
+    // Sharing private writing opens the same undo window as sharing it at once.
+    if entry.kind == JOURNAL && entry.audience == Audience::Me && audience != Audience::Me {
+        let at = now().saturating_add(state.config().share_undo);
+        state.store().set_visible_from(id, &viewer.id, at).await?;
+        updated.visible_from = at;
+    }
     Ok(updated)
+}
+
+/// The viewer's own entry: `NotFound` when they cannot see it, `Forbidden`
+/// when they can but did not write it (as for every author-only change).
+async fn own_entry(state: &AppState, viewer: &User, id: &str) -> AppResult<SealedEntry> {
+    let entry = state
+        .store()
+        .entry_for(reader(viewer), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !visible(state, viewer, &entry).await? {
+        return Err(AppError::NotFound);
+    }
+    if entry.author_id != viewer.id {
+        return Err(AppError::Forbidden);
+    }
+    Ok(entry)
+}
+
+/// What the author does with shared writing nobody else can read yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PendingChoice {
+    /// Keep it to themselves after all (it stays, private).
+    Undo,
+    /// Let it wait until seven in the morning, their time.
+    HoldUntilMorning,
+    /// Let it be read now.
+    ShareNow,
+}
+
+/// The people besides the author who can read writing with this audience in
+/// the author's couple, by name: what the author is told after sharing.
+pub async fn readers(
+    state: &AppState,
+    author: &User,
+    audience: Audience,
+) -> AppResult<Vec<String>> {
+    use trellis_core::privacy::{Relation, visible_audiences};
+    let Some(couple_id) = author.couple_id.as_deref() else {
+        return Ok(Vec::new());
+    };
+    let mut names = Vec::new();
+    if visible_audiences(Relation::Partner).contains(&audience) {
+        for member in state.store().couple_members(couple_id).await? {
+            if member.id != author.id {
+                names.push(member.name);
+            }
+        }
+    }
+    if visible_audiences(Relation::CoupleTherapist).contains(&audience)
+        && let Some(therapist_id) = state.store().couple(couple_id).await?.therapist_id
+    {
+        names.push(state.store().user(&therapist_id).await?.name);
+    }
+    Ok(names)
+}
+
+/// The hour held writing is let through, in the author's time zone.
+const MORNING_HOUR: i8 = 7;
+
+/// Undo, hold until morning, or share now: only while the entry is still
+/// waiting. Once others may read it, the author can still change who can
+/// see it from then on, but cannot take back that it was read.
+#[tracing::instrument(skip_all, fields(viewer = %viewer.id, entry = id))]
+pub async fn settle_pending(
+    state: &AppState,
+    viewer: &User,
+    id: &str,
+    choice: PendingChoice,
+) -> AppResult<Entry> {
+    let sealed = own_entry(state, viewer, id).await?;
+    let at = now();
+    if sealed.audience == Audience::Me || sealed.visible_from <= at {
+        return Err(AppError::Conflict(
+            "This is no longer waiting: it has been shared, or it was only yours. You can still change who can see it."
+                .to_owned(),
+        ));
+    }
+    let mut entry = match choice {
+        PendingChoice::Undo => {
+            change_audience(state, viewer, id, Some(Audience::Me.as_str())).await?
+        }
+        _ => open(state, viewer, sealed.clone()).await?,
+    };
+    let visible_from = match choice {
+        PendingChoice::Undo | PendingChoice::ShareNow => at,
+        PendingChoice::HoldUntilMorning => {
+            let zone = super::notices::zone_for(state, viewer).await?;
+            next_morning(at, &zone)
+        }
+    };
+    state
+        .store()
+        .set_visible_from(id, &viewer.id, visible_from)
+        .await?;
+    if choice == PendingChoice::HoldUntilMorning {
+        audit::record(
+            state,
+            audit::Event::new("sharing_held")
+                .actor(viewer)
+                .subject(&viewer.id)
+                .couple(&sealed.couple_id)
+                .item(&sealed.kind, id),
+        )
+        .await?;
+    }
+    entry.visible_from = visible_from;
+    Ok(entry)
+}
+
+/// The next seven o'clock in the morning after `at`, in `zone`.
+pub fn next_morning(at: i64, zone: &jiff::tz::TimeZone) -> i64 {
+    let Ok(instant) = jiff::Timestamp::from_millisecond(at) else {
+        return at;
+    };
+    let here = instant.to_zoned(zone.clone());
+    let morning = here
+        .date()
+        .at(MORNING_HOUR, 0, 0, 0)
+        .to_zoned(zone.clone())
+        .ok();
+    let morning = match morning {
+        Some(m) if m.timestamp() > instant => Some(m),
+        _ => here
+            .date()
+            .tomorrow()
+            .ok()
+            .and_then(|d| d.at(MORNING_HOUR, 0, 0, 0).to_zoned(zone.clone()).ok()),
+    };
+    morning.map_or(at, |m| m.timestamp().as_millisecond())
 }
 
 /// Before a partner leaves their couple: everything they shared, sealed
