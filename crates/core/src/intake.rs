@@ -10,8 +10,9 @@ pub const MESSAGE_MAX_CHARS: usize = 2_000;
 pub const PREFERRED_TIMES_MAX_CHARS: usize = 500;
 /// "Email only, not my phone": a short note, not a letter.
 pub const SAFE_CONTACT_MAX_CHARS: usize = 300;
-/// A person cannot read and fill in the form faster than this.
-pub const FORM_MIN_AGE: Millis = 3 * SECOND;
+/// Faster than this is a script: a person whose browser fills the form in
+/// still takes a couple of seconds to look and tap send.
+pub const FORM_MIN_AGE: Millis = SECOND;
 /// A form older than this is stale: load the page again.
 pub const FORM_MAX_AGE: Millis = DAY;
 /// Requests one address may send in [`RATE_WINDOW`] before it must wait.

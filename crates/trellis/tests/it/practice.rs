@@ -18,6 +18,7 @@ on_both_backends!(with_demo =>
     an_api_request_reaches_the_inbox_and_becomes_an_invited_couple,
     requests_are_rate_limited_per_address,
     the_request_form_stops_robots_and_lets_people_through,
+    a_form_filled_in_by_the_browser_goes_through_and_real_mistakes_show_first,
     sessions_land_in_every_calendar_in_each_persons_time_zone,
     bad_sessions_are_refused_with_reasons,
     messages_reach_their_thread_and_no_one_else,
@@ -384,6 +385,47 @@ async fn the_request_form_stops_robots_and_lets_people_through(app: TestApp) {
         sam.get(app.url("/intake")).send().await.unwrap().status(),
         StatusCode::FORBIDDEN
     );
+}
+
+/// A browser that fills the form in is quick, but not as quick as a script;
+/// and a mistake the person can fix is said before anything about timing.
+async fn a_form_filled_in_by_the_browser_goes_through_and_real_mistakes_show_first(app: TestApp) {
+    let id = practice_id(&app).await;
+    let path = format!("/practices/{id}/request");
+    let client = browser_client();
+    let html = client
+        .get(app.url(&path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (csrf, stamp) = (hidden(&html, "csrf"), hidden(&html, "stamp"));
+    let send = |email: &'static str| {
+        let form = vec![
+            ("csrf", csrf.clone()),
+            ("stamp", stamp.clone()),
+            ("website", String::new()),
+            ("names", "Noor and Kai".to_owned()),
+            ("email", email.to_owned()),
+            ("preferred_times", "Weekday mornings".to_owned()),
+        ];
+        let (client, url) = (client.clone(), app.url(&path));
+        async move {
+            let response = client.post(url).form(&form).send().await.unwrap();
+            (response.status(), page_text(response).await)
+        }
+    };
+    let (status, text) = send("not an address").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!text.contains("quicker than we expected"), "{text}");
+    assert!(text.contains("email"), "the real mistake is named");
+    // two seconds: autofill and a tap
+    tokio::time::sleep(std::time::Duration::from_millis(2_000)).await;
+    let (status, text) = send("noor@example.net").await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert!(text.contains("your request is on its way"));
 }
 
 /// Tomorrow at `clock` as a wall-clock time, e.g. "2026-12-05T18:00".

@@ -77,12 +77,15 @@ pub async fn submit(
         Origin::Api { honeypot } if !honeypot.trim().is_empty() => GuardVerdict::Robot,
         Origin::Api { .. } => GuardVerdict::Person,
     };
+    if verdict == GuardVerdict::Robot {
+        tracing::info!("an appointment request filled the hidden field; dropped");
+        return Ok(Submitted::Received);
+    }
+    // What the person can fix comes first; the timing is asked only of a
+    // form that is otherwise fine.
+    let request = intake::validate(&input).map_err(AppError::Invalid)?;
     match verdict {
-        GuardVerdict::Person => {}
-        GuardVerdict::Robot => {
-            tracing::info!("an appointment request filled the hidden field; dropped");
-            return Ok(Submitted::Received);
-        }
+        GuardVerdict::Person | GuardVerdict::Robot => {}
         GuardVerdict::TooFast => {
             return Err(AppError::invalid(
                 "form",
@@ -96,7 +99,6 @@ pub async fn submit(
             ));
         }
     }
-    let request = intake::validate(&input).map_err(AppError::Invalid)?;
     let key = format!(
         "intake:{}",
         client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
