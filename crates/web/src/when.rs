@@ -80,6 +80,34 @@ pub fn same_day(a: Millis, b: Millis, zone: &TimeZone) -> bool {
     }
 }
 
+/// The time zones people choose from, by their IANA names ("Europe/London"),
+/// sorted: the places of the bundled database, without its legacy aliases.
+pub fn zone_names() -> &'static [String] {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        const AREAS: [&str; 9] = [
+            "Africa/",
+            "America/",
+            "Antarctica/",
+            "Asia/",
+            "Atlantic/",
+            "Australia/",
+            "Europe/",
+            "Indian/",
+            "Pacific/",
+        ];
+        let mut names: Vec<String> = jiff::tz::db()
+            .available()
+            .map(|name| name.as_str().to_owned())
+            .filter(|name| AREAS.iter().any(|area| name.starts_with(area)))
+            .collect();
+        names.push("UTC".to_owned());
+        names.sort();
+        names.dedup();
+        names
+    })
+}
+
 /// "18:00".
 pub fn clock(at: Millis, zone: &TimeZone) -> String {
     zoned(at, zone)
@@ -185,5 +213,22 @@ mod tests {
             zone_name(&zone_or_utc(Some("Europe/Berlin"))),
             "Europe/Berlin"
         );
+    }
+
+    #[test]
+    fn people_choose_from_real_places() {
+        let names = zone_names();
+        assert!(names.iter().any(|n| n == "Europe/London"));
+        assert!(names.iter().any(|n| n == "America/Chicago"));
+        assert!(names.iter().any(|n| n == "UTC"));
+        assert!(
+            !names
+                .iter()
+                .any(|n| n.starts_with("US/") || n.starts_with("Etc/"))
+        );
+        assert!(names.windows(2).all(|w| w[0] < w[1]), "sorted, no repeats");
+        for name in names {
+            assert!(time_zone("time_zone", name).is_ok(), "{name} is accepted");
+        }
     }
 }

@@ -531,6 +531,12 @@ async fn self_guided(app: &TestApp, name: &str, email: &str) -> (reqwest::Client
             && !sessions.contains("Your therapist books them"),
         "{sessions}"
     );
+    let thread = page_text(client.get(app.url("/messages")).send().await.unwrap()).await;
+    assert!(
+        thread.contains("Your partner will read this thread once they join")
+            && !thread.contains("therapist read"),
+        "{thread}"
+    );
     (client, app.api_login(email, "a long password").await)
 }
 

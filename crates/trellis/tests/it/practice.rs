@@ -19,6 +19,7 @@ on_both_backends!(with_demo =>
     requests_are_rate_limited_per_address,
     the_request_form_stops_robots_and_lets_people_through,
     a_form_filled_in_by_the_browser_goes_through_and_real_mistakes_show_first,
+    time_zones_are_chosen_from_a_list_not_typed,
     sessions_land_in_every_calendar_in_each_persons_time_zone,
     bad_sessions_are_refused_with_reasons,
     messages_reach_their_thread_and_no_one_else,
@@ -426,6 +427,24 @@ async fn a_form_filled_in_by_the_browser_goes_through_and_real_mistakes_show_fir
     let (status, text) = send("noor@example.net").await;
     assert_eq!(status, StatusCode::OK, "{text}");
     assert!(text.contains("your request is on its way"));
+}
+
+/// "London" cannot be typed wrong: the admin and each person pick a place.
+async fn time_zones_are_chosen_from_a_list_not_typed(app: TestApp) {
+    let admin = app.browser_login("admin@example.com", DEMO_PASSWORD).await;
+    let practice = page_text(admin.get(app.url("/practice")).send().await.unwrap()).await;
+    let field = &practice[practice.find("<select id=\"p-tz\"").expect("a select")..];
+    let field = &field[..field.find("</select>").unwrap()];
+    assert!(field.contains("<option value=\"Europe/London\""));
+    assert!(
+        field.contains(" selected>"),
+        "the practice's zone is chosen"
+    );
+    let sam = app.browser_login("sam@example.com", DEMO_PASSWORD).await;
+    let notices = page_text(sam.get(app.url("/account/notices")).send().await.unwrap()).await;
+    assert!(notices.contains("<select id=\"time_zone\" name=\"time_zone\">"));
+    assert!(notices.contains("<option value=\"\" selected>The practice's ("));
+    assert!(notices.contains("<option value=\"America/Chicago\">"));
 }
 
 /// Tomorrow at `clock` as a wall-clock time, e.g. "2026-12-05T18:00".

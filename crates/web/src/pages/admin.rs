@@ -38,6 +38,8 @@ pub struct WaitingCouple {
 #[template(path = "practice.html")]
 struct PracticePage {
     layout: Layout,
+    /// The time zones to choose from.
+    zones: &'static [String],
     /// The practice's safety settings: what clients are promised, and how
     /// often the safety check returns.
     safety: trellis_store::PracticeSafetySettings,
@@ -117,6 +119,7 @@ async fn practice_page(state: &AppState, page: &PageContext) -> AppResult<Practi
         .map(|i| format!("{} ({})", i.name, i.email))
         .collect();
     Ok(PracticePage {
+        zones: crate::when::zone_names(),
         layout: page.layout("/practice"),
         practice_name: practice.name.clone(),
         saved: false,

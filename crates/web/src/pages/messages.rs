@@ -75,9 +75,28 @@ async fn rows(
         .collect())
 }
 
-fn explanation(thread: &Thread, viewer_role: Role) -> String {
+/// Who reads the thread, said to the reader, naming only people who exist:
+/// a self-guided couple has no therapist, a partner may not have joined yet.
+fn explanation(
+    thread: &Thread,
+    viewer_role: Role,
+    has_therapist: bool,
+    has_partner: bool,
+) -> String {
     match (thread.kind, viewer_role) {
-        (ThreadKind::Couple, _) => "Both partners and the therapist read this thread.".to_owned(),
+        (ThreadKind::Couple, Role::Partner) => match (has_partner, has_therapist) {
+            (true, true) => "You, your partner and your therapist read this thread.".to_owned(),
+            (true, false) => "You and your partner read this thread. Nobody else does.".to_owned(),
+            (false, true) => {
+                "You and your therapist read this thread, and your partner will once they join."
+                    .to_owned()
+            }
+            (false, false) => {
+                "Your partner will read this thread once they join. Until then it is yours."
+                    .to_owned()
+            }
+        },
+        (ThreadKind::Couple, _) => "Both partners and you read this thread.".to_owned(),
         (ThreadKind::Private, Role::Partner) => {
             "Only you and your therapist read this thread. Your partner never sees it.".to_owned()
         }
@@ -101,6 +120,10 @@ async fn partner_page(
         Some(id) => state.store().couple(id).await?.therapist_id.is_some(),
         None => false,
     };
+    let has_partner = match &partner.couple_id {
+        Some(id) => state.store().couple_members(id).await?.len() > 1,
+        None => false,
+    };
     let mut tabs = vec![ThreadTab {
         label: "Together".to_owned(),
         href: "/messages".to_owned(),
@@ -121,7 +144,7 @@ async fn partner_page(
                 messages::read_thread(state, partner, &thread).await?,
             )
             .await?,
-            explanation(&thread, Role::Partner),
+            explanation(&thread, Role::Partner, has_therapist, has_partner),
             if kind == ThreadKind::Private {
                 "/messages?thread=private"
             } else {
@@ -266,7 +289,7 @@ async fn therapist_page(
         layout: page.layout("/caseload"),
         heading: format!("Messages with {title}"),
         tabs,
-        explanation: explanation(&thread, Role::Therapist),
+        explanation: explanation(&thread, Role::Therapist, true, true),
         messages: rows(
             state,
             therapist,

@@ -277,6 +277,8 @@ pub async fn ask_to_move(
 #[template(path = "notices.html")]
 struct NoticesPage {
     layout: Layout,
+    /// The time zones to choose from.
+    zones: &'static [String],
     calendar_url: String,
     time_zone: String,
     practice_zone: String,
@@ -293,6 +295,7 @@ async fn notices_page(state: &AppState, page: &PageContext) -> AppResult<Notices
     let user = page.user.as_ref().ok_or(AppError::Unauthenticated)?;
     let settings = state.store().person_settings(&user.id).await?;
     Ok(NoticesPage {
+        zones: crate::when::zone_names(),
         layout: page.layout("/account"),
         calendar_url: appointments::calendar_url(state, user).await?,
         time_zone: settings.time_zone.unwrap_or_default(),
