@@ -10,6 +10,7 @@ on_both_backends!(with_demo =>
     a_promise_is_kept_and_noticed_and_counted,
     agreements_need_both_and_keep_their_history,
     appreciations_reach_the_partner,
+    the_promises_page_starts_calm_and_keeps_its_forms_folded,
 );
 
 async fn post(
@@ -675,4 +676,33 @@ async fn rituals_are_shared_and_therapists_can_suggest_promises(app: TestApp) {
     let page = app.browser_login("sam@example.com", DEMO_PASSWORD).await;
     let html = page_text(page.get(app.url("/promises")).send().await.unwrap()).await;
     assert!(html.contains("Rituals together") && html.contains("Ten minutes of talk after dinner"));
+}
+
+/// A new couple's promises page says kindly that nothing is there yet, under
+/// each heading, and folds the forms for rituals, agreements and openness
+/// away (the promise form, the page's first job, stays open).
+async fn the_promises_page_starts_calm_and_keeps_its_forms_folded(app: TestApp) {
+    crate::couples::self_guided_pair(&app).await;
+    let robin = app
+        .browser_login("robin@example.org", "a long password")
+        .await;
+    let page = page_text(robin.get(app.url("/promises")).send().await.unwrap()).await;
+    assert!(page.contains("None yet. One small promise, kept"), "{page}");
+    assert!(page.contains("Quinn has not made a promise here yet."));
+    for summary in [
+        "<summary>Start a ritual</summary>",
+        "<summary>Propose an agreement</summary>",
+        "<summary>Add to the openness log</summary>",
+    ] {
+        let at = page.find(summary).unwrap_or_else(|| panic!("{summary}"));
+        assert!(
+            page[..at].ends_with("<details class=\"card\">\n"),
+            "{summary} folded"
+        );
+    }
+    assert!(page.contains("<form class=\"stack card\" method=\"post\" action=\"/promises\">"));
+    assert!(
+        page.contains("<fieldset class=\"when-weekly\">")
+            && page.contains("<div class=\"when-once\">")
+    );
 }

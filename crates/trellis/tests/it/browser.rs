@@ -1097,6 +1097,29 @@ async fn a_partner_on_a_phone_finds_the_menu_and_quick_exit_never_covers_the_pag
     assert!(!covered, "something floats over the end of the page");
     assert_accessible(&phone, "check-ins on a phone").await;
     maybe_screenshot(&phone, "phone-measures.png").await;
+
+    // the promise form asks for days only when the promise is weekly
+    phone.goto(&app.url("/promises")).await.unwrap();
+    let days = phone
+        .find(Locator::Css("form[action='/promises'] .when-weekly"))
+        .await
+        .unwrap();
+    assert!(
+        !days.is_displayed().await.unwrap(),
+        "no weekdays for a daily promise"
+    );
+    phone
+        .find(Locator::Css("#cadence"))
+        .await
+        .unwrap()
+        .select_by_value("weekly")
+        .await
+        .unwrap();
+    assert!(
+        days.is_displayed().await.unwrap(),
+        "weekdays for a weekly one"
+    );
+    assert_accessible(&phone, "promises on a phone").await;
 }
 
 async fn number(browser: &Client, script: &str) -> f64 {

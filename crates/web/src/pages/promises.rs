@@ -24,6 +24,9 @@ struct PromisesPage {
     promises: Vec<PromiseView>,
     agreements: Vec<AgreementView>,
     partner_name: Option<String>,
+    /// The partner's own promises exist (else the heading says so).
+    has_partner_promises: bool,
+    has_own_promises: bool,
     weekdays: Vec<(&'static str, &'static str)>,
     openness: Vec<super::journal::EntryView>,
     audience_options: Vec<super::journal::AudienceOption>,
@@ -40,13 +43,22 @@ async fn page_for(state: &AppState, page: &PageContext) -> AppResult<PromisesPag
         .into_iter()
         .find(|m| m.id != user.id)
         .map(|m| m.name);
+    let promises = accountability::promises(state, user, couple_id).await?;
+    let listed = |mine: bool| {
+        promises
+            .iter()
+            .any(|p| p.mine == mine && !p.ritual && !p.pending)
+    };
+    let (has_own_promises, has_partner_promises) = (listed(true), listed(false));
     Ok(PromisesPage {
         layout: page.layout("/promises"),
         notice: None,
         errors: Vec::new(),
         text: String::new(),
         consistency: accountability::consistency(state, user, couple_id).await?,
-        promises: accountability::promises(state, user, couple_id).await?,
+        promises,
+        has_own_promises,
+        has_partner_promises,
         agreements: accountability::agreements(state, user, couple_id).await?,
         partner_name,
         weekdays: vec![
