@@ -128,6 +128,8 @@ pub struct CaseloadNews {
     /// Writing shared with the therapist since the couple's last session,
     /// when they have had one: what to read before the next.
     pub since_session: Option<i64>,
+    /// When the couple's last session ended, if they have had one.
+    pub last_session: Option<Millis>,
     /// Safety concerns not yet resolved.
     pub open_flags: i64,
     /// Of those, the urgent ones.
@@ -203,6 +205,7 @@ impl Store {
                             Some(_) => Some(row.try_get("since_session")?),
                             None => None,
                         },
+                        last_session,
                         open_flags: row.try_get("open_flags")?,
                         urgent_flags: row.try_get("urgent_flags")?,
                     },

@@ -9,6 +9,7 @@ use crate::on_both_backends;
 
 on_both_backends!(with_demo => the_caseload_api_lists_couples_by_need);
 on_both_backends!(with_demo => the_caseload_counts_what_each_couple_page_shows);
+on_both_backends!(with_demo => a_couple_page_leads_with_what_changed_since_the_last_session);
 
 fn couple<'a>(list: &'a Value, partner: &str) -> &'a Value {
     list["couples"]
@@ -161,4 +162,57 @@ async fn the_caseload_counts_what_each_couple_page_shows(app: TestApp) {
             assert!(alerting > 0, "the demo's history raises alerts: {list}");
         }
     }
+}
+
+/// The therapist's couple page opens with what changed since the last
+/// session and what waits for them, each a link to its part of the page;
+/// shared exercise answers say which exercise they answer.
+async fn a_couple_page_leads_with_what_changed_since_the_last_session(app: TestApp) {
+    let (couple, mo, _, _) = crate::helpers::fresh_couple(&app).await;
+    let priya = app
+        .browser_login("therapist@example.com", DEMO_PASSWORD)
+        .await;
+    let path = format!("/caseload/couples/{couple}");
+    let first = page_text(priya.get(app.url(&path)).send().await.unwrap()).await;
+    let main = &first[first.find("<main").unwrap()..];
+    let since = &main[main.find("id=\"since-heading\"").expect("the summary")..];
+    let since = &since[..since.find("</section>").unwrap()];
+    assert!(
+        main.find("since-heading").unwrap() < main.find("progress-heading").unwrap(),
+        "the summary comes before the detail"
+    );
+    assert!(since.contains("Before the first session"), "{since}");
+    assert!(
+        since.contains("href=\"#shared-heading\">0 pieces of writing shared with you</a></li>"),
+        "{since}"
+    );
+
+    let (status, _) = app
+        .api_post(
+            Some(&mo),
+            "/api/v1/entries",
+            json!({"body": "For Dr. Priya before Thursday", "audience": "therapist"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, answer) = app
+        .api_post(
+            Some(&mo),
+            "/api/v1/exercises/trust-in-daily-life/responses",
+            json!({"body": "Being asked, not told.", "audience": "therapist"}),
+        )
+        .await;
+    assert!(status.is_success(), "{answer}");
+    let again = page_text(priya.get(app.url(&path)).send().await.unwrap()).await;
+    let since = &again[again.find("id=\"since-heading\"").unwrap()..];
+    let since = &since[..since.find("</section>").unwrap()];
+    assert!(
+        since.contains("2 pieces of writing shared with you</a>, 2 new since you last looked"),
+        "{since}"
+    );
+    let shared = &again[again.find("id=\"shared-heading\"").unwrap()..];
+    assert!(
+        shared.contains("Answers “"),
+        "shared answers name their exercise: {shared}"
+    );
 }

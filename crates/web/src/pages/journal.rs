@@ -49,6 +49,8 @@ pub struct EntryView {
     /// The author's own shared writing nobody else can read yet: until when
     /// (a time of day in their zone).
     pub waiting_until: Option<String>,
+    /// The exercise it answers, by title, where a page knows the program.
+    pub answers: Option<String>,
 }
 
 /// Exercise answers are stored as structured JSON; people read them as text.
@@ -99,6 +101,7 @@ impl From<Entry> for EntryView {
             audience_description,
             comment_action: None,
             waiting_until: None,
+            answers: None,
         }
     }
 }
@@ -358,10 +361,26 @@ async fn settle(
     Ok(see_other(&format!("/journal?settled={settled}")))
 }
 
+/// What the therapist reads first on a couple's page: what changed since
+/// the last session and what waits for them.
+pub struct SinceLastSession {
+    /// The last session's date, if they have had one.
+    pub last_session: Option<String>,
+    /// Writing shared with the therapist since then (since ever, before a first session).
+    pub shared_since_session: i64,
+    /// Of what was shared, what is new since the therapist last looked.
+    pub new_since_visit: i64,
+    /// Check-in changes that need attention.
+    pub alerts: usize,
+    /// Partners whose safety check waits for the therapist's decision.
+    pub awaiting_decision: Vec<String>,
+}
+
 #[derive(Template)]
 #[template(path = "couple.html")]
 struct CouplePage {
     layout: Layout,
+    since: SinceLastSession,
     progress_charts: Vec<super::measures::ChartView>,
     alerts: Vec<trellis_core::measures::Alert>,
     hidden_scores: Vec<String>,
@@ -425,6 +444,13 @@ pub async fn couple(
     )
     .await?;
     let journey = crate::services::program::journey(&state, therapist, &couple.id).await?;
+    // what is new is read before this visit is recorded
+    let news = state
+        .store()
+        .caseload_news(&therapist.id, crate::state::now())
+        .await?
+        .remove(&couple.id)
+        .unwrap_or_default();
     state
         .store()
         .record_couple_view(&therapist.id, &couple.id, crate::state::now())
@@ -448,7 +474,31 @@ pub async fn couple(
     let visible: Vec<&crate::services::measures::PersonTrends> =
         progress.partners.iter().filter(|p| p.visible).collect();
     let zone = crate::services::notices::zone_for(&state, therapist).await?;
+    let exercise_titles: std::collections::HashMap<&str, &str> = program
+        .stages
+        .iter()
+        .flat_map(|s| {
+            s.exercises
+                .iter()
+                .map(|e| (e.id.as_str(), e.title.as_str()))
+        })
+        .collect();
+    let since = SinceLastSession {
+        last_session: news
+            .last_session
+            .map(|at| crate::when::short_date(at, &zone)),
+        shared_since_session: news.since_session.unwrap_or(news.new_shared),
+        new_since_visit: news.new_shared,
+        alerts: progress.alerts.len(),
+        awaiting_decision: screening
+            .partners
+            .iter()
+            .filter(|p| p.checked_at.is_some() && p.decision.is_none())
+            .map(|p| p.name.clone())
+            .collect(),
+    };
     let template = CouplePage {
+        since,
         progress_charts: super::measures::charts(&state, "couple", &visible, &zone),
         hidden_scores: progress
             .partners
@@ -507,7 +557,13 @@ pub async fn couple(
             .map(|entry| {
                 let commentable =
                     !entry.mine && entry.audience == trellis_core::Audience::PartnerAndTherapist;
+                let answers = entry
+                    .ref_id
+                    .as_deref()
+                    .and_then(|id| exercise_titles.get(id))
+                    .map(|title| (*title).to_owned());
                 let mut view = EntryView::from(entry);
+                view.answers = answers;
                 if commentable {
                     view.comment_action = Some(format!("/caseload/couples/{}/comments", couple.id));
                 }
