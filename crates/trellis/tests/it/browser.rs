@@ -280,6 +280,21 @@ async fn therapist_sees_the_caseload_and_a_partner_their_home() {
         "the service worker keeps {kept:?}"
     );
 
+    // Chromium's own installability check finds nothing missing.
+    let errors = chromium_installability_errors(&browser).await;
+    assert!(
+        errors.is_empty(),
+        "Chromium would not install Trellis: {errors:?}"
+    );
+    // the check can fail: a page without the manifest is not installable
+    browser.goto(&app.url("/healthz")).await.unwrap();
+    let errors = chromium_installability_errors(&browser).await;
+    assert!(
+        !errors.is_empty(),
+        "a bare page passed the installability check"
+    );
+    browser.goto(&app.url("/our-space")).await.unwrap();
+
     // Write a private journal entry; the page says who can see it.
     browser.goto(&app.url("/journal")).await.unwrap();
     assert_accessible(&browser, "the journal").await;
@@ -1129,4 +1144,45 @@ async fn number(browser: &Client, script: &str) -> f64 {
         .unwrap()
         .as_f64()
         .unwrap_or_else(|| panic!("{script} gave no number"))
+}
+
+/// A DevTools command sent through ChromeDriver (`goog/cdp/execute`).
+#[derive(Debug)]
+struct DevTools {
+    method: &'static str,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for DevTools {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({"cmd": self.method, "params": {}});
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// What Chromium says stops it installing the current page as an app
+/// (`Page.getInstallabilityErrors`): its ids, empty when installable.
+async fn chromium_installability_errors(browser: &Client) -> Vec<String> {
+    let answer = browser
+        .issue_cmd(DevTools {
+            method: "Page.getInstallabilityErrors",
+        })
+        .await
+        .unwrap();
+    answer["installabilityErrors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("unexpected answer: {answer}"))
+        .iter()
+        .map(|e| e["errorId"].as_str().unwrap_or_default().to_owned())
+        .collect()
 }

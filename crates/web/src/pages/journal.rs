@@ -7,7 +7,6 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use trellis_core::Role;
 use trellis_core::privacy::Audience;
-use trellis_core::time::utc_date;
 use trellis_store::EntryFilter;
 
 use super::{Layout, PageContext, fixable, render, render_refused, see_other};
@@ -39,7 +38,9 @@ pub struct EntryView {
     pub id: String,
     pub mine: bool,
     pub author_name: String,
+    /// "5 Dec 2026", in the reader's zone; `datetime` is the instant, for `<time>`.
     pub date: String,
+    pub datetime: String,
     pub body: String,
     pub audience: &'static str,
     pub audience_label: &'static str,
@@ -82,8 +83,9 @@ fn readable_body(kind: &str, body: String) -> String {
     lines.join("\n")
 }
 
-impl From<Entry> for EntryView {
-    fn from(entry: Entry) -> Self {
+impl EntryView {
+    /// The entry as `zone`'s reader sees it: its date in their calendar.
+    pub fn new(entry: Entry, zone: &jiff::tz::TimeZone) -> Self {
         let body = readable_body(&entry.kind, entry.body);
         let audience_description = if entry.mine {
             entry.audience.describe().to_owned()
@@ -94,7 +96,8 @@ impl From<Entry> for EntryView {
             id: entry.id,
             mine: entry.mine,
             author_name: entry.author_name,
-            date: utc_date(entry.created_at),
+            date: crate::when::short_date(entry.created_at, zone),
+            datetime: crate::when::rfc3339(entry.created_at),
             body,
             audience: entry.audience.as_str(),
             audience_label: entry.audience.label(),
@@ -141,7 +144,7 @@ async fn journal_page(state: &AppState, page: &PageContext) -> AppResult<Journal
         .into_iter()
         .map(|entry| {
             let waiting = (entry.mine && entry.pending(at)).then_some(entry.visible_from);
-            let mut view = EntryView::from(entry);
+            let mut view = EntryView::new(entry, &zone);
             view.waiting_until = waiting.map(|until| waiting_time(until, at, &zone));
             view
         })
@@ -562,7 +565,7 @@ pub async fn couple(
                     .as_deref()
                     .and_then(|id| exercise_titles.get(id))
                     .map(|title| (*title).to_owned());
-                let mut view = EntryView::from(entry);
+                let mut view = EntryView::new(entry, &zone);
                 view.answers = answers;
                 if commentable {
                     view.comment_action = Some(format!("/caseload/couples/{}/comments", couple.id));

@@ -44,6 +44,7 @@ async fn page_for(state: &AppState, page: &PageContext) -> AppResult<PromisesPag
         .find(|m| m.id != user.id)
         .map(|m| m.name);
     let promises = accountability::promises(state, user, couple_id).await?;
+    let zone = crate::services::notices::zone_for(state, user).await?;
     let listed = |mine: bool| {
         promises
             .iter()
@@ -80,7 +81,7 @@ async fn page_for(state: &AppState, page: &PageContext) -> AppResult<PromisesPag
         )
         .await?
         .into_iter()
-        .map(super::journal::EntryView::from)
+        .map(|entry| super::journal::EntryView::new(entry, &zone))
         .collect(),
         audience_options: super::journal::audience_options(),
         consistency_chart: consistency_chart(state, user, couple_id).await?,

@@ -3,7 +3,6 @@
 
 use serde::Serialize;
 use trellis_core::Millis;
-use trellis_core::time::utc_date;
 use trellis_store::User;
 
 use super::program::{couple_for, program_for};
@@ -17,6 +16,13 @@ pub struct Moment {
     pub text: String,
 }
 
+impl Moment {
+    /// The instant, for a `<time datetime>`.
+    pub fn iso(&self) -> String {
+        crate::when::rfc3339(self.at)
+    }
+}
+
 pub async fn timeline(
     state: &crate::state::AppState,
     viewer: &User,
@@ -24,9 +30,11 @@ pub async fn timeline(
 ) -> AppResult<(Vec<Moment>, Vec<String>)> {
     let couple = couple_for(state, viewer, couple_id).await?;
     let (program, _) = program_for(state, &couple).await?;
+    let zone = super::notices::zone_for(state, viewer).await?;
+    let day = |at: Millis| crate::when::short_date(at, &zone);
     let members = state.store().couple_members(&couple.id).await?;
     let mut moments = vec![Moment {
-        date: utc_date(couple.created_at),
+        date: day(couple.created_at),
         at: couple.created_at,
         text: "You began in Trellis.".to_owned(),
     }];
@@ -58,7 +66,7 @@ pub async fn timeline(
         }
         if let (true, Some(at)) = (complete, last) {
             moments.push(Moment {
-                date: utc_date(at),
+                date: day(at),
                 at,
                 text: format!("Together you completed the stage \"{}\".", stage.title),
             });
@@ -73,7 +81,7 @@ pub async fn timeline(
                 .agreed_at
                 .unwrap_or(couple.created_at);
             moments.push(Moment {
-                date: utc_date(at),
+                date: day(at),
                 at,
                 text: format!("You agreed: \"{}\".", agreement.title),
             });
@@ -93,14 +101,14 @@ pub async fn timeline(
                 "stayed"
             };
             moments.push(Moment {
-                date: utc_date(last.0),
+                date: day(last.0),
                 at: last.0,
                 text: format!(
                     "{}'s relationship satisfaction (CSI-4) {direction} from {} to {} since {}.",
                     person.name,
                     first.1,
                     last.1,
-                    utc_date(first.0)
+                    day(first.0)
                 ),
             });
         }
