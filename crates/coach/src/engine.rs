@@ -2154,6 +2154,11 @@ fn prefix_reach<'a>(len: usize, spans: impl Iterator<Item = &'a Cand>) -> Vec<Op
     reach
 }
 
+/// The kinds the coach praises (the horsemen's antidotes).
+fn is_antidote(kind: Kind) -> bool {
+    matches!(kind, Kind::Repair | Kind::Appreciation | Kind::IStatement)
+}
+
 fn resolve(ctx: &mut Ctx) {
     // start order, longest first; stable, so ties keep lexicon order
     ctx.cands.sort_by_key(|c| (c.s, std::cmp::Reverse(c.e)));
@@ -2228,7 +2233,10 @@ fn resolve(ctx: &mut Ctx) {
         for c in ctx.cands.iter_mut() {
             // some crisis k with k.s <= c.e reaches c.s
             let hit = reach.get(c.e).is_some_and(|r| r.is_some_and(|e| e >= c.s));
-            if c.alive && c.kind() != Kind::Crisis && hit {
+            // and a message the rules read as crisis is not praised for its
+            // antidotes: the "sorry" of a goodbye is not a repair attempt (the
+            // model's less certain finding leaves the rest of a message be)
+            if c.alive && c.kind() != Kind::Crisis && (hit || is_antidote(c.kind())) {
                 c.alive = false;
             }
         }
