@@ -10,6 +10,7 @@ use crate::on_both_backends;
 on_both_backends!(with_demo => the_caseload_api_lists_couples_by_need);
 on_both_backends!(with_demo => the_caseload_counts_what_each_couple_page_shows);
 on_both_backends!(with_demo => a_couple_page_leads_with_what_changed_since_the_last_session);
+on_both_backends!(with_demo => the_caseload_opens_with_what_waits_for_the_therapist);
 
 fn couple<'a>(list: &'a Value, partner: &str) -> &'a Value {
     list["couples"]
@@ -215,4 +216,40 @@ async fn a_couple_page_leads_with_what_changed_since_the_last_session(app: TestA
         shared.contains("Answers “"),
         "shared answers name their exercise: {shared}"
     );
+}
+
+/// Before the table, the caseload says in plain lines what waits for the
+/// therapist: screening decisions, check-in changes, messages, new writing.
+async fn the_caseload_opens_with_what_waits_for_the_therapist(app: TestApp) {
+    let priya = app
+        .browser_login("therapist@example.com", DEMO_PASSWORD)
+        .await;
+    let waiting = |page: String| {
+        let at = page.find("id=\"waiting-heading\"").expect("the summary");
+        let end = at + page[at..].find("</section>").unwrap();
+        assert!(
+            end < page.find("<table").unwrap(),
+            "the summary comes first"
+        );
+        page[at..end].to_owned()
+    };
+    let before = waiting(page_text(priya.get(app.url("/caseload")).send().await.unwrap()).await);
+    // Noor & Kai took the safety check and wait for Dr. Priya's decision;
+    // Alex & Sam have not taken it yet
+    assert!(
+        before.contains("2 couples are waiting on screening before joint work"),
+        "{before}"
+    );
+    assert!(!before.contains("message"), "nothing unread yet: {before}");
+    let sam = app.api_login("sam@example.com", DEMO_PASSWORD).await;
+    let (status, _) = app
+        .api_post(
+            Some(&sam),
+            "/api/v1/messages",
+            json!({"thread": "couple", "body": "See you Thursday."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let after = waiting(page_text(priya.get(app.url("/caseload")).send().await.unwrap()).await);
+    assert!(after.contains(" new message"), "{after}");
 }

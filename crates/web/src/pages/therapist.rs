@@ -30,6 +30,64 @@ struct CaseloadPage {
     link_code_current: bool,
     /// Couples who asked this therapist to guide them, both partners agreeing.
     link_requests: Vec<LinkRequestRow>,
+    /// What waits for the therapist across the caseload, in a line each.
+    waiting: Vec<String>,
+}
+
+/// "2 couples have check-in changes to look at", … : the caseload's
+/// decisions and reading, before the table.
+fn waiting_lines(
+    couples: &[crate::services::caseload::CaseloadCouple],
+    link_requests: usize,
+) -> Vec<String> {
+    let plural = |n: usize, one: &str, many: &str| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    let count = |f: &dyn Fn(&crate::services::caseload::CaseloadCouple) -> bool| {
+        couples.iter().filter(|c| f(c)).count()
+    };
+    let mut lines = Vec::new();
+    let screening = count(&|c| !c.shared_work_open);
+    if screening > 0 {
+        lines.push(format!(
+            "{} waiting on screening before joint work",
+            plural(screening, "couple is", "couples are")
+        ));
+    }
+    let alerts = count(&|c| c.alerts > 0);
+    if alerts > 0 {
+        lines.push(format!(
+            "{} check-in changes to look at",
+            plural(alerts, "couple has", "couples have")
+        ));
+    }
+    let unread: i64 = couples.iter().map(|c| c.unread).sum();
+    if unread > 0 {
+        lines.push(plural(
+            usize::try_from(unread).unwrap_or(0),
+            "new message",
+            "new messages",
+        ));
+    }
+    let shared = count(&|c| c.new_shared > 0);
+    if shared > 0 {
+        lines.push(format!(
+            "new writing shared by {}",
+            plural(shared, "couple", "couples")
+        ));
+    }
+    if link_requests > 0 {
+        lines.push(plural(
+            link_requests,
+            "couple asking you to guide them",
+            "couples asking you to guide them",
+        ));
+    }
+    lines
 }
 
 pub struct LinkRequestRow {
@@ -42,7 +100,7 @@ pub async fn caseload(State(state): State<AppState>, page: PageContext) -> AppRe
     let therapist = page.require(Role::Therapist)?;
     let couples = crate::services::caseload::caseload(&state, therapist).await?;
     let code = couples::practice_code(&state, therapist).await?;
-    let link_requests = couples::link_requests_for(&state, therapist)
+    let link_requests: Vec<LinkRequestRow> = couples::link_requests_for(&state, therapist)
         .await?
         .into_iter()
         .filter(|view| view.actions.contains(&LinkAction::Accept))
@@ -53,6 +111,7 @@ pub async fn caseload(State(state): State<AppState>, page: PageContext) -> AppRe
         })
         .collect();
     let template = CaseloadPage {
+        waiting: waiting_lines(&couples, link_requests.len()),
         layout: page.layout("/caseload"),
         attention: couples.iter().map(|c| c.open_flags).sum(),
         urgent: couples.iter().map(|c| c.urgent_flags).sum(),
