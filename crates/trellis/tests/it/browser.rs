@@ -1135,6 +1135,19 @@ async fn a_partner_on_a_phone_finds_the_menu_and_quick_exit_never_covers_the_pag
         "weekdays for a weekly one"
     );
     assert_accessible(&phone, "promises on a phone").await;
+
+    // the two-step key wraps instead of pushing the page sideways
+    phone.goto(&app.url("/account/two-factor")).await.unwrap();
+    wait_for_text(&phone, "Key:").await;
+    let overflow: f64 = number(
+        &phone,
+        "return document.documentElement.scrollWidth - window.innerWidth",
+    )
+    .await;
+    assert!(
+        overflow <= 0.0,
+        "two-step setup scrolls sideways by {overflow} px"
+    );
 }
 
 async fn number(browser: &Client, script: &str) -> f64 {
