@@ -125,15 +125,22 @@ fn round_from_row(row: &AnyRow) -> Result<ReflectBackRound> {
 pub struct CaseloadNews {
     /// Writing shared with the therapist since their last visit to the couple.
     pub new_shared: i64,
-    /// Writing shared with the therapist since the couple's last session,
-    /// when they have had one: what to read before the next.
-    pub since_session: Option<i64>,
+    /// Writing shared with the therapist since the couple's last session
+    /// (before their first, ever): what to read before the next.
+    pub shared_since_session: i64,
     /// When the couple's last session ended, if they have had one.
     pub last_session: Option<Millis>,
     /// Safety concerns not yet resolved.
     pub open_flags: i64,
     /// Of those, the urgent ones.
     pub urgent_flags: i64,
+}
+
+impl CaseloadNews {
+    /// Writing shared since the last session, when the couple has had one.
+    pub fn since_session(&self) -> Option<i64> {
+        self.last_session.map(|_| self.shared_since_session)
+    }
 }
 
 impl Store {
@@ -164,6 +171,30 @@ impl Store {
         therapist_id: &str,
         now: Millis,
     ) -> Result<std::collections::HashMap<String, CaseloadNews>> {
+        self.news(therapist_id, None, now).await
+    }
+
+    /// [`Store::caseload_news`] for one of the therapist's couples (the
+    /// default, all zeros, when it is not theirs).
+    pub async fn couple_news(
+        &self,
+        therapist_id: &str,
+        couple_id: &str,
+        now: Millis,
+    ) -> Result<CaseloadNews> {
+        Ok(self
+            .news(therapist_id, Some(couple_id), now)
+            .await?
+            .remove(couple_id)
+            .unwrap_or_default())
+    }
+
+    async fn news(
+        &self,
+        therapist_id: &str,
+        couple_id: Option<&str>,
+        now: Millis,
+    ) -> Result<std::collections::HashMap<String, CaseloadNews>> {
         use trellis_core::privacy::{Relation, visible_audiences};
         let audiences: Vec<&'static str> = visible_audiences(Relation::CoupleTherapist)
             .into_iter()
@@ -179,33 +210,36 @@ impl Store {
         );
         let last_session = "(SELECT MAX(a.ends_at) FROM appointments a WHERE a.couple_id = c.id \
              AND a.status = 'scheduled' AND a.ends_at <= $2)";
+        let one_couple = match couple_id {
+            Some(_) => format!(" AND c.id = ${}", audiences.len() + 3),
+            None => String::new(),
+        };
         let sql = format!(
             "SELECT c.id, \
              (SELECT COUNT(*) {shared} \
               AND e.created_at > COALESCE((SELECT v.viewed_at FROM couple_views v WHERE v.therapist_id = $1 AND v.couple_id = c.id), 0)) AS new_shared, \
-             (SELECT COUNT(*) {shared} AND e.created_at > {last_session}) AS since_session, \
+             (SELECT COUNT(*) {shared} AND e.created_at > COALESCE({last_session}, 0)) AS shared_since_session, \
              {last_session} AS last_session, \
              (SELECT COUNT(*) FROM safety_screenings s WHERE s.couple_id = c.id AND s.concerning = 1 AND s.resolved_at IS NULL) AS open_flags, \
              (SELECT COUNT(*) FROM safety_screenings s WHERE s.couple_id = c.id AND s.concerning = 1 AND s.resolved_at IS NULL AND s.tier = 'urgent') AS urgent_flags \
-             FROM couples c WHERE c.therapist_id = $1"
+             FROM couples c WHERE c.therapist_id = $1{one_couple}"
         );
         let mut query = sqlx::query(&sql).bind(therapist_id).bind(now);
         for audience in audiences {
             query = query.bind(audience);
         }
+        if let Some(couple_id) = couple_id {
+            query = query.bind(couple_id);
+        }
         let rows = query.fetch_all(&self.pool).await?;
         rows.iter()
             .map(|row| {
-                let last_session: Option<i64> = row.try_get("last_session")?;
                 Ok((
                     row.try_get("id")?,
                     CaseloadNews {
                         new_shared: row.try_get("new_shared")?,
-                        since_session: match last_session {
-                            Some(_) => Some(row.try_get("since_session")?),
-                            None => None,
-                        },
-                        last_session,
+                        shared_since_session: row.try_get("shared_since_session")?,
+                        last_session: row.try_get("last_session")?,
                         open_flags: row.try_get("open_flags")?,
                         urgent_flags: row.try_get("urgent_flags")?,
                     },

@@ -328,8 +328,9 @@ impl Store {
     }
 
     /// Changes the audience of the author's own entry and records the change,
-    /// together, with the body sealed again for the new audience. `NotFound`
-    /// unless `author_id` wrote it.
+    /// together, with the body sealed again for the new audience and, when
+    /// given, the moment others may read it from (an undo window opening or
+    /// closing with the change). `NotFound` unless `author_id` wrote it.
     #[tracing::instrument(skip(self, body))]
     pub async fn change_audience(
         &self,
@@ -338,14 +339,17 @@ impl Store {
         to: Audience,
         body: &[u8],
         now: Millis,
+        visible_from: Option<Millis>,
     ) -> Result<Audience> {
         let mut tx = self.pool.begin().await?;
         let row: Option<(String,)> = sqlx::query_as(
-            "UPDATE entries SET updated_at = $1 WHERE id = $2 AND author_id = $3 RETURNING audience",
+            "UPDATE entries SET updated_at = $1, visible_from = COALESCE($4, visible_from) \
+             WHERE id = $2 AND author_id = $3 RETURNING audience",
         )
         .bind(now)
         .bind(entry_id)
         .bind(author_id)
+        .bind(visible_from)
         .fetch_optional(&mut *tx)
         .await?;
         let (from,) = row.ok_or(StoreError::NotFound)?;

@@ -1831,6 +1831,20 @@ async fn waiting_writing_is_its_authors_alone_until_its_moment(store: Store) {
                 .is_some()
         );
     }
+    // one couple's news is the caseload's row for it; before a first
+    // session, "since the session" counts everything shared, even once seen
+    store
+        .record_couple_view(&theo.id, &couple.id, T0 + 600)
+        .await
+        .unwrap();
+    let one = store
+        .couple_news(&theo.id, &couple.id, T0 + 700)
+        .await
+        .unwrap();
+    let all = store.caseload_news(&theo.id, T0 + 700).await.unwrap();
+    assert_eq!(one, all[&couple.id]);
+    assert_eq!((one.new_shared, one.shared_since_session), (0, 1));
+    assert_eq!((one.last_session, one.since_session()), (None, None));
     // only the author moves the moment
     assert!(matches!(
         store.set_visible_from("waiting", &ben.id, T0 + 1).await,

@@ -72,6 +72,19 @@ pub fn short_date(at: Millis, zone: &TimeZone) -> String {
         .unwrap_or_default()
 }
 
+/// The first `hour` o'clock after `at` on the wall clock of `zone` (today's,
+/// or tomorrow's once it has passed): when writing held "until morning" goes.
+pub fn next_at_hour(at: Millis, hour: i8, zone: &TimeZone) -> Millis {
+    let Some(here) = zoned(at, zone) else {
+        return at;
+    };
+    let on = |day: jiff::civil::Date| day.at(hour, 0, 0, 0).to_zoned(zone.clone()).ok();
+    let today = on(here.date()).filter(|t| t.timestamp() > here.timestamp());
+    today
+        .or_else(|| here.date().tomorrow().ok().and_then(on))
+        .map_or(at, |t| t.timestamp().as_millisecond())
+}
+
 /// Whether two moments fall on the same calendar day for the reader.
 pub fn same_day(a: Millis, b: Millis, zone: &TimeZone) -> bool {
     match (zoned(a, zone), zoned(b, zone)) {
@@ -230,5 +243,31 @@ mod tests {
         for name in names {
             assert!(time_zone("time_zone", name).is_ok(), "{name} is accepted");
         }
+    }
+
+    #[test]
+    fn the_next_morning_is_today_before_it_and_tomorrow_after() {
+        let berlin = time_zone("tz", "Europe/Berlin").unwrap();
+        let at = |s: &str| s.parse::<Timestamp>().unwrap().as_millisecond();
+        // 05:30 in Berlin (UTC+1 in winter): seven o'clock the same day
+        assert_eq!(
+            next_at_hour(at("2026-12-05T04:30:00Z"), 7, &berlin),
+            at("2026-12-05T06:00:00Z")
+        );
+        // 23:10 in Berlin: seven o'clock the next day
+        assert_eq!(
+            next_at_hour(at("2026-12-05T22:10:00Z"), 7, &berlin),
+            at("2026-12-06T06:00:00Z")
+        );
+        // exactly seven: the next one, not now
+        assert_eq!(
+            next_at_hour(at("2026-12-05T06:00:00Z"), 7, &berlin),
+            at("2026-12-06T06:00:00Z")
+        );
+        // across the spring change (29 March 2026: 02:00 becomes 03:00)
+        assert_eq!(
+            next_at_hour(at("2026-03-28T22:00:00Z"), 7, &berlin),
+            at("2026-03-29T05:00:00Z")
+        );
     }
 }

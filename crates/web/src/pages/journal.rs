@@ -450,10 +450,8 @@ pub async fn couple(
     // what is new is read before this visit is recorded
     let news = state
         .store()
-        .caseload_news(&therapist.id, crate::state::now())
-        .await?
-        .remove(&couple.id)
-        .unwrap_or_default();
+        .couple_news(&therapist.id, &couple.id, crate::state::now())
+        .await?;
     state
         .store()
         .record_couple_view(&therapist.id, &couple.id, crate::state::now())
@@ -490,7 +488,7 @@ pub async fn couple(
         last_session: news
             .last_session
             .map(|at| crate::when::short_date(at, &zone)),
-        shared_since_session: news.since_session.unwrap_or(news.new_shared),
+        shared_since_session: news.shared_since_session,
         new_since_visit: news.new_shared,
         alerts: progress.alerts.len(),
         awaiting_decision: screening

@@ -20,7 +20,7 @@ mod visitors;
 use askama::Template;
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use trellis_core::Role;
@@ -424,8 +424,9 @@ impl FromRequestParts<AppState> for PageContext {
             }
             None => false,
         };
+        // counted for pages people read; a form's answer is a redirect
         let unread_messages = match &user {
-            Some(user) if user.role == Role::Partner => {
+            Some(user) if user.role == Role::Partner && parts.method == Method::GET => {
                 crate::services::messages::unread_for_partner(state, user).await?
             }
             _ => 0,

@@ -93,7 +93,7 @@ pub async fn caseload(state: &AppState, therapist: &User) -> AppResult<Vec<Casel
             unread: unread.remove(&id).unwrap_or(0),
             shared_work_open,
             new_shared: news.new_shared,
-            since_session: news.since_session,
+            since_session: news.since_session(),
             id,
         });
     }

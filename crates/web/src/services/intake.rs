@@ -77,27 +77,24 @@ pub async fn submit(
         Origin::Api { honeypot } if !honeypot.trim().is_empty() => GuardVerdict::Robot,
         Origin::Api { .. } => GuardVerdict::Person,
     };
-    if verdict == GuardVerdict::Robot {
-        tracing::info!("an appointment request filled the hidden field; dropped");
-        return Ok(Submitted::Received);
-    }
+    let too_early_or_late = match verdict {
+        GuardVerdict::Robot => {
+            tracing::info!("an appointment request filled the hidden field; dropped");
+            return Ok(Submitted::Received);
+        }
+        GuardVerdict::Person => None,
+        GuardVerdict::TooFast => Some(
+            "That was quicker than we expected. Please check your details and send the form again.",
+        ),
+        GuardVerdict::Stale => {
+            Some("This form was open for a long time. Please check your details and send it again.")
+        }
+    };
     // What the person can fix comes first; the timing is asked only of a
     // form that is otherwise fine.
     let request = intake::validate(&input).map_err(AppError::Invalid)?;
-    match verdict {
-        GuardVerdict::Person | GuardVerdict::Robot => {}
-        GuardVerdict::TooFast => {
-            return Err(AppError::invalid(
-                "form",
-                "That was quicker than we expected. Please check your details and send the form again.",
-            ));
-        }
-        GuardVerdict::Stale => {
-            return Err(AppError::invalid(
-                "form",
-                "This form was open for a long time. Please check your details and send it again.",
-            ));
-        }
+    if let Some(message) = too_early_or_late {
+        return Err(AppError::invalid("form", message));
     }
     let key = format!(
         "intake:{}",

@@ -562,6 +562,23 @@ pub async fn change_audience(
             ));
         }
     };
+    // Sharing private writing opens the same undo window as sharing it at once.
+    let visible_from =
+        (entry.kind == JOURNAL && entry.audience == Audience::Me && audience != Audience::Me)
+            .then(|| now().saturating_add(state.config().share_undo));
+    reaudience(state, viewer, entry, audience, visible_from).await
+}
+
+/// Gives the author's entry a new audience (sealed again for it, recorded,
+/// audited) and, when given, the moment others may read it from, in one
+/// store transaction.
+async fn reaudience(
+    state: &AppState,
+    viewer: &User,
+    entry: SealedEntry,
+    audience: Audience,
+    visible_from: Option<i64>,
+) -> AppResult<Entry> {
     // Opened first: the body is sealed again, bound to the new audience.
     let mut updated = open(state, viewer, entry.clone()).await?;
     let resealed = state
@@ -575,7 +592,14 @@ pub async fn change_audience(
         .await?;
     let from = state
         .store()
-        .change_audience(id, &viewer.id, audience, &resealed, now())
+        .change_audience(
+            &entry.id,
+            &viewer.id,
+            audience,
+            &resealed,
+            now(),
+            visible_from,
+        )
         .await?;
     if from != audience {
         audit::record(
@@ -584,16 +608,13 @@ pub async fn change_audience(
                 .actor(viewer)
                 .subject(&viewer.id)
                 .couple(&entry.couple_id)
-                .item(&entry.kind, id)
+                .item(&entry.kind, &entry.id)
                 .detail(&format!("{} → {}", from.as_str(), audience.as_str())),
         )
         .await?;
     }
     updated.audience = audience;
-    // Sharing private writing opens the same undo window as sharing it at once.
-    if entry.kind == JOURNAL && entry.audience == Audience::Me && audience != Audience::Me {
-        let at = now().saturating_add(state.config().share_undo);
-        state.store().set_visible_from(id, &viewer.id, at).await?;
+    if let Some(at) = visible_from {
         updated.visible_from = at;
     }
     Ok(updated)
@@ -675,23 +696,29 @@ pub async fn settle_pending(
                 .to_owned(),
         ));
     }
-    let mut entry = match choice {
-        PendingChoice::Undo => {
-            change_audience(state, viewer, id, Some(Audience::Me.as_str())).await?
-        }
-        _ => open(state, viewer, sealed.clone()).await?,
-    };
     let visible_from = match choice {
         PendingChoice::Undo | PendingChoice::ShareNow => at,
         PendingChoice::HoldUntilMorning => {
             let zone = super::notices::zone_for(state, viewer).await?;
-            next_morning(at, &zone)
+            crate::when::next_at_hour(at, MORNING_HOUR, &zone)
         }
     };
-    state
-        .store()
-        .set_visible_from(id, &viewer.id, visible_from)
-        .await?;
+    let entry = match choice {
+        // back to private and out of the window, together
+        PendingChoice::Undo => {
+            reaudience(state, viewer, sealed.clone(), Audience::Me, Some(at)).await?
+        }
+        PendingChoice::HoldUntilMorning | PendingChoice::ShareNow => {
+            state
+                .store()
+                .set_visible_from(id, &viewer.id, visible_from)
+                .await?;
+            Entry {
+                visible_from,
+                ..open(state, viewer, sealed.clone()).await?
+            }
+        }
+    };
     if choice == PendingChoice::HoldUntilMorning {
         audit::record(
             state,
@@ -703,30 +730,7 @@ pub async fn settle_pending(
         )
         .await?;
     }
-    entry.visible_from = visible_from;
     Ok(entry)
-}
-
-/// The next seven o'clock in the morning after `at`, in `zone`.
-pub fn next_morning(at: i64, zone: &jiff::tz::TimeZone) -> i64 {
-    let Ok(instant) = jiff::Timestamp::from_millisecond(at) else {
-        return at;
-    };
-    let here = instant.to_zoned(zone.clone());
-    let morning = here
-        .date()
-        .at(MORNING_HOUR, 0, 0, 0)
-        .to_zoned(zone.clone())
-        .ok();
-    let morning = match morning {
-        Some(m) if m.timestamp() > instant => Some(m),
-        _ => here
-            .date()
-            .tomorrow()
-            .ok()
-            .and_then(|d| d.at(MORNING_HOUR, 0, 0, 0).to_zoned(zone.clone()).ok()),
-    };
-    morning.map_or(at, |m| m.timestamp().as_millisecond())
 }
 
 /// Before a partner leaves their couple: everything they shared, sealed
