@@ -393,18 +393,9 @@ impl Keyring {
         for key in &self.keys {
             text.push_str(&format!("{KEY_LINE_PREFIX} {}\n", STANDARD.encode(key.key)));
         }
-        let temporary = path.with_extension("tmp");
-        {
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut file = options.open(&temporary)?;
-            file.write_all(text.as_bytes())?;
-            file.sync_all()?;
-        }
-        std::fs::rename(&temporary, path)?;
+        let written = write_secret_file(path, text.as_bytes());
         text.zeroize();
+        written?;
         Ok(())
     }
 
@@ -420,6 +411,22 @@ impl Keyring {
         keyring.save(path)?;
         Ok(keyring)
     }
+}
+
+/// Writes a key file readable by its owner only, replacing any old one
+/// atomically (a crash leaves the old file or the new, never half of one).
+pub fn write_secret_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let temporary = path.with_extension("tmp");
+    {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&temporary)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&temporary, path)
 }
 
 /// HMAC-SHA256 over `purpose`, a separator and `message`, the first 128 bits

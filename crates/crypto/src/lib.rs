@@ -7,6 +7,8 @@ pub mod password;
 pub mod token;
 pub mod totp;
 
-pub use envelope::{DataKey, EnvelopeError, Keyring, Unwrapped, WrappedKey, sealed_version};
+pub use envelope::{
+    DataKey, EnvelopeError, Keyring, Unwrapped, WrappedKey, sealed_version, write_secret_file,
+};
 pub use password::{PasswordError, hash_password, verify_against_dummy, verify_password};
 pub use token::{SecretToken, TokenHash};

@@ -21,6 +21,7 @@ mod measures;
 mod notes;
 mod practices;
 mod program;
+mod push;
 mod rights;
 mod scope;
 mod screening;
@@ -51,6 +52,7 @@ pub use practices::{NewPracticeWithAdmin, Practice, TherapistSummary};
 pub use program::{
     Assignment, CaseloadNews, FlagLevel, Onboarding, ReflectBackRound, SafetyCheckRow, SafetyFlag,
 };
+pub use push::PushSubscriptionRow;
 pub use rights::FORMER_MEMBER;
 pub use scope::Scope;
 pub use screening::{NewScreeningDecision, PracticeSafetySettings, ScreeningDecision};

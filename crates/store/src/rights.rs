@@ -96,6 +96,7 @@ impl Store {
              WHERE promise_id IN (SELECT id FROM promises WHERE owner_id = $1)",
             "DELETE FROM person_settings WHERE user_id = $1",
             "DELETE FROM calendar_feeds WHERE user_id = $1",
+            "DELETE FROM push_subscriptions WHERE user_id = $1",
             "DELETE FROM thread_reads WHERE user_id = $1",
             "DELETE FROM safety_screenings WHERE user_id = $1",
             "DELETE FROM screening_decisions WHERE user_id = $1",

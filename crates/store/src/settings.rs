@@ -1,4 +1,5 @@
-//! What each person chose: their time zone and which notices reach them by mail.
+//! What each person chose: their time zone and which notices reach them,
+//! by mail and on their devices.
 
 use sqlx::Row;
 
@@ -14,6 +15,11 @@ pub struct PersonSettings {
     pub notify_reminders: bool,
     pub notify_appointments: bool,
     pub notify_intake: bool,
+    /// The same kinds on the person's devices, once a device subscribed.
+    pub push_messages: bool,
+    pub push_reminders: bool,
+    pub push_appointments: bool,
+    pub push_intake: bool,
 }
 
 impl Default for PersonSettings {
@@ -24,6 +30,10 @@ impl Default for PersonSettings {
             notify_reminders: true,
             notify_appointments: true,
             notify_intake: true,
+            push_messages: true,
+            push_reminders: true,
+            push_appointments: true,
+            push_intake: true,
         }
     }
 }
@@ -32,7 +42,8 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn person_settings(&self, user_id: &str) -> Result<PersonSettings> {
         let row = sqlx::query(
-            "SELECT time_zone, notify_messages, notify_reminders, notify_appointments, notify_intake \
+            "SELECT time_zone, notify_messages, notify_reminders, notify_appointments, notify_intake, \
+             push_messages, push_reminders, push_appointments, push_intake \
              FROM person_settings WHERE user_id = $1",
         )
         .bind(user_id)
@@ -47,6 +58,10 @@ impl Store {
             notify_reminders: row.try_get::<i64, _>("notify_reminders")? != 0,
             notify_appointments: row.try_get::<i64, _>("notify_appointments")? != 0,
             notify_intake: row.try_get::<i64, _>("notify_intake")? != 0,
+            push_messages: row.try_get::<i64, _>("push_messages")? != 0,
+            push_reminders: row.try_get::<i64, _>("push_reminders")? != 0,
+            push_appointments: row.try_get::<i64, _>("push_appointments")? != 0,
+            push_intake: row.try_get::<i64, _>("push_intake")? != 0,
         })
     }
 
@@ -57,11 +72,14 @@ impl Store {
         settings: &PersonSettings,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO person_settings (user_id, time_zone, notify_messages, notify_reminders, notify_appointments, notify_intake) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id) DO UPDATE SET \
+            "INSERT INTO person_settings (user_id, time_zone, notify_messages, notify_reminders, notify_appointments, notify_intake, \
+             push_messages, push_reminders, push_appointments, push_intake) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (user_id) DO UPDATE SET \
              time_zone = excluded.time_zone, notify_messages = excluded.notify_messages, \
              notify_reminders = excluded.notify_reminders, notify_appointments = excluded.notify_appointments, \
-             notify_intake = excluded.notify_intake",
+             notify_intake = excluded.notify_intake, push_messages = excluded.push_messages, \
+             push_reminders = excluded.push_reminders, push_appointments = excluded.push_appointments, \
+             push_intake = excluded.push_intake",
         )
         .bind(user_id)
         .bind(settings.time_zone.as_deref())
@@ -69,6 +87,10 @@ impl Store {
         .bind(i64::from(settings.notify_reminders))
         .bind(i64::from(settings.notify_appointments))
         .bind(i64::from(settings.notify_intake))
+        .bind(i64::from(settings.push_messages))
+        .bind(i64::from(settings.push_reminders))
+        .bind(i64::from(settings.push_appointments))
+        .bind(i64::from(settings.push_intake))
         .execute(&self.pool)
         .await?;
         Ok(())

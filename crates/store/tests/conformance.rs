@@ -115,6 +115,7 @@ conformance!(
     waiting_writing_is_its_authors_alone_until_its_moment,
     bulk_rows_arrive_whole_with_nulls_and_bytes_or_not_at_all,
     scoped_reads_cover_a_caseload_and_nothing_else,
+    a_device_belongs_to_whoever_turned_notices_on_last,
 );
 
 // ---------------------------------------------------------------------------
@@ -2095,4 +2096,119 @@ async fn scoped_reads_cover_a_caseload_and_nothing_else(store: Store) {
             .unwrap()
             .is_empty()
     );
+}
+
+async fn a_device_belongs_to_whoever_turned_notices_on_last(store: Store) {
+    let (_, admin) = practice_with_admin(&store, "Willow", "ada@example.com").await;
+    let theo = therapist(&store, &admin, "theo@example.com", "Theo", "THEO-0001").await;
+    let (_, invitations) = couple(&store, &theo, &["ann@example.com", "ben@example.com"], T0).await;
+    let ann = accept(&store, &invitations[0].0, T0 + 1)
+        .await
+        .unwrap()
+        .user;
+    let ben = accept(&store, &invitations[1].0, T0 + 1)
+        .await
+        .unwrap()
+        .user;
+    let phone = "https://push.example.com/phone";
+    let laptop = "https://push.example.com/laptop";
+    store
+        .save_push_subscription(&ann.id, phone, "p1", "a1", T0)
+        .await
+        .unwrap();
+    store
+        .save_push_subscription(&ann.id, laptop, "p2", "a2", T0 + 1)
+        .await
+        .unwrap();
+    let mine = store.push_subscriptions_for(&ann.id).await.unwrap();
+    assert_eq!(
+        mine.iter().map(|d| d.endpoint.as_str()).collect::<Vec<_>>(),
+        [phone, laptop]
+    );
+    assert_eq!(
+        (mine[0].p256dh.as_str(), mine[0].auth.as_str()),
+        ("p1", "a1")
+    );
+
+    // Ben signs in on Ann's old phone and turns notices on: it is his now,
+    // with the keys his browser gave
+    store
+        .save_push_subscription(&ben.id, phone, "p3", "a3", T0 + 2)
+        .await
+        .unwrap();
+    let ann_devices = store.push_subscriptions_for(&ann.id).await.unwrap();
+    assert_eq!(ann_devices.len(), 1);
+    assert_eq!(ann_devices[0].endpoint, laptop);
+    let ben_devices = store.push_subscriptions_for(&ben.id).await.unwrap();
+    assert_eq!(ben_devices.len(), 1);
+    assert_eq!(
+        (ben_devices[0].p256dh.as_str(), ben_devices[0].auth.as_str()),
+        ("p3", "a3")
+    );
+
+    // one may only turn off one's own devices
+    assert!(
+        !store
+            .delete_push_subscription(&ann.id, phone)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .delete_push_subscription(&ben.id, phone)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .push_subscriptions_for(&ben.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // a push service's "gone" forgets the address, whoever had it
+    store.forget_push_endpoint(laptop).await.unwrap();
+    assert!(
+        store
+            .push_subscriptions_for(&ann.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // all at once, and with the account
+    store
+        .save_push_subscription(&ann.id, phone, "p1", "a1", T0 + 3)
+        .await
+        .unwrap();
+    store
+        .save_push_subscription(&ann.id, laptop, "p2", "a2", T0 + 3)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.delete_push_subscriptions_of(&ann.id).await.unwrap(),
+        2
+    );
+    store
+        .save_push_subscription(&ben.id, phone, "p3", "a3", T0 + 4)
+        .await
+        .unwrap();
+    store.delete_account(&ben.id, T0 + 5).await.unwrap();
+    assert!(
+        store
+            .push_subscriptions_for(&ben.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // settings for devices default on, and keep what was chosen
+    let mut settings = store.person_settings(&ann.id).await.unwrap();
+    assert!(settings.push_messages && settings.push_reminders);
+    settings.push_messages = false;
+    settings.push_intake = false;
+    store.set_person_settings(&ann.id, &settings).await.unwrap();
+    let again = store.person_settings(&ann.id).await.unwrap();
+    assert_eq!(again, settings);
+    assert!(again.notify_messages, "mail keeps its own choice");
 }

@@ -38,6 +38,14 @@ pub struct Config {
     /// `<data_dir>/master.key`, created (0600) on first start. Instances
     /// sharing one database must share this file.
     pub master_key_file: Option<PathBuf>,
+    /// The key web push notices are signed with (VAPID). Defaults to
+    /// `<data_dir>/vapid.key`, created (0600) on first start; instances
+    /// sharing one database must share it, as they share the master key.
+    pub push_key_file: Option<PathBuf>,
+    /// Accept push addresses on this machine or its network (plain http,
+    /// private addresses). Only for tests with a local push service: in
+    /// production it would let anyone signed in make Trellis post inward.
+    pub push_allow_local_endpoints: bool,
     /// A practice's own program content (same layout as `content/`): files
     /// here replace the built-in ones with the same path, new programs add.
     pub content_dir: Option<PathBuf>,
@@ -89,6 +97,8 @@ impl Default for Config {
             smtp_url: None,
             smtp_url_file: None,
             master_key_file: None,
+            push_key_file: None,
+            push_allow_local_endpoints: false,
             content_dir: None,
             mail_from: "Trellis <trellis@localhost>".to_owned(),
             staff_idle_minutes: 30,
@@ -118,6 +128,11 @@ impl std::fmt::Debug for Config {
             .field("secure_cookies", &self.secure_cookies)
             .field("smtp", &self.smtp_url.as_ref().map(|_| "configured"))
             .field("master_key_file", &self.master_key_file())
+            .field("push_key_file", &self.push_key_file())
+            .field(
+                "push_allow_local_endpoints",
+                &self.push_allow_local_endpoints,
+            )
             .field("staff_idle_minutes", &self.staff_idle_minutes)
             .field("partner_idle_days", &self.partner_idle_days)
             .field("api_token_days", &self.api_token_days)
@@ -192,6 +207,12 @@ impl Config {
         self.master_key_file
             .clone()
             .unwrap_or_else(|| self.data_dir.join("master.key"))
+    }
+
+    pub fn push_key_file(&self) -> PathBuf {
+        self.push_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("vapid.key"))
     }
 
     pub fn public_url(&self) -> String {

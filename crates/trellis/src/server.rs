@@ -110,7 +110,19 @@ impl Server {
             .await?;
         let content = trellis_web::content::Content::load(config.content_dir.as_deref())
             .context("the program content is not valid")?;
-        let state = AppState::new(store, web, mailer, vault, std::sync::Arc::new(content));
+        let pusher = trellis_web::push::Pusher::from_key_file(
+            &config.push_key_file(),
+            &format!("mailto:{}", mailer.from_address()),
+            config.push_allow_local_endpoints,
+        )?;
+        let state = AppState::new(
+            store,
+            web,
+            mailer,
+            vault,
+            std::sync::Arc::new(content),
+            pusher,
+        );
         Ok(Server {
             listener,
             state,

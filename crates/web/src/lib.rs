@@ -11,6 +11,7 @@ pub mod extract;
 pub mod mail;
 pub mod observe;
 pub mod pages;
+pub mod push;
 pub mod routes;
 pub mod security_headers;
 pub mod services;
@@ -81,6 +82,9 @@ pub fn operations_routes() -> Vec<routes::Route> {
         }),
         Route::get("/static/talk.js", Public, || async {
             asset(JS, include_str!("../static/talk.js"))
+        }),
+        Route::get("/static/push.js", Public, || async {
+            asset(JS, include_str!("../static/push.js"))
         }),
         Route::get("/static/install.js", Public, || async {
             asset(JS, include_str!("../static/install.js"))

@@ -54,6 +54,13 @@ impl Mailer {
         })
     }
 
+    /// The sender's bare address, for a contact that is not a mail (VAPID).
+    pub fn from_address(&self) -> String {
+        match self {
+            Mailer::Smtp { from, .. } | Mailer::Outbox { from, .. } => from.email.to_string(),
+        }
+    }
+
     #[tracing::instrument(skip(self, body), fields(mailer = ?self))]
     pub async fn send(
         &self,

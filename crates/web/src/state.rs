@@ -64,6 +64,7 @@ struct Inner {
     mailer: Mailer,
     vault: Vault,
     content: Arc<Content>,
+    pusher: Arc<crate::push::Pusher>,
     /// Talk ids with a new turn, for this process's live listeners.
     talk_turns: tokio::sync::broadcast::Sender<String>,
     /// Live streams open per person.
@@ -77,6 +78,7 @@ impl AppState {
         mailer: Mailer,
         vault: Vault,
         content: Arc<Content>,
+        pusher: crate::push::Pusher,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -86,6 +88,7 @@ impl AppState {
                 mailer,
                 vault,
                 content,
+                pusher: Arc::new(pusher),
                 talk_turns: tokio::sync::broadcast::channel(1024).0,
                 streams: Arc::default(),
             }),
@@ -118,6 +121,11 @@ impl AppState {
 
     pub fn mailer(&self) -> &Mailer {
         &self.inner.mailer
+    }
+
+    /// Sends notices to people's devices (web push).
+    pub fn pusher(&self) -> &Arc<crate::push::Pusher> {
+        &self.inner.pusher
     }
 
     /// Tells this process's live listeners that a talk has a new turn.

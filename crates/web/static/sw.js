@@ -42,3 +42,36 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(caches.match(request).then((hit) => hit || fetch(request)));
   }
 });
+
+// A notice from Trellis (web push). It says only that something is waiting;
+// tapping it opens the page where it is, after signing in if need be.
+self.addEventListener("push", (event) => {
+  let notice = {};
+  try {
+    notice = event.data ? event.data.json() : {};
+  } catch (err) {
+    notice = {};
+  }
+  const title = typeof notice.title === "string" && notice.title
+    ? notice.title
+    : "Something is waiting for you in Trellis";
+  event.waitUntil(
+    self.registration.showNotification(title, {
+      body: typeof notice.body === "string" ? notice.body : "",
+      icon: "/static/icon-192.png",
+      tag: typeof notice.tag === "string" ? notice.tag : "trellis",
+      data: { url: typeof notice.url === "string" ? notice.url : "/" },
+    })
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const path = event.notification.data && event.notification.data.url;
+  // only a path on this server: a notice never leads elsewhere
+  const target = new URL(
+    typeof path === "string" && path.startsWith("/") && !path.startsWith("//") ? path : "/",
+    self.location.origin
+  );
+  event.waitUntil(self.clients.openWindow(target.href));
+});

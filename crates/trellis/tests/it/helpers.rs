@@ -92,6 +92,15 @@ impl TestApp {
         Self::with_undo_seconds(backend, 1).await
     }
 
+    /// The demo practice where a push service on this machine is accepted
+    /// for devices (production refuses loopback and private addresses).
+    pub async fn with_local_push(backend: Backend) -> Option<TestApp> {
+        let app =
+            Self::start_with(backend, |config| config.push_allow_local_endpoints = true).await?;
+        app.seed_demo().await;
+        Some(app)
+    }
+
     /// The demo practice with an undo window of `seconds`.
     pub async fn with_undo_seconds(backend: Backend, seconds: u64) -> Option<TestApp> {
         let app = Self::start_with(backend, |config| config.share_undo_seconds = seconds).await?;

@@ -25,6 +25,7 @@ mod operations;
 mod practice;
 mod privacy;
 mod program;
+mod push;
 mod quick_exit;
 mod regressions;
 mod reliability;

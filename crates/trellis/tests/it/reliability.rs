@@ -986,6 +986,8 @@ async fn changes_answer_as_documented(
         step(priya, M::POST, with("/api/v1/couples/{id}/situation", &couple), json!({"kind": "both_hurt"}), S::OK),
         step(alex, M::POST, plain("/api/v1/shared-work/pause"), json!({}), S::OK),
         step(alex, M::POST, plain("/api/v1/shared-work/resume"), json!({}), S::OK),
+        step(alex, M::POST, plain("/api/v1/me/devices"), crate::push::Browser::new().subscription("https://push.example.com/schema"), S::NO_CONTENT),
+        step(alex, M::POST, plain("/api/v1/me/devices/remove"), json!({"endpoint": "https://push.example.com/schema"}), S::NO_CONTENT),
     ]).await;
     let [
         entry,

@@ -11,6 +11,7 @@ mod measures;
 mod messages;
 mod practice;
 mod program;
+mod push;
 mod rights;
 mod safety;
 mod sessions;
@@ -348,6 +349,10 @@ pub fn routes() -> Vec<Route> {
         Route::get("/calendar/{feed_id}/{file}", Public, sessions::feed),
         Route::get("/api/v1/me/settings", SignedIn, sessions::settings),
         Route::patch("/api/v1/me/settings", SignedIn, sessions::change_settings),
+        Route::get("/api/v1/push/key", SignedIn, push::key),
+        Route::get("/api/v1/me/devices", SignedIn, push::list),
+        Route::post("/api/v1/me/devices", SignedIn, push::add),
+        Route::post("/api/v1/me/devices/remove", SignedIn, push::remove),
         Route::post(
             "/api/v1/messages",
             Access::PartnerOrTherapist,
@@ -530,6 +535,10 @@ pub fn routes() -> Vec<Route> {
         sessions::reset_calendar,
         sessions::settings,
         sessions::change_settings,
+        push::key,
+        push::list,
+        push::add,
+        push::remove,
         messages::post,
         messages::list,
         messages::comment,
@@ -561,7 +570,7 @@ pub fn routes() -> Vec<Route> {
                 (name = "measures", description = "Validated measures and check-ins, trends, alerts"),
         (name = "accountability", description = "Promises kept and noticed, agreements, appreciations, milestones"),
         (name = "practice", description = "A practice's public side, the \"is it time?\" self-check, intake"),
-        (name = "sessions", description = "Sessions, calendar feeds, notice settings"),
+        (name = "sessions", description = "Sessions, calendar feeds, notice settings and devices"),
         (name = "messages", description = "Couple and private threads, comments on shared work"),
         (name = "notes", description = "Therapists' private session notes"),
         (name = "talks", description = "Structured talks in real time, time-outs, the two-circles compromise"))

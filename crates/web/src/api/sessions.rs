@@ -235,6 +235,11 @@ pub struct SettingsJson {
     pub notify_reminders: bool,
     pub notify_appointments: bool,
     pub notify_intake: bool,
+    /// The same kinds on the caller's devices (web push), once one subscribed.
+    pub push_messages: bool,
+    pub push_reminders: bool,
+    pub push_appointments: bool,
+    pub push_intake: bool,
 }
 
 impl From<PersonSettings> for SettingsJson {
@@ -245,11 +250,15 @@ impl From<PersonSettings> for SettingsJson {
             notify_reminders: s.notify_reminders,
             notify_appointments: s.notify_appointments,
             notify_intake: s.notify_intake,
+            push_messages: s.push_messages,
+            push_reminders: s.push_reminders,
+            push_appointments: s.push_appointments,
+            push_intake: s.push_intake,
         }
     }
 }
 
-/// The caller's time zone and which notices they get by mail.
+/// The caller's time zone and which notices they get, by mail and on their devices.
 #[utoipa::path(get, path = "/api/v1/me/settings", tag = "sessions", security(("bearer" = [])),
     responses((status = 200, body = SettingsJson)))]
 pub async fn settings(
@@ -267,6 +276,10 @@ pub struct SettingsChange {
     pub notify_reminders: Option<bool>,
     pub notify_appointments: Option<bool>,
     pub notify_intake: Option<bool>,
+    pub push_messages: Option<bool>,
+    pub push_reminders: Option<bool>,
+    pub push_appointments: Option<bool>,
+    pub push_intake: Option<bool>,
 }
 
 /// Changes some of the caller's settings; the rest stay as they were.
@@ -286,6 +299,10 @@ pub async fn change_settings(
             notify_reminders: change.notify_reminders,
             notify_appointments: change.notify_appointments,
             notify_intake: change.notify_intake,
+            push_messages: change.push_messages,
+            push_reminders: change.push_reminders,
+            push_appointments: change.push_appointments,
+            push_intake: change.push_intake,
         },
     )
     .await?;

@@ -220,6 +220,11 @@ pub fn routes() -> Vec<Route> {
         Route::get("/account/notices", SignedIn, sessions::notices_form),
         Route::post("/account/notices", SignedIn, sessions::save_notices),
         Route::post(
+            "/account/devices/forget",
+            SignedIn,
+            sessions::forget_devices,
+        ),
+        Route::post(
             "/account/calendar/reset",
             SignedIn,
             sessions::reset_calendar,

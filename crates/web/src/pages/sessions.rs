@@ -286,6 +286,14 @@ struct NoticesPage {
     notify_reminders: bool,
     notify_appointments: bool,
     notify_intake: bool,
+    push_messages: bool,
+    push_reminders: bool,
+    push_appointments: bool,
+    push_intake: bool,
+    /// The server's public push key, for the page's script.
+    push_key: String,
+    /// The push services of the person's devices, one per device.
+    devices: Vec<String>,
     is_staff: bool,
     errors: Vec<String>,
     notice: Option<&'static str>,
@@ -306,6 +314,16 @@ async fn notices_page(state: &AppState, page: &PageContext) -> AppResult<Notices
         notify_reminders: settings.notify_reminders,
         notify_appointments: settings.notify_appointments,
         notify_intake: settings.notify_intake,
+        push_messages: settings.push_messages,
+        push_reminders: settings.push_reminders,
+        push_appointments: settings.push_appointments,
+        push_intake: settings.push_intake,
+        push_key: state.pusher().public_key().to_owned(),
+        devices: notices::devices(state, user)
+            .await?
+            .into_iter()
+            .map(|device| device.service)
+            .collect(),
         is_staff: user.role != Role::Partner,
         errors: Vec::new(),
         notice: None,
@@ -323,6 +341,9 @@ pub async fn notices_form(
         "reset" => Some(
             "Your calendar has a new address. The old one no longer works: add the new one to your calendar app.",
         ),
+        "devices-off" => Some("Notices are off on all your devices."),
+        "device-on" => Some("Notices are on for this device."),
+        "device-off" => Some("Notices are off for this device."),
         _ => None,
     };
     Ok(render(&template)?.into_response())
@@ -336,6 +357,10 @@ pub struct NoticeFields {
     notify_reminders: Option<String>,
     notify_appointments: Option<String>,
     notify_intake: Option<String>,
+    push_messages: Option<String>,
+    push_reminders: Option<String>,
+    push_appointments: Option<String>,
+    push_intake: Option<String>,
 }
 
 pub async fn save_notices(
@@ -350,6 +375,10 @@ pub async fn save_notices(
         notify_reminders: Some(form.notify_reminders.is_some()),
         notify_appointments: Some(form.notify_appointments.is_some()),
         notify_intake: Some(form.notify_intake.is_some()),
+        push_messages: Some(form.push_messages.is_some()),
+        push_reminders: Some(form.push_reminders.is_some()),
+        push_appointments: Some(form.push_appointments.is_some()),
+        push_intake: Some(form.push_intake.is_some()),
     };
     match notices::change_settings(&state, user, change).await {
         Ok(_) => Ok(see_other("/account/notices?done=saved")),
@@ -361,6 +390,17 @@ pub async fn save_notices(
             render_refused(&err, &template)
         }
     }
+}
+
+/// Turns notices off on every device at once: for a lost phone, or one
+/// someone else can now pick up.
+pub async fn forget_devices(
+    State(state): State<AppState>,
+    page: PageContext,
+) -> AppResult<Response> {
+    let user = page.user.as_ref().ok_or(AppError::Unauthenticated)?;
+    notices::remove_all_devices(&state, user).await?;
+    Ok(see_other("/account/notices?done=devices-off"))
 }
 
 pub async fn reset_calendar(

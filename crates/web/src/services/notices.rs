@@ -7,7 +7,7 @@ use jiff::tz::TimeZone;
 use trellis_core::Role;
 use trellis_store::User;
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::when;
 
@@ -82,10 +82,10 @@ impl Notice {
         }
     }
 
-    /// Subject and body; `zone` is the reader's.
-    fn text(self, zone: &TimeZone, link: &str) -> (String, String) {
+    /// A title and one line, the same for mail and devices; `zone` is the reader's.
+    fn headline(self, zone: &TimeZone) -> (String, String) {
         let at = |t: i64| when::long(t, zone);
-        let (subject, line) = match self {
+        match self {
             Notice::NewMessage => (
                 "You have a new message in Trellis".to_owned(),
                 "There is a new message waiting for you in Trellis.".to_owned(),
@@ -145,7 +145,12 @@ impl Notice {
                 "A new appointment request".to_owned(),
                 "A new request for a first appointment is waiting in the intake inbox.".to_owned(),
             ),
-        };
+        }
+    }
+
+    /// Subject and body of the mail.
+    fn text(self, zone: &TimeZone, link: &str) -> (String, String) {
+        let (subject, line) = self.headline(zone);
         let choice = match self.kind() {
             Kind::Safety => {
                 "These notices are always sent, because someone's safety may depend on them."
@@ -186,31 +191,43 @@ pub async fn practice_zone(state: &AppState, user: &User) -> AppResult<Option<St
     })
 }
 
-/// Sends a notice if the person wants this kind. A mail that cannot be sent
-/// is logged, never fatal: the thing itself is already in Trellis.
+/// Sends a notice by mail and to the person's devices, each if they want
+/// this kind there. A notice that cannot be sent is logged, never fatal: the
+/// thing itself is already in Trellis.
 #[tracing::instrument(skip_all, fields(user_id = %user.id))]
 pub async fn notify(state: &AppState, user: &User, notice: Notice) -> AppResult<()> {
-    let settings = state.store().person_settings(&user.id).await?;
-    let wanted = match notice.kind() {
-        Kind::Messages => settings.notify_messages,
-        Kind::Appointments => settings.notify_appointments,
-        Kind::Reminders => settings.notify_reminders,
-        Kind::Intake => settings.notify_intake,
-        Kind::Safety => true,
-    };
-    if !wanted || user.email.ends_with("@invalid") {
+    if user.email.ends_with("@invalid") {
         return Ok(());
     }
-    let zone = zone_for(state, user).await?;
-    let path = match notice {
-        Notice::NewMessage => "/messages",
-        Notice::TalkOpened | Notice::TimeOut { .. } | Notice::BreakOver => "/talks",
-        Notice::CheckInDue => "/measures",
-        Notice::NewIntake => "/intake",
-        Notice::LinkRequest if user.role == Role::Partner => "/our-space",
-        _ if user.role == Role::Therapist => "/caseload",
-        _ => "/sessions",
+    let settings = state.store().person_settings(&user.id).await?;
+    let (by_mail, on_devices) = match notice.kind() {
+        Kind::Messages => (settings.notify_messages, settings.push_messages),
+        Kind::Appointments => (settings.notify_appointments, settings.push_appointments),
+        Kind::Reminders => (settings.notify_reminders, settings.push_reminders),
+        Kind::Intake => (settings.notify_intake, settings.push_intake),
+        Kind::Safety => (true, true),
     };
+    if !by_mail && !on_devices {
+        return Ok(());
+    }
+    let zone = match settings.time_zone.as_deref() {
+        Some(zone) => when::zone_or_utc(Some(zone)),
+        None => when::zone_or_utc(practice_zone(state, user).await?.as_deref()),
+    };
+    let path = notice.path(user.role);
+    if on_devices {
+        let (title, body) = notice.headline(&zone);
+        let payload = crate::push::PushPayload {
+            title,
+            body,
+            url: path.to_owned(),
+            tag: notice.tag().to_owned(),
+        };
+        push_to_devices(state, &user.id, payload).await?;
+    }
+    if !by_mail {
+        return Ok(());
+    }
     let (subject, body) = notice.text(&zone, &state.config().link(path));
     if let Err(err) = state
         .mailer()
@@ -222,6 +239,79 @@ pub async fn notify(state: &AppState, user: &User, notice: Notice) -> AppResult<
     Ok(())
 }
 
+/// Hands a notice to the push service of each of the person's devices, in
+/// the background: a slow push service must not hold up the request that
+/// caused the notice. Addresses their service calls gone are forgotten.
+async fn push_to_devices(
+    state: &AppState,
+    user_id: &str,
+    payload: crate::push::PushPayload,
+) -> AppResult<()> {
+    let devices = state.store().push_subscriptions_for(user_id).await?;
+    if devices.is_empty() {
+        return Ok(());
+    }
+    let pusher = state.pusher().clone();
+    let store = state.store().clone();
+    tokio::spawn(async move {
+        for device in devices {
+            let outcome = pusher
+                .deliver(&device.endpoint, &device.p256dh, &device.auth, &payload)
+                .await;
+            let label = match &outcome {
+                crate::push::Delivery::Delivered => "delivered",
+                crate::push::Delivery::Gone => "gone",
+                crate::push::Delivery::Failed(_) => "failed",
+            };
+            metrics::counter!("trellis_push_deliveries_total", "outcome" => label).increment(1);
+            match outcome {
+                crate::push::Delivery::Delivered => {}
+                crate::push::Delivery::Gone => {
+                    if let Err(err) = store.forget_push_endpoint(&device.endpoint).await {
+                        tracing::warn!(error = %err, "could not forget a gone push address");
+                    }
+                }
+                crate::push::Delivery::Failed(reason) => {
+                    tracing::warn!(%reason, "could not send a notice to a device");
+                }
+            }
+        }
+    });
+    Ok(())
+}
+
+impl Notice {
+    /// Where the notice leads, for this reader.
+    fn path(self, role: Role) -> &'static str {
+        match self {
+            Notice::NewMessage => "/messages",
+            Notice::TalkOpened | Notice::TimeOut { .. } | Notice::BreakOver => "/talks",
+            Notice::CheckInDue => "/measures",
+            Notice::NewIntake => "/intake",
+            Notice::LinkRequest if role == Role::Partner => "/our-space",
+            _ if role == Role::Therapist => "/caseload",
+            _ => "/sessions",
+        }
+    }
+
+    /// Notices of one kind replace each other on a device.
+    fn tag(self) -> &'static str {
+        match self {
+            Notice::NewMessage => "message",
+            Notice::SessionScheduled { .. }
+            | Notice::SessionMoved { .. }
+            | Notice::SessionCancelled { .. }
+            | Notice::RescheduleRequested { .. } => "session",
+            Notice::Reminder { .. } => "reminder",
+            Notice::NewIntake => "intake",
+            Notice::TalkOpened | Notice::TimeOut { .. } | Notice::BreakOver => "talk",
+            Notice::CheckInDue => "check-in",
+            Notice::LinkRequest => "link",
+            Notice::SafetyConcern { .. } => "safety",
+        }
+    }
+}
+
 /// A change to some of a person's settings; `None` leaves one as it is.
 #[derive(Debug, Default)]
 pub struct SettingsChange<'a> {
@@ -231,6 +321,10 @@ pub struct SettingsChange<'a> {
     pub notify_reminders: Option<bool>,
     pub notify_appointments: Option<bool>,
     pub notify_intake: Option<bool>,
+    pub push_messages: Option<bool>,
+    pub push_reminders: Option<bool>,
+    pub push_appointments: Option<bool>,
+    pub push_intake: Option<bool>,
 }
 
 pub async fn change_settings(
@@ -255,6 +349,10 @@ pub async fn change_settings(
             &mut settings.notify_appointments,
         ),
         (change.notify_intake, &mut settings.notify_intake),
+        (change.push_messages, &mut settings.push_messages),
+        (change.push_reminders, &mut settings.push_reminders),
+        (change.push_appointments, &mut settings.push_appointments),
+        (change.push_intake, &mut settings.push_intake),
     ] {
         if let Some(value) = value {
             *slot = value;
@@ -301,4 +399,81 @@ mod tests {
         let (_, body) = Notice::Reminder { starts_at: at }.text(&zone, "l");
         assert!(body.contains("Saturday 5 December 2026, 18:00 CET"));
     }
+}
+
+/// One of a person's devices, as they may see it: never its address, which
+/// is a capability of its own.
+#[derive(Debug, Clone)]
+pub struct Device {
+    /// The push service that carries its notices ("fcm.googleapis.com").
+    pub service: String,
+    pub since: trellis_core::Millis,
+}
+
+/// Turns notices on for the device (browser) that sent this subscription.
+pub async fn add_device(
+    state: &AppState,
+    user: &User,
+    endpoint: &str,
+    p256dh: &str,
+    auth: &str,
+) -> AppResult<()> {
+    let checked = state
+        .pusher()
+        .check_subscription(endpoint, p256dh, auth)
+        .map_err(|problem| match problem {
+            crate::push::SubscriptionProblem::Endpoint => AppError::invalid(
+                "endpoint",
+                "This device's notice address can't be used: it must be an https address of a push service.",
+            ),
+            crate::push::SubscriptionProblem::Keys => AppError::invalid(
+                "keys",
+                "This device's notice keys are not complete. Please try turning notices on again.",
+            ),
+        })?;
+    state
+        .store()
+        .save_push_subscription(
+            &user.id,
+            &checked.endpoint,
+            &checked.p256dh,
+            &checked.auth,
+            crate::state::now(),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Turns notices off for one device; `NotFound` when it is not theirs.
+pub async fn remove_device(state: &AppState, user: &User, endpoint: &str) -> AppResult<()> {
+    if state
+        .store()
+        .delete_push_subscription(&user.id, endpoint.trim())
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// Turns notices off on every device of the person; how many there were.
+pub async fn remove_all_devices(state: &AppState, user: &User) -> AppResult<u64> {
+    Ok(state.store().delete_push_subscriptions_of(&user.id).await?)
+}
+
+pub async fn devices(state: &AppState, user: &User) -> AppResult<Vec<Device>> {
+    let rows = state.store().push_subscriptions_for(&user.id).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| Device {
+            service: row
+                .endpoint
+                .parse::<axum::http::Uri>()
+                .ok()
+                .and_then(|uri| uri.host().map(str::to_owned))
+                .unwrap_or_default(),
+            since: row.created_at,
+        })
+        .collect())
 }
