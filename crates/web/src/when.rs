@@ -143,6 +143,15 @@ pub fn day(iso: &str) -> String {
         .unwrap_or_else(|_| iso.to_owned())
 }
 
+/// A calendar day the API writes as ISO ("2026-12-05") written for people
+/// the way [`short_date`] writes a moment: "5 Dec 2026". Anything that is
+/// not a real day comes back as it was.
+pub fn date_label(iso: &str) -> String {
+    iso.parse::<jiff::civil::Date>()
+        .map(|d| d.strftime("%-d %b %Y").to_string())
+        .unwrap_or_else(|_| iso.to_owned())
+}
+
 /// RFC 3339 in UTC, for the API.
 pub fn rfc3339(at: Millis) -> String {
     Timestamp::from_millisecond(at)
@@ -158,6 +167,18 @@ pub fn zone_name(zone: &TimeZone) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iso_days_read_like_every_other_date() {
+        assert_eq!(date_label("2026-12-05"), "5 Dec 2026");
+        // noon UTC on 5 December 2025
+        assert_eq!(
+            date_label("2025-12-05"),
+            short_date(1_764_936_000_000, &TimeZone::UTC)
+        );
+        assert_eq!(date_label("2026-02-31"), "2026-02-31");
+        assert_eq!(date_label(""), "");
+    }
 
     #[test]
     fn days_read_as_words_and_bad_days_come_back_unchanged() {

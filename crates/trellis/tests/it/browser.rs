@@ -1306,3 +1306,70 @@ async fn a_phone_offers_notices_and_its_service_worker_shows_a_pushed_one() {
     assert_eq!(notices[0]["tag"], "message");
     assert_eq!(notices[0]["url"], "/messages");
 }
+
+/// Sharing with care, on a phone: shared writing waits, the page says who
+/// will read it and when, Undo keeps it private, Share now sends it; the
+/// partner reads only what was sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_phone_shared_writing_can_be_taken_back_before_anyone_reads_it() {
+    let Some(driver) = start_chromedriver().await else {
+        return;
+    };
+    let app = TestApp::with_undo_window(Backend::Sqlite).await.unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let phone = open_phone(&driver, profile.path()).await;
+    sign_in(&phone, &app, "alex@example.com").await;
+    wait_for_path(&phone, "/our-space").await;
+    let sam = app.api_login("sam@example.com", DEMO_PASSWORD).await;
+    let sam_reads = |body: &'static str| {
+        let app = &app;
+        let sam = sam.clone();
+        async move {
+            let (_, list) = app.api_get(&sam, "/api/v1/entries").await;
+            list["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["body"] == body)
+        }
+    };
+
+    let taken_back = "I was hurt tonight and I said it badly.";
+    let sent = "I want to try again tomorrow, calmly.";
+    for (body, choice) in [(taken_back, "undo"), (sent, "share-now")] {
+        phone.goto(&app.url("/journal")).await.unwrap();
+        type_into(&phone, "#body", body).await;
+        click(&phone, "#audience-new-partner_and_therapist").await;
+        click(&phone, "form[action='/journal'] button[type=submit]").await;
+        let said = wait_for_text(&phone, "so you can still take it back").await;
+        assert!(
+            said.contains("Sam"),
+            "the page does not say who will read it: {said}"
+        );
+        assert!(
+            !sam_reads(body).await,
+            "Sam reads writing still in its undo window"
+        );
+        // the choice is on screen without scrolling
+        let top: f64 = number(
+            &phone,
+            &format!(
+                "return document.querySelector(\"form[action$='/{choice}'] button\").getBoundingClientRect().bottom"
+            ),
+        )
+        .await;
+        assert!(
+            top <= 844.0,
+            "the {choice} button is below the fold ({top} px)"
+        );
+        assert_accessible(&phone, "the journal while shared writing waits").await;
+        click(&phone, &format!("form[action$='/{choice}'] button")).await;
+        wait_for_path(&phone, "/journal").await;
+    }
+    wait_for_text(&phone, "Shared: it can be read now.").await;
+    assert!(!sam_reads(taken_back).await, "undone writing reached Sam");
+    assert!(
+        sam_reads(sent).await,
+        "writing shared now did not reach Sam"
+    );
+}

@@ -379,6 +379,9 @@ pub struct SinceLastSession {
     pub awaiting_decision: Vec<String>,
 }
 
+/// Shared entries shown open on the couple page; older ones are one tap away.
+const SHARED_AT_ONCE: usize = 5;
+
 #[derive(Template)]
 #[template(path = "couple.html")]
 struct CouplePage {

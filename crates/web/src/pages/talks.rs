@@ -126,6 +126,10 @@ pub async fn open(
     }
 }
 
+/// Turns shown open on a talk's page, so the move to make is near the top
+/// even on a phone; earlier turns are one tap away.
+const RECENT_TURNS: usize = 4;
+
 #[derive(Template)]
 #[template(path = "talk.html")]
 struct TalkPage {
@@ -148,6 +152,13 @@ struct TalkPage {
     promised: bool,
     /// Problem-solving has named what to solve: offer ideas first.
     agenda_set: bool,
+}
+
+impl TalkPage {
+    /// Turns folded away above the latest [`RECENT_TURNS`].
+    fn earlier_turns(&self) -> usize {
+        self.talk.turns.len().saturating_sub(RECENT_TURNS)
+    }
 }
 
 impl TalkPage {

@@ -82,6 +82,36 @@ impl Notice {
         }
     }
 
+    /// Where the notice leads, for this reader.
+    fn path(self, role: Role) -> &'static str {
+        match self {
+            Notice::NewMessage => "/messages",
+            Notice::TalkOpened | Notice::TimeOut { .. } | Notice::BreakOver => "/talks",
+            Notice::CheckInDue => "/measures",
+            Notice::NewIntake => "/intake",
+            Notice::LinkRequest if role == Role::Partner => "/our-space",
+            _ if role == Role::Therapist => "/caseload",
+            _ => "/sessions",
+        }
+    }
+
+    /// Notices of one kind replace each other on a device.
+    fn tag(self) -> &'static str {
+        match self {
+            Notice::NewMessage => "message",
+            Notice::SessionScheduled { .. }
+            | Notice::SessionMoved { .. }
+            | Notice::SessionCancelled { .. }
+            | Notice::RescheduleRequested { .. } => "session",
+            Notice::Reminder { .. } => "reminder",
+            Notice::NewIntake => "intake",
+            Notice::TalkOpened | Notice::TimeOut { .. } | Notice::BreakOver => "talk",
+            Notice::CheckInDue => "check-in",
+            Notice::LinkRequest => "link",
+            Notice::SafetyConcern { .. } => "safety",
+        }
+    }
+
     /// A title and one line, the same for mail and devices; `zone` is the reader's.
     fn headline(self, zone: &TimeZone) -> (String, String) {
         let at = |t: i64| when::long(t, zone);
@@ -168,6 +198,14 @@ impl Notice {
 /// practice's, else UTC.
 pub async fn zone_for(state: &AppState, user: &User) -> AppResult<TimeZone> {
     let settings = state.store().person_settings(&user.id).await?;
+    zone_of(state, user, &settings).await
+}
+
+async fn zone_of(
+    state: &AppState,
+    user: &User,
+    settings: &trellis_store::PersonSettings,
+) -> AppResult<TimeZone> {
     if let Some(zone) = settings.time_zone.as_deref() {
         return Ok(when::zone_or_utc(Some(zone)));
     }
@@ -210,10 +248,7 @@ pub async fn notify(state: &AppState, user: &User, notice: Notice) -> AppResult<
     if !by_mail && !on_devices {
         return Ok(());
     }
-    let zone = match settings.time_zone.as_deref() {
-        Some(zone) => when::zone_or_utc(Some(zone)),
-        None => when::zone_or_utc(practice_zone(state, user).await?.as_deref()),
-    };
+    let zone = zone_of(state, user, &settings).await?;
     let path = notice.path(user.role);
     if on_devices {
         let (title, body) = notice.headline(&zone);
@@ -278,38 +313,6 @@ async fn push_to_devices(
         }
     });
     Ok(())
-}
-
-impl Notice {
-    /// Where the notice leads, for this reader.
-    fn path(self, role: Role) -> &'static str {
-        match self {
-            Notice::NewMessage => "/messages",
-            Notice::TalkOpened | Notice::TimeOut { .. } | Notice::BreakOver => "/talks",
-            Notice::CheckInDue => "/measures",
-            Notice::NewIntake => "/intake",
-            Notice::LinkRequest if role == Role::Partner => "/our-space",
-            _ if role == Role::Therapist => "/caseload",
-            _ => "/sessions",
-        }
-    }
-
-    /// Notices of one kind replace each other on a device.
-    fn tag(self) -> &'static str {
-        match self {
-            Notice::NewMessage => "message",
-            Notice::SessionScheduled { .. }
-            | Notice::SessionMoved { .. }
-            | Notice::SessionCancelled { .. }
-            | Notice::RescheduleRequested { .. } => "session",
-            Notice::Reminder { .. } => "reminder",
-            Notice::NewIntake => "intake",
-            Notice::TalkOpened | Notice::TimeOut { .. } | Notice::BreakOver => "talk",
-            Notice::CheckInDue => "check-in",
-            Notice::LinkRequest => "link",
-            Notice::SafetyConcern { .. } => "safety",
-        }
-    }
 }
 
 /// A change to some of a person's settings; `None` leaves one as it is.
