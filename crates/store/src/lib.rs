@@ -19,6 +19,7 @@ mod keys;
 mod links;
 mod measures;
 mod notes;
+mod outbox;
 mod practices;
 mod program;
 mod push;
@@ -48,6 +49,7 @@ pub use keys::{DataKeyRow, SYSTEM_KEY_OWNER, SealedCell, StoredSealed, practice_
 pub use links::{LinkRequest, NewLinkRequest};
 pub use measures::{DEFAULT_CADENCE_DAYS, MeasureRow, NewMeasure};
 pub use notes::NoteRow;
+pub use outbox::{NewMail, OutboxMail};
 pub use practices::{NewPracticeWithAdmin, Practice, TherapistSummary};
 pub use program::{
     Assignment, CaseloadNews, FlagLevel, Onboarding, ReflectBackRound, SafetyCheckRow, SafetyFlag,

@@ -8,7 +8,7 @@ use std::future::Future;
 use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 
-use trellis_core::time::{DAY, MINUTE};
+use trellis_core::time::{DAY, HOUR, MINUTE};
 use trellis_core::{EmailAddress, InvitationKind, Millis, Role};
 use trellis_crypto::SecretToken;
 use trellis_store::{
@@ -116,6 +116,7 @@ conformance!(
     bulk_rows_arrive_whole_with_nulls_and_bytes_or_not_at_all,
     scoped_reads_cover_a_caseload_and_nothing_else,
     a_device_belongs_to_whoever_turned_notices_on_last,
+    mail_waits_in_the_outbox_until_sent_and_is_claimed_once,
 );
 
 // ---------------------------------------------------------------------------
@@ -2211,4 +2212,93 @@ async fn a_device_belongs_to_whoever_turned_notices_on_last(store: Store) {
     let again = store.person_settings(&ann.id).await.unwrap();
     assert_eq!(again, settings);
     assert!(again.notify_messages, "mail keeps its own choice");
+}
+
+async fn mail_waits_in_the_outbox_until_sent_and_is_claimed_once(store: Store) {
+    use trellis_store::NewMail;
+    let lease = 2 * MINUTE;
+    let mail = |id| NewMail {
+        id,
+        to_name: "Ann",
+        to_email: "ann@example.com",
+        subject: "A session was booked",
+        body: "sealed body",
+    };
+    store.enqueue_mail(mail("first"), T0).await.unwrap();
+    store.enqueue_mail(mail("second"), T0 + 1).await.unwrap();
+    assert_eq!(store.outbox_backlog().await.unwrap(), 2);
+
+    // one claim wins; while it holds the mail nobody else gets it
+    let claimed = store
+        .claim_mail("first", T0 + 2, lease)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (claimed.attempts, claimed.body.as_str()),
+        (1, "sealed body")
+    );
+    assert_eq!(
+        store.claim_mail("first", T0 + 3, lease).await.unwrap(),
+        None
+    );
+    let due = store.claim_due_mail(T0 + 3, lease, 10).await.unwrap();
+    assert_eq!(
+        due.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+        ["second"]
+    );
+    // a holder that vanished: after its lease the mail is due again
+    let again = store
+        .claim_due_mail(T0 + 3 + lease, lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 2);
+    assert_eq!(again[0].attempts, 2);
+
+    // not sent: it waits until the retry time, then comes back
+    store
+        .mail_not_sent("first", "connection refused", Some(T0 + HOUR), T0 + 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .claim_mail("first", T0 + HOUR - 1, lease)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        store
+            .claim_mail("first", T0 + HOUR, lease)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // given up on: it is no longer due, its body is gone, and it is pruned later
+    store
+        .mail_not_sent("first", "mailbox unavailable", None, T0 + HOUR)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .claim_due_mail(T0 + DAY, lease, 10)
+            .await
+            .unwrap()
+            .iter()
+            .all(|m| m.id != "first")
+    );
+    assert_eq!(store.outbox_backlog().await.unwrap(), 1);
+    assert_eq!(store.prune_failed_mail(T0 + HOUR).await.unwrap(), 0);
+    assert_eq!(store.prune_failed_mail(T0 + HOUR + 1).await.unwrap(), 1);
+
+    // sent: it leaves the outbox
+    store.mail_sent("second").await.unwrap();
+    assert_eq!(store.outbox_backlog().await.unwrap(), 0);
+    assert!(
+        store
+            .claim_due_mail(T0 + DAY, lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

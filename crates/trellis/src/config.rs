@@ -57,7 +57,8 @@ pub struct Config {
     pub partner_idle_days: u32,
     /// API tokens end this many days after sign-in, however active.
     pub api_token_days: u32,
-    /// How often to look for session reminders that have fallen due.
+    /// How often to look for session reminders that have fallen due, and
+    /// for mail waiting in the outbox for a retry.
     pub reminder_check_seconds: u64,
     /// How often to mail partners whose check-in is ready (each at most
     /// weekly); the first sweep runs this long after start.

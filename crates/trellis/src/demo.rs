@@ -436,7 +436,7 @@ pub mod history {
         use trellis_web::services::accountability as acc;
         let err = |e: trellis_web::AppError| anyhow::anyhow!("demo: {e}");
         let couple = alex.couple_id.clone().context("Alex has no couple")?;
-        let today = acc::today();
+        let today = acc::today_for(state, alex).await.map_err(err)?;
         let id = trellis_store::new_id();
         let text = "I'll text you when I leave work, so you're not left wondering.";
         let sealed = state

@@ -158,6 +158,7 @@ impl Server {
     ) -> anyhow::Result<()> {
         let store = self.state.store().clone();
         let reminders = tokio::spawn(send_reminders(self.state.clone(), self.reminder_every));
+        let mail = tokio::spawn(deliver_mail(self.state.clone(), self.reminder_every));
         let checkins = tokio::spawn(mail_checkins(self.state.clone(), self.checkin_every));
         let relay = tokio::spawn(trellis_web::services::talks::relay_other_instances(
             self.state.clone(),
@@ -174,6 +175,7 @@ impl Server {
             .layer(RequestBodyTimeoutLayer::new(self.limits.body_timeout));
         serve(self.listener, router, self.limits, shutdown).await;
         reminders.abort();
+        mail.abort();
         checkins.abort();
         relay.abort();
         if let Some(metrics) = metrics {
@@ -296,6 +298,21 @@ async fn send_reminders(state: AppState, every: std::time::Duration) {
             Err(err) => {
                 tracing::warn!(error = ?err, "could not invite couples back after a time-out")
             }
+        }
+    }
+}
+
+/// Retries mail the mail server could not take, and sends mail a stopped
+/// process left in the outbox.
+async fn deliver_mail(state: AppState, every: std::time::Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match trellis_web::services::outbox::deliver_due(&state).await {
+            Ok(0) => {}
+            Ok(sent) => tracing::info!(sent, "mail from the outbox sent"),
+            Err(err) => tracing::warn!(error = ?err, "could not send mail from the outbox"),
         }
     }
 }

@@ -83,6 +83,9 @@ pub fn operations_routes() -> Vec<routes::Route> {
         Route::get("/static/talk.js", Public, || async {
             asset(JS, include_str!("../static/talk.js"))
         }),
+        Route::get("/static/zone.js", Public, || async {
+            asset(JS, include_str!("../static/zone.js"))
+        }),
         Route::get("/static/push.js", Public, || async {
             asset(JS, include_str!("../static/push.js"))
         }),

@@ -85,6 +85,17 @@ pub fn next_at_hour(at: Millis, hour: i8, zone: &TimeZone) -> Millis {
         .map_or(at, |t| t.timestamp().as_millisecond())
 }
 
+/// The calendar day `at` falls on in `zone`, counted from 1 January 1970:
+/// the day numbers promises are kept on.
+pub fn day_number(at: Millis, zone: &TimeZone) -> i64 {
+    const EPOCH: jiff::civil::Date = jiff::civil::date(1970, 1, 1);
+    zoned(at, zone)
+        .and_then(|z| z.date().since((jiff::Unit::Day, EPOCH)).ok())
+        .map_or(at.div_euclid(trellis_core::time::DAY), |span| {
+            i64::from(span.get_days())
+        })
+}
+
 /// Whether two moments fall on the same calendar day for the reader.
 pub fn same_day(a: Millis, b: Millis, zone: &TimeZone) -> bool {
     match (zoned(a, zone), zoned(b, zone)) {
@@ -167,6 +178,19 @@ pub fn zone_name(zone: &TimeZone) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_day_number_is_the_local_calendar_day() {
+        let zone = |name: &str| time_zone("z", name).unwrap();
+        // 23:30 on 5 December 2026 in New York is already the 6th in UTC
+        let at = 1_796_531_400_000;
+        assert_eq!(day_number(at, &TimeZone::UTC), 20_793);
+        assert_eq!(day_number(at, &zone("America/New_York")), 20_792);
+        assert_eq!(day_number(at, &zone("Pacific/Kiritimati")), 20_793);
+        // midnight UTC on 1 January 1970 is day 0; the last second before, -1
+        assert_eq!(day_number(0, &TimeZone::UTC), 0);
+        assert_eq!(day_number(-1_000, &TimeZone::UTC), -1);
+    }
 
     #[test]
     fn iso_days_read_like_every_other_date() {

@@ -11,6 +11,7 @@ on_both_backends!(with_demo =>
     agreements_need_both_and_keep_their_history,
     appreciations_reach_the_partner,
     the_promises_page_starts_calm_and_keeps_its_forms_folded,
+    promise_days_follow_the_partners_own_calendar,
 );
 
 async fn post(
@@ -388,7 +389,9 @@ async fn a_sharp_drop_in_follow_through_alerts_the_therapist(app: TestApp) {
         .unwrap()
         .user;
     let couple = riley.couple_id.clone().unwrap();
-    let today = trellis_web::services::accountability::today();
+    let today = trellis_web::services::accountability::today_for(&app.state, &riley)
+        .await
+        .unwrap();
     let id = trellis_store::new_id();
     let sealed = app
         .state
@@ -705,4 +708,83 @@ async fn the_promises_page_starts_calm_and_keeps_its_forms_folded(app: TestApp) 
         page.contains("<fieldset class=\"when-weekly\">")
             && page.contains("<div class=\"when-once\">")
     );
+}
+
+/// A promise is kept on the partner's own calendar day, not UTC's: in a zone
+/// whose date differs from UTC's right now, "today" is the local date.
+async fn promise_days_follow_the_partners_own_calendar(app: TestApp) {
+    use trellis_core::time::{DAY, HOUR, utc_date};
+    let alex = app.api_login("alex@example.com", DEMO_PASSWORD).await;
+    let now = trellis_web::state::now();
+    // a zone a day ahead of UTC, or a day behind, whichever differs now
+    let (zone, local_offset) = if (now / HOUR) % 24 >= 10 {
+        ("Pacific/Kiritimati", DAY)
+    } else {
+        ("Pacific/Pago_Pago", -DAY)
+    };
+    let settings = app
+        .send(
+            Some(&alex),
+            reqwest::Method::PATCH,
+            "/api/v1/me/settings",
+            Some(json!({"time_zone": zone})),
+        )
+        .await;
+    assert_eq!(settings.status(), StatusCode::OK);
+    let (status, made) = post(
+        &app,
+        &alex,
+        "/api/v1/commitments",
+        json!({"text": "Text when I leave work", "cadence": "daily"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let id = made["id"].as_str().unwrap().to_owned();
+    let kept = format!("/api/v1/commitments/{id}/kept");
+    let local_today = utc_date(now + local_offset);
+    let utc_today = utc_date(now);
+    if local_offset > 0 {
+        // already tomorrow by UTC's calendar, but today here
+        let (status, body) = post(&app, &alex, &kept, json!({"date": local_today})).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    } else {
+        // UTC's today has not come yet here
+        let (status, _) = post(&app, &alex, &kept, json!({"date": utc_today})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let (status, body) = post(&app, &alex, &kept, json!({})).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    }
+    let couple = app.api_get(&alex, "/api/v1/me").await.1["couple_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, list) = app
+        .api_get(&alex, &format!("/api/v1/couples/{couple}/commitments"))
+        .await;
+    let promise = list["commitments"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{list}"))
+        .iter()
+        .find(|p| p["id"] == id.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("{list}"));
+    assert_eq!(promise["kept_today"], true, "{promise}");
+    // a one-time promise for the local today is not "in the past"
+    let (status, body) = post(
+        &app,
+        &alex,
+        "/api/v1/commitments",
+        json!({"text": "Book the table", "cadence": "once", "due": local_today}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let yesterday_here = utc_date(now + local_offset - DAY);
+    let (status, _) = post(
+        &app,
+        &alex,
+        "/api/v1/commitments",
+        json!({"text": "Book the table", "cadence": "once", "due": yesterday_here}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }

@@ -101,6 +101,16 @@ impl TestApp {
         Some(app)
     }
 
+    /// An empty server whose mail server refuses every connection.
+    pub async fn with_refusing_smtp(backend: Backend) -> Option<TestApp> {
+        // a port nothing listens on once the listener is gone
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        Self::start(backend, Some(format!("smtp://{closed}"))).await
+    }
+
     /// The demo practice with an undo window of `seconds`.
     pub async fn with_undo_seconds(backend: Backend, seconds: u64) -> Option<TestApp> {
         let app = Self::start_with(backend, |config| config.share_undo_seconds = seconds).await?;
@@ -427,6 +437,19 @@ impl TestApp {
         email: &str,
         password: &str,
     ) -> reqwest::Response {
+        self.sign_up_from(client, name, email, password, &[]).await
+    }
+
+    /// [`TestApp::sign_up`], confirming with what the browser adds to the
+    /// form (`browser_zone`).
+    pub async fn sign_up_from(
+        &self,
+        client: &reqwest::Client,
+        name: &str,
+        email: &str,
+        password: &str,
+        browser: &[(&str, &str)],
+    ) -> reqwest::Response {
         let asked = self
             .submit(
                 client,
@@ -440,7 +463,7 @@ impl TestApp {
         let link = find_link(&mail, &format!("{}/signup/confirm/", self.base))
             .unwrap_or_else(|| panic!("no sign-up link in the mail to {email}"));
         let path = link.strip_prefix(&self.base).unwrap().to_owned();
-        self.submit(client, &path, &path, &[]).await
+        self.submit(client, &path, &path, browser).await
     }
 
     /// The newest mail sent to `email`, decoded enough to read links.

@@ -22,6 +22,7 @@ mod matrix;
 mod measures;
 mod observe;
 mod operations;
+mod outbox;
 mod practice;
 mod privacy;
 mod program;

@@ -20,6 +20,7 @@ on_both_backends!(with_demo =>
     the_request_form_stops_robots_and_lets_people_through,
     a_form_filled_in_by_the_browser_goes_through_and_real_mistakes_show_first,
     time_zones_are_chosen_from_a_list_not_typed,
+    a_partner_without_a_practice_reads_times_in_their_browsers_zone,
     sessions_land_in_every_calendar_in_each_persons_time_zone,
     bad_sessions_are_refused_with_reasons,
     messages_reach_their_thread_and_no_one_else,
@@ -1207,4 +1208,82 @@ async fn the_caseload_shows_what_was_shared_since_the_last_session(app: TestApp)
     .await;
     let text = caseload().await;
     assert!(text.contains("1 shared since the last session"), "{text}");
+}
+
+async fn a_partner_without_a_practice_reads_times_in_their_browsers_zone(app: TestApp) {
+    let zone_of = |token: String| {
+        let app = &app;
+        async move {
+            let (_, settings) = app.api_get(&token, "/api/v1/me/settings").await;
+            settings["time_zone"].clone()
+        }
+    };
+    // self-guided: the browser's zone, sent with the sign-up, becomes theirs
+    let client = crate::helpers::browser_client();
+    let confirmed = app
+        .sign_up_from(
+            &client,
+            "Robin",
+            "robin@example.org",
+            "robin's long password",
+            &[("browser_zone", "Asia/Tokyo")],
+        )
+        .await;
+    assert_eq!(confirmed.status(), StatusCode::SEE_OTHER);
+    let robin = app
+        .api_login("robin@example.org", "robin's long password")
+        .await;
+    assert_eq!(zone_of(robin.clone()).await, "Asia/Tokyo");
+    // later sign-ins elsewhere do not move a zone once there is one
+    let other = crate::helpers::browser_client();
+    let signed_in = app
+        .submit(
+            &other,
+            "/login",
+            "/login",
+            &[
+                ("email", "robin@example.org"),
+                ("password", "robin's long password"),
+                ("browser_zone", "Europe/Paris"),
+            ],
+        )
+        .await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    assert_eq!(zone_of(robin).await, "Asia/Tokyo");
+
+    // one that is not a real zone is ignored, and the page says UTC plainly
+    let client = crate::helpers::browser_client();
+    app.sign_up_from(
+        &client,
+        "Quinn",
+        "quinn@example.org",
+        "quinn's long password",
+        &[("browser_zone", "Mars/Olympus_Mons")],
+    )
+    .await;
+    let quinn = app
+        .api_login("quinn@example.org", "quinn's long password")
+        .await;
+    assert_eq!(zone_of(quinn).await, Value::Null);
+    let page = app.fetch_text(&client, "/account/notices").await;
+    assert!(page.contains("Not chosen yet (UTC)"), "{page}");
+    assert!(!page.contains("The practice's"));
+
+    // a partner whose practice sets the zone keeps following it
+    let alex_browser = crate::helpers::browser_client();
+    app.submit(
+        &alex_browser,
+        "/login",
+        "/login",
+        &[
+            ("email", "alex@example.com"),
+            ("password", DEMO_PASSWORD),
+            ("browser_zone", "Asia/Tokyo"),
+        ],
+    )
+    .await;
+    let alex = app.api_login("alex@example.com", DEMO_PASSWORD).await;
+    assert_eq!(zone_of(alex).await, Value::Null);
+    let page = app.fetch_text(&alex_browser, "/account/notices").await;
+    assert!(page.contains("The practice's ("), "{page}");
 }

@@ -17,6 +17,7 @@ use crate::auth::session::{end_session, removal_cookie, session_cookie, start_se
 use crate::error::AppResult;
 use crate::extract::{ClientAddr, PageForm};
 use crate::services::accounts::{self, SetupForm, SignUpForm};
+use crate::services::notices;
 use crate::services::two_factor;
 use crate::state::AppState;
 
@@ -58,6 +59,9 @@ pub struct LoginFlags {
 pub struct LoginForm {
     email: String,
     password: String,
+    /// The browser's time zone, filled in by `/static/zone.js`.
+    #[serde(default)]
+    browser_zone: String,
 }
 
 pub async fn login_form(page: PageContext, Query(flags): Query<LoginFlags>) -> AppResult<Response> {
@@ -107,7 +111,10 @@ pub async fn login(
             };
             Ok(render(&template)?.into_response())
         }
-        Ok(user) => begin_web_session(&state, &headers, &user).await,
+        Ok(user) => {
+            notices::adopt_browser_zone(&state, &user, &form.browser_zone).await?;
+            begin_web_session(&state, &headers, &user).await
+        }
         Err(err) => {
             let (err, errors) = fixable(err)?;
             render_refused(
@@ -232,12 +239,21 @@ pub async fn signup_confirm_form(
     .into_response())
 }
 
+/// What a browser adds to the forms that start a session.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct BrowserZone {
+    browser_zone: String,
+}
+
 pub async fn signup_confirm(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(token): Path<String>,
+    PageForm(form): PageForm<BrowserZone>,
 ) -> AppResult<Response> {
     let user = accounts::confirm_sign_up(&state, &token).await?;
+    notices::adopt_browser_zone(&state, &user, &form.browser_zone).await?;
     begin_web_session(&state, &headers, &user).await
 }
 

@@ -281,7 +281,8 @@ struct NoticesPage {
     zones: &'static [String],
     calendar_url: String,
     time_zone: String,
-    practice_zone: String,
+    /// `None` for someone with no practice (self-guided).
+    practice_zone: Option<String>,
     notify_messages: bool,
     notify_reminders: bool,
     notify_appointments: bool,
@@ -307,9 +308,7 @@ async fn notices_page(state: &AppState, page: &PageContext) -> AppResult<Notices
         layout: page.layout("/account"),
         calendar_url: appointments::calendar_url(state, user).await?,
         time_zone: settings.time_zone.unwrap_or_default(),
-        practice_zone: notices::practice_zone(state, user)
-            .await?
-            .unwrap_or_else(|| "UTC".to_owned()),
+        practice_zone: notices::practice_zone(state, user).await?,
         notify_messages: settings.notify_messages,
         notify_reminders: settings.notify_reminders,
         notify_appointments: settings.notify_appointments,

@@ -325,7 +325,7 @@ pub async fn promise(
     {
         return Err(AppError::NotFound);
     }
-    let today = crate::services::accountability::today();
+    let today = crate::services::accountability::today_for(&state, partner).await?;
     let cadence = trellis_core::consistency::Cadence::Weekly {
         days: vec![trellis_core::consistency::weekday(today)],
     };

@@ -22,8 +22,12 @@ pub const APPRECIATION: &str = "appreciation";
 pub const OPENNESS: &str = "openness";
 
 /// Today as a calendar day (UTC for now; a practice time zone would move this).
-pub fn today() -> Day {
-    now().div_euclid(DAY)
+/// Today as a day number, on the calendar of the person acting or reading:
+/// their own time zone, else their practice's, else UTC. (Partners of one
+/// couple normally share a zone, so they agree on what "today" is.)
+pub async fn today_for(state: &AppState, user: &User) -> AppResult<Day> {
+    let zone = super::notices::zone_for(state, user).await?;
+    Ok(crate::when::day_number(now(), &zone))
 }
 
 fn day_text(day: Day) -> String {
@@ -62,12 +66,6 @@ pub fn parse_cadence(kind: &str, days: &[String], due: Option<&str>) -> AppResul
                     "For a one-time promise, please give the date as YYYY-MM-DD.",
                 )
             })?;
-            if due < today() {
-                return Err(AppError::invalid(
-                    "due",
-                    "That date has passed; please choose today or later.",
-                ));
-            }
             Ok(Cadence::Once { due })
         }
         "daily" => Ok(Cadence::Daily),
@@ -112,7 +110,16 @@ async fn store_promise(
     text: &str,
     cadence: &Cadence,
     supersedes: Option<&str>,
+    today: Day,
 ) -> AppResult<String> {
+    if let Cadence::Once { due } = cadence
+        && *due < today
+    {
+        return Err(AppError::invalid(
+            "due",
+            "That date has passed; please choose today or later.",
+        ));
+    }
     let id = trellis_store::new_id();
     let sealed = state
         .vault()
@@ -127,7 +134,7 @@ async fn store_promise(
             owner_id,
             &sealed,
             &cadence_json,
-            today(),
+            today,
             supersedes,
             now(),
         )
@@ -156,7 +163,17 @@ pub async fn make_promise(
             return Err(AppError::Forbidden);
         }
     }
-    store_promise(state, &couple.id, &partner.id, &text, &cadence, supersedes).await
+    let today = today_for(state, partner).await?;
+    store_promise(
+        state,
+        &couple.id,
+        &partner.id,
+        &text,
+        &cadence,
+        supersedes,
+        today,
+    )
+    .await
 }
 
 /// A promise of the viewer's couple, or `NotFound`.
@@ -168,13 +185,15 @@ async fn promise_for(state: &AppState, viewer: &User, id: &str) -> AppResult<Pro
     Ok(promise)
 }
 
-fn day_or_today(date: Option<&str>) -> AppResult<Day> {
+/// The day a mark is for: the one given, or today on the marker's calendar.
+async fn day_or_today(state: &AppState, marker: &User, date: Option<&str>) -> AppResult<Day> {
+    let today = today_for(state, marker).await?;
     match date.map(str::trim).filter(|d| !d.is_empty()) {
-        None => Ok(today()),
+        None => Ok(today),
         Some(text) => {
             let day = parse_day(text)
                 .ok_or_else(|| AppError::invalid("date", "Please give the date as YYYY-MM-DD."))?;
-            if day > today() {
+            if day > today {
                 return Err(AppError::invalid("date", "That day has not come yet."));
             }
             Ok(day)
@@ -214,7 +233,8 @@ pub async fn propose_promise(
         .ok_or_else(|| AppError::invalid("partner_id", "Please choose one of the two partners."))?;
     super::safety::require_shared_work(state, &couple.id).await?;
     let text = parse_text("text", text, 300)?;
-    let id = store_promise(state, &couple.id, &partner.id, &text, &cadence, None).await?;
+    let today = today_for(state, therapist).await?;
+    let id = store_promise(state, &couple.id, &partner.id, &text, &cadence, None, today).await?;
     state
         .store()
         .set_promise_kind(&id, false, Some(&therapist.id))
@@ -231,7 +251,12 @@ pub async fn accept_proposal(state: &AppState, partner: &User, id: &str) -> AppR
     super::safety::require_shared_work(state, &promise.couple_id).await?;
     state
         .store()
-        .accept_proposal(&promise.id, &partner.id, today(), now())
+        .accept_proposal(
+            &promise.id,
+            &partner.id,
+            today_for(state, partner).await?,
+            now(),
+        )
         .await
         .map_err(|err| match err {
             trellis_store::StoreError::Gone => {
@@ -256,7 +281,7 @@ pub async fn kept(state: &AppState, partner: &User, id: &str, date: Option<&str>
             "Take this promise on first; then you can mark it kept.".to_owned(),
         ));
     }
-    let day = day_or_today(date)?;
+    let day = day_or_today(state, partner, date).await?;
     state.store().mark_kept(&promise.id, day, now()).await?;
     Ok(())
 }
@@ -279,7 +304,7 @@ pub async fn noticed(
             "A ritual is something you do together: tick it off instead.".to_owned(),
         ));
     }
-    let day = day_or_today(date)?;
+    let day = day_or_today(state, partner, date).await?;
     let sealed = match thanks.map(str::trim).filter(|t| !t.is_empty()) {
         Some(text) => Some(
             state
@@ -319,7 +344,7 @@ pub async fn set_status(state: &AppState, partner: &User, id: &str, status: &str
     }
     state
         .store()
-        .set_promise_status(&promise.id, status, today(), now())
+        .set_promise_status(&promise.id, status, today_for(state, partner).await?, now())
         .await?;
     Ok(())
 }
@@ -406,7 +431,7 @@ pub async fn promises(
 ) -> AppResult<Vec<PromiseView>> {
     let couple = couple_for(state, viewer, couple_id).await?;
     let members = state.store().couple_members(&couple.id).await?;
-    let today = today();
+    let today = today_for(state, viewer).await?;
     let mut views = Vec::new();
     for promise in state.store().promises_of_couple(&couple.id).await? {
         let cadence: Cadence =
@@ -533,7 +558,7 @@ pub async fn consistency(
     let couple = couple_for(state, viewer, couple_id).await?;
     let scope = trellis_store::Scope::Couple(&couple.id);
     let store = state.store();
-    let today = today();
+    let today = today_for(state, viewer).await?;
     let members = store.couple_members(&couple.id).await?;
     let promises = store.promises_in(scope).await?;
     let marks = store
@@ -603,7 +628,7 @@ pub async fn weekly_follow_through(
     let couple = couple_for(state, viewer, couple_id).await?;
     let members = state.store().couple_members(&couple.id).await?;
     let promises = state.store().promises_of_couple(&couple.id).await?;
-    let today = today();
+    let today = today_for(state, viewer).await?;
     let mut out = Vec::new();
     for member in members {
         let mut points = Vec::new();
@@ -830,7 +855,7 @@ pub async fn missed_context(
             "Context for a missed day is for you, or for you and your therapist.",
         ));
     }
-    let day = day_or_today(date)?;
+    let day = day_or_today(state, partner, date).await?;
     let text = parse_text("body", body, 1_000)?;
     let sealed = state
         .vault()

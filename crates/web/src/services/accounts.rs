@@ -416,7 +416,7 @@ fn spawn_form_mail(state: &AppState, to_name: &str, to: &str, subject: &str, bod
         subject.to_owned(),
     );
     tokio::spawn(async move {
-        if let Err(err) = state.mailer().send(&to_name, &to, &subject, body).await {
+        if let Err(err) = super::outbox::send(&state, &to_name, &to, &subject, &body).await {
             tracing::error!(error = ?err, "could not send a mail from a public form");
         }
     });

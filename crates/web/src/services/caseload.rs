@@ -127,7 +127,7 @@ impl Facts {
     async fn load(state: &AppState, therapist: &User) -> AppResult<Facts> {
         let store = state.store();
         let scope = Scope::Caseload(&therapist.id);
-        let today = crate::services::accountability::today();
+        let today = crate::services::accountability::today_for(state, therapist).await?;
         let mut couples: HashMap<String, CoupleFacts> = HashMap::new();
         for (couple, member) in store.members_in(scope).await? {
             couples.entry(couple).or_default().members.push(member);

@@ -58,12 +58,9 @@ pub(crate) async fn mail_invitation(
          To accept, open this link within seven days and choose a password:\n\n{link}\n\n\
          If you weren't expecting this, you can simply ignore this mail: nothing happens unless you open the link.\n\n— Trellis\n",
     );
-    let mailed = match state
-        .mailer()
-        .send(to_name, &invitation.email, subject, body)
-        .await
+    let mailed = match super::outbox::send(state, to_name, &invitation.email, subject, &body).await
     {
-        Ok(()) => true,
+        Ok(sent) => sent == super::outbox::Sent::Now,
         Err(err) => {
             tracing::warn!(error = ?err, invitation_id = %invitation.id, "could not send the invitation mail");
             false

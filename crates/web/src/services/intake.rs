@@ -413,19 +413,17 @@ pub async fn answer(
         practice = practice.name,
         who = staff_member.name,
     );
-    if let Err(err) = state
-        .mailer()
-        .send(
-            &request.names,
-            &request.email,
-            &format!("Your request to {}", practice.name),
-            body,
-        )
-        .await
-    {
-        tracing::warn!(error = ?err, "could not mail the reply to an appointment request");
+    let sent = super::outbox::send(
+        state,
+        &request.names,
+        &request.email,
+        &format!("Your request to {}", practice.name),
+        &body,
+    )
+    .await?;
+    if sent == super::outbox::Sent::Later {
         return Err(AppError::Conflict(
-            "The reply is saved, but the mail could not be sent. Please contact them another way."
+            "The reply is saved, but the mail could not be sent just now. Trellis will keep trying; you may want to contact them another way too."
                 .to_owned(),
         ));
     }

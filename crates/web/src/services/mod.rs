@@ -16,6 +16,7 @@ pub mod messages;
 pub mod notes;
 pub mod notices;
 pub mod onboarding;
+pub mod outbox;
 pub mod practice;
 pub mod program;
 pub mod review;

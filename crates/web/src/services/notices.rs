@@ -214,6 +214,28 @@ async fn zone_of(
     ))
 }
 
+/// Takes the time zone the person's browser reported at sign-in as their
+/// own, when they have none and no practice to follow: otherwise a
+/// self-guided couple would read every time in UTC. A name that is not a
+/// real zone is ignored, as is an empty one (no script ran).
+#[tracing::instrument(skip_all, fields(user_id = %user.id))]
+pub async fn adopt_browser_zone(state: &AppState, user: &User, zone: &str) -> AppResult<()> {
+    let zone = zone.trim();
+    if zone.is_empty() || zone.len() > 64 || when::time_zone("time_zone", zone).is_err() {
+        return Ok(());
+    }
+    let mut settings = state.store().person_settings(&user.id).await?;
+    if settings.time_zone.is_some() || practice_zone(state, user).await?.is_some() {
+        return Ok(());
+    }
+    settings.time_zone = Some(zone.to_owned());
+    state
+        .store()
+        .set_person_settings(&user.id, &settings)
+        .await?;
+    Ok(())
+}
+
 /// The time zone name of the person's practice, if they belong to one.
 pub async fn practice_zone(state: &AppState, user: &User) -> AppResult<Option<String>> {
     let practice_id = match user.role {
@@ -264,11 +286,7 @@ pub async fn notify(state: &AppState, user: &User, notice: Notice) -> AppResult<
         return Ok(());
     }
     let (subject, body) = notice.text(&zone, &state.config().link(path));
-    if let Err(err) = state
-        .mailer()
-        .send(&user.name, &user.email, &subject, body)
-        .await
-    {
+    if let Err(err) = super::outbox::send(state, &user.name, &user.email, &subject, &body).await {
         tracing::warn!(error = ?err, "could not send a notice");
     }
     Ok(())
