@@ -8,13 +8,15 @@ use std::future::Future;
 use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 
+use trellis_core::privacy::Audience;
 use trellis_core::time::{DAY, HOUR, MINUTE};
 use trellis_core::{EmailAddress, InvitationKind, Millis, Role};
 use trellis_crypto::SecretToken;
 use trellis_store::{
-    Backend, Cell, Couple, FlagLevel, Invitation, InvitationAccepted, NewEntry, NewMeasure,
-    NewPartner, NewPracticeWithAdmin, NewScreeningDecision, NewSession, OneTimePurpose,
-    PartnerSummary, Practice, Reader, Scope, SessionKind, Store, StoreError, User, WritingFlag,
+    AudienceChange, Backend, Cell, Couple, EntryFilter, FlagLevel, Invitation, InvitationAccepted,
+    MarkRow, NewAppointment, NewEntry, NewMeasure, NewPartner, NewPracticeWithAdmin,
+    NewScreeningDecision, NewSession, NewTurn, OneTimePurpose, PartnerSummary, Practice, Reader,
+    Scope, SessionKind, Store, StoreError, ThrottleAttempt, User, WritingFlag,
 };
 
 // ---------------------------------------------------------------------------
@@ -117,6 +119,17 @@ conformance!(
     scoped_reads_cover_a_caseload_and_nothing_else,
     a_device_belongs_to_whoever_turned_notices_on_last,
     mail_waits_in_the_outbox_until_sent_and_is_claimed_once,
+    writing_reaches_exactly_the_readers_its_audience_names,
+    only_the_author_moves_writing_and_each_move_is_kept,
+    a_talks_turns_take_each_number_once_and_its_first_end_holds,
+    a_timeout_invites_the_couple_back_once_its_time_has_come,
+    a_days_marks_merge_into_one_and_a_new_version_ends_the_old,
+    an_agreement_holds_once_accepted_and_retires_the_version_it_replaces,
+    a_proposed_promise_is_taken_on_once_by_its_owner,
+    a_reminder_is_due_once_and_never_for_a_cancelled_session,
+    a_session_belongs_to_its_couple_and_the_people_in_it,
+    throttled_attempts_count_within_their_window_even_in_parallel,
+    a_locked_key_counts_nothing_until_its_lock_ends,
 );
 
 // ---------------------------------------------------------------------------
@@ -2301,4 +2314,1168 @@ async fn mail_waits_in_the_outbox_until_sent_and_is_claimed_once(store: Store) {
             .unwrap()
             .is_empty()
     );
+}
+
+// ---------------------------------------------------------------------------
+// Writing, talks, accountability, appointments and the throttle
+// ---------------------------------------------------------------------------
+
+/// A therapist's couple whose two partners, named as given, have both joined.
+async fn joined_couple(
+    store: &Store,
+    therapist: &User,
+    (a, a_name): (&str, &str),
+    (b, b_name): (&str, &str),
+) -> (Couple, User, User) {
+    let (couple, invitations) = couple(store, therapist, &[a, b], T0).await;
+    let mut joined = Vec::new();
+    for ((hash, _), name) in invitations.iter().zip([a_name, b_name]) {
+        let accepted = store
+            .accept_invitation(hash, name, "partner-hash", None, T0 + 1)
+            .await
+            .unwrap();
+        joined.push(accepted.user);
+    }
+    let second = joined.pop().unwrap();
+    let first = joined.pop().unwrap();
+    (couple, first, second)
+}
+
+/// How `user` reads writing at `now`, as the web layer builds it.
+fn reader(user: &User, now: Millis) -> Reader<'_> {
+    Reader {
+        user_id: &user.id,
+        role: user.role,
+        couple_id: user.couple_id.as_deref(),
+        now,
+    }
+}
+
+/// Entry "e" as `who` reads it at `now`, if they may.
+async fn read_e(store: &Store, who: &User, now: Millis) -> Option<trellis_store::SealedEntry> {
+    store.entry_for(reader(who, now), "e").await.unwrap()
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn write(
+    store: &Store,
+    id: &str,
+    couple_id: &str,
+    author: &User,
+    audience: Audience,
+    addressed_to: Option<&str>,
+    body: &[u8],
+    now: Millis,
+) {
+    store
+        .insert_entry(NewEntry {
+            id,
+            couple_id,
+            author_id: &author.id,
+            kind: if addressed_to.is_some() {
+                "message"
+            } else {
+                "journal"
+            },
+            ref_id: None,
+            audience,
+            addressed_to,
+            body,
+            now,
+            visible_from: now,
+        })
+        .await
+        .unwrap();
+}
+
+async fn listed(store: &Store, reader: Reader<'_>, filter: EntryFilter<'_>) -> Vec<String> {
+    store
+        .entries_for(reader, filter, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect()
+}
+
+/// The audience rule, from the database side: for each reader, the list and
+/// the by-id read both hold exactly the writing the audience names, and no
+/// one outside the couple (another couple, another therapist, an admin)
+/// reads any of it.
+async fn writing_reaches_exactly_the_readers_its_audience_names(store: Store) {
+    let (_, admin) = practice_with_admin(&store, "Willow", "ada@example.com").await;
+    let theo = therapist(&store, &admin, "theo@example.com", "Theo", "THEO-0001").await;
+    let uma = therapist(&store, &admin, "uma@example.com", "Uma", "UMAA-0001").await;
+    let (ours, ann, ben) = joined_couple(
+        &store,
+        &theo,
+        ("ann@example.com", "Ann"),
+        ("ben@example.com", "Ben"),
+    )
+    .await;
+    let (theirs, cat, dan) = joined_couple(
+        &store,
+        &uma,
+        ("cat@example.com", "Cat"),
+        ("dan@example.com", "Dan"),
+    )
+    .await;
+    use Audience::{Me, Partner, PartnerAndTherapist as Both, Therapist};
+    // the therapist's private thread with each partner is addressed to that
+    // partner and kept from the other (as messages.rs writes it)
+    let writings = [
+        ("me", &ours, &ann, Me, None),
+        ("partner", &ours, &ann, Partner, None),
+        ("therapist", &ours, &ann, Therapist, None),
+        ("both", &ours, &ann, Both, None),
+        ("to-ann", &ours, &theo, Therapist, Some(&ann)),
+        ("to-ben", &ours, &theo, Therapist, Some(&ben)),
+        ("cat-both", &theirs, &cat, Both, None),
+        ("cat-therapist", &theirs, &cat, Therapist, None),
+    ];
+    for (at, (id, couple, author, audience, to)) in (T0 + 10..).zip(writings) {
+        let to = to.map(|u: &User| u.id.as_str());
+        write(
+            &store,
+            id,
+            &couple.id,
+            author,
+            audience,
+            to,
+            id.as_bytes(),
+            at,
+        )
+        .await;
+    }
+    let all = writings.map(|w| w.0);
+
+    let now = T0 + 20;
+    // newest first, as each reader lists them
+    for (who, expected) in [
+        (&ann, &["to-ann", "both", "therapist", "partner", "me"][..]),
+        (&ben, &["to-ben", "both", "partner"][..]),
+        (&theo, &["to-ben", "to-ann", "both", "therapist"][..]),
+        (&uma, &["cat-therapist", "cat-both"][..]),
+        (&cat, &["cat-therapist", "cat-both"][..]),
+        (&dan, &["cat-both"][..]),
+        (&admin, &[][..]),
+    ] {
+        let everything = EntryFilter::default();
+        assert_eq!(
+            listed(&store, reader(who, now), everything).await,
+            expected,
+            "{} lists",
+            who.name
+        );
+        for id in all {
+            let read = store.entry_for(reader(who, now), id).await.unwrap();
+            assert_eq!(
+                read.is_some(),
+                expected.contains(&id),
+                "{} reading {id}",
+                who.name
+            );
+        }
+    }
+    // a filter narrows what may be read, it never widens it
+    let elsewhere = EntryFilter {
+        couple_id: Some(&theirs.id),
+        ..EntryFilter::default()
+    };
+    assert!(
+        listed(&store, reader(&theo, now), elsewhere)
+            .await
+            .is_empty()
+    );
+    let by_cat = EntryFilter {
+        author_id: Some(&cat.id),
+        ..EntryFilter::default()
+    };
+    assert!(listed(&store, reader(&ann, now), by_cat).await.is_empty());
+    // what the reader gets says who wrote it and to whom
+    let message = store
+        .entry_for(reader(&ann, now), "to-ann")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            message.author_name.as_str(),
+            message.addressed_to.as_deref()
+        ),
+        ("Theo", Some(ann.id.as_str()))
+    );
+    assert_eq!(
+        message.couple_therapist_id.as_deref(),
+        Some(theo.id.as_str())
+    );
+    assert_eq!(
+        (message.audience, &message.body[..]),
+        (Therapist, &b"to-ann"[..])
+    );
+}
+
+/// Only the author moves writing to another audience; each move is recorded,
+/// the new audience's readers follow at once (or from the moment given), and
+/// a "move" to where it already is records nothing.
+async fn only_the_author_moves_writing_and_each_move_is_kept(store: Store) {
+    let (_, admin) = practice_with_admin(&store, "Willow", "ada@example.com").await;
+    let theo = therapist(&store, &admin, "theo@example.com", "Theo", "THEO-0001").await;
+    let (ours, ann, ben) = joined_couple(
+        &store,
+        &theo,
+        ("ann@example.com", "Ann"),
+        ("ben@example.com", "Ben"),
+    )
+    .await;
+    write(
+        &store,
+        "e",
+        &ours.id,
+        &ann,
+        Audience::Me,
+        None,
+        b"mine",
+        T0 + 10,
+    )
+    .await;
+    // Ben cannot share what Ann wrote
+    assert_not_found(
+        store
+            .change_audience("e", &ben.id, Audience::Partner, b"x", T0 + 11, None)
+            .await,
+    );
+    assert!(read_e(&store, &ben, T0 + 11).await.is_none());
+    assert!(store.audience_changes("e").await.unwrap().is_empty());
+
+    let from = store
+        .change_audience("e", &ann.id, Audience::Partner, b"for ben", T0 + 12, None)
+        .await
+        .unwrap();
+    assert_eq!(from, Audience::Me);
+    let seen = read_e(&store, &ben, T0 + 12)
+        .await
+        .expect("shared with Ben");
+    assert_eq!(seen.audience, Audience::Partner);
+    assert_eq!(seen.body, b"for ben", "sealed again for its new readers");
+    assert_eq!((seen.created_at, seen.updated_at), (T0 + 10, T0 + 12));
+    assert!(read_e(&store, &theo, T0 + 12).await.is_none());
+
+    // already there: nothing to record
+    let from = store
+        .change_audience("e", &ann.id, Audience::Partner, b"for ben", T0 + 13, None)
+        .await
+        .unwrap();
+    assert_eq!(from, Audience::Partner);
+    assert_eq!(store.audience_changes("e").await.unwrap().len(), 1);
+
+    // to the therapist instead, readable by them only after an undo window;
+    // Ben loses it at once
+    store
+        .change_audience(
+            "e",
+            &ann.id,
+            Audience::Therapist,
+            b"for theo",
+            T0 + 20,
+            Some(T0 + 100),
+        )
+        .await
+        .unwrap();
+    assert!(read_e(&store, &ben, T0 + 20).await.is_none());
+    assert!(read_e(&store, &theo, T0 + 99).await.is_none());
+    assert_eq!(
+        read_e(&store, &theo, T0 + 100).await.unwrap().body,
+        b"for theo"
+    );
+    assert_eq!(
+        read_e(&store, &ann, T0 + 20).await.unwrap().body,
+        b"for theo"
+    );
+    let change = |from, to, changed_at| AudienceChange {
+        changed_by: ann.id.clone(),
+        from,
+        to,
+        changed_at,
+    };
+    assert_eq!(
+        store.audience_changes("e").await.unwrap(),
+        [
+            change(Audience::Me, Audience::Partner, T0 + 12),
+            change(Audience::Partner, Audience::Therapist, T0 + 20),
+        ]
+    );
+}
+
+/// The store numbers nothing itself: the caller proposes each turn's number
+/// and the store admits one turn per number and talk, so two racing turns
+/// collide instead of forking the talk. The first move that ends a talk
+/// dates its end.
+async fn a_talks_turns_take_each_number_once_and_its_first_end_holds(store: Store) {
+    let (_, admin) = practice_with_admin(&store, "Willow", "ada@example.com").await;
+    let theo = therapist(&store, &admin, "theo@example.com", "Theo", "THEO-0001").await;
+    let (ours, ann, ben) = joined_couple(
+        &store,
+        &theo,
+        ("ann@example.com", "Ann"),
+        ("ben@example.com", "Ben"),
+    )
+    .await;
+    let talk = store
+        .create_talk("talk", &ours.id, &ann.id, &ben.id, b"topic", true, T0 + 10)
+        .await
+        .unwrap();
+    assert_eq!(talk.couple_therapist_id.as_deref(), Some(theo.id.as_str()));
+    assert_eq!(
+        (talk.opened_by.as_str(), talk.other_partner.as_str()),
+        (ann.id.as_str(), ben.id.as_str())
+    );
+    assert!(talk.therapist_can_read);
+    assert_eq!((talk.created_at, talk.ended_at), (T0 + 10, None));
+    fn turn<'a>(talk_id: &'a str, seq: i64, author: &'a User, ends: bool) -> NewTurn<'a> {
+        NewTurn {
+            talk_id,
+            seq,
+            author_id: &author.id,
+            kind: if ends { "leave" } else { "speak" },
+            body: b"sealed turn",
+            now: T0 + 10 + seq,
+            ends,
+        }
+    }
+
+    store
+        .insert_turn(turn("talk", 1, &ann, false))
+        .await
+        .unwrap();
+    store
+        .insert_turn(turn("talk", 2, &ben, false))
+        .await
+        .unwrap();
+    // a second turn 2 (a stale page) is refused; the first stays
+    assert_conflict(
+        store.insert_turn(turn("talk", 2, &ann, false)).await,
+        "turn",
+    );
+    // both partners move at once: one turn 3, the other told to replay
+    let (one, two) = tokio::join!(
+        store.insert_turn(turn("talk", 3, &ann, false)),
+        store.insert_turn(turn("talk", 3, &ben, false)),
+    );
+    let winner = match (one, two) {
+        (Ok(()), Err(StoreError::Conflict("turn"))) => &ann,
+        (Err(StoreError::Conflict("turn")), Ok(())) => &ben,
+        other => panic!("exactly one turn 3 must be taken, got {other:?}"),
+    };
+    let turns = store.turns_after("talk", 0).await.unwrap();
+    assert_eq!(
+        turns
+            .iter()
+            .map(|t| (t.seq, t.author_id.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            (1, ann.id.as_str()),
+            (2, ben.id.as_str()),
+            (3, winner.id.as_str())
+        ]
+    );
+    assert_eq!(
+        (turns[1].author_name.as_str(), turns[1].created_at),
+        ("Ben", T0 + 12)
+    );
+    let after_two = store.turns_after("talk", 2).await.unwrap();
+    assert_eq!(after_two.iter().map(|t| t.seq).collect::<Vec<_>>(), [3]);
+    assert!(store.turns_after("talk", 3).await.unwrap().is_empty());
+
+    // numbers are per talk: another talk starts again at 1
+    store
+        .create_talk("later", &ours.id, &ben.id, &ann.id, b"t", false, T0 + 20)
+        .await
+        .unwrap();
+    store
+        .insert_turn(turn("later", 1, &ben, false))
+        .await
+        .unwrap();
+    let talks = store.talks_of_couple(&ours.id).await.unwrap();
+    assert_eq!(
+        talks.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(),
+        ["later", "talk"],
+        "newest first"
+    );
+    assert!(!talks[0].therapist_can_read);
+
+    // leaving ends the talk at that turn's time
+    store
+        .insert_turn(turn("talk", 4, &ben, true))
+        .await
+        .unwrap();
+    assert_eq!(store.talk("talk").await.unwrap().ended_at, Some(T0 + 14));
+    // the store does not refuse later turns (the web layer does), but a
+    // later ending move does not move the end
+    store
+        .insert_turn(turn("talk", 5, &ann, true))
+        .await
+        .unwrap();
+    assert_eq!(store.talk("talk").await.unwrap().ended_at, Some(T0 + 14));
+    assert_eq!(store.talk("later").await.unwrap().ended_at, None);
+    assert_not_found(store.talk("no-such-talk").await);
+}
+
+/// A time-out is due from its return time, and its invitation back is
+/// claimed once, so only one instance sends it.
+async fn a_timeout_invites_the_couple_back_once_its_time_has_come(store: Store) {
+    let (_, admin) = practice_with_admin(&store, "Willow", "ada@example.com").await;
+    let theo = therapist(&store, &admin, "theo@example.com", "Theo", "THEO-0001").await;
+    let (ours, ann, ben) = joined_couple(
+        &store,
+        &theo,
+        ("ann@example.com", "Ann"),
+        ("ben@example.com", "Ben"),
+    )
+    .await;
+    let (theirs, cat, _) = joined_couple(
+        &store,
+        &theo,
+        ("cat@example.com", "Cat"),
+        ("dan@example.com", "Dan"),
+    )
+    .await;
+    store
+        .create_talk("talk", &ours.id, &ann.id, &ben.id, b"topic", true, T0 + 5)
+        .await
+        .unwrap();
+    let first_back = T0 + 10 + 20 * MINUTE;
+    let first = store
+        .create_timeout(
+            "first",
+            &ours.id,
+            &ann.id,
+            Some("talk"),
+            T0 + 10,
+            first_back,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.caller_id.as_str(), first.caller_name.as_str()),
+        (ann.id.as_str(), "Ann")
+    );
+    assert_eq!(first.talk_id.as_deref(), Some("talk"));
+    assert_eq!((first.started_at, first.return_at), (T0 + 10, first_back));
+    let second_back = T0 + 20 + HOUR;
+    store
+        .create_timeout("second", &ours.id, &ben.id, None, T0 + 20, second_back)
+        .await
+        .unwrap();
+    store
+        .create_timeout("theirs", &theirs.id, &cat.id, None, T0 + 30, T0 + 30 + HOUR)
+        .await
+        .unwrap();
+
+    let ids = |rows: Vec<trellis_store::TimeoutRow>| -> Vec<String> {
+        rows.into_iter().map(|t| t.id).collect()
+    };
+    // a couple's time-outs, newest first, from a moment on
+    assert_eq!(
+        ids(store.timeouts_of_couple(&ours.id, T0).await.unwrap()),
+        ["second", "first"]
+    );
+    assert_eq!(
+        ids(store.timeouts_of_couple(&ours.id, T0 + 11).await.unwrap()),
+        ["second"]
+    );
+    // due from the return time on, soonest first
+    assert!(store.timeouts_due(first_back - 1).await.unwrap().is_empty());
+    assert_eq!(
+        ids(store.timeouts_due(first_back).await.unwrap()),
+        ["first"]
+    );
+    let later = T0 + DAY;
+    assert_eq!(
+        ids(store.timeouts_due(later).await.unwrap()),
+        ["first", "second", "theirs"]
+    );
+
+    // two instances race to invite them back: one wins, and it is not due again
+    let (one, two) = tokio::join!(
+        store.claim_timeout_return("first", later),
+        store.claim_timeout_return("first", later),
+    );
+    assert!(one.unwrap() ^ two.unwrap(), "exactly one claim wins");
+    assert!(
+        !store
+            .claim_timeout_return("first", later + 1)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        ids(store.timeouts_due(later).await.unwrap()),
+        ["second", "theirs"]
+    );
+    assert!(
+        !store
+            .claim_timeout_return("no-such-timeout", later)
+            .await
+            .unwrap()
+    );
+}
+
+/// A promise's marks are one per day: kept, noticed (with thanks) and context
+/// merge into that day's mark, and marking again changes nothing else. A
+/// pause covers the days until it is lifted, and a new version of a promise
+/// ends the one it replaces (in its own couple only).
+async fn a_days_marks_merge_into_one_and_a_new_version_ends_the_old(store: Store) {
+    let (_, admin) = practice_with_admin(&store, "Willow", "ada@example.com").await;
+    let theo = therapist(&store, &admin, "theo@example.com", "Theo", "THEO-0001").await;
+    let (ours, ann, _) = joined_couple(
+        &store,
+        &theo,
+        ("ann@example.com", "Ann"),
+        ("ben@example.com", "Ben"),
+    )
+    .await;
+    let (theirs, cat, _) = joined_couple(
+        &store,
+        &theo,
+        ("cat@example.com", "Cat"),
+        ("dan@example.com", "Dan"),
+    )
+    .await;
+    store
+        .insert_promise("walk", &ours.id, &ann.id, b"walk", "{}", 10, None, T0)
+        .await
+        .unwrap();
+    let walk = store.promise("walk").await.unwrap();
+    assert_eq!((walk.status.as_str(), walk.start_day), ("active", 10));
+    assert_eq!(
+        (walk.owner_id.as_str(), walk.supersedes),
+        (ann.id.as_str(), None)
+    );
+    assert!(!walk.ritual && !walk.proposal_pending);
+
+    // a double tap: one mark
+    store.mark_kept("walk", 12, T0 + 1).await.unwrap();
+    store.mark_kept("walk", 12, T0 + 2).await.unwrap();
+    // Ben notices the same day and thanks her: the same mark
+    store
+        .mark_noticed("walk", 12, Some(b"thank you"), T0 + 3)
+        .await
+        .unwrap();
+    // a word on a missed day: neither kept nor noticed
+    store
+        .mark_context("walk", 11, b"was ill", "partner")
+        .await
+        .unwrap();
+    // kept again: the noticing and the thanks stay
+    store.mark_kept("walk", 12, T0 + 4).await.unwrap();
+    let marks = store.promise_marks("walk").await.unwrap();
+    assert_eq!(
+        marks,
+        [
+            MarkRow {
+                day: 11,
+                kept: false,
+                noticed: false,
+                thanks: None,
+                context: Some(b"was ill".to_vec()),
+                context_audience: Some("partner".to_owned()),
+            },
+            MarkRow {
+                day: 12,
+                kept: true,
+                noticed: true,
+                thanks: Some(b"thank you".to_vec()),
+                context: None,
+                context_audience: None,
+            },
+        ]
+    );
+
+    // paused from day 14: open until lifted, then up to the day before
+    store
+        .set_promise_status("walk", "paused", 14, T0 + 5)
+        .await
+        .unwrap();
+    assert_eq!(store.promise("walk").await.unwrap().status, "paused");
+    assert_eq!(store.promise_pauses("walk", 20).await.unwrap(), [(14, 20)]);
+    store
+        .set_promise_status("walk", "active", 17, T0 + 6)
+        .await
+        .unwrap();
+    assert_eq!(store.promise("walk").await.unwrap().status, "active");
+    assert_eq!(store.promise_pauses("walk", 20).await.unwrap(), [(14, 16)]);
+
+    // a new version ends the old one, together
+    store
+        .insert_promise(
+            "walk-2",
+            &ours.id,
+            &ann.id,
+            b"walk longer",
+            "{}",
+            18,
+            Some("walk"),
+            T0 + 7,
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.promise("walk").await.unwrap().status, "ended");
+    let walk_2 = store.promise("walk-2").await.unwrap();
+    assert_eq!(
+        (walk_2.status.as_str(), walk_2.supersedes.as_deref()),
+        ("active", Some("walk"))
+    );
+    assert_eq!(
+        store
+            .promises_of_couple(&ours.id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect::<Vec<_>>(),
+        ["walk", "walk-2"]
+    );
+    // another couple's promise is not ended by naming it
+    store
+        .insert_promise("cats", &theirs.id, &cat.id, b"call", "{}", 1, None, T0)
+        .await
+        .unwrap();
+    store
+        .insert_promise(
+            "walk-3",
+            &ours.id,
+            &ann.id,
+            b"w",
+            "{}",
+            19,
+            Some("cats"),
+            T0 + 8,
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.promise("cats").await.unwrap().status, "active");
+    assert_not_found(store.promise("no-such-promise").await);
+}
+
+/// An agreement is in force once accepted, and accepted once; a new version
+/// retires the old one only when it is accepted in turn. Who may accept (the
+/// other partner) is the web layer's check, not the store's.
+async fn an_agreement_holds_once_accepted_and_retires_the_version_it_replaces(store: Store) {
+    let (_, admin) = practice_with_admin(&store, "Willow", "ada@example.com").await;
+    let theo = therapist(&store, &admin, "theo@example.com", "Theo", "THEO-0001").await;
+    let (ours, ann, ben) = joined_couple(
+        &store,
+        &theo,
+        ("ann@example.com", "Ann"),
+        ("ben@example.com", "Ben"),
+    )
+    .await;
+    store
+        .insert_agreement("v1", &ours.id, b"title", b"body", &ann.id, None, T0 + 1)
+        .await
+        .unwrap();
+    let proposed = store.agreement("v1").await.unwrap();
+    assert_eq!(proposed.status, "proposed");
+    assert_eq!((proposed.agreed_at, proposed.agreed_by), (None, None));
+    assert_eq!(proposed.proposed_by, ann.id);
+
+    store.accept_agreement("v1", &ben.id, T0 + 2).await.unwrap();
+    let agreed = store.agreement("v1").await.unwrap();
+    assert_eq!(agreed.status, "agreed");
+    assert_eq!(
+        (agreed.agreed_at, agreed.agreed_by.as_deref()),
+        (Some(T0 + 2), Some(ben.id.as_str()))
+    );
+    // a second accept (a stale page) is told it is gone, and changes nothing
+    assert_gone(store.accept_agreement("v1", &ann.id, T0 + 3).await);
+    assert_eq!(store.agreement("v1").await.unwrap(), agreed);
+
+    // the old version stays in force until the new one is accepted
+    store
+        .insert_agreement(
+            "v2",
+            &ours.id,
+            b"title",
+            b"new body",
+            &ben.id,
+            Some("v1"),
+            T0 + 4,
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.agreement("v1").await.unwrap().status, "agreed");
+    store.accept_agreement("v2", &ann.id, T0 + 5).await.unwrap();
+    assert_eq!(store.agreement("v1").await.unwrap().status, "superseded");
+    assert_eq!(store.agreement("v2").await.unwrap().status, "agreed");
+    // superseded is not a proposal either
+    assert_gone(store.accept_agreement("v1", &ben.id, T0 + 6).await);
+    assert_eq!(
+        store
+            .agreements_of_couple(&ours.id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|a| (a.id.as_str(), a.status.as_str()))
+            .collect::<Vec<_>>(),
+        [("v1", "superseded"), ("v2", "agreed")]
+    );
+    assert_gone(
+        store
+            .accept_agreement("no-such-agreement", &ann.id, T0)
+            .await,
+    );
+    assert_not_found(store.agreement("no-such-agreement").await);
+}
+
+/// A therapist's proposed promise is taken on by its owner alone, once, and
+/// starts on the day it is taken on.
+async fn a_proposed_promise_is_taken_on_once_by_its_owner(store: Store) {
+    let (_, admin) = practice_with_admin(&store, "Willow", "ada@example.com").await;
+    let theo = therapist(&store, &admin, "theo@example.com", "Theo", "THEO-0001").await;
+    let (ours, ann, ben) = joined_couple(
+        &store,
+        &theo,
+        ("ann@example.com", "Ann"),
+        ("ben@example.com", "Ben"),
+    )
+    .await;
+    store
+        .insert_promise("call", &ours.id, &ben.id, b"call", "{}", 5, None, T0)
+        .await
+        .unwrap();
+    store
+        .set_promise_kind("call", false, Some(&theo.id))
+        .await
+        .unwrap();
+    let proposal = store.promise("call").await.unwrap();
+    assert!(proposal.proposal_pending);
+    assert_eq!(proposal.proposed_by.as_deref(), Some(theo.id.as_str()));
+
+    assert_gone(store.accept_proposal("call", &ann.id, 9, T0 + 1).await);
+    assert!(store.promise("call").await.unwrap().proposal_pending);
+    store
+        .accept_proposal("call", &ben.id, 9, T0 + 2)
+        .await
+        .unwrap();
+    let taken = store.promise("call").await.unwrap();
+    assert!(!taken.proposal_pending);
+    assert_eq!(taken.start_day, 9);
+    assert_eq!(
+        taken.proposed_by.as_deref(),
+        Some(theo.id.as_str()),
+        "still says who suggested it"
+    );
+    assert_gone(store.accept_proposal("call", &ben.id, 10, T0 + 3).await);
+    assert_eq!(store.promise("call").await.unwrap().start_day, 9);
+
+    // a shared ritual is nobody's proposal
+    store.set_promise_kind("call", true, None).await.unwrap();
+    let ritual = store.promise("call").await.unwrap();
+    assert!(ritual.ritual && !ritual.proposal_pending);
+    assert_eq!(ritual.proposed_by, None);
+}
+
+fn session_at<'a>(
+    couple: &'a Couple,
+    therapist: &'a User,
+    starts_at: Millis,
+) -> NewAppointment<'a> {
+    NewAppointment {
+        couple_id: &couple.id,
+        therapist_id: &therapist.id,
+        starts_at,
+        ends_at: starts_at + HOUR,
+        location_kind: "video",
+        location: "https://meet.example.com/room",
+        now: T0,
+    }
+}
+
+async fn due_reminders(store: &Store, now: Millis, horizon: Millis) -> Vec<String> {
+    store
+        .unreminded_appointments(now, horizon)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.appointment.id)
+        .collect()
+}
+
+/// A session's reminder is due within the horizon, claimed once, due again
+/// when the session moves, and never due once the session is cancelled.
+async fn a_reminder_is_due_once_and_never_for_a_cancelled_session(store: Store) {
+    let (practice, admin) = practice_with_admin(&store, "Willow", "ada@example.com").await;
+    let theo = therapist(&store, &admin, "theo@example.com", "Theo", "THEO-0001").await;
+    let (ours, _, ben) = joined_couple(
+        &store,
+        &theo,
+        ("ann@example.com", "Ann"),
+        ("ben@example.com", "Ben"),
+    )
+    .await;
+    let soon = store
+        .create_appointment(session_at(&ours, &theo, T0 + 2 * HOUR))
+        .await
+        .unwrap();
+    assert_eq!((soon.status.as_str(), soon.sequence), ("scheduled", 0));
+    assert_eq!(
+        (soon.therapist_name.as_str(), soon.reminded_at),
+        ("Theo", None)
+    );
+    let later = store
+        .create_appointment(session_at(&ours, &theo, T0 + 2 * DAY))
+        .await
+        .unwrap();
+    let dropped = store
+        .create_appointment(session_at(&ours, &theo, T0 + 3 * HOUR))
+        .await
+        .unwrap();
+    store
+        .cancel_appointment(&ours.id, &dropped.id, T0 + 1)
+        .await
+        .unwrap();
+    let dropped = store.appointment(&ours.id, &dropped.id).await.unwrap();
+    assert_eq!(
+        (dropped.status.as_str(), dropped.sequence),
+        ("cancelled", 1)
+    );
+
+    // within a day: the soon one only, with its practice's lead time
+    let due = store.unreminded_appointments(T0 + 10, DAY).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].appointment, soon);
+    assert_eq!(due[0].practice_id.as_deref(), Some(practice.id.as_str()));
+    assert_eq!(due[0].reminder_hours, 24);
+    store
+        .update_practice_details(&practice.id, "", "UTC", 48)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.unreminded_appointments(T0 + 10, DAY).await.unwrap()[0].reminder_hours,
+        48
+    );
+    // the horizon's far end counts, a session starting now does not
+    assert_eq!(
+        due_reminders(&store, T0 + DAY, DAY).await,
+        [later.id.as_str()]
+    );
+    assert!(due_reminders(&store, T0 + 2 * DAY, DAY).await.is_empty());
+
+    // two senders race: one wins, and it is not due again
+    let (one, two) = tokio::join!(
+        store.claim_reminder(&soon.id, T0 + 20),
+        store.claim_reminder(&soon.id, T0 + 20),
+    );
+    assert!(one.unwrap() ^ two.unwrap(), "exactly one claim wins");
+    assert!(!store.claim_reminder(&soon.id, T0 + 21).await.unwrap());
+    assert!(due_reminders(&store, T0 + 30, DAY).await.is_empty());
+    assert_eq!(
+        store
+            .appointment(&ours.id, &soon.id)
+            .await
+            .unwrap()
+            .reminded_at,
+        Some(T0 + 20)
+    );
+
+    // moved, it needs a reminder again, and calendars see a new version
+    let moved = store
+        .reschedule_appointment(
+            &ours.id,
+            &soon.id,
+            T0 + 5 * HOUR,
+            T0 + 6 * HOUR,
+            "in_person",
+            "Room 2",
+            T0 + 40,
+        )
+        .await
+        .unwrap();
+    assert_eq!((moved.reminded_at, moved.sequence), (None, 1));
+    assert_eq!(
+        (moved.starts_at, moved.location.as_str()),
+        (T0 + 5 * HOUR, "Room 2")
+    );
+    assert_eq!(
+        due_reminders(&store, T0 + 50, DAY).await,
+        [soon.id.as_str()]
+    );
+
+    // cancelled: not due, and neither cancelled, moved nor asked to move again
+    store
+        .cancel_appointment(&ours.id, &soon.id, T0 + 60)
+        .await
+        .unwrap();
+    assert!(due_reminders(&store, T0 + 70, DAY).await.is_empty());
+    assert_conflict(
+        store.cancel_appointment(&ours.id, &soon.id, T0 + 61).await,
+        "the session was already cancelled",
+    );
+    assert_conflict(
+        store
+            .reschedule_appointment(
+                &ours.id,
+                &soon.id,
+                T0 + DAY,
+                T0 + DAY + HOUR,
+                "video",
+                "",
+                T0 + 62,
+            )
+            .await,
+        "the session was cancelled",
+    );
+    assert_conflict(
+        store
+            .request_reschedule(&ours.id, &soon.id, &ben.id, None, T0 + 63)
+            .await,
+        "the session was cancelled",
+    );
+    let cancelled = store.appointment(&ours.id, &soon.id).await.unwrap();
+    assert_eq!(
+        (cancelled.status.as_str(), cancelled.sequence),
+        ("cancelled", 2)
+    );
+    assert_eq!(cancelled.starts_at, T0 + 5 * HOUR);
+    assert!(!store.claim_reminder("no-such-session", T0).await.unwrap());
+}
+
+/// A session is reached through its own couple only, and listed for the
+/// partners of that couple and the therapist who leads it.
+async fn a_session_belongs_to_its_couple_and_the_people_in_it(store: Store) {
+    let (_, admin) = practice_with_admin(&store, "Willow", "ada@example.com").await;
+    let theo = therapist(&store, &admin, "theo@example.com", "Theo", "THEO-0001").await;
+    let uma = therapist(&store, &admin, "uma@example.com", "Uma", "UMAA-0001").await;
+    let (ours, ann, ben) = joined_couple(
+        &store,
+        &theo,
+        ("ann@example.com", "Ann"),
+        ("ben@example.com", "Ben"),
+    )
+    .await;
+    let (theirs, cat, _) = joined_couple(
+        &store,
+        &uma,
+        ("cat@example.com", "Cat"),
+        ("dan@example.com", "Dan"),
+    )
+    .await;
+    let ours_session = store
+        .create_appointment(session_at(&ours, &theo, T0 + DAY))
+        .await
+        .unwrap();
+    let theirs_session = store
+        .create_appointment(session_at(&theirs, &uma, T0 + DAY))
+        .await
+        .unwrap();
+
+    for (who, expected) in [
+        (&ann, &ours_session),
+        (&ben, &ours_session),
+        (&theo, &ours_session),
+        (&cat, &theirs_session),
+        (&uma, &theirs_session),
+    ] {
+        assert_eq!(
+            store.appointments_of_person(&who.id, T0).await.unwrap(),
+            std::slice::from_ref(expected),
+            "{}",
+            who.name
+        );
+    }
+    assert!(
+        store
+            .appointments_of_person(&admin.id, T0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // listed until it has ended
+    let ends = ours_session.ends_at;
+    assert_eq!(
+        store
+            .appointments_of_couple(&ours.id, ends - 1)
+            .await
+            .unwrap(),
+        std::slice::from_ref(&ours_session)
+    );
+    assert!(
+        store
+            .appointments_of_couple(&ours.id, ends)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // named through another couple, it is not there to read or change
+    let id = &ours_session.id;
+    assert_not_found(store.appointment(&theirs.id, id).await);
+    assert_not_found(store.cancel_appointment(&theirs.id, id, T0 + 1).await);
+    assert_not_found(
+        store
+            .reschedule_appointment(&theirs.id, id, T0, T0 + HOUR, "video", "", T0 + 1)
+            .await,
+    );
+    assert_not_found(
+        store
+            .request_reschedule(&theirs.id, id, &cat.id, None, T0 + 1)
+            .await,
+    );
+    assert_eq!(store.appointment(&ours.id, id).await.unwrap(), ours_session);
+
+    // a partner asks to move it; moving it answers the request
+    store
+        .request_reschedule(&ours.id, id, &ben.id, Some(b"sealed note"), T0 + 2)
+        .await
+        .unwrap();
+    let asked = store.appointment(&ours.id, id).await.unwrap();
+    assert_eq!(
+        asked.reschedule_requested_by.as_deref(),
+        Some(ben.id.as_str())
+    );
+    assert_eq!(asked.reschedule_note.as_deref(), Some(&b"sealed note"[..]));
+    assert_eq!((asked.sequence, asked.updated_at), (0, T0 + 2));
+    let moved = store
+        .reschedule_appointment(
+            &ours.id,
+            id,
+            T0 + 2 * DAY,
+            T0 + 2 * DAY + HOUR,
+            "video",
+            "",
+            T0 + 3,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (moved.reschedule_requested_by, moved.reschedule_note),
+        (None, None)
+    );
+}
+
+const WINDOW: Millis = 15 * MINUTE;
+const LOCK: Millis = 10 * MINUTE;
+
+async fn attempt(store: &Store, key: &str, now: Millis, lock_after: i64) -> ThrottleAttempt {
+    store
+        .throttle_attempt(key, now, WINDOW, |n| if n >= lock_after { LOCK } else { 0 })
+        .await
+        .unwrap()
+}
+
+/// Attempts are counted per key within their window, and attempts older
+/// than the window are not; parallel attempts are each counted, so they
+/// cannot all slip under the limit together.
+async fn throttled_attempts_count_within_their_window_even_in_parallel(store: Store) {
+    const NEVER: i64 = i64::MAX;
+    let go = |attempts| ThrottleAttempt::Go { attempts };
+    assert_eq!(attempt(&store, "ann", T0, NEVER).await, go(1));
+    assert_eq!(attempt(&store, "ann", T0 + 1, NEVER).await, go(2));
+    assert_eq!(attempt(&store, "ann", T0 + 2, NEVER).await, go(3));
+    // each key counts its own
+    assert_eq!(attempt(&store, "ben", T0 + 3, NEVER).await, go(1));
+    // still within the window of the first
+    assert_eq!(
+        attempt(&store, "ben", T0 + 3 + WINDOW - 1, NEVER).await,
+        go(2)
+    );
+    // a full window after the last of them, none counts any more
+    assert_eq!(attempt(&store, "ann", T0 + 2 + WINDOW, NEVER).await, go(1));
+    assert_eq!(attempt(&store, "ann", T0 + 3 + WINDOW, NEVER).await, go(2));
+
+    // eight at once: each is counted once
+    let mut counts: Vec<i64> = attempts_at_once(&store, "parallel", 8, NEVER)
+        .await
+        .into_iter()
+        .map(|a| match a {
+            ThrottleAttempt::Go { attempts } => attempts,
+            locked => panic!("nothing locks here, got {locked:?}"),
+        })
+        .collect();
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=8).collect::<Vec<_>>());
+    // eight at once against a limit of three: three go ahead
+    let outcomes = attempts_at_once(&store, "limited", 8, 3).await;
+    let mut gone_ahead: Vec<i64> = outcomes
+        .iter()
+        .filter_map(|a| match a {
+            ThrottleAttempt::Go { attempts } => Some(*attempts),
+            ThrottleAttempt::Locked { .. } => None,
+        })
+        .collect();
+    gone_ahead.sort_unstable();
+    assert_eq!(gone_ahead, [1, 2, 3], "{outcomes:?}");
+}
+
+/// `n` attempts on `key` at once, all at T0.
+async fn attempts_at_once(
+    store: &Store,
+    key: &str,
+    n: usize,
+    lock_after: i64,
+) -> Vec<ThrottleAttempt> {
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let store = store.clone();
+            let key = key.to_owned();
+            tokio::spawn(async move { attempt(&store, &key, T0, lock_after).await })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    outcomes
+}
+
+/// Once locked, a key's attempts are refused without being counted until the
+/// lock ends; a refund lifts only a lock its own attempt set, and clearing
+/// the key starts it afresh.
+async fn a_locked_key_counts_nothing_until_its_lock_ends(store: Store) {
+    let go = |attempts| ThrottleAttempt::Go { attempts };
+    assert_eq!(attempt(&store, "ann", T0, 3).await, go(1));
+    assert_eq!(attempt(&store, "ann", T0 + 1, 3).await, go(2));
+    // the third is still checked, and locks the key after it
+    assert_eq!(attempt(&store, "ann", T0 + 2, 3).await, go(3));
+    let until = T0 + 2 + LOCK;
+    for now in [T0 + 3, T0 + 4, until - 1] {
+        assert_eq!(
+            attempt(&store, "ann", now, 3).await,
+            ThrottleAttempt::Locked { until },
+            "refused, not counted, and the lock not moved"
+        );
+    }
+    // after the lock (and within the window), counting goes on from three
+    assert_eq!(attempt(&store, "ann", until, 3).await, go(4));
+    let relocked = until + LOCK;
+    // a refund of that fourth leaves three: enough for the lock to hold
+    let lock_after_three = |n: i64| if n >= 3 { LOCK } else { 0 };
+    store
+        .throttle_refund("ann", until + 1, lock_after_three)
+        .await
+        .unwrap();
+    assert_eq!(
+        attempt(&store, "ann", until + 2, 3).await,
+        ThrottleAttempt::Locked { until: relocked }
+    );
+
+    // a refund of the attempt that set the lock lifts it
+    assert_eq!(attempt(&store, "ben", T0, 2).await, go(1));
+    assert_eq!(attempt(&store, "ben", T0 + 1, 2).await, go(2));
+    store
+        .throttle_refund("ben", T0 + 2, |n| if n >= 2 { LOCK } else { 0 })
+        .await
+        .unwrap();
+    assert_eq!(attempt(&store, "ben", T0 + 3, 2).await, go(2));
+
+    // cleared: a fresh start, lock and all
+    store.throttle_clear("ann").await.unwrap();
+    assert_eq!(attempt(&store, "ann", until + 3, 3).await, go(1));
+    // clearing or refunding a key never seen is fine
+    store.throttle_clear("nobody").await.unwrap();
+    store
+        .throttle_refund("nobody", T0, lock_after_three)
+        .await
+        .unwrap();
+    assert_eq!(attempt(&store, "nobody", T0, 3).await, go(1));
 }
