@@ -128,7 +128,9 @@ impl Store {
 
     /// Counts an attempt *before* it is checked, atomically, so parallel
     /// requests cannot each slip past the limit: attempts are counted within a
-    /// sliding window, `lock_for(attempts)` says how long to lock after that
+    /// fixed window that starts at the first attempt after the last one ended
+    /// (so right around a window's end at most twice the limit gets through
+    /// before a lock), `lock_for(attempts)` says how long to lock after that
     /// many (0: no lock), and while a lock holds nothing is counted or checked.
     /// A successful attempt is settled afterwards with [`Store::throttle_clear`]
     /// or [`Store::throttle_refund`].

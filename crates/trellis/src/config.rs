@@ -75,6 +75,9 @@ pub struct Config {
     /// Serve at most this many connections at once; more wait to be
     /// accepted until one closes. Keep it below the open-file limit.
     pub max_connections: usize,
+    /// Work on at most this many requests at once; the others wait their
+    /// turn (health checks and static files never wait).
+    pub concurrent_requests: usize,
     /// Give up (503) on a request still unanswered after this many seconds.
     pub request_timeout_seconds: u64,
     /// Where to serve `GET /metrics` (Prometheus text format); unset: no
@@ -111,6 +114,7 @@ impl Default for Config {
             header_timeout_seconds: 30,
             body_timeout_seconds: 60,
             max_connections: 512,
+            concurrent_requests: 16,
             request_timeout_seconds: 30,
             metrics_bind: None,
             share_undo_seconds: 60,
@@ -140,6 +144,7 @@ impl std::fmt::Debug for Config {
             .field("header_timeout_seconds", &self.header_timeout_seconds)
             .field("body_timeout_seconds", &self.body_timeout_seconds)
             .field("max_connections", &self.max_connections)
+            .field("concurrent_requests", &self.concurrent_requests)
             .field("request_timeout_seconds", &self.request_timeout_seconds)
             .field("metrics_bind", &self.metrics_bind)
             .field("share_undo_seconds", &self.share_undo_seconds)

@@ -39,7 +39,8 @@ pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// answer carries them, including refusals made by the layers below);
 /// errors in our one shape (JSON for the API, the calm page for people),
 /// whoever made them; addresses holding NUL refused; the body size limit;
-/// the request timeout; CSRF; then the routes.
+/// the request timeout; admission (a bounded number of requests at work,
+/// the rest waiting their turn); CSRF; then the routes.
 pub fn router(state: AppState) -> Router {
     let timeout = state.config().request_timeout;
     routes::build(routes::table())
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::csrf::protect,
         ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), admit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             timeout,
@@ -63,6 +65,26 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(observe::access))
         .with_state(state)
+}
+
+/// Lets a bounded number of requests work at once, the others waiting in
+/// arrival order, so under load each request is served whole instead of all
+/// of them competing query by query for the database pool (where one with
+/// many queries would wait many times). The permit is held until the answer
+/// starts: a live stream's long body does not keep it. Health checks and
+/// static files never wait.
+async fn admit(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = request.uri().path();
+    if path == "/healthz" || path == "/readyz" || path.starts_with("/static/") {
+        return next.run(request).await;
+    }
+    // the semaphore is never closed; without a permit, serve anyway
+    let _permit = state.admission().clone().acquire_owned().await.ok();
+    next.run(request).await
 }
 
 /// Health, readiness and static files.

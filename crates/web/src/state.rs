@@ -30,6 +30,10 @@ pub struct WebConfig {
     /// How long shared journal writing waits, readable by its author alone,
     /// so it can be taken back (milliseconds; 0: shared at once).
     pub share_undo: Millis,
+    /// Requests worked on at once; more wait their turn in arrival order.
+    /// Without it, under load every request competes for the database pool
+    /// query by query, and one that needs many queries waits many times.
+    pub concurrent_requests: usize,
 }
 
 impl WebConfig {
@@ -43,6 +47,7 @@ impl WebConfig {
             api_token_lifetime: 30 * trellis_core::time::DAY,
             request_timeout: std::time::Duration::from_secs(30),
             share_undo: 60 * trellis_core::time::SECOND,
+            concurrent_requests: 16,
         }
     }
 
@@ -65,6 +70,8 @@ struct Inner {
     vault: Vault,
     content: Arc<Content>,
     pusher: Arc<crate::push::Pusher>,
+    /// Permits for requests being worked on (`WebConfig::concurrent_requests`).
+    admission: Arc<tokio::sync::Semaphore>,
     /// Talk ids with a new turn, for this process's live listeners.
     talk_turns: tokio::sync::broadcast::Sender<String>,
     /// Live streams open per person.
@@ -80,6 +87,9 @@ impl AppState {
         content: Arc<Content>,
         pusher: crate::push::Pusher,
     ) -> Self {
+        let admission = Arc::new(tokio::sync::Semaphore::new(
+            config.concurrent_requests.max(1),
+        ));
         Self {
             inner: Arc::new(Inner {
                 store,
@@ -89,6 +99,7 @@ impl AppState {
                 vault,
                 content,
                 pusher: Arc::new(pusher),
+                admission,
                 talk_turns: tokio::sync::broadcast::channel(1024).0,
                 streams: Arc::default(),
             }),
@@ -121,6 +132,11 @@ impl AppState {
 
     pub fn mailer(&self) -> &Mailer {
         &self.inner.mailer
+    }
+
+    /// Permits for requests being worked on.
+    pub fn admission(&self) -> &Arc<tokio::sync::Semaphore> {
+        &self.inner.admission
     }
 
     /// Sends notices to people's devices (web push).

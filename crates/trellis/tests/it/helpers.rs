@@ -101,6 +101,13 @@ impl TestApp {
         Some(app)
     }
 
+    /// The demo practice on a server that works on one request at a time.
+    pub async fn one_request_at_a_time(backend: Backend) -> Option<TestApp> {
+        let app = Self::start_with(backend, |config| config.concurrent_requests = 1).await?;
+        app.seed_demo().await;
+        Some(app)
+    }
+
     /// An empty server whose mail server refuses every connection.
     pub async fn with_refusing_smtp(backend: Backend) -> Option<TestApp> {
         // a port nothing listens on once the listener is gone

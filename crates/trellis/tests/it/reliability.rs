@@ -18,6 +18,8 @@ on_both_backends!(with_demo =>
     every_answer_of_the_api_fits_its_schema,
 );
 
+on_both_backends!(one_request_at_a_time => requests_wait_their_turn_and_a_live_stream_holds_none);
+
 on_both_backends!(impatient =>
     a_client_that_sends_half_its_headers_is_let_go,
     a_body_that_stalls_is_refused,
@@ -575,6 +577,44 @@ async fn live_streams_outlast_the_timeouts(app: TestApp) {
         Err(_) | Ok(Ok(Some(_))) => {}
         Ok(ended) => panic!("the stream ended: {ended:?}"),
     }
+}
+
+/// With one request at work at a time, many at once are all answered, in
+/// turn; a live stream's open body does not keep the others waiting.
+async fn requests_wait_their_turn_and_a_live_stream_holds_none(app: TestApp) {
+    let alex = app.api_login("alex@example.com", DEMO_PASSWORD).await;
+    let (status, talk) = app
+        .api_post(Some(&alex), "/api/v1/talks", json!({"topic": "our week"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{talk}");
+    let stream = reqwest::Client::new()
+        .get(app.url(&format!(
+            "/api/v1/talks/{}/events",
+            talk["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&alex)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..24 {
+        let request = client.get(app.url("/api/v1/me")).bearer_auth(&alex);
+        calls.spawn(async move { request.send().await.map(|r| r.status()) });
+    }
+    while let Some(answer) = calls.join_next().await {
+        assert_eq!(
+            answer
+                .unwrap()
+                .expect("a request waited for the stream's turn to end"),
+            StatusCode::OK
+        );
+    }
+    drop(stream);
 }
 
 /// Each API route, called by someone it is meant for with an empty body,
