@@ -14,22 +14,12 @@ SECONDS_EACH="${ME_SECONDS:-10}"
 CONNECTIONS="${ME_CONNECTIONS:-32}"
 PORT="${ME_PORT:-18490}"
 PASSWORD="me benchmark password 2026"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-BIN="$CARGO_TARGET_DIR/release/trellis"
 DATA="$(mktemp -d /tmp/trellis-me.XXXXXX)"
-(cd "$ROOT" && cargo build --release --quiet -p trellis)
-
-TRELLIS_LOG=warn "$BIN" demo --password "$PASSWORD" --data-dir "$DATA" --bind "127.0.0.1:$PORT" > "$DATA/serve.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; rm -rf "$DATA"' EXIT
-BASE="http://127.0.0.1:$PORT"
-for _ in $(seq 1 240); do
-  curl -fs "$BASE/healthz" > /dev/null && break
-  sleep 0.5
-done
-TOKEN=$(curl -fs -H 'content-type: application/json' \
-  -d "{\"email\":\"alex@example.com\",\"password\":\"$PASSWORD\"}" "$BASE/api/v1/auth/login" |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+source "$ROOT/benches/common.sh"
+trellis_build
+trap 'kill ${SERVER:-} 2>/dev/null || true; rm -rf "$DATA"' EXIT
+trellis_serve "$DATA" "$PORT" demo --password "$PASSWORD"
+TOKEN=$(api_token alex@example.com "$PASSWORD")
 
 rate() { # PATH [HEADER] -> requests per second
   local args=(-t2 -c"$CONNECTIONS" -d"${SECONDS_EACH}s")

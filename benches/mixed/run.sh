@@ -20,27 +20,15 @@ WEEKS="${MIXED_WEEKS:-12}"
 SECONDS_EACH="${MIXED_SECONDS:-20}"
 PORT="${MIXED_PORT:-18495}"
 PASSWORD="mixed benchmark password 2026"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-BIN="$CARGO_TARGET_DIR/release/trellis"
 DATA="$(mktemp -d /tmp/trellis-mixed.XXXXXX)"
-(cd "$ROOT" && cargo build --release --quiet -p trellis)
+source "$ROOT/benches/common.sh"
+trellis_build
 
 TRELLIS_LOG=warn "$BIN" loadgen --couples "$COUPLES" --weeks "$WEEKS" --password "$PASSWORD" --data-dir "$DATA" >&2
+trap 'kill ${SERVER:-} 2>/dev/null || true; rm -rf "$DATA"' EXIT
 # many people at once: the connection cap must not be what is measured
-TRELLIS_LOG=warn TRELLIS_MAX_CONNECTIONS=1024 "$BIN" serve --data-dir "$DATA" --bind "127.0.0.1:$PORT" > "$DATA/serve.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; rm -rf "$DATA"' EXIT
-BASE="http://127.0.0.1:$PORT"
-for _ in $(seq 1 240); do
-  curl -fs "$BASE/healthz" > /dev/null && break
-  sleep 0.5
-done
-
-token() {
-  curl -fs -H 'content-type: application/json' \
-    -d "{\"email\":\"$1\",\"password\":\"$PASSWORD\"}" "$BASE/api/v1/auth/login" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
-}
+TRELLIS_MAX_CONNECTIONS=1024 trellis_serve "$DATA" "$PORT"
+token() { api_token "$1" "$PASSWORD"; }
 
 # 40 partners of different couples, and each therapist with their couples
 : > "$DATA/partners"

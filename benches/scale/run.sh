@@ -20,8 +20,6 @@ SECONDS_EACH="${SCALE_SECONDS:-10}"
 CONNECTIONS="${SCALE_CONNECTIONS:-1}"
 PORT="${SCALE_PORT:-18480}"
 PASSWORD="scale benchmark password 2026"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-BIN="$CARGO_TARGET_DIR/release/trellis"
 DATA="${SCALE_DATA:-$(mktemp -d /tmp/trellis-scale.XXXXXX)}"
 mkdir -p "$DATA"
 case "$ENGINE" in
@@ -30,7 +28,8 @@ case "$ENGINE" in
   *) echo "engine: sqlite or postgres" >&2; exit 2 ;;
 esac
 
-(cd "$ROOT" && cargo build --release --quiet -p trellis)
+source "$ROOT/benches/common.sh"
+trellis_build
 
 if [ -f "$DATA/generation-seconds" ]; then
   echo "measuring the practice already generated in $DATA" >&2
@@ -42,14 +41,8 @@ else
 fi
 GEN_SECONDS=$(cat "$DATA/generation-seconds")
 
-TRELLIS_LOG=warn "$BIN" serve --data-dir "$DATA" --bind "127.0.0.1:$PORT" > "$DATA/serve.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
-BASE="http://127.0.0.1:$PORT"
-for _ in $(seq 1 120); do
-  curl -fs "$BASE/healthz" > /dev/null && break
-  sleep 0.5
-done
+trap 'kill ${SERVER:-} 2>/dev/null || true' EXIT
+trellis_serve "$DATA" "$PORT"
 
 # A signed-in browser session for EMAIL: prints the Cookie header value.
 session_cookie() {
@@ -64,9 +57,7 @@ session_cookie() {
 # The first couple of EMAIL's caseload (the one most in need).
 first_couple() {
   local token
-  token=$(curl -fs -H 'content-type: application/json' \
-    -d "{\"email\":\"$1\",\"password\":\"$PASSWORD\"}" "$BASE/api/v1/auth/login" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+  token=$(api_token "$1" "$PASSWORD")
   curl -fs -H "authorization: Bearer $token" "$BASE/api/v1/caseload" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["couples"][0]["id"])'
 }
