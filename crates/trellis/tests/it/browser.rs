@@ -1314,6 +1314,19 @@ async fn a_phone_offers_notices_and_its_service_worker_shows_a_pushed_one() {
     assert_eq!(notices[0]["title"], "You have a new message in Trellis");
     assert_eq!(notices[0]["tag"], "message");
     assert_eq!(notices[0]["url"], "/messages");
+
+    // signing out still signs out at once (the page first turns this
+    // device's notices off when it has any)
+    phone
+        .execute(
+            "document.querySelector(\"form[action='/logout']\").requestSubmit()",
+            vec![],
+        )
+        .await
+        .unwrap();
+    wait_for_path(&phone, "/").await;
+    phone.goto(&app.url("/account/notices")).await.unwrap();
+    wait_for_path(&phone, "/login").await;
 }
 
 /// Sharing with care, on a phone: shared writing waits, the page says who
