@@ -321,6 +321,21 @@ impl Store {
     /// is superseded. `Gone` if it was no longer a proposal.
     pub async fn accept_agreement(&self, id: &str, by: &str, now: Millis) -> Result<()> {
         let mut tx = self.pool.begin().await?;
+        // Only the couple's other partner may accept: `NotFound` for anyone
+        // outside the couple, `Conflict` for the one who proposed it.
+        let proposer: Option<(String,)> = sqlx::query_as(
+            "SELECT a.proposed_by FROM agreements a JOIN couple_members m \
+             ON m.couple_id = a.couple_id AND m.user_id = $2 WHERE a.id = $1",
+        )
+        .bind(id)
+        .bind(by)
+        .fetch_optional(&mut *tx)
+        .await?;
+        match proposer {
+            None => return Err(StoreError::NotFound),
+            Some((proposer,)) if proposer == by => return Err(StoreError::Conflict("proposer")),
+            Some(_) => {}
+        }
         let row: Option<(Option<String>,)> = sqlx::query_as(
             "UPDATE agreements SET status = 'agreed', agreed_at = $1, agreed_by = $2 WHERE id = $3 AND status = 'proposed' RETURNING supersedes",
         )

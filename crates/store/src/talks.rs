@@ -198,11 +198,14 @@ impl Store {
 
     /// Adds a turn with the next number. `Conflict` when another turn took
     /// that number first: the caller replays the talk and tries again.
+    /// `Gone` once the talk has ended: nothing is added to an ended talk.
     #[tracing::instrument(skip(self, turn), fields(talk_id = turn.talk_id, seq = turn.seq))]
     pub async fn insert_turn(&self, turn: NewTurn<'_>) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO talk_turns (talk_id, seq, author_id, kind, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        let added = sqlx::query(
+            "INSERT INTO talk_turns (talk_id, seq, author_id, kind, body, created_at) \
+             SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS \
+             (SELECT 1 FROM talks WHERE id = $1 AND ended_at IS NOT NULL)",
         )
         .bind(turn.talk_id)
         .bind(turn.seq)
@@ -213,6 +216,9 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(StoreError::unique("turn"))?;
+        if added.rows_affected() == 0 {
+            return Err(StoreError::Gone);
+        }
         if turn.ends {
             sqlx::query("UPDATE talks SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL")
                 .bind(turn.now)

@@ -2710,13 +2710,13 @@ async fn a_talks_turns_take_each_number_once_and_its_first_end_holds(store: Stor
         .await
         .unwrap();
     assert_eq!(store.talk("talk").await.unwrap().ended_at, Some(T0 + 14));
-    // the store does not refuse later turns (the web layer does), but a
-    // later ending move does not move the end
-    store
-        .insert_turn(turn("talk", 5, &ann, true))
-        .await
-        .unwrap();
+    // nothing is added to an ended talk, and its end stays where it was
+    assert!(matches!(
+        store.insert_turn(turn("talk", 5, &ann, true)).await,
+        Err(StoreError::Gone)
+    ));
     assert_eq!(store.talk("talk").await.unwrap().ended_at, Some(T0 + 14));
+    assert_eq!(store.turns_after("talk", 4).await.unwrap().len(), 0);
     assert_eq!(store.talk("later").await.unwrap().ended_at, None);
     assert_not_found(store.talk("no-such-talk").await);
 }
@@ -2958,8 +2958,8 @@ async fn a_days_marks_merge_into_one_and_a_new_version_ends_the_old(store: Store
 }
 
 /// An agreement is in force once accepted, and accepted once; a new version
-/// retires the old one only when it is accepted in turn. Who may accept (the
-/// other partner) is the web layer's check, not the store's.
+/// retires the old one only when it is accepted in turn. Only the couple's
+/// other partner may accept it.
 async fn an_agreement_holds_once_accepted_and_retires_the_version_it_replaces(store: Store) {
     let (_, admin) = practice_with_admin(&store, "Willow", "ada@example.com").await;
     let theo = therapist(&store, &admin, "theo@example.com", "Theo", "THEO-0001").await;
@@ -2979,6 +2979,14 @@ async fn an_agreement_holds_once_accepted_and_retires_the_version_it_replaces(st
     assert_eq!((proposed.agreed_at, proposed.agreed_by), (None, None));
     assert_eq!(proposed.proposed_by, ann.id);
 
+    // not the one who proposed it, nor anyone outside the couple
+    assert!(matches!(
+        store.accept_agreement("v1", &ann.id, T0 + 2).await,
+        Err(StoreError::Conflict("proposer"))
+    ));
+    assert_not_found(store.accept_agreement("v1", &theo.id, T0 + 2).await);
+    assert_not_found(store.accept_agreement("v1", &admin.id, T0 + 2).await);
+    assert_eq!(store.agreement("v1").await.unwrap().status, "proposed");
     store.accept_agreement("v1", &ben.id, T0 + 2).await.unwrap();
     let agreed = store.agreement("v1").await.unwrap();
     assert_eq!(agreed.status, "agreed");
@@ -2987,7 +2995,7 @@ async fn an_agreement_holds_once_accepted_and_retires_the_version_it_replaces(st
         (Some(T0 + 2), Some(ben.id.as_str()))
     );
     // a second accept (a stale page) is told it is gone, and changes nothing
-    assert_gone(store.accept_agreement("v1", &ann.id, T0 + 3).await);
+    assert_gone(store.accept_agreement("v1", &ben.id, T0 + 3).await);
     assert_eq!(store.agreement("v1").await.unwrap(), agreed);
 
     // the old version stays in force until the new one is accepted
@@ -3019,7 +3027,7 @@ async fn an_agreement_holds_once_accepted_and_retires_the_version_it_replaces(st
             .collect::<Vec<_>>(),
         [("v1", "superseded"), ("v2", "agreed")]
     );
-    assert_gone(
+    assert_not_found(
         store
             .accept_agreement("no-such-agreement", &ann.id, T0)
             .await,

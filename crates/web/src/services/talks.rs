@@ -371,6 +371,10 @@ pub async fn make_move(
             }
             // Someone else's turn took this number: look again.
             Err(StoreError::Conflict(_)) => continue,
+            // The other partner ended the talk a moment ago.
+            Err(StoreError::Gone) => {
+                return Err(AppError::Conflict("This talk has ended.".to_owned()));
+            }
             Err(other) => return Err(other.into()),
         }
     }
