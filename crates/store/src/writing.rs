@@ -106,6 +106,19 @@ pub struct EntryFilter<'a> {
     pub before: Option<(Millis, &'a str)>,
 }
 
+impl<'a> EntryFilter<'a> {
+    /// A couple's writing of one kind that answers one thing (an exercise,
+    /// a round of reflecting back…), by anyone.
+    pub fn answers(couple_id: &'a str, kind: &'a str, ref_id: &'a str) -> Self {
+        Self {
+            couple_id: Some(couple_id),
+            kind: Some(kind),
+            ref_id: Some(ref_id),
+            ..Self::default()
+        }
+    }
+}
+
 const ENTRY_COLUMNS: &str = "e.id, e.couple_id, c.therapist_id AS couple_therapist_id, e.author_id, \
      u.name AS author_name, e.kind, e.ref_id, e.audience, e.addressed_to, e.body, e.created_at, e.updated_at, \
      e.visible_from";

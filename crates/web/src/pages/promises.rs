@@ -135,24 +135,37 @@ async fn refused(
     render_refused(&err, &template)
 }
 
+/// A form with a cadence: its fields by name, and the weekdays ticked (a
+/// field that repeats, so the form is read as pairs).
+struct CadenceForm<'a>(&'a [(String, String)]);
+
+impl CadenceForm<'_> {
+    fn field(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    }
+
+    fn days(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == "days")
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
 pub async fn promise(
     State(state): State<AppState>,
     page: PageContext,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let user = page.require(Role::Partner)?;
-    let field = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default()
-    };
-    let days: Vec<String> = pairs
-        .iter()
-        .filter(|(k, _)| k == "days")
-        .map(|(_, v)| v.clone())
-        .collect();
+    let form = CadenceForm(&pairs);
+    let field = |name: &str| form.field(name);
+    let days = form.days();
     let text = field("text").to_owned();
     let result = match accountability::parse_cadence(field("cadence"), &days, Some(field("due"))) {
         Ok(cadence) => accountability::make_promise(&state, user, &text, cadence, None).await,
@@ -344,18 +357,9 @@ pub async fn ritual(
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let user = page.require(Role::Partner)?;
-    let field = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default()
-    };
-    let days: Vec<String> = pairs
-        .iter()
-        .filter(|(k, _)| k == "days")
-        .map(|(_, v)| v.clone())
-        .collect();
+    let form = CadenceForm(&pairs);
+    let field = |name: &str| form.field(name);
+    let days = form.days();
     let result = match accountability::parse_cadence(field("cadence"), &days, None) {
         Ok(cadence) => accountability::make_ritual(&state, user, field("text"), cadence).await,
         Err(err) => Err(err),

@@ -195,13 +195,7 @@ pub async fn read_thread(
     let mut entries = writing::list(
         state,
         viewer,
-        EntryFilter {
-            couple_id: Some(&thread.couple_id),
-            kind: Some(MESSAGE),
-            ref_id: Some(&thread.key),
-            author_id: None,
-            before: None,
-        },
+        EntryFilter::answers(&thread.couple_id, MESSAGE, &thread.key),
     )
     .await?;
     entries.reverse();
@@ -315,13 +309,7 @@ pub async fn comments_on(
     let mut entries = writing::list(
         state,
         viewer,
-        EntryFilter {
-            couple_id: Some(couple_id),
-            kind: Some(COMMENT),
-            ref_id: Some(target_id),
-            author_id: None,
-            before: None,
-        },
+        EntryFilter::answers(couple_id, COMMENT, target_id),
     )
     .await?;
     entries.reverse();

@@ -781,13 +781,7 @@ pub async fn responses_for(
     let entries = writing::list(
         state,
         viewer,
-        EntryFilter {
-            couple_id: Some(&couple.id),
-            kind: Some(kind),
-            ref_id: Some(&exercise.id),
-            author_id: None,
-            before: None,
-        },
+        EntryFilter::answers(&couple.id, kind, &exercise.id),
     )
     .await?;
     let mut responses: Vec<AnswerView> = entries.into_iter().map(answer_view).collect();
@@ -815,13 +809,7 @@ pub async fn responses_for(
             let turns = writing::list(
                 state,
                 viewer,
-                EntryFilter {
-                    couple_id: Some(&couple.id),
-                    kind: Some(REFLECT_BACK),
-                    ref_id: Some(&round.id),
-                    author_id: None,
-                    before: None,
-                },
+                EntryFilter::answers(&couple.id, REFLECT_BACK, &round.id),
             )
             .await?;
             rounds.push(RoundView {
