@@ -557,26 +557,28 @@ fn closed_by_server(stream: &tokio::net::TcpStream) -> bool {
     }
 }
 
-async fn live_streams_outlast_the_timeouts(app: TestApp) {
-    let alex = app.api_login("alex@example.com", DEMO_PASSWORD).await;
+/// Opens a new talk as `token` and its live stream of turns.
+async fn open_talk_stream(app: &TestApp, token: &str, topic: &str) -> reqwest::Response {
     let (status, talk) = app
-        .api_post(
-            Some(&alex),
-            "/api/v1/talks",
-            json!({"topic": "a long talk"}),
-        )
+        .api_post(Some(token), "/api/v1/talks", json!({"topic": topic}))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{talk}");
-    let mut stream = reqwest::Client::new()
+    let stream = reqwest::Client::new()
         .get(app.url(&format!(
             "/api/v1/talks/{}/events",
             talk["id"].as_str().unwrap()
         )))
-        .bearer_auth(&alex)
+        .bearer_auth(token)
         .send()
         .await
         .unwrap();
     assert_eq!(stream.status(), StatusCode::OK);
+    stream
+}
+
+async fn live_streams_outlast_the_timeouts(app: TestApp) {
+    let alex = app.api_login("alex@example.com", DEMO_PASSWORD).await;
+    let mut stream = open_talk_stream(&app, &alex, "a long talk").await;
     // Past both timeouts, the stream is still open.
     tokio::time::sleep(std::time::Duration::from_secs(4)).await;
     match tokio::time::timeout(std::time::Duration::from_millis(500), stream.chunk()).await {
@@ -589,20 +591,7 @@ async fn live_streams_outlast_the_timeouts(app: TestApp) {
 /// turn; a live stream's open body does not keep the others waiting.
 async fn requests_wait_their_turn_and_a_live_stream_holds_none(app: TestApp) {
     let alex = app.api_login("alex@example.com", DEMO_PASSWORD).await;
-    let (status, talk) = app
-        .api_post(Some(&alex), "/api/v1/talks", json!({"topic": "our week"}))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{talk}");
-    let stream = reqwest::Client::new()
-        .get(app.url(&format!(
-            "/api/v1/talks/{}/events",
-            talk["id"].as_str().unwrap()
-        )))
-        .bearer_auth(&alex)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stream.status(), StatusCode::OK);
+    let stream = open_talk_stream(&app, &alex, "our week").await;
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
         .build()

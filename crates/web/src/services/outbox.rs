@@ -80,8 +80,13 @@ pub async fn deliver_due(state: &AppState) -> AppResult<usize> {
     let store = state.store();
     let mut sent = 0;
     for mail in store.claim_due_mail(now(), LEASE, 50).await? {
-        if deliver(state, mail).await? {
-            sent += 1;
+        let id = mail.id.clone();
+        match deliver(state, mail).await {
+            Ok(true) => sent += 1,
+            Ok(false) => {}
+            // one mail's trouble (the database went away mid-round) must
+            // not hold up the others; its claim lapses and it comes back
+            Err(err) => tracing::warn!(mail_id = %id, error = ?err, "could not settle a mail"),
         }
     }
     store.prune_failed_mail(now() - KEEP_FAILED).await?;
@@ -92,15 +97,22 @@ pub async fn deliver_due(state: &AppState) -> AppResult<usize> {
 /// One try at a claimed mail; `true` when a mail server took it.
 async fn deliver(state: &AppState, mail: OutboxMail) -> AppResult<bool> {
     let store = state.store();
-    let body = state
+    // a body that does not open is a failed try like any other, so it ends
+    // in the retry schedule instead of coming back at every lease forever
+    let sent = match state
         .vault()
         .open_text(store, SYSTEM_KEY_OWNER, &mail.body, &context(&mail.id))
-        .await?;
-    match state
-        .mailer()
-        .send(&mail.to_name, &mail.to_email, &mail.subject, body)
         .await
     {
+        Ok(body) => {
+            state
+                .mailer()
+                .send(&mail.to_name, &mail.to_email, &mail.subject, body)
+                .await
+        }
+        Err(err) => Err(err.context("could not open the sealed body")),
+    };
+    match sent {
         Ok(()) => {
             store.mail_sent(&mail.id).await?;
             metrics::counter!("trellis_mail_total", "outcome" => "sent").increment(1);
