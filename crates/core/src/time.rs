@@ -40,3 +40,88 @@ mod tests {
         assert_eq!(utc_date(1_709_164_800_000), "2024-02-29");
     }
 }
+
+/// Where "now" comes from. Every service asks the clock in its context,
+/// never the system directly, so the demo can write weeks of history as it
+/// happened and tests can move time forward without sleeping.
+#[derive(Clone, Debug, Default)]
+pub enum Clock {
+    /// The machine's clock: production.
+    #[default]
+    System,
+    /// A clock that stands still until it is set or advanced.
+    Manual(std::sync::Arc<std::sync::atomic::AtomicI64>),
+}
+
+impl Clock {
+    /// A clock standing at `at`.
+    pub fn manual(at: Millis) -> Self {
+        Clock::Manual(std::sync::Arc::new(std::sync::atomic::AtomicI64::new(at)))
+    }
+
+    /// The current time in milliseconds since the Unix epoch.
+    pub fn now(&self) -> Millis {
+        match self {
+            Clock::System => system_now(),
+            Clock::Manual(at) => at.load(std::sync::atomic::Ordering::SeqCst),
+        }
+    }
+
+    /// Moves a manual clock to `at` (the system clock cannot be moved:
+    /// returns false).
+    pub fn set(&self, at: Millis) -> bool {
+        match self {
+            Clock::System => false,
+            Clock::Manual(now) => {
+                now.store(at, std::sync::atomic::Ordering::SeqCst);
+                true
+            }
+        }
+    }
+
+    /// Moves a manual clock forward by `by` (false for the system clock).
+    pub fn advance(&self, by: Millis) -> bool {
+        match self {
+            Clock::System => false,
+            Clock::Manual(now) => {
+                now.fetch_add(by, std::sync::atomic::Ordering::SeqCst);
+                true
+            }
+        }
+    }
+}
+
+/// The machine's clock in milliseconds since the Unix epoch (0 before 1970,
+/// saturating far in the future).
+pub fn system_now() -> Millis {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod clock_tests {
+    use super::*;
+
+    #[test]
+    fn a_manual_clock_stands_still_until_moved_and_clones_share_it() {
+        let clock = Clock::manual(1_000);
+        let other = clock.clone();
+        assert_eq!(clock.now(), 1_000);
+        assert!(clock.advance(DAY));
+        assert_eq!(other.now(), 1_000 + DAY);
+        assert!(other.set(5));
+        assert_eq!(clock.now(), 5);
+    }
+
+    #[test]
+    fn the_system_clock_cannot_be_moved() {
+        let clock = Clock::System;
+        let before = clock.now();
+        assert!(!clock.set(0));
+        assert!(!clock.advance(-DAY));
+        assert!(clock.now() >= before);
+        assert!(before > 1_700_000_000_000, "after November 2023");
+    }
+}

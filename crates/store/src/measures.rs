@@ -125,15 +125,6 @@ impl Store {
         Ok(())
     }
 
-    pub async fn backdate_measure(&self, id: &str, at: Millis) -> Result<()> {
-        sqlx::query("UPDATE measures SET created_at = $1 WHERE id = $2")
-            .bind(at)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     /// `(therapist may see my scores, my partner may see my scores)`.
     pub async fn score_sharing(&self, user_id: &str) -> Result<(bool, bool)> {
         let row: Option<(i64, i64)> = sqlx::query_as(

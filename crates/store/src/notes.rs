@@ -110,17 +110,6 @@ impl Store {
         Ok(())
     }
 
-    /// Dates a note back (the demo's history).
-    #[tracing::instrument(skip(self))]
-    pub async fn backdate_note(&self, id: &str, at: Millis) -> Result<()> {
-        sqlx::query("UPDATE therapist_notes SET created_at = $1, updated_at = $1 WHERE id = $2")
-            .bind(at)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     /// Marks a thread read up to `now` for this person.
     #[tracing::instrument(skip(self))]
     pub async fn mark_thread_read(

@@ -446,20 +446,4 @@ impl Store {
             .await?;
         Ok(())
     }
-
-    /// Dates a talk and its turns back, a minute apart (the demo's history).
-    #[tracing::instrument(skip(self))]
-    pub async fn backdate_talk(&self, id: &str, at: Millis) -> Result<()> {
-        sqlx::query("UPDATE talks SET created_at = $1 WHERE id = $2")
-            .bind(at)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        sqlx::query("UPDATE talk_turns SET created_at = $1 + seq * 60000 WHERE talk_id = $2")
-            .bind(at)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
 }

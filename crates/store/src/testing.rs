@@ -66,6 +66,31 @@ fn url_without_database(url: &str) -> String {
     }
 }
 
+/// Moves an entry back in time, as if it was written and shared at `at`
+/// (tests of what "since the last session" and history views show). The
+/// product itself never rewrites time: the demo writes its history through
+/// a manual clock.
+pub async fn backdate_entry(store: &crate::Store, entry_id: &str, at: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE entries SET created_at = $1, updated_at = $1, visible_from = $1 WHERE id = $2",
+    )
+    .bind(at)
+    .bind(entry_id)
+    .execute(&store.pool)
+    .await?;
+    Ok(())
+}
+
+/// Moves a check-in back in time (tests of trends over weeks).
+pub async fn backdate_measure(store: &crate::Store, id: &str, at: i64) -> Result<()> {
+    sqlx::query("UPDATE measures SET created_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(id)
+        .execute(&store.pool)
+        .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -441,18 +441,6 @@ impl Store {
         }
         Ok(())
     }
-
-    /// Moves an entry back in time (demo history only); it was shared then.
-    pub async fn backdate_entry(&self, entry_id: &str, at: Millis) -> Result<()> {
-        sqlx::query(
-            "UPDATE entries SET created_at = $1, updated_at = $1, visible_from = $1 WHERE id = $2",
-        )
-        .bind(at)
-        .bind(entry_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
 }
 
 #[cfg(test)]

@@ -33,9 +33,13 @@ struct Running {
 async fn start(url: &str, instances: usize) -> (Running, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(url).await.unwrap();
-    trellis::demo::seed_if_empty(&store, "a calm bench password", trellis_web::state::now())
-        .await
-        .unwrap();
+    trellis::demo::seed_if_empty(
+        &store,
+        "a calm bench password",
+        trellis_web::state::system_now(),
+    )
+    .await
+    .unwrap();
     let mut bases = Vec::new();
     let mut stops = Vec::new();
     for _ in 0..instances {
@@ -68,7 +72,7 @@ async fn start(url: &str, instances: usize) -> (Running, Store) {
 async fn couples(store: &Store) -> Vec<[String; 2]> {
     let email = trellis_core::EmailAddress::parse("e", "therapist@example.com").unwrap();
     let priya = store.user_by_email(&email).await.unwrap().unwrap().user;
-    let now = trellis_web::state::now();
+    let now = trellis_web::state::system_now();
     let mut tokens = Vec::new();
     for i in 0..TALKS {
         let invites = [SecretToken::generate(), SecretToken::generate()];

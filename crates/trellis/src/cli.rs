@@ -234,7 +234,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     couples: args.couples,
                     weeks: args.weeks,
                 },
-                trellis_web::state::now(),
+                trellis_web::state::system_now(),
             )
             .await;
             store.close().await;
@@ -416,10 +416,14 @@ async fn run_demo(config: Config, password: Option<String>) -> anyhow::Result<()
     };
     trellis_core::NewPassword::parse("password", &password)
         .map_err(|err| anyhow::anyhow!(err.message))?;
-    let seeded =
-        demo::seed_if_empty(server.state().store(), &password, trellis_web::state::now()).await?;
+    let seeded = demo::seed_if_empty(
+        server.state().store(),
+        &password,
+        trellis_web::state::system_now(),
+    )
+    .await?;
     if seeded {
-        demo::history::seed(server.state(), trellis_web::state::now())
+        demo::history::seed(server.state(), trellis_web::state::system_now())
             .await
             .context("could not create the demo history")?;
         write_private(&password_file, &password)?;
@@ -486,7 +490,7 @@ async fn reset_two_factor(store: &Store, email: &str) -> anyhow::Result<()> {
                 item_id: None,
                 detail: "trellis admin reset-two-factor",
             },
-            trellis_web::state::now(),
+            trellis_web::state::system_now(),
         )
         .await?;
     Ok(())

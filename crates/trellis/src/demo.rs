@@ -314,10 +314,10 @@ pub mod history {
         input: AnswerInput,
         at: Millis,
     ) -> anyhow::Result<()> {
-        let id = program::answer(state, who, exercise, input)
-            .await
-            .map_err(|e| anyhow::anyhow!("demo answer to {exercise}: {e}"))?;
-        state.store().backdate_entry(&id, at).await?;
+        let present = back_to(state, at);
+        let answered = program::answer(state, who, exercise, input).await;
+        back_to(state, present);
+        answered.map_err(|e| anyhow::anyhow!("demo answer to {exercise}: {e}"))?;
         Ok(())
     }
 
@@ -328,7 +328,8 @@ pub mod history {
         audience: Audience,
         at: Millis,
     ) -> anyhow::Result<String> {
-        let entry = writing::write(
+        let present = back_to(state, at);
+        let written = writing::write(
             state,
             who,
             NewWriting {
@@ -338,10 +339,12 @@ pub mod history {
                 audience,
             },
         )
-        .await
-        .map_err(|e| anyhow::anyhow!("demo journal: {e}"))?;
-        state.store().backdate_entry(&entry.id, at).await?;
-        Ok(entry.id)
+        .await;
+        // its undo window (a minute after `at`) closed long ago
+        back_to(state, present);
+        Ok(written
+            .map_err(|e| anyhow::anyhow!("demo journal: {e}"))?
+            .id)
     }
 
     fn ratings(values: &[(&str, i64)]) -> AnswerInput {
@@ -380,11 +383,11 @@ pub mod history {
         at: Millis,
     ) -> anyhow::Result<()> {
         let answers = answers_for(state, instrument, score)?;
-        let result =
-            trellis_web::services::measures::submit(state, who, instrument, &answers, None)
-                .await
-                .map_err(|e| anyhow::anyhow!("demo measure {instrument}: {e}"))?;
-        state.store().backdate_measure(&result.id, at).await?;
+        let present = back_to(state, at);
+        let submitted =
+            trellis_web::services::measures::submit(state, who, instrument, &answers, None).await;
+        back_to(state, present);
+        submitted.map_err(|e| anyhow::anyhow!("demo measure {instrument}: {e}"))?;
         Ok(())
     }
 
@@ -499,25 +502,32 @@ pub mod history {
         acc::accept_agreement(state, alex, &agreement)
             .await
             .map_err(err)?;
-        let first = acc::appreciate(state, sam, "Thank you for the texts after work. It is a small thing that makes my evenings calmer.", true).await.map_err(err)?;
-        state.store().backdate_entry(&first, now_minus(8)).await?;
+        let present = back_to(state, state.now() - 8 * DAY);
+        let first = acc::appreciate(state, sam, "Thank you for the texts after work. It is a small thing that makes my evenings calmer.", true).await;
+        back_to(state, present - 3 * DAY);
         let second = acc::appreciate(
             state,
             alex,
             "I loved how you laughed at dinner on Friday. I've missed that.",
             false,
         )
-        .await
-        .map_err(err)?;
-        state.store().backdate_entry(&second, now_minus(3)).await?;
+        .await;
+        back_to(state, present);
+        first.map_err(err)?;
+        second.map_err(err)?;
         Ok(())
     }
 
-    fn now_minus(days: i64) -> Millis {
-        trellis_web::state::now() - days * DAY
+    /// Moves the demo's clock to `at` (the demo writes its history at the
+    /// times it tells of) and returns where it stood.
+    pub(super) fn back_to(state: &AppState, at: Millis) -> Millis {
+        let present = state.now();
+        state.clock().set(at);
+        present
     }
 
     pub async fn seed(state: &AppState, now: Millis) -> anyhow::Result<()> {
+        let state = &state.with_clock(trellis_core::time::Clock::manual(now));
         let alex = user(state, "alex@example.com").await?;
         let sam = user(state, "sam@example.com").await?;
         let jordan = user(state, "jordan@example.com").await?;
@@ -769,7 +779,7 @@ mod practice_life {
     use trellis_web::services::{compromise, talks};
     use trellis_web::when;
 
-    use super::history::user;
+    use super::history::{back_to, user};
 
     const ZONE: &str = "Europe/London";
 
@@ -819,14 +829,15 @@ mod practice_life {
         body: &str,
         at: Millis,
     ) -> anyhow::Result<()> {
-        let entry = messages::post(state, who, thread, body)
-            .await
-            .map_err(|e| anyhow::anyhow!("demo message: {e}"))?;
-        state.store().backdate_entry(&entry.id, at).await?;
+        let present = back_to(state, at);
+        let posted = messages::post(state, who, thread, body).await;
+        back_to(state, present);
+        posted.map_err(|e| anyhow::anyhow!("demo message: {e}"))?;
         Ok(())
     }
 
     pub async fn seed(state: &AppState, now: Millis, sisters_visits: &str) -> anyhow::Result<()> {
+        let state = &state.with_clock(trellis_core::time::Clock::manual(now));
         let err = |e: trellis_web::AppError| anyhow::anyhow!("demo: {e}");
         let priya = user(state, "therapist@example.com").await?;
         let tom = user(state, "therapist2@example.com").await?;
@@ -946,13 +957,10 @@ mod practice_life {
                 "Presenting concerns: Sam raised feeling managed rather than asked.\n\nInterventions: softened start-ups; Alex owned the lie without explaining it away.\n\nHomework: patterns I recognise.\n\nPlan: Sam's sister's visits next week; watch for Alex withdrawing when criticised.",
             ),
         ] {
-            let note = notes::write(state, &priya, &couple, body)
-                .await
-                .map_err(err)?;
-            state
-                .store()
-                .backdate_note(&note.id, now - days * DAY)
-                .await?;
+            back_to(state, now - days * DAY);
+            let written = notes::write(state, &priya, &couple, body).await;
+            back_to(state, now);
+            written.map_err(err)?;
         }
         notes::write(
             state,
@@ -965,6 +973,8 @@ mod practice_life {
 
         // Sam and Alex are in the middle of a talk about the sister's visits;
         // Alex took one break last week; a compromise waits for Sam's circles.
+        // the talk happened yesterday, a minute a turn
+        back_to(state, now - DAY);
         let talk = talks::open(state, &sam, "How we handle my sister's visits", true)
             .await
             .map_err(err)?;
@@ -1002,11 +1012,12 @@ mod practice_life {
                 "You feel left out when Jo and I make the plans.",
             ),
         ] {
+            state.clock().advance(MINUTE);
             talks::make_move(state, who, &talk.id, action, body, false)
                 .await
                 .map_err(err)?;
         }
-        state.store().backdate_talk(&talk.id, now - DAY).await?;
+        back_to(state, now);
         let started = now - 5 * DAY;
         let timeout = state
             .store()

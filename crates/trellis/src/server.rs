@@ -107,8 +107,11 @@ impl Server {
             .sweep_once(&store)
             .await
             .context("could not bring sealed data up to date")?;
-        trellis_web::services::intake::prune_personal_details(&store, trellis_web::state::now())
-            .await?;
+        trellis_web::services::intake::prune_personal_details(
+            &store,
+            trellis_web::state::system_now(),
+        )
+        .await?;
         let content = trellis_web::content::Content::load(config.content_dir.as_deref())
             .context("the program content is not valid")?;
         let pusher = trellis_web::push::Pusher::from_key_file(
@@ -266,7 +269,7 @@ async fn mail_checkins(state: AppState, every: std::time::Duration) {
         ticks.tick().await;
         if let Err(err) = trellis_web::services::intake::prune_personal_details(
             state.store(),
-            trellis_web::state::now(),
+            trellis_web::state::system_now(),
         )
         .await
         {

@@ -60,6 +60,7 @@ impl WebConfig {
 #[derive(Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
+    clock: trellis_core::time::Clock,
 }
 
 struct Inner {
@@ -103,7 +104,27 @@ impl AppState {
                 talk_turns: tokio::sync::broadcast::channel(1024).0,
                 streams: Arc::default(),
             }),
+            clock: trellis_core::time::Clock::System,
         }
+    }
+
+    /// The same state reading time from `clock` (the demo writes its
+    /// history at the times it describes; tests move time forward).
+    pub fn with_clock(&self, clock: trellis_core::time::Clock) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            clock,
+        }
+    }
+
+    /// The current time, from this state's clock: the one place the web
+    /// layer reads the time.
+    pub fn now(&self) -> Millis {
+        self.clock.now()
+    }
+
+    pub fn clock(&self) -> &trellis_core::time::Clock {
+        &self.clock
     }
 
     pub fn content(&self) -> &Content {
@@ -156,10 +177,8 @@ impl AppState {
     }
 }
 
-/// The current time; the one place the web layer reads the clock.
-pub fn now() -> Millis {
-    let since_epoch = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
+/// The machine's time, for the few places that run outside any request's
+/// state (key rotation in the vault); services use [`AppState::now`].
+pub fn system_now() -> Millis {
+    trellis_core::time::system_now()
 }

@@ -23,7 +23,7 @@ use base64::engine::general_purpose::STANDARD;
 use trellis_crypto::{DataKey, EnvelopeError, Keyring, Unwrapped, WrappedKey, sealed_version};
 use trellis_store::{DataKeyRow, SealedCell, Store, StoredSealed};
 
-use crate::state::now;
+use crate::state::system_now as now;
 
 /// Sealed values kept in TEXT columns start with this, then base64.
 pub const SEALED_TEXT_PREFIX: &str = "trellis-sealed:";

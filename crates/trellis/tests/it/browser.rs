@@ -722,7 +722,8 @@ async fn from_the_self_check_to_a_first_session(backend: Backend) {
         .unwrap();
 
     // …and books the first session, tomorrow at six in the evening.
-    let date = trellis_core::time::utc_date(trellis_web::state::now() + trellis_core::time::DAY);
+    let date =
+        trellis_core::time::utc_date(trellis_web::state::system_now() + trellis_core::time::DAY);
     priya
         .goto(&app.url(&format!("/caseload/couples/{couple_id}/sessions")))
         .await

@@ -117,7 +117,7 @@ fn before_unread(list: &Value) -> i64 {
 /// The caseload reads every couple's facts at once; what it counts must be
 /// what each couple's own progress shows, consent rules included.
 async fn the_caseload_counts_what_each_couple_page_shows(app: TestApp) {
-    trellis::demo::history::seed(&app.state, trellis_web::state::now())
+    trellis::demo::history::seed(&app.state, trellis_web::state::system_now())
         .await
         .unwrap();
     // Sam keeps scores from the therapist: hidden on both views alike

@@ -136,7 +136,7 @@ async fn the_operator_resets_a_lost_second_step() {
     let email = trellis_core::EmailAddress::parse("e", "sam@example.com").unwrap();
     let sam = app.store.user_by_email(&email).await.unwrap().unwrap().user;
     let secret = trellis_crypto::totp::new_secret();
-    let now_secs = u64::try_from(trellis_web::state::now() / 1000).unwrap();
+    let now_secs = u64::try_from(trellis_web::state::system_now() / 1000).unwrap();
     let code = trellis_crypto::totp::code_at(&secret, now_secs).unwrap();
     trellis_web::services::two_factor::enable(&app.state, &sam, &secret, &code, DEMO_PASSWORD)
         .await

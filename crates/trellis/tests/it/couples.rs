@@ -198,7 +198,7 @@ async fn expired_and_unknown_invitations_are_refused(app: TestApp) {
         .unwrap()
         .user;
     let token = SecretToken::generate();
-    let now = trellis_web::state::now();
+    let now = trellis_web::state::system_now();
     app.store
         .create_couple_with_invitations(
             &therapist,
@@ -698,7 +698,7 @@ async fn a_used_practice_code_no_longer_works(app: TestApp) {
 async fn an_expired_practice_code_is_refused(app: TestApp) {
     let email = trellis_core::EmailAddress::parse("email", "therapist@example.com").unwrap();
     let priya = app.store.user_by_email(&email).await.unwrap().unwrap().user;
-    let now = trellis_web::state::now();
+    let now = trellis_web::state::system_now();
     app.store
         .replace_link_code(&priya.id, "DRPR-2026", now - 1)
         .await

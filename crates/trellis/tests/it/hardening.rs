@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use trellis_core::time::{DAY, utc_date};
 use trellis_web::WebConfig;
-use trellis_web::state::now;
+use trellis_web::state::system_now as now;
 
 use crate::helpers::{DEMO_PASSWORD, TestApp, browser_client, find_link, fresh_couple, page_text};
 use crate::on_both_backends;

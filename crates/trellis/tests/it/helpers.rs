@@ -192,10 +192,13 @@ impl TestApp {
     }
 
     async fn seed_demo(&self) {
-        let seeded =
-            trellis::demo::seed_if_empty(&self.store, DEMO_PASSWORD, trellis_web::state::now())
-                .await
-                .unwrap();
+        let seeded = trellis::demo::seed_if_empty(
+            &self.store,
+            DEMO_PASSWORD,
+            trellis_web::state::system_now(),
+        )
+        .await
+        .unwrap();
         assert!(seeded);
     }
 

@@ -25,7 +25,7 @@ async fn a_generated_practice_reads_like_a_real_one(app: TestApp) {
         couples: 41,
         weeks: 3,
     };
-    let now = trellis_web::state::now();
+    let now = trellis_web::state::system_now();
     let report = trellis::loadgen::generate(
         &app.store,
         vault.clone(),

@@ -88,7 +88,7 @@ fn problems(path: &str, html: &str) -> Vec<String> {
 }
 
 async fn every_page_has_unique_ids_and_named_controls(app: TestApp) {
-    trellis::demo::history::seed(&app.state, trellis_web::state::now())
+    trellis::demo::history::seed(&app.state, trellis_web::state::system_now())
         .await
         .unwrap();
     let priya = app.api_login("therapist@example.com", DEMO_PASSWORD).await;

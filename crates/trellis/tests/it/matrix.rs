@@ -141,7 +141,7 @@ async fn every_route_answers_every_caller_as_declared(app: TestApp) {
             admin_name: "Other Admin",
             password_hash: &hash,
             setup_token_hash: None,
-            now: trellis_web::state::now(),
+            now: trellis_web::state::system_now(),
         })
         .await
         .unwrap();
@@ -266,7 +266,8 @@ pub async fn seed_items(app: &TestApp) -> Items {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{note}");
-    let tomorrow = trellis_web::when::rfc3339(trellis_web::state::now() + trellis_core::time::DAY);
+    let tomorrow =
+        trellis_web::when::rfc3339(trellis_web::state::system_now() + trellis_core::time::DAY);
     let (status, appointment) = app
         .api_post(
             Some(&priya),

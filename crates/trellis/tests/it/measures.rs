@@ -257,16 +257,19 @@ async fn alerts_fire_on_a_constructed_history(app: TestApp) {
             .unwrap();
     }
     // Riley: three weekly CSI-4s below the cutoff, the last three weeks ago; Jordan steady.
-    let now = trellis_web::state::now();
+    let now = trellis_web::state::system_now();
     for (weeks_ago, riley_score, jordan_score) in [(5, 2, 3), (4, 2, 3), (3, 1, 4)] {
         for (token, value) in [(&riley, riley_score), (&jordan, jordan_score)] {
             let (_, result) = app
                 .api_post(Some(token), "/api/v1/measures/csi4", all(value, &CSI4))
                 .await;
-            app.store
-                .backdate_measure(result["id"].as_str().unwrap(), now - weeks_ago * 7 * DAY)
-                .await
-                .unwrap();
+            trellis_store::testing::backdate_measure(
+                &app.store,
+                result["id"].as_str().unwrap(),
+                now - weeks_ago * 7 * DAY,
+            )
+            .await
+            .unwrap();
         }
     }
     let tom = app.api_login("therapist2@example.com", DEMO_PASSWORD).await;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use trellis_core::time::{MINUTE, SECOND};
 use trellis_store::{NewMail, SYSTEM_KEY_OWNER};
-use trellis_web::state::now;
+use trellis_web::state::system_now as now;
 
 use crate::helpers::TestApp;
 use crate::on_both_backends;

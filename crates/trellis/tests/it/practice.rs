@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use trellis_core::time::{DAY, HOUR, utc_date};
-use trellis_web::state::now;
+use trellis_web::state::system_now as now;
 
 use crate::helpers::{
     Backend, DEMO_PASSWORD, SmtpSink, TestApp, assert_sealed_at_rest, browser_client, fresh_couple,
@@ -1169,10 +1169,13 @@ async fn the_caseload_shows_what_was_shared_since_the_last_session(app: TestApp)
             json!({"body": "Before we ever met.", "audience": "therapist"}),
         )
         .await;
-    app.store
-        .backdate_entry(before["id"].as_str().unwrap(), now() - 3 * HOUR)
-        .await
-        .unwrap();
+    trellis_store::testing::backdate_entry(
+        &app.store,
+        before["id"].as_str().unwrap(),
+        now() - 3 * HOUR,
+    )
+    .await
+    .unwrap();
     let text = caseload().await;
     let row = text.split("Mo & Pat").nth(1).unwrap_or_default().to_owned();
     assert!(!row.contains("since the last session"), "{row}");

@@ -474,7 +474,7 @@ async fn exercise_kinds_check_their_fields(app: TestApp) {
 on_both_backends!(with_demo => the_demo_has_weeks_of_history);
 
 async fn the_demo_has_weeks_of_history(app: TestApp) {
-    trellis::demo::history::seed(&app.state, trellis_web::state::now())
+    trellis::demo::history::seed(&app.state, trellis_web::state::system_now())
         .await
         .unwrap();
     let (alex, sam, priya) = people(&app).await;
@@ -509,7 +509,7 @@ async fn the_demo_has_weeks_of_history(app: TestApp) {
         .map(|e| e["created_at"].as_i64().unwrap())
         .min()
         .unwrap();
-    assert!(trellis_web::state::now() - oldest > 7 * trellis_core::time::DAY);
+    assert!(trellis_web::state::system_now() - oldest > 7 * trellis_core::time::DAY);
     // Measures tell two stories: Alex and Sam improving, Riley not on track.
     let (_, progress) = app
         .api_get(&priya, &format!("/api/v1/couples/{couple}/progress"))

@@ -160,7 +160,7 @@ async fn book_session(app: &TestApp, therapist: &str) {
         .unwrap()
         .user;
     let couple_id = alex.couple_id.unwrap();
-    let day = utc_date(trellis_web::state::now() + 3 * DAY);
+    let day = utc_date(trellis_web::state::system_now() + 3 * DAY);
     let (status, booked) = app
         .api_post(
             Some(therapist),

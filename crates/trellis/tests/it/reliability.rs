@@ -984,7 +984,7 @@ async fn changes_answer_as_documented(
     let (_, me) = doc.at(app, Some(alex), M::GET, "/api/v1/me", None).await;
     let alex_id = id_of(&me);
     let couple = [("id", items.couple_id.as_str())];
-    let now = trellis_web::state::now();
+    let now = trellis_web::state::system_now();
     let later = |ms| trellis_web::when::rfc3339(now + ms);
     let plain = |route: &'static str| (route, route.to_owned());
     let with = |route: &'static str, values: &[(&str, &str)]| (route, at(route, values));
@@ -1240,7 +1240,7 @@ async fn waiting_writing_answers_as_documented(app: &TestApp, doc: &mut Conforma
         assert_eq!(status, StatusCode::CREATED);
         let id = entry["id"].as_str().unwrap();
         app.store
-            .set_visible_from(id, &alex_id, trellis_web::state::now() + 60_000)
+            .set_visible_from(id, &alex_id, trellis_web::state::system_now() + 60_000)
             .await
             .unwrap();
         let route = format!("/api/v1/entries/{{id}}/{action}");

@@ -401,7 +401,7 @@ async fn a_backup_restores_with_its_data() {
         user_id: &alex_user.id,
         role: alex_user.role,
         couple_id: alex_user.couple_id.as_deref(),
-        now: trellis_web::state::now(),
+        now: trellis_web::state::system_now(),
     };
     let entries = restored
         .entries_for(reader, trellis_store::EntryFilter::default(), 10)

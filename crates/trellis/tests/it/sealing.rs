@@ -84,7 +84,7 @@ async fn intake_request(app: &TestApp, names: &str, message: &str) -> String {
             message,
             seen_separately: false,
             safe_contact: "",
-            now: trellis_web::state::now(),
+            now: trellis_web::state::system_now(),
         },
     )
     .await
@@ -160,7 +160,7 @@ async fn intake_scores_homework_and_two_step_secrets_are_sealed_at_rest(app: Tes
     // Two-step secrets: sealed with the system key; sign-in checks still work.
     let alex = user(&app, "alex@example.com").await;
     let secret = trellis_crypto::totp::new_secret();
-    let now_secs = u64::try_from(trellis_web::state::now() / 1000).unwrap();
+    let now_secs = u64::try_from(trellis_web::state::system_now() / 1000).unwrap();
     let code = trellis_crypto::totp::code_at(&secret, now_secs).unwrap();
     trellis_web::services::two_factor::enable(&app.state, &alex, &secret, &code, DEMO_PASSWORD)
         .await
@@ -292,7 +292,7 @@ async fn rows_sealed_before_the_change_still_open_and_are_brought_up_to_date(app
             message: "Written in clear long ago",
             seen_separately: false,
             safe_contact: "",
-            now: trellis_web::state::now(),
+            now: trellis_web::state::system_now(),
         })
         .await
         .unwrap();
@@ -458,7 +458,7 @@ async fn used_invitations_and_long_closed_requests_are_pruned(app: TestApp) {
         .await
         .practice_id
         .unwrap();
-    let now = trellis_web::state::now();
+    let now = trellis_web::state::system_now();
     let pruned = trellis_web::services::intake::prune_personal_details(&app.store, now)
         .await
         .unwrap();
@@ -514,7 +514,7 @@ async fn the_start_up_sweep_runs_once_per_database(app: TestApp) {
     assert_eq!(vault.sweep_once(&app.store).await.unwrap(), None);
     // a database from before the record (or a newer format) is swept again
     app.store
-        .record_maintenance("sealing_sweep", 0, trellis_web::state::now())
+        .record_maintenance("sealing_sweep", 0, trellis_web::state::system_now())
         .await
         .unwrap();
     let report = vault.sweep_once(&app.store).await.unwrap();

@@ -215,7 +215,7 @@ async fn once_the_window_passes_the_partner_reads_it(app: TestApp) {
     assert_eq!(entry["pending"], true);
     assert!(!listed(&app, &sam, body).await, "it waits first");
     let due = entry["visible_from"].as_i64().unwrap();
-    while trellis_web::state::now() <= due {
+    while trellis_web::state::system_now() <= due {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(

@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use trellis_core::time::{HOUR, MINUTE};
-use trellis_web::state::now;
+use trellis_web::state::system_now as now;
 use trellis_web::when::rfc3339;
 
 use crate::helpers::{Backend, DEMO_PASSWORD, TestApp, assert_sealed_at_rest, fresh_couple};

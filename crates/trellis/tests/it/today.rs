@@ -227,7 +227,7 @@ async fn today_lists_what_waits_in_order_of_need(app: TestApp) {
 }
 
 async fn the_demo_home_shows_what_waits(app: TestApp) {
-    trellis::demo::history::seed(&app.state, trellis_web::state::now())
+    trellis::demo::history::seed(&app.state, trellis_web::state::system_now())
         .await
         .unwrap();
     // Riley has Jordan's paired money question to answer

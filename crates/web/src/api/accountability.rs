@@ -315,7 +315,10 @@ pub async fn openness_log(
     )
     .await?;
     Ok(Json(OpennessList {
-        entries: entries.into_iter().map(Into::into).collect(),
+        entries: entries
+            .into_iter()
+            .map(|e| super::entries::EntryJson::at(e, state.now()))
+            .collect(),
     }))
 }
 

@@ -54,9 +54,11 @@ pub struct EntryJson {
     pub pending: bool,
 }
 
-impl From<Entry> for EntryJson {
-    fn from(entry: Entry) -> Self {
-        let pending = entry.mine && entry.pending(crate::state::now());
+impl EntryJson {
+    /// The API shape of an entry read at `now` (whether it is still
+    /// pending depends on the time).
+    pub fn at(entry: Entry, now: trellis_core::Millis) -> Self {
+        let pending = entry.mine && entry.pending(now);
         Self {
             id: entry.id,
             kind: entry.kind,
@@ -111,7 +113,7 @@ pub async fn create(
         },
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(entry.into())))
+    Ok((StatusCode::CREATED, Json(EntryJson::at(entry, state.now()))))
 }
 
 /// The journal entries the caller may see, newest first: their own, and what
@@ -147,7 +149,11 @@ pub async fn list(
     )
     .await?;
     Ok(Json(EntryList {
-        entries: page.entries.into_iter().map(EntryJson::from).collect(),
+        entries: page
+            .entries
+            .into_iter()
+            .map(|e| EntryJson::at(e, state.now()))
+            .collect(),
         next_cursor: page.next_cursor,
     }))
 }
@@ -161,7 +167,10 @@ pub async fn get(
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<EntryJson>> {
-    Ok(Json(writing::read(&state, &user, &id).await?.into()))
+    Ok(Json(EntryJson::at(
+        writing::read(&state, &user, &id).await?,
+        state.now(),
+    )))
 }
 
 /// Change who can see an entry (its author only); every change is recorded.
@@ -175,11 +184,8 @@ pub async fn change_audience(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<AudienceRequest>,
 ) -> AppResult<Json<EntryJson>> {
-    Ok(Json(
-        writing::change_audience(&state, &user, &id, request.audience.as_deref())
-            .await?
-            .into(),
-    ))
+    let entry = writing::change_audience(&state, &user, &id, request.audience.as_deref()).await?;
+    Ok(Json(EntryJson::at(entry, state.now())))
 }
 
 /// Take back shared writing while nobody else can read it yet: it stays, private.
@@ -228,9 +234,6 @@ async fn settle(
     id: &str,
     choice: writing::PendingChoice,
 ) -> AppResult<Json<EntryJson>> {
-    Ok(Json(
-        writing::settle_pending(state, user, id, choice)
-            .await?
-            .into(),
-    ))
+    let entry = writing::settle_pending(state, user, id, choice).await?;
+    Ok(Json(EntryJson::at(entry, state.now())))
 }

@@ -70,7 +70,7 @@ pub async fn post(
         request.body.as_deref().unwrap_or_default(),
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(entry.into())))
+    Ok((StatusCode::CREATED, Json(EntryJson::at(entry, state.now()))))
 }
 
 /// A thread's messages, oldest first (opening it marks it read).
@@ -94,7 +94,10 @@ pub async fn list(
     let entries = messages::read_thread(&state, &user, &thread).await?;
     Ok(Json(MessageList {
         thread: thread.key,
-        messages: entries.into_iter().map(EntryJson::from).collect(),
+        messages: entries
+            .into_iter()
+            .map(|e| EntryJson::at(e, state.now()))
+            .collect(),
     }))
 }
 
@@ -121,7 +124,7 @@ pub async fn comment(
         request.body.as_deref().unwrap_or_default(),
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(entry.into())))
+    Ok((StatusCode::CREATED, Json(EntryJson::at(entry, state.now()))))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -153,7 +156,10 @@ pub async fn comments(
     )
     .await?;
     Ok(Json(CommentList {
-        comments: entries.into_iter().map(EntryJson::from).collect(),
+        comments: entries
+            .into_iter()
+            .map(|e| EntryJson::at(e, state.now()))
+            .collect(),
     }))
 }
 

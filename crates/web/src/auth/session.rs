@@ -12,7 +12,7 @@ use trellis_crypto::SecretToken;
 use trellis_store::{NewSession, SessionKind, User};
 
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "trellis_session";
 
@@ -75,7 +75,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> AppResult<Option<User>
         .session_user_within(
             hash.as_str(),
             kind,
-            now(),
+            state.now(),
             |role| idle_timeout(state, role),
             max_age(state, kind),
         )
@@ -145,7 +145,7 @@ pub async fn start_session(
     kind: SessionKind,
 ) -> AppResult<SecretToken> {
     let token = SecretToken::generate();
-    let now = now();
+    let now = state.now();
     state
         .store()
         .create_session(NewSession {

@@ -13,7 +13,7 @@ use crate::error::{AppError, AppResult};
 use crate::extract::PageForm;
 use crate::services::couples::Invitee;
 use crate::services::practice;
-use crate::state::{AppState, now};
+use crate::state::AppState;
 
 pub struct StaffRow {
     pub id: String,
@@ -113,7 +113,7 @@ async fn practice_page(state: &AppState, page: &PageContext) -> AppResult<Practi
         });
     }
     let pending = store
-        .open_therapist_invitations(practice_id, now())
+        .open_therapist_invitations(practice_id, state.now())
         .await?
         .into_iter()
         .map(|i| format!("{} ({})", i.name, i.email))

@@ -139,7 +139,7 @@ async fn journal_page(state: &AppState, page: &PageContext) -> AppResult<Journal
     )
     .await?;
     let zone = crate::services::notices::zone_for(state, user).await?;
-    let at = crate::state::now();
+    let at = state.now();
     let views = entries
         .into_iter()
         .map(|entry| {
@@ -453,11 +453,11 @@ pub async fn couple(
     // what is new is read before this visit is recorded
     let news = state
         .store()
-        .couple_news(&therapist.id, &couple.id, crate::state::now())
+        .couple_news(&therapist.id, &couple.id, state.now())
         .await?;
     state
         .store()
-        .record_couple_view(&therapist.id, &couple.id, crate::state::now())
+        .record_couple_view(&therapist.id, &couple.id, state.now())
         .await?;
     let screening = crate::services::safety::panel(&state, therapist, &couple.id).await?;
     let situation = crate::services::situation::view(&state, therapist, &couple.id).await?;
@@ -727,7 +727,7 @@ pub async fn report(
         couple_id: couple_id.clone(),
         title,
         program_title: journey.program_title.clone(),
-        today: crate::when::short_date(crate::state::now(), &zone),
+        today: crate::when::short_date(state.now(), &zone),
         progress_charts: super::measures::charts(&state, "report", &visible, &zone),
         hidden_scores: progress
             .partners

@@ -16,7 +16,7 @@ use crate::extract::PageForm;
 use crate::services::compromise::{self, CompromiseView};
 use crate::services::talks::{self, TalkView};
 use crate::services::timeouts::{self, TimeoutView};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 use crate::when;
 
 /// Break lengths offered, in minutes: from the shortest that helps to a day.
@@ -282,7 +282,7 @@ pub async fn take_break(
     let partner = page.require(Role::Partner)?;
     // Only the offered lengths; up to the next whole minute (the time people
     // read), and never past the longest break.
-    let now = now();
+    let now = state.now();
     let return_at = match form.minutes.trim().parse::<i64>() {
         Ok(minutes) if BREAKS.iter().any(|(offered, _)| *offered == minutes) => {
             let at = now + minutes * MINUTE;

@@ -120,9 +120,9 @@ pub async fn caseload(State(state): State<AppState>, page: PageContext) -> AppRe
             .as_ref()
             .map(|(_, at)| utc_date(*at))
             .unwrap_or_default(),
-        link_code_current: code.as_ref().is_some_and(|(_, at)| {
-            trellis_core::linking::link_code_works(*at, crate::state::now())
-        }),
+        link_code_current: code
+            .as_ref()
+            .is_some_and(|(_, at)| trellis_core::linking::link_code_works(*at, state.now())),
         link_code: code.map(|(code, _)| code),
         link_requests,
     };

@@ -15,7 +15,7 @@ use trellis_store::{AgreementRow, Couple, PromiseRow, User};
 use super::program::couple_for;
 use super::writing::{self, NewWriting};
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 
 pub const APPRECIATION: &str = "appreciation";
 /// Acts of transparency ("I told you about the message before you asked").
@@ -27,7 +27,7 @@ pub const OPENNESS: &str = "openness";
 /// couple normally share a zone, so they agree on what "today" is.)
 pub async fn today_for(state: &AppState, user: &User) -> AppResult<Day> {
     let zone = super::notices::zone_for(state, user).await?;
-    Ok(crate::when::day_number(now(), &zone))
+    Ok(crate::when::day_number(state.now(), &zone))
 }
 
 fn day_text(day: Day) -> String {
@@ -136,7 +136,7 @@ async fn store_promise(
             &cadence_json,
             today,
             supersedes,
-            now(),
+            state.now(),
         )
         .await?;
     Ok(id)
@@ -255,7 +255,7 @@ pub async fn accept_proposal(state: &AppState, partner: &User, id: &str) -> AppR
             &promise.id,
             &partner.id,
             today_for(state, partner).await?,
-            now(),
+            state.now(),
         )
         .await
         .map_err(|err| match err {
@@ -282,7 +282,10 @@ pub async fn kept(state: &AppState, partner: &User, id: &str, date: Option<&str>
         ));
     }
     let day = day_or_today(state, partner, date).await?;
-    state.store().mark_kept(&promise.id, day, now()).await?;
+    state
+        .store()
+        .mark_kept(&promise.id, day, state.now())
+        .await?;
     Ok(())
 }
 
@@ -321,7 +324,7 @@ pub async fn noticed(
     };
     state
         .store()
-        .mark_noticed(&promise.id, day, sealed.as_deref(), now())
+        .mark_noticed(&promise.id, day, sealed.as_deref(), state.now())
         .await?;
     Ok(())
 }
@@ -344,7 +347,12 @@ pub async fn set_status(state: &AppState, partner: &User, id: &str, status: &str
     }
     state
         .store()
-        .set_promise_status(&promise.id, status, today_for(state, partner).await?, now())
+        .set_promise_status(
+            &promise.id,
+            status,
+            today_for(state, partner).await?,
+            state.now(),
+        )
         .await?;
     Ok(())
 }
@@ -709,7 +717,7 @@ pub async fn propose_agreement(
             &sealed_body,
             &partner.id,
             supersedes,
-            now(),
+            state.now(),
         )
         .await?;
     Ok(id)
@@ -727,7 +735,7 @@ pub async fn accept_agreement(state: &AppState, partner: &User, id: &str) -> App
     super::safety::require_shared_work(state, &agreement.couple_id).await?;
     state
         .store()
-        .accept_agreement(&agreement.id, &partner.id, now())
+        .accept_agreement(&agreement.id, &partner.id, state.now())
         .await
         .map_err(|err| match err {
             trellis_store::StoreError::Gone => AppError::Conflict(
@@ -824,7 +832,7 @@ pub async fn appreciation_due(state: &AppState, partner: &User) -> AppResult<boo
     if partner.role != Role::Partner || partner.couple_id.is_none() {
         return Ok(false);
     }
-    let reader = writing::reader(partner);
+    let reader = writing::reader(state, partner);
     let filter = trellis_store::EntryFilter {
         kind: Some(APPRECIATION),
         author_id: Some(&partner.id),
@@ -833,7 +841,7 @@ pub async fn appreciation_due(state: &AppState, partner: &User) -> AppResult<boo
     let latest = state.store().entries_for(reader, filter, 1).await?;
     Ok(latest
         .first()
-        .is_none_or(|e| now() - e.created_at > 7 * DAY))
+        .is_none_or(|e| state.now() - e.created_at > 7 * DAY))
 }
 
 /// Context for a missed day, private or for the therapist.
@@ -915,7 +923,7 @@ pub async fn new_celebrations(
         .collect();
     let new = state
         .store()
-        .first_sightings(&partner.id, &keys, now())
+        .first_sightings(&partner.id, &keys, state.now())
         .await?;
     Ok(all
         .into_iter()
@@ -966,7 +974,7 @@ pub async fn milestones(
     }
     let couple = couple_for(state, viewer, couple_id).await?;
     let (first, count) = state.store().appreciation_stats(&couple.id).await?;
-    if consistency::month_of_appreciations(first, count, now()) {
+    if consistency::month_of_appreciations(first, count, state.now()) {
         found.push(Milestone {
             kind: "month_of_appreciations".to_owned(),
             message: "A whole month of appreciating each other. That matters.".to_owned(),

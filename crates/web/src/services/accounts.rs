@@ -14,7 +14,7 @@ use trellis_store::{NewPracticeWithAdmin, OneTimePurpose, Store, User};
 use super::audit;
 use super::throttle::{self, Limit, OnSuccess};
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, WebConfig, now};
+use crate::state::{AppState, WebConfig};
 
 /// How long a first-run setup link works.
 const SETUP_LINK_LIFETIME: i64 = DAY;
@@ -155,7 +155,7 @@ pub async fn setup_link_if_empty(
         return Ok(None);
     }
     let token = SecretToken::generate();
-    let now = now();
+    let now = crate::state::system_now();
     store
         .create_one_time_token(
             token.hash().as_str(),
@@ -172,7 +172,7 @@ pub async fn setup_link_is_open(state: &AppState, token: &str) -> AppResult<()> 
     let hash = SecretToken::from_client(token).hash();
     if state
         .store()
-        .one_time_token_is_open(hash.as_str(), OneTimePurpose::Setup, now())
+        .one_time_token_is_open(hash.as_str(), OneTimePurpose::Setup, state.now())
         .await?
     {
         Ok(())
@@ -215,7 +215,7 @@ pub async fn complete_setup(state: &AppState, token: &str, form: SetupForm<'_>) 
             admin_name: name.as_str(),
             password_hash: &password_hash,
             setup_token_hash: Some(SecretToken::from_client(token).hash().as_str()),
-            now: now(),
+            now: state.now(),
         })
         .await?;
     tracing::info!(user_id = %admin.id, "first practice admin created");
@@ -236,7 +236,7 @@ pub async fn preview_invitation(state: &AppState, token: &str) -> AppResult<Invi
         .invitation_by_token(hash.as_str())
         .await?
         .ok_or(AppError::NotFound)?;
-    match invitation_status(invitation.expires_at, invitation.used_at, now()) {
+    match invitation_status(invitation.expires_at, invitation.used_at, state.now()) {
         InvitationStatus::Open => Ok(InvitationPreview {
             name: invitation.name,
             email: invitation.email,
@@ -277,7 +277,7 @@ pub async fn accept_invitation(
             name.as_str(),
             &password_hash,
             link_code.as_deref(),
-            now(),
+            state.now(),
         )
         .await?;
     let mut event = audit::Event::new("accepted_invitation")
@@ -313,7 +313,7 @@ async fn limit_form_mail(
     email: &EmailAddress,
     client: Option<IpAddr>,
 ) -> AppResult<()> {
-    let now = now();
+    let now = state.now();
     let window = trellis_core::throttle::WINDOW;
     let mut keys = vec![(
         format!("{form}-mailbox:{}", email.as_str()),
@@ -375,7 +375,7 @@ pub async fn sign_up_self_guided(
         return Ok(());
     }
     let token = SecretToken::generate();
-    let now = now();
+    let now = state.now();
     state
         .store()
         .create_pending_sign_up(trellis_store::PendingSignUp {
@@ -426,7 +426,7 @@ pub async fn sign_up_link_is_open(state: &AppState, token: &str) -> AppResult<()
     let hash = SecretToken::from_client(token).hash();
     if state
         .store()
-        .pending_sign_up_is_open(hash.as_str(), now())
+        .pending_sign_up_is_open(hash.as_str(), state.now())
         .await?
     {
         Ok(())
@@ -444,7 +444,7 @@ pub async fn confirm_sign_up(state: &AppState, token: &str) -> AppResult<User> {
     let hash = SecretToken::from_client(token).hash();
     let user = match state
         .store()
-        .complete_pending_sign_up(hash.as_str(), now())
+        .complete_pending_sign_up(hash.as_str(), state.now())
         .await
     {
         Ok(user) => user,
@@ -480,7 +480,7 @@ pub async fn request_password_reset(
     limit_form_mail(state, "reset", &email, client).await?;
     let user = state.store().user_by_email(&email).await?.map(|a| a.user);
     let token = SecretToken::generate();
-    let now = now();
+    let now = state.now();
     // For an unknown address the token is a decoy nobody ever receives.
     state
         .store()
@@ -520,7 +520,7 @@ pub async fn reset_link_is_open(state: &AppState, token: &str) -> AppResult<()> 
     let hash = SecretToken::from_client(token).hash();
     if state
         .store()
-        .one_time_token_is_open(hash.as_str(), OneTimePurpose::PasswordReset, now())
+        .one_time_token_is_open(hash.as_str(), OneTimePurpose::PasswordReset, state.now())
         .await?
     {
         Ok(())
@@ -541,7 +541,7 @@ pub async fn reset_password(state: &AppState, token: &str, password: &str) -> Ap
         .reset_password(
             SecretToken::from_client(token).hash().as_str(),
             &hash,
-            now(),
+            state.now(),
         )
         .await?;
     tracing::info!(%user_id, "password reset");

@@ -15,7 +15,7 @@ use super::notices::{self, Notice};
 use super::program::couple_for;
 use crate::calendar::{self, FeedEvent};
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 use crate::when;
 
 /// A session's length when none is given.
@@ -187,7 +187,7 @@ pub async fn schedule(
 ) -> AppResult<Appointment> {
     let couple = guided_couple(state, therapist, couple_id).await?;
     let zone = practice_zone_of_couple(state, &couple).await?;
-    let now = now();
+    let now = state.now();
     let checked = check_slot(&slot, &zone, now)?;
     let row = state
         .store()
@@ -231,7 +231,7 @@ pub async fn reschedule(
 ) -> AppResult<Appointment> {
     let couple = guided_couple(state, therapist, couple_id).await?;
     let zone = practice_zone_of_couple(state, &couple).await?;
-    let now = now();
+    let now = state.now();
     state.store().appointment(&couple.id, id).await?;
     let checked = check_slot(&slot, &zone, now)?;
     let row = state
@@ -268,7 +268,7 @@ pub async fn cancel(
     let row = state.store().appointment(&couple.id, id).await?;
     state
         .store()
-        .cancel_appointment(&couple.id, id, now())
+        .cancel_appointment(&couple.id, id, state.now())
         .await?;
     tell_partners(
         state,
@@ -297,7 +297,7 @@ pub async fn ask_to_move(state: &AppState, partner: &User, id: &str, note: &str)
         ));
     }
     let row = state.store().appointment(couple_id, id).await?;
-    if row.ends_at <= now() {
+    if row.ends_at <= state.now() {
         return Err(AppError::Conflict(
             "This session is already over.".to_owned(),
         ));
@@ -314,7 +314,7 @@ pub async fn ask_to_move(state: &AppState, partner: &User, id: &str, note: &str)
     };
     state
         .store()
-        .request_reschedule(couple_id, id, &partner.id, sealed.as_deref(), now())
+        .request_reschedule(couple_id, id, &partner.id, sealed.as_deref(), state.now())
         .await?;
     if let Ok(therapist) = state.store().user(&row.therapist_id).await {
         notices::notify(
@@ -338,7 +338,7 @@ pub async fn for_couple(
 ) -> AppResult<Vec<Appointment>> {
     let couple = couple_for(state, viewer, couple_id).await?;
     let zone = notices::zone_for(state, viewer).await?;
-    let now = now();
+    let now = state.now();
     let rows = state
         .store()
         .appointments_of_couple(&couple.id, now - 7 * DAY)
@@ -349,7 +349,7 @@ pub async fn for_couple(
 /// The person's own sessions from a week ago on.
 pub async fn mine(state: &AppState, user: &User) -> AppResult<Vec<Appointment>> {
     let zone = notices::zone_for(state, user).await?;
-    let now = now();
+    let now = state.now();
     let rows = state
         .store()
         .appointments_of_person(&user.id, now - 7 * DAY)
@@ -372,7 +372,7 @@ pub async fn calendar_url(state: &AppState, user: &User) -> AppResult<String> {
             let id = SecretToken::generate().expose().to_owned();
             state
                 .store()
-                .replace_calendar_feed(&user.id, &id, now())
+                .replace_calendar_feed(&user.id, &id, state.now())
                 .await?;
             id
         }
@@ -385,7 +385,7 @@ pub async fn reset_calendar_url(state: &AppState, user: &User) -> AppResult<Stri
     let id = SecretToken::generate().expose().to_owned();
     state
         .store()
-        .replace_calendar_feed(&user.id, &id, now())
+        .replace_calendar_feed(&user.id, &id, state.now())
         .await?;
     audit::record(
         state,
@@ -414,7 +414,7 @@ pub async fn feed(state: &AppState, feed_id: &str, file: &str) -> AppResult<Stri
         Some(name) => when::zone_or_utc(Some(&name)),
         None => TimeZone::UTC,
     };
-    let now = now();
+    let now = state.now();
     let rows = state
         .store()
         .appointments_of_person(&owner.id, now - 90 * DAY)
@@ -452,7 +452,7 @@ pub async fn feed(state: &AppState, feed_id: &str, file: &str) -> AppResult<Stri
 /// instances at once (each reminder is claimed before it is sent).
 #[tracing::instrument(skip_all)]
 pub async fn send_due_reminders(state: &AppState) -> AppResult<usize> {
-    let now = now();
+    let now = state.now();
     let horizon = schedule::MAX_REMINDER_HOURS * HOUR;
     let mut sent = 0;
     for due in state.store().unreminded_appointments(now, horizon).await? {

@@ -3,7 +3,7 @@
 use trellis_store::{AuditRecord, User};
 
 use crate::error::AppResult;
-use crate::state::{AppState, now};
+use crate::state::AppState;
 
 /// An audit event under construction.
 #[derive(Default)]
@@ -50,7 +50,10 @@ impl<'a> Event<'a> {
 }
 
 pub async fn record(state: &AppState, event: Event<'_>) -> AppResult<()> {
-    state.store().record_audit(event.record, now()).await?;
+    state
+        .store()
+        .record_audit(event.record, state.now())
+        .await?;
     Ok(())
 }
 
@@ -60,6 +63,6 @@ pub async fn record_all(state: &AppState, events: Vec<Event<'_>>) -> AppResult<(
         return Ok(());
     }
     let records: Vec<AuditRecord<'_>> = events.into_iter().map(|e| e.record).collect();
-    state.store().record_audits(&records, now()).await?;
+    state.store().record_audits(&records, state.now()).await?;
     Ok(())
 }

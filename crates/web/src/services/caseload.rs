@@ -54,7 +54,7 @@ pub struct CaseloadCouple {
 #[tracing::instrument(skip_all, fields(therapist = %therapist.id))]
 pub async fn caseload(state: &AppState, therapist: &User) -> AppResult<Vec<CaseloadCouple>> {
     let store = state.store();
-    let now = crate::state::now();
+    let now = state.now();
     let mut news = store.caseload_news(&therapist.id, now).await?;
     let mut unread = store
         .unread_messages_by_couple_for_therapist(&therapist.id)

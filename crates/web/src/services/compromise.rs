@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use super::accountability;
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 
 const CIRCLE_MAX_CHARS: usize = 2_000;
 
@@ -80,7 +80,7 @@ pub async fn open(state: &AppState, partner: &User, topic: &str) -> AppResult<Co
         .await?;
     state
         .store()
-        .create_compromise(&id, couple_id, &partner.id, &sealed, now())
+        .create_compromise(&id, couple_id, &partner.id, &sealed, state.now())
         .await?;
     view(state, partner, &id).await
 }
@@ -193,7 +193,7 @@ pub async fn write(
         .await?;
     state
         .store()
-        .insert_circle(id, &partner.id, &sealed_core, &sealed_flexible, now())
+        .insert_circle(id, &partner.id, &sealed_core, &sealed_flexible, state.now())
         .await
         .map_err(|err| match err {
             trellis_store::StoreError::Conflict(_) => AppError::Conflict(

@@ -13,7 +13,7 @@ use super::accounts::{Problems, new_link_code, normalize_link_code};
 use super::audit;
 use super::notices::{self, Notice};
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 
 /// A person to invite, as typed.
 pub struct Invitee<'a> {
@@ -204,7 +204,7 @@ async fn create_couple_with(
             token_hash: hash.as_str(),
         })
         .collect();
-    let now = now();
+    let now = state.now();
     let (couple, invitations) = state
         .store()
         .create_couple_with_invitations(therapist, &new_partners, now, now + INVITATION_LIFETIME)
@@ -272,7 +272,7 @@ pub async fn invite_partner(
         )));
     };
     let token = SecretToken::generate();
-    let now = now();
+    let now = state.now();
     let invitation = state
         .store()
         .create_partner_invitation(
@@ -316,7 +316,7 @@ async fn therapist_for_code(state: &AppState, code: &str) -> AppResult<User> {
         .await?
         .filter(|therapist| therapist.active)
         .ok_or_else(unknown)?;
-    let now = now();
+    let now = state.now();
     match state
         .store()
         .link_code_expires_at(&therapist.id, link_code_expiry(now))
@@ -337,7 +337,7 @@ pub async fn practice_code(
     };
     let expires_at = state
         .store()
-        .link_code_expires_at(&therapist.id, link_code_expiry(now()))
+        .link_code_expires_at(&therapist.id, link_code_expiry(state.now()))
         .await?;
     Ok(expires_at.map(|at| (code, at)))
 }
@@ -348,7 +348,7 @@ pub async fn new_practice_code(state: &AppState, therapist: &User) -> AppResult<
     if therapist.role != Role::Therapist {
         return Err(AppError::Forbidden);
     }
-    let now = now();
+    let now = state.now();
     state
         .store()
         .replace_link_code(&therapist.id, &new_link_code(), link_code_expiry(now))
@@ -482,7 +482,7 @@ pub async fn request_link(
             requested_by: &partner.id,
             status,
             agreed_by,
-            now: now(),
+            now: state.now(),
         })
         .await?;
     let mut event = audit::Event::new("link_requested")
@@ -532,7 +532,7 @@ pub async fn answer_link_request(
     let action = LinkAction::parse(action).ok_or(AppError::NotFound)?;
     let to = next_link_status(request.status, party, action)
         .ok_or_else(|| not_your_step(request.status, party))?;
-    let now = now();
+    let now = state.now();
     let request = if to == LinkStatus::Accepted {
         state
             .store()
@@ -587,7 +587,9 @@ pub async fn overview_for_partner(
         .into_iter()
         .find(|member| member.id != partner.id);
     let open_invitations = if other.is_none() {
-        store.open_couple_invitations(couple_id, now()).await?
+        store
+            .open_couple_invitations(couple_id, state.now())
+            .await?
     } else {
         Vec::new()
     };

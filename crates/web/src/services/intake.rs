@@ -12,14 +12,14 @@ use super::audit;
 use super::couples::{self, Invitee, SentInvitation};
 use super::notices::{self, Notice};
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 
 const STAMP_PURPOSE: &str = "intake-form";
 pub const REPLY_MAX_CHARS: usize = 4_000;
 
 /// A time stamp for the form, signed so it cannot be made up.
 pub fn form_stamp(state: &AppState) -> String {
-    let issued = now().to_string();
+    let issued = state.now().to_string();
     let tag = state.vault().sign(STAMP_PURPOSE, &issued);
     format!("{issued}.{tag}")
 }
@@ -71,7 +71,7 @@ pub async fn submit(
     origin: Origin<'_>,
     client: Option<IpAddr>,
 ) -> AppResult<Submitted> {
-    let now = now();
+    let now = state.now();
     let verdict = match origin {
         Origin::Form { honeypot, stamp } => intake::guard(honeypot, stamp_time(state, stamp), now),
         Origin::Api { honeypot } if !honeypot.trim().is_empty() => GuardVerdict::Robot,
@@ -335,7 +335,7 @@ pub async fn accept(
             ));
         }
     };
-    let now = now();
+    let now = state.now();
     // Claim it first, so two people accepting at once make one couple.
     state
         .store()
@@ -403,7 +403,7 @@ pub async fn answer(
             status,
             &staff_member.id,
             Some(&sealed_reply),
-            now(),
+            state.now(),
         )
         .await?;
     let practice = state.store().practice(practice_id).await?;

@@ -16,7 +16,7 @@ use trellis_store::{MeasureRow, NewMeasure, User};
 use super::audit;
 use super::program::couple_for;
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 
 /// What a person gets back after taking a measure.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -169,7 +169,7 @@ pub async fn submit(
             score_sealed: &score_sealed,
             answers: &sealed_answers,
             note: sealed_note.as_deref(),
-            now: now(),
+            now: state.now(),
         })
         .await?;
     let history: Vec<MeasureRow> = measures_of(state, &partner.id)
@@ -312,7 +312,7 @@ pub(crate) fn hidden_trends(subject: &User) -> PersonTrends {
 /// Mails each partner with a check-in waiting, at most once a week, if they
 /// want reminders (the in-app reminder on their home is always there).
 pub async fn mail_due_checkins(state: &AppState) -> AppResult<usize> {
-    let now = now();
+    let now = state.now();
     let mut sent = 0;
     for partner in state.store().partners_in_couples().await? {
         if due(state, &partner).await?.is_empty() {
@@ -353,7 +353,7 @@ pub async fn due(state: &AppState, partner: &User) -> AppResult<Vec<&'static str
         } else {
             last(id)
         };
-        if is_due(latest, cadence, now()) && !(id == "csi4" && due.contains(&"csi16")) {
+        if is_due(latest, cadence, state.now()) && !(id == "csi4" && due.contains(&"csi16")) {
             due.push(id);
         }
     }
@@ -412,7 +412,7 @@ pub async fn set_sharing(
     }
     state
         .store()
-        .set_score_sharing(&partner.id, therapist, with_partner, now())
+        .set_score_sharing(&partner.id, therapist, with_partner, state.now())
         .await?;
     let detail = format!(
         "scores: therapist {}, partner {}",
@@ -560,7 +560,7 @@ pub async fn progress(state: &AppState, viewer: &User, couple_id: &str) -> AppRe
             cadence,
             &consistency,
             &last_check_ins,
-            now(),
+            state.now(),
         );
     }
     Ok(Progress {

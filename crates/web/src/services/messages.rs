@@ -12,7 +12,7 @@ use super::notices::{self, Notice};
 use super::program::couple_for;
 use super::writing::{self, Entry, NewWriting};
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 
 pub const MESSAGE: &str = "message";
 pub const COMMENT: &str = "comment";
@@ -155,7 +155,7 @@ pub async fn post(
     .await?;
     state
         .store()
-        .mark_thread_read(&author.id, &thread.key, now())
+        .mark_thread_read(&author.id, &thread.key, state.now())
         .await?;
     let couple = state.store().couple(&thread.couple_id).await?;
     let mut recipients = Vec::new();
@@ -201,7 +201,7 @@ pub async fn read_thread(
     entries.reverse();
     state
         .store()
-        .mark_thread_read(&viewer.id, &thread.key, now())
+        .mark_thread_read(&viewer.id, &thread.key, state.now())
         .await?;
     Ok(entries)
 }
@@ -218,7 +218,7 @@ pub async fn unread_for_partner(state: &AppState, partner: &User) -> AppResult<u
     let unread = state
         .store()
         .unread_messages_for(
-            writing::reader(partner),
+            writing::reader(state, partner),
             &[keys[0].as_str(), keys[1].as_str()],
         )
         .await?;

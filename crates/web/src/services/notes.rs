@@ -10,7 +10,7 @@ use super::audit;
 use super::program::couple_for;
 use super::writing::parse_body;
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 
 /// A starting point the therapist may use or ignore.
 pub const TEMPLATE: &str = "Presenting concerns:\n\nInterventions:\n\nHomework:\n\nPlan:\n";
@@ -80,7 +80,7 @@ pub async fn write(
         .await?;
     let row = state
         .store()
-        .insert_note(&id, &couple_id, &therapist.id, &sealed, now())
+        .insert_note(&id, &couple_id, &therapist.id, &sealed, state.now())
         .await?;
     audit::record(
         state,
@@ -113,7 +113,7 @@ pub async fn update(
         .await?;
     state
         .store()
-        .update_note(&therapist.id, id, &sealed, now())
+        .update_note(&therapist.id, id, &sealed, state.now())
         .await?;
     let row = state.store().note(&therapist.id, id).await?;
     open(state, therapist, row).await

@@ -459,7 +459,7 @@ pub async fn add_device(
             &checked.endpoint,
             &checked.p256dh,
             &checked.auth,
-            crate::state::now(),
+            state.now(),
         )
         .await?;
     Ok(())

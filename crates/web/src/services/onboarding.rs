@@ -14,7 +14,7 @@ use trellis_store::{FlagLevel, Onboarding, User};
 use super::audit;
 use super::safety;
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 
 fn partner_only(user: &User) -> AppResult<&str> {
     if user.role != Role::Partner {
@@ -32,7 +32,7 @@ pub async fn welcome(state: &AppState, partner: &User, scores_consent: bool) -> 
     partner_only(partner)?;
     state
         .store()
-        .record_welcome(&partner.id, scores_consent, now())
+        .record_welcome(&partner.id, scores_consent, state.now())
         .await?;
     let detail = if scores_consent {
         "therapist may see scores"
@@ -130,7 +130,7 @@ pub async fn submit_safety(
                 tier: c.tier.as_str(),
                 at_risk: c.at_risk.as_str(),
             }),
-            now(),
+            state.now(),
         )
         .await?;
     let what_happens_next = match concern {

@@ -9,7 +9,7 @@ use trellis_core::time::{DAY, HOUR, MINUTE, SECOND};
 use trellis_store::{NewMail, OutboxMail, SYSTEM_KEY_OWNER};
 
 use crate::error::AppResult;
-use crate::state::{AppState, now};
+use crate::state::AppState;
 
 /// How long one instance holds a mail while its mail server answers.
 const LEASE: Millis = 2 * MINUTE;
@@ -61,10 +61,10 @@ pub async fn send(
                 subject,
                 body: &sealed,
             },
-            now(),
+            state.now(),
         )
         .await?;
-    let Some(mail) = state.store().claim_mail(&id, now(), LEASE).await? else {
+    let Some(mail) = state.store().claim_mail(&id, state.now(), LEASE).await? else {
         // another instance's worker took it in between: it is on its way
         return Ok(Sent::Later);
     };
@@ -79,7 +79,7 @@ pub async fn send(
 pub async fn deliver_due(state: &AppState) -> AppResult<usize> {
     let store = state.store();
     let mut sent = 0;
-    for mail in store.claim_due_mail(now(), LEASE, 50).await? {
+    for mail in store.claim_due_mail(state.now(), LEASE, 50).await? {
         let id = mail.id.clone();
         match deliver(state, mail).await {
             Ok(true) => sent += 1,
@@ -89,7 +89,7 @@ pub async fn deliver_due(state: &AppState) -> AppResult<usize> {
             Err(err) => tracing::warn!(mail_id = %id, error = ?err, "could not settle a mail"),
         }
     }
-    store.prune_failed_mail(now() - KEEP_FAILED).await?;
+    store.prune_failed_mail(state.now() - KEEP_FAILED).await?;
     metrics::gauge!("trellis_mail_outbox_backlog").set(store.outbox_backlog().await? as f64);
     Ok(sent)
 }
@@ -123,10 +123,10 @@ async fn deliver(state: &AppState, mail: OutboxMail) -> AppResult<bool> {
             let retry = usize::try_from(mail.attempts - 1)
                 .ok()
                 .and_then(|done| RETRY_AFTER.get(done))
-                .map(|gap| now() + gap);
+                .map(|gap| state.now() + gap);
             match retry {
                 Some(at) => tracing::warn!(
-                    mail_id = %mail.id, attempts = mail.attempts, retry_in_seconds = (at - now()) / SECOND,
+                    mail_id = %mail.id, attempts = mail.attempts, retry_in_seconds = (at - state.now()) / SECOND,
                     error = %error, "could not send a mail; it will be tried again"
                 ),
                 None => tracing::error!(
@@ -136,7 +136,9 @@ async fn deliver(state: &AppState, mail: OutboxMail) -> AppResult<bool> {
             }
             metrics::counter!("trellis_mail_total", "outcome" => if retry.is_some() { "retry" } else { "failed" })
                 .increment(1);
-            store.mail_not_sent(&mail.id, &error, retry, now()).await?;
+            store
+                .mail_not_sent(&mail.id, &error, retry, state.now())
+                .await?;
             Ok(false)
         }
     }

@@ -10,7 +10,7 @@ use super::accounts::Problems;
 use super::audit;
 use super::couples::{Invitee, SentInvitation};
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 
 /// The longest practice description we accept.
 pub const DESCRIPTION_MAX_CHARS: usize = 2_000;
@@ -156,7 +156,7 @@ pub async fn invite_therapist(
         )));
     };
     let token = SecretToken::generate();
-    let now = now();
+    let now = state.now();
     let invitation = state
         .store()
         .create_therapist_invitation(
@@ -228,7 +228,7 @@ pub async fn deactivate_staff(state: &AppState, admin: &User, user_id: &str) -> 
     }
     match state
         .store()
-        .deactivate_staff(practice_id, &person.id, now())
+        .deactivate_staff(practice_id, &person.id, state.now())
         .await
     {
         Ok(()) => {}

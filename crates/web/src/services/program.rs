@@ -15,7 +15,7 @@ use trellis_store::{Assignment, Couple, EntryFilter, ReflectBackRound, User};
 use super::writing::{self, Entry, NewWriting, PAIRED};
 use crate::content::DEFAULT_PROGRAM;
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 
 /// Exercise answers other than paired ones.
 pub const EXERCISE: &str = "exercise";
@@ -601,7 +601,7 @@ async fn reflect_back_move(
                 &partner.id,
                 &other.id,
                 audience.as_str(),
-                now(),
+                state.now(),
             )
             .await?;
         return write_turn(state, partner, &round, &answer.text, audience).await;
@@ -654,7 +654,7 @@ async fn reflect_back_move(
         }
     };
     if !store
-        .advance_reflect_back(&round.id, round.status, next, now())
+        .advance_reflect_back(&round.id, round.status, next, state.now())
         .await?
     {
         return Err(AppError::Conflict(
@@ -868,7 +868,7 @@ pub async fn unlock_stage(
         .ok_or_else(|| AppError::invalid("stage", "There is no such stage in this program."))?;
     state
         .store()
-        .unlock_stage(&couple.id, stage_id, &therapist.id, now())
+        .unlock_stage(&couple.id, stage_id, &therapist.id, state.now())
         .await?;
     Ok(())
 }
@@ -883,7 +883,7 @@ pub async fn set_pace(
     let (program, _) = program_for(state, &couple).await?;
     state
         .store()
-        .set_journey_settings(&couple.id, &program.id, self_paced, now())
+        .set_journey_settings(&couple.id, &program.id, self_paced, state.now())
         .await?;
     Ok(())
 }
@@ -920,7 +920,7 @@ pub async fn assign(
     }
     state
         .store()
-        .unlock_stage(&couple.id, &stage.id, &therapist.id, now())
+        .unlock_stage(&couple.id, &stage.id, &therapist.id, state.now())
         .await?;
     let id = trellis_store::new_id();
     let sealed_note = state
@@ -942,7 +942,7 @@ pub async fn assign(
                 exercise_id: exercise.id.clone(),
                 due_on: due_on.map(str::to_owned),
                 note: sealed_note,
-                created_at: now(),
+                created_at: state.now(),
             },
         )
         .await?;

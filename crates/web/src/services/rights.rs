@@ -8,7 +8,7 @@ use trellis_store::{AuditEvent, EntryFilter, User};
 
 use super::{audit, writing};
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ExportedEntry {
@@ -170,7 +170,7 @@ pub async fn export(state: &AppState, user: &User) -> AppResult<Export> {
     )
     .await?;
     Ok(Export {
-        exported_at: now(),
+        exported_at: state.now(),
         account: ExportedAccount {
             id: user.id.clone(),
             name: user.name.clone(),
@@ -245,7 +245,7 @@ pub async fn leave_couple(state: &AppState, user: &User, password: &str) -> AppR
     let resealed = super::writing::resealed_for_withdrawal(state, user).await?;
     state
         .store()
-        .leave_couple(&user.id, &resealed, now())
+        .leave_couple(&user.id, &resealed, state.now())
         .await?;
     audit::record(
         state,
@@ -273,7 +273,7 @@ pub async fn delete_account(state: &AppState, user: &User, password: &str) -> Ap
             "That password isn't right, so nothing was deleted.",
         ));
     }
-    state.store().delete_account(&user.id, now()).await?;
+    state.store().delete_account(&user.id, state.now()).await?;
     audit::record(
         state,
         audit::Event::new("account_deleted").subject(&user.id),

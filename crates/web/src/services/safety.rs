@@ -20,7 +20,7 @@ use trellis_store::{Couple, FlagLevel, NewScreeningDecision, PracticeSafetySetti
 use super::audit;
 use super::notices::{self, Notice};
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 
 /// The one answer every shared-work route gives while the gate is closed,
 /// the same for both partners whatever the reason.
@@ -167,7 +167,7 @@ pub async fn shared_work(state: &AppState, partner: &User) -> AppResult<SharedWo
         open,
         message: (!open).then(|| SHARED_WORK_CLOSED.to_owned()),
         paused_by_me,
-        safety_check_due: rescreen_due(last_check, requested, settings.rescreen_weeks, now()),
+        safety_check_due: rescreen_due(last_check, requested, settings.rescreen_weeks, state.now()),
     })
 }
 
@@ -177,7 +177,7 @@ pub async fn pause(state: &AppState, partner: &User) -> AppResult<()> {
     let couple_id = partner_couple(partner)?;
     state
         .store()
-        .pause_shared_work(couple_id, &partner.id, now())
+        .pause_shared_work(couple_id, &partner.id, state.now())
         .await?;
     audit::record(
         state,
@@ -309,7 +309,13 @@ pub async fn raise_for_writing(
     let note = writing_flag_note(state, author, couple_id).await?;
     state
         .store()
-        .record_concern(&author.id, couple_id, &note, flag_level(concern), now())
+        .record_concern(
+            &author.id,
+            couple_id,
+            &note,
+            flag_level(concern),
+            state.now(),
+        )
         .await?;
     respond(state, author, couple_id, concern, Source::Writing).await
 }
@@ -440,7 +446,7 @@ pub async fn decide(
             sealed_note: sealed.as_deref(),
             decided_by: &therapist.id,
             flag_id: input.flag_id.as_deref().filter(|id| !id.is_empty()),
-            now: now(),
+            now: state.now(),
         })
         .await?;
     audit::record(
@@ -470,7 +476,10 @@ pub async fn request_rescreen(
     couple_id: &str,
 ) -> AppResult<()> {
     let couple = super::program::therapist_couple(state, therapist, couple_id).await?;
-    state.store().request_rescreen(&couple.id, now()).await?;
+    state
+        .store()
+        .request_rescreen(&couple.id, state.now())
+        .await?;
     audit::record(
         state,
         audit::Event::new("rescreen_requested")

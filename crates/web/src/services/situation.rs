@@ -11,7 +11,7 @@ use trellis_store::{Couple, User};
 use super::audit;
 use super::program::couple_for;
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 
 /// What is asked: `kind` and, for `one_hurt`, the partner who was hurt.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -115,14 +115,14 @@ pub async fn set(
         (Role::Therapist, _) => {
             state
                 .store()
-                .set_couple_situation(&couple.id, row, &user.id, now())
+                .set_couple_situation(&couple.id, row, &user.id, state.now())
                 .await?;
             record(state, user, &couple, &situation).await?;
         }
         (Role::Partner, false) => {
             state
                 .store()
-                .propose_situation(&couple.id, &user.id, row, now())
+                .propose_situation(&couple.id, &user.id, row, state.now())
                 .await?;
             let proposals = state.store().situation_proposals(&couple.id).await?;
             let agreed = proposals.len() == 2
@@ -132,7 +132,7 @@ pub async fn set(
             if agreed {
                 state
                     .store()
-                    .set_couple_situation(&couple.id, row, &user.id, now())
+                    .set_couple_situation(&couple.id, row, &user.id, state.now())
                     .await?;
                 record(state, user, &couple, &situation).await?;
             }

@@ -17,7 +17,7 @@ use trellis_store::{NewTurn, StoreError, TalkRow, TurnRow, User};
 use utoipa::ToSchema;
 
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 use crate::streams::{StreamSession, StreamSlot};
 
 /// How long a listener waits for news before looking anyway.
@@ -271,7 +271,7 @@ pub async fn open(
             &other.id,
             &sealed,
             therapist_can_read,
-            now(),
+            state.now(),
         )
         .await?;
     super::notices::notify(state, &other, super::notices::Notice::TalkOpened).await?;
@@ -340,7 +340,7 @@ pub async fn make_move(
                 )
                 .await?
         };
-        let now = now();
+        let now = state.now();
         let inserted = state
             .store()
             .insert_turn(NewTurn {
@@ -424,10 +424,10 @@ pub async fn waiting_on(state: &AppState, partner: &User) -> AppResult<Vec<MoveW
     };
     let paused: Vec<String> = state
         .store()
-        .timeouts_of_couple(couple_id, now() - trellis_core::time::DAY)
+        .timeouts_of_couple(couple_id, state.now() - trellis_core::time::DAY)
         .await?
         .into_iter()
-        .filter(|t| t.return_at > now())
+        .filter(|t| t.return_at > state.now())
         .filter_map(|t| t.talk_id)
         .collect();
     let mut waiting = Vec::new();
@@ -571,7 +571,12 @@ impl Follow {
         match self
             .state
             .store()
-            .session_is_open(&session.token_hash, session.kind, now(), session.max_age)
+            .session_is_open(
+                &session.token_hash,
+                session.kind,
+                self.state.now(),
+                session.max_age,
+            )
             .await
         {
             Ok(true) => {}

@@ -7,7 +7,7 @@ use trellis_core::throttle::{WINDOW, lock_after};
 use trellis_store::ThrottleAttempt;
 
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 
 /// What happens to a key's count when the attempt turns out right.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +48,7 @@ where
     F: Future<Output = Result<bool, E>>,
     AppError: From<E>,
 {
-    let now = now();
+    let now = state.now();
     let store = state.store();
     for limit in limits {
         let free = limit.free;

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use super::notices::{self, Notice};
 use super::program::couple_for;
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 use crate::when;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -51,7 +51,7 @@ async fn view(state: &AppState, viewer: &User, mut row: TimeoutRow) -> AppResult
         back_at: when::long(row.return_at, &zone),
         started_at: when::rfc3339(row.started_at),
         return_at: when::rfc3339(row.return_at),
-        running: row.return_at > now(),
+        running: row.return_at > state.now(),
         id: row.id,
         caller_name: row.caller_name,
         talk_id: row.talk_id,
@@ -79,7 +79,7 @@ pub async fn call(
     }
     let zone = notices::zone_for(state, partner).await?;
     let back = when::parse_time("return_at", return_at, &zone)?;
-    let now = now();
+    let now = state.now();
     validate_timeout(now, back)?;
     let talk_id = match talk_id.filter(|t| !t.is_empty()) {
         Some(id) => {
@@ -133,7 +133,7 @@ pub async fn recent(
     let mut views = Vec::new();
     for row in state
         .store()
-        .timeouts_of_couple(&couple.id, now() - days * DAY)
+        .timeouts_of_couple(&couple.id, state.now() - days * DAY)
         .await?
     {
         views.push(view(state, viewer, row).await?);
@@ -150,7 +150,7 @@ pub async fn weekly_counts(
     weeks: i64,
 ) -> AppResult<Vec<usize>> {
     let couple = couple_for(state, therapist, couple_id).await?;
-    let now = now();
+    let now = state.now();
     let rows = state
         .store()
         .timeouts_of_couple(&couple.id, now - weeks * 7 * DAY)
@@ -169,7 +169,7 @@ pub async fn weekly_counts(
 /// Invites both partners back when a time-out's return time has come; each
 /// once, even with several instances.
 pub async fn invite_back_due(state: &AppState) -> AppResult<usize> {
-    let now = now();
+    let now = state.now();
     let mut sent = 0;
     for row in state.store().timeouts_due(now).await? {
         if !state.store().claim_timeout_return(&row.id, now).await? {

@@ -7,7 +7,7 @@ use trellis_store::User;
 use super::audit;
 use super::throttle::{self, Limit, OnSuccess};
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 
 /// How long the second step may take after the password was right.
 const PENDING_LIFETIME: i64 = 5 * trellis_core::time::MINUTE;
@@ -75,7 +75,8 @@ pub fn enrollment_for(user: &User, secret: String) -> AppResult<Enrollment> {
 }
 
 fn unix_seconds() -> u64 {
-    u64::try_from(now() / 1000).unwrap_or(0)
+    // codes follow the real clock, as the person's authenticator app does
+    u64::try_from(crate::state::system_now() / 1000).unwrap_or(0)
 }
 
 /// Turns two-step sign-in on once a first code proves the app is set up and
@@ -208,7 +209,7 @@ async fn check_codes(state: &AppState, user: &User, code: &str) -> AppResult<()>
     let recovery = totp::normalize_recovery_code(code);
     if recovery.len() == 12
         && store
-            .use_recovery_code(&user.id, TokenHash::of(&recovery).as_str(), now())
+            .use_recovery_code(&user.id, TokenHash::of(&recovery).as_str(), state.now())
             .await?
     {
         audit::record(
@@ -231,7 +232,11 @@ pub async fn start_pending(state: &AppState, user: &User) -> AppResult<SecretTok
     let token = SecretToken::generate();
     state
         .store()
-        .create_pending_sign_in(token.hash().as_str(), &user.id, now() + PENDING_LIFETIME)
+        .create_pending_sign_in(
+            token.hash().as_str(),
+            &user.id,
+            state.now() + PENDING_LIFETIME,
+        )
         .await?;
     Ok(token)
 }
@@ -241,7 +246,7 @@ pub async fn finish_pending(state: &AppState, token: &str, code: &str) -> AppRes
     let hash = SecretToken::from_client(token).hash();
     let user_id = state
         .store()
-        .pending_sign_in(hash.as_str(), now())
+        .pending_sign_in(hash.as_str(), state.now())
         .await?
         .ok_or(AppError::Gone(
             "That sign-in took too long. Please start again with your password.",

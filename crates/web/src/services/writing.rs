@@ -8,7 +8,7 @@ use trellis_store::{EntryFilter, NewEntry, Reader, SealedEntry, User, WritingFla
 
 use super::audit;
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 
 /// Journal entries: free writing.
 pub const JOURNAL: &str = "journal";
@@ -40,12 +40,12 @@ pub struct Entry {
     pub crisis: bool,
 }
 
-pub fn reader(user: &User) -> Reader<'_> {
+pub fn reader<'a>(state: &AppState, user: &'a User) -> Reader<'a> {
     Reader {
         user_id: &user.id,
         role: user.role,
         couple_id: user.couple_id.as_deref(),
-        now: now(),
+        now: state.now(),
     }
 }
 
@@ -137,7 +137,11 @@ async fn comment_target_visible(
     let Some(target) = comment.ref_id.as_deref() else {
         return Ok(false);
     };
-    if let Some(entry) = state.store().entry_for(reader(reader_user), target).await? {
+    if let Some(entry) = state
+        .store()
+        .entry_for(reader(state, reader_user), target)
+        .await?
+    {
         if entry.author_id == reader_user.id {
             return Ok(true);
         }
@@ -165,7 +169,7 @@ async fn comment_target_visible(
 /// what SQL cannot see (a paired answer waiting for the reader's own, a
 /// comment whose work was taken back), and catches any query mistake.
 async fn visible(state: &AppState, viewer: &User, entry: &SealedEntry) -> AppResult<bool> {
-    if entry.author_id != viewer.id && entry.visible_from > now() {
+    if entry.author_id != viewer.id && entry.visible_from > state.now() {
         tracing::error!(entry_id = %entry.id, viewer = %viewer.id, "the store returned writing before its time");
         return Ok(false);
     }
@@ -312,7 +316,7 @@ pub async fn write_in_couple(
         Some(_) => Some(super::safety::writing_flag_note(state, author, couple_id).await?),
         None => None,
     };
-    let now = now();
+    let now = state.now();
     let visible_from = if writing.kind == JOURNAL && writing.audience != Audience::Me {
         now.saturating_add(state.config().share_undo)
     } else {
@@ -374,7 +378,7 @@ pub async fn write_in_couple(
 pub async fn read(state: &AppState, viewer: &User, id: &str) -> AppResult<Entry> {
     let sealed = state
         .store()
-        .entry_for(reader(viewer), id)
+        .entry_for(reader(state, viewer), id)
         .await?
         .ok_or(AppError::NotFound)?;
     if !visible(state, viewer, &sealed).await? {
@@ -434,7 +438,7 @@ pub async fn list_page(
 ) -> AppResult<Page> {
     let sealed = state
         .store()
-        .entries_for(reader(viewer), filter, limit)
+        .entries_for(reader(state, viewer), filter, limit)
         .await?;
     let next_cursor = if i64::try_from(sealed.len()).unwrap_or(i64::MAX) >= limit {
         sealed.last().map(|row| cursor_of(row.created_at, &row.id))
@@ -510,7 +514,7 @@ async fn list_up_to(
 ) -> AppResult<Vec<Entry>> {
     let sealed = state
         .store()
-        .entries_for(reader(viewer), filter, limit)
+        .entries_for(reader(state, viewer), filter, limit)
         .await?;
     open_visible(state, viewer, sealed).await
 }
@@ -565,7 +569,7 @@ pub async fn change_audience(
     // Sharing private writing opens the same undo window as sharing it at once.
     let visible_from =
         (entry.kind == JOURNAL && entry.audience == Audience::Me && audience != Audience::Me)
-            .then(|| now().saturating_add(state.config().share_undo));
+            .then(|| state.now().saturating_add(state.config().share_undo));
     reaudience(state, viewer, entry, audience, visible_from).await
 }
 
@@ -597,7 +601,7 @@ async fn reaudience(
             &viewer.id,
             audience,
             &resealed,
-            now(),
+            state.now(),
             visible_from,
         )
         .await?;
@@ -625,7 +629,7 @@ async fn reaudience(
 async fn own_entry(state: &AppState, viewer: &User, id: &str) -> AppResult<SealedEntry> {
     let entry = state
         .store()
-        .entry_for(reader(viewer), id)
+        .entry_for(reader(state, viewer), id)
         .await?
         .ok_or(AppError::NotFound)?;
     if !visible(state, viewer, &entry).await? {
@@ -689,7 +693,7 @@ pub async fn settle_pending(
     choice: PendingChoice,
 ) -> AppResult<Entry> {
     let sealed = own_entry(state, viewer, id).await?;
-    let at = now();
+    let at = state.now();
     if sealed.audience == Audience::Me || sealed.visible_from <= at {
         return Err(AppError::Conflict(
             "This is no longer waiting: it has been shared, or it was only yours. You can still change who can see it."
@@ -747,7 +751,7 @@ pub async fn resealed_for_withdrawal(
     let mut resealed = Vec::new();
     for entry in state
         .store()
-        .entries_for(reader(author), filter, i64::from(i32::MAX))
+        .entries_for(reader(state, author), filter, i64::from(i32::MAX))
         .await?
     {
         if entry.author_id != author.id || entry.audience == Audience::Me {
