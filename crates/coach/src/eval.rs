@@ -19,6 +19,11 @@ pub struct LabelledMessage {
     /// `crisis`, `hard_negative` or `other` (ordinary writing), when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    /// Labelled for crisis alone (`crisis-*.jsonl`): whether it is crisis,
+    /// its category and tier are gold, but tone labels were not annotated,
+    /// so tone heads and tone figures leave it out.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub crisis_only: bool,
 }
 
 /// The gold reading of a crisis message.
@@ -166,10 +171,22 @@ pub fn evaluate(messages: &[LabelledMessage]) -> EvalReport {
                 names.push(g.clone());
             }
         }
-        let pred: BTreeSet<String> = labels(&m.text)
+        let mut pred: BTreeSet<String> = labels(&m.text)
             .iter()
             .map(|l| l.as_str().to_string())
             .collect();
+        if m.crisis_only {
+            // only crisis or not is gold: both sides say just that
+            let side = |s: &BTreeSet<String>| {
+                BTreeSet::from([if s.contains("crisis") {
+                    "crisis"
+                } else {
+                    "neutral"
+                }
+                .to_string()])
+            };
+            (gold, pred) = (side(&gold), side(&pred));
+        }
         rows.push((gold, pred));
     }
     let mut per_label = Vec::new();
@@ -379,7 +396,29 @@ mod tests {
             labels: labels.iter().map(|s| s.to_string()).collect(),
             crisis: None,
             kind: None,
+            crisis_only: false,
         }
+    }
+
+    #[test]
+    fn crisis_only_messages_count_for_crisis_alone() {
+        let mut ordinary = msg("I'm sorry I snapped at you.", &["neutral"]);
+        ordinary.crisis_only = true;
+        let mut crisis = msg("i took all of my pills an hour ago", &["crisis"]);
+        crisis.crisis_only = true;
+        let report = evaluate(&[ordinary, crisis]);
+        assert!(
+            report.per_label.iter().all(|s| s.label != "repair"),
+            "an unannotated tone is neither gold nor predicted: {:?}",
+            report.per_label
+        );
+        let row = report
+            .per_label
+            .iter()
+            .find(|s| s.label == "crisis")
+            .unwrap();
+        assert_eq!((row.support, row.true_positives), (1, 1));
+        assert_eq!(report.exact_match, 1.0);
     }
 
     #[test]
@@ -462,5 +501,27 @@ mod tests {
     }
 
     /// What the test split reached when last measured, less a little slack.
-    const TEST_SPLIT_CRISIS_RECALL_FLOOR: f64 = 0.65;
+    const TEST_SPLIT_CRISIS_RECALL_FLOOR: f64 = 0.70;
+
+    /// The crisis-only test split (round three onwards: crisis, its tier
+    /// and category are gold; tones were not annotated), held out like the
+    /// first.
+    #[test]
+    fn crisis_test_split_is_measured() {
+        let set = parse_jsonl(include_str!("../data/crisis-test.jsonl")).unwrap();
+        assert!(set.iter().all(|m| m.crisis_only));
+        let r = evaluate(&set);
+        println!("{r}");
+        assert!(r.messages >= 400, "{} messages", r.messages);
+        assert!(r.crisis_recall.unwrap_or(0.0) >= CRISIS_TEST_SPLIT_RECALL_FLOOR);
+        assert!(
+            r.per_label
+                .iter()
+                .all(|s| ["crisis", "neutral"].contains(&s.label.as_str())),
+            "only crisis is scored: {:?}",
+            r.per_label
+        );
+    }
+
+    const CRISIS_TEST_SPLIT_RECALL_FLOOR: f64 = 0.78;
 }
