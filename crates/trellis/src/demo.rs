@@ -437,7 +437,7 @@ pub mod history {
     async fn accountability(state: &AppState, alex: &User, sam: &User) -> anyhow::Result<()> {
         use trellis_core::consistency::Cadence;
         use trellis_web::services::accountability as acc;
-        let err = |e: trellis_web::AppError| anyhow::anyhow!("demo: {e}");
+        let err = |e: trellis_app::Error| anyhow::anyhow!("demo: {e}");
         let couple = alex.couple_id.clone().context("Alex has no couple")?;
         let today = acc::today_for(state, alex).await.map_err(err)?;
         let id = trellis_store::new_id();
@@ -537,7 +537,7 @@ pub mod history {
         for partner in [&alex, &sam, &jordan, &riley] {
             onboard(state, partner).await?;
         }
-        let err = |e: trellis_web::AppError| anyhow::anyhow!("demo: {e}");
+        let err = |e: trellis_app::Error| anyhow::anyhow!("demo: {e}");
         // Noor & Kai joined this week: both answered the safety check, and
         // shared work waits for Dr. Priya's decision after seeing each alone.
         for email in ["noor@example.com", "kai@example.com"] {
@@ -838,7 +838,7 @@ mod practice_life {
 
     pub async fn seed(state: &AppState, now: Millis, sisters_visits: &str) -> anyhow::Result<()> {
         let state = &state.with_clock(trellis_core::time::Clock::manual(now));
-        let err = |e: trellis_web::AppError| anyhow::anyhow!("demo: {e}");
+        let err = |e: trellis_app::Error| anyhow::anyhow!("demo: {e}");
         let priya = user(state, "therapist@example.com").await?;
         let tom = user(state, "therapist2@example.com").await?;
         let alex = user(state, "alex@example.com").await?;

@@ -1,10 +1,12 @@
-//! The one error type at the HTTP edge. Every handler returns it; it becomes a
+//! The one error type at the HTTP edge: the domain's errors
+//! ([`trellis_app::Error`]) and the refusals only the edge makes. Every handler returns it; it becomes a
 //! JSON error for the API and a calm page for people (see `pages::render_errors`).
 //! Details of unexpected failures go to the log, never to the person.
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use trellis_app::Error as DomainError;
 use trellis_core::ValidationError;
 use trellis_store::StoreError;
 
@@ -115,88 +117,86 @@ impl AppError {
         }
     }
 
-    /// Plain words for the person on the other end.
+    /// Plain words for the person on the other end: the domain's words
+    /// (see [`trellis_app::Error::message`]), and the edge's own for the
+    /// two refusals only it makes.
     pub fn message(&self) -> String {
-        match self {
-            AppError::Invalid(errors) => errors
-                .iter()
-                .map(|e| e.message.as_str())
-                .collect::<Vec<_>>()
-                .join(" "),
-            AppError::Unauthenticated => "Please sign in to continue.".to_owned(),
-            AppError::InvalidCredentials => {
-                "That email and password don't match an account. Please check them and try again.".to_owned()
-            }
-            AppError::Forbidden => "This part of Trellis isn't available to your account.".to_owned(),
-            AppError::NotFound => "We couldn't find that page. It may have moved, or the link may be incomplete.".to_owned(),
-            AppError::Gone(message) => (*message).to_owned(),
-            AppError::Conflict(message) | AppError::ConfirmationNeeded(message) => message.clone(),
+        let domain = match self {
             AppError::CsrfRejected => {
-                "This form was open for too long or came from somewhere else. Please go back, reload the page and try again.".to_owned()
+                return "This form was open for too long or came from somewhere else. Please go back, reload the page and try again.".to_owned();
             }
-            AppError::TwoFactorRequired => {
-                "Please also enter the 6-digit code from your authenticator app (field `totp`), or a recovery code.".to_owned()
+            AppError::Request(status) => {
+                return match status.as_u16() {
+                    405 => "This address doesn't take that kind of request.",
+                    408 => "That took too long to arrive, so we stopped waiting. Please try again.",
+                    413 => "That was larger than we can accept. Please shorten it and try again.",
+                    415 => "We can't read that kind of content here. The API takes JSON (`Content-Type: application/json`); pages take their own forms.",
+                    503 => "Trellis couldn't answer in time just now. Please wait a moment, check whether it went through, and try again.",
+                    500.. => "Something went wrong on our side. Nothing you wrote was lost; please try again in a moment.",
+                    _ => "We couldn't read that request. Please check it and try again.",
+                }
+                .to_owned();
             }
-            AppError::TwoFactorSetupRequired => {
-                "Your practice asks you to set up two-step sign-in first. Please sign in on the web and follow the steps.".to_owned()
+            AppError::Invalid(errors) => DomainError::Invalid(errors.clone()),
+            AppError::Unauthenticated => DomainError::Unauthenticated,
+            AppError::InvalidCredentials => DomainError::InvalidCredentials,
+            AppError::Forbidden => DomainError::Forbidden,
+            AppError::NotFound => DomainError::NotFound,
+            AppError::Gone(message) => DomainError::Gone(message),
+            AppError::Conflict(message) => DomainError::Conflict(message.clone()),
+            AppError::ConfirmationNeeded(message) => {
+                DomainError::ConfirmationNeeded(message.clone())
             }
-            AppError::TooManyRequests { retry_after_secs } => {
-                let minutes = (retry_after_secs + 59) / 60;
-                let when = if minutes <= 1 { "a minute".to_owned() } else { format!("{minutes} minutes") };
-                format!("There have been several unsuccessful sign-ins, so we've paused them for a little while to keep the account safe. Please try again in {when}, or reset your password.")
+            AppError::TwoFactorRequired => DomainError::TwoFactorRequired,
+            AppError::TwoFactorSetupRequired => DomainError::TwoFactorSetupRequired,
+            AppError::TooManyRequests { retry_after_secs } => DomainError::TooManyRequests {
+                retry_after_secs: *retry_after_secs,
+            },
+            AppError::RateLimited {
+                retry_after_secs,
+                message,
+            } => DomainError::RateLimited {
+                retry_after_secs: *retry_after_secs,
+                message,
+            },
+            AppError::Unexpected(_) => DomainError::Unexpected(anyhow::anyhow!("unexpected")),
+        };
+        domain.message()
+    }
+}
+
+/// The one place the domain's errors become the edge's: kind for kind.
+impl From<DomainError> for AppError {
+    fn from(err: DomainError) -> Self {
+        match err {
+            DomainError::Invalid(errors) => AppError::Invalid(errors),
+            DomainError::Unauthenticated => AppError::Unauthenticated,
+            DomainError::InvalidCredentials => AppError::InvalidCredentials,
+            DomainError::Forbidden => AppError::Forbidden,
+            DomainError::NotFound => AppError::NotFound,
+            DomainError::Gone(message) => AppError::Gone(message),
+            DomainError::Conflict(message) => AppError::Conflict(message),
+            DomainError::TwoFactorRequired => AppError::TwoFactorRequired,
+            DomainError::TwoFactorSetupRequired => AppError::TwoFactorSetupRequired,
+            DomainError::TooManyRequests { retry_after_secs } => {
+                AppError::TooManyRequests { retry_after_secs }
             }
-            AppError::RateLimited { message, .. } => (*message).to_owned(),
-            AppError::Request(status) => match status.as_u16() {
-                405 => "This address doesn't take that kind of request.",
-                408 => "That took too long to arrive, so we stopped waiting. Please try again.",
-                413 => "That was larger than we can accept. Please shorten it and try again.",
-                415 => "We can't read that kind of content here. The API takes JSON (`Content-Type: application/json`); pages take their own forms.",
-                503 => "Trellis couldn't answer in time just now. Please wait a moment, check whether it went through, and try again.",
-                500.. => "Something went wrong on our side. Nothing you wrote was lost; please try again in a moment.",
-                _ => "We couldn't read that request. Please check it and try again.",
-            }
-            .to_owned(),
-            AppError::Unexpected(_) => {
-                "Something went wrong on our side. Nothing you wrote was lost; please try again in a moment.".to_owned()
-            }
+            DomainError::ConfirmationNeeded(message) => AppError::ConfirmationNeeded(message),
+            DomainError::RateLimited {
+                retry_after_secs,
+                message,
+            } => AppError::RateLimited {
+                retry_after_secs,
+                message,
+            },
+            DomainError::Unexpected(err) => AppError::Unexpected(err),
         }
     }
 }
 
 impl From<StoreError> for AppError {
     fn from(err: StoreError) -> Self {
-        match err {
-            StoreError::NotFound => AppError::NotFound,
-            StoreError::Gone => AppError::Gone("This link has already been used or has expired."),
-            StoreError::Conflict(what) => AppError::Conflict(match what {
-                "email" => {
-                    "An account with this email address already exists. Try signing in instead."
-                        .to_owned()
-                }
-                "couple is full" => {
-                    "This couple already has two partners (or two open invitations).".to_owned()
-                }
-                "couple already has a therapist" => {
-                    "Your couple is already linked to a therapist.".to_owned()
-                }
-                "couple is closed" => "Someone has left this couple, so it takes no one new: what was shared in it stays private. To begin with someone new, start a new space (Account → Leave the couple).".to_owned(),
-                "a link request is already open" => "Your couple already has a request to a therapist waiting for an answer. Please wait for it, or withdraw it first.".to_owned(),
-                "link request already answered" => {
-                    "This request has already been answered.".to_owned()
-                }
-                "intake request already handled" => {
-                    "Someone on your team has already handled this request.".to_owned()
-                }
-                "the session was cancelled" => {
-                    "This session has been cancelled, so it can't be changed.".to_owned()
-                }
-                "the session was already cancelled" => {
-                    "This session was already cancelled.".to_owned()
-                }
-                other => format!("That {other} already exists."),
-            }),
-            other => AppError::Unexpected(other.into()),
-        }
+        DomainError::from(err).into()
     }
 }
 

@@ -3,22 +3,17 @@
 
 pub mod api;
 pub mod auth;
-pub mod calendar;
 pub mod charts;
-pub mod content;
 pub mod error;
 pub mod extract;
-pub mod mail;
 pub mod observe;
 pub mod pages;
-pub mod push;
 pub mod routes;
 pub mod security_headers;
-pub mod services;
-pub mod state;
-pub mod streams;
-pub mod vault;
-pub mod when;
+
+// The domain layer, re-exported under its old paths so adapters read
+// `crate::services::…` as before.
+pub use trellis_app::{calendar, content, mail, push, services, state, streams, vault, when};
 
 use axum::Router;
 use axum::extract::State;
@@ -28,8 +23,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 pub use error::{AppError, AppResult};
-pub use mail::Mailer;
-pub use state::{AppState, WebConfig};
+pub use trellis_app::{AppState, Mailer, WebConfig};
 
 /// Request bodies above this are refused before they are read.
 pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;

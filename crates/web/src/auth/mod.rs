@@ -2,7 +2,7 @@
 
 pub mod csrf;
 pub mod device;
-pub mod passwords;
+pub use trellis_app::passwords;
 pub mod session;
 
 pub use csrf::CsrfToken;

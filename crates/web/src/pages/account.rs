@@ -147,7 +147,11 @@ pub async fn leave_couple(
 }
 
 /// The account page again, with what to fix.
-fn refused_on_account_page(page: &PageContext, user: &User, err: AppError) -> AppResult<Response> {
+fn refused_on_account_page(
+    page: &PageContext,
+    user: &User,
+    err: trellis_app::Error,
+) -> AppResult<Response> {
     let (err, errors) = fixable(err)?;
     let template = AccountPage {
         layout: page.layout("/account"),

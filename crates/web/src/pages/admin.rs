@@ -341,7 +341,7 @@ pub struct MoveFields {
 async fn staff_action(
     state: &AppState,
     page: &PageContext,
-    action: AppResult<()>,
+    action: trellis_app::AppResult<()>,
     done: &str,
 ) -> AppResult<Response> {
     match action {

@@ -459,7 +459,8 @@ pub fn render_refused(err: &AppError, template: &impl Template) -> AppResult<Res
 
 /// Splits errors into those a person can fix on the form (their messages)
 /// and those that are not about the form at all (passed on).
-pub fn fixable(err: AppError) -> Result<(AppError, Vec<String>), AppError> {
+pub fn fixable(err: impl Into<AppError>) -> Result<(AppError, Vec<String>), AppError> {
+    let err = err.into();
     match &err {
         AppError::Invalid(errors) => {
             let messages = errors.iter().map(|e| e.message.clone()).collect();

@@ -208,7 +208,7 @@ pub async fn link_therapist(
 async fn link_answered(
     state: &AppState,
     page: &PageContext,
-    result: AppResult<()>,
+    result: trellis_app::AppResult<()>,
     code: String,
 ) -> AppResult<Response> {
     match result {

@@ -125,7 +125,7 @@ pub async fn show(
 async fn refused(
     state: &AppState,
     page: &PageContext,
-    err: AppError,
+    err: trellis_app::Error,
     text: String,
 ) -> AppResult<Response> {
     let (err, errors) = fixable(err)?;
@@ -207,7 +207,7 @@ pub async fn mark(
         "accept" => accountability::accept_proposal(&state, user, &id)
             .await
             .map(|()| "taken_on"),
-        _ => Err(AppError::NotFound),
+        _ => Err(trellis_app::Error::NotFound),
     };
     match result {
         Ok(done) => Ok(see_other(&format!("/promises?done={done}"))),

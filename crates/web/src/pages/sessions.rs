@@ -157,11 +157,15 @@ async fn save_slot(
             };
             match appointment_id {
                 None => (
-                    appointments::schedule(state, therapist, couple_id, slot).await,
+                    appointments::schedule(state, therapist, couple_id, slot)
+                        .await
+                        .map_err(AppError::from),
                     "booked",
                 ),
                 Some(id) => (
-                    appointments::reschedule(state, therapist, couple_id, id, slot).await,
+                    appointments::reschedule(state, therapist, couple_id, id, slot)
+                        .await
+                        .map_err(AppError::from),
                     "moved",
                 ),
             }

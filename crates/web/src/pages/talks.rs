@@ -247,7 +247,7 @@ pub async fn make_move(
     {
         Ok(_) if action == Move::Leave => Ok(see_other("/talks")),
         Ok(_) => Ok(see_other(&format!("/talks/{id}"))),
-        Err(AppError::ConfirmationNeeded(message)) => {
+        Err(trellis_app::Error::ConfirmationNeeded(message)) => {
             let mut template = talk_page(&state, &page, &id).await?;
             template.confirm = Some(message);
             template.draft = form.body;

@@ -13,14 +13,14 @@ use trellis_store::{FlagLevel, Onboarding, User};
 
 use super::audit;
 use super::safety;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppResult, Error};
 use crate::state::AppState;
 
 fn partner_only(user: &User) -> AppResult<&str> {
     if user.role != Role::Partner {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
-    user.couple_id.as_deref().ok_or(AppError::NotFound)
+    user.couple_id.as_deref().ok_or(Error::NotFound)
 }
 
 pub async fn status(state: &AppState, partner: &User) -> AppResult<Onboarding> {
@@ -79,13 +79,13 @@ pub async fn submit_safety(
     let mut parsed = BTreeMap::new();
     for (id, value) in answers {
         if !check.questions.iter().any(|q| &q.id == id) {
-            return Err(AppError::invalid(
+            return Err(Error::invalid(
                 "answers",
                 format!("There is no question \"{id}\"."),
             ));
         }
         let answer = Answer::parse(value).ok_or_else(|| {
-            AppError::invalid(
+            Error::invalid(
                 "answers",
                 "Please answer each question with yes, no or not sure.",
             )
@@ -93,7 +93,7 @@ pub async fn submit_safety(
         parsed.insert(id.clone(), answer);
     }
     if let Some(missing) = check.questions.iter().find(|q| !parsed.contains_key(&q.id)) {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "answers",
             format!("Please answer: \"{}\"", missing.text),
         ));

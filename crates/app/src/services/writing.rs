@@ -7,7 +7,7 @@ use trellis_core::privacy::{Audience, Item, Ownership, Viewer, may_view, relatio
 use trellis_store::{EntryFilter, NewEntry, Reader, SealedEntry, User, WritingFlag};
 
 use super::audit;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppResult, Error};
 use crate::state::AppState;
 
 /// Journal entries: free writing.
@@ -76,10 +76,10 @@ const UNREADABLE: &str =
 pub fn parse_body(field: &'static str, body: &str) -> AppResult<String> {
     let body = body.trim();
     if body.is_empty() {
-        return Err(AppError::invalid(field, "Please write something first."));
+        return Err(Error::invalid(field, "Please write something first."));
     }
     if body.chars().count() > MAX_BODY_CHARS {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             field,
             format!(
                 "Please keep this to {MAX_BODY_CHARS} characters or fewer; you could split it into two entries."
@@ -93,7 +93,7 @@ pub fn parse_audience(field: &'static str, value: Option<&str>) -> AppResult<Aud
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(Audience::default()),
         Some(value) => Audience::parse(value).ok_or_else(|| {
-            AppError::invalid(
+            Error::invalid(
                 field,
                 "Please choose who can see this: me, therapist, partner or partner_and_therapist.",
             )
@@ -217,9 +217,9 @@ async fn open(state: &AppState, viewer: &User, sealed: SealedEntry) -> AppResult
         .map_err(|error| {
             if crate::vault::is_unreadable(&error) {
                 tracing::error!(entry_id = %sealed.id, "an entry did not open with its couple, author and audience: changed in the database?");
-                AppError::Gone(UNREADABLE)
+                Error::Gone(UNREADABLE)
             } else {
-                AppError::from(error)
+                Error::from(error)
             }
         })?;
     Ok(Entry {
@@ -271,9 +271,9 @@ pub struct NewWriting<'a> {
 #[tracing::instrument(skip_all, fields(author = %author.id, kind = writing.kind))]
 pub async fn write(state: &AppState, author: &User, writing: NewWriting<'_>) -> AppResult<Entry> {
     if author.role != Role::Partner {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
-    let couple_id = author.couple_id.as_deref().ok_or(AppError::Forbidden)?;
+    let couple_id = author.couple_id.as_deref().ok_or(Error::Forbidden)?;
     write_in_couple(state, author, couple_id, writing, None).await
 }
 
@@ -380,9 +380,9 @@ pub async fn read(state: &AppState, viewer: &User, id: &str) -> AppResult<Entry>
         .store()
         .entry_for(reader(state, viewer), id)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     if !visible(state, viewer, &sealed).await? {
-        return Err(AppError::NotFound);
+        return Err(Error::NotFound);
     }
     let entry = open(state, viewer, sealed).await?;
     record_staff_reading(state, viewer, &entry).await?;
@@ -414,7 +414,7 @@ fn cursor_of(created_at: trellis_core::Millis, id: &str) -> String {
 
 /// A cursor given back by a client, or 422.
 pub fn parse_cursor(cursor: &str) -> AppResult<(trellis_core::Millis, &str)> {
-    let bad = || AppError::invalid("before", "This is not a page cursor from this list.");
+    let bad = || Error::invalid("before", "This is not a page cursor from this list.");
     let (at, id) = cursor.split_once('.').ok_or_else(bad)?;
     let at: trellis_core::Millis = at.parse().map_err(|_| bad())?;
     let plain = !id.is_empty()
@@ -531,7 +531,7 @@ async fn open_visible(
             match open(state, viewer, row).await {
                 Ok(entry) => entries.push(entry),
                 // Logged in `open`; the rest of the list still shows.
-                Err(AppError::Gone(_)) => continue,
+                Err(Error::Gone(_)) => continue,
                 Err(error) => return Err(error),
             }
         }
@@ -553,14 +553,14 @@ pub async fn change_audience(
 ) -> AppResult<Entry> {
     let entry = own_entry(state, viewer, id).await?;
     if entry.kind == super::messages::MESSAGE || entry.kind == super::messages::COMMENT {
-        return Err(AppError::Conflict(
+        return Err(Error::Conflict(
             "A message keeps the audience of its thread.".to_owned(),
         ));
     }
     let audience = match audience {
         Some(value) => parse_audience("audience", Some(value))?,
         None => {
-            return Err(AppError::invalid(
+            return Err(Error::invalid(
                 "audience",
                 "Please choose who can see this.",
             ));
@@ -631,12 +631,12 @@ async fn own_entry(state: &AppState, viewer: &User, id: &str) -> AppResult<Seale
         .store()
         .entry_for(reader(state, viewer), id)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     if !visible(state, viewer, &entry).await? {
-        return Err(AppError::NotFound);
+        return Err(Error::NotFound);
     }
     if entry.author_id != viewer.id {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
     Ok(entry)
 }
@@ -695,7 +695,7 @@ pub async fn settle_pending(
     let sealed = own_entry(state, viewer, id).await?;
     let at = state.now();
     if sealed.audience == Audience::Me || sealed.visible_from <= at {
-        return Err(AppError::Conflict(
+        return Err(Error::Conflict(
             "This is no longer waiting: it has been shared, or it was only yours. You can still change who can see it."
                 .to_owned(),
         ));

@@ -11,7 +11,7 @@ use trellis_store::{EntryFilter, User};
 use super::notices::{self, Notice};
 use super::program::couple_for;
 use super::writing::{self, Entry, NewWriting};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppResult, Error};
 use crate::state::AppState;
 
 pub const MESSAGE: &str = "message";
@@ -29,7 +29,7 @@ impl ThreadKind {
         match value.trim() {
             "couple" => Ok(ThreadKind::Couple),
             "private" => Ok(ThreadKind::Private),
-            _ => Err(AppError::invalid(
+            _ => Err(Error::invalid(
                 "thread",
                 "Please choose a thread: couple or private.",
             )),
@@ -61,7 +61,7 @@ impl Thread {
 /// read no client writing.
 pub fn may_use_threads(user: &User) -> AppResult<()> {
     if user.role == Role::Admin {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
     Ok(())
 }
@@ -78,7 +78,7 @@ pub async fn thread(
 ) -> AppResult<Thread> {
     let (couple, partner_id) = match viewer.role {
         Role::Partner => {
-            let couple_id = viewer.couple_id.as_deref().ok_or(AppError::NotFound)?;
+            let couple_id = viewer.couple_id.as_deref().ok_or(Error::NotFound)?;
             (
                 couple_for(state, viewer, couple_id).await?,
                 viewer.id.clone(),
@@ -86,18 +86,18 @@ pub async fn thread(
         }
         Role::Therapist => {
             let couple_id = couple_id.filter(|c| !c.is_empty()).ok_or_else(|| {
-                AppError::invalid("couple_id", "Please say which couple this is for.")
+                Error::invalid("couple_id", "Please say which couple this is for.")
             })?;
             let couple = couple_for(state, viewer, couple_id).await?;
             let partner = match kind {
                 ThreadKind::Couple => String::new(),
                 ThreadKind::Private => {
                     let partner_id = partner_id.filter(|p| !p.is_empty()).ok_or_else(|| {
-                        AppError::invalid("partner_id", "Please say which partner this is for.")
+                        Error::invalid("partner_id", "Please say which partner this is for.")
                     })?;
                     let members = state.store().couple_members(&couple.id).await?;
                     if !members.iter().any(|m| m.id == partner_id) {
-                        return Err(AppError::invalid(
+                        return Err(Error::invalid(
                             "partner_id",
                             "That person is not a partner in this couple.",
                         ));
@@ -107,10 +107,10 @@ pub async fn thread(
             };
             (couple, partner)
         }
-        Role::Admin => return Err(AppError::Forbidden),
+        Role::Admin => return Err(Error::Forbidden),
     };
     if kind == ThreadKind::Private && couple.therapist_id.is_none() {
-        return Err(AppError::Conflict(
+        return Err(Error::Conflict(
             "Private messages are with your therapist, and your couple has not linked one yet."
                 .to_owned(),
         ));
@@ -236,10 +236,10 @@ pub async fn comment(
     body: &str,
 ) -> AppResult<Entry> {
     if therapist.role != Role::Therapist {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
     if target_id.trim().is_empty() {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "target_id",
             "Please say which piece of work the comment is on.",
         ));
@@ -247,20 +247,20 @@ pub async fn comment(
     let couple_id = match writing::read(state, therapist, target_id).await {
         Ok(entry) => {
             if entry.audience != Audience::PartnerAndTherapist || entry.kind == MESSAGE {
-                return Err(AppError::Conflict(
+                return Err(Error::Conflict(
                     "Comments go on work the couple shared with both of you; this was shared with you alone."
                         .to_owned(),
                 ));
             }
             if entry.kind == writing::PAIRED && !both_answered(state, &entry).await? {
-                return Err(AppError::Conflict(
+                return Err(Error::Conflict(
                     "This answer waits for the other partner's own: comment once both have answered, so your words give nothing away."
                         .to_owned(),
                 ));
             }
             entry.couple_id
         }
-        Err(AppError::NotFound) => {
+        Err(Error::NotFound) => {
             let agreement = state.store().agreement(target_id).await?;
             couple_for(state, therapist, &agreement.couple_id).await?.id
         }

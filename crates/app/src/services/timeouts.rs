@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use super::notices::{self, Notice};
 use super::program::couple_for;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppResult, Error};
 use crate::state::AppState;
 use crate::when;
 
@@ -68,11 +68,11 @@ pub async fn call(
     talk_id: Option<&str>,
 ) -> AppResult<TimeoutView> {
     if partner.role != Role::Partner {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
-    let couple_id = partner.couple_id.as_deref().ok_or(AppError::Forbidden)?;
+    let couple_id = partner.couple_id.as_deref().ok_or(Error::Forbidden)?;
     if return_at.trim().is_empty() {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "return_at",
             "Please say when you will come back: a break always has an end.",
         ));
@@ -83,13 +83,9 @@ pub async fn call(
     validate_timeout(now, back)?;
     let talk_id = match talk_id.filter(|t| !t.is_empty()) {
         Some(id) => {
-            let talk = state
-                .store()
-                .talk(id)
-                .await
-                .map_err(|_| AppError::NotFound)?;
+            let talk = state.store().talk(id).await.map_err(|_| Error::NotFound)?;
             if talk.couple_id != couple_id {
-                return Err(AppError::NotFound);
+                return Err(Error::NotFound);
             }
             Some(talk.id)
         }

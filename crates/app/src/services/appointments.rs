@@ -14,7 +14,7 @@ use super::audit;
 use super::notices::{self, Notice};
 use super::program::couple_for;
 use crate::calendar::{self, FeedEvent};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppResult, Error};
 use crate::state::AppState;
 use crate::when;
 
@@ -159,13 +159,13 @@ fn check_slot(slot: &Slot<'_>, zone: &TimeZone, now: Millis) -> AppResult<Checke
             kind,
             location: slot.location.trim().to_owned(),
         }),
-        _ => Err(AppError::Invalid(problems)),
+        _ => Err(Error::Invalid(problems)),
     }
 }
 
 async fn guided_couple(state: &AppState, therapist: &User, couple_id: &str) -> AppResult<Couple> {
     if therapist.role != Role::Therapist {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
     couple_for(state, therapist, couple_id).await
 }
@@ -286,21 +286,19 @@ pub async fn cancel(
 #[tracing::instrument(skip_all, fields(partner = %partner.id, id))]
 pub async fn ask_to_move(state: &AppState, partner: &User, id: &str, note: &str) -> AppResult<()> {
     if partner.role != Role::Partner {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
-    let couple_id = partner.couple_id.as_deref().ok_or(AppError::NotFound)?;
+    let couple_id = partner.couple_id.as_deref().ok_or(Error::NotFound)?;
     let note = note.trim();
     if note.chars().count() > NOTE_MAX_CHARS {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "note",
             format!("Please keep the note to {NOTE_MAX_CHARS} characters or fewer."),
         ));
     }
     let row = state.store().appointment(couple_id, id).await?;
     if row.ends_at <= state.now() {
-        return Err(AppError::Conflict(
-            "This session is already over.".to_owned(),
-        ));
+        return Err(Error::Conflict("This session is already over.".to_owned()));
     }
     let sealed = if note.is_empty() {
         None
@@ -402,13 +400,13 @@ pub async fn reset_calendar_url(state: &AppState, user: &User) -> AppResult<Stri
 pub async fn feed(state: &AppState, feed_id: &str, file: &str) -> AppResult<String> {
     let tag = file.strip_suffix(".ics").unwrap_or(file);
     if !state.vault().verify(FEED_PURPOSE, feed_id, tag) {
-        return Err(AppError::NotFound);
+        return Err(Error::NotFound);
     }
     let owner_id = state
         .store()
         .calendar_feed_owner(feed_id)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     let owner = state.store().user(&owner_id).await?;
     let zone = match notices::practice_zone(state, &owner).await? {
         Some(name) => when::zone_or_utc(Some(&name)),

@@ -3,9 +3,9 @@ use std::sync::Arc;
 use trellis_core::Millis;
 use trellis_store::Store;
 
-use crate::auth::passwords::Passwords;
 use crate::content::Content;
 use crate::mail::Mailer;
+use crate::passwords::Passwords;
 use crate::vault::Vault;
 
 /// Settings the web layer needs; the binary builds them from file, env and flags.

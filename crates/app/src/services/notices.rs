@@ -7,7 +7,7 @@ use jiff::tz::TimeZone;
 use trellis_core::Role;
 use trellis_store::User;
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppResult, Error};
 use crate::state::AppState;
 use crate::when;
 
@@ -443,11 +443,11 @@ pub async fn add_device(
         .pusher()
         .check_subscription(endpoint, p256dh, auth)
         .map_err(|problem| match problem {
-            crate::push::SubscriptionProblem::Endpoint => AppError::invalid(
+            crate::push::SubscriptionProblem::Endpoint => Error::invalid(
                 "endpoint",
                 "This device's notice address can't be used: it must be an https address of a push service.",
             ),
-            crate::push::SubscriptionProblem::Keys => AppError::invalid(
+            crate::push::SubscriptionProblem::Keys => Error::invalid(
                 "keys",
                 "This device's notice keys are not complete. Please try turning notices on again.",
             ),
@@ -474,7 +474,7 @@ pub async fn remove_device(state: &AppState, user: &User, endpoint: &str) -> App
     {
         Ok(())
     } else {
-        Err(AppError::NotFound)
+        Err(Error::NotFound)
     }
 }
 
@@ -490,7 +490,7 @@ pub async fn devices(state: &AppState, user: &User) -> AppResult<Vec<Device>> {
         .map(|row| Device {
             service: row
                 .endpoint
-                .parse::<axum::http::Uri>()
+                .parse::<http::Uri>()
                 .ok()
                 .and_then(|uri| uri.host().map(str::to_owned))
                 .unwrap_or_default(),

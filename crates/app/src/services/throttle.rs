@@ -6,7 +6,7 @@ use trellis_core::Millis;
 use trellis_core::throttle::{WINDOW, lock_after};
 use trellis_store::ThrottleAttempt;
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppResult, Error};
 use crate::state::AppState;
 
 /// What happens to a key's count when the attempt turns out right.
@@ -46,7 +46,7 @@ fn retry_after_secs(until: Millis, now: Millis) -> i64 {
 pub async fn attempt<F, E>(state: &AppState, limits: &[Limit], check: F) -> AppResult<bool>
 where
     F: Future<Output = Result<bool, E>>,
-    AppError: From<E>,
+    Error: From<E>,
 {
     let now = state.now();
     let store = state.store();
@@ -57,7 +57,7 @@ where
             .await?
         {
             tracing::info!("attempt refused while throttled");
-            return Err(AppError::TooManyRequests {
+            return Err(Error::TooManyRequests {
                 retry_after_secs: retry_after_secs(until, now),
             });
         }

@@ -13,7 +13,7 @@ use trellis_store::{NewPracticeWithAdmin, OneTimePurpose, Store, User};
 
 use super::audit;
 use super::throttle::{self, Limit, OnSuccess};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppResult, Error};
 use crate::state::{AppState, WebConfig};
 
 /// How long a first-run setup link works.
@@ -45,7 +45,7 @@ impl Problems {
         if self.0.is_empty() {
             Ok(())
         } else {
-            Err(AppError::Invalid(self.0))
+            Err(Error::Invalid(self.0))
         }
     }
 }
@@ -123,7 +123,7 @@ pub async fn sign_in(
                 audit::record(state, audit::Event::new("sign_in_failed").subject(&user.id)).await?;
             }
             tracing::info!("sign-in refused");
-            Err(AppError::InvalidCredentials)
+            Err(Error::InvalidCredentials)
         }
     }
 }
@@ -177,7 +177,7 @@ pub async fn setup_link_is_open(state: &AppState, token: &str) -> AppResult<()> 
     {
         Ok(())
     } else {
-        Err(AppError::Gone(
+        Err(Error::Gone(
             "This setup link has already been used or has expired. Restart Trellis on an empty database for a new one, or sign in.",
         ))
     }
@@ -202,7 +202,7 @@ pub async fn complete_setup(state: &AppState, token: &str, form: SetupForm<'_>) 
     let (Some(practice_name), Some(name), Some(email), Some(password)) =
         (practice_name, name, email, password)
     else {
-        return Err(AppError::Unexpected(anyhow::anyhow!(
+        return Err(Error::Unexpected(anyhow::anyhow!(
             "validated setup fields missing"
         )));
     };
@@ -235,17 +235,17 @@ pub async fn preview_invitation(state: &AppState, token: &str) -> AppResult<Invi
         .store()
         .invitation_by_token(hash.as_str())
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     match invitation_status(invitation.expires_at, invitation.used_at, state.now()) {
         InvitationStatus::Open => Ok(InvitationPreview {
             name: invitation.name,
             email: invitation.email,
             kind: invitation.kind,
         }),
-        InvitationStatus::Used => Err(AppError::Gone(
+        InvitationStatus::Used => Err(Error::Gone(
             "This invitation has already been accepted. If that was you, please sign in.",
         )),
-        InvitationStatus::Expired => Err(AppError::Gone(
+        InvitationStatus::Expired => Err(Error::Gone(
             "This invitation has expired. Please ask whoever invited you to send a new link.",
         )),
     }
@@ -264,7 +264,7 @@ pub async fn accept_invitation(
     let password = problems.check(NewPassword::parse("password", password));
     problems.into_result()?;
     let (Some(name), Some(password)) = (name, password) else {
-        return Err(AppError::Unexpected(anyhow::anyhow!(
+        return Err(Error::Unexpected(anyhow::anyhow!(
             "validated invitation fields missing"
         )));
     };
@@ -328,7 +328,7 @@ async fn limit_form_mail(
             .throttle_attempt(&key, now, window, |n| if n >= free { window } else { 0 })
             .await?;
         if let trellis_store::ThrottleAttempt::Locked { until } = attempt {
-            return Err(AppError::TooManyRequests {
+            return Err(Error::TooManyRequests {
                 retry_after_secs: (until - now + 999) / 1000,
             });
         }
@@ -353,7 +353,7 @@ pub async fn sign_up_self_guided(
     let password = problems.check(NewPassword::parse("password", form.password));
     problems.into_result()?;
     let (Some(name), Some(email), Some(password)) = (name, email, password) else {
-        return Err(AppError::Unexpected(anyhow::anyhow!(
+        return Err(Error::Unexpected(anyhow::anyhow!(
             "validated sign-up fields missing"
         )));
     };
@@ -431,7 +431,7 @@ pub async fn sign_up_link_is_open(state: &AppState, token: &str) -> AppResult<()
     {
         Ok(())
     } else {
-        Err(AppError::Gone(
+        Err(Error::Gone(
             "This link has already been used or has expired. You can sign up again, or sign in if your account is ready.",
         ))
     }
@@ -449,7 +449,7 @@ pub async fn confirm_sign_up(state: &AppState, token: &str) -> AppResult<User> {
     {
         Ok(user) => user,
         Err(trellis_store::StoreError::NotFound | trellis_store::StoreError::Conflict(_)) => {
-            return Err(AppError::Gone(
+            return Err(Error::Gone(
                 "This link has already been used or has expired. You can sign up again, or sign in if your account is ready.",
             ));
         }
@@ -525,7 +525,7 @@ pub async fn reset_link_is_open(state: &AppState, token: &str) -> AppResult<()> 
     {
         Ok(())
     } else {
-        Err(AppError::Gone(
+        Err(Error::Gone(
             "This reset link has already been used or has expired. You can ask for a new one.",
         ))
     }
@@ -556,7 +556,7 @@ pub async fn change_password(
     new: &str,
 ) -> AppResult<()> {
     if !confirm_password(state, user, current).await? {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "current_password",
             "Your current password isn't right. Please try again.",
         ));

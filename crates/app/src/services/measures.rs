@@ -15,7 +15,7 @@ use trellis_store::{MeasureRow, NewMeasure, User};
 
 use super::audit;
 use super::program::couple_for;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppResult, Error};
 use crate::state::AppState;
 
 /// What a person gets back after taking a measure.
@@ -108,24 +108,24 @@ pub async fn submit(
     note: Option<&str>,
 ) -> AppResult<MeasureResult> {
     if partner.role != Role::Partner {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
-    let couple_id = partner.couple_id.as_deref().ok_or(AppError::NotFound)?;
+    let couple_id = partner.couple_id.as_deref().ok_or(Error::NotFound)?;
     let instrument = state.content().instrument(instrument_id).ok_or_else(|| {
-        AppError::invalid(
+        Error::invalid(
             "instrument",
             format!("There is no measure \"{instrument_id}\": use csi16, csi4 or trust-pulse."),
         )
     })?;
     let score = instrument.score(answers).map_err(|(item, why)| {
-        AppError::Invalid(vec![trellis_core::ValidationError::new(
+        Error::Invalid(vec![trellis_core::ValidationError::new(
             "answers",
             format!("Item {item}: {why}."),
         )])
     })?;
     let note = note.map(str::trim).filter(|n| !n.is_empty());
     if note.is_some_and(|n| n.chars().count() > 2_000) {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "note",
             "Please keep the note to 2000 characters or fewer.",
         ));
@@ -372,7 +372,7 @@ pub struct MyMeasures {
 
 pub async fn mine(state: &AppState, partner: &User) -> AppResult<MyMeasures> {
     if partner.role != Role::Partner {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
     let other = match partner.couple_id.as_deref() {
         Some(couple_id) => state
@@ -408,7 +408,7 @@ pub async fn set_sharing(
     with_partner: bool,
 ) -> AppResult<()> {
     if partner.role != Role::Partner {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
     state
         .store()
@@ -578,11 +578,11 @@ pub async fn set_cadence(
     days: i64,
 ) -> AppResult<()> {
     if therapist.role != Role::Therapist {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
     let couple = couple_for(state, therapist, couple_id).await?;
     if !(1..=60).contains(&days) {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "days",
             "Please choose a cadence between 1 and 60 days.",
         ));

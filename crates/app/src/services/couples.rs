@@ -12,7 +12,7 @@ use trellis_store::{Couple, Invitation, LinkRequest, NewLinkRequest, NewPartner,
 use super::accounts::{Problems, new_link_code, normalize_link_code};
 use super::audit;
 use super::notices::{self, Notice};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppResult, Error};
 use crate::state::AppState;
 
 /// A person to invite, as typed.
@@ -159,10 +159,10 @@ async fn create_couple_with(
     one_for_now: bool,
 ) -> AppResult<(Couple, Vec<SentInvitation>)> {
     if therapist.role != Role::Therapist {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
     if partners.len() != if one_for_now { 1 } else { 2 } {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "partners",
             "Please name both partners of the couple.",
         ));
@@ -244,10 +244,10 @@ pub async fn invite_partner(
         Role::Admin => false,
     };
     if !allowed {
-        return Err(AppError::NotFound);
+        return Err(Error::NotFound);
     }
     if inviter.role == Role::Partner && couple.therapist_id.is_some() {
-        return Err(AppError::Conflict(
+        return Err(Error::Conflict(
             "Your therapist sends invitations for your couple. Please ask them to send a fresh one."
                 .to_owned(),
         ));
@@ -267,7 +267,7 @@ pub async fn invite_partner(
     }
     problems.into_result()?;
     let (Some(email), Some(name)) = (email, name) else {
-        return Err(AppError::Unexpected(anyhow::anyhow!(
+        return Err(Error::Unexpected(anyhow::anyhow!(
             "validated invitee fields missing"
         )));
     };
@@ -304,12 +304,12 @@ const UNKNOWN_CODE: &str = "We don't recognise that practice code, or it is no l
 async fn therapist_for_code(state: &AppState, code: &str) -> AppResult<User> {
     let code = normalize_link_code(code);
     if code.is_empty() {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "code",
             "Please enter the practice code your therapist gave you.",
         ));
     }
-    let unknown = || AppError::invalid("code", UNKNOWN_CODE);
+    let unknown = || Error::invalid("code", UNKNOWN_CODE);
     let therapist = state
         .store()
         .therapist_by_link_code(&code)
@@ -346,7 +346,7 @@ pub async fn practice_code(
 #[tracing::instrument(skip_all, fields(user_id = %therapist.id))]
 pub async fn new_practice_code(state: &AppState, therapist: &User) -> AppResult<()> {
     if therapist.role != Role::Therapist {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
     let now = state.now();
     state
@@ -461,7 +461,7 @@ pub async fn request_link(
     partner: &User,
     code: &str,
 ) -> AppResult<LinkRequestView> {
-    let couple_id = partner.couple_id.as_deref().ok_or(AppError::Forbidden)?;
+    let couple_id = partner.couple_id.as_deref().ok_or(Error::Forbidden)?;
     let therapist = therapist_for_code(state, code).await?;
     let alone = state
         .store()
@@ -499,7 +499,7 @@ pub async fn request_link(
 }
 
 /// Why a step is not the caller's to take now.
-fn not_your_step(status: LinkStatus, party: LinkParty) -> AppError {
+fn not_your_step(status: LinkStatus, party: LinkParty) -> Error {
     let message = match (status, party) {
         (status, _) if !status.is_open() => "This request has already been answered.",
         (LinkStatus::WaitingForPartner, LinkParty::Requester) => {
@@ -511,7 +511,7 @@ fn not_your_step(status: LinkStatus, party: LinkParty) -> AppError {
             "This request is waiting for the therapist's answer. You can withdraw it while it waits."
         }
     };
-    AppError::Conflict(message.to_owned())
+    Error::Conflict(message.to_owned())
 }
 
 /// Someone the request concerns takes a step: the other partner agrees or
@@ -525,11 +525,11 @@ pub async fn answer_link_request(
     action: &str,
 ) -> AppResult<LinkRequestView> {
     if user.role == Role::Admin {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
     let request = state.store().link_request(id).await?;
-    let party = party_of(user, &request).ok_or(AppError::NotFound)?;
-    let action = LinkAction::parse(action).ok_or(AppError::NotFound)?;
+    let party = party_of(user, &request).ok_or(Error::NotFound)?;
+    let action = LinkAction::parse(action).ok_or(Error::NotFound)?;
     let to = next_link_status(request.status, party, action)
         .ok_or_else(|| not_your_step(request.status, party))?;
     let now = state.now();

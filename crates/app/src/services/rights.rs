@@ -7,7 +7,7 @@ use trellis_core::time::utc_date;
 use trellis_store::{AuditEvent, EntryFilter, User};
 
 use super::{audit, writing};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppResult, Error};
 use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -225,19 +225,19 @@ pub async fn sign_out_everywhere(state: &AppState, user: &User) -> AppResult<()>
 
 pub async fn leave_couple(state: &AppState, user: &User, password: &str) -> AppResult<()> {
     if user.role != Role::Partner {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
-    let old = user.couple_id.clone().ok_or(AppError::NotFound)?;
+    let old = user.couple_id.clone().ok_or(Error::NotFound)?;
     // Leaving cannot be undone by one person alone: the password says it
     // is really them, and really meant.
     if password.is_empty() {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "password",
             "Type your password to confirm that you want to leave the couple.",
         ));
     }
     if !super::accounts::confirm_password(state, user, password).await? {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "password",
             "That password isn't right, so you are still in the couple.",
         ));
@@ -263,12 +263,12 @@ pub async fn leave_couple(state: &AppState, user: &User, password: &str) -> AppR
 #[tracing::instrument(skip_all, fields(user_id = %user.id))]
 pub async fn delete_account(state: &AppState, user: &User, password: &str) -> AppResult<()> {
     if user.role != Role::Partner {
-        return Err(AppError::Conflict(
+        return Err(Error::Conflict(
             "Therapist and admin accounts hold other people's care. Please ask your practice admin to remove this account.".to_owned(),
         ));
     }
     if !super::accounts::confirm_password(state, user, password).await? {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "password",
             "That password isn't right, so nothing was deleted.",
         ));

@@ -14,7 +14,7 @@ use trellis_store::{Assignment, Couple, EntryFilter, ReflectBackRound, User};
 
 use super::writing::{self, Entry, NewWriting, PAIRED};
 use crate::content::DEFAULT_PROGRAM;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppResult, Error};
 use crate::state::AppState;
 
 /// Exercise answers other than paired ones.
@@ -34,7 +34,7 @@ pub async fn couple_for(state: &AppState, viewer: &User, couple_id: &str) -> App
     if allowed {
         Ok(couple)
     } else {
-        Err(AppError::NotFound)
+        Err(Error::NotFound)
     }
 }
 
@@ -312,14 +312,14 @@ pub async fn open_exercise<'a>(
     exercise_id: &str,
 ) -> AppResult<(&'a Stage, Exercise, Couple)> {
     if partner.role != Role::Partner {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
-    let couple_id = partner.couple_id.as_deref().ok_or(AppError::NotFound)?;
+    let couple_id = partner.couple_id.as_deref().ok_or(Error::NotFound)?;
     let couple = state.store().couple(couple_id).await?;
     let (program, self_paced) = program_for(state, &couple).await?;
-    let (stage, exercise) = program.exercise(exercise_id).ok_or(AppError::NotFound)?;
+    let (stage, exercise) = program.exercise(exercise_id).ok_or(Error::NotFound)?;
     if !state.store().onboarding(&partner.id).await?.complete() {
-        return Err(AppError::Conflict(
+        return Err(Error::Conflict(
             "Please take the first private steps (a welcome and a few questions just for you) before the exercises.".to_owned(),
         ));
     }
@@ -340,7 +340,7 @@ pub async fn open_exercise<'a>(
         } else {
             "when your therapist unlocks the stage"
         };
-        return Err(AppError::Conflict(format!(
+        return Err(Error::Conflict(format!(
             "\"{}\" opens {when} \"{}\".",
             exercise.title, stage.title
         )));
@@ -399,7 +399,7 @@ fn validate(exercise: &Exercise, input: &AnswerInput) -> AppResult<StoredAnswer>
         .unwrap_or_default()
         .to_owned();
     if text.chars().count() > writing::MAX_BODY_CHARS {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "body",
             "Please keep this shorter; you could add a journal entry for the rest.",
         ));
@@ -411,7 +411,7 @@ fn validate(exercise: &Exercise, input: &AnswerInput) -> AppResult<StoredAnswer>
     match exercise.kind {
         ExerciseKind::Reflection | ExerciseKind::Paired | ExerciseKind::ReflectBack => {
             if answer.text.is_empty() {
-                return Err(AppError::invalid("body", "Please write your answer first."));
+                return Err(Error::invalid("body", "Please write your answer first."));
             }
         }
         ExerciseKind::Rating => {
@@ -421,13 +421,13 @@ fn validate(exercise: &Exercise, input: &AnswerInput) -> AppResult<StoredAnswer>
                         answer.ratings.insert(item.id.clone(), *value);
                     }
                     Some(_) => {
-                        return Err(AppError::invalid(
+                        return Err(Error::invalid(
                             "ratings",
                             format!("\"{}\": please choose a number from 0 to 10.", item.text),
                         ));
                     }
                     None => {
-                        return Err(AppError::invalid(
+                        return Err(Error::invalid(
                             "ratings",
                             format!("Please rate \"{}\".", item.text),
                         ));
@@ -439,7 +439,7 @@ fn validate(exercise: &Exercise, input: &AnswerInput) -> AppResult<StoredAnswer>
                 .keys()
                 .find(|k| !exercise.rating_items.iter().any(|i| &i.id == *k))
             {
-                return Err(AppError::invalid(
+                return Err(Error::invalid(
                     "ratings",
                     format!("There is no statement \"{unknown}\" in this exercise."),
                 ));
@@ -448,7 +448,7 @@ fn validate(exercise: &Exercise, input: &AnswerInput) -> AppResult<StoredAnswer>
         ExerciseKind::Checklist => {
             for id in &input.checked {
                 if !exercise.checklist_items.iter().any(|i| &i.id == id) {
-                    return Err(AppError::invalid(
+                    return Err(Error::invalid(
                         "checked",
                         format!("There is no item \"{id}\" in this checklist."),
                     ));
@@ -478,13 +478,10 @@ fn validate(exercise: &Exercise, input: &AnswerInput) -> AppResult<StoredAnswer>
                 .filter(|g| !g.goal.is_empty())
                 .collect();
             if goals.is_empty() {
-                return Err(AppError::invalid(
-                    "goals",
-                    "Please write at least one goal.",
-                ));
+                return Err(Error::invalid("goals", "Please write at least one goal."));
             }
             if let Some(goal) = goals.iter().find(|g| g.markers.is_empty()) {
-                return Err(AppError::invalid(
+                return Err(Error::invalid(
                     "goals",
                     format!(
                         "\"{}\": please add at least one sign of progress you could notice.",
@@ -520,7 +517,7 @@ pub async fn answer(
     if exercise.kind == ExerciseKind::Paired
         && !matches!(audience, Audience::Partner | Audience::PartnerAndTherapist)
     {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "audience",
             "In a paired exercise your partner sees your answer once you have both answered: choose partner or partner_and_therapist.",
         ));
@@ -532,7 +529,7 @@ pub async fn answer(
             .has_shared(&partner.id, &couple.id, PAIRED, &exercise.id)
             .await?
     {
-        return Err(AppError::Conflict(
+        return Err(Error::Conflict(
             "You have already answered this one. Your answer is below.".to_owned(),
         ));
     }
@@ -569,7 +566,7 @@ async fn reflect_back_move(
     let requested = input.action.as_deref().map(str::trim);
     let Some(round) = open_round else {
         if !matches!(requested, None | Some("share")) {
-            return Err(AppError::Conflict(
+            return Err(Error::Conflict(
                 "There is no conversation waiting for this step: the last one is complete. Start a new one by sharing.".to_owned(),
             ));
         }
@@ -579,16 +576,14 @@ async fn reflect_back_move(
             .into_iter()
             .find(|m| m.id != partner.id)
             .ok_or_else(|| {
-                AppError::Conflict(
-                    "This exercise needs your partner: invite them first.".to_owned(),
-                )
+                Error::Conflict("This exercise needs your partner: invite them first.".to_owned())
             })?;
         let audience = match input.audience.as_deref() {
             Some(value) => writing::parse_audience("audience", Some(value))?,
             None => Audience::Partner,
         };
         if !matches!(audience, Audience::Partner | Audience::PartnerAndTherapist) {
-            return Err(AppError::invalid(
+            return Err(Error::invalid(
                 "audience",
                 "Your partner needs to read this to reflect it back: choose partner or partner_and_therapist.",
             ));
@@ -616,12 +611,12 @@ async fn reflect_back_move(
         Some("confirm") => Move::Confirm,
         Some("clarify") => Move::Clarify,
         Some("share") => {
-            return Err(AppError::Conflict(
+            return Err(Error::Conflict(
                 "A conversation is already going on here; finish it first.".to_owned(),
             ));
         }
         Some(other) => {
-            return Err(AppError::invalid(
+            return Err(Error::invalid(
                 "move",
                 format!("\"{other}\" is not a step here: use reflect, confirm or clarify."),
             ));
@@ -630,7 +625,7 @@ async fn reflect_back_move(
         None => Move::Clarify,
     };
     let next = reflect_back::next(round.status, role, action)
-        .map_err(|why| AppError::Conflict(why.to_owned()))?;
+        .map_err(|why| Error::Conflict(why.to_owned()))?;
     let text = match action {
         Move::Confirm => "Yes, that is it. I feel heard.".to_owned(),
         _ => validate(exercise, &input)?.text,
@@ -641,7 +636,7 @@ async fn reflect_back_move(
         (reflect_back::Role::Listener, Some(value)) => {
             let audience = writing::parse_audience("audience", Some(value))?;
             if !matches!(audience, Audience::Partner | Audience::PartnerAndTherapist) {
-                return Err(AppError::invalid(
+                return Err(Error::invalid(
                     "audience",
                     "Your partner needs to read this: choose partner or partner_and_therapist.",
                 ));
@@ -657,7 +652,7 @@ async fn reflect_back_move(
         .advance_reflect_back(&round.id, round.status, next, state.now())
         .await?
     {
-        return Err(AppError::Conflict(
+        return Err(Error::Conflict(
             "Your partner just moved this conversation on. Please reload the page.".to_owned(),
         ));
     }
@@ -758,12 +753,12 @@ pub async fn responses(
     exercise_id: &str,
 ) -> AppResult<Responses> {
     if partner.role != Role::Partner {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
-    let couple_id = partner.couple_id.as_deref().ok_or(AppError::NotFound)?;
+    let couple_id = partner.couple_id.as_deref().ok_or(Error::NotFound)?;
     let couple = state.store().couple(couple_id).await?;
     let (program, _) = program_for(state, &couple).await?;
-    let (_, exercise) = program.exercise(exercise_id).ok_or(AppError::NotFound)?;
+    let (_, exercise) = program.exercise(exercise_id).ok_or(Error::NotFound)?;
     responses_for(state, partner, &couple, exercise).await
 }
 
@@ -850,7 +845,7 @@ pub(crate) async fn therapist_couple(
     couple_id: &str,
 ) -> AppResult<Couple> {
     if therapist.role != Role::Therapist {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
     couple_for(state, therapist, couple_id).await
 }
@@ -865,7 +860,7 @@ pub async fn unlock_stage(
     let (program, _) = program_for(state, &couple).await?;
     program
         .stage(stage_id)
-        .ok_or_else(|| AppError::invalid("stage", "There is no such stage in this program."))?;
+        .ok_or_else(|| Error::invalid("stage", "There is no such stage in this program."))?;
     state
         .store()
         .unlock_stage(&couple.id, stage_id, &therapist.id, state.now())
@@ -901,19 +896,19 @@ pub async fn assign(
     let couple = therapist_couple(state, therapist, couple_id).await?;
     let (program, _) = program_for(state, &couple).await?;
     let (stage, exercise) = program.exercise(exercise_id).ok_or_else(|| {
-        AppError::invalid("exercise_id", "There is no such exercise in this program.")
+        Error::invalid("exercise_id", "There is no such exercise in this program.")
     })?;
     let due_on = due_on.map(str::trim).filter(|d| !d.is_empty());
     if let Some(due) = due_on
         && !is_date(due)
     {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "due",
             "Please give the due date as YYYY-MM-DD.",
         ));
     }
     if note.chars().count() > 500 {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "note",
             "Please keep the note to 500 characters or fewer.",
         ));

@@ -11,7 +11,7 @@ use trellis_store::{IntakeRow, NewIntake, Practice, ThrottleAttempt, User};
 use super::audit;
 use super::couples::{self, Invitee, SentInvitation};
 use super::notices::{self, Notice};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppResult, Error};
 use crate::state::AppState;
 
 const STAMP_PURPOSE: &str = "intake-form";
@@ -46,7 +46,7 @@ pub async fn practice_for_requests(
             .await?
             .into_iter()
             .next()
-            .ok_or(AppError::NotFound),
+            .ok_or(Error::NotFound),
     }
 }
 
@@ -92,9 +92,9 @@ pub async fn submit(
     };
     // What the person can fix comes first; the timing is asked only of a
     // form that is otherwise fine.
-    let request = intake::validate(&input).map_err(AppError::Invalid)?;
+    let request = intake::validate(&input).map_err(Error::Invalid)?;
     if let Some(message) = too_early_or_late {
-        return Err(AppError::invalid("form", message));
+        return Err(Error::invalid("form", message));
     }
     let key = format!(
         "intake:{}",
@@ -112,7 +112,7 @@ pub async fn submit(
         })
         .await?;
     if let ThrottleAttempt::Locked { until } = attempt {
-        return Err(AppError::RateLimited {
+        return Err(Error::RateLimited {
             retry_after_secs: (until - now + 999) / 1000,
             message: "We have already received several requests from here today. Please wait a while, or contact the practice directly.",
         });
@@ -255,8 +255,8 @@ async fn staff(state: &AppState, practice_id: &str) -> AppResult<Vec<User>> {
 
 fn practice_of(user: &User) -> AppResult<&str> {
     match user.role {
-        Role::Admin | Role::Therapist => user.practice_id.as_deref().ok_or(AppError::Forbidden),
-        Role::Partner => Err(AppError::Forbidden),
+        Role::Admin | Role::Therapist => user.practice_id.as_deref().ok_or(Error::Forbidden),
+        Role::Partner => Err(Error::Forbidden),
     }
 }
 
@@ -313,7 +313,7 @@ pub async fn accept(
         (Role::Therapist, None) => staff_member.clone(),
         (_, Some(therapist_id)) => {
             let therapist = state.store().user(therapist_id).await.map_err(|_| {
-                AppError::invalid(
+                Error::invalid(
                     "therapist_id",
                     "Please choose one of the practice's therapists.",
                 )
@@ -321,7 +321,7 @@ pub async fn accept(
             if therapist.role != Role::Therapist
                 || therapist.practice_id.as_deref() != Some(practice_id)
             {
-                return Err(AppError::invalid(
+                return Err(Error::invalid(
                     "therapist_id",
                     "Please choose one of the practice's therapists.",
                 ));
@@ -329,7 +329,7 @@ pub async fn accept(
             therapist
         }
         (_, None) => {
-            return Err(AppError::invalid(
+            return Err(Error::invalid(
                 "therapist_id",
                 "Please choose the therapist who will see this couple.",
             ));
@@ -384,10 +384,10 @@ pub async fn answer(
     let practice_id = practice_of(staff_member)?;
     let reply = reply.trim();
     if reply.is_empty() {
-        return Err(AppError::invalid("reply", "Please write a reply to send."));
+        return Err(Error::invalid("reply", "Please write a reply to send."));
     }
     if reply.chars().count() > REPLY_MAX_CHARS {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "reply",
             format!("Please keep the reply to {REPLY_MAX_CHARS} characters or fewer."),
         ));
@@ -422,7 +422,7 @@ pub async fn answer(
     )
     .await?;
     if sent == super::outbox::Sent::Later {
-        return Err(AppError::Conflict(
+        return Err(Error::Conflict(
             "The reply is saved, but the mail could not be sent just now. Trellis will keep trying; you may want to contact them another way too."
                 .to_owned(),
         ));

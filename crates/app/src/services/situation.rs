@@ -10,7 +10,7 @@ use trellis_store::{Couple, User};
 
 use super::audit;
 use super::program::couple_for;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppResult, Error};
 use crate::state::AppState;
 
 /// What is asked: `kind` and, for `one_hurt`, the partner who was hurt.
@@ -87,12 +87,12 @@ async fn checked(
     input: &SituationInput,
 ) -> AppResult<CoupleSituation> {
     let kind = Situation::parse(input.kind.trim()).ok_or_else(|| {
-        AppError::invalid("kind", "Please choose one of: one_hurt, both_hurt, eroded.")
+        Error::invalid("kind", "Please choose one of: one_hurt, both_hurt, eroded.")
     })?;
     let members = state.store().couple_members(&couple.id).await?;
     let ids: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
     CoupleSituation::new(kind, input.hurt_partner_id.as_deref(), &ids)
-        .map_err(|message| AppError::invalid("hurt_partner_id", message))
+        .map_err(|message| Error::invalid("hurt_partner_id", message))
 }
 
 /// Sets (therapist) or proposes (a partner of a self-guided couple) the
@@ -138,11 +138,11 @@ pub async fn set(
             }
         }
         (Role::Partner, true) => {
-            return Err(AppError::Conflict(
+            return Err(Error::Conflict(
                 "Your therapist sets this with you, in a session.".to_owned(),
             ));
         }
-        (Role::Admin, _) => return Err(AppError::NotFound),
+        (Role::Admin, _) => return Err(Error::NotFound),
     }
     view(state, user, &couple.id).await
 }

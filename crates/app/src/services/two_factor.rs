@@ -6,7 +6,7 @@ use trellis_store::User;
 
 use super::audit;
 use super::throttle::{self, Limit, OnSuccess};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppResult, Error};
 use crate::state::AppState;
 
 /// How long the second step may take after the password was right.
@@ -46,7 +46,7 @@ pub fn begin_enrollment(user: &User) -> AppResult<Enrollment> {
 
 pub fn enrollment_for(user: &User, secret: String) -> AppResult<Enrollment> {
     let uri = totp::provisioning_uri(&secret, &user.email).ok_or_else(|| {
-        AppError::invalid(
+        Error::invalid(
             "secret",
             "That setup code is not valid; please start again.",
         )
@@ -91,13 +91,13 @@ pub async fn enable(
     password: &str,
 ) -> AppResult<Vec<String>> {
     if !super::accounts::confirm_password(state, user, password).await? {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "password",
             "That password isn't right. Please type the one you sign in with.",
         ));
     }
     if totp::verify(secret, code, unix_seconds(), 0).is_none() {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "code",
             "That code didn't match. Check that your phone's clock is right and type the newest code.",
         ));
@@ -142,13 +142,13 @@ pub async fn disable(state: &AppState, user: &User, password: &str) -> AppResult
             .practice_requires_two_factor(practice_id)
             .await?
     {
-        return Err(AppError::Conflict(
+        return Err(Error::Conflict(
             "Your practice asks therapists and admins to use two-step sign-in, so it stays on."
                 .to_owned(),
         ));
     }
     if !super::accounts::confirm_password(state, user, password).await? {
-        return Err(AppError::invalid("password", "That password isn't right."));
+        return Err(Error::invalid("password", "That password isn't right."));
     }
     state.store().disable_totp(&user.id).await?;
     audit::record(
@@ -174,7 +174,7 @@ pub async fn check_second_step(state: &AppState, user: &User, code: &str) -> App
     let check = async {
         match check_codes(state, user, code).await {
             Ok(()) => Ok(true),
-            Err(wrong @ AppError::Invalid(_)) => {
+            Err(wrong @ Error::Invalid(_)) => {
                 refusal = Some(wrong);
                 Ok(false)
             }
@@ -184,7 +184,7 @@ pub async fn check_second_step(state: &AppState, user: &User, code: &str) -> App
     if throttle::attempt(state, &limits, check).await? {
         return Ok(());
     }
-    Err(refusal.unwrap_or(AppError::InvalidCredentials))
+    Err(refusal.unwrap_or(Error::InvalidCredentials))
 }
 
 async fn check_codes(state: &AppState, user: &User, code: &str) -> AppResult<()> {
@@ -221,7 +221,7 @@ async fn check_codes(state: &AppState, user: &User, code: &str) -> AppResult<()>
         .await?;
         return Ok(());
     }
-    Err(AppError::invalid(
+    Err(Error::invalid(
         "code",
         "That code didn't work. Codes change every 30 seconds; please type the newest one.",
     ))
@@ -248,7 +248,7 @@ pub async fn finish_pending(state: &AppState, token: &str, code: &str) -> AppRes
         .store()
         .pending_sign_in(hash.as_str(), state.now())
         .await?
-        .ok_or(AppError::Gone(
+        .ok_or(Error::Gone(
             "That sign-in took too long. Please start again with your password.",
         ))?;
     let user = state.store().user(&user_id).await?;

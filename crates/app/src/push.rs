@@ -152,7 +152,7 @@ impl Pusher {
     }
 
     fn endpoint_allowed(&self, endpoint: &str) -> bool {
-        let Ok(uri) = endpoint.parse::<axum::http::Uri>() else {
+        let Ok(uri) = endpoint.parse::<http::Uri>() else {
             return false;
         };
         let Some(host) = uri.host() else {
@@ -188,7 +188,7 @@ impl Pusher {
         let Some((public, auth)) = decode_keys(p256dh, auth) else {
             return Delivery::Gone;
         };
-        let Ok(uri) = endpoint.parse::<axum::http::Uri>() else {
+        let Ok(uri) = endpoint.parse::<http::Uri>() else {
             return Delivery::Gone;
         };
         let Ok(body) = serde_json::to_vec(payload) else {

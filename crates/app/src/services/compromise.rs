@@ -11,7 +11,7 @@ use trellis_store::User;
 use utoipa::ToSchema;
 
 use super::accountability;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppResult, Error};
 use crate::state::AppState;
 
 const CIRCLE_MAX_CHARS: usize = 2_000;
@@ -45,18 +45,18 @@ fn context(id: &str, user_id: &str, part: &str) -> String {
 
 fn partner_only(user: &User) -> AppResult<&str> {
     if user.role != Role::Partner {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
-    user.couple_id.as_deref().ok_or(AppError::Forbidden)
+    user.couple_id.as_deref().ok_or(Error::Forbidden)
 }
 
 fn text(field: &'static str, value: &str, what: &str) -> AppResult<String> {
     let value = value.trim();
     if value.is_empty() {
-        return Err(AppError::invalid(field, format!("Please write {what}.")));
+        return Err(Error::invalid(field, format!("Please write {what}.")));
     }
     if value.chars().count() > CIRCLE_MAX_CHARS {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             field,
             format!("Please keep this to {CIRCLE_MAX_CHARS} characters or fewer."),
         ));
@@ -89,7 +89,7 @@ pub async fn view(state: &AppState, partner: &User, id: &str) -> AppResult<Compr
     let couple_id = partner_only(partner)?;
     let row = state.store().compromise(id).await?;
     if row.couple_id != couple_id {
-        return Err(AppError::NotFound);
+        return Err(Error::NotFound);
     }
     let vault = state.vault();
     let topic = vault
@@ -169,7 +169,7 @@ pub async fn write(
     let couple_id = partner_only(partner)?;
     let row = state.store().compromise(id).await?;
     if row.couple_id != couple_id {
-        return Err(AppError::NotFound);
+        return Err(Error::NotFound);
     }
     super::safety::require_shared_work(state, couple_id).await?;
     let core = text("core", core, "what you cannot give up")?;
@@ -196,9 +196,9 @@ pub async fn write(
         .insert_circle(id, &partner.id, &sealed_core, &sealed_flexible, state.now())
         .await
         .map_err(|err| match err {
-            trellis_store::StoreError::Conflict(_) => AppError::Conflict(
-                "You have already written your circles for this topic.".to_owned(),
-            ),
+            trellis_store::StoreError::Conflict(_) => {
+                Error::Conflict("You have already written your circles for this topic.".to_owned())
+            }
             other => other.into(),
         })?;
     view(state, partner, id).await
@@ -215,12 +215,12 @@ pub async fn agree(
 ) -> AppResult<String> {
     let current = view(state, partner, id).await?;
     if current.partner.is_none() || current.mine.is_none() {
-        return Err(AppError::Conflict(
+        return Err(Error::Conflict(
             "The agreement comes once both of you have written your circles.".to_owned(),
         ));
     }
     let taken =
-        || AppError::Conflict("An agreement was already proposed from this compromise.".to_owned());
+        || Error::Conflict("An agreement was already proposed from this compromise.".to_owned());
     if current.agreement_id.is_some() || !state.store().claim_compromise_agreement(id).await? {
         return Err(taken());
     }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use trellis_store::SessionKind;
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppResult, Error};
 
 /// How many live streams one person may hold open at once.
 pub const MAX_STREAMS_PER_PERSON: usize = 4;
@@ -35,7 +35,7 @@ impl LiveStreams {
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
         let count = open.entry(user_id.to_owned()).or_default();
         if *count >= MAX_STREAMS_PER_PERSON {
-            return Err(AppError::RateLimited {
+            return Err(Error::RateLimited {
                 retry_after_secs: 30,
                 message: "You have this open in several windows already. Please close one of them and try again.",
             });

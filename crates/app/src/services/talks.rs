@@ -16,7 +16,7 @@ use trellis_core::talk::{Move, Phase, TOPIC_MAX_CHARS, Talk, Waiting};
 use trellis_store::{NewTurn, StoreError, TalkRow, TurnRow, User};
 use utoipa::ToSchema;
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppResult, Error};
 use crate::state::AppState;
 use crate::streams::{StreamSession, StreamSlot};
 
@@ -88,7 +88,7 @@ async fn partner_names(state: &AppState, talk: &TalkRow) -> AppResult<[String; 2
 async fn readable(state: &AppState, viewer: &User, talk_id: &str) -> AppResult<TalkRow> {
     let talk = match state.store().talk(talk_id).await {
         Ok(talk) => talk,
-        Err(StoreError::NotFound) => return Err(AppError::NotFound),
+        Err(StoreError::NotFound) => return Err(Error::NotFound),
         Err(other) => return Err(other.into()),
     };
     let relation = trellis_core::privacy::relation(
@@ -110,7 +110,7 @@ async fn readable(state: &AppState, viewer: &User, talk_id: &str) -> AppResult<T
     if trellis_core::privacy::may_view(relation, item) {
         Ok(talk)
     } else {
-        Err(AppError::NotFound)
+        Err(Error::NotFound)
     }
 }
 
@@ -228,20 +228,20 @@ pub async fn open(
     therapist_can_read: bool,
 ) -> AppResult<TalkView> {
     if partner.role != Role::Partner {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
-    let couple_id = partner.couple_id.as_deref().ok_or(AppError::Forbidden)?;
+    let couple_id = partner.couple_id.as_deref().ok_or(Error::Forbidden)?;
     let couple = state.store().couple(couple_id).await?;
     super::safety::require_shared_work(state, &couple.id).await?;
     let topic = topic.trim();
     if topic.is_empty() {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "topic",
             "Please name what you would like to talk about.",
         ));
     }
     if topic.chars().count() > TOPIC_MAX_CHARS {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "topic",
             format!("Please keep the topic to {TOPIC_MAX_CHARS} characters or fewer."),
         ));
@@ -253,9 +253,7 @@ pub async fn open(
         .into_iter()
         .find(|m| m.id != partner.id)
         .ok_or_else(|| {
-            AppError::Conflict(
-                "A talk needs both of you: your partner has not joined yet.".to_owned(),
-            )
+            Error::Conflict("A talk needs both of you: your partner has not joined yet.".to_owned())
         })?;
     let id = trellis_store::new_id();
     let sealed = state
@@ -291,7 +289,7 @@ pub async fn make_move(
     confirmed: bool,
 ) -> AppResult<TurnView> {
     if partner.role != Role::Partner {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
     let talk = readable(state, partner, talk_id).await?;
     let body = if action.has_body() { body.trim() } else { "" };
@@ -312,13 +310,13 @@ pub async fn make_move(
         let mut rules = replay(&talk, &rows);
         rules
             .apply(&partner.id, action, chars)
-            .map_err(|refusal| AppError::Conflict(refusal.0))?;
+            .map_err(|refusal| Error::Conflict(refusal.0))?;
         if let Some(concern) = concern.filter(|_| !checked) {
             checked = true;
             let next =
                 super::safety::raise_for_writing(state, partner, &talk.couple_id, concern).await?;
             if !confirmed {
-                return Err(AppError::ConfirmationNeeded(format!(
+                return Err(Error::ConfirmationNeeded(format!(
                     "What you wrote sounds like someone may not be safe. {next} \
                      If anyone is in danger now, call your local emergency number. {} \
                      If you still want to send it, send it again and confirm.",
@@ -373,12 +371,12 @@ pub async fn make_move(
             Err(StoreError::Conflict(_)) => continue,
             // The other partner ended the talk a moment ago.
             Err(StoreError::Gone) => {
-                return Err(AppError::Conflict("This talk has ended.".to_owned()));
+                return Err(Error::Conflict("This talk has ended.".to_owned()));
             }
             Err(other) => return Err(other.into()),
         }
     }
-    Err(AppError::Conflict(
+    Err(Error::Conflict(
         "The talk moved on while you were writing. Please look at the latest turn and try again."
             .to_owned(),
     ))

@@ -9,7 +9,7 @@ use trellis_store::{Practice, User};
 use super::accounts::Problems;
 use super::audit;
 use super::couples::{Invitee, SentInvitation};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppResult, Error};
 use crate::state::AppState;
 
 /// The longest practice description we accept.
@@ -49,9 +49,9 @@ pub async fn practice_for_user(state: &AppState, user: &User) -> AppResult<Optio
 
 fn practice_of(admin: &User) -> AppResult<&str> {
     if admin.role != Role::Admin {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
-    admin.practice_id.as_deref().ok_or(AppError::Forbidden)
+    admin.practice_id.as_deref().ok_or(Error::Forbidden)
 }
 
 #[tracing::instrument(skip_all, fields(admin_id = %admin.id))]
@@ -110,7 +110,7 @@ pub async fn update_settings(
     };
     problems.into_result()?;
     let Some(name) = name else {
-        return Err(AppError::Unexpected(anyhow::anyhow!(
+        return Err(Error::Unexpected(anyhow::anyhow!(
             "validated practice name missing"
         )));
     };
@@ -151,7 +151,7 @@ pub async fn invite_therapist(
     }
     problems.into_result()?;
     let (Some(email), Some(name)) = (email, name) else {
-        return Err(AppError::Unexpected(anyhow::anyhow!(
+        return Err(Error::Unexpected(anyhow::anyhow!(
             "validated invitee fields missing"
         )));
     };
@@ -190,11 +190,11 @@ async fn own_staff(state: &AppState, admin: &User, user_id: &str) -> AppResult<U
     let practice_id = practice_of(admin)?;
     let person = match state.store().user(user_id).await {
         Ok(person) => person,
-        Err(trellis_store::StoreError::NotFound) => return Err(AppError::NotFound),
+        Err(trellis_store::StoreError::NotFound) => return Err(Error::NotFound),
         Err(other) => return Err(other.into()),
     };
     if !person.role.is_staff() || person.practice_id.as_deref() != Some(practice_id) {
-        return Err(AppError::NotFound);
+        return Err(Error::NotFound);
     }
     Ok(person)
 }
@@ -206,7 +206,7 @@ async fn own_staff(state: &AppState, admin: &User, user_id: &str) -> AppResult<U
 pub async fn deactivate_staff(state: &AppState, admin: &User, user_id: &str) -> AppResult<()> {
     let person = own_staff(state, admin, user_id).await?;
     if person.id == admin.id {
-        return Err(AppError::Conflict(
+        return Err(Error::Conflict(
             "You can't remove your own access. Please ask another admin of the practice."
                 .to_owned(),
         ));
@@ -221,7 +221,7 @@ pub async fn deactivate_staff(state: &AppState, admin: &User, user_id: &str) -> 
             .filter(|s| s.role == Role::Admin)
             .count();
         if admins <= 1 {
-            return Err(AppError::Conflict(
+            return Err(Error::Conflict(
                 "A practice needs at least one admin.".to_owned(),
             ));
         }
@@ -275,13 +275,13 @@ pub async fn move_couple(
     let practice_id = practice_of(admin)?;
     let couple = match state.store().couple(couple_id).await {
         Ok(couple) if couple.practice_id.as_deref() == Some(practice_id) => couple,
-        Ok(_) | Err(trellis_store::StoreError::NotFound) => return Err(AppError::NotFound),
+        Ok(_) | Err(trellis_store::StoreError::NotFound) => return Err(Error::NotFound),
         Err(other) => return Err(other.into()),
     };
     let therapist = match own_staff(state, admin, therapist_id.trim()).await {
         Ok(person) if person.role == Role::Therapist && person.active => person,
-        Ok(_) | Err(AppError::NotFound) => {
-            return Err(AppError::invalid(
+        Ok(_) | Err(Error::NotFound) => {
+            return Err(Error::invalid(
                 "therapist_id",
                 "Please choose one of the practice's therapists.",
             ));

@@ -14,7 +14,7 @@ use trellis_store::{AgreementRow, Couple, PromiseRow, User};
 
 use super::program::couple_for;
 use super::writing::{self, NewWriting};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppResult, Error};
 use crate::state::AppState;
 
 pub const APPRECIATION: &str = "appreciation";
@@ -36,19 +36,19 @@ fn day_text(day: Day) -> String {
 
 async fn partner_couple(state: &AppState, partner: &User) -> AppResult<Couple> {
     if partner.role != Role::Partner {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
-    let couple_id = partner.couple_id.as_deref().ok_or(AppError::NotFound)?;
+    let couple_id = partner.couple_id.as_deref().ok_or(Error::NotFound)?;
     Ok(state.store().couple(couple_id).await?)
 }
 
 fn parse_text(field: &'static str, text: &str, max: usize) -> AppResult<String> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(AppError::invalid(field, "Please write what it is."));
+        return Err(Error::invalid(field, "Please write what it is."));
     }
     if text.chars().count() > max {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             field,
             format!("Please keep it to {max} characters or fewer."),
         ));
@@ -61,7 +61,7 @@ pub fn parse_cadence(kind: &str, days: &[String], due: Option<&str>) -> AppResul
     match kind {
         "once" => {
             let due = due.and_then(parse_day).ok_or_else(|| {
-                AppError::invalid(
+                Error::invalid(
                     "due",
                     "For a one-time promise, please give the date as YYYY-MM-DD.",
                 )
@@ -79,7 +79,7 @@ pub fn parse_cadence(kind: &str, days: &[String], due: Option<&str>) -> AppResul
                     .position(|n| lower.starts_with(n))
                     .or_else(|| lower.parse::<usize>().ok().filter(|n| *n < 7))
                     .ok_or_else(|| {
-                        AppError::invalid("days", format!("\"{day}\" is not a weekday."))
+                        Error::invalid("days", format!("\"{day}\" is not a weekday."))
                     })?;
                 let index = u8::try_from(index).unwrap_or(0);
                 if !chosen.contains(&index) {
@@ -87,7 +87,7 @@ pub fn parse_cadence(kind: &str, days: &[String], due: Option<&str>) -> AppResul
                 }
             }
             if chosen.is_empty() {
-                return Err(AppError::invalid(
+                return Err(Error::invalid(
                     "days",
                     "Please choose at least one day of the week.",
                 ));
@@ -95,7 +95,7 @@ pub fn parse_cadence(kind: &str, days: &[String], due: Option<&str>) -> AppResul
             chosen.sort_unstable();
             Ok(Cadence::Weekly { days: chosen })
         }
-        _ => Err(AppError::invalid(
+        _ => Err(Error::invalid(
             "cadence",
             "Please choose once, daily or weekly.",
         )),
@@ -115,7 +115,7 @@ async fn store_promise(
     if let Cadence::Once { due } = cadence
         && *due < today
     {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "due",
             "That date has passed; please choose today or later.",
         ));
@@ -157,10 +157,10 @@ pub async fn make_promise(
     if let Some(old) = supersedes {
         let old = state.store().promise(old).await?;
         if old.couple_id != couple.id {
-            return Err(AppError::NotFound);
+            return Err(Error::NotFound);
         }
         if old.owner_id != partner.id {
-            return Err(AppError::Forbidden);
+            return Err(Error::Forbidden);
         }
     }
     let today = today_for(state, partner).await?;
@@ -181,7 +181,7 @@ async fn promise_for(state: &AppState, viewer: &User, id: &str) -> AppResult<Pro
     let promise = state.store().promise(id).await?;
     couple_for(state, viewer, &promise.couple_id)
         .await
-        .map_err(|_| AppError::NotFound)?;
+        .map_err(|_| Error::NotFound)?;
     Ok(promise)
 }
 
@@ -192,9 +192,9 @@ async fn day_or_today(state: &AppState, marker: &User, date: Option<&str>) -> Ap
         None => Ok(today),
         Some(text) => {
             let day = parse_day(text)
-                .ok_or_else(|| AppError::invalid("date", "Please give the date as YYYY-MM-DD."))?;
+                .ok_or_else(|| Error::invalid("date", "Please give the date as YYYY-MM-DD."))?;
             if day > today {
-                return Err(AppError::invalid("date", "That day has not come yet."));
+                return Err(Error::invalid("date", "That day has not come yet."));
             }
             Ok(day)
         }
@@ -223,14 +223,14 @@ pub async fn propose_promise(
     cadence: Cadence,
 ) -> AppResult<String> {
     if therapist.role != Role::Therapist {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
     let couple = couple_for(state, therapist, couple_id).await?;
     let members = state.store().couple_members(&couple.id).await?;
     let partner = members
         .iter()
         .find(|m| m.id == partner_id)
-        .ok_or_else(|| AppError::invalid("partner_id", "Please choose one of the two partners."))?;
+        .ok_or_else(|| Error::invalid("partner_id", "Please choose one of the two partners."))?;
     super::safety::require_shared_work(state, &couple.id).await?;
     let text = parse_text("text", text, 300)?;
     let today = today_for(state, therapist).await?;
@@ -246,7 +246,7 @@ pub async fn propose_promise(
 pub async fn accept_proposal(state: &AppState, partner: &User, id: &str) -> AppResult<()> {
     let promise = promise_for(state, partner, id).await?;
     if promise.owner_id != partner.id {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
     super::safety::require_shared_work(state, &promise.couple_id).await?;
     state
@@ -260,7 +260,7 @@ pub async fn accept_proposal(state: &AppState, partner: &User, id: &str) -> AppR
         .await
         .map_err(|err| match err {
             trellis_store::StoreError::Gone => {
-                AppError::Conflict("This promise is already yours.".to_owned())
+                Error::Conflict("This promise is already yours.".to_owned())
             }
             other => other.into(),
         })
@@ -271,13 +271,13 @@ pub async fn kept(state: &AppState, partner: &User, id: &str, date: Option<&str>
     let promise = promise_for(state, partner, id).await?;
     // A ritual belongs to both; a promise to the one who made it.
     if partner.role != Role::Partner || (!promise.ritual && promise.owner_id != partner.id) {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
     if promise.ritual {
         super::safety::require_shared_work(state, &promise.couple_id).await?;
     }
     if promise.proposal_pending {
-        return Err(AppError::Conflict(
+        return Err(Error::Conflict(
             "Take this promise on first; then you can mark it kept.".to_owned(),
         ));
     }
@@ -300,10 +300,10 @@ pub async fn noticed(
 ) -> AppResult<()> {
     let promise = promise_for(state, partner, id).await?;
     if partner.role != Role::Partner || promise.owner_id == partner.id {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
     if promise.ritual {
-        return Err(AppError::Conflict(
+        return Err(Error::Conflict(
             "A ritual is something you do together: tick it off instead.".to_owned(),
         ));
     }
@@ -332,16 +332,16 @@ pub async fn noticed(
 pub async fn set_status(state: &AppState, partner: &User, id: &str, status: &str) -> AppResult<()> {
     let promise = promise_for(state, partner, id).await?;
     if promise.owner_id != partner.id {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
     if !matches!(status, "active" | "paused" | "ended") {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "status",
             "Please choose active, paused or ended.",
         ));
     }
     if promise.status == "ended" {
-        return Err(AppError::Conflict(
+        return Err(Error::Conflict(
             "This promise has ended; you can make a new one.".to_owned(),
         ));
     }
@@ -691,7 +691,7 @@ pub async fn propose_agreement(
     if let Some(old) = supersedes {
         let old = state.store().agreement(old).await?;
         if old.couple_id != couple.id {
-            return Err(AppError::NotFound);
+            return Err(Error::NotFound);
         }
     }
     let id = trellis_store::new_id();
@@ -728,9 +728,9 @@ pub async fn accept_agreement(state: &AppState, partner: &User, id: &str) -> App
     let agreement = state.store().agreement(id).await?;
     couple_for(state, partner, &agreement.couple_id)
         .await
-        .map_err(|_| AppError::NotFound)?;
+        .map_err(|_| Error::NotFound)?;
     if partner.role != Role::Partner || agreement.proposed_by == partner.id {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
     super::safety::require_shared_work(state, &agreement.couple_id).await?;
     state
@@ -738,9 +738,9 @@ pub async fn accept_agreement(state: &AppState, partner: &User, id: &str) -> App
         .accept_agreement(&agreement.id, &partner.id, state.now())
         .await
         .map_err(|err| match err {
-            trellis_store::StoreError::Gone => AppError::Conflict(
-                "This agreement is not waiting for an answer any more.".to_owned(),
-            ),
+            trellis_store::StoreError::Gone => {
+                Error::Conflict("This agreement is not waiting for an answer any more.".to_owned())
+            }
             other => other.into(),
         })
 }
@@ -855,10 +855,10 @@ pub async fn missed_context(
 ) -> AppResult<()> {
     let promise = promise_for(state, partner, id).await?;
     if promise.owner_id != partner.id {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
     if !matches!(audience, Audience::Me | Audience::Therapist) {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "audience",
             "Context for a missed day is for you, or for you and your therapist.",
         ));

@@ -9,7 +9,7 @@ use trellis_store::{NoteRow, User};
 use super::audit;
 use super::program::couple_for;
 use super::writing::parse_body;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppResult, Error};
 use crate::state::AppState;
 
 /// A starting point the therapist may use or ignore.
@@ -36,7 +36,7 @@ async fn open(state: &AppState, therapist: &User, row: NoteRow) -> AppResult<Not
         Relation::Outsider
     };
     if !may_view(relation, Item::TherapistNote) {
-        return Err(AppError::NotFound);
+        return Err(Error::NotFound);
     }
     let body = state
         .vault()
@@ -53,7 +53,7 @@ async fn open(state: &AppState, therapist: &User, row: NoteRow) -> AppResult<Not
 
 async fn guided(state: &AppState, therapist: &User, couple_id: &str) -> AppResult<String> {
     if therapist.role != Role::Therapist {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
     Ok(couple_for(state, therapist, couple_id).await?.id)
 }
@@ -68,7 +68,7 @@ pub async fn write(
     let couple_id = guided(state, therapist, couple_id).await?;
     let body = parse_body("body", body)?;
     if body.trim() == TEMPLATE.trim() {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "body",
             "Please write something in the note first.",
         ));
@@ -104,7 +104,7 @@ pub async fn update(
     let couple_id = guided(state, therapist, couple_id).await?;
     let existing = state.store().note(&therapist.id, id).await?;
     if existing.couple_id != couple_id {
-        return Err(AppError::NotFound);
+        return Err(Error::NotFound);
     }
     let body = parse_body("body", body)?;
     let sealed = state

@@ -19,7 +19,7 @@ use trellis_store::{Couple, FlagLevel, NewScreeningDecision, PracticeSafetySetti
 
 use super::audit;
 use super::notices::{self, Notice};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppResult, Error};
 use crate::state::AppState;
 
 /// The one answer every shared-work route gives while the gate is closed,
@@ -39,9 +39,9 @@ pub const PROMISE_MAX_CHARS: usize = 500;
 
 fn partner_couple(user: &User) -> AppResult<&str> {
     if user.role != Role::Partner {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
-    user.couple_id.as_deref().ok_or(AppError::NotFound)
+    user.couple_id.as_deref().ok_or(Error::NotFound)
 }
 
 /// The practice's safety settings; built-in defaults without a practice.
@@ -130,7 +130,7 @@ pub async fn require_shared_work(state: &AppState, couple_id: &str) -> AppResult
     if shared_work_open(state, &couple).await? {
         Ok(())
     } else {
-        Err(AppError::Conflict(SHARED_WORK_CLOSED.to_owned()))
+        Err(Error::Conflict(SHARED_WORK_CLOSED.to_owned()))
     }
 }
 
@@ -403,7 +403,7 @@ pub async fn decide(
 ) -> AppResult<DecisionRecorded> {
     let couple = super::program::therapist_couple(state, therapist, couple_id).await?;
     let decision = Decision::parse(input.decision.trim()).ok_or_else(|| {
-        AppError::invalid(
+        Error::invalid(
             "decision",
             "Please choose one of: conjoint_ok, individual_first, conjoint_contraindicated, referred.",
         )
@@ -412,12 +412,10 @@ pub async fn decide(
     let partner = members
         .iter()
         .find(|m| m.id == input.user_id)
-        .ok_or_else(|| {
-            AppError::invalid("user_id", "Please choose one of the couple's partners.")
-        })?;
+        .ok_or_else(|| Error::invalid("user_id", "Please choose one of the couple's partners."))?;
     let note = input.note.as_deref().map(str::trim).unwrap_or_default();
     if note.chars().count() > NOTE_MAX_CHARS {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "note",
             format!("Please keep the note to {NOTE_MAX_CHARS} characters or fewer."),
         ));
@@ -678,18 +676,18 @@ pub async fn change_practice_settings(
     rescreen_weeks: i64,
 ) -> AppResult<()> {
     if admin.role != Role::Admin {
-        return Err(AppError::Forbidden);
+        return Err(Error::Forbidden);
     }
-    let practice_id = admin.practice_id.as_deref().ok_or(AppError::NotFound)?;
+    let practice_id = admin.practice_id.as_deref().ok_or(Error::NotFound)?;
     let promise = response_promise.trim();
     if promise.chars().count() > PROMISE_MAX_CHARS {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "response_promise",
             format!("Please keep this to {PROMISE_MAX_CHARS} characters or fewer."),
         ));
     }
     if !RESCREEN_WEEKS.contains(&rescreen_weeks) {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "rescreen_weeks",
             "Please choose between 1 and 52 weeks.",
         ));
