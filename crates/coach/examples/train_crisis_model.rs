@@ -34,6 +34,12 @@ const TARGET_PRECISION: f64 = 0.87;
 /// The fallback never speaks below this probability, whatever the
 /// cross-validation allows: a false alarm mails a therapist.
 const MIN_CONFIDENCE: f64 = 0.50;
+
+/// Most of the ordinary messages a *possible* sign may be read in, out of
+/// fold: it tells nobody, but it does show the writer a gentle card with
+/// help and a button to tell their therapist, and a card that comes too
+/// often stops being read (and feels like being watched).
+const MAX_ORDINARY_CHECKINS: f64 = 0.03;
 const FOLDS: usize = 5;
 
 fn read(dir: &str, file: &str) -> Vec<trellis_coach::eval::LabelledMessage> {
@@ -63,6 +69,7 @@ fn main() {
     }
     let preds = train::cross_validate(&messages, options, FOLDS);
     let threshold = report(&messages, &preds, &rules, options, false);
+    let possible = possible_threshold(&messages, &preds, &rules, threshold);
     let tones = tone_report(&messages, &preds, unseen_by_rules);
     if args.iter().any(|a| a == "--rules-misses") {
         for (m, &r) in messages.iter().zip(&rules).skip(unseen_by_rules) {
@@ -77,7 +84,10 @@ fn main() {
     }
     let model = train::train(&messages, options);
     let out = format!("{dir}/crisis-model.tsv");
-    if let Err(e) = std::fs::write(&out, model.to_tsv(threshold, &tones, train::TRAINED_ON)) {
+    if let Err(e) = std::fs::write(
+        &out,
+        model.to_tsv(threshold, possible, &tones, train::TRAINED_ON),
+    ) {
         eprintln!("cannot write {out}: {e}");
         std::process::exit(1);
     }
@@ -124,6 +134,40 @@ fn sweep(base: Options) -> Vec<Options> {
         });
     }
     v
+}
+
+/// The threshold of possible signs: the lowest from which the combined
+/// out-of-fold precision stays at [`TARGET_PRECISION`] (the alarms are
+/// still mostly real) and at most [`MAX_ORDINARY_CHECKINS`] of ordinary
+/// messages get the card; never above the sure threshold.
+fn possible_threshold(
+    messages: &[trellis_coach::eval::LabelledMessage],
+    preds: &[train::Prediction],
+    rules: &[bool],
+    threshold: f64,
+) -> f64 {
+    let possible =
+        train::choose_threshold(messages, preds, rules, TARGET_PRECISION, |r| r.combined)
+            .unwrap_or(threshold)
+            .max(MIN_CONFIDENCE)
+            .max(
+                (50..=99)
+                    .map(|t| f64::from(t) / 100.0)
+                    .find(|&t| {
+                        train::ordinary_alarm_rate(messages, preds, t).0 <= MAX_ORDINARY_CHECKINS
+                    })
+                    .unwrap_or(0.99),
+            )
+            .min(threshold);
+    let r = train::at_threshold(messages, preds, rules, possible);
+    println!(
+        "possible signs from {possible:.2} (combined CV precision >= {TARGET_PRECISION}, at most {MAX_ORDINARY_CHECKINS} of ordinary messages): \
+         rules + sure + possible precision {:.3} recall {:.3}; ordinary messages with a card {:.4}",
+        r.combined.precision(),
+        r.combined.recall(),
+        train::ordinary_alarm_rate(messages, preds, possible).0
+    );
+    possible
 }
 
 /// Cross-validate `options`, print the figures, return the chosen threshold.

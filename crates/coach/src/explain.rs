@@ -228,7 +228,11 @@ impl Why {
             Why::Violence => (CrisisCategory::ViolenceReport, CrisisTier::Urgent),
             _ => return None,
         };
-        Some(Crisis { category, tier })
+        Some(Crisis {
+            category,
+            tier,
+            tentative: false,
+        })
     }
 
     /// The kind a finding with this reason belongs to.
@@ -292,7 +296,8 @@ mod tests {
             hopeless.first(),
             Some(&Crisis {
                 category: CrisisCategory::Suicidal,
-                tier: CrisisTier::Distress
+                tier: CrisisTier::Distress,
+                tentative: false,
             })
         );
         let plan = signs("I have been saving up my pills.");

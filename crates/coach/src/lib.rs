@@ -238,6 +238,12 @@ impl CrisisTier {
 pub struct Crisis {
     pub category: CrisisCategory,
     pub tier: CrisisTier,
+    /// A possible sign only: word statistics found it likely but not sure
+    /// (see the crate README). The writer is offered help and the choice to
+    /// tell their therapist; nobody is told on their behalf. Rules' signs
+    /// and the model's sure ones are never tentative.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tentative: bool,
 }
 
 /// One thing the coach noticed in a message.

@@ -472,7 +472,12 @@ impl BestSentence {
 /// A parsed model file.
 #[derive(Debug)]
 pub(crate) struct Model {
+    /// Probability from which the model's crisis reading is sure enough to
+    /// tell the therapist.
     pub threshold: f32,
+    /// Probability from which it is a possible sign: the writer is offered
+    /// help and the choice to tell their therapist (at most `threshold`).
+    pub possible_threshold: f32,
     /// Probability each tone head needs before it adds a label the rules
     /// missed (infinite: never).
     pub tone_threshold: [f32; TONES.len()],
@@ -514,6 +519,7 @@ impl Model {
         let mut chars = false;
         let mut m = Model {
             threshold: 0.0,
+            possible_threshold: f32::INFINITY,
             tone_threshold: [f32::INFINITY; TONES.len()],
             set: FeatureSet::default(),
             bias: Row::default(),
@@ -529,6 +535,10 @@ impl Model {
             match cols.as_slice() {
                 ["version", v] => version = v.parse::<u32>().ok(),
                 ["threshold", v] => threshold = v.parse::<f32>().ok(),
+                ["possible_threshold", v] => {
+                    m.possible_threshold =
+                        v.parse().map_err(|_| err(ln, "bad possible threshold"))?;
+                }
                 ["negation", v] => negation = Some(*v == "1"),
                 ["stems", v] => stems = *v == "1",
                 ["classes", v] => classes = *v == "1",
@@ -590,6 +600,8 @@ impl Model {
             )));
         }
         m.threshold = threshold.ok_or_else(|| ModelError("crisis model: no threshold".into()))?;
+        // a possible sign is never surer than a sure one
+        m.possible_threshold = m.possible_threshold.min(m.threshold);
         m.set = FeatureSet {
             negation: negation.ok_or_else(|| ModelError("crisis model: no negation".into()))?,
             stems,
@@ -771,7 +783,7 @@ pub(crate) fn read(n: &Norm, sentence_bits: &[u64], tones_wanted: bool) -> Readi
         (z, best, None)
     };
     let probability = sigmoid(f64::from(z));
-    let crisis = probability >= f64::from(model.threshold);
+    let crisis = probability >= f64::from(model.possible_threshold);
     if !crisis && !tones {
         return out;
     }
@@ -781,6 +793,7 @@ pub(crate) fn read(n: &Norm, sentence_bits: &[u64], tones_wanted: bool) -> Readi
             crisis: Crisis {
                 category: scores.category(),
                 tier: scores.tier(),
+                tentative: probability < f64::from(model.threshold),
             },
             probability,
             s,
@@ -934,6 +947,36 @@ mod tests {
         let names: std::collections::HashSet<&str> = (0..HEADS).map(head_name).collect();
         assert_eq!(names.len(), HEADS);
         assert!(!names.contains(""));
+    }
+
+    #[test]
+    fn likely_but_unsure_readings_are_tentative_and_sure_ones_are_not() {
+        let model = shipped().unwrap();
+        assert!(
+            (0.5..=model.threshold).contains(&model.possible_threshold),
+            "{} <= {}",
+            model.possible_threshold,
+            model.threshold
+        );
+        let possible = crate::analyze("everyone would be fine without me honestly").crisis_signs();
+        assert_eq!(possible.len(), 1, "{possible:?}");
+        assert!(possible[0].tentative);
+        assert_eq!(possible[0].tier, CrisisTier::Distress);
+        for sure in [
+            "Some nights I want to kill myself.",
+            "He hit me again last night.",
+        ] {
+            let signs = crate::analyze(sure).crisis_signs();
+            assert!(
+                !signs.is_empty() && signs.iter().all(|s| !s.tentative),
+                "{sure}: {signs:?}"
+            );
+        }
+        assert!(
+            crate::analyze("Can you pick up milk on the way home?")
+                .crisis_signs()
+                .is_empty()
+        );
     }
 
     #[test]

@@ -21,6 +21,27 @@ impl ValidationError {
     }
 }
 
+/// Text a person wrote, trimmed, that must say something and fit in `max`
+/// characters: the one reading of short free text (promise words, titles,
+/// thanks), with kind errors naming `field`.
+pub fn bounded_text(
+    field: &'static str,
+    text: &str,
+    max: usize,
+) -> Result<String, ValidationError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(ValidationError::new(field, "Please write what it is."));
+    }
+    if text.chars().count() > max {
+        return Err(ValidationError::new(
+            field,
+            format!("Please keep it to {max} characters or fewer."),
+        ));
+    }
+    Ok(text.to_owned())
+}
+
 /// An email address, trimmed and lower-cased so that one person has one account.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EmailAddress(String);
@@ -300,5 +321,23 @@ mod tests {
     fn passwords_never_show_in_debug_output() {
         let password = NewPassword::parse("password", "a secret phrase").unwrap();
         assert!(!format!("{password:?}").contains("secret"));
+    }
+
+    #[test]
+    fn short_text_is_trimmed_and_bounded() {
+        assert_eq!(
+            bounded_text("text", "  Walk at six  ", 20),
+            Ok("Walk at six".to_owned())
+        );
+        assert_eq!(bounded_text("text", "   ", 20).unwrap_err().field, "text");
+        assert_eq!(
+            bounded_text("title", &"é".repeat(5), 5),
+            Ok("é".repeat(5)),
+            "characters, not bytes"
+        );
+        assert_eq!(
+            bounded_text("title", &"a".repeat(6), 5).unwrap_err().field,
+            "title"
+        );
     }
 }

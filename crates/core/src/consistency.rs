@@ -31,6 +31,59 @@ pub fn weekday(day: Day) -> u8 {
     u8::try_from((day + 3).rem_euclid(7)).unwrap_or(0)
 }
 
+/// Reads the cadence fields of a form or request: `once` with a due day,
+/// `daily`, or `weekly` with weekdays (names or 0 = Monday … 6). Errors
+/// name the field and say, kindly, what to give instead.
+pub fn parse_cadence(
+    kind: &str,
+    days: &[String],
+    due: Option<&str>,
+) -> Result<Cadence, crate::ValidationError> {
+    use crate::ValidationError;
+    match kind {
+        "once" => {
+            let due = due.and_then(parse_day).ok_or_else(|| {
+                ValidationError::new(
+                    "due",
+                    "For a one-time promise, please give the date as YYYY-MM-DD.",
+                )
+            })?;
+            Ok(Cadence::Once { due })
+        }
+        "daily" => Ok(Cadence::Daily),
+        "weekly" => {
+            const NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+            let mut chosen: Vec<u8> = Vec::new();
+            for day in days {
+                let lower = day.trim().to_lowercase();
+                let index = NAMES
+                    .iter()
+                    .position(|n| lower.starts_with(n))
+                    .or_else(|| lower.parse::<usize>().ok().filter(|n| *n < 7))
+                    .and_then(|i| u8::try_from(i).ok())
+                    .ok_or_else(|| {
+                        ValidationError::new("days", format!("\"{day}\" is not a weekday."))
+                    })?;
+                if !chosen.contains(&index) {
+                    chosen.push(index);
+                }
+            }
+            if chosen.is_empty() {
+                return Err(ValidationError::new(
+                    "days",
+                    "Please choose at least one day of the week.",
+                ));
+            }
+            chosen.sort_unstable();
+            Ok(Cadence::Weekly { days: chosen })
+        }
+        _ => Err(ValidationError::new(
+            "cadence",
+            "Please choose once, daily or weekly.",
+        )),
+    }
+}
+
 /// `YYYY-MM-DD` to a day, if it is a real date.
 pub fn parse_day(text: &str) -> Option<Day> {
     let mut parts = text.trim().splitn(3, '-');
@@ -329,5 +382,31 @@ mod tests {
         assert!(vagueness_hint("I will be better").is_some());
         assert!(vagueness_hint("Try harder").is_some());
         assert!(vagueness_hint("I'll text you when I leave work").is_none());
+    }
+
+    #[test]
+    fn cadences_are_read_from_form_fields() {
+        let days = |d: &[&str]| d.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(parse_cadence("daily", &[], None), Ok(Cadence::Daily));
+        assert_eq!(
+            parse_cadence("weekly", &days(&["Friday", "mon", "0"]), None),
+            Ok(Cadence::Weekly { days: vec![0, 4] })
+        );
+        assert_eq!(
+            parse_cadence("once", &[], Some("2026-12-24")),
+            Ok(Cadence::Once {
+                due: parse_day("2026-12-24").unwrap()
+            })
+        );
+        let field = |r: Result<Cadence, crate::ValidationError>| r.unwrap_err().field;
+        assert_eq!(field(parse_cadence("once", &[], Some("2026-02-31"))), "due");
+        assert_eq!(field(parse_cadence("once", &[], None)), "due");
+        assert_eq!(field(parse_cadence("weekly", &[], None)), "days");
+        assert_eq!(
+            field(parse_cadence("weekly", &days(&["someday"]), None)),
+            "days"
+        );
+        assert_eq!(field(parse_cadence("weekly", &days(&["7"]), None)), "days");
+        assert_eq!(field(parse_cadence("hourly", &[], None)), "cadence");
     }
 }

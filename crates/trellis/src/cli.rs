@@ -191,7 +191,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             init_logging(&config);
             tracing::info!(?config, "starting Trellis");
             let server = Server::build(&config).await?;
-            if let Some(link) = trellis_web::services::accounts::setup_link_if_empty(
+            if let Some(link) = trellis_app::services::accounts::setup_link_if_empty(
                 server.state().store(),
                 server.state().config(),
             )
@@ -348,7 +348,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin(AdminCommand::SetupLink(args)) => {
             let (config, store) = open_store(config_file, args.data_dir).await?;
             let web = trellis_web::WebConfig::new(config.public_url());
-            let link = trellis_web::services::accounts::setup_link_if_empty(&store, &web).await?;
+            let link = trellis_app::services::accounts::setup_link_if_empty(&store, &web).await?;
             store.close().await;
             match link {
                 Some(link) => println!("{link}"),

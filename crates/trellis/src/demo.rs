@@ -261,15 +261,15 @@ pub mod history {
     use std::collections::BTreeMap;
 
     use anyhow::Context;
+    use trellis_app::services::program::{self, AnswerInput};
+    use trellis_app::services::writing::{self, JOURNAL, NewWriting};
+    use trellis_app::services::{onboarding, situation};
     use trellis_core::EmailAddress;
     use trellis_core::Millis;
     use trellis_core::privacy::Audience;
     use trellis_core::time::DAY;
     use trellis_store::User;
     use trellis_web::AppState;
-    use trellis_web::services::program::{self, AnswerInput};
-    use trellis_web::services::writing::{self, JOURNAL, NewWriting};
-    use trellis_web::services::{onboarding, situation};
 
     pub(super) async fn user(state: &AppState, email: &str) -> anyhow::Result<User> {
         let email = EmailAddress::parse("email", email).map_err(|e| anyhow::anyhow!(e.message))?;
@@ -385,7 +385,7 @@ pub mod history {
         let answers = answers_for(state, instrument, score)?;
         let present = back_to(state, at);
         let submitted =
-            trellis_web::services::measures::submit(state, who, instrument, &answers, None).await;
+            trellis_app::services::measures::submit(state, who, instrument, &answers, None).await;
         back_to(state, present);
         submitted.map_err(|e| anyhow::anyhow!("demo measure {instrument}: {e}"))?;
         Ok(())
@@ -397,7 +397,7 @@ pub mod history {
         let [alex, sam, jordan, riley] = people;
         let ago = |days: i64| now - days * DAY;
         for (who, to_partner) in [(alex, true), (sam, false), (jordan, false), (riley, false)] {
-            trellis_web::services::measures::set_sharing(state, who, true, to_partner)
+            trellis_app::services::measures::set_sharing(state, who, true, to_partner)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         }
@@ -435,8 +435,8 @@ pub mod history {
     /// Three weeks of a daily promise of Alex's, kept most days and often
     /// noticed by Sam; an agreement both signed; appreciations both ways.
     async fn accountability(state: &AppState, alex: &User, sam: &User) -> anyhow::Result<()> {
+        use trellis_app::services::accountability as acc;
         use trellis_core::consistency::Cadence;
-        use trellis_web::services::accountability as acc;
         let err = |e: trellis_app::Error| anyhow::anyhow!("demo: {e}");
         let couple = alex.couple_id.clone().context("Alex has no couple")?;
         let today = acc::today_for(state, alex).await.map_err(err)?;
@@ -769,14 +769,14 @@ pub mod history {
 /// waiting in the intake inbox.
 mod practice_life {
     use anyhow::Context;
+    use trellis_app::services::messages::{self, ThreadKind};
+    use trellis_app::services::notes;
+    use trellis_app::services::{compromise, talks};
     use trellis_core::Millis;
     use trellis_core::talk::Move;
     use trellis_core::time::{DAY, MINUTE, utc_date};
     use trellis_store::{NewAppointment, NewIntake, User};
     use trellis_web::AppState;
-    use trellis_web::services::messages::{self, ThreadKind};
-    use trellis_web::services::notes;
-    use trellis_web::services::{compromise, talks};
     use trellis_web::when;
 
     use super::history::{back_to, user};
@@ -1063,7 +1063,7 @@ mod practice_life {
                 4,
             ),
         ] {
-            trellis_web::services::intake::record_request(
+            trellis_app::services::intake::record_request(
                 state,
                 NewIntake {
                     id: &trellis_store::new_id(),

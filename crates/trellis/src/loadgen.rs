@@ -478,7 +478,7 @@ impl Generator {
                         0i64.into(),
                         seal(
                             &score.to_string(),
-                            &trellis_web::services::measures::score_context(&id),
+                            &trellis_app::services::measures::score_context(&id),
                         )
                         .into(),
                         seal(&json, &format!("measure:{id}")).into(),

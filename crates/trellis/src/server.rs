@@ -107,7 +107,7 @@ impl Server {
             .sweep_once(&store)
             .await
             .context("could not bring sealed data up to date")?;
-        trellis_web::services::intake::prune_personal_details(
+        trellis_app::services::intake::prune_personal_details(
             &store,
             trellis_web::state::system_now(),
         )
@@ -164,7 +164,7 @@ impl Server {
         let reminders = tokio::spawn(send_reminders(self.state.clone(), self.reminder_every));
         let mail = tokio::spawn(deliver_mail(self.state.clone(), self.reminder_every));
         let checkins = tokio::spawn(mail_checkins(self.state.clone(), self.checkin_every));
-        let relay = tokio::spawn(trellis_web::services::talks::relay_other_instances(
+        let relay = tokio::spawn(trellis_app::services::talks::relay_other_instances(
             self.state.clone(),
         ));
         let metrics = self.metrics.map(|listener| {
@@ -267,7 +267,7 @@ async fn mail_checkins(state: AppState, every: std::time::Duration) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        if let Err(err) = trellis_web::services::intake::prune_personal_details(
+        if let Err(err) = trellis_app::services::intake::prune_personal_details(
             state.store(),
             trellis_web::state::system_now(),
         )
@@ -275,7 +275,7 @@ async fn mail_checkins(state: AppState, every: std::time::Duration) {
         {
             tracing::warn!(error = ?err, "could not prune old personal details");
         }
-        match trellis_web::services::measures::mail_due_checkins(&state).await {
+        match trellis_app::services::measures::mail_due_checkins(&state).await {
             Ok(0) => {}
             Ok(sent) => tracing::info!(sent, "check-in reminders mailed"),
             Err(err) => tracing::warn!(error = ?err, "could not mail check-in reminders"),
@@ -291,12 +291,12 @@ async fn send_reminders(state: AppState, every: std::time::Duration) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        match trellis_web::services::appointments::send_due_reminders(&state).await {
+        match trellis_app::services::appointments::send_due_reminders(&state).await {
             Ok(0) => {}
             Ok(sent) => tracing::info!(sent, "session reminders sent"),
             Err(err) => tracing::warn!(error = ?err, "could not send session reminders"),
         }
-        match trellis_web::services::timeouts::invite_back_due(&state).await {
+        match trellis_app::services::timeouts::invite_back_due(&state).await {
             Ok(0) => {}
             Ok(sent) => tracing::info!(sent, "couples invited back after a time-out"),
             Err(err) => {
@@ -313,7 +313,7 @@ async fn deliver_mail(state: AppState, every: std::time::Duration) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        match trellis_web::services::outbox::deliver_due(&state).await {
+        match trellis_app::services::outbox::deliver_due(&state).await {
             Ok(0) => {}
             Ok(sent) => tracing::info!(sent, "mail from the outbox sent"),
             Err(err) => tracing::warn!(error = ?err, "could not send mail from the outbox"),

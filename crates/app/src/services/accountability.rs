@@ -43,63 +43,13 @@ async fn partner_couple(state: &AppState, partner: &User) -> AppResult<Couple> {
 }
 
 fn parse_text(field: &'static str, text: &str, max: usize) -> AppResult<String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(Error::invalid(field, "Please write what it is."));
-    }
-    if text.chars().count() > max {
-        return Err(Error::invalid(
-            field,
-            format!("Please keep it to {max} characters or fewer."),
-        ));
-    }
-    Ok(text.to_owned())
+    Ok(trellis_core::account::bounded_text(field, text, max)?)
 }
 
-/// Reads the cadence fields of a form or request.
+/// Reads the cadence fields of a form or request (see
+/// [`trellis_core::consistency::parse_cadence`]).
 pub fn parse_cadence(kind: &str, days: &[String], due: Option<&str>) -> AppResult<Cadence> {
-    match kind {
-        "once" => {
-            let due = due.and_then(parse_day).ok_or_else(|| {
-                Error::invalid(
-                    "due",
-                    "For a one-time promise, please give the date as YYYY-MM-DD.",
-                )
-            })?;
-            Ok(Cadence::Once { due })
-        }
-        "daily" => Ok(Cadence::Daily),
-        "weekly" => {
-            const NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-            let mut chosen: Vec<u8> = Vec::new();
-            for day in days {
-                let lower = day.trim().to_lowercase();
-                let index = NAMES
-                    .iter()
-                    .position(|n| lower.starts_with(n))
-                    .or_else(|| lower.parse::<usize>().ok().filter(|n| *n < 7))
-                    .ok_or_else(|| {
-                        Error::invalid("days", format!("\"{day}\" is not a weekday."))
-                    })?;
-                let index = u8::try_from(index).unwrap_or(0);
-                if !chosen.contains(&index) {
-                    chosen.push(index);
-                }
-            }
-            if chosen.is_empty() {
-                return Err(Error::invalid(
-                    "days",
-                    "Please choose at least one day of the week.",
-                ));
-            }
-            chosen.sort_unstable();
-            Ok(Cadence::Weekly { days: chosen })
-        }
-        _ => Err(Error::invalid(
-            "cadence",
-            "Please choose once, daily or weekly.",
-        )),
-    }
+    Ok(trellis_core::consistency::parse_cadence(kind, days, due)?)
 }
 
 /// Seals a promise's words with the couple's key and stores it, starting today.

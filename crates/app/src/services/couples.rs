@@ -615,3 +615,17 @@ pub async fn title(state: &AppState, couple_id: &str) -> AppResult<String> {
 pub fn title_of<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
     names.into_iter().collect::<Vec<_>>().join(" & ")
 }
+
+/// Whether a partner's couple is guided: it has a therapist on Trellis (who
+/// can be told, and who holds its sessions).
+pub async fn is_guided(state: &AppState, partner: &User) -> AppResult<bool> {
+    Ok(match partner.couple_id.as_deref() {
+        Some(couple_id) => state
+            .store()
+            .couple(couple_id)
+            .await?
+            .therapist_id
+            .is_some(),
+        None => false,
+    })
+}

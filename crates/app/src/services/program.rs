@@ -950,15 +950,11 @@ pub fn homework_note_context(assignment_id: &str) -> String {
     format!("assignment-note:{assignment_id}")
 }
 
+/// A real calendar day written `YYYY-MM-DD`: the one reading of days in
+/// core (`consistency::parse_day`), so 2026-02-31 is refused here as it is
+/// for promises.
 fn is_date(value: &str) -> bool {
-    let parts: Vec<&str> = value.split('-').collect();
-    let [y, m, d] = parts.as_slice() else {
-        return false;
-    };
-    let (Ok(y), Ok(m), Ok(d)) = (y.parse::<u32>(), m.parse::<u32>(), d.parse::<u32>()) else {
-        return false;
-    };
-    y.to_string().len() == 4 && (1..=12).contains(&m) && (1..=31).contains(&d) && value.len() == 10
+    value == value.trim() && trellis_core::consistency::parse_day(value).is_some()
 }
 
 #[cfg(test)]
@@ -971,6 +967,9 @@ mod tests {
         assert!(!is_date("2026-13-01"));
         assert!(!is_date("1/12/2026"));
         assert!(!is_date("2026-1-1"));
+        assert!(!is_date("2026-02-31"), "no such day");
+        assert!(is_date("2028-02-29"), "a leap day");
+        assert!(!is_date(" 2026-12-01"));
         assert!(!is_date(""));
     }
 }

@@ -211,6 +211,8 @@ pub async fn resume(state: &AppState, partner: &User) -> AppResult<()> {
 pub enum Source {
     Check,
     Writing,
+    /// The person asked for their therapist to know.
+    Asked,
 }
 
 impl Source {
@@ -218,6 +220,7 @@ impl Source {
         match self {
             Source::Check => "check",
             Source::Writing => "writing",
+            Source::Asked => "person's own request",
         }
     }
 }
@@ -248,12 +251,14 @@ pub async fn what_happens_next_for(state: &AppState, partner: &User) -> AppResul
 
 /// The concern in a piece of writing, if any: the coach finds the signs,
 /// the tier comes with them, and who may be at risk follows from their kind.
+/// Only sure signs make a concern; see [`possible_sign`] for the others.
 pub fn writing_concern(body: &str) -> Option<Concern> {
     use trellis_coach::{CrisisCategory, CrisisTier};
     Concern::combine(
         trellis_coach::analyze(body)
             .crisis_signs()
             .into_iter()
+            .filter(|sign| !sign.tentative)
             .map(|sign| Concern {
                 tier: match sign.tier {
                     CrisisTier::Urgent => Tier::Urgent,
@@ -269,6 +274,54 @@ pub fn writing_concern(body: &str) -> Option<Concern> {
                 },
             }),
     )
+}
+
+/// Whether writing holds a possible sign of crisis and no sure one: the
+/// coach's word statistics found it likely, not certain. Nobody is told;
+/// the writer is shown help and offered to tell their therapist
+/// themselves ([`tell_therapist`]), so a misreading costs a kind card, not
+/// a notice about them.
+pub fn possible_sign(body: &str) -> bool {
+    let signs = trellis_coach::analyze(body).crisis_signs();
+    !signs.is_empty() && signs.iter().all(|sign| sign.tentative)
+}
+
+/// A partner asks for their therapist to know they may not be safe (after a
+/// possible sign, or whenever they choose): a flag like the one sure crisis
+/// language raises, and the same notice. Answers what happens next.
+#[tracing::instrument(skip_all, fields(user_id = %partner.id))]
+pub async fn tell_therapist(state: &AppState, partner: &User) -> AppResult<String> {
+    let couple_id = partner_couple(partner)?;
+    let couple = state.store().couple(couple_id).await?;
+    if couple.therapist_id.is_none() {
+        return Err(Error::Conflict(
+            "Your couple doesn't have a therapist on Trellis, so there is no one to tell here. The helplines on this page are there for you at any hour.".to_owned(),
+        ));
+    }
+    let concern = Concern {
+        tier: Tier::Distress,
+        at_risk: AtRisk::Themselves,
+    };
+    let note = state
+        .vault()
+        .seal(
+            state.store(),
+            couple_id,
+            "asked for their therapist to know",
+            &format!("safety:{}", partner.id),
+        )
+        .await?;
+    state
+        .store()
+        .record_concern(
+            &partner.id,
+            couple_id,
+            &note,
+            flag_level(concern),
+            state.now(),
+        )
+        .await?;
+    respond(state, partner, couple_id, concern, Source::Asked).await
 }
 
 /// How strong a flag is and who may be at risk, as the store records it.

@@ -299,9 +299,10 @@ pub async fn make_move(
     } else {
         None
     };
+    let possible = concern.is_none() && action.has_body() && super::safety::possible_sign(body);
     // A closed gate stops the talk, except leaving it and sending, once
     // confirmed, words in crisis (so someone in danger is never silenced).
-    if action != Move::Leave && !(concern.is_some() && confirmed) {
+    if action != Move::Leave && !((concern.is_some() || possible) && confirmed) {
         super::safety::require_shared_work(state, &talk.couple_id).await?;
     }
     let mut checked = false;
@@ -311,6 +312,17 @@ pub async fn make_move(
         rules
             .apply(&partner.id, action, chars)
             .map_err(|refusal| Error::Conflict(refusal.0))?;
+        if possible && !confirmed {
+            // the partner reads what is sent: a possible sign is checked
+            // with the writer first, and nobody is told
+            return Err(Error::ConfirmationNeeded(format!(
+                "Some of what you wrote may mean that you, or someone close to you, are not safe. \
+                 Nobody has been told. If anyone is in danger now, call your local emergency number. {} \
+                 If you would like your therapist to know, you can tell them from your journal page. \
+                 If you still want to send it, send it again and confirm.",
+                super::help::in_words_for(state, partner).await?
+            )));
+        }
         if let Some(concern) = concern.filter(|_| !checked) {
             checked = true;
             let next =

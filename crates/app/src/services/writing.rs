@@ -38,6 +38,10 @@ pub struct Entry {
     /// Just written, and it holds crisis language: show help to the writer
     /// (the therapist has been flagged; the partner is told nothing).
     pub crisis: bool,
+    /// Just written, and it may hold crisis language (a possible sign,
+    /// never with `crisis`): show help to the writer and offer to tell
+    /// their therapist; nobody has been told.
+    pub possible_crisis: bool,
 }
 
 pub fn reader<'a>(state: &AppState, user: &'a User) -> Reader<'a> {
@@ -224,6 +228,7 @@ async fn open(state: &AppState, viewer: &User, sealed: SealedEntry) -> AppResult
         })?;
     Ok(Entry {
         crisis: false,
+        possible_crisis: false,
         mine: sealed.author_id == viewer.id,
         id: sealed.id,
         couple_id: sealed.couple_id,
@@ -357,6 +362,8 @@ pub async fn write_in_couple(
         .await?;
     }
     let crisis = concern.is_some();
+    let possible_crisis =
+        !crisis && author.role == Role::Partner && super::safety::possible_sign(&body);
     Ok(Entry {
         id,
         couple_id: couple_id.to_owned(),
@@ -371,6 +378,7 @@ pub async fn write_in_couple(
         visible_from,
         mine: true,
         crisis,
+        possible_crisis,
     })
 }
 

@@ -428,6 +428,7 @@ impl TrainedModel {
     pub fn to_tsv(
         &self,
         threshold: f64,
+        possible_threshold: f64,
         tone_thresholds: &[f64; TONES.len()],
         trained_on: &str,
     ) -> String {
@@ -443,6 +444,7 @@ impl TrainedModel {
         let _ = writeln!(s, "version\t{FORMAT_VERSION}");
         let _ = writeln!(s, "trained_on\t{trained_on}");
         let _ = writeln!(s, "threshold\t{threshold:.2}");
+        let _ = writeln!(s, "possible_threshold\t{possible_threshold:.2}");
         for (k, t) in TONES.iter().zip(tone_thresholds) {
             let _ = writeln!(s, "tone_threshold\t{}\t{t:.2}", k.as_str());
         }
@@ -804,9 +806,9 @@ mod tests {
         })
     }
 
-    fn threshold_of(tsv: &str) -> f64 {
+    fn threshold_of(tsv: &str, name: &str) -> f64 {
         tsv.lines()
-            .find_map(|l| l.strip_prefix("threshold\t"))
+            .find_map(|l| l.strip_prefix(&format!("{name}\t")))
             .and_then(|v| v.parse().ok())
             .unwrap()
     }
@@ -816,10 +818,11 @@ mod tests {
     #[test]
     fn retraining_is_deterministic_and_reproduces_the_shipped_model() {
         let data = development();
-        let threshold = threshold_of(MODEL_TSV);
+        let threshold = threshold_of(MODEL_TSV, "threshold");
+        let possible = threshold_of(MODEL_TSV, "possible_threshold");
         let tones = tone_thresholds_of(MODEL_TSV);
-        let a = train(&data, Options::default()).to_tsv(threshold, &tones, TRAINED_ON);
-        let b = train(&data, Options::default()).to_tsv(threshold, &tones, TRAINED_ON);
+        let a = train(&data, Options::default()).to_tsv(threshold, possible, &tones, TRAINED_ON);
+        let b = train(&data, Options::default()).to_tsv(threshold, possible, &tones, TRAINED_ON);
         assert_eq!(a, b);
         // same features and weights as shipped (to the printed precision,
         // allowing one unit of rounding from a different libm)

@@ -17,7 +17,13 @@ on_both_backends!(with_demo =>
     not_sure_is_a_concern_and_the_check_comes_back,
     the_practice_promise_is_what_the_client_reads,
     a_partner_sees_the_same_closed_gate_whoever_closed_it,
+    a_possible_sign_tells_nobody_until_the_writer_asks,
+    without_a_therapist_there_is_no_one_to_tell,
 );
+
+/// Words the coach reads as a possible sign of crisis (likely, not sure):
+/// passive ideation with no cue the rules know.
+const POSSIBLE: &str = "everyone would be fine without me honestly";
 
 /// A couple Dr. Priya has just added, both partners joined, their safety
 /// checks not yet taken and nobody screened.
@@ -580,4 +586,154 @@ async fn a_partner_sees_the_same_closed_gate_whoever_closed_it(app: TestApp) {
         .api_get(&tom, &format!("/api/v1/couples/{couple}/screening"))
         .await;
     assert_eq!(panel["flags"][0]["tier"], "urgent", "the therapist knows");
+}
+
+/// A possible sign tells nobody: the writer is shown help and a button, and
+/// only pressing it tells the therapist (the same flag and notice as sure
+/// crisis language, naming no one and no words).
+async fn a_possible_sign_tells_nobody_until_the_writer_asks(app: TestApp) {
+    let (couple, mo, pat, priya) = fresh_couple(&app).await;
+    let before = mails_to(&app, "therapist@example.com").len();
+    let (status, entry) = app
+        .api_post(
+            Some(&mo),
+            "/api/v1/entries",
+            json!({"body": POSSIBLE, "audience": "me"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(entry["crisis"], false, "{entry}");
+    assert_eq!(entry["possible_crisis"], true, "{entry}");
+    assert_eq!(
+        mails_to(&app, "therapist@example.com").len(),
+        before,
+        "nobody is told on the writer's behalf"
+    );
+    let screening = format!("/api/v1/couples/{couple}/screening");
+    let (_, panel) = app.api_get(&priya, &screening).await;
+    assert!(
+        panel["flags"].as_array().unwrap().is_empty(),
+        "no flag: {panel}"
+    );
+
+    // The page: help, and the choice.
+    let browser = app.browser_login("mo@example.org", "a long password").await;
+    let saved = app
+        .submit(
+            &browser,
+            "/journal",
+            "/journal",
+            &[("body", POSSIBLE), ("audience", "me")],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let location = saved.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(location, "/journal?saved=true&possible=true");
+    let page = page_text(browser.get(app.url(&location)).send().await.unwrap()).await;
+    assert!(page.contains("If things are heavy right now"), "{page}");
+    assert!(page.contains("Nobody has been told"), "{page}");
+    assert!(page.contains("Let my therapist know"), "{page}");
+    assert_eq!(
+        mails_to(&app, "therapist@example.com").len(),
+        before,
+        "still nobody"
+    );
+
+    // Pressing it tells the therapist.
+    let told = app
+        .submit(&browser, &location, "/safety/tell-therapist", &[])
+        .await;
+    assert_eq!(told.status(), StatusCode::SEE_OTHER);
+    assert_eq!(told.headers()["location"], "/journal?told=true");
+    let page = page_text(
+        browser
+            .get(app.url("/journal?told=true"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(page.contains("Your therapist has been told"), "{page}");
+    assert!(page.contains("private notice"), "{page}");
+    assert_eq!(mails_to(&app, "therapist@example.com").len(), before + 1);
+    let notice = app.last_mail_to("therapist@example.com").unwrap();
+    assert!(notice.contains("needs your attention"), "{notice}");
+    for private in ["Mo", "Pat", "mo@example.org", "without me"] {
+        assert!(
+            !notice.contains(private),
+            "the notice names no one: {notice}"
+        );
+    }
+    let (_, panel) = app.api_get(&priya, &screening).await;
+    let flags = panel["flags"].as_array().unwrap();
+    assert_eq!(flags.len(), 1, "{panel}");
+    assert_eq!(flags[0]["tier"], "distress");
+    assert_eq!(flags[0]["at_risk"], json!(["Mo"]));
+    assert!(!panel.to_string().contains("without me"), "{panel}");
+
+    // Pat learns nothing, and distress closes nothing.
+    let (status, _) = app
+        .api_post(Some(&pat), "/api/v1/talks", json!({"topic": "Saturday"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, pats) = app.api_get(&pat, "/api/v1/entries").await;
+    assert!(!pats.to_string().contains("without me"), "{pats}");
+
+    // The API does the same, and says what happens next.
+    let (status, answer) = app
+        .api_post(Some(&mo), "/api/v1/safety/tell-therapist", json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("private notice"),
+        "{answer}"
+    );
+    let (status, refused) = app
+        .api_post(Some(&priya), "/api/v1/safety/tell-therapist", json!({}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "partners only: {refused}");
+}
+
+/// A self-guided partner has no therapist on Trellis: the card shows the
+/// helplines without the button, and asking anyway is refused kindly.
+async fn without_a_therapist_there_is_no_one_to_tell(app: TestApp) {
+    let client = crate::helpers::browser_client();
+    let signed_up = app
+        .sign_up(&client, "Robin", "robin@example.org", "a long password")
+        .await;
+    assert_eq!(signed_up.status(), StatusCode::SEE_OTHER);
+    let robin = app.api_login("robin@example.org", "a long password").await;
+    let (status, entry) = app
+        .api_post(
+            Some(&robin),
+            "/api/v1/entries",
+            json!({"body": POSSIBLE, "audience": "me"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(entry["possible_crisis"], true, "{entry}");
+    let page = page_text(
+        client
+            .get(app.url("/journal?saved=true&possible=true"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(page.contains("If things are heavy right now"), "{page}");
+    assert!(!page.contains("Let my therapist know"), "{page}");
+    let (status, refused) = app
+        .api_post(Some(&robin), "/api/v1/safety/tell-therapist", json!({}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("helplines"),
+        "{refused}"
+    );
 }

@@ -20,6 +20,7 @@ on_both_backends!(with_demo =>
     turns_arrive_live_and_resume_after_the_last_event,
     time_outs_come_back_and_show_as_a_pattern,
     crisis_language_asks_the_writer_to_confirm,
+    a_possible_sign_asks_the_writer_and_tells_nobody,
     two_circles_are_revealed_together,
     a_safety_pause_stops_talks_but_never_leaving,
 );
@@ -555,6 +556,35 @@ async fn crisis_language_asks_the_writer_to_confirm(app: TestApp) {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
+}
+
+/// Words that may be crisis language (a possible sign) are checked with the
+/// writer before the partner reads them, and nobody is flagged.
+async fn a_possible_sign_asks_the_writer_and_tells_nobody(app: TestApp) {
+    let (couple_id, mo, pat, _) = fresh_couple(&app).await;
+    let talk = open_talk(&app, &mo, json!({"topic": "Lately"})).await;
+    let words = "everyone would be fine without me honestly";
+    let (status, answer) = turn(&app, &mo, &talk, "speak", words).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+    assert_eq!(answer["error"]["code"], "confirmation_needed");
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(message.contains("Nobody has been told"), "{message}");
+    assert!(message.contains("988"), "helplines: {message}");
+    let (_, view) = app.api_get(&pat, &format!("/api/v1/talks/{talk}")).await;
+    assert_eq!(view["turns"].as_array().unwrap().len(), 0, "not sent yet");
+    assert!(
+        app.store.safety_flags(&couple_id).await.unwrap().is_empty(),
+        "nobody is flagged"
+    );
+    let (status, _) = app
+        .api_post(
+            Some(&mo),
+            &format!("/api/v1/talks/{talk}/turns"),
+            json!({"kind": "speak", "body": words, "confirm": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert!(app.store.safety_flags(&couple_id).await.unwrap().is_empty());
 }
 
 async fn two_circles_are_revealed_together(app: TestApp) {

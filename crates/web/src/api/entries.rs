@@ -43,6 +43,10 @@ pub struct EntryJson {
     /// Only on the answer to writing it: crisis language was found. Show
     /// help resources to the writer; their therapist has been flagged.
     pub crisis: bool,
+    /// Only on the answer to writing it: what may be crisis language was
+    /// found (a possible sign, never with `crisis`). Show help resources
+    /// and offer `POST /api/v1/safety/tell-therapist`; nobody has been told.
+    pub possible_crisis: bool,
     /// Epoch milliseconds.
     pub created_at: i64,
     pub updated_at: i64,
@@ -70,6 +74,7 @@ impl EntryJson {
             couple_id: entry.couple_id,
             mine: entry.mine,
             crisis: entry.crisis,
+            possible_crisis: entry.possible_crisis,
             created_at: entry.created_at,
             updated_at: entry.updated_at,
             pending,

@@ -166,6 +166,11 @@ pub fn routes() -> Vec<Route> {
             program::safety,
         ),
         Route::post(
+            "/api/v1/safety/tell-therapist",
+            Access::Role(Role::Partner),
+            safety::tell_therapist,
+        ),
+        Route::post(
             "/api/v1/couples/{id}/screening",
             Access::CoupleTherapist,
             safety::decide,
@@ -495,6 +500,7 @@ pub fn routes() -> Vec<Route> {
         safety::pause,
         safety::resume,
         safety::settings,
+        safety::tell_therapist,
         measures::list,
         measures::get,
         measures::submit,

@@ -122,3 +122,26 @@ pub async fn settings(
     .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// What a partner is told after asking for their therapist to know.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct Told {
+    /// What happens next, in the practice's own words.
+    pub message: String,
+}
+
+/// Lets the partner's therapist know they may not be safe: the same flag and
+/// private notice as crisis language raises, at the partner's own request
+/// (after a possible sign, `possible_crisis` on a new entry, or whenever
+/// they choose). The notice names no words; the other partner is not told.
+#[utoipa::path(post, path = "/api/v1/safety/tell-therapist", tag = "safety", security(("bearer" = [])),
+    responses((status = 200, body = Told), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, description = "The couple has no therapist on Trellis", body = ErrorBody)))]
+pub async fn tell_therapist(
+    State(state): State<AppState>,
+    RoleUser(partner): PartnerUser,
+) -> AppResult<Json<Told>> {
+    Ok(Json(Told {
+        message: safety::tell_therapist(&state, &partner).await?,
+    }))
+}

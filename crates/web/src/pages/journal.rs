@@ -116,6 +116,17 @@ struct JournalPage {
     help: Option<(String, String, Vec<trellis_core::safety::Resource>)>,
     /// Who was told about the crisis language, exactly as it is.
     what_happens_next: String,
+    /// Just saved, with a possible sign of crisis: help, and the choice to
+    /// tell the therapist.
+    possible: bool,
+    /// Helplines (for the possible-sign card).
+    resources: Vec<trellis_core::safety::Resource>,
+    /// The couple has a therapist who can be told.
+    can_tell: bool,
+    /// Just told the therapist: what happens next.
+    told: Option<String>,
+    /// What became of the writing, before the possible-sign card.
+    possible_said: &'static str,
     notice: Option<&'static str>,
     /// Just saved: who can read it, and the undo choices while it waits.
     saved: Option<SavedView>,
@@ -149,10 +160,16 @@ async fn journal_page(state: &AppState, page: &PageContext) -> AppResult<Journal
             view
         })
         .collect();
+    let can_tell = crate::services::couples::is_guided(state, user).await?;
     Ok(JournalPage {
         layout: page.layout("/journal"),
         help: None,
         what_happens_next: String::new(),
+        possible: false,
+        resources: Vec::new(),
+        can_tell,
+        told: None,
+        possible_said: "",
         notice: None,
         saved: None,
         errors: Vec::new(),
@@ -217,6 +234,10 @@ pub struct Flags {
     saved: bool,
     changed: bool,
     help: bool,
+    /// Just saved with a possible sign of crisis.
+    possible: bool,
+    /// Just told the therapist.
+    told: bool,
     /// After undo, hold or share now: `undone`, `held` or `shared`.
     settled: String,
 }
@@ -237,6 +258,15 @@ pub async fn journal(
         let user = page.require(Role::Partner)?;
         template.what_happens_next =
             crate::services::safety::what_happens_next_for(&state, user).await?;
+    }
+    if flags.possible || flags.told {
+        let user = page.require(Role::Partner)?;
+        template.possible = flags.possible && !flags.told;
+        template.resources = crate::services::help::resources_for(&state, user).await?;
+        if flags.told {
+            template.told =
+                Some(crate::services::safety::what_happens_next_for(&state, user).await?);
+        }
     }
     if flags.saved {
         let user = page.require(Role::Partner)?;
@@ -289,6 +319,7 @@ pub async fn write(
     };
     match result {
         Ok(entry) if entry.crisis => Ok(see_other("/journal?saved=true&help=true")),
+        Ok(entry) if entry.possible_crisis => Ok(see_other("/journal?saved=true&possible=true")),
         Ok(_) => Ok(see_other("/journal?saved=true")),
         Err(err) => {
             let (err, errors) = fixable(err)?;
@@ -749,4 +780,22 @@ pub async fn report(
             .collect(),
     };
     Ok(render(&template)?.into_response())
+}
+
+/// "Let my therapist know": the partner asks for their therapist to be
+/// told, from the journal page or a possible-sign card.
+pub async fn tell_therapist(
+    State(state): State<AppState>,
+    page: PageContext,
+) -> AppResult<Response> {
+    let user = page.require(Role::Partner)?;
+    match crate::services::safety::tell_therapist(&state, user).await {
+        Ok(_) => Ok(see_other("/journal?told=true")),
+        Err(err) => {
+            let (err, errors) = fixable(err)?;
+            let mut template = journal_page(&state, &page).await?;
+            template.errors = errors;
+            render_refused(&err, &template)
+        }
+    }
 }

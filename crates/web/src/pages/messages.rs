@@ -45,6 +45,12 @@ struct MessagesPage {
     draft: String,
     comments: Vec<MessageRow>,
     crisis: bool,
+    /// Just sent, with a possible sign of crisis: help, and the choice to
+    /// tell the therapist (`can_tell`).
+    possible: bool,
+    can_tell: bool,
+    /// What became of the writing, before the possible-sign card.
+    possible_said: &'static str,
     /// Who was told about the crisis language, exactly as it is.
     what_happens_next: String,
     /// Helplines, shown with the crisis notice.
@@ -58,6 +64,7 @@ pub struct ThreadQuery {
     thread: String,
     partner: String,
     crisis: bool,
+    possible: bool,
 }
 
 async fn rows(
@@ -187,6 +194,9 @@ async fn partner_page(
         draft: String::new(),
         comments,
         crisis,
+        possible: false,
+        can_tell: false,
+        possible_said: "Your message was sent.",
         what_happens_next: if crisis {
             crate::services::safety::what_happens_next_for(state, partner).await?
         } else {
@@ -207,7 +217,13 @@ pub async fn partner_messages(
     } else {
         ThreadKind::Couple
     };
-    Ok(render(&partner_page(&state, &page, kind, query.crisis).await?)?.into_response())
+    let mut template = partner_page(&state, &page, kind, query.crisis).await?;
+    if query.possible && !query.crisis {
+        let partner = page.require(Role::Partner)?;
+        template.possible = true;
+        template.can_tell = crate::services::couples::is_guided(&state, partner).await?;
+    }
+    Ok(render(&template)?.into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -240,6 +256,7 @@ pub async fn partner_post(
     .await;
     match result {
         Ok(entry) if entry.crisis => Ok(see_other(&format!("{back}&crisis=true"))),
+        Ok(entry) if entry.possible_crisis => Ok(see_other(&format!("{back}&possible=true"))),
         Ok(_) => Ok(see_other(back)),
         Err(err) => {
             let (err, errors) = fixable(err)?;
@@ -301,6 +318,9 @@ async fn therapist_page(
         draft: String::new(),
         comments: Vec::new(),
         crisis: false,
+        possible: false,
+        can_tell: false,
+        possible_said: "Your message was sent.",
         what_happens_next: String::new(),
         resources: Vec::new(),
         back: Some((format!("/caseload/couples/{}", couple.id), title)),

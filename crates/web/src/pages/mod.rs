@@ -89,6 +89,7 @@ pub fn routes() -> Vec<Route> {
         Route::get("/onboarding", partner, program::onboarding),
         Route::post("/onboarding/welcome", partner, program::welcome),
         Route::post("/onboarding/safety", partner, program::safety),
+        Route::post("/safety/tell-therapist", partner, journal::tell_therapist),
         Route::post("/shared-work/{action}", partner, program::shared_work),
         Route::post("/journey/situation", partner, program::situation),
         Route::get("/journey", partner, program::journey),

@@ -223,15 +223,7 @@ async fn sessions_page(
     errors: Vec<String>,
 ) -> AppResult<SessionsPage> {
     let zone = notices::zone_for(state, partner).await?;
-    let guided = match partner.couple_id.as_deref() {
-        Some(couple_id) => state
-            .store()
-            .couple(couple_id)
-            .await?
-            .therapist_id
-            .is_some(),
-        None => false,
-    };
+    let guided = crate::services::couples::is_guided(state, partner).await?;
     Ok(SessionsPage {
         layout: page.layout("/sessions"),
         guided,
