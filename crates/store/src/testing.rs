@@ -19,12 +19,34 @@ pub fn postgres_server_url() -> Option<String> {
         .filter(|url| !url.trim().is_empty())
 }
 
+/// Test databases older than this are dropped when a new one is made: no
+/// test runs this long, and a developer's server would otherwise keep every
+/// database every run ever made (hundreds a run) until the disk fills.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+
 /// Creates an empty database with a unique name on the server behind
-/// `server_url` and returns its URL.
+/// `server_url` and returns its URL. Test databases left from runs more
+/// than [`STALE_AFTER`] ago are dropped first (their names are UUIDv7s,
+/// which carry their creation time).
 pub async fn create_postgres_database(server_url: &str) -> Result<String> {
     let name = format!("trellis_test_{}", uuid::Uuid::now_v7().simple());
     let options = PgConnectOptions::from_str(server_url)?;
     let mut conn = options.connect().await?;
+    let existing: Vec<(String,)> =
+        sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE 'trellis\\_test\\_%'")
+            .fetch_all(&mut conn)
+            .await?;
+    let now = std::time::SystemTime::now();
+    for (stale,) in existing {
+        if is_stale(&stale, now) {
+            // another process may be dropping it too: either way it goes
+            let _ = sqlx::Executor::execute(
+                &mut conn,
+                format!("DROP DATABASE IF EXISTS {stale}").as_str(),
+            )
+            .await;
+        }
+    }
     sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str()).await?;
     let mut url = url_without_database(server_url);
     url.push('/');
@@ -54,6 +76,21 @@ pub async fn migrate_before(url: &str, version: i64) -> Result<()> {
     earlier.run(&pool).await?;
     pool.close().await;
     Ok(())
+}
+
+/// Whether a test database's name says it was made more than
+/// [`STALE_AFTER`] before `now` (names that are not ours are never stale).
+fn is_stale(name: &str, now: std::time::SystemTime) -> bool {
+    let Some(made) = name
+        .strip_prefix("trellis_test_")
+        .and_then(|id| uuid::Uuid::parse_str(id).ok())
+        .and_then(|id| id.get_timestamp())
+    else {
+        return false;
+    };
+    let (secs, nanos) = made.to_unix();
+    let made = std::time::UNIX_EPOCH + std::time::Duration::new(secs, nanos);
+    now.duration_since(made).is_ok_and(|age| age > STALE_AFTER)
 }
 
 /// `postgres://user@host:port/db?x` → `postgres://user@host:port` (query dropped).
@@ -94,6 +131,26 @@ pub async fn backdate_measure(store: &crate::Store, id: &str, at: i64) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_our_old_test_databases_are_stale() {
+        let at = |secs_ago: u64| {
+            let made = std::time::SystemTime::now() - std::time::Duration::from_secs(secs_ago);
+            let since = made.duration_since(std::time::UNIX_EPOCH).unwrap();
+            let ts =
+                uuid::Timestamp::from_unix(uuid::NoContext, since.as_secs(), since.subsec_nanos());
+            format!("trellis_test_{}", uuid::Uuid::new_v7(ts).simple())
+        };
+        let now = std::time::SystemTime::now();
+        assert!(is_stale(&at(7 * 3600), now));
+        assert!(!is_stale(&at(60), now), "a run going on now");
+        assert!(!is_stale("trellis_test_not_a_uuid", now));
+        assert!(!is_stale("postgres", now));
+        assert!(!is_stale(
+            &at(7 * 3600).replace("trellis_test_", "trellis_"),
+            now
+        ));
+    }
 
     #[test]
     fn the_database_name_is_cut_from_server_urls() {
