@@ -22,9 +22,11 @@ pub mod situation;
 pub mod talk;
 pub mod throttle;
 pub mod time;
+pub mod writing;
 
 pub use account::{DisplayName, EmailAddress, NewPassword, PracticeName, ValidationError};
 pub use invitation::{InvitationKind, InvitationStatus};
 pub use privacy::Audience;
 pub use role::Role;
 pub use time::Millis;
+pub use writing::EntryKind;

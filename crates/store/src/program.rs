@@ -533,7 +533,7 @@ impl Store {
         &self,
         user_id: &str,
         couple_id: &str,
-        kind: &str,
+        kind: trellis_core::EntryKind,
         ref_id: &str,
     ) -> Result<bool> {
         let (count,): (i64,) = sqlx::query_as(
@@ -542,7 +542,7 @@ impl Store {
         )
             .bind(user_id)
             .bind(couple_id)
-            .bind(kind)
+            .bind(kind.as_str())
             .bind(ref_id)
         .fetch_one(&self.pool)
         .await?;

@@ -47,7 +47,7 @@ pub struct NewEntry<'a> {
     pub id: &'a str,
     pub couple_id: &'a str,
     pub author_id: &'a str,
-    pub kind: &'a str,
+    pub kind: trellis_core::EntryKind,
     pub ref_id: Option<&'a str>,
     pub audience: Audience,
     pub addressed_to: Option<&'a str>,
@@ -77,7 +77,7 @@ fn entry_insert<'q>(
     .bind(entry.id)
     .bind(entry.couple_id)
     .bind(entry.author_id)
-    .bind(entry.kind)
+    .bind(entry.kind.as_str())
     .bind(entry.ref_id)
     .bind(entry.audience.as_str())
     .bind(entry.body)
@@ -98,7 +98,7 @@ pub struct AudienceChange {
 #[derive(Debug, Clone, Default)]
 pub struct EntryFilter<'a> {
     pub couple_id: Option<&'a str>,
-    pub kind: Option<&'a str>,
+    pub kind: Option<trellis_core::EntryKind>,
     pub ref_id: Option<&'a str>,
     pub author_id: Option<&'a str>,
     /// Only entries older than this one (its `created_at` and `id`): the
@@ -109,7 +109,7 @@ pub struct EntryFilter<'a> {
 impl<'a> EntryFilter<'a> {
     /// A couple's writing of one kind that answers one thing (an exercise,
     /// a round of reflecting back…), by anyone.
-    pub fn answers(couple_id: &'a str, kind: &'a str, ref_id: &'a str) -> Self {
+    pub fn answers(couple_id: &'a str, kind: trellis_core::EntryKind, ref_id: &'a str) -> Self {
         Self {
             couple_id: Some(couple_id),
             kind: Some(kind),
@@ -207,7 +207,7 @@ pub(crate) fn readable_clause(reader: Reader<'_>, first: usize) -> Clause {
 }
 
 impl Store {
-    #[tracing::instrument(skip(self, entry), fields(entry_id = entry.id, kind = entry.kind))]
+    #[tracing::instrument(skip(self, entry), fields(entry_id = entry.id, kind = entry.kind.as_str()))]
     pub async fn insert_entry(&self, entry: NewEntry<'_>) -> Result<()> {
         entry_insert(&entry).execute(&self.pool).await?;
         Ok(())
@@ -271,7 +271,7 @@ impl Store {
         let mut binds = visible.binds;
         for (column, value) in [
             ("e.couple_id", filter.couple_id),
-            ("e.kind", filter.kind),
+            ("e.kind", filter.kind.map(trellis_core::EntryKind::as_str)),
             ("e.ref_id", filter.ref_id),
             ("e.author_id", filter.author_id),
         ] {

@@ -1698,7 +1698,7 @@ async fn an_entry_and_its_flag_are_stored_together_or_not_at_all(store: Store) {
         id,
         couple_id: &couple.id,
         author_id: &ann.id,
-        kind: "journal",
+        kind: trellis_core::EntryKind::Journal,
         ref_id: None,
         audience: trellis_core::privacy::Audience::Me,
         addressed_to: None,
@@ -1770,7 +1770,7 @@ async fn waiting_writing_is_its_authors_alone_until_its_moment(store: Store) {
             id: "waiting",
             couple_id: &couple.id,
             author_id: &ann.id,
-            kind: "journal",
+            kind: trellis_core::EntryKind::Journal,
             ref_id: None,
             audience: trellis_core::privacy::Audience::PartnerAndTherapist,
             addressed_to: None,
@@ -2373,9 +2373,9 @@ async fn write(
             couple_id,
             author_id: &author.id,
             kind: if addressed_to.is_some() {
-                "message"
+                trellis_core::EntryKind::Message
             } else {
-                "journal"
+                trellis_core::EntryKind::Journal
             },
             ref_id: None,
             audience,

@@ -4,6 +4,7 @@
 //! therapist see them.
 
 use serde::Serialize;
+use trellis_core::EntryKind;
 use trellis_core::Role;
 use trellis_core::consistency::{
     self, Cadence, Day, Rates, WINDOW_DAYS, occurrences, parse_day, rates,
@@ -17,9 +18,9 @@ use super::writing::{self, NewWriting};
 use crate::error::{AppResult, Error};
 use crate::state::AppState;
 
-pub const APPRECIATION: &str = "appreciation";
+pub const APPRECIATION: EntryKind = EntryKind::Appreciation;
 /// Acts of transparency ("I told you about the message before you asked").
-pub const OPENNESS: &str = "openness";
+pub const OPENNESS: EntryKind = EntryKind::Openness;
 
 /// Today as a calendar day (UTC for now; a practice time zone would move this).
 /// Today as a day number, on the calendar of the person acting or reading:

@@ -4,6 +4,7 @@
 //! read through the visibility rule); a message's thread fixes its audience.
 //! Therapists also comment on shared work, visible to the couple.
 
+use trellis_core::EntryKind;
 use trellis_core::Role;
 use trellis_core::privacy::Audience;
 use trellis_store::{EntryFilter, User};
@@ -14,8 +15,8 @@ use super::writing::{self, Entry, NewWriting};
 use crate::error::{AppResult, Error};
 use crate::state::AppState;
 
-pub const MESSAGE: &str = "message";
-pub const COMMENT: &str = "comment";
+pub const MESSAGE: EntryKind = EntryKind::Message;
+pub const COMMENT: EntryKind = EntryKind::Comment;
 
 /// Which thread, as the API names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 //! reflect-back loop; and what the therapist steers (pace, unlocks, homework).
 
 use std::collections::{BTreeMap, BTreeSet};
+use trellis_core::EntryKind;
 
 use serde::{Deserialize, Serialize};
 use trellis_core::Role;
@@ -18,9 +19,9 @@ use crate::error::{AppResult, Error};
 use crate::state::AppState;
 
 /// Exercise answers other than paired ones.
-pub const EXERCISE: &str = "exercise";
+pub const EXERCISE: EntryKind = EntryKind::Exercise;
 /// Turns of a reflect-back round (ref_id = the round).
-pub const REFLECT_BACK: &str = "reflect_back";
+pub const REFLECT_BACK: EntryKind = EntryKind::ReflectBack;
 
 /// What a partner or the couple's therapist may open: the couple, if the
 /// viewer belongs to it; `NotFound` otherwise.

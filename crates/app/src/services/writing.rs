@@ -2,6 +2,7 @@
 //! viewer-scoped queries and, once more, through `privacy::may_view`; text is
 //! sealed before it is stored and opened only for a reader allowed to see it.
 
+use trellis_core::EntryKind;
 use trellis_core::Role;
 use trellis_core::privacy::{Audience, Item, Ownership, Viewer, may_view, relation};
 use trellis_store::{EntryFilter, NewEntry, Reader, SealedEntry, User, WritingFlag};
@@ -11,7 +12,7 @@ use crate::error::{AppResult, Error};
 use crate::state::AppState;
 
 /// Journal entries: free writing.
-pub const JOURNAL: &str = "journal";
+pub const JOURNAL: EntryKind = EntryKind::Journal;
 /// The longest piece of writing we accept, in characters.
 pub const MAX_BODY_CHARS: usize = 20_000;
 /// How many entries a list shows at most.
@@ -106,7 +107,7 @@ pub fn parse_audience(field: &'static str, value: Option<&str>) -> AppResult<Aud
 }
 
 /// Answers to paired exercises: shown to the partner only once they answered too.
-pub const PAIRED: &str = "paired";
+pub const PAIRED: EntryKind = EntryKind::Paired;
 
 /// What the rule needs to know about an entry beyond its audience.
 async fn item_for(state: &AppState, viewer: &User, entry: &SealedEntry) -> AppResult<Item> {
@@ -266,14 +267,14 @@ async fn record_staff_reading(state: &AppState, viewer: &User, entry: &Entry) ->
 }
 
 pub struct NewWriting<'a> {
-    pub kind: &'a str,
+    pub kind: EntryKind,
     pub ref_id: Option<&'a str>,
     pub body: &'a str,
     pub audience: Audience,
 }
 
 /// A partner writes something; it is theirs, with the audience they chose.
-#[tracing::instrument(skip_all, fields(author = %author.id, kind = writing.kind))]
+#[tracing::instrument(skip_all, fields(author = %author.id, kind = writing.kind.as_str()))]
 pub async fn write(state: &AppState, author: &User, writing: NewWriting<'_>) -> AppResult<Entry> {
     if author.role != Role::Partner {
         return Err(Error::Forbidden);
@@ -369,7 +370,7 @@ pub async fn write_in_couple(
         couple_id: couple_id.to_owned(),
         author_id: author.id.clone(),
         author_name: author.name.clone(),
-        kind: writing.kind.to_owned(),
+        kind: writing.kind.as_str().to_owned(),
         ref_id: writing.ref_id.map(str::to_owned),
         audience: writing.audience,
         body,
