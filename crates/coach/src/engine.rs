@@ -2503,14 +2503,37 @@ fn rules_found_crisis(ctx: &Ctx) -> bool {
 }
 
 /// The lexicon classes present in each sentence (multi-word entries count in
-/// the sentence they start in), into `ctx.sbits`.
+/// the sentence they start in), into `ctx.sbits`. Words inside a negation's
+/// scope (after "not", "no" or "never", up to the next punctuation) add only
+/// the negation itself: "I'm not going to hit you" holds no striking verb
+/// for the model, as it holds none for the rules.
 fn sentence_bits(ctx: &mut Ctx) {
     let mut bits = std::mem::take(&mut ctx.sbits);
     bits.clear();
     let sentences = ctx.sent.last().map_or(0, |&s| s as usize + 1);
     bits.resize(sentences, 0);
+    let mut negated = vec![false; ctx.n.toks.len()];
+    let mut scope = false;
+    for (i, t) in ctx.n.toks.iter().enumerate() {
+        if t.is_punct() {
+            scope = false;
+            continue;
+        }
+        negated[i] = scope;
+        if matches!(
+            ctx.n.canon.get(t.cs..t.ce).unwrap_or(""),
+            "not" | "no" | "never"
+        ) {
+            scope = true;
+        }
+    }
     let sent = &ctx.sent;
     let mut add = |i: usize, b: u64| {
+        let b = if negated.get(i).copied().unwrap_or(false) {
+            b & lexicon::cls::NEG
+        } else {
+            b
+        };
         if let Some(slot) = sent.get(i).and_then(|&s| bits.get_mut(s as usize)) {
             *slot |= b;
         }
@@ -2566,6 +2589,13 @@ struct Fallback {
 }
 
 impl Fallback {
+    /// A sure crisis hides the findings it overlaps, like a rules crisis; a
+    /// possible one (tentative) hides nothing: the reading is uncertain, and
+    /// what the words say about tone still stands.
+    fn hides(&self) -> bool {
+        self.crisis.is_some_and(|c| !c.tentative)
+    }
+
     fn finding(&self, ctx: &Ctx) -> Finding {
         let cue = ctx
             .n
@@ -2658,7 +2688,17 @@ fn model_fallback(ctx: &Ctx) -> ModelFindings {
     let silent = ctx.cands.is_empty();
     let r = crate::model::read(&ctx.n, &ctx.sbits, silent);
     let mut out = ModelFindings::default();
-    if !rules_crisis && let Some(c) = r.crisis {
+    // where the rules read a crisis cue and set it aside (denied, a film, a
+    // resolved past…), only a sure model reading overrides them: their
+    // reading of words they know is finer than word statistics
+    let rules_set_aside_crisis = ctx
+        .cands
+        .iter()
+        .any(|c| !c.alive && c.kind() == Kind::Crisis);
+    if !rules_crisis
+        && let Some(c) = r.crisis
+        && !(c.crisis.tentative && rules_set_aside_crisis)
+    {
         // The model alone never makes a sign urgent: an urgent sign closes a
         // couple's shared work, and that needs the rules' evidence (a verb, a
         // plan, a threat), not word statistics. It still shows help and
@@ -2681,7 +2721,10 @@ fn model_fallback(ctx: &Ctx) -> ModelFindings {
             continue;
         };
         // a crisis hides what it overlaps, as in `resolve`
-        let under_crisis = out.crisis.as_ref().is_some_and(|k| k.overlaps(fb.f, fb.l))
+        let under_crisis = out
+            .crisis
+            .as_ref()
+            .is_some_and(|k| k.hides() && k.overlaps(fb.f, fb.l))
             || ctx
                 .cands
                 .iter()
@@ -2696,9 +2739,10 @@ fn model_fallback(ctx: &Ctx) -> ModelFindings {
 /// The alive candidates, less those the model's crisis finding overlaps
 /// (a crisis hides what it overlaps, as in `resolve`).
 fn reported<'a>(ctx: &'a Ctx, fallback: Option<&'a Fallback>) -> impl Iterator<Item = &'a Cand> {
+    let hiding = fallback.filter(|k| k.hides());
     ctx.cands
         .iter()
-        .filter(move |c| c.alive && fallback.is_none_or(|k| c.e < k.f || k.l < c.s))
+        .filter(move |c| c.alive && hiding.is_none_or(|k| c.e < k.f || k.l < c.s))
 }
 
 #[cfg(test)]

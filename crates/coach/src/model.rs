@@ -128,6 +128,12 @@ fn pair_key(a: u64, b: u64) -> u64 {
     mix(a.rotate_left(21) ^ b.wrapping_mul(MUL) ^ 0x5bd1_e995)
 }
 
+/// A bigram inside a negation's scope ("not going to hit you": "!to hit")
+/// is a feature of its own, so a denied threat does not read as one.
+fn neg_pair_key(pair: u64) -> u64 {
+    mix(pair ^ 0x3c6e_f372_fe94_f82b)
+}
+
 fn uni_key(a: u64, neg: bool) -> u64 {
     mix(a ^ if neg { 0x27d4_eb2f_1656_67c5 } else { 0 })
 }
@@ -288,7 +294,10 @@ pub(crate) fn key_of(name: &str) -> u64 {
         return gram_key(word_hash(g));
     }
     if let Some(w) = name.strip_prefix('!') {
-        return uni_key(word_hash(w), true);
+        return match w.split_once(' ') {
+            Some((a, b)) => neg_pair_key(pair_key(word_hash(a), word_hash(b))),
+            None => uni_key(word_hash(w), true),
+        };
     }
     match name.split_once(' ') {
         Some((a, b)) => pair_key(word_hash(a), word_hash(b)),
@@ -306,7 +315,8 @@ impl Feat<'_> {
             return format!("%{}", self.first);
         }
         match (self.second, self.neg) {
-            (Some(b), _) => format!("{} {b}", self.first),
+            (Some(b), true) => format!("!{} {b}", self.first),
+            (Some(b), false) => format!("{} {b}", self.first),
             (None, true) => format!("!{}", self.first),
             (None, false) => self.first.to_string(),
         }
@@ -347,6 +357,11 @@ pub(crate) fn features<'a>(n: &'a Norm, set: FeatureSet, mut f: impl FnMut(Feat<
         );
         if set.stems {
             let st = stem(word);
+            let key = stem_key(if st.len() == word.len() {
+                h
+            } else {
+                word_hash(st)
+            });
             f(
                 Feat {
                     first: st,
@@ -354,11 +369,7 @@ pub(crate) fn features<'a>(n: &'a Norm, set: FeatureSet, mut f: impl FnMut(Feat<
                     neg: false,
                     stem: true,
                     gram: false,
-                    key: stem_key(if st.len() == word.len() {
-                        h
-                    } else {
-                        word_hash(st)
-                    }),
+                    key,
                 },
                 sentence,
             );
@@ -379,14 +390,15 @@ pub(crate) fn features<'a>(n: &'a Norm, set: FeatureSet, mut f: impl FnMut(Feat<
             });
         }
         if let Some((p, ph)) = prev {
+            let pair = pair_key(ph, h);
             f(
                 Feat {
                     first: p,
                     second: Some(word),
-                    neg: false,
+                    neg,
                     stem: false,
                     gram: false,
-                    key: pair_key(ph, h),
+                    key: if neg { neg_pair_key(pair) } else { pair },
                 },
                 sentence,
             );
@@ -958,7 +970,8 @@ mod tests {
             model.possible_threshold,
             model.threshold
         );
-        let possible = crate::analyze("everyone would be fine without me honestly").crisis_signs();
+        let possible =
+            crate::analyze("I gave my guitar to my brother, I won't need it").crisis_signs();
         assert_eq!(possible.len(), 1, "{possible:?}");
         assert!(possible[0].tentative);
         assert_eq!(possible[0].tier, CrisisTier::Distress);
@@ -1009,7 +1022,7 @@ mod tests {
     }
 
     #[test]
-    fn features_are_unigrams_bigrams_and_negated_unigrams() {
+    fn features_are_unigrams_bigrams_and_their_negated_forms() {
         let mut n = Norm::default();
         crate::text::tokenize_into("I don't want to go, ok. Bye", &mut n);
         let mut got = Vec::new();
@@ -1030,8 +1043,19 @@ mod tests {
         assert_eq!(
             names,
             [
-                "i", "do", "i do", "not", "do not", "!want", "not want", "!to", "want to", "!go",
-                "to go", "ok", "bye"
+                "i",
+                "do",
+                "i do",
+                "not",
+                "do not",
+                "!want",
+                "!not want",
+                "!to",
+                "!want to",
+                "!go",
+                "!to go",
+                "ok",
+                "bye"
             ]
         );
         assert_eq!(got.last().map(|(_, s)| *s), Some(1));

@@ -23,7 +23,7 @@ on_both_backends!(with_demo =>
 
 /// Words the coach reads as a possible sign of crisis (likely, not sure):
 /// passive ideation with no cue the rules know.
-const POSSIBLE: &str = "everyone would be fine without me honestly";
+const POSSIBLE: &str = "I gave my guitar to my brother, I won't need it";
 
 /// A couple Dr. Priya has just added, both partners joined, their safety
 /// checks not yet taken and nobody screened.
@@ -658,7 +658,7 @@ async fn a_possible_sign_tells_nobody_until_the_writer_asks(app: TestApp) {
     assert_eq!(mails_to(&app, "therapist@example.com").len(), before + 1);
     let notice = app.last_mail_to("therapist@example.com").unwrap();
     assert!(notice.contains("needs your attention"), "{notice}");
-    for private in ["Mo", "Pat", "mo@example.org", "without me"] {
+    for private in ["Mo", "Pat", "mo@example.org", "guitar"] {
         assert!(
             !notice.contains(private),
             "the notice names no one: {notice}"
@@ -669,7 +669,7 @@ async fn a_possible_sign_tells_nobody_until_the_writer_asks(app: TestApp) {
     assert_eq!(flags.len(), 1, "{panel}");
     assert_eq!(flags[0]["tier"], "distress");
     assert_eq!(flags[0]["at_risk"], json!(["Mo"]));
-    assert!(!panel.to_string().contains("without me"), "{panel}");
+    assert!(!panel.to_string().contains("guitar"), "{panel}");
 
     // Pat learns nothing, and distress closes nothing.
     let (status, _) = app
@@ -677,7 +677,7 @@ async fn a_possible_sign_tells_nobody_until_the_writer_asks(app: TestApp) {
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let (_, pats) = app.api_get(&pat, "/api/v1/entries").await;
-    assert!(!pats.to_string().contains("without me"), "{pats}");
+    assert!(!pats.to_string().contains("guitar"), "{pats}");
 
     // The API does the same, and says what happens next.
     let (status, answer) = app

@@ -563,7 +563,7 @@ async fn crisis_language_asks_the_writer_to_confirm(app: TestApp) {
 async fn a_possible_sign_asks_the_writer_and_tells_nobody(app: TestApp) {
     let (couple_id, mo, pat, _) = fresh_couple(&app).await;
     let talk = open_talk(&app, &mo, json!({"topic": "Lately"})).await;
-    let words = "everyone would be fine without me honestly";
+    let words = "I gave my guitar to my brother, I won't need it";
     let (status, answer) = turn(&app, &mo, &talk, "speak", words).await;
     assert_eq!(status, StatusCode::CONFLICT, "{answer}");
     assert_eq!(answer["error"]["code"], "confirmation_needed");
