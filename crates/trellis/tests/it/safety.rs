@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::helpers::{DEMO_PASSWORD, SAFE, TestApp, fresh_couple, onboard, page_text};
 use crate::on_both_backends;
 
-on_both_backends!(with_demo =>
+on_both_backends!(with_practice =>
     the_gate_looks_the_same_whether_or_not_the_other_partner_raised_a_concern,
     shared_work_opens_only_after_conjoint_ok_for_both,
     distress_notifies_without_closing_and_urgent_closes_until_a_decision,
@@ -16,10 +16,12 @@ on_both_backends!(with_demo =>
     either_partner_may_close_shared_work_and_only_they_open_it_again,
     not_sure_is_a_concern_and_the_check_comes_back,
     the_practice_promise_is_what_the_client_reads,
-    a_partner_sees_the_same_closed_gate_whoever_closed_it,
     a_possible_sign_tells_nobody_until_the_writer_asks,
     without_a_therapist_there_is_no_one_to_tell,
 );
+
+// Jordan and Riley, the demo's couple that has been screened and cleared.
+on_both_backends!(with_demo => a_partner_sees_the_same_closed_gate_whoever_closed_it);
 
 /// Words the coach reads as a possible sign of crisis (likely, not sure):
 /// passive ideation with no cue the rules know.

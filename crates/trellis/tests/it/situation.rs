@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::helpers::{DEMO_PASSWORD, SAFE, TestApp, fresh_couple, onboard};
 use crate::on_both_backends;
 
-on_both_backends!(with_demo =>
+on_both_backends!(with_practice =>
     the_therapist_sets_the_situation_and_each_partner_reads_their_role,
     self_guided_partners_agree_on_it_and_open_stages_in_order,
     a_suitability_answer_is_explained_privately_and_raises_no_flag,
