@@ -308,7 +308,8 @@ pub async fn set_status(state: &AppState, partner: &User, id: &str, status: &str
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PromiseView {
     pub id: String,
     pub owner_id: String,
@@ -488,7 +489,8 @@ pub async fn promises(
     Ok(views)
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartnerConsistency {
     pub user_id: String,
     pub name: String,
@@ -503,7 +505,8 @@ pub struct PartnerConsistency {
     pub summary: String,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Consistency {
     pub window_days: i64,
     pub partners: Vec<PartnerConsistency>,
@@ -614,7 +617,8 @@ pub async fn weekly_follow_through(
 
 // --- agreements --------------------------------------------------------------
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgreementView {
     pub id: String,
     pub title: String,
@@ -853,7 +857,8 @@ pub async fn record_openness(
     Ok(entry.id)
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Milestone {
     pub kind: String,
     /// Warm words for both partners.

@@ -8,13 +8,13 @@ use serde::Serialize;
 use trellis_store::{
     Couple, DEFAULT_CADENCE_DAYS, MarkRow, MeasureRow, PromiseRow, Scope, ScreeningDecision, User,
 };
-use utoipa::ToSchema;
 
 use crate::error::AppResult;
 use crate::state::AppState;
 
 /// A partner as the caseload shows them.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaseloadPartner {
     pub name: String,
     pub email: String,
@@ -23,7 +23,8 @@ pub struct CaseloadPartner {
 }
 
 /// One couple of the caseload.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaseloadCouple {
     pub id: String,
     /// The partners' names, joined with " & ".

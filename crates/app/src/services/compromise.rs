@@ -8,7 +8,6 @@ use serde::Serialize;
 use trellis_core::Role;
 use trellis_core::privacy::{Audience, Item, Relation, may_view};
 use trellis_store::User;
-use utoipa::ToSchema;
 
 use super::accountability;
 use crate::error::{AppResult, Error};
@@ -16,7 +15,8 @@ use crate::state::AppState;
 
 const CIRCLE_MAX_CHARS: usize = 2_000;
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Circles {
     pub name: String,
     /// What they cannot give up.
@@ -25,7 +25,8 @@ pub struct Circles {
     pub flexible: String,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CompromiseView {
     pub id: String,
     pub topic: String,

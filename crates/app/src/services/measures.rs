@@ -19,7 +19,8 @@ use crate::error::{AppResult, Error};
 use crate::state::AppState;
 
 /// What a person gets back after taking a measure.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MeasureResult {
     pub id: String,
     pub instrument: String,
@@ -27,12 +28,12 @@ pub struct MeasureResult {
     pub range: (i64, i64),
     pub cutoff: Option<f64>,
     /// `below_cutoff`, `at_or_above_cutoff` or `no_cutoff`.
-    #[schema(value_type = String)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub band: Band,
     pub change_from_baseline: Option<i64>,
     pub change_from_last: Option<i64>,
     /// Only where the instrument's SD and reliability are published; `null` otherwise.
-    #[schema(value_type = Option<Object>)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub reliable_change: Option<ChangeAssessment>,
     pub taken_at: i64,
 }
@@ -231,7 +232,8 @@ pub(crate) fn scores_visible(
     )
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Trend {
     pub instrument: String,
     pub title: String,
@@ -242,7 +244,8 @@ pub struct Trend {
     pub latest: Option<MeasureResult>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PersonTrends {
     pub user_id: String,
     pub name: String,
@@ -360,7 +363,8 @@ pub async fn due(state: &AppState, partner: &User) -> AppResult<Vec<&'static str
     Ok(due)
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MyMeasures {
     pub due: Vec<String>,
     pub mine: PersonTrends,
@@ -430,13 +434,14 @@ pub async fn set_sharing(
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Progress {
     pub couple_id: String,
     pub cadence_days: i64,
     pub partners: Vec<PersonTrends>,
     /// For the therapist: why each alert fired.
-    #[schema(value_type = Vec<Object>)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub alerts: Vec<Alert>,
 }
 

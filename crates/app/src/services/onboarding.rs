@@ -50,7 +50,8 @@ pub async fn welcome(state: &AppState, partner: &User, scores_consent: bool) -> 
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SafetyOutcome {
     /// Something in the answers (new since the last check) is a concern.
     pub concerning: bool,

@@ -55,12 +55,13 @@ pub async fn program_for<'a>(
     Ok((program, self_paced))
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExerciseProgress {
     pub id: String,
     pub title: String,
     /// `reflection`, `rating`, `paired`, `reflect_back`, `checklist` or `goals`.
-    #[schema(value_type = String)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub kind: ExerciseKind,
     pub minutes: u32,
     /// Offered "when you are ready"; it never holds a stage back.
@@ -70,7 +71,8 @@ pub struct ExerciseProgress {
     pub assigned_due: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StageProgress {
     pub id: String,
     pub title: String,
@@ -79,7 +81,8 @@ pub struct StageProgress {
     pub exercises: Vec<ExerciseProgress>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AssignmentView {
     pub id: String,
     pub exercise_id: String,
@@ -88,7 +91,8 @@ pub struct AssignmentView {
     pub note: String,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Journey {
     pub couple_id: String,
     pub program_id: String,
@@ -351,7 +355,8 @@ pub async fn open_exercise<'a>(
 }
 
 /// A goal with the markers that will show progress.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Goal {
     pub area: String,
     pub goal: String,
@@ -359,7 +364,8 @@ pub struct Goal {
 }
 
 /// An answer as submitted (fields depend on the exercise kind).
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AnswerInput {
     pub body: Option<String>,
     /// `me`, `therapist`, `partner` or `partner_and_therapist`.
@@ -682,7 +688,8 @@ async fn write_turn(
 }
 
 /// An answer, opened, as the exercise page and the API show it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AnswerView {
     pub id: String,
     pub author_id: String,
@@ -716,7 +723,8 @@ fn answer_view(entry: Entry) -> AnswerView {
 }
 
 /// One turn of a reflect-back round.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TurnView {
     pub author_name: String,
     pub mine: bool,
@@ -725,7 +733,8 @@ pub struct TurnView {
     pub created_at: i64,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoundView {
     pub id: String,
     pub status: String,
@@ -733,7 +742,8 @@ pub struct RoundView {
     pub turns: Vec<TurnView>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Responses {
     pub exercise_id: String,
     pub kind: String,

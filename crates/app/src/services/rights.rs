@@ -10,7 +10,8 @@ use super::{audit, writing};
 use crate::error::{AppResult, Error};
 use crate::state::AppState;
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExportedEntry {
     pub id: String,
     pub kind: String,
@@ -25,14 +26,16 @@ pub struct ExportedEntry {
     pub audience_history: Vec<ExportedAudienceChange>,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExportedAudienceChange {
     pub from: String,
     pub to: String,
     pub changed_at: i64,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExportedMeasure {
     pub instrument: String,
     pub score: i64,
@@ -40,14 +43,16 @@ pub struct ExportedMeasure {
     pub note: Option<String>,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExportedActivity {
     pub at: i64,
     pub date: String,
     pub what: String,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Export {
     pub exported_at: i64,
     pub account: ExportedAccount,
@@ -63,7 +68,8 @@ pub struct Export {
     pub activity: Vec<ExportedActivity>,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExportedAccount {
     pub id: String,
     pub name: String,

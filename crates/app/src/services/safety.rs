@@ -135,7 +135,8 @@ pub async fn require_shared_work(state: &AppState, couple_id: &str) -> AppResult
 }
 
 /// The gate as a partner sees it: the same for both, except their own pause.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SharedWork {
     pub open: bool,
     /// Shown while closed; the same for both partners.
@@ -420,7 +421,8 @@ pub async fn respond(
 }
 
 /// The therapist's decision after talking with one partner alone.
-#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct DecisionInput {
     pub user_id: String,
@@ -433,7 +435,8 @@ pub struct DecisionInput {
 }
 
 /// A recorded decision, as the API returns it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DecisionRecorded {
     pub user_id: String,
     pub decision: String,
@@ -542,7 +545,8 @@ pub async fn request_rescreen(
 }
 
 /// One answer of a partner's latest check, for their therapist.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AnsweredItem {
     pub question: String,
     pub answer: String,
@@ -552,7 +556,8 @@ pub struct AnsweredItem {
 }
 
 /// One partner's screening, as their therapist sees it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartnerScreening {
     pub user_id: String,
     pub name: String,
@@ -570,7 +575,8 @@ pub struct PartnerScreening {
 
 /// A flag, as the therapist sees it: what kind, who may be at risk, and
 /// what to do.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FlagView {
     pub id: String,
     /// `distress` or `urgent`.
@@ -589,7 +595,8 @@ pub struct FlagView {
 }
 
 /// The safety panel of a couple, for its therapist.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScreeningPanel {
     pub shared_work_open: bool,
     pub partners: Vec<PartnerScreening>,

@@ -14,7 +14,8 @@ use crate::error::{AppResult, Error};
 use crate::state::AppState;
 
 /// What is asked: `kind` and, for `one_hurt`, the partner who was hurt.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct SituationInput {
     /// `one_hurt`, `both_hurt` or `eroded`.
@@ -23,7 +24,8 @@ pub struct SituationInput {
 }
 
 /// The couple's situation as the API shows it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SituationView {
     /// The situation in force, if any.
     pub kind: Option<String>,

@@ -14,7 +14,6 @@ use serde::Serialize;
 use trellis_core::Role;
 use trellis_core::talk::{Move, Phase, TOPIC_MAX_CHARS, Talk, Waiting};
 use trellis_store::{NewTurn, StoreError, TalkRow, TurnRow, User};
-use utoipa::ToSchema;
 
 use crate::error::{AppResult, Error};
 use crate::state::AppState;
@@ -35,7 +34,8 @@ fn turn_context(talk_id: &str, seq: i64) -> String {
 }
 
 /// One turn as people read it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TurnView {
     /// The turn's number in the talk: the event id to resume from.
     pub seq: i64,
@@ -51,7 +51,8 @@ pub struct TurnView {
 }
 
 /// A talk as one person sees it, with the moves open to them now.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TalkView {
     pub id: String,
     pub couple_id: String,
@@ -59,15 +60,15 @@ pub struct TalkView {
     /// The couple's choice when the talk started.
     pub therapist_can_read: bool,
     /// `listening`, `problem_solving` or `ended`.
-    #[schema(value_type = String)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub phase: Phase,
     pub speaker_name: String,
     pub listener_name: String,
     /// `speaker`, `paraphrase` or `confirmation`.
-    #[schema(value_type = String)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub waiting: Waiting,
     /// What the caller may do now (empty for the therapist, who reads).
-    #[schema(value_type = Vec<String>)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub your_moves: Vec<Move>,
     /// In plain words: whose move it is.
     pub status: String,

@@ -9,7 +9,6 @@ use trellis_core::Role;
 use trellis_core::talk::validate_timeout;
 use trellis_core::time::DAY;
 use trellis_store::{TimeoutRow, User};
-use utoipa::ToSchema;
 
 use super::notices::{self, Notice};
 use super::program::couple_for;
@@ -17,7 +16,8 @@ use crate::error::{AppResult, Error};
 use crate::state::AppState;
 use crate::when;
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimeoutView {
     pub id: String,
     pub caller_name: String,

@@ -14,14 +14,14 @@ use trellis_core::Role;
 use trellis_core::program::ExerciseKind;
 use trellis_core::reflect_back::Status;
 use trellis_store::User;
-use utoipa::ToSchema;
 
 use super::program::{couple_for, journey};
 use crate::error::AppResult;
 use crate::state::AppState;
 
 /// The kinds of item, in the order they are listed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TodayKind {
     Talk,
@@ -50,11 +50,12 @@ impl TodayKind {
 }
 
 /// One thing waiting on the partner.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TodayItem {
     /// `talk`, `compromise`, `paired`, `reflect_back`, `homework`,
     /// `check_in`, `agreement` or `message`.
-    #[schema(value_type = String)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub kind: TodayKind,
     /// What to do, in plain words.
     pub title: String,
