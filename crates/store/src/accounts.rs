@@ -26,6 +26,18 @@ pub struct User {
     pub created_at: Millis,
 }
 
+impl User {
+    /// The facts about this person that decide what they may see (the one
+    /// visibility rule, `trellis_core::privacy::relation`).
+    pub fn as_viewer(&self) -> trellis_core::privacy::Viewer<'_> {
+        trellis_core::privacy::Viewer {
+            user_id: &self.id,
+            role: self.role,
+            couple_id: self.couple_id.as_deref(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct UserWithPassword {
     pub user: User,

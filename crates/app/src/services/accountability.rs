@@ -9,7 +9,7 @@ use trellis_core::Role;
 use trellis_core::consistency::{
     self, Cadence, Day, Rates, WINDOW_DAYS, occurrences, parse_day, rates,
 };
-use trellis_core::privacy::{Audience, Item, Ownership, Viewer, may_view, relation};
+use trellis_core::privacy::{Audience, Item, Ownership, may_view, relation};
 use trellis_core::time::{DAY, utc_date};
 use trellis_store::{AgreementRow, Couple, PromiseRow, User};
 
@@ -435,11 +435,7 @@ pub async fn promises(
                 continue;
             };
             let relation = relation(
-                Viewer {
-                    user_id: &viewer.id,
-                    role: viewer.role,
-                    couple_id: viewer.couple_id.as_deref(),
-                },
+                viewer.as_viewer(),
                 Ownership {
                     author_id: &promise.owner_id,
                     couple_id: &couple.id,

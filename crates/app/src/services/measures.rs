@@ -10,7 +10,7 @@ use trellis_core::measures::{
     Alert, Band, ChangeAssessment, Instrument, Point, assess_change, gap_alert, is_due,
     partner_alerts,
 };
-use trellis_core::privacy::{Item, Ownership, Viewer, may_view, relation};
+use trellis_core::privacy::{Item, Ownership, may_view, relation};
 use trellis_store::{MeasureRow, NewMeasure, User};
 
 use super::audit;
@@ -211,11 +211,7 @@ pub(crate) fn scores_visible(
     (therapist_consent, shared_with_partner): (bool, bool),
 ) -> bool {
     let relation = relation(
-        Viewer {
-            user_id: &viewer.id,
-            role: viewer.role,
-            couple_id: viewer.couple_id.as_deref(),
-        },
+        viewer.as_viewer(),
         Ownership {
             author_id: &subject.id,
             couple_id,

@@ -93,11 +93,7 @@ async fn readable(state: &AppState, viewer: &User, talk_id: &str) -> AppResult<T
         Err(other) => return Err(other.into()),
     };
     let relation = trellis_core::privacy::relation(
-        trellis_core::privacy::Viewer {
-            user_id: &viewer.id,
-            role: viewer.role,
-            couple_id: viewer.couple_id.as_deref(),
-        },
+        viewer.as_viewer(),
         trellis_core::privacy::Ownership {
             author_id: &talk.opened_by,
             couple_id: &talk.couple_id,

@@ -4,7 +4,7 @@
 
 use trellis_core::EntryKind;
 use trellis_core::Role;
-use trellis_core::privacy::{Audience, Item, Ownership, Viewer, may_view, relation};
+use trellis_core::privacy::{Audience, Item, Ownership, may_view, relation};
 use trellis_store::{EntryFilter, NewEntry, Reader, SealedEntry, User, WritingFlag};
 
 use super::audit;
@@ -190,11 +190,7 @@ async fn visible(state: &AppState, viewer: &User, entry: &SealedEntry) -> AppRes
 
 fn policy_allows(viewer: &User, entry: &SealedEntry, item: Item) -> bool {
     let relation = relation(
-        Viewer {
-            user_id: &viewer.id,
-            role: viewer.role,
-            couple_id: viewer.couple_id.as_deref(),
-        },
+        viewer.as_viewer(),
         Ownership {
             author_id: &entry.author_id,
             couple_id: &entry.couple_id,
