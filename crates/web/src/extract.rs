@@ -12,6 +12,7 @@ use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
+use trellis_app::Error as DomainError;
 
 use crate::error::AppError;
 
@@ -23,7 +24,7 @@ const NUL_MESSAGE: &str = "What you sent holds an invisible control character (N
 pub async fn refuse_unreadable_addresses(request: Request, next: Next) -> Response {
     let path = percent_decoded(request.uri().path().as_bytes());
     if path.contains(&0) || std::str::from_utf8(&path).is_err() {
-        return AppError::NotFound.into_response();
+        return AppError::Domain(DomainError::NotFound).into_response();
     }
     if let Some(query) = request.uri().query()
         && percent_decoded(query.as_bytes()).contains(&0)
@@ -76,10 +77,10 @@ where
             .unwrap_or_default();
         let params = RawPathParams::from_request_parts(parts, state)
             .await
-            .map_err(|_| AppError::NotFound)?;
+            .map_err(|_| AppError::Domain(DomainError::NotFound))?;
         for (name, value) in &params {
             if value.contains('\0') || (names_an_id(&route, name) && !is_id(value)) {
-                return Err(AppError::NotFound);
+                return Err(AppError::Domain(DomainError::NotFound));
             }
         }
         axum::extract::Path::<T>::from_request_parts(parts, state)
@@ -87,7 +88,7 @@ where
             .map(|axum::extract::Path(value)| Path(value))
             .map_err(|rejection| {
                 tracing::debug!(%rejection, "unreadable path");
-                AppError::NotFound
+                AppError::Domain(DomainError::NotFound)
             })
     }
 }

@@ -21,6 +21,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
+use trellis_app::Error as DomainError;
 
 pub use error::{AppError, AppResult};
 pub use trellis_app::{AppState, Mailer, WebConfig};
@@ -191,5 +192,5 @@ fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
 }
 
 async fn not_found() -> AppError {
-    AppError::NotFound
+    AppError::Domain(DomainError::NotFound)
 }

@@ -3,6 +3,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
+use trellis_app::Error as DomainError;
 use trellis_store::SessionKind;
 use utoipa::ToSchema;
 
@@ -43,14 +44,14 @@ pub async fn login(
     let limits = accounts::sign_in_limits(&request.email, client.0, None);
     let user = accounts::sign_in(&state, &request.email, &request.password, &limits).await?;
     if two_factor::setup_required(&state, &user).await? {
-        return Err(AppError::TwoFactorSetupRequired);
+        return Err(AppError::Domain(DomainError::TwoFactorSetupRequired));
     }
     if user.two_factor {
         let code = request
             .totp
             .as_deref()
             .filter(|c| !c.trim().is_empty())
-            .ok_or(AppError::TwoFactorRequired)?;
+            .ok_or(AppError::Domain(DomainError::TwoFactorRequired))?;
         two_factor::check_second_step(&state, &user, code).await?;
     }
     let token = start_session(&state, &user, SessionKind::Api).await?;

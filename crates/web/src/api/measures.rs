@@ -1,4 +1,5 @@
 use std::collections::BTreeMap;
+use trellis_app::Error as DomainError;
 
 use crate::extract::Path;
 use axum::Json;
@@ -109,7 +110,10 @@ pub async fn get(
     _user: CurrentUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<InstrumentJson>> {
-    let instrument = state.content().instrument(&id).ok_or(AppError::NotFound)?;
+    let instrument = state
+        .content()
+        .instrument(&id)
+        .ok_or(AppError::Domain(DomainError::NotFound))?;
     Ok(Json(instrument.into()))
 }
 

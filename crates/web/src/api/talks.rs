@@ -2,6 +2,7 @@
 //! two-circles compromise.
 
 use std::convert::Infallible;
+use trellis_app::Error as DomainError;
 
 use crate::extract::{Path, Query};
 use axum::Json;
@@ -96,7 +97,7 @@ pub async fn events(
             kind,
             max_age: crate::auth::session::max_age(&state, kind),
         })
-        .ok_or(AppError::Unauthenticated)?;
+        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
     let turns = talks::follow(&state, &user, session, &id, after).await?;
     let events = turns.map(|turn| {
         let event = Event::default()

@@ -7,6 +7,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
+use trellis_app::Error as DomainError;
 use trellis_core::{Millis, Role};
 use trellis_crypto::SecretToken;
 use trellis_store::{NewSession, SessionKind, User};
@@ -30,7 +31,7 @@ impl CurrentUser {
         if self.0.role == role {
             Ok(self.0)
         } else {
-            Err(AppError::Forbidden)
+            Err(AppError::Domain(DomainError::Forbidden))
         }
     }
 }
@@ -119,7 +120,7 @@ pub async fn enforce_two_factor_setup(
         return Ok(());
     }
     if crate::services::two_factor::setup_required(state, user).await? {
-        return Err(AppError::TwoFactorSetupRequired);
+        return Err(AppError::Domain(DomainError::TwoFactorSetupRequired));
     }
     Ok(())
 }
@@ -132,7 +133,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let MaybeUser(user) = MaybeUser::from_request_parts(parts, state).await?;
-        let user = user.ok_or(AppError::Unauthenticated)?;
+        let user = user.ok_or(AppError::Domain(DomainError::Unauthenticated))?;
         enforce_two_factor_setup(parts, state, &user).await?;
         Ok(CurrentUser(user))
     }
@@ -227,7 +228,7 @@ impl<const ROLE: u8> FromRequestParts<AppState> for RoleUser<ROLE> {
         if user.role == role_of(ROLE) {
             Ok(RoleUser(user))
         } else {
-            Err(AppError::Forbidden)
+            Err(AppError::Domain(DomainError::Forbidden))
         }
     }
 }

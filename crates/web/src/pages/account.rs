@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
+use trellis_app::Error as DomainError;
 use trellis_core::Role;
 use trellis_store::{SessionKind, User};
 
@@ -34,7 +35,10 @@ pub struct Flags {
 }
 
 pub async fn show(page: PageContext, Query(flags): Query<Flags>) -> AppResult<Response> {
-    let user = page.user.as_ref().ok_or(AppError::Unauthenticated)?;
+    let user = page
+        .user
+        .as_ref()
+        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
     let template = AccountPage {
         layout: page.layout("/account"),
         errors: Vec::new(),
@@ -58,7 +62,10 @@ pub async fn change_password(
     page: PageContext,
     PageForm(form): PageForm<PasswordFields>,
 ) -> AppResult<Response> {
-    let user = page.user.as_ref().ok_or(AppError::Unauthenticated)?;
+    let user = page
+        .user
+        .as_ref()
+        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
     match accounts::change_password(&state, user, &form.current_password, &form.new_password).await
     {
         // The change ended every session; this device gets a fresh one.
@@ -79,7 +86,10 @@ struct ActivityPage {
 }
 
 pub async fn activity(State(state): State<AppState>, page: PageContext) -> AppResult<Response> {
-    let user = page.user.as_ref().ok_or(AppError::Unauthenticated)?;
+    let user = page
+        .user
+        .as_ref()
+        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
     let activity = rights::activity(&state, user).await?;
     Ok(render(&ActivityPage {
         layout: page.layout("/account"),
@@ -96,7 +106,10 @@ struct ExportPage {
 }
 
 pub async fn export_page(State(state): State<AppState>, page: PageContext) -> AppResult<Response> {
-    let user = page.user.as_ref().ok_or(AppError::Unauthenticated)?;
+    let user = page
+        .user
+        .as_ref()
+        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
     let export = rights::export(&state, user).await?;
     Ok(render(&ExportPage {
         layout: page.layout("/account"),
@@ -106,7 +119,10 @@ pub async fn export_page(State(state): State<AppState>, page: PageContext) -> Ap
 }
 
 pub async fn export_json(State(state): State<AppState>, page: PageContext) -> AppResult<Response> {
-    let user = page.user.as_ref().ok_or(AppError::Unauthenticated)?;
+    let user = page
+        .user
+        .as_ref()
+        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
     let export = rights::export(&state, user).await?;
     Ok((
         [(
@@ -122,7 +138,10 @@ pub async fn sign_out_everywhere(
     State(state): State<AppState>,
     page: PageContext,
 ) -> AppResult<Response> {
-    let user = page.user.as_ref().ok_or(AppError::Unauthenticated)?;
+    let user = page
+        .user
+        .as_ref()
+        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
     rights::sign_out_everywhere(&state, user).await?;
     let jar = CookieJar::new().add(crate::auth::session::removal_cookie());
     Ok((jar, see_other("/login?signed_out=everywhere")).into_response())
@@ -169,7 +188,10 @@ pub async fn delete_account(
     page: PageContext,
     PageForm(form): PageForm<DeleteFields>,
 ) -> AppResult<Response> {
-    let user = page.user.as_ref().ok_or(AppError::Unauthenticated)?;
+    let user = page
+        .user
+        .as_ref()
+        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
     match rights::delete_account(&state, user, &form.password).await {
         Ok(()) => {
             let jar = CookieJar::new().add(crate::auth::session::removal_cookie());

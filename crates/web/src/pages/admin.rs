@@ -5,6 +5,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use trellis_app::Error as DomainError;
 use trellis_core::Role;
 
 use super::therapist::InvitationsSentPage;
@@ -72,7 +73,10 @@ struct PracticePage {
 
 async fn practice_page(state: &AppState, page: &PageContext) -> AppResult<PracticePage> {
     let admin = page.require(Role::Admin)?;
-    let practice_id = admin.practice_id.as_deref().ok_or(AppError::Forbidden)?;
+    let practice_id = admin
+        .practice_id
+        .as_deref()
+        .ok_or(AppError::Domain(DomainError::Forbidden))?;
     let store = state.store();
     let practice = store.practice(practice_id).await?;
     let counts: std::collections::HashMap<String, i64> = store

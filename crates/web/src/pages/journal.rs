@@ -5,6 +5,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use trellis_app::Error as DomainError;
 use trellis_core::Role;
 use trellis_core::privacy::Audience;
 use trellis_store::EntryFilter;
@@ -344,7 +345,10 @@ pub async fn change_audience(
     Path(id): Path<String>,
     PageForm(form): PageForm<AudienceFields>,
 ) -> AppResult<Response> {
-    let user = page.user.as_ref().ok_or(AppError::Unauthenticated)?;
+    let user = page
+        .user
+        .as_ref()
+        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
     writing::change_audience(&state, user, &id, Some(&form.audience)).await?;
     Ok(see_other("/journal?changed=true"))
 }
@@ -390,7 +394,10 @@ async fn settle(
     choice: writing::PendingChoice,
     settled: &str,
 ) -> AppResult<Response> {
-    let user = page.user.as_ref().ok_or(AppError::Unauthenticated)?;
+    let user = page
+        .user
+        .as_ref()
+        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
     writing::settle_pending(&state, user, &id, choice).await?;
     Ok(see_other(&format!("/journal?settled={settled}")))
 }
@@ -459,7 +466,7 @@ pub async fn couple(
     let therapist = page.require(Role::Therapist)?;
     let couple = state.store().couple(&couple_id).await?;
     if couple.therapist_id.as_deref() != Some(therapist.id.as_str()) {
-        return Err(AppError::NotFound);
+        return Err(AppError::Domain(DomainError::NotFound));
     }
     let partners = state.store().couple_members(&couple.id).await?;
     let title = if partners.is_empty() {
@@ -713,7 +720,7 @@ pub async fn steer(
             crate::services::safety::request_rescreen(&state, therapist, &couple_id).await?;
             "rescreen"
         }
-        _ => return Err(AppError::NotFound),
+        _ => return Err(AppError::Domain(DomainError::NotFound)),
     };
     Ok(see_other(&format!(
         "/caseload/couples/{couple_id}?done={done}"

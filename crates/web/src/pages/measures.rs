@@ -1,6 +1,7 @@
 //! Check-ins for partners; progress for the therapist (on the couple page).
 
 use std::collections::BTreeMap;
+use trellis_app::Error as DomainError;
 
 use crate::extract::{Path, Query};
 use askama::Template;
@@ -232,7 +233,10 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     page.require(Role::Partner)?;
-    let instrument = state.content().instrument(&id).ok_or(AppError::NotFound)?;
+    let instrument = state
+        .content()
+        .instrument(&id)
+        .ok_or(AppError::Domain(DomainError::NotFound))?;
     Ok(render(&form(&page, instrument))?.into_response())
 }
 
@@ -243,7 +247,10 @@ pub async fn submit(
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let user = page.require(Role::Partner)?;
-    let instrument = state.content().instrument(&id).ok_or(AppError::NotFound)?;
+    let instrument = state
+        .content()
+        .instrument(&id)
+        .ok_or(AppError::Domain(DomainError::NotFound))?;
     let mut answers = BTreeMap::new();
     let mut note = None;
     for (key, value) in &pairs {

@@ -23,6 +23,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use trellis_app::Error as DomainError;
 use trellis_core::Role;
 use trellis_store::User;
 
@@ -385,24 +386,30 @@ impl PageContext {
 
     /// The signed-in admin or therapist.
     pub fn require_staff(&self) -> AppResult<&User> {
-        let user = self.user.as_ref().ok_or(AppError::Unauthenticated)?;
+        let user = self
+            .user
+            .as_ref()
+            .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
         if user.role == Role::Partner {
-            return Err(AppError::Forbidden);
+            return Err(AppError::Domain(DomainError::Forbidden));
         }
         if self.two_factor_setup_required {
-            return Err(AppError::TwoFactorSetupRequired);
+            return Err(AppError::Domain(DomainError::TwoFactorSetupRequired));
         }
         Ok(user)
     }
 
     /// The signed-in person with this role, or the error that explains why not.
     pub fn require(&self, role: Role) -> AppResult<&User> {
-        let user = self.user.as_ref().ok_or(AppError::Unauthenticated)?;
+        let user = self
+            .user
+            .as_ref()
+            .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
         if user.role != role {
-            return Err(AppError::Forbidden);
+            return Err(AppError::Domain(DomainError::Forbidden));
         }
         if self.two_factor_setup_required {
-            return Err(AppError::TwoFactorSetupRequired);
+            return Err(AppError::Domain(DomainError::TwoFactorSetupRequired));
         }
         Ok(user)
     }
@@ -420,9 +427,7 @@ impl FromRequestParts<AppState> for PageContext {
             .extensions
             .get::<CsrfToken>()
             .map(|token| token.0.clone())
-            .ok_or_else(|| {
-                AppError::Unexpected(anyhow::anyhow!("CSRF middleware is not installed"))
-            })?;
+            .ok_or_else(|| AppError::from(anyhow::anyhow!("CSRF middleware is not installed")))?;
         let two_factor_setup_required = match &user {
             Some(user) => {
                 crate::auth::session::enforce_two_factor_setup(parts, state, user).await?;
@@ -450,7 +455,7 @@ pub fn render(template: &impl Template) -> AppResult<Html<String>> {
     template
         .render()
         .map(Html)
-        .map_err(|err| AppError::Unexpected(anyhow::anyhow!("template failed: {err}")))
+        .map_err(|err| AppError::from(anyhow::anyhow!("template failed: {err}")))
 }
 
 /// Renders a form again, with its messages, after a refusal the person can fix.
@@ -463,14 +468,16 @@ pub fn render_refused(err: &AppError, template: &impl Template) -> AppResult<Res
 pub fn fixable(err: impl Into<AppError>) -> Result<(AppError, Vec<String>), AppError> {
     let err = err.into();
     match &err {
-        AppError::Invalid(errors) => {
+        AppError::Domain(DomainError::Invalid(errors)) => {
             let messages = errors.iter().map(|e| e.message.clone()).collect();
             Ok((err, messages))
         }
-        AppError::InvalidCredentials
-        | AppError::Conflict(_)
-        | AppError::TooManyRequests { .. }
-        | AppError::RateLimited { .. } => {
+        AppError::Domain(
+            DomainError::InvalidCredentials
+            | DomainError::Conflict(_)
+            | DomainError::TooManyRequests { .. }
+            | DomainError::RateLimited { .. },
+        ) => {
             let message = err.message();
             Ok((err, vec![message]))
         }
@@ -562,9 +569,9 @@ fn in_our_words(response: Response) -> Response {
         return response;
     }
     let error = match status {
-        StatusCode::UNAUTHORIZED => AppError::Unauthenticated,
-        StatusCode::FORBIDDEN => AppError::Forbidden,
-        StatusCode::NOT_FOUND => AppError::NotFound,
+        StatusCode::UNAUTHORIZED => AppError::Domain(DomainError::Unauthenticated),
+        StatusCode::FORBIDDEN => AppError::Domain(DomainError::Forbidden),
+        StatusCode::NOT_FOUND => AppError::Domain(DomainError::NotFound),
         _ => AppError::Request(status),
     };
     let mut shaped = error.into_response();

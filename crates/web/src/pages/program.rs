@@ -1,6 +1,7 @@
 //! Onboarding, the journey and exercise pages for partners.
 
 use std::collections::BTreeMap;
+use trellis_app::Error as DomainError;
 
 use crate::extract::{Path, Query};
 use askama::Template;
@@ -163,7 +164,10 @@ pub async fn journey(
     Query(query): Query<JourneyQuery>,
 ) -> AppResult<Response> {
     let user = page.require(Role::Partner)?;
-    let couple_id = user.couple_id.as_deref().ok_or(AppError::NotFound)?;
+    let couple_id = user
+        .couple_id
+        .as_deref()
+        .ok_or(AppError::Domain(DomainError::NotFound))?;
     let journey = program::journey(&state, user, couple_id).await?;
     let onboarded = state.store().onboarding(&user.id).await?.complete();
     let template = JourneyPage {
@@ -203,7 +207,10 @@ pub async fn situation(
     PageForm(form): PageForm<SituationFields>,
 ) -> AppResult<Response> {
     let user = page.require(Role::Partner)?;
-    let couple_id = user.couple_id.as_deref().ok_or(AppError::NotFound)?;
+    let couple_id = user
+        .couple_id
+        .as_deref()
+        .ok_or(AppError::Domain(DomainError::NotFound))?;
     crate::services::situation::set(
         &state,
         user,
@@ -233,7 +240,7 @@ pub async fn shared_work(
             safety::resume(&state, user).await?;
             "resumed"
         }
-        _ => return Err(AppError::NotFound),
+        _ => return Err(AppError::Domain(DomainError::NotFound)),
     };
     Ok(see_other(&format!("/journey?done={done}")))
 }
@@ -391,18 +398,26 @@ pub async fn review(
     page: PageContext,
     Query(query): Query<ReviewQuery>,
 ) -> AppResult<Response> {
-    let user = page.user.as_ref().ok_or(AppError::Unauthenticated)?;
+    let user = page
+        .user
+        .as_ref()
+        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
     let (couple_id, back) = match user.role {
         Role::Partner => (
-            user.couple_id.clone().ok_or(AppError::NotFound)?,
+            user.couple_id
+                .clone()
+                .ok_or(AppError::Domain(DomainError::NotFound))?,
             "/journey".to_owned(),
         ),
         Role::Therapist => {
-            let id = query.couple.clone().ok_or(AppError::NotFound)?;
+            let id = query
+                .couple
+                .clone()
+                .ok_or(AppError::Domain(DomainError::NotFound))?;
             let back = format!("/caseload/couples/{id}");
             (id, back)
         }
-        Role::Admin => return Err(AppError::NotFound),
+        Role::Admin => return Err(AppError::Domain(DomainError::NotFound)),
     };
     let (moments, milestones) = crate::services::review::timeline(&state, user, &couple_id).await?;
     Ok(render(&ReviewPage {

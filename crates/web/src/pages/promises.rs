@@ -5,6 +5,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use trellis_app::Error as DomainError;
 use trellis_core::Role;
 
 use super::{Layout, PageContext, fixable, render, render_refused, see_other};
@@ -35,7 +36,10 @@ struct PromisesPage {
 
 async fn page_for(state: &AppState, page: &PageContext) -> AppResult<PromisesPage> {
     let user = page.require(Role::Partner)?;
-    let couple_id = user.couple_id.as_deref().ok_or(AppError::NotFound)?;
+    let couple_id = user
+        .couple_id
+        .as_deref()
+        .ok_or(AppError::Domain(DomainError::NotFound))?;
     let partner_name = state
         .store()
         .couple_members(couple_id)

@@ -6,6 +6,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use trellis_app::Error as DomainError;
 use trellis_core::Role;
 use trellis_core::talk::{Move, Phase};
 use trellis_core::time::MINUTE;
@@ -175,7 +176,10 @@ pub struct TalkFlags {
 }
 
 async fn talk_page(state: &AppState, page: &PageContext, id: &str) -> AppResult<TalkPage> {
-    let viewer = page.user.as_ref().ok_or(AppError::Unauthenticated)?;
+    let viewer = page
+        .user
+        .as_ref()
+        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
     let talk = talks::view(state, viewer, id).await?;
     let breaks: Vec<TimeoutView> = timeouts::recent(state, viewer, &talk.couple_id, 1)
         .await?
@@ -323,7 +327,7 @@ pub async fn promise(
         .iter()
         .any(|t| t.kind == "propose" && t.body == form.text)
     {
-        return Err(AppError::NotFound);
+        return Err(AppError::Domain(DomainError::NotFound));
     }
     let today = crate::services::accountability::today_for(&state, partner).await?;
     let cadence = trellis_core::consistency::Cadence::Weekly {

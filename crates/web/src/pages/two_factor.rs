@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use trellis_app::Error as DomainError;
 
 use super::{Layout, PageContext, fixable, home_for, render, render_refused, see_other};
 use crate::error::{AppError, AppResult};
@@ -63,7 +64,10 @@ struct TwoFactorPage {
 }
 
 async fn two_factor_page(state: &AppState, page: &PageContext) -> AppResult<TwoFactorPage> {
-    let user = page.user.as_ref().ok_or(AppError::Unauthenticated)?;
+    let user = page
+        .user
+        .as_ref()
+        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
     let required = two_factor::setup_required(state, user).await?;
     let enrollment = if user.two_factor {
         None
@@ -99,7 +103,10 @@ pub async fn enable(
     page: PageContext,
     PageForm(form): PageForm<EnableFields>,
 ) -> AppResult<Response> {
-    let user = page.user.as_ref().ok_or(AppError::Unauthenticated)?;
+    let user = page
+        .user
+        .as_ref()
+        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
     if user.two_factor {
         return Ok(see_other("/account/two-factor"));
     }
@@ -133,7 +140,10 @@ pub async fn disable(
     page: PageContext,
     PageForm(form): PageForm<DisableFields>,
 ) -> AppResult<Response> {
-    let user = page.user.as_ref().ok_or(AppError::Unauthenticated)?;
+    let user = page
+        .user
+        .as_ref()
+        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
     match two_factor::disable(&state, user, &form.password).await {
         Ok(()) => Ok(see_other("/account/two-factor")),
         Err(err) => {
