@@ -4,6 +4,7 @@
 
 use trellis_core::ValidationError;
 use trellis_store::StoreError;
+use trellis_store::conflict;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -90,28 +91,28 @@ impl From<StoreError> for Error {
             StoreError::NotFound => Error::NotFound,
             StoreError::Gone => Error::Gone("This link has already been used or has expired."),
             StoreError::Conflict(what) => Error::Conflict(match what {
-                "email" => {
+                conflict::EMAIL => {
                     "An account with this email address already exists. Try signing in instead."
                         .to_owned()
                 }
-                "couple is full" => {
+                conflict::COUPLE_FULL => {
                     "This couple already has two partners (or two open invitations).".to_owned()
                 }
-                "couple already has a therapist" => {
+                conflict::COUPLE_HAS_THERAPIST => {
                     "Your couple is already linked to a therapist.".to_owned()
                 }
-                "couple is closed" => "Someone has left this couple, so it takes no one new: what was shared in it stays private. To begin with someone new, start a new space (Account → Leave the couple).".to_owned(),
-                "a link request is already open" => "Your couple already has a request to a therapist waiting for an answer. Please wait for it, or withdraw it first.".to_owned(),
-                "link request already answered" => {
+                conflict::COUPLE_CLOSED => "Someone has left this couple, so it takes no one new: what was shared in it stays private. To begin with someone new, start a new space (Account → Leave the couple).".to_owned(),
+                conflict::LINK_REQUEST_OPEN => "Your couple already has a request to a therapist waiting for an answer. Please wait for it, or withdraw it first.".to_owned(),
+                conflict::LINK_REQUEST_ANSWERED => {
                     "This request has already been answered.".to_owned()
                 }
-                "intake request already handled" => {
+                conflict::INTAKE_HANDLED => {
                     "Someone on your team has already handled this request.".to_owned()
                 }
-                "the session was cancelled" => {
+                conflict::SESSION_CANCELLED => {
                     "This session has been cancelled, so it can't be changed.".to_owned()
                 }
-                "the session was already cancelled" => {
+                conflict::SESSION_ALREADY_CANCELLED => {
                     "This session was already cancelled.".to_owned()
                 }
                 other => format!("That {other} already exists."),

@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use trellis_core::Millis;
 
 use crate::db::Store;
-use crate::error::{Result, StoreError};
+use crate::error::{Result, StoreError, conflict};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PromiseRow {
@@ -333,7 +333,9 @@ impl Store {
         .await?;
         match proposer {
             None => return Err(StoreError::NotFound),
-            Some((proposer,)) if proposer == by => return Err(StoreError::Conflict("proposer")),
+            Some((proposer,)) if proposer == by => {
+                return Err(StoreError::Conflict(conflict::PROPOSER));
+            }
             Some(_) => {}
         }
         let row: Option<(Option<String>,)> = sqlx::query_as(

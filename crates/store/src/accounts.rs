@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use trellis_core::{EmailAddress, Millis, Role};
 
 use crate::db::Store;
-use crate::error::{Result, StoreError};
+use crate::error::{Result, StoreError, conflict};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -142,7 +142,7 @@ where
     .bind(row.now)
     .execute(executor)
     .await
-    .map_err(StoreError::unique("email"))?;
+    .map_err(StoreError::unique(conflict::EMAIL))?;
     Ok(())
 }
 

@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use trellis_core::Millis;
 
 use crate::db::Store;
-use crate::error::{Result, StoreError};
+use crate::error::{Result, StoreError, conflict};
 use crate::new_id;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,7 +181,7 @@ impl Store {
         .await?;
         if done.rows_affected() == 0 {
             self.appointment(couple_id, id).await?;
-            return Err(StoreError::Conflict("the session was cancelled"));
+            return Err(StoreError::Conflict(conflict::SESSION_CANCELLED));
         }
         self.appointment(couple_id, id).await
     }
@@ -199,7 +199,7 @@ impl Store {
         .await?;
         if done.rows_affected() == 0 {
             self.appointment(couple_id, id).await?;
-            return Err(StoreError::Conflict("the session was already cancelled"));
+            return Err(StoreError::Conflict(conflict::SESSION_ALREADY_CANCELLED));
         }
         Ok(())
     }
@@ -226,7 +226,7 @@ impl Store {
         .await?;
         if done.rows_affected() == 0 {
             self.appointment(couple_id, id).await?;
-            return Err(StoreError::Conflict("the session was cancelled"));
+            return Err(StoreError::Conflict(conflict::SESSION_CANCELLED));
         }
         Ok(())
     }

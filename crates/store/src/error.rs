@@ -27,3 +27,34 @@ impl StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// What a [`StoreError::Conflict`] is about: one name for each, shared by the
+/// store that raises it and the layers that explain it.
+pub mod conflict {
+    /// An account with this email already exists.
+    pub const EMAIL: &str = "email";
+    /// The couple already has two partners (or two open invitations).
+    pub const COUPLE_FULL: &str = "couple is full";
+    /// The couple is already linked to a therapist.
+    pub const COUPLE_HAS_THERAPIST: &str = "couple already has a therapist";
+    /// Someone left the couple: it takes no one new.
+    pub const COUPLE_CLOSED: &str = "couple is closed";
+    /// The couple already waits on a request to a therapist.
+    pub const LINK_REQUEST_OPEN: &str = "a link request is already open";
+    /// The link request was answered already.
+    pub const LINK_REQUEST_ANSWERED: &str = "link request already answered";
+    /// Someone handled the intake request already.
+    pub const INTAKE_HANDLED: &str = "intake request already handled";
+    /// The session was cancelled and cannot change.
+    pub const SESSION_CANCELLED: &str = "the session was cancelled";
+    /// The session was cancelled before.
+    pub const SESSION_ALREADY_CANCELLED: &str = "the session was already cancelled";
+    /// A backup file of that name exists.
+    pub const BACKUP_FILE: &str = "backup file";
+    /// Another turn took this place in the talk first.
+    pub const TURN: &str = "turn";
+    /// The person's circles for this compromise exist already.
+    pub const CIRCLE: &str = "circle";
+    /// The one who proposed an agreement cannot accept it.
+    pub const PROPOSER: &str = "proposer";
+}
