@@ -6,12 +6,20 @@ use serde_json::json;
 use crate::helpers::{DEMO_PASSWORD, TestApp, page_text};
 use crate::on_both_backends;
 
+on_both_backends!(with_practice =>
+    the_promises_page_starts_calm_and_keeps_its_forms_folded,
+);
+
+// These read the demo's couples and their history.
 on_both_backends!(with_demo =>
     a_promise_is_kept_and_noticed_and_counted,
     agreements_need_both_and_keep_their_history,
     appreciations_reach_the_partner,
-    the_promises_page_starts_calm_and_keeps_its_forms_folded,
     promise_days_follow_the_partners_own_calendar,
+    the_openness_log_honours_audiences,
+    a_sharp_drop_in_follow_through_alerts_the_therapist,
+    missed_day_context_and_celebrations,
+    rituals_are_shared_and_therapists_can_suggest_promises,
 );
 
 async fn post(
@@ -345,8 +353,6 @@ async fn appreciations_reach_the_partner(app: TestApp) {
     assert!(page.contains("every Mon, Thu") && page.contains("put my phone away"));
 }
 
-on_both_backends!(with_demo => the_openness_log_honours_audiences, a_sharp_drop_in_follow_through_alerts_the_therapist);
-
 async fn the_openness_log_honours_audiences(app: TestApp) {
     let alex = app.api_login("alex@example.com", DEMO_PASSWORD).await;
     let sam = app.api_login("sam@example.com", DEMO_PASSWORD).await;
@@ -460,8 +466,6 @@ async fn a_sharp_drop_in_follow_through_alerts_the_therapist(app: TestApp) {
     );
 }
 
-on_both_backends!(with_demo => missed_day_context_and_celebrations);
-
 async fn missed_day_context_and_celebrations(app: TestApp) {
     let alex = app.api_login("alex@example.com", DEMO_PASSWORD).await;
     let sam = app.api_login("sam@example.com", DEMO_PASSWORD).await;
@@ -544,8 +548,6 @@ async fn missed_day_context_and_celebrations(app: TestApp) {
         "{home}"
     );
 }
-
-on_both_backends!(with_demo => rituals_are_shared_and_therapists_can_suggest_promises);
 
 async fn rituals_are_shared_and_therapists_can_suggest_promises(app: TestApp) {
     let alex = app.api_login("alex@example.com", DEMO_PASSWORD).await;

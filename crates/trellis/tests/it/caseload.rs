@@ -7,10 +7,16 @@ use serde_json::{Value, json};
 use crate::helpers::{DEMO_PASSWORD, TestApp, page_text};
 use crate::on_both_backends;
 
-on_both_backends!(with_demo => the_caseload_api_lists_couples_by_need);
-on_both_backends!(with_demo => the_caseload_counts_what_each_couple_page_shows);
-on_both_backends!(with_demo => a_couple_page_leads_with_what_changed_since_the_last_session);
-on_both_backends!(with_demo => the_caseload_opens_with_what_waits_for_the_therapist);
+on_both_backends!(with_practice =>
+    a_couple_page_leads_with_what_changed_since_the_last_session,
+);
+
+// These read the demo's couples and their history.
+on_both_backends!(with_demo =>
+    the_caseload_api_lists_couples_by_need,
+    the_caseload_counts_what_each_couple_page_shows,
+    the_caseload_opens_with_what_waits_for_the_therapist,
+);
 
 fn couple<'a>(list: &'a Value, partner: &str) -> &'a Value {
     list["couples"]

@@ -6,9 +6,13 @@ use reqwest::StatusCode;
 use crate::helpers::{DEMO_PASSWORD, TestApp, browser_client, page_text};
 use crate::on_both_backends;
 
+on_both_backends!(with_practice =>
+    a_region_that_is_not_listed_is_refused_kindly,
+);
+
+// These read the demo's couples and their history.
 on_both_backends!(with_demo =>
     a_practice_set_to_a_region_shows_its_helplines_wherever_help_is_shown,
-    a_region_that_is_not_listed_is_refused_kindly,
 );
 
 /// Saves the practice settings form as the demo admin, with `region`.

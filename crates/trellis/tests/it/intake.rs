@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::helpers::{DEMO_PASSWORD, TestApp, assert_sealed_at_rest, browser_client, page_text};
 use crate::on_both_backends;
 
-on_both_backends!(with_demo =>
+on_both_backends!(with_practice =>
     a_request_to_be_seen_separately_invites_only_the_person_who_wrote,
     a_request_without_it_still_invites_both_partners,
     the_safe_contact_note_is_shown_to_the_practice_and_sealed_at_rest,

@@ -9,8 +9,10 @@ use reqwest::StatusCode;
 use crate::helpers::{DEMO_PASSWORD, TestApp, browser_client, page_text};
 use crate::on_both_backends;
 
-on_both_backends!(with_demo => every_page_has_unique_ids_and_named_controls);
-on_both_backends!(with_demo => a_failed_sign_in_marks_the_fields_and_places_the_cursor);
+on_both_backends!(with_demo =>
+    every_page_has_unique_ids_and_named_controls,
+    a_failed_sign_in_marks_the_fields_and_places_the_cursor,
+);
 
 /// The value of `name="…"` style attributes in one tag.
 fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {

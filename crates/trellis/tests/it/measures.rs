@@ -8,6 +8,11 @@ use trellis_core::time::DAY;
 use crate::helpers::{DEMO_PASSWORD, TestApp, page_text};
 use crate::on_both_backends;
 
+on_both_backends!(with_practice =>
+    a_ready_check_in_is_mailed_at_most_weekly,
+);
+
+// These read the demo's couples and their history.
 on_both_backends!(with_demo =>
     instruments_are_served_as_published,
     measures_score_and_refuse_bad_answers_whole,
@@ -15,7 +20,6 @@ on_both_backends!(with_demo =>
     alerts_fire_on_a_constructed_history,
     charts_show_trends_with_their_numbers,
     charts_speak_plainly_and_time_readings_that_share_a_day,
-    a_ready_check_in_is_mailed_at_most_weekly,
 );
 
 fn all(value: i64, items: &[&str]) -> Value {

@@ -14,6 +14,7 @@ on_both_backends!(with_demo =>
     writing_is_unreadable_in_the_database,
     a_key_rotation_keeps_everything_readable,
     bad_writing_input_is_refused_clearly,
+    the_journal_list_pages_with_a_cursor,
 );
 
 async fn tokens(app: &TestApp, emails: &[&str]) -> Vec<String> {
@@ -371,8 +372,6 @@ async fn bad_writing_input_is_refused_clearly(app: TestApp) {
     let (_, list) = app.api_get(&partner, "/api/v1/entries").await;
     assert_eq!(list["entries"].as_array().unwrap().len(), 0);
 }
-
-on_both_backends!(with_demo => the_journal_list_pages_with_a_cursor);
 
 /// `GET /api/v1/entries` pages newest first with `limit` and `before`: the
 /// pages hold every entry once, in order, and a bad cursor or limit is 422.

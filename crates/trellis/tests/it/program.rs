@@ -8,12 +8,19 @@ use serde_json::{Value, json};
 use crate::helpers::{DEMO_PASSWORD, SAFE, TestApp, fresh_couple, onboard, page_text};
 use crate::on_both_backends;
 
+on_both_backends!(with_practice =>
+    paired_answers_stay_hidden_until_both_answered,
+    exercise_kinds_check_their_fields,
+    crisis_language_in_writing_flags_the_therapist_and_helps_the_writer,
+    the_caseload_shows_what_is_new_and_what_needs_attention,
+);
+
+// These read the demo's couples and their history.
 on_both_backends!(with_demo =>
     the_program_lists_nine_stages,
     exercises_open_after_onboarding_and_by_stage,
-    paired_answers_stay_hidden_until_both_answered,
     the_reflect_back_loop_runs_until_confirmed,
-    exercise_kinds_check_their_fields,
+    the_demo_has_weeks_of_history,
 );
 
 /// The API tokens of Alex, Sam and their therapist (a fresh couple in
@@ -471,8 +478,6 @@ async fn exercise_kinds_check_their_fields(app: TestApp) {
     assert_eq!(mine["responses"][0]["ratings"]["respect"], 7);
 }
 
-on_both_backends!(with_demo => the_demo_has_weeks_of_history);
-
 async fn the_demo_has_weeks_of_history(app: TestApp) {
     trellis::demo::history::seed(&app.state, trellis_web::state::system_now())
         .await
@@ -626,8 +631,6 @@ async fn the_demo_has_weeks_of_history(app: TestApp) {
     assert_eq!(waiting["partner_answered"], true);
 }
 
-on_both_backends!(with_demo => crisis_language_in_writing_flags_the_therapist_and_helps_the_writer);
-
 async fn crisis_language_in_writing_flags_the_therapist_and_helps_the_writer(app: TestApp) {
     let (couple, mo, pat, _) = fresh_couple(&app).await;
     let (status, entry) = app
@@ -702,8 +705,6 @@ async fn crisis_language_in_writing_flags_the_therapist_and_helps_the_writer(app
     .await;
     assert!(help.contains("You don't have to carry it alone"));
 }
-
-on_both_backends!(with_demo => the_caseload_shows_what_is_new_and_what_needs_attention);
 
 async fn the_caseload_shows_what_is_new_and_what_needs_attention(app: TestApp) {
     let (couple, mo, _, _) = fresh_couple(&app).await;

@@ -8,10 +8,14 @@ use reqwest::StatusCode;
 use crate::helpers::{DEMO_PASSWORD, TestApp, browser_client, page_text};
 use crate::on_both_backends;
 
+on_both_backends!(with_practice =>
+    public_pages_about_fear_offer_quick_exit,
+);
+
+// These read the demo's couples and their history.
 on_both_backends!(with_demo =>
     quick_exit_signs_out_without_a_form_token,
     quick_exit_cannot_be_triggered_by_a_get,
-    public_pages_about_fear_offer_quick_exit,
     help_offers_helplines_to_call_or_text,
 );
 

@@ -7,6 +7,11 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, DEMO_PASSWORD, TestApp, fresh_couple, page_text};
 use crate::on_both_backends;
 
+on_both_backends!(with_practice =>
+    the_export_leaves_out_the_safety_check_and_says_whom_to_ask,
+);
+
+// These read the demo's couples and their history.
 on_both_backends!(with_demo =>
     repeated_failed_sign_ins_are_paused_with_retry_after,
     signing_out_everywhere_ends_every_session,
@@ -14,7 +19,6 @@ on_both_backends!(with_demo =>
     the_export_holds_what_i_wrote_and_may_see_and_nothing_else,
     leaving_the_couple_withdraws_what_was_shared,
     deleting_an_account_removes_its_writing_and_frees_the_email,
-    the_export_leaves_out_the_safety_check_and_says_whom_to_ask,
 );
 
 async fn login_status(app: &TestApp, email: &str, password: &str) -> (StatusCode, Option<String>) {

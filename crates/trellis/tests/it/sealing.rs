@@ -10,13 +10,17 @@ use trellis_store::{NewIntake, StoredSealed};
 use crate::helpers::{DEMO_PASSWORD, TestApp, assert_sealed_at_rest, fresh_couple};
 use crate::on_both_backends;
 
+on_both_backends!(with_practice =>
+    used_invitations_and_long_closed_requests_are_pruned,
+    the_start_up_sweep_runs_once_per_database,
+);
+
+// These read the demo's couples and their history.
 on_both_backends!(with_demo =>
     intake_scores_homework_and_two_step_secrets_are_sealed_at_rest,
     an_entry_changed_in_the_database_no_longer_opens,
     rows_sealed_before_the_change_still_open_and_are_brought_up_to_date,
     a_data_key_rotation_keeps_everything_readable_and_replaces_the_keys,
-    used_invitations_and_long_closed_requests_are_pruned,
-    the_start_up_sweep_runs_once_per_database,
 );
 
 async fn user(app: &TestApp, email: &str) -> trellis_store::User {

@@ -8,8 +8,14 @@ use serde_json::{Value, json};
 use crate::helpers::{DEMO_PASSWORD, TestApp, fresh_couple, page_text};
 use crate::on_both_backends;
 
-on_both_backends!(with_demo => today_lists_what_waits_in_order_of_need);
-on_both_backends!(with_demo => the_demo_home_shows_what_waits);
+on_both_backends!(with_practice =>
+    today_lists_what_waits_in_order_of_need,
+);
+
+// These read the demo's couples and their history.
+on_both_backends!(with_demo =>
+    the_demo_home_shows_what_waits,
+);
 
 /// The pinned order of kinds.
 const ORDER: [&str; 8] = [

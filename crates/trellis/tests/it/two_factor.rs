@@ -7,8 +7,12 @@ use serde_json::json;
 use crate::helpers::{DEMO_PASSWORD, TestApp, browser_client, page_text};
 use crate::on_both_backends;
 
-on_both_backends!(with_demo =>
+on_both_backends!(with_practice =>
     staff_must_set_up_two_step_sign_in_when_the_practice_requires_it,
+);
+
+// These read the demo's couples and their history.
+on_both_backends!(with_demo =>
     a_partner_turns_on_two_step_sign_in_and_signs_in_with_it,
 );
 
