@@ -447,6 +447,47 @@ impl Store {
 mod tests {
     use super::*;
 
+    /// The entry kinds written into this crate's SQL as text (`e.kind =
+    /// 'message'`, `kind IN ('exercise', 'paired')`): each must be one of
+    /// core's kinds, so renaming a kind cannot leave a query behind.
+    #[test]
+    fn every_entry_kind_written_in_sql_is_a_kind() {
+        let sources = [
+            include_str!("notes.rs"),
+            include_str!("program.rs"),
+            include_str!("writing.rs"),
+        ];
+        let mut found = Vec::new();
+        for source in sources {
+            for (at, _) in source.match_indices("kind") {
+                let rest = &source[at + "kind".len()..];
+                let list = if let Some(after) = rest.strip_prefix(" = '") {
+                    after.split('\'').next().map(|w| vec![w])
+                } else if let Some(after) = rest
+                    .strip_prefix(" IN (")
+                    .or_else(|| rest.strip_prefix(" NOT IN ("))
+                {
+                    after.split(')').next().and_then(|items| {
+                        items
+                            .split(',')
+                            .map(|item| item.trim().strip_prefix('\'')?.strip_suffix('\''))
+                            .collect::<Option<Vec<_>>>()
+                    })
+                } else {
+                    None
+                };
+                found.extend(list.unwrap_or_default());
+            }
+        }
+        assert!(found.len() >= 8, "the queries were found: {found:?}");
+        for kind in found {
+            assert!(
+                trellis_core::EntryKind::parse(kind).is_some(),
+                "{kind:?} in SQL is not an entry kind"
+            );
+        }
+    }
+
     #[test]
     fn partners_see_their_own_and_what_their_partner_shared_with_them() {
         let clause = visibility_clause(
