@@ -48,6 +48,18 @@ impl Problems {
             Err(Error::Invalid(self.0))
         }
     }
+
+    /// Every problem at once, or the two checked fields (present whenever
+    /// nothing was refused).
+    pub fn into_pair<A, B>(self, a: Option<A>, b: Option<B>) -> AppResult<(A, B)> {
+        self.into_result()?;
+        match (a, b) {
+            (Some(a), Some(b)) => Ok((a, b)),
+            _ => Err(Error::Unexpected(anyhow::anyhow!(
+                "a field passed its check but has no value"
+            ))),
+        }
+    }
 }
 
 /// The limits a sign-in for `email` is charged to. A browser that already

@@ -265,12 +265,7 @@ pub async fn invite_partner(
             refuse_existing_accounts(state, &mut problems, "email", email).await?;
         }
     }
-    problems.into_result()?;
-    let (Some(email), Some(name)) = (email, name) else {
-        return Err(Error::Unexpected(anyhow::anyhow!(
-            "validated invitee fields missing"
-        )));
-    };
+    let (email, name) = problems.into_pair(email, name)?;
     let token = SecretToken::generate();
     let now = state.now();
     let invitation = state
