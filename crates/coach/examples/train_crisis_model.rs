@@ -12,9 +12,7 @@
 //! Deterministic: no randomness, fixed epochs.
 //!
 //! `--no-write` prints the figures only; `--sweep` also prints a few
-//! alternative settings (for choosing the options, by CV only); `--chars`
-//! adds character 4-grams (measured on CV: +0.003 crisis recall for 17% of
-//! `analyze`'s speed, so off).
+//! alternative settings (for choosing the options, by CV only).
 
 mod common;
 
@@ -58,7 +56,6 @@ fn main() {
     let options = Options {
         stems: !args.iter().any(|a| a == "--no-stems"),
         classes: !args.iter().any(|a| a == "--no-classes"),
-        chars: args.iter().any(|a| a == "--chars"),
         ..Options::default()
     };
     if args.iter().any(|a| a == "--sweep") {

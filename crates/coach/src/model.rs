@@ -8,14 +8,16 @@
 //!
 //! Features come from the crate's own normalisation (`text::tokenize_into`,
 //! so contractions are expanded and text-speak tokens stay as written):
-//! lowercase word unigrams and bigrams of adjacent words, and (when the
-//! model file says so) a clause-local negation mark on the unigrams that
-//! follow `not` / `no` / `never` up to the next punctuation. Each occurrence
+//! lowercase word unigrams and bigrams of adjacent words, crude stems, the
+//! lexicon's word classes per sentence, and (when the model file says so) a
+//! clause-local negation mark on the unigrams and bigrams that follow
+//! `not` / `no` / `never` up to the next punctuation. Each occurrence
 //! counts once.
 //!
 //! The weights live in `data/crisis-model.tsv` (plain text, one weight per
 //! line, written by `cargo run --release -p trellis-coach --example
-//! train_crisis_model` from `data/dev.jsonl` only) and are compiled in with
+//! train_crisis_model` from the development splits, never a test split)
+//! and are compiled in with
 //! `include_str!`: no I/O at run time. Scoring hashes each feature once and
 //! looks it up in one table; it allocates nothing.
 //!
@@ -79,17 +81,13 @@ pub(crate) const BIAS: &str = "<bias>";
 /// Which features a model reads (written in its file header).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct FeatureSet {
-    /// Clause-local negation marks on unigrams.
+    /// Clause-local negation marks on unigrams and bigrams.
     pub negation: bool,
     /// A stem feature for every word (see [`stem`]).
     pub stems: bool,
     /// The lexicon's word classes present in each sentence, and pairs of the
     /// crisis-related ones (see [`class_features`]).
     pub classes: bool,
-    /// Character n-grams of the longer words (see [`char_grams`]), so a
-    /// typo or an unseen form ("self-harming", "unaliving") shares
-    /// features with the words the training data did show.
-    pub chars: bool,
 }
 
 /// Words that open a clause-local negation scope.
@@ -106,8 +104,6 @@ pub(crate) struct Feat<'a> {
     pub neg: bool,
     /// `first` is a word's stem (see [`stem`]), not the word.
     pub stem: bool,
-    /// `first` is a character n-gram of a word (see [`char_grams`]).
-    pub gram: bool,
     pub key: u64,
 }
 
@@ -140,38 +136,6 @@ fn uni_key(a: u64, neg: bool) -> u64 {
 
 fn stem_key(a: u64) -> u64 {
     mix(a ^ 0x1656_67b1_9e37_79f9)
-}
-
-fn gram_key(a: u64) -> u64 {
-    mix(a ^ 0x2545_f491_4f6c_dd1d)
-}
-
-/// Length of the character n-grams.
-const GRAM: usize = 4;
-
-/// Calls `f` with every character `GRAM`-gram of `w` (byte windows on char
-/// boundaries), for words longer than `GRAM` bytes: shorter ones are
-/// their own unigram already.
-#[inline]
-pub(crate) fn char_grams<'a>(w: &'a str, mut f: impl FnMut(&'a str)) {
-    if w.len() <= GRAM {
-        return;
-    }
-    let b = w.as_bytes();
-    if b.is_ascii() {
-        for i in 0..=b.len() - GRAM {
-            if let Some(g) = w.get(i..i + GRAM) {
-                f(g);
-            }
-        }
-        return;
-    }
-    let starts: Vec<usize> = w.char_indices().map(|(i, _)| i).chain([w.len()]).collect();
-    for win in starts.windows(GRAM + 1) {
-        if let Some(g) = w.get(win[0]..win[GRAM]) {
-            f(g);
-        }
-    }
 }
 
 fn class_key(a: u32) -> u64 {
@@ -290,9 +254,6 @@ pub(crate) fn key_of(name: &str) -> u64 {
     if let Some(w) = name.strip_prefix('~') {
         return stem_key(word_hash(w));
     }
-    if let Some(g) = name.strip_prefix('%') {
-        return gram_key(word_hash(g));
-    }
     if let Some(w) = name.strip_prefix('!') {
         return match w.split_once(' ') {
             Some((a, b)) => neg_pair_key(pair_key(word_hash(a), word_hash(b))),
@@ -310,9 +271,6 @@ impl Feat<'_> {
     pub(crate) fn name(&self) -> String {
         if self.stem {
             return format!("~{}", self.first);
-        }
-        if self.gram {
-            return format!("%{}", self.first);
         }
         match (self.second, self.neg) {
             (Some(b), true) => format!("!{} {b}", self.first),
@@ -350,7 +308,6 @@ pub(crate) fn features<'a>(n: &'a Norm, set: FeatureSet, mut f: impl FnMut(Feat<
                 second: None,
                 neg,
                 stem: false,
-                gram: false,
                 key: uni_key(h, neg),
             },
             sentence,
@@ -368,26 +325,10 @@ pub(crate) fn features<'a>(n: &'a Norm, set: FeatureSet, mut f: impl FnMut(Feat<
                     second: None,
                     neg: false,
                     stem: true,
-                    gram: false,
                     key,
                 },
                 sentence,
             );
-        }
-        if set.chars {
-            char_grams(word, |g| {
-                f(
-                    Feat {
-                        first: g,
-                        second: None,
-                        neg: false,
-                        stem: false,
-                        gram: true,
-                        key: gram_key(word_hash(g)),
-                    },
-                    sentence,
-                )
-            });
         }
         if let Some((p, ph)) = prev {
             let pair = pair_key(ph, h);
@@ -397,7 +338,6 @@ pub(crate) fn features<'a>(n: &'a Norm, set: FeatureSet, mut f: impl FnMut(Feat<
                     second: Some(word),
                     neg,
                     stem: false,
-                    gram: false,
                     key: if neg { neg_pair_key(pair) } else { pair },
                 },
                 sentence,
@@ -528,7 +468,6 @@ impl Model {
         let mut negation = None;
         let mut stems = false;
         let mut classes = false;
-        let mut chars = false;
         let mut m = Model {
             threshold: 0.0,
             possible_threshold: f32::INFINITY,
@@ -554,7 +493,6 @@ impl Model {
                 ["negation", v] => negation = Some(*v == "1"),
                 ["stems", v] => stems = *v == "1",
                 ["classes", v] => classes = *v == "1",
-                ["chars", v] => chars = *v == "1",
                 ["heads", rest @ ..] => {
                     if rest.len() != HEADS
                         || rest.iter().enumerate().any(|(h, n)| *n != head_name(h))
@@ -618,7 +556,6 @@ impl Model {
             negation: negation.ok_or_else(|| ModelError("crisis model: no negation".into()))?,
             stems,
             classes,
-            chars,
         };
         Ok(m)
     }
@@ -993,35 +930,6 @@ mod tests {
     }
 
     #[test]
-    fn character_grams_cover_longer_words_and_name_their_keys() {
-        let mut grams = Vec::new();
-        char_grams("harming", |g| grams.push(g));
-        assert_eq!(grams, ["harm", "armi", "rmin", "ming"]);
-        grams.clear();
-        char_grams("hurt", |g| grams.push(g));
-        assert!(grams.is_empty(), "a four-letter word is its own unigram");
-        grams.clear();
-        char_grams("décidé", |g| grams.push(g));
-        assert_eq!(
-            grams,
-            ["déci", "écid", "cidé"],
-            "windows fall on characters"
-        );
-        let mut n = Norm::default();
-        crate::text::tokenize_into("unaliving", &mut n);
-        let set = FeatureSet {
-            chars: true,
-            ..FeatureSet::default()
-        };
-        let mut names = Vec::new();
-        features(&n, set, |f, _| {
-            assert_eq!(f.key, key_of(&f.name()));
-            names.push(f.name());
-        });
-        assert!(names.contains(&"%aliv".to_string()), "{names:?}");
-    }
-
-    #[test]
     fn features_are_unigrams_bigrams_and_their_negated_forms() {
         let mut n = Norm::default();
         crate::text::tokenize_into("I don't want to go, ok. Bye", &mut n);
@@ -1032,7 +940,6 @@ mod tests {
                 negation: true,
                 stems: false,
                 classes: false,
-                chars: false,
             },
             |f, s| {
                 assert_eq!(f.key, key_of(&f.name()));

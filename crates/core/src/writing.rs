@@ -67,12 +67,6 @@ impl PartialEq<EntryKind> for String {
     }
 }
 
-impl PartialEq<EntryKind> for str {
-    fn eq(&self, other: &EntryKind) -> bool {
-        self == other.as_str()
-    }
-}
-
 impl PartialEq<EntryKind> for &str {
     fn eq(&self, other: &EntryKind) -> bool {
         *self == other.as_str()

@@ -250,79 +250,92 @@ pub async fn what_happens_next_for(state: &AppState, partner: &User) -> AppResul
     what_happens_next(state, &couple).await
 }
 
-/// The concern in a piece of writing, if any: the coach finds the signs,
-/// the tier comes with them, and who may be at risk follows from their kind.
-/// Only sure signs make a concern; see [`possible_sign`] for the others.
-pub fn writing_concern(body: &str) -> Option<Concern> {
-    use trellis_coach::{CrisisCategory, CrisisTier};
-    Concern::combine(
-        trellis_coach::analyze(body)
-            .crisis_signs()
-            .into_iter()
-            .filter(|sign| !sign.tentative)
-            .map(|sign| Concern {
-                tier: match sign.tier {
-                    CrisisTier::Urgent => Tier::Urgent,
-                    CrisisTier::Distress => Tier::Distress,
-                },
-                at_risk: match sign.category {
-                    CrisisCategory::Threat => AtRisk::Partner,
-                    CrisisCategory::SelfHarm
-                    | CrisisCategory::Suicidal
-                    | CrisisCategory::ViolenceReport
-                    | CrisisCategory::SexualCoercion
-                    | CrisisCategory::CoerciveControl => AtRisk::Themselves,
-                },
-            }),
-    )
+/// What a piece of writing says about safety, from one reading by the coach.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WritingSigns {
+    /// The concern its sure signs make: the tier comes with them, and who
+    /// may be at risk follows from their kind.
+    pub concern: Option<Concern>,
+    /// It holds possible signs and no sure one: the coach's word statistics
+    /// found it likely, not certain. Nobody is told; the writer is shown help
+    /// and offered to tell their therapist themselves ([`tell_therapist`]),
+    /// so a misreading costs a kind card, not a notice about them.
+    pub possible: bool,
 }
 
-/// Whether writing holds a possible sign of crisis and no sure one: the
-/// coach's word statistics found it likely, not certain. Nobody is told;
-/// the writer is shown help and offered to tell their therapist
-/// themselves ([`tell_therapist`]), so a misreading costs a kind card, not
-/// a notice about them.
-pub fn possible_sign(body: &str) -> bool {
+pub fn writing_signs(body: &str) -> WritingSigns {
+    use trellis_coach::{CrisisCategory, CrisisTier};
     let signs = trellis_coach::analyze(body).crisis_signs();
-    !signs.is_empty() && signs.iter().all(|sign| sign.tentative)
+    let concern =
+        Concern::combine(
+            signs
+                .iter()
+                .filter(|sign| !sign.tentative)
+                .map(|sign| Concern {
+                    tier: match sign.tier {
+                        CrisisTier::Urgent => Tier::Urgent,
+                        CrisisTier::Distress => Tier::Distress,
+                    },
+                    at_risk: match sign.category {
+                        CrisisCategory::Threat => AtRisk::Partner,
+                        CrisisCategory::SelfHarm
+                        | CrisisCategory::Suicidal
+                        | CrisisCategory::ViolenceReport
+                        | CrisisCategory::SexualCoercion
+                        | CrisisCategory::CoerciveControl => AtRisk::Themselves,
+                    },
+                }),
+        );
+    WritingSigns {
+        concern,
+        possible: concern.is_none() && !signs.is_empty(),
+    }
 }
+
+/// How long a partner's own request to tell their therapist stands: asking
+/// again while it is open and this recent tells no one twice.
+const TOLD_RECENTLY: trellis_core::Millis = trellis_core::time::HOUR;
 
 /// A partner asks for their therapist to know they may not be safe (after a
 /// possible sign, or whenever they choose): a flag like the one sure crisis
-/// language raises, and the same notice. Answers what happens next.
+/// language raises, and the same notice. Asking again within the hour, while
+/// that flag is open, sends nothing more. Answers what happens next.
 #[tracing::instrument(skip_all, fields(user_id = %partner.id))]
 pub async fn tell_therapist(state: &AppState, partner: &User) -> AppResult<String> {
     let couple_id = partner_couple(partner)?;
     let couple = state.store().couple(couple_id).await?;
     if couple.therapist_id.is_none() {
         return Err(Error::Conflict(
-            "Your couple doesn't have a therapist on Trellis, so there is no one to tell here. The helplines on this page are there for you at any hour.".to_owned(),
+            "Your couple doesn't have a therapist on Trellis, so there is no one here to tell. The helplines are there for you at any hour.".to_owned(),
         ));
+    }
+    let now = state.now();
+    let asked_already = state
+        .store()
+        .safety_flags(couple_id)
+        .await?
+        .iter()
+        .any(|flag| {
+            flag.user_id == partner.id
+                && flag.resolved_at.is_none()
+                && now - flag.created_at < TOLD_RECENTLY
+        });
+    if asked_already {
+        return what_happens_next(state, &couple).await;
     }
     let concern = Concern {
         tier: Tier::Distress,
         at_risk: AtRisk::Themselves,
     };
-    let note = state
-        .vault()
-        .seal(
-            state.store(),
-            couple_id,
-            "asked for their therapist to know",
-            &format!("safety:{}", partner.id),
-        )
-        .await?;
-    state
-        .store()
-        .record_concern(
-            &partner.id,
-            couple_id,
-            &note,
-            flag_level(concern),
-            state.now(),
-        )
-        .await?;
-    respond(state, partner, couple_id, concern, Source::Asked).await
+    raise(
+        state,
+        partner,
+        couple_id,
+        concern,
+        Source::Asked,
+        "asked for their therapist to know",
+    )
+    .await
 }
 
 /// How strong a flag is and who may be at risk, as the store records it.
@@ -340,38 +353,70 @@ pub async fn writing_flag_note(
     author: &User,
     couple_id: &str,
 ) -> AppResult<Vec<u8>> {
+    flag_note(state, author, couple_id, WRITING_NOTE).await
+}
+
+const WRITING_NOTE: &str = "crisis language in writing";
+
+/// A flag's sealed note: why it was raised, never anyone's words.
+async fn flag_note(
+    state: &AppState,
+    person: &User,
+    couple_id: &str,
+    why: &str,
+) -> AppResult<Vec<u8>> {
     Ok(state
         .vault()
         .seal(
             state.store(),
             couple_id,
-            "crisis language in writing",
-            &format!("safety:{}", author.id),
+            why,
+            &format!("safety:{}", person.id),
         )
         .await?)
 }
 
 /// Raises a flag for crisis language in something a partner wrote and
 /// answers it (audit, notice). Returns what the writer is told next.
-#[tracing::instrument(skip_all, fields(user_id = %author.id))]
 pub async fn raise_for_writing(
     state: &AppState,
     author: &User,
     couple_id: &str,
     concern: Concern,
 ) -> AppResult<String> {
-    let note = writing_flag_note(state, author, couple_id).await?;
+    raise(
+        state,
+        author,
+        couple_id,
+        concern,
+        Source::Writing,
+        WRITING_NOTE,
+    )
+    .await
+}
+
+/// Records a flag with its sealed note, then everything that follows it.
+#[tracing::instrument(skip_all, fields(user_id = %person.id))]
+async fn raise(
+    state: &AppState,
+    person: &User,
+    couple_id: &str,
+    concern: Concern,
+    source: Source,
+    why: &str,
+) -> AppResult<String> {
+    let note = flag_note(state, person, couple_id, why).await?;
     state
         .store()
         .record_concern(
-            &author.id,
+            &person.id,
             couple_id,
             &note,
             flag_level(concern),
             state.now(),
         )
         .await?;
-    respond(state, author, couple_id, concern, Source::Writing).await
+    respond(state, person, couple_id, concern, source).await
 }
 
 /// Everything that follows a flag, whatever raised it: the audit entry, the

@@ -291,12 +291,12 @@ pub async fn make_move(
     let talk = readable(state, partner, talk_id).await?;
     let body = if action.has_body() { body.trim() } else { "" };
     let chars = body.chars().count();
-    let concern = if action.has_body() {
-        super::safety::writing_concern(body)
+    let signs = if action.has_body() {
+        super::safety::writing_signs(body)
     } else {
-        None
+        super::safety::WritingSigns::default()
     };
-    let possible = concern.is_none() && action.has_body() && super::safety::possible_sign(body);
+    let (concern, possible) = (signs.concern, signs.possible);
     // A closed gate stops the talk, except leaving it and sending, once
     // confirmed, words in crisis (so someone in danger is never silenced).
     if action != Move::Leave && !((concern.is_some() || possible) && confirmed) {
@@ -312,11 +312,15 @@ pub async fn make_move(
         if possible && !confirmed {
             // the partner reads what is sent: a possible sign is checked
             // with the writer first, and nobody is told
+            let tell = if talk.couple_therapist_id.is_some() {
+                "If you would like your therapist to know, you can tell them from your journal page. "
+            } else {
+                ""
+            };
             return Err(Error::ConfirmationNeeded(format!(
                 "Some of what you wrote may mean that you, or someone close to you, are not safe. \
                  Nobody has been told. If anyone is in danger now, call your local emergency number. {} \
-                 If you would like your therapist to know, you can tell them from your journal page. \
-                 If you still want to send it, send it again and confirm.",
+                 {tell}If you still want to send it, send it again and confirm.",
                 super::help::in_words_for(state, partner).await?
             )));
         }

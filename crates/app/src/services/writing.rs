@@ -309,11 +309,12 @@ pub async fn write_in_couple(
     // Crisis language raises a flag stored in the same transaction as the
     // writing (never one without the other); the audit entry and the
     // therapist's notice follow once both are stored.
-    let concern = if author.role == Role::Partner {
-        super::safety::writing_concern(&body)
+    let signs = if author.role == Role::Partner {
+        super::safety::writing_signs(&body)
     } else {
-        None
+        super::safety::WritingSigns::default()
     };
+    let concern = signs.concern;
     let note = match concern {
         Some(_) => Some(super::safety::writing_flag_note(state, author, couple_id).await?),
         None => None,
@@ -359,8 +360,7 @@ pub async fn write_in_couple(
         .await?;
     }
     let crisis = concern.is_some();
-    let possible_crisis =
-        !crisis && author.role == Role::Partner && super::safety::possible_sign(&body);
+    let possible_crisis = signs.possible;
     Ok(Entry {
         id,
         couple_id: couple_id.to_owned(),

@@ -693,6 +693,13 @@ async fn a_possible_sign_tells_nobody_until_the_writer_asks(app: TestApp) {
             .contains("private notice"),
         "{answer}"
     );
+    assert_eq!(
+        mails_to(&app, "therapist@example.com").len(),
+        before + 1,
+        "asking again within the hour tells no one twice"
+    );
+    let (_, panel) = app.api_get(&priya, &screening).await;
+    assert_eq!(panel["flags"].as_array().unwrap().len(), 1, "{panel}");
     let (status, refused) = app
         .api_post(Some(&priya), "/api/v1/safety/tell-therapist", json!({}))
         .await;
