@@ -3,8 +3,8 @@
 //! status in one place (`trellis_web::error`); nothing here knows HTTP.
 
 use trellis_core::ValidationError;
+use trellis_store::Conflict;
 use trellis_store::StoreError;
-use trellis_store::conflict;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -91,31 +91,42 @@ impl From<StoreError> for Error {
             StoreError::NotFound => Error::NotFound,
             StoreError::Gone => Error::Gone("This link has already been used or has expired."),
             StoreError::Conflict(what) => Error::Conflict(match what {
-                conflict::EMAIL => {
+                Conflict::Email => {
                     "An account with this email address already exists. Try signing in instead."
                         .to_owned()
                 }
-                conflict::COUPLE_FULL => {
+                Conflict::CoupleFull => {
                     "This couple already has two partners (or two open invitations).".to_owned()
                 }
-                conflict::COUPLE_HAS_THERAPIST => {
+                Conflict::CoupleHasTherapist => {
                     "Your couple is already linked to a therapist.".to_owned()
                 }
-                conflict::COUPLE_CLOSED => "Someone has left this couple, so it takes no one new: what was shared in it stays private. To begin with someone new, start a new space (Account → Leave the couple).".to_owned(),
-                conflict::LINK_REQUEST_OPEN => "Your couple already has a request to a therapist waiting for an answer. Please wait for it, or withdraw it first.".to_owned(),
-                conflict::LINK_REQUEST_ANSWERED => {
+                Conflict::CoupleClosed => "Someone has left this couple, so it takes no one new: what was shared in it stays private. To begin with someone new, start a new space (Account → Leave the couple).".to_owned(),
+                Conflict::LinkRequestOpen => "Your couple already has a request to a therapist waiting for an answer. Please wait for it, or withdraw it first.".to_owned(),
+                Conflict::LinkRequestAnswered => {
                     "This request has already been answered.".to_owned()
                 }
-                conflict::INTAKE_HANDLED => {
+                Conflict::IntakeHandled => {
                     "Someone on your team has already handled this request.".to_owned()
                 }
-                conflict::SESSION_CANCELLED => {
+                Conflict::SessionCancelled => {
                     "This session has been cancelled, so it can't be changed.".to_owned()
                 }
-                conflict::SESSION_ALREADY_CANCELLED => {
+                Conflict::SessionAlreadyCancelled => {
                     "This session was already cancelled.".to_owned()
                 }
-                other => format!("That {other} already exists."),
+                Conflict::BackupFile => {
+                    "A backup file of that name already exists.".to_owned()
+                }
+                Conflict::Turn => {
+                    "Someone else took this turn a moment ago. Please look again and try once more.".to_owned()
+                }
+                Conflict::Circle => {
+                    "You have already written your circles for this topic.".to_owned()
+                }
+                Conflict::Proposer => {
+                    "You proposed this agreement, so it waits for your partner to accept it.".to_owned()
+                }
             }),
             other => Error::Unexpected(other.into()),
         }
@@ -129,3 +140,19 @@ impl From<ValidationError> for Error {
 }
 
 pub type AppResult<T> = Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_store_conflict_is_explained_in_its_own_words() {
+        let mut seen = std::collections::HashSet::new();
+        for conflict in Conflict::ALL {
+            let message = Error::from(StoreError::Conflict(conflict)).message();
+            assert!(message.ends_with('.'), "{conflict}: {message}");
+            assert!(!message.starts_with("That "), "{conflict}: {message}");
+            assert!(seen.insert(message.clone()), "{conflict} repeats {message}");
+        }
+    }
+}

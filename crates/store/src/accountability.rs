@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use trellis_core::Millis;
 
 use crate::db::Store;
-use crate::error::{Result, StoreError, conflict};
+use crate::error::{Conflict, Result, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PromiseRow {
@@ -334,7 +334,7 @@ impl Store {
         match proposer {
             None => return Err(StoreError::NotFound),
             Some((proposer,)) if proposer == by => {
-                return Err(StoreError::Conflict(conflict::PROPOSER));
+                return Err(StoreError::Conflict(Conflict::Proposer));
             }
             Some(_) => {}
         }

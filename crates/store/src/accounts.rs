@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use trellis_core::{EmailAddress, Millis, Role};
 
 use crate::db::Store;
-use crate::error::{Result, StoreError, conflict};
+use crate::error::{Conflict, Result, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -142,7 +142,7 @@ where
     .bind(row.now)
     .execute(executor)
     .await
-    .map_err(StoreError::unique(conflict::EMAIL))?;
+    .map_err(StoreError::unique(Conflict::Email))?;
     Ok(())
 }
 

@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use trellis_core::Millis;
 
 use crate::db::Store;
-use crate::error::{Result, StoreError, conflict};
+use crate::error::{Conflict, Result, StoreError};
 use crate::new_id;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,11 +179,26 @@ impl Store {
         .bind(couple_id)
         .execute(&self.pool)
         .await?;
+        self.changed_while_scheduled(&done, couple_id, id, Conflict::SessionCancelled)
+            .await?;
+        self.appointment(couple_id, id).await
+    }
+
+    /// After an update guarded by `status = 'scheduled'`: nothing changed
+    /// means the session is not the couple's (`NotFound`) or no longer
+    /// scheduled (`Conflict(reason)`).
+    async fn changed_while_scheduled(
+        &self,
+        done: &sqlx::any::AnyQueryResult,
+        couple_id: &str,
+        id: &str,
+        reason: Conflict,
+    ) -> Result<()> {
         if done.rows_affected() == 0 {
             self.appointment(couple_id, id).await?;
-            return Err(StoreError::Conflict(conflict::SESSION_CANCELLED));
+            return Err(StoreError::Conflict(reason));
         }
-        self.appointment(couple_id, id).await
+        Ok(())
     }
 
     #[tracing::instrument(skip(self))]
@@ -197,11 +212,8 @@ impl Store {
         .bind(couple_id)
         .execute(&self.pool)
         .await?;
-        if done.rows_affected() == 0 {
-            self.appointment(couple_id, id).await?;
-            return Err(StoreError::Conflict(conflict::SESSION_ALREADY_CANCELLED));
-        }
-        Ok(())
+        self.changed_while_scheduled(&done, couple_id, id, Conflict::SessionAlreadyCancelled)
+            .await
     }
 
     #[tracing::instrument(skip(self, note))]
@@ -224,11 +236,8 @@ impl Store {
         .bind(couple_id)
         .execute(&self.pool)
         .await?;
-        if done.rows_affected() == 0 {
-            self.appointment(couple_id, id).await?;
-            return Err(StoreError::Conflict(conflict::SESSION_CANCELLED));
-        }
-        Ok(())
+        self.changed_while_scheduled(&done, couple_id, id, Conflict::SessionCancelled)
+            .await
     }
 
     /// Scheduled sessions starting within `horizon` of `now` whose reminder

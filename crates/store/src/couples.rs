@@ -6,7 +6,7 @@ use trellis_core::{InvitationKind, Millis, Role};
 
 use crate::accounts::{NewUserRow, USER_COLUMNS, User, insert_user, user_from_row};
 use crate::db::Store;
-use crate::error::{Result, StoreError, conflict};
+use crate::error::{Conflict, Result, StoreError};
 use crate::new_id;
 
 /// A couple has two partners, no more.
@@ -316,7 +316,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         if taken >= COUPLE_SIZE {
-            return Err(StoreError::Conflict(conflict::COUPLE_FULL));
+            return Err(StoreError::Conflict(Conflict::CoupleFull));
         }
         let invitation = insert_invitation(
             &mut *tx,
@@ -506,7 +506,7 @@ impl Store {
     pub async fn link_therapist(&self, couple_id: &str, therapist: &User) -> Result<()> {
         if set_couple_therapist(&self.pool, couple_id, therapist).await? == 0 {
             return Err(match self.couple(couple_id).await {
-                Ok(_) => StoreError::Conflict(conflict::COUPLE_HAS_THERAPIST),
+                Ok(_) => StoreError::Conflict(Conflict::CoupleHasTherapist),
                 Err(err) => err,
             });
         }
@@ -675,7 +675,7 @@ async fn add_member(
             .fetch_one(&mut **tx)
             .await?;
     if members >= COUPLE_SIZE {
-        return Err(StoreError::Conflict(conflict::COUPLE_FULL));
+        return Err(StoreError::Conflict(Conflict::CoupleFull));
     }
     sqlx::query("INSERT INTO couple_members (user_id, couple_id, joined_at) VALUES ($1, $2, $3)")
         .bind(user_id)
@@ -711,7 +711,7 @@ pub(crate) async fn refuse_closed(
         .fetch_optional(&mut **tx)
         .await?;
     if matches!(row, Some((Some(_),))) {
-        return Err(StoreError::Conflict(conflict::COUPLE_CLOSED));
+        return Err(StoreError::Conflict(Conflict::CoupleClosed));
     }
     Ok(())
 }

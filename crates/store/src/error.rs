@@ -5,9 +5,9 @@ pub enum StoreError {
     /// The thing existed but can no longer be used (a used or expired link).
     #[error("no longer available")]
     Gone,
-    /// A uniqueness rule was broken; the string names what was duplicated.
-    #[error("already exists: {0}")]
-    Conflict(&'static str),
+    /// A uniqueness rule or a state rule was broken: what about.
+    #[error("conflict: {0}")]
+    Conflict(Conflict),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
     #[error(transparent)]
@@ -18,7 +18,7 @@ pub enum StoreError {
 
 impl StoreError {
     /// Maps a unique-constraint violation to [`StoreError::Conflict`].
-    pub(crate) fn unique(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    pub(crate) fn unique(what: Conflict) -> impl FnOnce(sqlx::Error) -> StoreError {
         move |err| match &err {
             sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what),
             _ => StoreError::Database(err),
@@ -28,33 +28,79 @@ impl StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// What a [`StoreError::Conflict`] is about: one name for each, shared by the
-/// store that raises it and the layers that explain it.
-pub mod conflict {
+/// What a [`StoreError::Conflict`] is about: one variant for each, shared
+/// by the store that raises it and the layers that explain it (matched
+/// exhaustively, so a new kind of conflict cannot go unexplained).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Conflict {
     /// An account with this email already exists.
-    pub const EMAIL: &str = "email";
+    Email,
     /// The couple already has two partners (or two open invitations).
-    pub const COUPLE_FULL: &str = "couple is full";
+    CoupleFull,
     /// The couple is already linked to a therapist.
-    pub const COUPLE_HAS_THERAPIST: &str = "couple already has a therapist";
+    CoupleHasTherapist,
     /// Someone left the couple: it takes no one new.
-    pub const COUPLE_CLOSED: &str = "couple is closed";
+    CoupleClosed,
     /// The couple already waits on a request to a therapist.
-    pub const LINK_REQUEST_OPEN: &str = "a link request is already open";
+    LinkRequestOpen,
     /// The link request was answered already.
-    pub const LINK_REQUEST_ANSWERED: &str = "link request already answered";
+    LinkRequestAnswered,
     /// Someone handled the intake request already.
-    pub const INTAKE_HANDLED: &str = "intake request already handled";
+    IntakeHandled,
     /// The session was cancelled and cannot change.
-    pub const SESSION_CANCELLED: &str = "the session was cancelled";
+    SessionCancelled,
     /// The session was cancelled before.
-    pub const SESSION_ALREADY_CANCELLED: &str = "the session was already cancelled";
+    SessionAlreadyCancelled,
     /// A backup file of that name exists.
-    pub const BACKUP_FILE: &str = "backup file";
+    BackupFile,
     /// Another turn took this place in the talk first.
-    pub const TURN: &str = "turn";
+    Turn,
     /// The person's circles for this compromise exist already.
-    pub const CIRCLE: &str = "circle";
+    Circle,
     /// The one who proposed an agreement cannot accept it.
-    pub const PROPOSER: &str = "proposer";
+    Proposer,
+}
+
+impl Conflict {
+    /// Every kind of conflict (for tests that walk them all).
+    pub const ALL: [Conflict; 13] = [
+        Conflict::Email,
+        Conflict::CoupleFull,
+        Conflict::CoupleHasTherapist,
+        Conflict::CoupleClosed,
+        Conflict::LinkRequestOpen,
+        Conflict::LinkRequestAnswered,
+        Conflict::IntakeHandled,
+        Conflict::SessionCancelled,
+        Conflict::SessionAlreadyCancelled,
+        Conflict::BackupFile,
+        Conflict::Turn,
+        Conflict::Circle,
+        Conflict::Proposer,
+    ];
+
+    /// A short name for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Conflict::Email => "email",
+            Conflict::CoupleFull => "couple is full",
+            Conflict::CoupleHasTherapist => "couple already has a therapist",
+            Conflict::CoupleClosed => "couple is closed",
+            Conflict::LinkRequestOpen => "a link request is already open",
+            Conflict::LinkRequestAnswered => "link request already answered",
+            Conflict::IntakeHandled => "intake request already handled",
+            Conflict::SessionCancelled => "the session was cancelled",
+            Conflict::SessionAlreadyCancelled => "the session was already cancelled",
+            Conflict::BackupFile => "backup file",
+            Conflict::Turn => "turn",
+            Conflict::Circle => "circle",
+            Conflict::Proposer => "proposer",
+        }
+    }
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }

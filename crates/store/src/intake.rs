@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use trellis_core::Millis;
 
 use crate::db::Store;
-use crate::error::{Result, StoreError, conflict};
+use crate::error::{Conflict, Result, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IntakeRow {
@@ -147,7 +147,7 @@ impl Store {
         .await?;
         if done.rows_affected() == 0 {
             self.intake(practice_id, id).await?;
-            return Err(StoreError::Conflict(conflict::INTAKE_HANDLED));
+            return Err(StoreError::Conflict(Conflict::IntakeHandled));
         }
         Ok(())
     }

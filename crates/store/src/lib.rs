@@ -43,7 +43,7 @@ pub use couples::{
     PendingSignUp,
 };
 pub use db::{Backend, Store};
-pub use error::{StoreError, conflict};
+pub use error::{Conflict, StoreError};
 pub use intake::{IntakeRow, NewIntake};
 pub use keys::{DataKeyRow, SYSTEM_KEY_OWNER, SealedCell, StoredSealed, practice_key_owner};
 pub use links::{LinkRequest, NewLinkRequest};

@@ -9,7 +9,7 @@ use trellis_core::linking::LinkStatus;
 use crate::accounts::User;
 use crate::couples::{lock_couple, refuse_closed, set_couple_therapist};
 use crate::db::Store;
-use crate::error::{Result, StoreError, conflict};
+use crate::error::{Conflict, Result, StoreError};
 use crate::new_id;
 
 /// A couple's request to be guided by a therapist.
@@ -77,7 +77,7 @@ impl Store {
                 .await?;
         match couple {
             None => return Err(StoreError::NotFound),
-            Some((Some(_),)) => return Err(StoreError::Conflict(conflict::COUPLE_HAS_THERAPIST)),
+            Some((Some(_),)) => return Err(StoreError::Conflict(Conflict::CoupleHasTherapist)),
             Some((None,)) => {}
         }
         let (open,): (i64,) = sqlx::query_as(&format!(
@@ -87,7 +87,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         if open > 0 {
-            return Err(StoreError::Conflict(conflict::LINK_REQUEST_OPEN));
+            return Err(StoreError::Conflict(Conflict::LinkRequestOpen));
         }
         let request = LinkRequest {
             id: new_id(),
@@ -176,7 +176,7 @@ impl Store {
         .await?;
         if done.rows_affected() == 0 {
             self.link_request(id).await?;
-            return Err(StoreError::Conflict(conflict::LINK_REQUEST_ANSWERED));
+            return Err(StoreError::Conflict(Conflict::LinkRequestAnswered));
         }
         self.link_request(id).await
     }
@@ -207,13 +207,13 @@ impl Store {
         let Some(row) = row else {
             drop(tx);
             self.link_request(id).await?;
-            return Err(StoreError::Conflict(conflict::LINK_REQUEST_ANSWERED));
+            return Err(StoreError::Conflict(Conflict::LinkRequestAnswered));
         };
         let request = link_request_from_row(&row)?;
         lock_couple(&mut tx, &request.couple_id).await?;
         refuse_closed(&mut tx, &request.couple_id).await?;
         if set_couple_therapist(&mut *tx, &request.couple_id, therapist).await? == 0 {
-            return Err(StoreError::Conflict(conflict::COUPLE_HAS_THERAPIST));
+            return Err(StoreError::Conflict(Conflict::CoupleHasTherapist));
         }
         replace_code(&mut *tx, &therapist.id, new_code, code_expires_at).await?;
         tx.commit().await?;

@@ -3,7 +3,7 @@
 use trellis_core::Millis;
 
 use crate::db::{Backend, Store};
-use crate::error::{Result, StoreError, conflict};
+use crate::error::{Conflict, Result, StoreError};
 use crate::new_id;
 
 /// How a deleted person is shown wherever joint records still name them.
@@ -128,7 +128,7 @@ impl Store {
             ));
         }
         if path.exists() {
-            return Err(StoreError::Conflict(conflict::BACKUP_FILE));
+            return Err(StoreError::Conflict(Conflict::BackupFile));
         }
         sqlx::query("VACUUM INTO $1")
             .bind(path.to_string_lossy().into_owned())

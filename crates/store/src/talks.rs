@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use trellis_core::Millis;
 
 use crate::db::{Backend, Store};
-use crate::error::{Result, StoreError, conflict};
+use crate::error::{Conflict, Result, StoreError};
 
 /// The channel every instance LISTENs on (PostgreSQL).
 pub const TALK_CHANNEL: &str = "trellis_talk_turns";
@@ -215,7 +215,7 @@ impl Store {
         .bind(turn.now)
         .execute(&mut *tx)
         .await
-        .map_err(StoreError::unique(conflict::TURN))?;
+        .map_err(StoreError::unique(Conflict::Turn))?;
         if added.rows_affected() == 0 {
             return Err(StoreError::Gone);
         }
@@ -396,7 +396,7 @@ impl Store {
         .bind(now)
         .execute(&self.pool)
         .await
-        .map_err(StoreError::unique(conflict::CIRCLE))?;
+        .map_err(StoreError::unique(Conflict::Circle))?;
         Ok(())
     }
 

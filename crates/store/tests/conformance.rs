@@ -13,10 +13,11 @@ use trellis_core::time::{DAY, HOUR, MINUTE};
 use trellis_core::{EmailAddress, InvitationKind, Millis, Role};
 use trellis_crypto::SecretToken;
 use trellis_store::{
-    AudienceChange, Backend, Cell, Couple, EntryFilter, FlagLevel, Invitation, InvitationAccepted,
-    MarkRow, NewAppointment, NewEntry, NewMeasure, NewPartner, NewPracticeWithAdmin,
-    NewScreeningDecision, NewSession, NewTurn, OneTimePurpose, PartnerSummary, Practice, Reader,
-    Scope, SessionKind, Store, StoreError, ThrottleAttempt, User, WritingFlag,
+    AudienceChange, Backend, Cell, Conflict, Couple, EntryFilter, FlagLevel, Invitation,
+    InvitationAccepted, MarkRow, NewAppointment, NewEntry, NewMeasure, NewPartner,
+    NewPracticeWithAdmin, NewScreeningDecision, NewSession, NewTurn, OneTimePurpose,
+    PartnerSummary, Practice, Reader, Scope, SessionKind, Store, StoreError, ThrottleAttempt, User,
+    WritingFlag,
 };
 
 // ---------------------------------------------------------------------------
@@ -270,7 +271,7 @@ fn assert_not_found<T: std::fmt::Debug>(result: Result<T, StoreError>) {
 
 fn assert_conflict<T: std::fmt::Debug>(result: Result<T, StoreError>, what: &str) {
     assert!(
-        matches!(&result, Err(StoreError::Conflict(w)) if *w == what),
+        matches!(&result, Err(StoreError::Conflict(w)) if w.as_str() == what),
         "expected Conflict({what:?}), got {result:?}"
     );
 }
@@ -1543,7 +1544,7 @@ async fn concurrent_accepts_never_overfill_a_couple(store: Store) {
             other => panic!("round {round}: exactly one accept must succeed, got {other:?}"),
         };
         assert!(
-            matches!(lost, StoreError::Conflict("couple is full")),
+            matches!(lost, StoreError::Conflict(Conflict::CoupleFull)),
             "round {round}: got {lost:?}"
         );
         assert_eq!(
@@ -1573,7 +1574,7 @@ async fn concurrent_invitations_never_overbook_a_couple(store: Store) {
             other => panic!("round {round}: exactly one invitation must be made, got {other:?}"),
         };
         assert!(
-            matches!(lost, StoreError::Conflict("couple is full")),
+            matches!(lost, StoreError::Conflict(Conflict::CoupleFull)),
             "round {round}: got {lost:?}"
         );
         assert_eq!(
@@ -2663,8 +2664,8 @@ async fn a_talks_turns_take_each_number_once_and_its_first_end_holds(store: Stor
         store.insert_turn(turn("talk", 3, &ben, false)),
     );
     let winner = match (one, two) {
-        (Ok(()), Err(StoreError::Conflict("turn"))) => &ann,
-        (Err(StoreError::Conflict("turn")), Ok(())) => &ben,
+        (Ok(()), Err(StoreError::Conflict(Conflict::Turn))) => &ann,
+        (Err(StoreError::Conflict(Conflict::Turn)), Ok(())) => &ben,
         other => panic!("exactly one turn 3 must be taken, got {other:?}"),
     };
     let turns = store.turns_after("talk", 0).await.unwrap();
@@ -2982,7 +2983,7 @@ async fn an_agreement_holds_once_accepted_and_retires_the_version_it_replaces(st
     // not the one who proposed it, nor anyone outside the couple
     assert!(matches!(
         store.accept_agreement("v1", &ann.id, T0 + 2).await,
-        Err(StoreError::Conflict("proposer"))
+        Err(StoreError::Conflict(Conflict::Proposer))
     ));
     assert_not_found(store.accept_agreement("v1", &theo.id, T0 + 2).await);
     assert_not_found(store.accept_agreement("v1", &admin.id, T0 + 2).await);

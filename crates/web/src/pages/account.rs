@@ -6,13 +6,12 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
-use trellis_app::Error as DomainError;
 use trellis_core::Role;
 use trellis_store::{SessionKind, User};
 
 use super::{Layout, PageContext, fixable, render, render_refused, see_other};
 use crate::auth::session::{session_cookie, start_session};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::extract::PageForm;
 use crate::services::{accounts, rights};
 use crate::state::AppState;
@@ -35,10 +34,7 @@ pub struct Flags {
 }
 
 pub async fn show(page: PageContext, Query(flags): Query<Flags>) -> AppResult<Response> {
-    let user = page
-        .user
-        .as_ref()
-        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
+    let user = page.signed_in()?;
     let template = AccountPage {
         layout: page.layout("/account"),
         errors: Vec::new(),
@@ -62,10 +58,7 @@ pub async fn change_password(
     page: PageContext,
     PageForm(form): PageForm<PasswordFields>,
 ) -> AppResult<Response> {
-    let user = page
-        .user
-        .as_ref()
-        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
+    let user = page.signed_in()?;
     match accounts::change_password(&state, user, &form.current_password, &form.new_password).await
     {
         // The change ended every session; this device gets a fresh one.
@@ -86,10 +79,7 @@ struct ActivityPage {
 }
 
 pub async fn activity(State(state): State<AppState>, page: PageContext) -> AppResult<Response> {
-    let user = page
-        .user
-        .as_ref()
-        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
+    let user = page.signed_in()?;
     let activity = rights::activity(&state, user).await?;
     Ok(render(&ActivityPage {
         layout: page.layout("/account"),
@@ -106,10 +96,7 @@ struct ExportPage {
 }
 
 pub async fn export_page(State(state): State<AppState>, page: PageContext) -> AppResult<Response> {
-    let user = page
-        .user
-        .as_ref()
-        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
+    let user = page.signed_in()?;
     let export = rights::export(&state, user).await?;
     Ok(render(&ExportPage {
         layout: page.layout("/account"),
@@ -119,10 +106,7 @@ pub async fn export_page(State(state): State<AppState>, page: PageContext) -> Ap
 }
 
 pub async fn export_json(State(state): State<AppState>, page: PageContext) -> AppResult<Response> {
-    let user = page
-        .user
-        .as_ref()
-        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
+    let user = page.signed_in()?;
     let export = rights::export(&state, user).await?;
     Ok((
         [(
@@ -138,10 +122,7 @@ pub async fn sign_out_everywhere(
     State(state): State<AppState>,
     page: PageContext,
 ) -> AppResult<Response> {
-    let user = page
-        .user
-        .as_ref()
-        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
+    let user = page.signed_in()?;
     rights::sign_out_everywhere(&state, user).await?;
     let jar = CookieJar::new().add(crate::auth::session::removal_cookie());
     Ok((jar, see_other("/login?signed_out=everywhere")).into_response())
@@ -188,10 +169,7 @@ pub async fn delete_account(
     page: PageContext,
     PageForm(form): PageForm<DeleteFields>,
 ) -> AppResult<Response> {
-    let user = page
-        .user
-        .as_ref()
-        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
+    let user = page.signed_in()?;
     match rights::delete_account(&state, user, &form.password).await {
         Ok(()) => {
             let jar = CookieJar::new().add(crate::auth::session::removal_cookie());

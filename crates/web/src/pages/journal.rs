@@ -345,10 +345,7 @@ pub async fn change_audience(
     Path(id): Path<String>,
     PageForm(form): PageForm<AudienceFields>,
 ) -> AppResult<Response> {
-    let user = page
-        .user
-        .as_ref()
-        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
+    let user = page.signed_in()?;
     writing::change_audience(&state, user, &id, Some(&form.audience)).await?;
     Ok(see_other("/journal?changed=true"))
 }
@@ -394,10 +391,7 @@ async fn settle(
     choice: writing::PendingChoice,
     settled: &str,
 ) -> AppResult<Response> {
-    let user = page
-        .user
-        .as_ref()
-        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
+    let user = page.signed_in()?;
     writing::settle_pending(&state, user, &id, choice).await?;
     Ok(see_other(&format!("/journal?settled={settled}")))
 }

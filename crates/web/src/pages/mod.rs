@@ -386,26 +386,26 @@ impl PageContext {
 
     /// The signed-in admin or therapist.
     pub fn require_staff(&self) -> AppResult<&User> {
-        let user = self
-            .user
-            .as_ref()
-            .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
-        if user.role == Role::Partner {
-            return Err(AppError::Domain(DomainError::Forbidden));
-        }
-        if self.two_factor_setup_required {
-            return Err(AppError::Domain(DomainError::TwoFactorSetupRequired));
-        }
-        Ok(user)
+        self.require_where(|role| role != Role::Partner)
     }
 
     /// The signed-in person with this role, or the error that explains why not.
     pub fn require(&self, role: Role) -> AppResult<&User> {
-        let user = self
-            .user
+        self.require_where(|r| r == role)
+    }
+
+    /// The signed-in person, whatever their role (a page every role may see).
+    pub fn signed_in(&self) -> AppResult<&User> {
+        self.user
             .as_ref()
-            .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
-        if user.role != role {
+            .ok_or(AppError::Domain(DomainError::Unauthenticated))
+    }
+
+    /// The signed-in person if `allowed` takes their role and they need no
+    /// two-step set-up first.
+    fn require_where(&self, allowed: impl Fn(Role) -> bool) -> AppResult<&User> {
+        let user = self.signed_in()?;
+        if !allowed(user.role) {
             return Err(AppError::Domain(DomainError::Forbidden));
         }
         if self.two_factor_setup_required {

@@ -398,10 +398,7 @@ pub async fn review(
     page: PageContext,
     Query(query): Query<ReviewQuery>,
 ) -> AppResult<Response> {
-    let user = page
-        .user
-        .as_ref()
-        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
+    let user = page.signed_in()?;
     let (couple_id, back) = match user.role {
         Role::Partner => (
             user.couple_id

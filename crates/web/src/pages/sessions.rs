@@ -7,7 +7,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use trellis_app::Error as DomainError;
 use trellis_core::Role;
 
 use super::{Layout, PageContext, fixable, render, render_refused, see_other};
@@ -298,10 +297,7 @@ struct NoticesPage {
 }
 
 async fn notices_page(state: &AppState, page: &PageContext) -> AppResult<NoticesPage> {
-    let user = page
-        .user
-        .as_ref()
-        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
+    let user = page.signed_in()?;
     let settings = state.store().person_settings(&user.id).await?;
     Ok(NoticesPage {
         zones: crate::when::zone_names(),
@@ -367,10 +363,7 @@ pub async fn save_notices(
     page: PageContext,
     PageForm(form): PageForm<NoticeFields>,
 ) -> AppResult<Response> {
-    let user = page
-        .user
-        .as_ref()
-        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
+    let user = page.signed_in()?;
     let change = SettingsChange {
         time_zone: Some(&form.time_zone),
         notify_messages: Some(form.notify_messages.is_some()),
@@ -400,10 +393,7 @@ pub async fn forget_devices(
     State(state): State<AppState>,
     page: PageContext,
 ) -> AppResult<Response> {
-    let user = page
-        .user
-        .as_ref()
-        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
+    let user = page.signed_in()?;
     notices::remove_all_devices(&state, user).await?;
     Ok(see_other("/account/notices?done=devices-off"))
 }
@@ -412,10 +402,7 @@ pub async fn reset_calendar(
     State(state): State<AppState>,
     page: PageContext,
 ) -> AppResult<Response> {
-    let user = page
-        .user
-        .as_ref()
-        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
+    let user = page.signed_in()?;
     appointments::reset_calendar_url(&state, user).await?;
     Ok(see_other("/account/notices?done=reset"))
 }

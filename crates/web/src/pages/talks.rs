@@ -176,10 +176,7 @@ pub struct TalkFlags {
 }
 
 async fn talk_page(state: &AppState, page: &PageContext, id: &str) -> AppResult<TalkPage> {
-    let viewer = page
-        .user
-        .as_ref()
-        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
+    let viewer = page.signed_in()?;
     let talk = talks::view(state, viewer, id).await?;
     let breaks: Vec<TimeoutView> = timeouts::recent(state, viewer, &talk.couple_id, 1)
         .await?

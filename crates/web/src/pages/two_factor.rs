@@ -5,10 +5,9 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use trellis_app::Error as DomainError;
 
 use super::{Layout, PageContext, fixable, home_for, render, render_refused, see_other};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::extract::PageForm;
 use crate::services::two_factor::{self, Enrollment};
 use crate::state::AppState;
@@ -64,10 +63,7 @@ struct TwoFactorPage {
 }
 
 async fn two_factor_page(state: &AppState, page: &PageContext) -> AppResult<TwoFactorPage> {
-    let user = page
-        .user
-        .as_ref()
-        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
+    let user = page.signed_in()?;
     let required = two_factor::setup_required(state, user).await?;
     let enrollment = if user.two_factor {
         None
@@ -103,10 +99,7 @@ pub async fn enable(
     page: PageContext,
     PageForm(form): PageForm<EnableFields>,
 ) -> AppResult<Response> {
-    let user = page
-        .user
-        .as_ref()
-        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
+    let user = page.signed_in()?;
     if user.two_factor {
         return Ok(see_other("/account/two-factor"));
     }
@@ -140,10 +133,7 @@ pub async fn disable(
     page: PageContext,
     PageForm(form): PageForm<DisableFields>,
 ) -> AppResult<Response> {
-    let user = page
-        .user
-        .as_ref()
-        .ok_or(AppError::Domain(DomainError::Unauthenticated))?;
+    let user = page.signed_in()?;
     match two_factor::disable(&state, user, &form.password).await {
         Ok(()) => Ok(see_other("/account/two-factor")),
         Err(err) => {
