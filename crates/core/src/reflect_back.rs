@@ -16,6 +16,12 @@ pub enum Status {
 }
 
 impl Status {
+    pub const ALL: [Status; 3] = [
+        Status::AwaitingReflection,
+        Status::AwaitingConfirmation,
+        Status::Confirmed,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::AwaitingReflection => "awaiting_reflection",
@@ -25,13 +31,7 @@ impl Status {
     }
 
     pub fn parse(value: &str) -> Option<Status> {
-        [
-            Status::AwaitingReflection,
-            Status::AwaitingConfirmation,
-            Status::Confirmed,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == value)
+        Status::ALL.into_iter().find(|s| s.as_str() == value)
     }
 }
 

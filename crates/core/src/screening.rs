@@ -114,6 +114,8 @@ pub enum Tier {
 }
 
 impl Tier {
+    pub const ALL: [Tier; 2] = [Tier::Distress, Tier::Urgent];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Tier::Distress => "distress",
@@ -122,9 +124,7 @@ impl Tier {
     }
 
     pub fn parse(value: &str) -> Option<Tier> {
-        [Tier::Distress, Tier::Urgent]
-            .into_iter()
-            .find(|t| t.as_str() == value)
+        Tier::ALL.into_iter().find(|t| t.as_str() == value)
     }
 }
 

@@ -87,12 +87,16 @@ impl Store {
             }
         };
         MIGRATOR.run(&pool).await?;
-        Ok(Store {
+        let store = Store {
             pool,
             backend,
             url: url.into(),
             sessions_ended: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
-        })
+        };
+        store
+            .guard_closed_sets(trellis_core::time::system_now())
+            .await?;
+        Ok(store)
     }
 
     /// The URL of a SQLite database file inside a data directory.

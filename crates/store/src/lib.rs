@@ -11,6 +11,7 @@ mod accounts;
 mod appointments;
 mod audit;
 mod bulk;
+pub(crate) mod closed_sets;
 mod couples;
 pub mod db;
 mod error;
@@ -38,6 +39,7 @@ pub use accounts::{NewSession, OneTimePurpose, SessionKind, User, UserWithPasswo
 pub use appointments::{AppointmentRow, DueReminder, NewAppointment};
 pub use audit::{AuditEvent, AuditRecord, ThrottleAttempt};
 pub use bulk::Cell;
+pub use closed_sets::{ClosedColumn, closed_columns};
 pub use couples::{
     CaseloadCouple, Couple, Invitation, InvitationAccepted, NewPartner, PartnerSummary,
     PendingSignUp,

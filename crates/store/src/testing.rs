@@ -128,6 +128,28 @@ pub async fn backdate_measure(store: &crate::Store, id: &str, at: i64) -> Result
     Ok(())
 }
 
+/// Runs one statement as it is (tests of what the database itself refuses).
+pub async fn execute(store: &crate::Store, sql: &str) -> Result<u64> {
+    Ok(sqlx::query(sql).execute(&store.pool).await?.rows_affected())
+}
+
+/// The names of the guards (constraints on PostgreSQL, triggers on SQLite)
+/// whose name holds `_known`: what [`crate::closed_columns`] put in place.
+pub async fn closed_set_guards(store: &crate::Store) -> Result<Vec<String>> {
+    let sql = match store.backend() {
+        crate::Backend::Postgres => "SELECT conname::text FROM pg_constraint ORDER BY conname",
+        crate::Backend::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+        }
+    };
+    let rows: Vec<(String,)> = sqlx::query_as(sql).fetch_all(&store.pool).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(n,)| n)
+        .filter(|n| n.contains("_known"))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -116,6 +116,7 @@ conformance!(
     concurrent_setups_with_one_token_create_one_practice,
     an_entry_and_its_flag_are_stored_together_or_not_at_all,
     waiting_writing_is_its_authors_alone_until_its_moment,
+    closed_sets_refuse_unknown_words_in_the_database_itself,
     bulk_rows_arrive_whole_with_nulls_and_bytes_or_not_at_all,
     scoped_reads_cover_a_caseload_and_nothing_else,
     a_device_belongs_to_whoever_turned_notices_on_last,
@@ -1684,21 +1685,23 @@ mod old_unlocks_follow_their_exercises_into_the_new_stages {
     }
 }
 
-/// Writing in crisis is stored with its safety flag in one transaction: when
-/// the flag cannot be stored, neither is the writing.
-async fn an_entry_and_its_flag_are_stored_together_or_not_at_all(store: Store) {
-    let (_, admin) = practice_with_admin(&store, "Willow", "ada@example.com").await;
-    let theo = therapist(&store, &admin, "theo@example.com", "Theo", "THEO-0001").await;
+/// Ann, alone so far in her couple with Theo (the set-up of tests about one
+/// person's writing).
+async fn ann_joined(store: &Store) -> (Couple, User) {
+    let (_, admin) = practice_with_admin(store, "Willow", "ada@example.com").await;
+    let theo = therapist(store, &admin, "theo@example.com", "Theo", "THEO-0001").await;
     let (couple, invitations) =
-        couple(&store, &theo, &["ann@example.com", "ben@example.com"], T0).await;
-    let ann = accept(&store, &invitations[0].0, T0 + 1)
-        .await
-        .unwrap()
-        .user;
-    let entry = |id| NewEntry {
+        couple(store, &theo, &["ann@example.com", "ben@example.com"], T0).await;
+    let ann = accept(store, &invitations[0].0, T0 + 1).await.unwrap().user;
+    (couple, ann)
+}
+
+/// A private journal entry of `author`'s, written at `T0 + 2`.
+fn private_journal<'a>(couple: &'a Couple, author: &'a User, id: &'a str) -> NewEntry<'a> {
+    NewEntry {
         id,
         couple_id: &couple.id,
-        author_id: &ann.id,
+        author_id: &author.id,
         kind: trellis_core::EntryKind::Journal,
         ref_id: None,
         audience: trellis_core::privacy::Audience::Me,
@@ -1706,7 +1709,14 @@ async fn an_entry_and_its_flag_are_stored_together_or_not_at_all(store: Store) {
         body: b"sealed words",
         now: T0 + 2,
         visible_from: T0 + 2,
-    };
+    }
+}
+
+/// Writing in crisis is stored with its safety flag in one transaction: when
+/// the flag cannot be stored, neither is the writing.
+async fn an_entry_and_its_flag_are_stored_together_or_not_at_all(store: Store) {
+    let (couple, ann) = ann_joined(&store).await;
+    let entry = |id| private_journal(&couple, &ann, id);
     let flag = |user_id| WritingFlag {
         user_id,
         sealed_note: b"sealed note",
@@ -1748,6 +1758,70 @@ async fn an_entry_and_its_flag_are_stored_together_or_not_at_all(store: Store) {
         .unwrap();
     assert!(store.entry_for(reader, "entry-3").await.unwrap().is_some());
     assert_eq!(store.safety_flags(&couple.id).await.unwrap().len(), 1);
+}
+
+/// Every closed column is guarded in the database, and the guard refuses a
+/// word outside core's set on insert and on update while core's own words
+/// pass: a query with a misspelt kind fails instead of writing rows no
+/// reader would ever match.
+async fn closed_sets_refuse_unknown_words_in_the_database_itself(store: Store) {
+    let guards = trellis_store::testing::closed_set_guards(&store)
+        .await
+        .unwrap();
+    for column in trellis_store::closed_columns() {
+        let stem = format!("{}_{}_known", column.table, column.column);
+        assert!(
+            guards.iter().any(|g| g.starts_with(&stem)),
+            "{stem} is not guarded: {guards:?}"
+        );
+    }
+    let (couple, ann) = ann_joined(&store).await;
+    let entry = |id| private_journal(&couple, &ann, id);
+    store.insert_entry(entry("known")).await.unwrap();
+    let raw = |sql: String| {
+        let store = store.clone();
+        async move { trellis_store::testing::execute(&store, &sql).await }
+    };
+    assert!(
+        raw("UPDATE entries SET kind = 'letter' WHERE id = 'known'".to_owned())
+            .await
+            .is_err(),
+        "an unknown kind was written over a known one"
+    );
+    assert!(
+        raw("UPDATE entries SET audience = 'everyone' WHERE id = 'known'".to_owned())
+            .await
+            .is_err(),
+        "an unknown audience was written"
+    );
+    assert_eq!(
+        raw("UPDATE entries SET kind = 'openness' WHERE id = 'known'".to_owned())
+            .await
+            .unwrap(),
+        1,
+        "core's own kinds pass"
+    );
+    let copy = |kind: &str| {
+        format!(
+            "INSERT INTO entries (id, couple_id, author_id, kind, ref_id, audience, body, created_at, updated_at, visible_from) \
+             SELECT 'copy-{kind}', couple_id, author_id, '{kind}', ref_id, audience, body, created_at, updated_at, visible_from \
+             FROM entries WHERE id = 'known'"
+        )
+    };
+    assert!(
+        raw(copy("journl")).await.is_err(),
+        "a misspelt kind was inserted"
+    );
+    assert_eq!(raw(copy("journal")).await.unwrap(), 1);
+    let everything = trellis_store::EntryFilter::default();
+    let reader = Reader {
+        user_id: &ann.id,
+        role: Role::Partner,
+        couple_id: Some(&couple.id),
+        now: T0 + 3,
+    };
+    let listed = store.entries_for(reader, everything, 10).await.unwrap();
+    assert_eq!(listed.len(), 2, "the refused writes left nothing behind");
 }
 
 /// Shared writing in its undo window (or held until morning) is read by its
