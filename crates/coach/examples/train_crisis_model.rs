@@ -67,6 +67,7 @@ fn main() {
     let preds = train::cross_validate(&messages, options, FOLDS);
     let threshold = report(&messages, &preds, &rules, options, false);
     let possible = possible_threshold(&messages, &preds, &rules, threshold);
+    let urgent = urgent_threshold(&messages, &preds, &rules, threshold);
     let tones = tone_report(&messages, &preds, unseen_by_rules);
     if args.iter().any(|a| a == "--rules-misses") {
         for (m, &r) in messages.iter().zip(&rules).skip(unseen_by_rules) {
@@ -83,7 +84,7 @@ fn main() {
     let out = format!("{dir}/crisis-model.tsv");
     if let Err(e) = std::fs::write(
         &out,
-        model.to_tsv(threshold, possible, &tones, train::TRAINED_ON),
+        model.to_tsv(threshold, possible, urgent, &tones, train::TRAINED_ON),
     ) {
         eprintln!("cannot write {out}: {e}");
         std::process::exit(1);
@@ -165,6 +166,31 @@ fn possible_threshold(
         train::ordinary_alarm_rate(messages, preds, possible).0
     );
     possible
+}
+
+/// How often a sure sign the model calls urgent must be an urgent crisis,
+/// out of fold: an urgent sign pauses a couple's shared work until their
+/// therapist has looked, so it wants the same standard as a sure alarm.
+const URGENT_PRECISION: f64 = 0.90;
+
+/// The tier probability from which the model's sure signs are urgent
+/// (infinity: never; they are then distress, and the rules alone make a
+/// sign urgent).
+fn urgent_threshold(
+    messages: &[trellis_coach::eval::LabelledMessage],
+    preds: &[train::Prediction],
+    rules: &[bool],
+    threshold: f64,
+) -> f64 {
+    let urgent =
+        train::choose_urgent_threshold(messages, preds, rules, threshold, URGENT_PRECISION);
+    let (right, all) = train::urgent_counts(messages, preds, rules, threshold, urgent);
+    let (gold_urgent, _) = train::urgent_counts(messages, preds, rules, threshold, 0.0);
+    println!(
+        "urgent from tier probability {urgent:.2} (sure alarms the model adds, CV precision >= {URGENT_PRECISION}): \
+         {right} of {all} are urgent crises; the model's sure alarms hold {gold_urgent} urgent crises in all"
+    );
+    urgent
 }
 
 /// Cross-validate `options`, print the figures, return the chosen threshold.

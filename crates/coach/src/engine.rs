@@ -2699,18 +2699,15 @@ fn model_fallback(ctx: &Ctx) -> ModelFindings {
         && let Some(c) = r.crisis
         && !(c.crisis.tentative && rules_set_aside_crisis)
     {
-        // The model alone never makes a sign urgent: an urgent sign closes a
-        // couple's shared work, and that needs the rules' evidence (a verb, a
-        // plan, a threat), not word statistics. It still shows help and
-        // tells the therapist.
-        let crisis = crate::Crisis {
-            tier: crate::CrisisTier::Distress,
-            ..c.crisis
-        };
+        // The model makes a sign urgent only when it is sure of the crisis
+        // and its tier head reaches the threshold chosen out of fold (an
+        // urgent sign pauses a couple's shared work, so it wants the
+        // precision of a sure alarm); otherwise it is distress, which still
+        // shows help and tells the therapist.
         out.crisis = fallback_at(
             ctx,
-            crate::model::why(crisis.category),
-            Some(crisis),
+            crate::model::why(c.crisis.category),
+            Some(c.crisis),
             c.s,
             c.e,
         );

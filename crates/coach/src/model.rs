@@ -430,6 +430,10 @@ pub(crate) struct Model {
     /// Probability from which it is a possible sign: the writer is offered
     /// help and the choice to tell their therapist (at most `threshold`).
     pub possible_threshold: f32,
+    /// Tier probability from which a sure reading is urgent (infinite:
+    /// never, and only the rules make a sign urgent). Possible readings are
+    /// never urgent.
+    pub urgent_threshold: f32,
     /// Probability each tone head needs before it adds a label the rules
     /// missed (infinite: never).
     pub tone_threshold: [f32; TONES.len()],
@@ -471,6 +475,7 @@ impl Model {
         let mut m = Model {
             threshold: 0.0,
             possible_threshold: f32::INFINITY,
+            urgent_threshold: f32::INFINITY,
             tone_threshold: [f32::INFINITY; TONES.len()],
             set: FeatureSet::default(),
             bias: Row::default(),
@@ -489,6 +494,9 @@ impl Model {
                 ["possible_threshold", v] => {
                     m.possible_threshold =
                         v.parse().map_err(|_| err(ln, "bad possible threshold"))?;
+                }
+                ["urgent_threshold", v] => {
+                    m.urgent_threshold = v.parse().map_err(|_| err(ln, "bad urgent threshold"))?;
                 }
                 ["negation", v] => negation = Some(*v == "1"),
                 ["stems", v] => stems = *v == "1",
@@ -660,8 +668,10 @@ impl Scores {
         CATEGORIES[best]
     }
 
-    pub(crate) fn tier(&self) -> CrisisTier {
-        if self.z[H_TIER] >= 0.0 {
+    /// Urgent only for a sure reading whose tier head reaches `urgent`
+    /// (an urgent sign pauses a couple's shared work).
+    pub(crate) fn tier(&self, urgent: f32, tentative: bool) -> CrisisTier {
+        if !tentative && sigmoid(f64::from(self.z[H_TIER])) >= f64::from(urgent) {
             CrisisTier::Urgent
         } else {
             CrisisTier::Distress
@@ -738,11 +748,12 @@ pub(crate) fn read(n: &Norm, sentence_bits: &[u64], tones_wanted: bool) -> Readi
     }
     let scores = scores.unwrap_or_else(|| model.score(n, sentence_bits).0);
     if crisis && let Some((s, e)) = sentence_tokens(n, best_sent.unwrap_or(0)) {
+        let tentative = probability < f64::from(model.threshold);
         out.crisis = Some(Reading {
             crisis: Crisis {
                 category: scores.category(),
-                tier: scores.tier(),
-                tentative: probability < f64::from(model.threshold),
+                tier: scores.tier(model.urgent_threshold, tentative),
+                tentative,
             },
             probability,
             s,
@@ -926,6 +937,26 @@ mod tests {
             crate::analyze("Can you pick up milk on the way home?")
                 .crisis_signs()
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn only_a_sure_reading_with_a_confident_tier_head_is_urgent() {
+        let with_tier = |z: f32| {
+            let mut scores = Scores { z: [0.0; HEADS] };
+            scores.z[H_TIER] = z;
+            scores
+        };
+        let (confident, lukewarm) = (with_tier(3.0), with_tier(0.5));
+        assert_eq!(confident.tier(0.84, false), CrisisTier::Urgent);
+        assert_eq!(confident.tier(0.84, true), CrisisTier::Distress, "possible");
+        assert_eq!(confident.tier(f32::INFINITY, false), CrisisTier::Distress);
+        assert_eq!(lukewarm.tier(0.84, false), CrisisTier::Distress);
+        let shipped = shipped().unwrap();
+        assert!(
+            (0.5..1.0).contains(&shipped.urgent_threshold),
+            "{}",
+            shipped.urgent_threshold
         );
     }
 

@@ -364,6 +364,8 @@ pub struct Prediction {
     pub probability: f64,
     pub category: usize,
     pub urgent: bool,
+    /// The tier head's probability that a crisis is urgent.
+    pub urgent_probability: f64,
     /// Probability of each tone label ([`TONES`] order).
     pub tones: [f64; TONES.len()],
     /// Words in the message (tone readings need [`super::TONE_MIN_WORDS`]).
@@ -409,6 +411,7 @@ impl TrainedModel {
             probability: super::sigmoid(z[H_CRISIS]),
             category,
             urgent: z[H_TIER] >= 0.0,
+            urgent_probability: super::sigmoid(z[H_TIER]),
             tones: std::array::from_fn(|k| super::sigmoid(z[H_TONE + k])),
             words: {
                 let mut n = Norm::default();
@@ -424,6 +427,7 @@ impl TrainedModel {
         &self,
         threshold: f64,
         possible_threshold: f64,
+        urgent_threshold: f64,
         tone_thresholds: &[f64; TONES.len()],
         trained_on: &str,
     ) -> String {
@@ -440,6 +444,7 @@ impl TrainedModel {
         let _ = writeln!(s, "trained_on\t{trained_on}");
         let _ = writeln!(s, "threshold\t{threshold:.2}");
         let _ = writeln!(s, "possible_threshold\t{possible_threshold:.2}");
+        let _ = writeln!(s, "urgent_threshold\t{urgent_threshold:.2}");
         for (k, t) in TONES.iter().zip(tone_thresholds) {
             let _ = writeln!(s, "tone_threshold\t{}\t{t:.2}", k.as_str());
         }
@@ -506,6 +511,7 @@ pub fn cross_validate(messages: &[LabelledMessage], options: Options, k: usize) 
                 probability: 0.0,
                 category: 0,
                 urgent: false,
+                urgent_probability: 0.0,
                 tones: [0.0; TONES.len()],
                 words: 0,
             })
@@ -687,6 +693,54 @@ pub fn choose_threshold(
     best
 }
 
+/// Of the sure alarms the model adds (rules silent, probability at least
+/// `threshold`) whose tier head says urgent with at least `urgent`: how
+/// many are gold urgent crises (right), and how many in all.
+pub fn urgent_counts(
+    messages: &[LabelledMessage],
+    preds: &[Prediction],
+    rules: &[bool],
+    threshold: f64,
+    urgent: f64,
+) -> (usize, usize) {
+    let (mut right, mut all) = (0, 0);
+    for ((m, p), &rule) in messages.iter().zip(preds).zip(rules) {
+        if rule || p.probability < threshold || p.urgent_probability < urgent {
+            continue;
+        }
+        all += 1;
+        let g = gold(m);
+        right += usize::from(g.crisis && g.urgent);
+    }
+    (right, all)
+}
+
+/// The lowest tier probability (0.01 grid, 0.50..=0.99) from which on the
+/// model's sure alarms called urgent are gold urgent crises at least
+/// `target` of the time (at every higher threshold with at least
+/// [`MIN_ALARMS`] of them); infinity when none is.
+pub fn choose_urgent_threshold(
+    messages: &[LabelledMessage],
+    preds: &[Prediction],
+    rules: &[bool],
+    threshold: f64,
+    target: f64,
+) -> f64 {
+    let mut best = f64::INFINITY;
+    for t in (50..=99).rev().map(|t| f64::from(t) / 100.0) {
+        let (right, all) = urgent_counts(messages, preds, rules, threshold, t);
+        if all < MIN_ALARMS {
+            continue;
+        }
+        if right as f64 / all as f64 >= target {
+            best = t;
+        } else {
+            break;
+        }
+    }
+    best
+}
+
 /// Label counts of one tone head at a threshold: rules, or the model where
 /// the rules found nothing to say (as the coach does); and the counts of the
 /// model's added labels alone.
@@ -812,9 +866,12 @@ mod tests {
         let data = development();
         let threshold = threshold_of(MODEL_TSV, "threshold");
         let possible = threshold_of(MODEL_TSV, "possible_threshold");
+        let urgent = threshold_of(MODEL_TSV, "urgent_threshold");
         let tones = tone_thresholds_of(MODEL_TSV);
-        let a = train(&data, Options::default()).to_tsv(threshold, possible, &tones, TRAINED_ON);
-        let b = train(&data, Options::default()).to_tsv(threshold, possible, &tones, TRAINED_ON);
+        let write = || {
+            train(&data, Options::default()).to_tsv(threshold, possible, urgent, &tones, TRAINED_ON)
+        };
+        let (a, b) = (write(), write());
         assert_eq!(a, b);
         // same features and weights as shipped (to the printed precision,
         // allowing one unit of rounding from a different libm)
