@@ -6,6 +6,7 @@ pub mod access;
 pub mod account;
 pub mod consistency;
 pub mod helplines;
+pub mod ids;
 pub mod intake;
 pub mod invitation;
 pub mod linking;
@@ -25,6 +26,7 @@ pub mod time;
 pub mod writing;
 
 pub use account::{DisplayName, EmailAddress, NewPassword, PracticeName, ValidationError};
+pub use ids::{CoupleId, PracticeId, UserId};
 pub use invitation::{InvitationKind, InvitationStatus};
 pub use privacy::Audience;
 pub use role::Role;

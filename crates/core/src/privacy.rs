@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Role;
+use crate::{CoupleId, Role, UserId};
 
 /// Who the author of a piece of writing chose to show it to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -193,21 +193,21 @@ pub fn visible_audiences(relation: Relation) -> Vec<Audience> {
 /// The facts about a viewer that decide their relation to a couple's item.
 #[derive(Debug, Clone, Copy)]
 pub struct Viewer<'a> {
-    pub user_id: &'a str,
+    pub user_id: &'a UserId,
     pub role: Role,
     /// The viewer's couple, for a partner.
-    pub couple_id: Option<&'a str>,
+    pub couple_id: Option<&'a CoupleId>,
 }
 
 /// The facts about where an item belongs.
 #[derive(Debug, Clone, Copy)]
 pub struct Ownership<'a> {
-    pub author_id: &'a str,
-    pub couple_id: &'a str,
+    pub author_id: &'a UserId,
+    pub couple_id: &'a CoupleId,
     /// The therapist guiding that couple, if any.
-    pub couple_therapist_id: Option<&'a str>,
+    pub couple_therapist_id: Option<&'a UserId>,
     /// The one person it is addressed to, if any (a private message).
-    pub addressed_to: Option<&'a str>,
+    pub addressed_to: Option<&'a UserId>,
 }
 
 /// How the viewer stands to the item. Membership is asked before
@@ -259,11 +259,21 @@ mod tests {
         Item::Writing { audience }
     }
 
-    fn viewer<'a>(user_id: &'a str, role: Role, couple_id: Option<&'a str>) -> Viewer<'a> {
+    /// Ids live for the whole test run (leaked): the tables below read as
+    /// plain names.
+    fn u(id: &str) -> &'static UserId {
+        Box::leak(Box::new(UserId::new(id)))
+    }
+
+    fn c(id: &str) -> &'static CoupleId {
+        Box::leak(Box::new(CoupleId::new(id)))
+    }
+
+    fn viewer(user_id: &str, role: Role, couple_id: Option<&str>) -> Viewer<'static> {
         Viewer {
-            user_id,
+            user_id: u(user_id),
             role,
-            couple_id,
+            couple_id: couple_id.map(c),
         }
     }
 
@@ -379,9 +389,9 @@ mod tests {
     #[test]
     fn relations_are_derived_from_ids_not_roles_alone() {
         let couple = Ownership {
-            author_id: "alex",
-            couple_id: "c1",
-            couple_therapist_id: Some("priya"),
+            author_id: u("alex"),
+            couple_id: c("c1"),
+            couple_therapist_id: Some(u("priya")),
             addressed_to: None,
         };
         assert_eq!(
@@ -430,9 +440,9 @@ mod tests {
     #[test]
     fn leaving_a_couple_leaves_its_joint_records_behind() {
         let talk = Ownership {
-            author_id: "sam",
-            couple_id: "c1",
-            couple_therapist_id: Some("priya"),
+            author_id: u("sam"),
+            couple_id: c("c1"),
+            couple_therapist_id: Some(u("priya")),
             addressed_to: None,
         };
         // Sam opened the talk, then left for a couple of their own.
@@ -457,7 +467,7 @@ mod tests {
         let moved = relation(
             viewer("tom", Role::Therapist, None),
             Ownership {
-                author_id: "tom",
+                author_id: u("tom"),
                 ..talk
             },
         );
@@ -472,7 +482,7 @@ mod tests {
         let admin = relation(
             viewer("morgan", Role::Admin, None),
             Ownership {
-                author_id: "morgan",
+                author_id: u("morgan"),
                 ..talk
             },
         );
@@ -499,10 +509,10 @@ mod tests {
         // A therapist's private message to partner A: sealed for the
         // therapist's audience, addressed to A.
         let message = Ownership {
-            author_id: "therapist",
-            couple_id: "c1",
-            couple_therapist_id: Some("therapist"),
-            addressed_to: Some("a"),
+            author_id: u("therapist"),
+            couple_id: c("c1"),
+            couple_therapist_id: Some(u("therapist")),
+            addressed_to: Some(u("a")),
         };
         let item = writing(Audience::Therapist);
         let a = relation(viewer("a", Role::Partner, Some("c1")), message);

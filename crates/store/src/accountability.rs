@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use trellis_core::Millis;
+use trellis_core::{CoupleId, Millis, UserId};
 
 use crate::db::Store;
 use crate::error::{Conflict, Result, StoreError};
@@ -10,8 +10,8 @@ use crate::error::{Conflict, Result, StoreError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PromiseRow {
     pub id: String,
-    pub couple_id: String,
-    pub owner_id: String,
+    pub couple_id: CoupleId,
+    pub owner_id: UserId,
     pub text: Vec<u8>,
     /// JSON of `trellis_core::consistency::Cadence`.
     pub cadence: String,
@@ -39,7 +39,7 @@ pub struct MarkRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgreementRow {
     pub id: String,
-    pub couple_id: String,
+    pub couple_id: CoupleId,
     pub title: Vec<u8>,
     pub body: Vec<u8>,
     pub proposed_by: String,
@@ -64,8 +64,8 @@ pub(crate) fn mark_from(row: &AnyRow) -> Result<MarkRow> {
 pub(crate) fn promise_from(row: &AnyRow) -> Result<PromiseRow> {
     Ok(PromiseRow {
         id: row.try_get("id")?,
-        couple_id: row.try_get("couple_id")?,
-        owner_id: row.try_get("owner_id")?,
+        couple_id: crate::id_at(row, "couple_id")?,
+        owner_id: crate::id_at(row, "owner_id")?,
         text: row.try_get("text")?,
         cadence: row.try_get("cadence")?,
         start_day: row.try_get("start_day")?,
@@ -81,7 +81,7 @@ pub(crate) fn promise_from(row: &AnyRow) -> Result<PromiseRow> {
 fn agreement_from(row: &AnyRow) -> Result<AgreementRow> {
     Ok(AgreementRow {
         id: row.try_get("id")?,
-        couple_id: row.try_get("couple_id")?,
+        couple_id: crate::id_at(row, "couple_id")?,
         title: row.try_get("title")?,
         body: row.try_get("body")?,
         proposed_by: row.try_get("proposed_by")?,

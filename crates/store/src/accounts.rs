@@ -2,22 +2,22 @@
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use trellis_core::{EmailAddress, Millis, Role};
+use trellis_core::{CoupleId, EmailAddress, Millis, PracticeId, Role, UserId};
 
 use crate::db::Store;
 use crate::error::{Conflict, Result, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub name: String,
     pub role: Role,
     /// The practice of an admin or therapist; for a partner, the practice
     /// their couple is linked to (if any) is on the couple.
-    pub practice_id: Option<String>,
+    pub practice_id: Option<PracticeId>,
     /// The couple of a partner; `None` for staff and for partners between couples.
-    pub couple_id: Option<String>,
+    pub couple_id: Option<CoupleId>,
     pub link_code: Option<String>,
     /// Two-step sign-in is set up.
     pub two_factor: bool,
@@ -33,7 +33,7 @@ impl User {
         trellis_core::privacy::Viewer {
             user_id: &self.id,
             role: self.role,
-            couple_id: self.couple_id.as_deref(),
+            couple_id: self.couple_id.as_ref(),
         }
     }
 }
@@ -97,12 +97,12 @@ pub(crate) fn user_from_row(row: &AnyRow) -> Result<UserWithPassword> {
         Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("unknown role {role}")))?;
     Ok(UserWithPassword {
         user: User {
-            id: row.try_get("id")?,
+            id: crate::id_at(row, "id")?,
             email: row.try_get("email")?,
             name: row.try_get("name")?,
             role,
-            practice_id: row.try_get("practice_id")?,
-            couple_id: row.try_get("couple_id")?,
+            practice_id: crate::opt_id_at(row, "practice_id")?,
+            couple_id: crate::opt_id_at(row, "couple_id")?,
             link_code: row.try_get("link_code")?,
             two_factor: row.try_get::<i64, _>("two_factor")? != 0,
             active: row.try_get::<i64, _>("active")? != 0,

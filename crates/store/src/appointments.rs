@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use trellis_core::Millis;
+use trellis_core::{CoupleId, Millis, UserId};
 
 use crate::db::Store;
 use crate::error::{Conflict, Result, StoreError};
@@ -12,8 +12,8 @@ use crate::new_id;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppointmentRow {
     pub id: String,
-    pub couple_id: String,
-    pub therapist_id: String,
+    pub couple_id: CoupleId,
+    pub therapist_id: UserId,
     pub therapist_name: String,
     pub starts_at: Millis,
     pub ends_at: Millis,
@@ -57,8 +57,8 @@ const APPOINTMENT_FROM: &str = "appointments a JOIN users t ON t.id = a.therapis
 fn appointment_from(row: &AnyRow) -> Result<AppointmentRow> {
     Ok(AppointmentRow {
         id: row.try_get("id")?,
-        couple_id: row.try_get("couple_id")?,
-        therapist_id: row.try_get("therapist_id")?,
+        couple_id: crate::id_at(row, "couple_id")?,
+        therapist_id: crate::id_at(row, "therapist_id")?,
         therapist_name: row.try_get("therapist_name")?,
         starts_at: row.try_get("starts_at")?,
         ends_at: row.try_get("ends_at")?,

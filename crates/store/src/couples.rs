@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use trellis_core::{InvitationKind, Millis, Role};
+use trellis_core::{CoupleId, InvitationKind, Millis, PracticeId, Role, UserId};
 
 use crate::accounts::{NewUserRow, USER_COLUMNS, User, insert_user, user_from_row};
 use crate::db::Store;
@@ -25,10 +25,10 @@ pub struct PendingSignUp<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Couple {
-    pub id: String,
-    pub practice_id: Option<String>,
+    pub id: CoupleId,
+    pub practice_id: Option<PracticeId>,
     /// `None` while the couple is self-guided.
-    pub therapist_id: Option<String>,
+    pub therapist_id: Option<UserId>,
     pub created_at: Millis,
 }
 
@@ -38,9 +38,9 @@ pub struct Invitation {
     pub kind: InvitationKind,
     pub email: String,
     pub name: String,
-    pub practice_id: Option<String>,
-    pub couple_id: Option<String>,
-    pub invited_by: String,
+    pub practice_id: Option<PracticeId>,
+    pub couple_id: Option<CoupleId>,
+    pub invited_by: UserId,
     pub created_at: Millis,
     pub expires_at: Millis,
     pub used_at: Option<Millis>,
@@ -84,9 +84,9 @@ fn invitation_from_row(row: &AnyRow) -> Result<Invitation> {
             .ok_or_else(|| StoreError::Corrupt(format!("unknown invitation kind {kind}")))?,
         email: row.try_get("email")?,
         name: row.try_get("name")?,
-        practice_id: row.try_get("practice_id")?,
-        couple_id: row.try_get("couple_id")?,
-        invited_by: row.try_get("invited_by")?,
+        practice_id: crate::opt_id_at(row, "practice_id")?,
+        couple_id: crate::opt_id_at(row, "couple_id")?,
+        invited_by: crate::id_at(row, "invited_by")?,
         created_at: row.try_get("created_at")?,
         expires_at: row.try_get("expires_at")?,
         used_at: row.try_get("used_at")?,
@@ -95,9 +95,9 @@ fn invitation_from_row(row: &AnyRow) -> Result<Invitation> {
 
 fn couple_from_row(row: &AnyRow) -> Result<Couple> {
     Ok(Couple {
-        id: row.try_get("id")?,
-        practice_id: row.try_get("practice_id")?,
-        therapist_id: row.try_get("therapist_id")?,
+        id: crate::id_at(row, "id")?,
+        practice_id: crate::opt_id_at(row, "practice_id")?,
+        therapist_id: crate::opt_id_at(row, "therapist_id")?,
         created_at: row.try_get("created_at")?,
     })
 }
@@ -124,9 +124,9 @@ where
         kind: row.kind,
         email: row.email.to_owned(),
         name: row.name.to_owned(),
-        practice_id: row.practice_id.map(str::to_owned),
-        couple_id: row.couple_id.map(str::to_owned),
-        invited_by: row.invited_by.to_owned(),
+        practice_id: row.practice_id.map(PracticeId::from),
+        couple_id: row.couple_id.map(CoupleId::from),
+        invited_by: row.invited_by.into(),
         created_at: row.now,
         expires_at: row.expires_at,
         used_at: None,
@@ -140,9 +140,9 @@ where
     .bind(row.kind.as_str())
     .bind(&invitation.email)
     .bind(&invitation.name)
-    .bind(&invitation.practice_id)
-    .bind(&invitation.couple_id)
-    .bind(&invitation.invited_by)
+    .bind(invitation.practice_id.as_deref())
+    .bind(invitation.couple_id.as_deref())
+    .bind(invitation.invited_by.as_str())
     .bind(invitation.created_at)
     .bind(invitation.expires_at)
     .execute(executor)
@@ -160,17 +160,17 @@ where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
     let couple = Couple {
-        id: new_id(),
-        practice_id: practice_id.map(str::to_owned),
-        therapist_id: therapist_id.map(str::to_owned),
+        id: new_id().into(),
+        practice_id: practice_id.map(PracticeId::from),
+        therapist_id: therapist_id.map(UserId::from),
         created_at: now,
     };
     sqlx::query(
         "INSERT INTO couples (id, practice_id, therapist_id, created_at) VALUES ($1, $2, $3, $4)",
     )
-    .bind(&couple.id)
-    .bind(&couple.practice_id)
-    .bind(&couple.therapist_id)
+    .bind(couple.id.as_str())
+    .bind(couple.practice_id.as_deref())
+    .bind(couple.therapist_id.as_deref())
     .bind(couple.created_at)
     .execute(executor)
     .await?;
@@ -503,7 +503,7 @@ impl Store {
     /// Links a self-guided couple to a therapist (and their practice).
     /// `Conflict` if the couple already has a therapist.
     #[tracing::instrument(skip(self, therapist))]
-    pub async fn link_therapist(&self, couple_id: &str, therapist: &User) -> Result<()> {
+    pub async fn link_therapist(&self, couple_id: &CoupleId, therapist: &User) -> Result<()> {
         if set_couple_therapist(&self.pool, couple_id, therapist).await? == 0 {
             return Err(match self.couple(couple_id).await {
                 Ok(_) => StoreError::Conflict(Conflict::CoupleHasTherapist),
@@ -514,11 +514,11 @@ impl Store {
     }
 
     #[tracing::instrument(skip(self))]
-    pub async fn couple(&self, id: &str) -> Result<Couple> {
+    pub async fn couple(&self, id: &CoupleId) -> Result<Couple> {
         let row = sqlx::query(
             "SELECT id, practice_id, therapist_id, created_at FROM couples WHERE id = $1",
         )
-        .bind(id)
+        .bind(id.as_str())
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound)?;
@@ -527,13 +527,13 @@ impl Store {
 
     /// The partners who have joined, in the order they joined.
     #[tracing::instrument(skip(self))]
-    pub async fn couple_members(&self, couple_id: &str) -> Result<Vec<User>> {
+    pub async fn couple_members(&self, couple_id: &CoupleId) -> Result<Vec<User>> {
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM couple_members m JOIN users u ON u.id = m.user_id \
              WHERE m.couple_id = $1 ORDER BY m.joined_at, u.id"
         );
         let rows = sqlx::query(&sql)
-            .bind(couple_id)
+            .bind(couple_id.as_str())
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
@@ -653,8 +653,8 @@ where
     let done = sqlx::query(
         "UPDATE couples SET therapist_id = $1, practice_id = $2 WHERE id = $3 AND therapist_id IS NULL",
     )
-    .bind(&therapist.id)
-    .bind(&therapist.practice_id)
+    .bind(therapist.id.as_str())
+    .bind(therapist.practice_id.as_deref())
     .bind(couple_id)
     .execute(executor)
     .await?;

@@ -71,3 +71,18 @@ pub use writing::{AudienceChange, EntryFilter, NewEntry, Reader, SealedEntry, Wr
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
+
+/// A typed id read from `column` (see `trellis_core::ids`).
+pub(crate) fn id_at<T: From<String>>(row: &sqlx::any::AnyRow, column: &str) -> error::Result<T> {
+    use sqlx::Row;
+    Ok(row.try_get::<String, _>(column)?.into())
+}
+
+/// A typed id read from a nullable `column`.
+pub(crate) fn opt_id_at<T: From<String>>(
+    row: &sqlx::any::AnyRow,
+    column: &str,
+) -> error::Result<Option<T>> {
+    use sqlx::Row;
+    Ok(row.try_get::<Option<String>, _>(column)?.map(T::from))
+}

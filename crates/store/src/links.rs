@@ -3,8 +3,8 @@
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use trellis_core::Millis;
 use trellis_core::linking::LinkStatus;
+use trellis_core::{CoupleId, Millis};
 
 use crate::accounts::User;
 use crate::couples::{lock_couple, refuse_closed, set_couple_therapist};
@@ -16,7 +16,7 @@ use crate::new_id;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkRequest {
     pub id: String,
-    pub couple_id: String,
+    pub couple_id: CoupleId,
     pub therapist_id: String,
     /// The partner who typed the code.
     pub requested_by: String,
@@ -51,7 +51,7 @@ fn link_request_from_row(row: &AnyRow) -> Result<LinkRequest> {
     let status: String = row.try_get("status")?;
     Ok(LinkRequest {
         id: row.try_get("id")?,
-        couple_id: row.try_get("couple_id")?,
+        couple_id: crate::id_at(row, "couple_id")?,
         therapist_id: row.try_get("therapist_id")?,
         requested_by: row.try_get("requested_by")?,
         agreed_by: row.try_get("agreed_by")?,
@@ -91,7 +91,7 @@ impl Store {
         }
         let request = LinkRequest {
             id: new_id(),
-            couple_id: new.couple_id.to_owned(),
+            couple_id: new.couple_id.into(),
             therapist_id: new.therapist_id.to_owned(),
             requested_by: new.requested_by.to_owned(),
             agreed_by: new.agreed_by.map(str::to_owned),
@@ -103,7 +103,7 @@ impl Store {
             "INSERT INTO link_requests ({LINK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)"
         ))
         .bind(&request.id)
-        .bind(&request.couple_id)
+        .bind(request.couple_id.as_str())
         .bind(&request.therapist_id)
         .bind(&request.requested_by)
         .bind(request.agreed_by.as_deref())
@@ -201,7 +201,7 @@ impl Store {
         ))
         .bind(now)
         .bind(id)
-        .bind(&therapist.id)
+        .bind(therapist.id.as_str())
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else {

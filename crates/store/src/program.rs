@@ -3,8 +3,8 @@
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use trellis_core::Millis;
 use trellis_core::reflect_back::Status;
+use trellis_core::{CoupleId, Millis};
 
 use crate::db::Store;
 use crate::error::{Result, StoreError};
@@ -96,7 +96,7 @@ pub struct Assignment {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReflectBackRound {
     pub id: String,
-    pub couple_id: String,
+    pub couple_id: CoupleId,
     pub exercise_id: String,
     pub speaker_id: String,
     pub listener_id: String,
@@ -109,7 +109,7 @@ fn round_from_row(row: &AnyRow) -> Result<ReflectBackRound> {
     let status: String = row.try_get("status")?;
     Ok(ReflectBackRound {
         id: row.try_get("id")?,
-        couple_id: row.try_get("couple_id")?,
+        couple_id: crate::id_at(row, "couple_id")?,
         exercise_id: row.try_get("exercise_id")?,
         speaker_id: row.try_get("speaker_id")?,
         listener_id: row.try_get("listener_id")?,
@@ -575,7 +575,7 @@ impl Store {
         .await?;
         Ok(ReflectBackRound {
             id,
-            couple_id: couple_id.to_owned(),
+            couple_id: couple_id.into(),
             exercise_id: exercise_id.to_owned(),
             speaker_id: speaker_id.to_owned(),
             listener_id: listener_id.to_owned(),

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use sqlx::Row;
-use trellis_core::Millis;
+use trellis_core::{CoupleId, Millis, UserId};
 
 use crate::User;
 use crate::accountability::{MarkRow, PROMISE_COLUMNS, PromiseRow, mark_from, promise_from};
@@ -21,9 +21,9 @@ use crate::screening::{ScreeningDecision, decision_from};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope<'a> {
     /// One couple, by id.
-    Couple(&'a str),
+    Couple(&'a CoupleId),
     /// Every couple a therapist guides, by the therapist's id.
-    Caseload(&'a str),
+    Caseload(&'a UserId),
 }
 
 impl Scope<'_> {
@@ -37,7 +37,8 @@ impl Scope<'_> {
 
     fn bind(self) -> String {
         match self {
-            Scope::Couple(id) | Scope::Caseload(id) => id.to_owned(),
+            Scope::Couple(id) => id.to_string(),
+            Scope::Caseload(id) => id.to_string(),
         }
     }
 }
@@ -53,7 +54,7 @@ impl Store {
 
     /// The members of each couple in scope: `(couple id, person)`, oldest
     /// member first within a couple.
-    pub async fn members_in(&self, scope: Scope<'_>) -> Result<Vec<(String, User)>> {
+    pub async fn members_in(&self, scope: Scope<'_>) -> Result<Vec<(CoupleId, User)>> {
         let sql = format!(
             // from the memberships, not from every user (SQLite keeps a
             // LEFT JOIN's order: 16 ms against 0.2 ms at 10,000 couples)
@@ -65,7 +66,10 @@ impl Store {
         rows.iter()
             .map(|row| {
                 let user = user_from_row(row)?.user;
-                Ok((user.couple_id.clone().unwrap_or_default(), user))
+                let couple = user.couple_id.clone().ok_or_else(|| {
+                    crate::StoreError::Corrupt(format!("member {} has no couple", user.id))
+                })?;
+                Ok((couple, user))
             })
             .collect()
     }
@@ -156,7 +160,7 @@ impl Store {
         let mut cadences: HashMap<String, i64> = rows.into_iter().collect();
         if let Scope::Couple(id) = scope {
             cadences
-                .entry(id.to_owned())
+                .entry(id.to_string())
                 .or_insert(DEFAULT_CADENCE_DAYS);
         }
         Ok(cadences)

@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use trellis_core::Millis;
+use trellis_core::{CoupleId, Millis, UserId};
 
 use crate::db::{Backend, Store};
 use crate::error::{Conflict, Result, StoreError};
@@ -14,10 +14,10 @@ pub const TALK_CHANNEL: &str = "trellis_talk_turns";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TalkRow {
     pub id: String,
-    pub couple_id: String,
-    pub couple_therapist_id: Option<String>,
-    pub opened_by: String,
-    pub other_partner: String,
+    pub couple_id: CoupleId,
+    pub couple_therapist_id: Option<UserId>,
+    pub opened_by: UserId,
+    pub other_partner: UserId,
     pub topic: Vec<u8>,
     pub therapist_can_read: bool,
     pub created_at: Millis,
@@ -27,7 +27,7 @@ pub struct TalkRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TurnRow {
     pub seq: i64,
-    pub author_id: String,
+    pub author_id: UserId,
     pub author_name: String,
     pub kind: String,
     pub body: Vec<u8>,
@@ -37,7 +37,7 @@ pub struct TurnRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimeoutRow {
     pub id: String,
-    pub couple_id: String,
+    pub couple_id: CoupleId,
     pub caller_id: String,
     pub caller_name: String,
     pub talk_id: Option<String>,
@@ -48,8 +48,8 @@ pub struct TimeoutRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompromiseRow {
     pub id: String,
-    pub couple_id: String,
-    pub opened_by: String,
+    pub couple_id: CoupleId,
+    pub opened_by: UserId,
     pub topic: Vec<u8>,
     pub created_at: Millis,
     pub agreement_id: Option<String>,
@@ -69,10 +69,10 @@ const TALK_FROM: &str = "talks t JOIN couples c ON c.id = t.couple_id";
 fn talk_from(row: &AnyRow) -> Result<TalkRow> {
     Ok(TalkRow {
         id: row.try_get("id")?,
-        couple_id: row.try_get("couple_id")?,
-        couple_therapist_id: row.try_get("couple_therapist_id")?,
-        opened_by: row.try_get("opened_by")?,
-        other_partner: row.try_get("other_partner")?,
+        couple_id: crate::id_at(row, "couple_id")?,
+        couple_therapist_id: crate::opt_id_at(row, "couple_therapist_id")?,
+        opened_by: crate::id_at(row, "opened_by")?,
+        other_partner: crate::id_at(row, "other_partner")?,
         topic: row.try_get("topic")?,
         therapist_can_read: row.try_get::<i64, _>("therapist_can_read")? != 0,
         created_at: row.try_get("created_at")?,
@@ -83,7 +83,7 @@ fn talk_from(row: &AnyRow) -> Result<TalkRow> {
 fn timeout_from(row: &AnyRow) -> Result<TimeoutRow> {
     Ok(TimeoutRow {
         id: row.try_get("id")?,
-        couple_id: row.try_get("couple_id")?,
+        couple_id: crate::id_at(row, "couple_id")?,
         caller_id: row.try_get("caller_id")?,
         caller_name: row.try_get("caller_name")?,
         talk_id: row.try_get("talk_id")?,
@@ -186,7 +186,7 @@ impl Store {
             .map(|row| {
                 Ok(TurnRow {
                     seq: row.try_get("seq")?,
-                    author_id: row.try_get("author_id")?,
+                    author_id: crate::id_at(row, "author_id")?,
                     author_name: row.try_get("author_name")?,
                     kind: row.try_get("kind")?,
                     body: row.try_get("body")?,
@@ -357,8 +357,8 @@ impl Store {
         .ok_or(StoreError::NotFound)?;
         Ok(CompromiseRow {
             id: row.try_get("id")?,
-            couple_id: row.try_get("couple_id")?,
-            opened_by: row.try_get("opened_by")?,
+            couple_id: crate::id_at(&row, "couple_id")?,
+            opened_by: crate::id_at(&row, "opened_by")?,
             topic: row.try_get("topic")?,
             created_at: row.try_get("created_at")?,
             agreement_id: row.try_get("agreement_id")?,

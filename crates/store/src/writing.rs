@@ -5,7 +5,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use trellis_core::privacy::{Audience, Relation, visible_audiences};
-use trellis_core::{Millis, Role};
+use trellis_core::{CoupleId, Millis, Role, UserId};
 
 use crate::db::Store;
 use crate::error::{Result, StoreError};
@@ -14,9 +14,9 @@ use crate::new_id;
 /// Who is reading, as far as the visibility rule needs to know.
 #[derive(Debug, Clone, Copy)]
 pub struct Reader<'a> {
-    pub user_id: &'a str,
+    pub user_id: &'a UserId,
     pub role: Role,
-    pub couple_id: Option<&'a str>,
+    pub couple_id: Option<&'a CoupleId>,
     /// The reader's now: shared writing still in its undo window (or held
     /// until morning) is the author's alone until then.
     pub now: Millis,
@@ -26,15 +26,15 @@ pub struct Reader<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedEntry {
     pub id: String,
-    pub couple_id: String,
-    pub couple_therapist_id: Option<String>,
-    pub author_id: String,
+    pub couple_id: CoupleId,
+    pub couple_therapist_id: Option<UserId>,
+    pub author_id: UserId,
     pub author_name: String,
     pub kind: String,
     pub ref_id: Option<String>,
     pub audience: Audience,
     /// The one person this is addressed to (a therapist's private message).
-    pub addressed_to: Option<String>,
+    pub addressed_to: Option<UserId>,
     pub body: Vec<u8>,
     pub created_at: Millis,
     pub updated_at: Millis,
@@ -129,15 +129,15 @@ fn entry_from_row(row: &AnyRow) -> Result<SealedEntry> {
     let audience: String = row.try_get("audience")?;
     Ok(SealedEntry {
         id: row.try_get("id")?,
-        couple_id: row.try_get("couple_id")?,
-        couple_therapist_id: row.try_get("couple_therapist_id")?,
-        author_id: row.try_get("author_id")?,
+        couple_id: crate::id_at(row, "couple_id")?,
+        couple_therapist_id: crate::opt_id_at(row, "couple_therapist_id")?,
+        author_id: crate::id_at(row, "author_id")?,
         author_name: row.try_get("author_name")?,
         kind: row.try_get("kind")?,
         ref_id: row.try_get("ref_id")?,
         audience: Audience::parse(&audience)
             .ok_or_else(|| StoreError::Corrupt(format!("unknown audience {audience}")))?,
-        addressed_to: row.try_get("addressed_to")?,
+        addressed_to: crate::opt_id_at(row, "addressed_to")?,
         body: row.try_get("body")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -201,7 +201,7 @@ pub(crate) fn readable_clause(reader: Reader<'_>, first: usize) -> Clause {
         clause.sql,
         next + 1
     );
-    clause.binds.push(reader.user_id.to_owned());
+    clause.binds.push(reader.user_id.to_string());
     clause.binds.push(now);
     clause
 }
@@ -240,7 +240,7 @@ impl Store {
 
     /// The entry, if `reader` may see it; `None` both when it does not exist
     /// and when it is not theirs to see.
-    #[tracing::instrument(skip(self, reader), fields(reader = reader.user_id))]
+    #[tracing::instrument(skip(self, reader), fields(reader = %reader.user_id))]
     pub async fn entry_for(&self, reader: Reader<'_>, id: &str) -> Result<Option<SealedEntry>> {
         let visible = readable_clause(reader, 2);
         let sql = format!(
@@ -256,7 +256,7 @@ impl Store {
     }
 
     /// Entries `reader` may see, newest first.
-    #[tracing::instrument(skip(self, reader, filter), fields(reader = reader.user_id))]
+    #[tracing::instrument(skip(self, reader, filter), fields(reader = %reader.user_id))]
     pub async fn entries_for(
         &self,
         reader: Reader<'_>,
@@ -305,7 +305,7 @@ impl Store {
     /// Messages in these threads that `reader` may see, written by someone
     /// else after the reader last opened the thread: one query, for the
     /// count beside "Messages" on every page.
-    #[tracing::instrument(skip(self, reader), fields(reader = reader.user_id))]
+    #[tracing::instrument(skip(self, reader), fields(reader = %reader.user_id))]
     pub async fn unread_messages_for(
         &self,
         reader: Reader<'_>,
@@ -317,7 +317,7 @@ impl Store {
         let visible = readable_clause(reader, 1);
         let mut binds = visible.binds;
         let me = format!("${}", binds.len() + 1);
-        binds.push(reader.user_id.to_owned());
+        binds.push(reader.user_id.to_string());
         let keys: Vec<String> = thread_keys
             .iter()
             .map(|key| {
@@ -492,9 +492,9 @@ mod tests {
     fn partners_see_their_own_and_what_their_partner_shared_with_them() {
         let clause = visibility_clause(
             Reader {
-                user_id: "sam",
+                user_id: &UserId::new("sam"),
                 role: Role::Partner,
-                couple_id: Some("c1"),
+                couple_id: Some(&CoupleId::new("c1")),
                 now: 0,
             },
             2,
@@ -513,7 +513,7 @@ mod tests {
     fn therapists_see_what_was_shared_with_them_in_their_couples() {
         let clause = visibility_clause(
             Reader {
-                user_id: "priya",
+                user_id: &UserId::new("priya"),
                 role: Role::Therapist,
                 couple_id: None,
                 now: 0,
@@ -534,13 +534,13 @@ mod tests {
     fn admins_and_partners_without_a_couple_see_only_their_own() {
         for reader in [
             Reader {
-                user_id: "morgan",
+                user_id: &UserId::new("morgan"),
                 role: Role::Admin,
                 couple_id: None,
                 now: 0,
             },
             Reader {
-                user_id: "robin",
+                user_id: &UserId::new("robin"),
                 role: Role::Partner,
                 couple_id: None,
                 now: 0,
@@ -555,9 +555,9 @@ mod tests {
     fn others_read_shared_writing_only_once_its_moment_has_come() {
         let clause = readable_clause(
             Reader {
-                user_id: "sam",
+                user_id: &UserId::new("sam"),
                 role: Role::Partner,
-                couple_id: Some("c1"),
+                couple_id: Some(&CoupleId::new("c1")),
                 now: 1_000,
             },
             1,

@@ -8,6 +8,7 @@ use std::future::Future;
 use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 
+use trellis_core::CoupleId;
 use trellis_core::privacy::Audience;
 use trellis_core::time::{DAY, HOUR, MINUTE};
 use trellis_core::{EmailAddress, InvitationKind, Millis, Role};
@@ -821,7 +822,7 @@ async fn a_new_couple_has_two_open_invitations(store: Store) {
     let expected: Vec<Invitation> = invitations.into_iter().map(|(_, i)| i).collect();
     assert_eq!(open, expected);
     assert!(store.invitation_by_token(&token()).await.unwrap().is_none());
-    assert_not_found(store.couple("no-such-couple").await);
+    assert_not_found(store.couple(&CoupleId::new("no-such-couple")).await);
 }
 
 async fn accepting_a_partner_invitation_joins_the_couple(store: Store) {
@@ -986,7 +987,7 @@ async fn partner_invitations_respect_the_couple_size(store: Store) {
     let theo = therapist(&store, &admin, "theo@example.com", "Theo", "THEO-0001").await;
     let (full, invitations) =
         couple(&store, &theo, &["ann@example.com", "ben@example.com"], T0).await;
-    let invite = |couple_id: String, inviter: User, address: &'static str, now: Millis| {
+    let invite = |couple_id: CoupleId, inviter: User, address: &'static str, now: Millis| {
         let store = store.clone();
         async move {
             let hash = token();
@@ -1065,7 +1066,7 @@ async fn partner_invitations_respect_the_couple_size(store: Store) {
         .user;
     assert_eq!(lee.couple_id.as_deref(), Some(own.as_str()));
 
-    assert_not_found(invite("no-such-couple".to_owned(), sam, "x@example.com", T0).await);
+    assert_not_found(invite(CoupleId::new("no-such-couple"), sam, "x@example.com", T0).await);
 }
 
 async fn a_therapist_invitation_makes_a_therapist_in_the_practice(store: Store) {
@@ -1198,7 +1199,11 @@ async fn a_self_guided_couple_links_to_a_therapist_once(store: Store) {
         "couple already has a therapist",
     );
     assert_eq!(store.couple(&couple_id).await.unwrap(), linked);
-    assert_not_found(store.link_therapist("no-such-couple", &tess).await);
+    assert_not_found(
+        store
+            .link_therapist(&CoupleId::new("no-such-couple"), &tess)
+            .await,
+    );
 
     let caseload = store.caseload(&theo.id).await.unwrap();
     assert_eq!(caseload.len(), 1);
@@ -1354,7 +1359,7 @@ async fn the_practice_lists_its_therapists_with_couple_counts(store: Store) {
         .await
         .unwrap();
     store
-        .link_therapist(sam.couple_id.as_deref().unwrap(), &abe)
+        .link_therapist(sam.couple_id.as_ref().unwrap(), &abe)
         .await
         .unwrap();
     couple(&store, &outsider, &["e@example.com", "f@example.com"], T0).await;
@@ -1859,7 +1864,7 @@ async fn waiting_writing_is_its_authors_alone_until_its_moment(store: Store) {
         Reader {
             user_id: &user.id,
             role: user.role,
-            couple_id: user.couple_id.as_deref(),
+            couple_id: user.couple_id.as_ref(),
             now,
         }
     }
@@ -1901,7 +1906,8 @@ async fn waiting_writing_is_its_authors_alone_until_its_moment(store: Store) {
         );
         let news = store.caseload_news(&theo.id, now).await.unwrap();
         assert_eq!(
-            news[&couple.id].new_shared, 0,
+            news[couple.id.as_str()].new_shared,
+            0,
             "not news before it is readable"
         );
     }
@@ -1932,7 +1938,7 @@ async fn waiting_writing_is_its_authors_alone_until_its_moment(store: Store) {
         .await
         .unwrap();
     let all = store.caseload_news(&theo.id, T0 + 700).await.unwrap();
-    assert_eq!(one, all[&couple.id]);
+    assert_eq!(one, all[couple.id.as_str()]);
     assert_eq!((one.new_shared, one.shared_since_session), (0, 1));
     assert_eq!((one.last_session, one.since_session()), (None, None));
     // only the author moves the moment
@@ -2153,9 +2159,9 @@ async fn scoped_reads_cover_a_caseload_and_nothing_else(store: Store) {
             .collect::<Vec<_>>()
     );
     let cadences = store.cadences_in(caseload).await.unwrap();
-    assert_eq!(cadences.get(&couples[1].id), Some(&3));
+    assert_eq!(cadences.get(couples[1].id.as_str()), Some(&3));
     assert_eq!(
-        cadences.get(&couples[0].id),
+        cadences.get(couples[0].id.as_str()),
         None,
         "unset: the caller's default"
     );
@@ -2163,12 +2169,12 @@ async fn scoped_reads_cover_a_caseload_and_nothing_else(store: Store) {
         store
             .cadences_in(Scope::Couple(&couples[2].id))
             .await
-            .unwrap()[&couples[2].id],
+            .unwrap()[couples[2].id.as_str()],
         7
     );
     assert_eq!(
         store.shared_work_pauses_in(caseload).await.unwrap(),
-        vec![(couples[1].id.clone(), people[2].id.clone())]
+        vec![(couples[1].id.to_string(), people[2].id.to_string())]
     );
     assert!(
         store
@@ -2421,7 +2427,7 @@ fn reader(user: &User, now: Millis) -> Reader<'_> {
     Reader {
         user_id: &user.id,
         role: user.role,
-        couple_id: user.couple_id.as_deref(),
+        couple_id: user.couple_id.as_ref(),
         now,
     }
 }
@@ -2668,7 +2674,7 @@ async fn only_the_author_moves_writing_and_each_move_is_kept(store: Store) {
         b"for theo"
     );
     let change = |from, to, changed_at| AudienceChange {
-        changed_by: ann.id.clone(),
+        changed_by: ann.id.to_string(),
         from,
         to,
         changed_at,

@@ -4,6 +4,7 @@
 //! therapist see them.
 
 use serde::Serialize;
+use trellis_core::CoupleId;
 use trellis_core::EntryKind;
 use trellis_core::Role;
 use trellis_core::consistency::{
@@ -39,7 +40,7 @@ async fn partner_couple(state: &AppState, partner: &User) -> AppResult<Couple> {
     if partner.role != Role::Partner {
         return Err(Error::Forbidden);
     }
-    let couple_id = partner.couple_id.as_deref().ok_or(Error::NotFound)?;
+    let couple_id = partner.couple_id.as_ref().ok_or(Error::NotFound)?;
     Ok(state.store().couple(couple_id).await?)
 }
 
@@ -168,7 +169,7 @@ pub async fn make_ritual(
 pub async fn propose_promise(
     state: &AppState,
     therapist: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
     partner_id: &str,
     text: &str,
     cadence: Cadence,
@@ -387,7 +388,7 @@ fn rates_between(
 pub async fn promises(
     state: &AppState,
     viewer: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
 ) -> AppResult<Vec<PromiseView>> {
     let couple = couple_for(state, viewer, couple_id).await?;
     let members = state.store().couple_members(&couple.id).await?;
@@ -439,7 +440,7 @@ pub async fn promises(
                 Ownership {
                     author_id: &promise.owner_id,
                     couple_id: &couple.id,
-                    couple_therapist_id: couple.therapist_id.as_deref(),
+                    couple_therapist_id: couple.therapist_id.as_ref(),
                     addressed_to: None,
                 },
             );
@@ -473,7 +474,7 @@ pub async fn promises(
             noticed_rate: window.noticed_rate,
             cadence: describe_cadence(&cadence),
             status: promise.status.clone(),
-            owner_id: promise.owner_id.clone(),
+            owner_id: promise.owner_id.to_string(),
             id: promise.id,
             text,
             thanks,
@@ -511,7 +512,7 @@ pub struct Consistency {
 pub async fn consistency(
     state: &AppState,
     viewer: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
 ) -> AppResult<Consistency> {
     let couple = couple_for(state, viewer, couple_id).await?;
     let scope = trellis_store::Scope::Couple(&couple.id);
@@ -562,7 +563,7 @@ pub(crate) fn consistency_from(
         let now_rates = consistency::combine(&current);
         let before = consistency::combine(&previous);
         partners.push(PartnerConsistency {
-            user_id: member.id.clone(),
+            user_id: member.id.to_string(),
             name: member.name.clone(),
             follow_through_rate: now_rates.follow_through_rate,
             noticed_rate: now_rates.noticed_rate,
@@ -581,7 +582,7 @@ pub(crate) fn consistency_from(
 pub async fn weekly_follow_through(
     state: &AppState,
     viewer: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
 ) -> AppResult<Vec<(String, Vec<(i64, i64)>)>> {
     let couple = couple_for(state, viewer, couple_id).await?;
     let members = state.store().couple_members(&couple.id).await?;
@@ -699,7 +700,7 @@ pub async fn accept_agreement(state: &AppState, partner: &User, id: &str) -> App
 pub async fn agreements(
     state: &AppState,
     viewer: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
 ) -> AppResult<Vec<AgreementView>> {
     let couple = couple_for(state, viewer, couple_id).await?;
     let members = state.store().couple_members(&couple.id).await?;
@@ -866,7 +867,7 @@ pub struct Milestone {
 pub async fn new_celebrations(
     state: &AppState,
     partner: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
 ) -> AppResult<Vec<String>> {
     let all = milestones(state, partner, couple_id).await?;
     let keys: Vec<String> = all
@@ -889,7 +890,7 @@ pub async fn new_celebrations(
 pub async fn milestones(
     state: &AppState,
     viewer: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
 ) -> AppResult<Vec<Milestone>> {
     let mut found = Vec::new();
     let consistency = consistency(state, viewer, couple_id).await?;

@@ -295,7 +295,7 @@ pub async fn accept_invitation(
     let mut event = audit::Event::new("accepted_invitation")
         .actor(&accepted.user)
         .subject(&accepted.user.id);
-    if let Some(couple_id) = accepted.user.couple_id.as_deref() {
+    if let Some(couple_id) = accepted.user.couple_id.as_ref() {
         event = event.couple(couple_id);
     }
     audit::record(state, event).await?;

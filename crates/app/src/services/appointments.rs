@@ -4,6 +4,7 @@
 //! reminders go out before each session.
 
 use jiff::tz::TimeZone;
+use trellis_core::CoupleId;
 use trellis_core::schedule::{self, LocationKind};
 use trellis_core::time::{DAY, HOUR, MINUTE};
 use trellis_core::{Millis, Role};
@@ -163,14 +164,18 @@ fn check_slot(slot: &Slot<'_>, zone: &TimeZone, now: Millis) -> AppResult<Checke
     }
 }
 
-async fn guided_couple(state: &AppState, therapist: &User, couple_id: &str) -> AppResult<Couple> {
+async fn guided_couple(
+    state: &AppState,
+    therapist: &User,
+    couple_id: &CoupleId,
+) -> AppResult<Couple> {
     if therapist.role != Role::Therapist {
         return Err(Error::Forbidden);
     }
     couple_for(state, therapist, couple_id).await
 }
 
-async fn tell_partners(state: &AppState, couple_id: &str, notice: Notice) -> AppResult<()> {
+async fn tell_partners(state: &AppState, couple_id: &CoupleId, notice: Notice) -> AppResult<()> {
     for partner in state.store().couple_members(couple_id).await? {
         notices::notify(state, &partner, notice).await?;
     }
@@ -182,7 +187,7 @@ async fn tell_partners(state: &AppState, couple_id: &str, notice: Notice) -> App
 pub async fn schedule(
     state: &AppState,
     therapist: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
     slot: Slot<'_>,
 ) -> AppResult<Appointment> {
     let couple = guided_couple(state, therapist, couple_id).await?;
@@ -225,7 +230,7 @@ pub async fn schedule(
 pub async fn reschedule(
     state: &AppState,
     therapist: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
     id: &str,
     slot: Slot<'_>,
 ) -> AppResult<Appointment> {
@@ -261,7 +266,7 @@ pub async fn reschedule(
 pub async fn cancel(
     state: &AppState,
     therapist: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
     id: &str,
 ) -> AppResult<()> {
     let couple = guided_couple(state, therapist, couple_id).await?;
@@ -288,7 +293,7 @@ pub async fn ask_to_move(state: &AppState, partner: &User, id: &str, note: &str)
     if partner.role != Role::Partner {
         return Err(Error::Forbidden);
     }
-    let couple_id = partner.couple_id.as_deref().ok_or(Error::NotFound)?;
+    let couple_id = partner.couple_id.as_ref().ok_or(Error::NotFound)?;
     let note = note.trim();
     if note.chars().count() > NOTE_MAX_CHARS {
         return Err(Error::invalid(
@@ -332,7 +337,7 @@ pub async fn ask_to_move(state: &AppState, partner: &User, id: &str, note: &str)
 pub async fn for_couple(
     state: &AppState,
     viewer: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
 ) -> AppResult<Vec<Appointment>> {
     let couple = couple_for(state, viewer, couple_id).await?;
     let zone = notices::zone_for(state, viewer).await?;

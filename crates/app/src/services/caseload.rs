@@ -64,7 +64,7 @@ pub async fn caseload(state: &AppState, therapist: &User) -> AppResult<Vec<Casel
     let mut out = Vec::new();
     for entry in store.caseload(&therapist.id).await? {
         let id = entry.couple.id.clone();
-        let news = news.remove(&id).unwrap_or_default();
+        let news = news.remove(id.as_str()).unwrap_or_default();
         let couple = facts.take(&id);
         let alerts = couple.alerts(state, therapist, &entry.couple, now)?;
         let shared_work_open =
@@ -91,11 +91,11 @@ pub async fn caseload(state: &AppState, therapist: &User) -> AppResult<Vec<Casel
             open_flags: news.open_flags,
             urgent_flags: news.urgent_flags,
             alerts,
-            unread: unread.remove(&id).unwrap_or(0),
+            unread: unread.remove(id.as_str()).unwrap_or(0),
             shared_work_open,
             new_shared: news.new_shared,
             since_session: news.since_session(),
-            id,
+            id: id.into_string(),
         });
     }
     // stable: couples equal in need keep the store's newest-first order
@@ -131,7 +131,11 @@ impl Facts {
         let today = crate::services::accountability::today_for(state, therapist).await?;
         let mut couples: HashMap<String, CoupleFacts> = HashMap::new();
         for (couple, member) in store.members_in(scope).await? {
-            couples.entry(couple).or_default().members.push(member);
+            couples
+                .entry(couple.into_string())
+                .or_default()
+                .members
+                .push(member);
         }
         // alerts read only the ends of each history
         let measures = store
@@ -146,7 +150,7 @@ impl Facts {
         }
         for promise in store.promises_in(scope).await? {
             couples
-                .entry(promise.couple_id.clone())
+                .entry(promise.couple_id.to_string())
                 .or_default()
                 .promises
                 .push(promise);
@@ -217,7 +221,7 @@ impl CoupleView<'_> {
             let sharing = self
                 .all
                 .sharing
-                .get(&member.id)
+                .get(member.id.as_str())
                 .copied()
                 .unwrap_or_default();
             let rows: Vec<MeasureRow> = facts
@@ -230,7 +234,7 @@ impl CoupleView<'_> {
                 therapist,
                 member,
                 &couple.id,
-                couple.therapist_id.as_deref(),
+                couple.therapist_id.as_ref(),
                 sharing,
             );
             if visible {

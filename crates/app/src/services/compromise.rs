@@ -5,6 +5,7 @@
 //! the overlap, which goes to their agreements for both to accept.
 
 use serde::Serialize;
+use trellis_core::CoupleId;
 use trellis_core::Role;
 use trellis_core::privacy::{Audience, Item, Relation, may_view};
 use trellis_store::User;
@@ -44,11 +45,11 @@ fn context(id: &str, user_id: &str, part: &str) -> String {
     format!("compromise:{id}:{user_id}:{part}")
 }
 
-fn partner_only(user: &User) -> AppResult<&str> {
+fn partner_only(user: &User) -> AppResult<&CoupleId> {
     if user.role != Role::Partner {
         return Err(Error::Forbidden);
     }
-    user.couple_id.as_deref().ok_or(Error::Forbidden)
+    user.couple_id.as_ref().ok_or(Error::Forbidden)
 }
 
 fn text(field: &'static str, value: &str, what: &str) -> AppResult<String> {
@@ -89,7 +90,7 @@ pub async fn open(state: &AppState, partner: &User, topic: &str) -> AppResult<Co
 pub async fn view(state: &AppState, partner: &User, id: &str) -> AppResult<CompromiseView> {
     let couple_id = partner_only(partner)?;
     let row = state.store().compromise(id).await?;
-    if row.couple_id != couple_id {
+    if row.couple_id != *couple_id {
         return Err(Error::NotFound);
     }
     let vault = state.vault();
@@ -169,7 +170,7 @@ pub async fn write(
 ) -> AppResult<CompromiseView> {
     let couple_id = partner_only(partner)?;
     let row = state.store().compromise(id).await?;
-    if row.couple_id != couple_id {
+    if row.couple_id != *couple_id {
         return Err(Error::NotFound);
     }
     super::safety::require_shared_work(state, couple_id).await?;

@@ -1,6 +1,7 @@
 //! Couples: a therapist starting one, partners joining, self-guided couples
 //! inviting each other and linking a therapist.
 
+use trellis_core::CoupleId;
 use trellis_core::invitation::INVITATION_LIFETIME;
 use trellis_core::linking::{
     LinkAction, LinkParty, LinkStatus, link_code_expiry, link_code_works, next_link_status,
@@ -234,12 +235,12 @@ async fn create_couple_with(
 pub async fn invite_partner(
     state: &AppState,
     inviter: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
     invitee: Invitee<'_>,
 ) -> AppResult<SentInvitation> {
     let couple = state.store().couple(couple_id).await?;
     let allowed = match inviter.role {
-        Role::Partner => inviter.couple_id.as_deref() == Some(couple.id.as_str()),
+        Role::Partner => inviter.couple_id.as_ref() == Some(&couple.id),
         Role::Therapist => couple.therapist_id.as_deref() == Some(inviter.id.as_str()),
         Role::Admin => false,
     };
@@ -372,7 +373,7 @@ pub struct LinkRequestView {
 /// (a therapist is not asked before both partners agree).
 fn party_of(user: &User, request: &LinkRequest) -> Option<LinkParty> {
     match user.role {
-        Role::Partner if user.couple_id.as_deref() == Some(request.couple_id.as_str()) => {
+        Role::Partner if user.couple_id.as_ref() == Some(&request.couple_id) => {
             Some(if user.id == request.requested_by {
                 LinkParty::Requester
             } else {
@@ -416,7 +417,7 @@ async fn view_link_request(
 /// The requests that concern `user`, newest first: their couple's, or those
 /// a therapist was asked to answer. Admins have none.
 pub async fn link_requests_for(state: &AppState, user: &User) -> AppResult<Vec<LinkRequestView>> {
-    let requests = match (user.role, user.couple_id.as_deref()) {
+    let requests = match (user.role, user.couple_id.as_ref()) {
         (Role::Partner, Some(couple_id)) => state.store().couple_link_requests(couple_id).await?,
         (Role::Therapist, _) => state.store().therapist_link_requests(&user.id).await?,
         _ => Vec::new(),
@@ -456,7 +457,7 @@ pub async fn request_link(
     partner: &User,
     code: &str,
 ) -> AppResult<LinkRequestView> {
-    let couple_id = partner.couple_id.as_deref().ok_or(Error::Forbidden)?;
+    let couple_id = partner.couple_id.as_ref().ok_or(Error::Forbidden)?;
     let therapist = therapist_for_code(state, code).await?;
     let alone = state
         .store()
@@ -571,7 +572,7 @@ pub async fn overview_for_partner(
     state: &AppState,
     partner: &User,
 ) -> AppResult<Option<CoupleOverview>> {
-    let Some(couple_id) = partner.couple_id.as_deref() else {
+    let Some(couple_id) = partner.couple_id.as_ref() else {
         return Ok(None);
     };
     let store = state.store();
@@ -601,7 +602,7 @@ pub async fn overview_for_partner(
 }
 
 /// "Alex & Sam": a couple as staff read it in lists and headings.
-pub async fn title(state: &AppState, couple_id: &str) -> AppResult<String> {
+pub async fn title(state: &AppState, couple_id: &CoupleId) -> AppResult<String> {
     let members = state.store().couple_members(couple_id).await?;
     Ok(title_of(members.iter().map(|m| m.name.as_str())))
 }
@@ -614,7 +615,7 @@ pub fn title_of<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
 /// Whether a partner's couple is guided: it has a therapist on Trellis (who
 /// can be told, and who holds its sessions).
 pub async fn is_guided(state: &AppState, partner: &User) -> AppResult<bool> {
-    Ok(match partner.couple_id.as_deref() {
+    Ok(match partner.couple_id.as_ref() {
         Some(couple_id) => state
             .store()
             .couple(couple_id)

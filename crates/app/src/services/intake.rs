@@ -359,7 +359,7 @@ pub async fn accept(
             )
             .await?;
             Ok(Accepted {
-                couple_id: couple.id,
+                couple_id: couple.id.into_string(),
                 sent,
                 seen_separately: row.seen_separately,
             })

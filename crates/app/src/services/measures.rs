@@ -3,6 +3,7 @@
 //! consent (both through `privacy::may_view`) — plus alerts for therapists.
 
 use std::collections::BTreeMap;
+use trellis_core::{CoupleId, UserId};
 
 use serde::Serialize;
 use trellis_core::Role;
@@ -111,7 +112,7 @@ pub async fn submit(
     if partner.role != Role::Partner {
         return Err(Error::Forbidden);
     }
-    let couple_id = partner.couple_id.as_deref().ok_or(Error::NotFound)?;
+    let couple_id = partner.couple_id.as_ref().ok_or(Error::NotFound)?;
     let instrument = state.content().instrument(instrument_id).ok_or_else(|| {
         Error::invalid(
             "instrument",
@@ -187,7 +188,7 @@ pub async fn submit(
 
 /// May `viewer` see `subject`'s scores? The subject's own choices decide.
 async fn may_see_scores(state: &AppState, viewer: &User, subject: &User) -> AppResult<bool> {
-    let Some(couple_id) = subject.couple_id.as_deref() else {
+    let Some(couple_id) = subject.couple_id.as_ref() else {
         return Ok(viewer.id == subject.id);
     };
     let couple = state.store().couple(couple_id).await?;
@@ -196,7 +197,7 @@ async fn may_see_scores(state: &AppState, viewer: &User, subject: &User) -> AppR
         viewer,
         subject,
         couple_id,
-        couple.therapist_id.as_deref(),
+        couple.therapist_id.as_ref(),
         sharing,
     ))
 }
@@ -206,8 +207,8 @@ async fn may_see_scores(state: &AppState, viewer: &User, subject: &User) -> AppR
 pub(crate) fn scores_visible(
     viewer: &User,
     subject: &User,
-    couple_id: &str,
-    couple_therapist_id: Option<&str>,
+    couple_id: &CoupleId,
+    couple_therapist_id: Option<&UserId>,
     (therapist_consent, shared_with_partner): (bool, bool),
 ) -> bool {
     let relation = relation(
@@ -290,7 +291,7 @@ pub(crate) fn trends_from(
         })
         .collect();
     PersonTrends {
-        user_id: subject.id.clone(),
+        user_id: subject.id.to_string(),
         name: subject.name.clone(),
         visible: true,
         trends,
@@ -300,7 +301,7 @@ pub(crate) fn trends_from(
 /// A person whose scores the viewer may not see: only their name.
 pub(crate) fn hidden_trends(subject: &User) -> PersonTrends {
     PersonTrends {
-        user_id: subject.id.clone(),
+        user_id: subject.id.to_string(),
         name: subject.name.clone(),
         visible: false,
         trends: Vec::new(),
@@ -330,7 +331,7 @@ pub async fn mail_due_checkins(state: &AppState) -> AppResult<usize> {
 }
 
 pub async fn due(state: &AppState, partner: &User) -> AppResult<Vec<&'static str>> {
-    let Some(couple_id) = partner.couple_id.as_deref() else {
+    let Some(couple_id) = partner.couple_id.as_ref() else {
         return Ok(Vec::new());
     };
     let cadence = state.store().cadence_days(couple_id).await?;
@@ -374,7 +375,7 @@ pub async fn mine(state: &AppState, partner: &User) -> AppResult<MyMeasures> {
     if partner.role != Role::Partner {
         return Err(Error::Forbidden);
     }
-    let other = match partner.couple_id.as_deref() {
+    let other = match partner.couple_id.as_ref() {
         Some(couple_id) => state
             .store()
             .couple_members(couple_id)
@@ -529,7 +530,11 @@ fn points_of(trend: &Trend) -> Vec<Point> {
 
 /// Both partners side by side, for the couple's therapist (or a partner):
 /// each partner's scores only where their own choices allow.
-pub async fn progress(state: &AppState, viewer: &User, couple_id: &str) -> AppResult<Progress> {
+pub async fn progress(
+    state: &AppState,
+    viewer: &User,
+    couple_id: &CoupleId,
+) -> AppResult<Progress> {
     let couple = couple_for(state, viewer, couple_id).await?;
     let members = state.store().couple_members(&couple.id).await?;
     let cadence = state.store().cadence_days(&couple.id).await?;
@@ -565,7 +570,7 @@ pub async fn progress(state: &AppState, viewer: &User, couple_id: &str) -> AppRe
         );
     }
     Ok(Progress {
-        couple_id: couple.id,
+        couple_id: couple.id.into_string(),
         cadence_days: cadence,
         partners,
         alerts,
@@ -575,7 +580,7 @@ pub async fn progress(state: &AppState, viewer: &User, couple_id: &str) -> AppRe
 pub async fn set_cadence(
     state: &AppState,
     therapist: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
     days: i64,
 ) -> AppResult<()> {
     if therapist.role != Role::Therapist {

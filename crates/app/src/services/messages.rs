@@ -4,6 +4,7 @@
 //! read through the visibility rule); a message's thread fixes its audience.
 //! Therapists also comment on shared work, visible to the couple.
 
+use trellis_core::CoupleId;
 use trellis_core::EntryKind;
 use trellis_core::Role;
 use trellis_core::privacy::Audience;
@@ -43,7 +44,7 @@ impl ThreadKind {
 #[derive(Debug, Clone)]
 pub struct Thread {
     pub kind: ThreadKind,
-    pub couple_id: String,
+    pub couple_id: CoupleId,
     /// The partner of a private thread.
     pub partner_id: Option<String>,
     pub key: String,
@@ -74,15 +75,15 @@ pub async fn thread(
     state: &AppState,
     viewer: &User,
     kind: ThreadKind,
-    couple_id: Option<&str>,
+    couple_id: Option<&CoupleId>,
     partner_id: Option<&str>,
 ) -> AppResult<Thread> {
     let (couple, partner_id) = match viewer.role {
         Role::Partner => {
-            let couple_id = viewer.couple_id.as_deref().ok_or(Error::NotFound)?;
+            let couple_id = viewer.couple_id.as_ref().ok_or(Error::NotFound)?;
             (
                 couple_for(state, viewer, couple_id).await?,
-                viewer.id.clone(),
+                viewer.id.to_string(),
             )
         }
         Role::Therapist => {
@@ -163,13 +164,13 @@ pub async fn post(
     if author.role == Role::Partner
         && let Some(therapist_id) = &couple.therapist_id
     {
-        recipients.push(therapist_id.clone());
+        recipients.push(therapist_id.to_string());
     }
     match thread.kind {
         ThreadKind::Couple => {
             for member in state.store().couple_members(&couple.id).await? {
                 if member.id != author.id {
-                    recipients.push(member.id);
+                    recipients.push(member.id.into_string());
                 }
             }
         }
@@ -209,7 +210,7 @@ pub async fn read_thread(
 
 /// How many messages wait unread for the person, in all their threads.
 pub async fn unread_for_partner(state: &AppState, partner: &User) -> AppResult<usize> {
-    let Some(couple_id) = partner.couple_id.as_deref() else {
+    let Some(couple_id) = partner.couple_id.as_ref() else {
         return Ok(0);
     };
     let keys = [
@@ -263,14 +264,17 @@ pub async fn comment(
         }
         Err(Error::NotFound) => {
             let agreement = state.store().agreement(target_id).await?;
-            couple_for(state, therapist, &agreement.couple_id).await?.id
+            couple_for(state, therapist, &agreement.couple_id)
+                .await?
+                .id
+                .into_string()
         }
         Err(other) => return Err(other),
     };
     writing::write_in_couple(
         state,
         therapist,
-        &couple_id,
+        &CoupleId::new(couple_id),
         NewWriting {
             kind: COMMENT,
             ref_id: Some(target_id),
@@ -287,7 +291,11 @@ async fn both_answered(state: &AppState, answer: &Entry) -> AppResult<bool> {
     let Some(exercise) = answer.ref_id.as_deref() else {
         return Ok(false);
     };
-    for member in state.store().couple_members(&answer.couple_id).await? {
+    for member in state
+        .store()
+        .couple_members(&CoupleId::new(answer.couple_id.as_str()))
+        .await?
+    {
         if member.id != answer.author_id
             && !state
                 .store()

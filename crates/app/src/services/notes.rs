@@ -2,6 +2,7 @@
 //! only by them (not the couple, not other therapists, not admins), sealed
 //! with the couple's key, and never part of a client's export.
 
+use trellis_core::CoupleId;
 use trellis_core::Role;
 use trellis_core::privacy::{Item, Relation, may_view};
 use trellis_store::{NoteRow, User};
@@ -51,18 +52,21 @@ async fn open(state: &AppState, therapist: &User, row: NoteRow) -> AppResult<Not
     })
 }
 
-async fn guided(state: &AppState, therapist: &User, couple_id: &str) -> AppResult<String> {
+async fn guided(state: &AppState, therapist: &User, couple_id: &CoupleId) -> AppResult<String> {
     if therapist.role != Role::Therapist {
         return Err(Error::Forbidden);
     }
-    Ok(couple_for(state, therapist, couple_id).await?.id)
+    Ok(couple_for(state, therapist, couple_id)
+        .await?
+        .id
+        .into_string())
 }
 
 #[tracing::instrument(skip_all, fields(therapist = %therapist.id, couple_id))]
 pub async fn write(
     state: &AppState,
     therapist: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
     body: &str,
 ) -> AppResult<Note> {
     let couple_id = guided(state, therapist, couple_id).await?;
@@ -97,7 +101,7 @@ pub async fn write(
 pub async fn update(
     state: &AppState,
     therapist: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
     id: &str,
     body: &str,
 ) -> AppResult<Note> {
@@ -120,7 +124,11 @@ pub async fn update(
 }
 
 /// The therapist's own notes about a couple they guide, newest first.
-pub async fn list(state: &AppState, therapist: &User, couple_id: &str) -> AppResult<Vec<Note>> {
+pub async fn list(
+    state: &AppState,
+    therapist: &User,
+    couple_id: &CoupleId,
+) -> AppResult<Vec<Note>> {
     let couple_id = guided(state, therapist, couple_id).await?;
     let mut notes = Vec::new();
     for row in state.store().notes_about(&therapist.id, &couple_id).await? {

@@ -239,7 +239,7 @@ pub async fn adopt_browser_zone(state: &AppState, user: &User, zone: &str) -> Ap
 /// The time zone name of the person's practice, if they belong to one.
 pub async fn practice_zone(state: &AppState, user: &User) -> AppResult<Option<String>> {
     let practice_id = match user.role {
-        Role::Partner => match user.couple_id.as_deref() {
+        Role::Partner => match user.couple_id.as_ref() {
             Some(couple_id) => state.store().couple(couple_id).await?.practice_id,
             None => None,
         },

@@ -4,6 +4,7 @@
 //! follows is decided in `services::safety`.
 
 use std::collections::BTreeMap;
+use trellis_core::CoupleId;
 
 use serde::Serialize;
 use trellis_core::Role;
@@ -16,11 +17,11 @@ use super::safety;
 use crate::error::{AppResult, Error};
 use crate::state::AppState;
 
-fn partner_only(user: &User) -> AppResult<&str> {
+fn partner_only(user: &User) -> AppResult<&CoupleId> {
     if user.role != Role::Partner {
         return Err(Error::Forbidden);
     }
-    user.couple_id.as_deref().ok_or(Error::NotFound)
+    user.couple_id.as_ref().ok_or(Error::NotFound)
 }
 
 pub async fn status(state: &AppState, partner: &User) -> AppResult<Onboarding> {

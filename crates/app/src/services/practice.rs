@@ -1,5 +1,6 @@
 //! Running a practice: its settings and its therapists.
 
+use trellis_core::CoupleId;
 use trellis_core::invitation::INVITATION_LIFETIME;
 use trellis_core::schedule::MAX_REMINDER_HOURS;
 use trellis_core::{DisplayName, EmailAddress, PracticeName, Role};
@@ -264,7 +265,7 @@ pub async fn reset_two_factor(state: &AppState, admin: &User, user_id: &str) -> 
 pub async fn move_couple(
     state: &AppState,
     admin: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
     therapist_id: &str,
 ) -> AppResult<()> {
     let practice_id = practice_of(admin)?;

@@ -3,6 +3,7 @@
 //! reflect-back loop; and what the therapist steers (pace, unlocks, homework).
 
 use std::collections::{BTreeMap, BTreeSet};
+use trellis_core::CoupleId;
 use trellis_core::EntryKind;
 
 use serde::{Deserialize, Serialize};
@@ -25,10 +26,14 @@ pub const REFLECT_BACK: EntryKind = EntryKind::ReflectBack;
 
 /// What a partner or the couple's therapist may open: the couple, if the
 /// viewer belongs to it; `NotFound` otherwise.
-pub async fn couple_for(state: &AppState, viewer: &User, couple_id: &str) -> AppResult<Couple> {
+pub async fn couple_for(
+    state: &AppState,
+    viewer: &User,
+    couple_id: &CoupleId,
+) -> AppResult<Couple> {
     let couple = state.store().couple(couple_id).await?;
     let allowed = match viewer.role {
-        Role::Partner => viewer.couple_id.as_deref() == Some(couple.id.as_str()),
+        Role::Partner => viewer.couple_id.as_ref() == Some(&couple.id),
         Role::Therapist => couple.therapist_id.as_deref() == Some(viewer.id.as_str()),
         Role::Admin => false,
     };
@@ -193,7 +198,7 @@ async fn pacing(
         .couple_members(&couple.id)
         .await?
         .into_iter()
-        .map(|m| m.id)
+        .map(|m| m.id.into_string())
         .collect();
     Ok(Pacing {
         open: open_stages(program, self_paced, &unlocked, situation, &done, &partners),
@@ -202,7 +207,7 @@ async fn pacing(
     })
 }
 
-pub async fn journey(state: &AppState, viewer: &User, couple_id: &str) -> AppResult<Journey> {
+pub async fn journey(state: &AppState, viewer: &User, couple_id: &CoupleId) -> AppResult<Journey> {
     let couple = couple_for(state, viewer, couple_id).await?;
     let store = state.store();
     let (program, self_paced) = program_for(state, &couple).await?;
@@ -268,10 +273,10 @@ pub async fn journey(state: &AppState, viewer: &User, couple_id: &str) -> AppRes
         .couple_members(&couple.id)
         .await?
         .into_iter()
-        .map(|u| (u.id, u.name))
+        .map(|u| (u.id.into_string(), u.name))
         .collect();
     Ok(Journey {
-        couple_id: couple.id.clone(),
+        couple_id: couple.id.to_string(),
         program_id: program.id.clone(),
         program_title: program.title.clone(),
         self_paced,
@@ -319,7 +324,7 @@ pub async fn open_exercise<'a>(
     if partner.role != Role::Partner {
         return Err(Error::Forbidden);
     }
-    let couple_id = partner.couple_id.as_deref().ok_or(Error::NotFound)?;
+    let couple_id = partner.couple_id.as_ref().ok_or(Error::NotFound)?;
     let couple = state.store().couple(couple_id).await?;
     let (program, self_paced) = program_for(state, &couple).await?;
     let (stage, exercise) = program.exercise(exercise_id).ok_or(Error::NotFound)?;
@@ -766,7 +771,7 @@ pub async fn responses(
     if partner.role != Role::Partner {
         return Err(Error::Forbidden);
     }
-    let couple_id = partner.couple_id.as_deref().ok_or(Error::NotFound)?;
+    let couple_id = partner.couple_id.as_ref().ok_or(Error::NotFound)?;
     let couple = state.store().couple(couple_id).await?;
     let (program, _) = program_for(state, &couple).await?;
     let (_, exercise) = program.exercise(exercise_id).ok_or(Error::NotFound)?;
@@ -853,7 +858,7 @@ pub async fn responses_for(
 pub(crate) async fn therapist_couple(
     state: &AppState,
     therapist: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
 ) -> AppResult<Couple> {
     if therapist.role != Role::Therapist {
         return Err(Error::Forbidden);
@@ -864,7 +869,7 @@ pub(crate) async fn therapist_couple(
 pub async fn unlock_stage(
     state: &AppState,
     therapist: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
     stage_id: &str,
 ) -> AppResult<()> {
     let couple = therapist_couple(state, therapist, couple_id).await?;
@@ -882,7 +887,7 @@ pub async fn unlock_stage(
 pub async fn set_pace(
     state: &AppState,
     therapist: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
     self_paced: bool,
 ) -> AppResult<()> {
     let couple = therapist_couple(state, therapist, couple_id).await?;
@@ -899,7 +904,7 @@ pub async fn set_pace(
 pub async fn assign(
     state: &AppState,
     therapist: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
     exercise_id: &str,
     due_on: Option<&str>,
     note: &str,

@@ -2,6 +2,7 @@
 //! together (and print) — stages completed, agreements, measures, milestones.
 
 use serde::Serialize;
+use trellis_core::CoupleId;
 use trellis_core::Millis;
 use trellis_store::User;
 
@@ -26,7 +27,7 @@ impl Moment {
 pub async fn timeline(
     state: &crate::state::AppState,
     viewer: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
 ) -> AppResult<(Vec<Moment>, Vec<String>)> {
     let couple = couple_for(state, viewer, couple_id).await?;
     let (program, _) = program_for(state, &couple).await?;

@@ -178,11 +178,11 @@ pub async fn export(state: &AppState, user: &User) -> AppResult<Export> {
     Ok(Export {
         exported_at: state.now(),
         account: ExportedAccount {
-            id: user.id.clone(),
+            id: user.id.to_string(),
             name: user.name.clone(),
             email: user.email.clone(),
             role: user.role.as_str().to_owned(),
-            couple_id: user.couple_id.clone(),
+            couple_id: user.couple_id.as_deref().map(str::to_owned),
             partner,
             therapist,
         },

@@ -8,6 +8,7 @@
 //! wrote: the gate has one message, whatever closed it.
 
 use std::collections::BTreeMap;
+use trellis_core::CoupleId;
 
 use serde::Serialize;
 use trellis_core::Role;
@@ -37,11 +38,11 @@ const NO_ONE_NOTIFIED: &str = "No therapist is linked to your account, so no one
 pub const RESCREEN_WEEKS: std::ops::RangeInclusive<i64> = 1..=52;
 pub const PROMISE_MAX_CHARS: usize = 500;
 
-fn partner_couple(user: &User) -> AppResult<&str> {
+fn partner_couple(user: &User) -> AppResult<&CoupleId> {
     if user.role != Role::Partner {
         return Err(Error::Forbidden);
     }
-    user.couple_id.as_deref().ok_or(Error::NotFound)
+    user.couple_id.as_ref().ok_or(Error::NotFound)
 }
 
 /// The practice's safety settings; built-in defaults without a practice.
@@ -82,7 +83,7 @@ async fn gate(state: &AppState, couple: &Couple) -> AppResult<Gate> {
             &pauses,
             open_urgent_flags,
         ),
-        partner_ids: members.into_iter().map(|m| m.id).collect(),
+        partner_ids: members.into_iter().map(|m| m.id.into_string()).collect(),
         last_checks,
     })
 }
@@ -107,7 +108,7 @@ pub(crate) fn gate_facts(
                 .find(|d| d.user_id == member.id)
                 .and_then(|d| Decision::parse(&d.decision)),
             checked: last_checks.iter().any(|(user_id, _)| user_id == &member.id),
-            paused: pauses.contains(&member.id),
+            paused: pauses.iter().any(|p| *p == member.id),
         })
         .collect();
     GateFacts {
@@ -125,7 +126,7 @@ pub async fn shared_work_open(state: &AppState, couple: &Couple) -> AppResult<bo
 }
 
 /// Refuses shared work while the gate is closed, with the one message.
-pub async fn require_shared_work(state: &AppState, couple_id: &str) -> AppResult<()> {
+pub async fn require_shared_work(state: &AppState, couple_id: &CoupleId) -> AppResult<()> {
     let couple = state.store().couple(couple_id).await?;
     if shared_work_open(state, &couple).await? {
         Ok(())
@@ -381,7 +382,7 @@ async fn flag_note(
 pub async fn raise_for_writing(
     state: &AppState,
     author: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
     concern: Concern,
 ) -> AppResult<String> {
     raise(
@@ -400,7 +401,7 @@ pub async fn raise_for_writing(
 async fn raise(
     state: &AppState,
     person: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
     concern: Concern,
     source: Source,
     why: &str,
@@ -425,7 +426,7 @@ async fn raise(
 pub async fn respond(
     state: &AppState,
     person: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
     concern: Concern,
     source: Source,
 ) -> AppResult<String> {
@@ -499,7 +500,7 @@ pub const NOTE_MAX_CHARS: usize = 2_000;
 pub async fn decide(
     state: &AppState,
     therapist: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
     input: &DecisionInput,
 ) -> AppResult<DecisionRecorded> {
     let couple = super::program::therapist_couple(state, therapist, couple_id).await?;
@@ -561,7 +562,7 @@ pub async fn decide(
     )
     .await?;
     Ok(DecisionRecorded {
-        user_id: partner.id.clone(),
+        user_id: partner.id.to_string(),
         decision: decision.as_str().to_owned(),
         flags_closed,
         shared_work_open: shared_work_open(state, &couple).await?,
@@ -572,7 +573,7 @@ pub async fn decide(
 pub async fn request_rescreen(
     state: &AppState,
     therapist: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
 ) -> AppResult<()> {
     let couple = super::program::therapist_couple(state, therapist, couple_id).await?;
     state
@@ -652,7 +653,7 @@ pub struct ScreeningPanel {
 pub async fn panel(
     state: &AppState,
     therapist: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
 ) -> AppResult<ScreeningPanel> {
     let couple = super::program::therapist_couple(state, therapist, couple_id).await?;
     let store = state.store();
@@ -700,7 +701,7 @@ pub async fn panel(
         };
         let decision = latest.and_then(|d| Decision::parse(&d.decision));
         partners.push(PartnerScreening {
-            user_id: member.id.clone(),
+            user_id: member.id.to_string(),
             name: member.name.clone(),
             checked_at: latest_check.map(|c| c.created_at),
             answers,
@@ -708,7 +709,7 @@ pub async fn panel(
             decision_label: decision.map(|d| d.label().to_owned()),
             decided_at: latest.map(|d| d.decided_at),
             note,
-            paused: pauses.contains(&member.id),
+            paused: pauses.iter().any(|p| *p == member.id),
         });
     }
     let flags = store

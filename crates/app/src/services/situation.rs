@@ -4,6 +4,7 @@
 //! sets it together, and it holds only once both partners said the same.
 
 use serde::{Deserialize, Serialize};
+use trellis_core::CoupleId;
 use trellis_core::Role;
 use trellis_core::situation::{CoupleSituation, PartnerRole, Situation};
 use trellis_store::{Couple, User};
@@ -62,7 +63,11 @@ pub async fn for_viewer(
     Ok((situation.map(|s| s.kind), role))
 }
 
-pub async fn view(state: &AppState, viewer: &User, couple_id: &str) -> AppResult<SituationView> {
+pub async fn view(
+    state: &AppState,
+    viewer: &User,
+    couple_id: &CoupleId,
+) -> AppResult<SituationView> {
     let couple = couple_for(state, viewer, couple_id).await?;
     let situation = of_couple(state, &couple.id).await?;
     let waiting_for_partner = situation.is_none()
@@ -104,7 +109,7 @@ async fn checked(
 pub async fn set(
     state: &AppState,
     user: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
     input: &SituationInput,
 ) -> AppResult<SituationView> {
     let couple = couple_for(state, user, couple_id).await?;

@@ -9,6 +9,7 @@
 
 use std::collections::VecDeque;
 use std::time::Duration;
+use trellis_core::CoupleId;
 
 use serde::Serialize;
 use trellis_core::Role;
@@ -97,7 +98,7 @@ async fn readable(state: &AppState, viewer: &User, talk_id: &str) -> AppResult<T
         trellis_core::privacy::Ownership {
             author_id: &talk.opened_by,
             couple_id: &talk.couple_id,
-            couple_therapist_id: talk.couple_therapist_id.as_deref(),
+            couple_therapist_id: talk.couple_therapist_id.as_ref(),
             addressed_to: None,
         },
     );
@@ -156,7 +157,7 @@ async fn open_turn(
     Ok(TurnView {
         seq: row.seq,
         verb: Move::parse(&row.kind).map_or("", Move::verb).to_owned(),
-        author_id: row.author_id,
+        author_id: row.author_id.into_string(),
         author_name: row.author_name,
         kind: row.kind,
         body,
@@ -208,7 +209,7 @@ pub async fn view(state: &AppState, viewer: &User, talk_id: &str) -> AppResult<T
         phase: rules.phase,
         waiting: rules.waiting,
         id: talk.id,
-        couple_id: talk.couple_id,
+        couple_id: talk.couple_id.into_string(),
         topic,
         therapist_can_read: talk.therapist_can_read,
         turns,
@@ -227,7 +228,7 @@ pub async fn open(
     if partner.role != Role::Partner {
         return Err(Error::Forbidden);
     }
-    let couple_id = partner.couple_id.as_deref().ok_or(Error::Forbidden)?;
+    let couple_id = partner.couple_id.as_ref().ok_or(Error::Forbidden)?;
     let couple = state.store().couple(couple_id).await?;
     super::safety::require_shared_work(state, &couple.id).await?;
     let topic = topic.trim();
@@ -372,7 +373,7 @@ pub async fn make_move(
                 }
                 return Ok(TurnView {
                     seq,
-                    author_id: partner.id.clone(),
+                    author_id: partner.id.to_string(),
                     author_name: partner.name.clone(),
                     kind: action.as_str().to_owned(),
                     verb: action.verb().to_owned(),
@@ -399,7 +400,7 @@ pub async fn make_move(
 pub async fn list(
     state: &AppState,
     viewer: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
 ) -> AppResult<Vec<(TalkRow, String)>> {
     let couple = super::program::couple_for(state, viewer, couple_id).await?;
     let mut talks = Vec::new();
@@ -430,7 +431,7 @@ pub struct MoveWaiting {
 /// floor, their paraphrase, their confirmation, or a problem-solving step
 /// the other partner made last. Talks paused by a time-out wait on no one.
 pub async fn waiting_on(state: &AppState, partner: &User) -> AppResult<Vec<MoveWaiting>> {
-    let (Role::Partner, Some(couple_id)) = (partner.role, partner.couple_id.as_deref()) else {
+    let (Role::Partner, Some(couple_id)) = (partner.role, partner.couple_id.as_ref()) else {
         return Ok(Vec::new());
     };
     let paused: Vec<String> = state
@@ -475,7 +476,7 @@ pub async fn waiting_on(state: &AppState, partner: &User) -> AppResult<Vec<MoveW
 
 /// Every talk of a partner's couple, for their export.
 pub async fn export_for(state: &AppState, partner: &User) -> AppResult<Vec<TalkView>> {
-    let (Role::Partner, Some(couple_id)) = (partner.role, partner.couple_id.as_deref()) else {
+    let (Role::Partner, Some(couple_id)) = (partner.role, partner.couple_id.as_ref()) else {
         return Ok(Vec::new());
     };
     let mut talks = Vec::new();
@@ -504,7 +505,7 @@ pub async fn follow(
         session,
         session_endings: state.store().session_endings(),
         state: state.clone(),
-        viewer_id: viewer.id.clone(),
+        viewer_id: viewer.id.to_string(),
         until: tokio::time::Instant::now() + STREAM_LIFETIME,
         talk,
         last: after.max(0),

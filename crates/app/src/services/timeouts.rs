@@ -5,6 +5,7 @@
 //! pattern over weeks, never their content (they have none).
 
 use serde::Serialize;
+use trellis_core::CoupleId;
 use trellis_core::Role;
 use trellis_core::talk::validate_timeout;
 use trellis_core::time::DAY;
@@ -70,7 +71,7 @@ pub async fn call(
     if partner.role != Role::Partner {
         return Err(Error::Forbidden);
     }
-    let couple_id = partner.couple_id.as_deref().ok_or(Error::Forbidden)?;
+    let couple_id = partner.couple_id.as_ref().ok_or(Error::Forbidden)?;
     if return_at.trim().is_empty() {
         return Err(Error::invalid(
             "return_at",
@@ -84,7 +85,7 @@ pub async fn call(
     let talk_id = match talk_id.filter(|t| !t.is_empty()) {
         Some(id) => {
             let talk = state.store().talk(id).await.map_err(|_| Error::NotFound)?;
-            if talk.couple_id != couple_id {
+            if talk.couple_id != *couple_id {
                 return Err(Error::NotFound);
             }
             Some(talk.id)
@@ -122,7 +123,7 @@ pub async fn call(
 pub async fn recent(
     state: &AppState,
     viewer: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
     days: i64,
 ) -> AppResult<Vec<TimeoutView>> {
     let couple = couple_for(state, viewer, couple_id).await?;
@@ -142,7 +143,7 @@ pub async fn recent(
 pub async fn weekly_counts(
     state: &AppState,
     therapist: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
     weeks: i64,
 ) -> AppResult<Vec<usize>> {
     let couple = couple_for(state, therapist, couple_id).await?;

@@ -10,6 +10,7 @@
 //! never nudged towards each other.
 
 use serde::Serialize;
+use trellis_core::CoupleId;
 use trellis_core::Role;
 use trellis_core::program::ExerciseKind;
 use trellis_core::reflect_back::Status;
@@ -79,7 +80,7 @@ fn item(kind: TodayKind, title: String, href: String) -> TodayItem {
 /// a couple have nothing waiting here.
 #[tracing::instrument(skip_all, fields(user = %user.id))]
 pub async fn today(state: &AppState, user: &User) -> AppResult<Vec<TodayItem>> {
-    let (Role::Partner, Some(couple_id)) = (user.role, user.couple_id.as_deref()) else {
+    let (Role::Partner, Some(couple_id)) = (user.role, user.couple_id.as_ref()) else {
         return Ok(Vec::new());
     };
     let couple = couple_for(state, user, couple_id).await?;
@@ -158,7 +159,9 @@ async fn program_items(
     let exercises = || journey.stages.iter().flat_map(|s| &s.exercises);
     if shared_open && let Some((other_id, other_name)) = &other {
         for exercise in exercises().filter(|e| e.kind == ExerciseKind::Paired) {
-            if exercise.done_by.contains(other_id) && !exercise.done_by.contains(&user.id) {
+            if exercise.done_by.contains(other_id)
+                && !exercise.done_by.iter().any(|d| *d == user.id)
+            {
                 items.push(item(
                     TodayKind::Paired,
                     format!(
@@ -195,7 +198,7 @@ async fn program_items(
     for assignment in &journey.assignments {
         let done = exercises()
             .find(|e| e.id == assignment.exercise_id)
-            .is_none_or(|e| e.done_by.contains(&user.id));
+            .is_none_or(|e| e.done_by.iter().any(|d| *d == user.id));
         let href = format!("/journey/{}", assignment.exercise_id);
         // assigned twice, or already listed as a paired answer or round
         let listed = homework.iter().chain(items.iter()).any(|i| i.href == href);
@@ -220,7 +223,7 @@ async fn program_items(
 async fn agreement_items(
     state: &AppState,
     user: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
     items: &mut Vec<TodayItem>,
 ) -> AppResult<()> {
     for agreement in super::accountability::agreements(state, user, couple_id).await? {

@@ -2,6 +2,7 @@
 //! viewer-scoped queries and, once more, through `privacy::may_view`; text is
 //! sealed before it is stored and opened only for a reader allowed to see it.
 
+use trellis_core::CoupleId;
 use trellis_core::EntryKind;
 use trellis_core::Role;
 use trellis_core::privacy::{Audience, Item, Ownership, may_view, relation};
@@ -49,7 +50,7 @@ pub fn reader<'a>(state: &AppState, user: &'a User) -> Reader<'a> {
     Reader {
         user_id: &user.id,
         role: user.role,
-        couple_id: user.couple_id.as_deref(),
+        couple_id: user.couple_id.as_ref(),
         now: state.now(),
     }
 }
@@ -194,8 +195,8 @@ fn policy_allows(viewer: &User, entry: &SealedEntry, item: Item) -> bool {
         Ownership {
             author_id: &entry.author_id,
             couple_id: &entry.couple_id,
-            couple_therapist_id: entry.couple_therapist_id.as_deref(),
-            addressed_to: entry.addressed_to.as_deref(),
+            couple_therapist_id: entry.couple_therapist_id.as_ref(),
+            addressed_to: entry.addressed_to.as_ref(),
         },
     );
     let allowed = may_view(relation, item);
@@ -228,8 +229,8 @@ async fn open(state: &AppState, viewer: &User, sealed: SealedEntry) -> AppResult
         possible_crisis: false,
         mine: sealed.author_id == viewer.id,
         id: sealed.id,
-        couple_id: sealed.couple_id,
-        author_id: sealed.author_id,
+        couple_id: sealed.couple_id.into_string(),
+        author_id: sealed.author_id.into_string(),
         author_name: sealed.author_name,
         kind: sealed.kind,
         ref_id: sealed.ref_id,
@@ -275,7 +276,7 @@ pub async fn write(state: &AppState, author: &User, writing: NewWriting<'_>) -> 
     if author.role != Role::Partner {
         return Err(Error::Forbidden);
     }
-    let couple_id = author.couple_id.as_deref().ok_or(Error::Forbidden)?;
+    let couple_id = author.couple_id.as_ref().ok_or(Error::Forbidden)?;
     write_in_couple(state, author, couple_id, writing, None).await
 }
 
@@ -285,7 +286,7 @@ pub async fn write(state: &AppState, author: &User, writing: NewWriting<'_>) -> 
 pub async fn write_in_couple(
     state: &AppState,
     author: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
     writing: NewWriting<'_>,
     addressed_to: Option<&str>,
 ) -> AppResult<Entry> {
@@ -363,8 +364,8 @@ pub async fn write_in_couple(
     let possible_crisis = signs.possible;
     Ok(Entry {
         id,
-        couple_id: couple_id.to_owned(),
-        author_id: author.id.clone(),
+        couple_id: couple_id.to_string(),
+        author_id: author.id.to_string(),
         author_name: author.name.clone(),
         kind: writing.kind.as_str().to_owned(),
         ref_id: writing.ref_id.map(str::to_owned),
@@ -665,7 +666,7 @@ pub async fn readers(
     audience: Audience,
 ) -> AppResult<Vec<String>> {
     use trellis_core::privacy::{Relation, visible_audiences};
-    let Some(couple_id) = author.couple_id.as_deref() else {
+    let Some(couple_id) = author.couple_id.as_ref() else {
         return Ok(Vec::new());
     };
     let mut names = Vec::new();

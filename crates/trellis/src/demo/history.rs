@@ -307,7 +307,7 @@ pub async fn seed(state: &AppState, now: Millis) -> anyhow::Result<()> {
         &couple,
         &situation::SituationInput {
             kind: "one_hurt".into(),
-            hurt_partner_id: Some(sam.id.clone()),
+            hurt_partner_id: Some(sam.id.to_string()),
         },
     )
     .await

@@ -576,7 +576,9 @@ async fn guided(app: &TestApp, token: &str) -> bool {
     let (_, me) = app.api_get(token, "/api/v1/me").await;
     let couple = app
         .store
-        .couple(me["couple_id"].as_str().unwrap())
+        .couple(&trellis_core::CoupleId::new(
+            me["couple_id"].as_str().unwrap(),
+        ))
         .await
         .unwrap();
     couple.therapist_id.is_some()

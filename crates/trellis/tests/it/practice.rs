@@ -184,7 +184,11 @@ async fn an_api_request_reaches_the_inbox_and_becomes_an_invited_couple(app: Tes
         !accepted.to_string().contains("/invitations/"),
         "the secret links go to the invitees' mail only: {accepted}"
     );
-    let couple = app.store.couple(&couple_id).await.unwrap();
+    let couple = app
+        .store
+        .couple(&trellis_core::CoupleId::new(couple_id.as_str()))
+        .await
+        .unwrap();
     assert_eq!(
         couple.therapist_id.as_deref(),
         Some(priya_id(&app).await.as_str())
@@ -271,6 +275,7 @@ async fn priya_id(app: &TestApp) -> String {
         .unwrap()
         .user
         .id
+        .into_string()
 }
 
 async fn requests_are_rate_limited_per_address(app: TestApp) {

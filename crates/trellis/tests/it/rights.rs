@@ -404,7 +404,7 @@ async fn a_backup_restores_with_its_data() {
     let reader = trellis_store::Reader {
         user_id: &alex_user.id,
         role: alex_user.role,
-        couple_id: alex_user.couple_id.as_deref(),
+        couple_id: alex_user.couple_id.as_ref(),
         now: trellis_web::state::system_now(),
     };
     let entries = restored

@@ -410,6 +410,7 @@ async fn user_id(app: &TestApp, email: &str) -> String {
         .unwrap()
         .user
         .id
+        .into_string()
 }
 
 async fn a_departed_therapist_loses_access_at_once_and_their_couples_move(app: TestApp) {

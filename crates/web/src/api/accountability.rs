@@ -3,6 +3,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use trellis_core::CoupleId;
 use utoipa::ToSchema;
 
 use super::ErrorBody;
@@ -134,7 +135,7 @@ pub struct CommitmentList {
 pub async fn list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
 ) -> AppResult<Json<CommitmentList>> {
     Ok(Json(CommitmentList {
         commitments: accountability::promises(&state, &user, &id).await?,
@@ -147,7 +148,7 @@ pub async fn list(
 pub async fn consistency(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
 ) -> AppResult<Json<Consistency>> {
     Ok(Json(accountability::consistency(&state, &user, &id).await?))
 }
@@ -219,7 +220,7 @@ pub struct AgreementList {
 pub async fn agreements(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
 ) -> AppResult<Json<AgreementList>> {
     Ok(Json(AgreementList {
         agreements: accountability::agreements(&state, &user, &id).await?,
@@ -260,7 +261,7 @@ pub struct MilestoneList {
 pub async fn milestones(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
 ) -> AppResult<Json<MilestoneList>> {
     Ok(Json(MilestoneList {
         milestones: accountability::milestones(&state, &user, &id).await?,
@@ -338,7 +339,7 @@ pub struct ContextRequest {
 pub async fn context(
     State(state): State<AppState>,
     RoleUser(partner): PartnerUser,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
     ApiJson(r): ApiJson<ContextRequest>,
 ) -> AppResult<StatusCode> {
     let audience = crate::services::writing::parse_audience("audience", r.audience.as_deref())?;
@@ -395,7 +396,7 @@ pub struct ProposalRequest {
 pub async fn propose_promise(
     State(state): State<AppState>,
     RoleUser(therapist): crate::auth::session::TherapistUser,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
     ApiJson(r): ApiJson<ProposalRequest>,
 ) -> AppResult<(StatusCode, Json<Created>)> {
     crate::services::program::couple_for(&state, &therapist, &id).await?;

@@ -88,11 +88,11 @@ pub struct MeResponse {
     responses((status = 200, body = MeResponse), (status = 401, body = ErrorBody)))]
 pub async fn me(CurrentUser(user): CurrentUser) -> Json<MeResponse> {
     Json(MeResponse {
-        id: user.id,
+        id: user.id.into_string(),
         email: user.email,
         name: user.name,
         role: user.role.as_str().to_owned(),
-        couple_id: user.couple_id,
+        couple_id: user.couple_id.map(String::from),
     })
 }
 

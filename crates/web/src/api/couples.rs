@@ -59,7 +59,7 @@ pub async fn create(
     Ok((
         StatusCode::CREATED,
         Json(CreateCoupleResponse {
-            id: couple.id,
+            id: couple.id.into_string(),
             invitations: sent
                 .into_iter()
                 .map(|s| InvitationJson {
@@ -89,7 +89,7 @@ pub struct FreshInvitation {
 pub async fn invite(
     State(state): State<AppState>,
     RoleUser(therapist): TherapistUser,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    axum::extract::Path(id): axum::extract::Path<trellis_core::CoupleId>,
     ApiJson(request): ApiJson<FreshInvitation>,
 ) -> AppResult<(StatusCode, Json<InvitationJson>)> {
     let sent = couples::invite_partner(

@@ -46,7 +46,7 @@ impl From<LinkRequestView> for LinkRequestJson {
             status: view.request.status.as_str().to_owned(),
             actions: view.actions.iter().map(|a| a.as_str().to_owned()).collect(),
             id: view.request.id,
-            couple_id: view.request.couple_id,
+            couple_id: view.request.couple_id.into_string(),
             therapist_name: view.therapist_name,
             requested_by_name: view.requested_by_name,
             created_at: view.request.created_at,

@@ -1,5 +1,6 @@
 use std::collections::BTreeMap;
 use trellis_app::Error as DomainError;
+use trellis_core::CoupleId;
 
 use crate::extract::Path;
 use axum::Json;
@@ -184,7 +185,7 @@ pub async fn sharing(
 pub async fn progress(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
 ) -> AppResult<Json<Progress>> {
     Ok(Json(measures::progress(&state, &user, &id).await?))
 }

@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use trellis_core::CoupleId;
 use utoipa::{IntoParams, ToSchema};
 
 use super::ErrorBody;
@@ -24,7 +25,8 @@ pub struct NewMessage {
     pub thread: Option<String>,
     pub body: Option<String>,
     /// Therapists: the couple.
-    pub couple_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub couple_id: Option<CoupleId>,
     /// Therapists, private thread: the partner.
     pub partner_id: Option<String>,
 }
@@ -34,7 +36,8 @@ pub struct ThreadQuery {
     /// `couple` or `private`.
     pub thread: Option<String>,
     /// Therapists: the couple.
-    pub couple_id: Option<String>,
+    #[param(value_type = Option<String>)]
+    pub couple_id: Option<CoupleId>,
     /// Therapists, private thread: the partner.
     pub partner_id: Option<String>,
 }
@@ -59,7 +62,7 @@ pub async fn post(
         &state,
         &user,
         kind,
-        request.couple_id.as_deref(),
+        request.couple_id.as_ref(),
         request.partner_id.as_deref(),
     )
     .await?;
@@ -87,7 +90,7 @@ pub async fn list(
         &state,
         &user,
         kind,
-        query.couple_id.as_deref(),
+        query.couple_id.as_ref(),
         query.partner_id.as_deref(),
     )
     .await?;
@@ -144,7 +147,7 @@ pub struct CommentList {
 pub async fn comments(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
     Query(query): Query<CommentQuery>,
 ) -> AppResult<Json<CommentList>> {
     crate::services::program::couple_for(&state, &user, &id).await?;
@@ -202,7 +205,7 @@ pub struct NoteList {
 pub async fn write_note(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
     ApiJson(request): ApiJson<NoteRequest>,
 ) -> AppResult<(StatusCode, Json<NoteJson>)> {
     let note = notes::write(
@@ -221,7 +224,7 @@ pub async fn write_note(
 pub async fn notes_list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
 ) -> AppResult<Json<NoteList>> {
     Ok(Json(NoteList {
         template: notes::TEMPLATE.to_owned(),
@@ -239,7 +242,7 @@ pub async fn notes_list(
 pub async fn update_note(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path((id, note_id)): Path<(String, String)>,
+    Path((id, note_id)): Path<(CoupleId, String)>,
     ApiJson(request): ApiJson<NoteRequest>,
 ) -> AppResult<Json<NoteJson>> {
     let note = notes::update(

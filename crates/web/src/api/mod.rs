@@ -717,7 +717,7 @@ pub struct UserJson {
 impl From<&User> for UserJson {
     fn from(user: &User) -> Self {
         Self {
-            id: user.id.clone(),
+            id: user.id.to_string(),
             email: user.email.clone(),
             name: user.name.clone(),
             role: user.role.as_str().to_owned(),

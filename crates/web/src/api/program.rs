@@ -1,4 +1,5 @@
 use std::collections::BTreeMap;
+use trellis_core::CoupleId;
 
 use crate::extract::Path;
 use axum::Json;
@@ -56,7 +57,7 @@ pub async fn get_program(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
 ) -> AppResult<Json<ProgramJson>> {
-    let (program, situation, role) = match user.couple_id.as_deref() {
+    let (program, situation, role) = match user.couple_id.as_ref() {
         Some(couple_id) => {
             let couple = state.store().couple(couple_id).await?;
             let (situation, role) = situation::for_viewer(&state, &user, couple_id).await?;
@@ -117,7 +118,7 @@ pub struct CreatedId {
 pub async fn answer(
     State(state): State<AppState>,
     RoleUser(partner): PartnerUser,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
     ApiJson(input): ApiJson<AnswerInput>,
 ) -> AppResult<(StatusCode, Json<CreatedId>)> {
     let id = program::answer(&state, &partner, &id, input).await?;
@@ -132,7 +133,7 @@ pub async fn answer(
 pub async fn responses(
     State(state): State<AppState>,
     RoleUser(partner): PartnerUser,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
 ) -> AppResult<Json<Responses>> {
     Ok(Json(program::responses(&state, &partner, &id).await?))
 }
@@ -144,7 +145,7 @@ pub async fn responses(
 pub async fn journey(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
 ) -> AppResult<Json<program::Journey>> {
     Ok(Json(program::journey(&state, &user, &id).await?))
 }
@@ -156,7 +157,7 @@ pub async fn journey(
 pub async fn get_situation(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
 ) -> AppResult<Json<situation::SituationView>> {
     Ok(Json(situation::view(&state, &user, &id).await?))
 }
@@ -171,7 +172,7 @@ pub async fn get_situation(
 pub async fn set_situation(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
     ApiJson(request): ApiJson<situation::SituationInput>,
 ) -> AppResult<Json<situation::SituationView>> {
     Ok(Json(situation::set(&state, &user, &id, &request).await?))
@@ -192,7 +193,7 @@ pub struct AssignRequest {
 pub async fn assign(
     State(state): State<AppState>,
     RoleUser(therapist): TherapistUser,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
     ApiJson(request): ApiJson<AssignRequest>,
 ) -> AppResult<(StatusCode, Json<CreatedId>)> {
     program::couple_for(&state, &therapist, &id).await?;
@@ -218,7 +219,7 @@ pub async fn assign(
 pub async fn unlock(
     State(state): State<AppState>,
     RoleUser(therapist): TherapistUser,
-    Path((id, stage)): Path<(String, String)>,
+    Path((id, stage)): Path<(trellis_core::CoupleId, String)>,
 ) -> AppResult<StatusCode> {
     program::unlock_stage(&state, &therapist, &id, &stage).await?;
     Ok(StatusCode::NO_CONTENT)

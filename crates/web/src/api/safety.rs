@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
+use trellis_core::CoupleId;
 use utoipa::ToSchema;
 
 use super::ErrorBody;
@@ -25,7 +26,7 @@ use crate::state::AppState;
 pub async fn decide(
     State(state): State<AppState>,
     RoleUser(therapist): TherapistUser,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
     ApiJson(request): ApiJson<DecisionInput>,
 ) -> AppResult<(StatusCode, Json<DecisionRecorded>)> {
     Ok((
@@ -43,7 +44,7 @@ pub async fn decide(
 pub async fn panel(
     State(state): State<AppState>,
     RoleUser(therapist): TherapistUser,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
 ) -> AppResult<Json<ScreeningPanel>> {
     Ok(Json(safety::panel(&state, &therapist, &id).await?))
 }
@@ -56,7 +57,7 @@ pub async fn panel(
 pub async fn rescreen(
     State(state): State<AppState>,
     RoleUser(therapist): TherapistUser,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
 ) -> AppResult<StatusCode> {
     safety::request_rescreen(&state, &therapist, &id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use trellis_core::CoupleId;
 use trellis_store::PersonSettings;
 use utoipa::ToSchema;
 
@@ -60,7 +61,7 @@ impl From<Appointment> for AppointmentJson {
             kind: a.kind.as_str().to_owned(),
             reschedule_requested: a.move_requested,
             id: a.row.id,
-            couple_id: a.row.couple_id,
+            couple_id: a.row.couple_id.into_string(),
             therapist_name: a.row.therapist_name,
             location: a.row.location,
             status: a.row.status,
@@ -89,7 +90,7 @@ fn slot(request: &AppointmentRequest) -> Slot<'_> {
 pub async fn schedule(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
     ApiJson(request): ApiJson<AppointmentRequest>,
 ) -> AppResult<(StatusCode, Json<AppointmentJson>)> {
     let appointment = appointments::schedule(&state, &user, &id, slot(&request)).await?;
@@ -102,7 +103,7 @@ pub async fn schedule(
 pub async fn of_couple(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
 ) -> AppResult<Json<AppointmentList>> {
     Ok(Json(AppointmentList {
         appointments: appointments::for_couple(&state, &user, &id)
@@ -119,7 +120,7 @@ pub async fn of_couple(
 pub async fn reschedule(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path((id, appointment_id)): Path<(String, String)>,
+    Path((id, appointment_id)): Path<(trellis_core::CoupleId, String)>,
     ApiJson(request): ApiJson<AppointmentRequest>,
 ) -> AppResult<Json<AppointmentJson>> {
     let appointment =
@@ -133,7 +134,7 @@ pub async fn reschedule(
 pub async fn cancel(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path((id, appointment_id)): Path<(String, String)>,
+    Path((id, appointment_id)): Path<(trellis_core::CoupleId, String)>,
 ) -> AppResult<StatusCode> {
     appointments::cancel(&state, &user, &id, &appointment_id).await?;
     Ok(StatusCode::NO_CONTENT)

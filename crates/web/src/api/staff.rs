@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use trellis_core::CoupleId;
 use utoipa::ToSchema;
 
 use super::ErrorBody;
@@ -43,7 +44,7 @@ pub async fn list(
         .await?
         .into_iter()
         .map(|person| StaffJson {
-            id: person.id,
+            id: person.id.into_string(),
             name: person.name,
             email: person.email,
             role: person.role.to_string(),
@@ -97,7 +98,7 @@ pub struct MoveCouple {
 pub async fn move_couple(
     State(state): State<AppState>,
     RoleUser(admin): AdminUser,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
     ApiJson(request): ApiJson<MoveCouple>,
 ) -> AppResult<StatusCode> {
     practice::move_couple(&state, &admin, &id, &request.therapist_id).await?;

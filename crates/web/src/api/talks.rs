@@ -3,6 +3,7 @@
 
 use std::convert::Infallible;
 use trellis_app::Error as DomainError;
+use trellis_core::CoupleId;
 
 use crate::extract::{Path, Query};
 use axum::Json;
@@ -180,7 +181,7 @@ pub async fn floor(
 pub async fn leave(
     State(state): State<AppState>,
     RoleUser(user): PartnerUser,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
 ) -> AppResult<(StatusCode, Json<TurnView>)> {
     play(&state, &user, &id, Move::Leave, "", false).await
 }
@@ -205,7 +206,7 @@ pub struct TalkList {
 pub async fn of_couple(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
 ) -> AppResult<Json<TalkList>> {
     let talks = talks::list(&state, &user, &id)
         .await?
@@ -262,7 +263,7 @@ pub struct TimeoutList {
 pub async fn couple_timeouts(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
 ) -> AppResult<Json<TimeoutList>> {
     Ok(Json(TimeoutList {
         timeouts: timeouts::recent(&state, &user, &id, 56).await?,

@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use trellis_app::Error as DomainError;
+use trellis_core::CoupleId;
 use trellis_core::Role;
 
 use super::therapist::InvitationsSentPage;
@@ -83,25 +84,25 @@ async fn practice_page(state: &AppState, page: &PageContext) -> AppResult<Practi
         .therapists(practice_id)
         .await?
         .into_iter()
-        .map(|t| (t.user.id, t.couples))
+        .map(|t| (t.user.id.into_string(), t.couples))
         .collect();
     let people = practice::staff(state, admin).await?;
     let therapists = people
         .iter()
         .filter(|p| p.role == Role::Therapist && p.active)
-        .map(|p| (p.id.clone(), p.name.clone()))
+        .map(|p| (p.id.to_string(), p.name.clone()))
         .collect();
     let staff = people
         .into_iter()
         .map(|p| StaffRow {
-            couples: counts.get(&p.id).copied(),
+            couples: counts.get(p.id.as_str()).copied(),
             role: if p.role == Role::Admin {
                 "Admin"
             } else {
                 "Therapist"
             },
             is_me: p.id == admin.id,
-            id: p.id,
+            id: p.id.into_string(),
             name: p.name,
             email: p.email,
             active: p.active,
@@ -111,7 +112,7 @@ async fn practice_page(state: &AppState, page: &PageContext) -> AppResult<Practi
     let mut waiting_couples = Vec::new();
     for (id, former_therapist) in store.couples_needing_a_therapist(practice_id).await? {
         waiting_couples.push(WaitingCouple {
-            title: crate::services::couples::title(state, &id).await?,
+            title: crate::services::couples::title(state, &CoupleId::new(id.as_str())).await?,
             id,
             former_therapist,
         });
@@ -382,7 +383,7 @@ pub async fn reset_two_factor(
 pub async fn move_couple(
     State(state): State<AppState>,
     page: PageContext,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
     PageForm(form): PageForm<MoveFields>,
 ) -> AppResult<Response> {
     let admin = page.require(Role::Admin)?;

@@ -94,13 +94,13 @@ async fn request_page(state: &AppState, page: &PageContext, id: &str) -> AppResu
     let staff = page.require_staff()?;
     let row = intake::request(state, staff, id).await?;
     let zone = crate::services::notices::zone_for(state, staff).await?;
-    let practice_id = staff.practice_id.clone().unwrap_or_default();
+    let practice_id = staff.practice_id.as_deref().unwrap_or_default();
     let therapists = state
         .store()
-        .therapists(&practice_id)
+        .therapists(practice_id)
         .await?
         .into_iter()
-        .map(|t| (t.user.id, t.user.name))
+        .map(|t| (t.user.id.into_string(), t.user.name))
         .collect();
     let (name1, name2) = split_names(&row.names);
     let form = AcceptFields {

@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use trellis_app::Error as DomainError;
+use trellis_core::CoupleId;
 use trellis_core::Role;
 use trellis_core::privacy::Audience;
 use trellis_store::EntryFilter;
@@ -454,7 +455,7 @@ pub struct CoupleFlags {
 pub async fn couple(
     State(state): State<AppState>,
     page: PageContext,
-    Path(couple_id): Path<String>,
+    Path(couple_id): Path<CoupleId>,
     Query(flags_q): Query<CoupleFlags>,
 ) -> AppResult<Response> {
     let therapist = page.require(Role::Therapist)?;
@@ -558,7 +559,7 @@ pub async fn couple(
             &state, therapist, &couple.id, 8,
         )
         .await?,
-        couple_id: couple.id.clone(),
+        couple_id: couple.id.to_string(),
         journey,
         screening,
         situation,
@@ -636,7 +637,7 @@ pub struct SteerFields {
 pub async fn steer(
     State(state): State<AppState>,
     page: PageContext,
-    Path((couple_id, action)): Path<(String, String)>,
+    Path((couple_id, action)): Path<(CoupleId, String)>,
     PageForm(form): PageForm<SteerFields>,
 ) -> AppResult<Response> {
     use crate::services::program;
@@ -740,7 +741,7 @@ struct ReportPage {
 pub async fn report(
     State(state): State<AppState>,
     page: PageContext,
-    Path(couple_id): Path<String>,
+    Path(couple_id): Path<CoupleId>,
 ) -> AppResult<Response> {
     let therapist = page.require(Role::Therapist)?;
     let journey = crate::services::program::journey(&state, therapist, &couple_id).await?;
@@ -756,7 +757,7 @@ pub async fn report(
     let zone = crate::services::notices::zone_for(&state, therapist).await?;
     let template = ReportPage {
         layout: page.layout("/caseload"),
-        couple_id: couple_id.clone(),
+        couple_id: couple_id.to_string(),
         title,
         program_title: journey.program_title.clone(),
         today: crate::when::short_date(state.now(), &zone),

@@ -6,6 +6,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use trellis_core::CoupleId;
 use trellis_core::Role;
 use trellis_store::EntryFilter;
 
@@ -122,7 +123,7 @@ async fn partner_page(
 ) -> AppResult<MessagesPage> {
     let partner = page.require(Role::Partner)?;
     let thread = messages::thread(state, partner, kind, None, None).await;
-    let couple_id = partner.couple_id.clone().unwrap_or_default();
+    let couple_id = partner.couple_id.as_deref().unwrap_or_default().to_owned();
     let has_therapist = match &partner.couple_id {
         Some(id) => state.store().couple(id).await?.therapist_id.is_some(),
         None => false,
@@ -271,7 +272,7 @@ pub async fn partner_post(
 async fn therapist_page(
     state: &AppState,
     page: &PageContext,
-    couple_id: &str,
+    couple_id: &CoupleId,
     query: &ThreadQuery,
 ) -> AppResult<MessagesPage> {
     let therapist = page.require(Role::Therapist)?;
@@ -330,7 +331,7 @@ async fn therapist_page(
 pub async fn therapist_messages(
     State(state): State<AppState>,
     page: PageContext,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
     Query(query): Query<ThreadQuery>,
 ) -> AppResult<Response> {
     Ok(render(&therapist_page(&state, &page, &id, &query).await?)?.into_response())
@@ -339,7 +340,7 @@ pub async fn therapist_messages(
 pub async fn therapist_post(
     State(state): State<AppState>,
     page: PageContext,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
     Query(query): Query<ThreadQuery>,
     PageForm(form): PageForm<MessageFields>,
 ) -> AppResult<Response> {
@@ -384,7 +385,7 @@ pub struct CommentFields {
 pub async fn comment(
     State(state): State<AppState>,
     page: PageContext,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
     PageForm(form): PageForm<CommentFields>,
 ) -> AppResult<Response> {
     let therapist = page.require(Role::Therapist)?;
@@ -425,14 +426,18 @@ struct NotesPage {
     saved: bool,
 }
 
-async fn notes_page(state: &AppState, page: &PageContext, couple_id: &str) -> AppResult<NotesPage> {
+async fn notes_page(
+    state: &AppState,
+    page: &PageContext,
+    couple_id: &CoupleId,
+) -> AppResult<NotesPage> {
     let therapist = page.require(Role::Therapist)?;
     let list = notes::list(state, therapist, couple_id).await?;
     let zone = notices::zone_for(state, therapist).await?;
     let title = crate::services::couples::title(state, couple_id).await?;
     Ok(NotesPage {
         layout: page.layout("/caseload"),
-        couple_id: couple_id.to_owned(),
+        couple_id: couple_id.to_string(),
         title,
         notes: list
             .into_iter()
@@ -456,7 +461,7 @@ pub struct SavedFlag {
 pub async fn notes_list(
     State(state): State<AppState>,
     page: PageContext,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
     Query(flag): Query<SavedFlag>,
 ) -> AppResult<Response> {
     let mut template = notes_page(&state, &page, &id).await?;
@@ -467,7 +472,7 @@ pub async fn notes_list(
 pub async fn write_note(
     State(state): State<AppState>,
     page: PageContext,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
     PageForm(form): PageForm<MessageFields>,
 ) -> AppResult<Response> {
     let therapist = page.require(Role::Therapist)?;

@@ -9,10 +9,11 @@ use trellis_core::linking::LinkAction;
 use trellis_store::User;
 
 use super::{Layout, PageContext, fixable, render, render_refused};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::extract::{PageForm, Path};
 use crate::services::couples::{self, Invitee};
 use crate::state::AppState;
+use trellis_app::Error as DomainError;
 
 #[derive(Template)]
 #[template(path = "our_space.html")]
@@ -118,7 +119,7 @@ async fn our_space_page(state: &AppState, page: &PageContext) -> AppResult<OurSp
         link_errors: Vec::new(),
         link_code: String::new(),
         onboarded: state.store().onboarding(&user.id).await?.complete(),
-        celebrations: match user.couple_id.as_deref() {
+        celebrations: match user.couple_id.as_ref() {
             Some(couple_id) => {
                 crate::services::accountability::new_celebrations(state, user, couple_id).await?
             }
@@ -160,11 +161,14 @@ pub async fn invite(
     PageForm(form): PageForm<InviteFields>,
 ) -> AppResult<Response> {
     let user = page.require(Role::Partner)?;
-    let couple_id = user.couple_id.clone().unwrap_or_default();
+    let couple_id = user
+        .couple_id
+        .as_ref()
+        .ok_or(AppError::Domain(DomainError::NotFound))?;
     let result = couples::invite_partner(
         &state,
         user,
-        &couple_id,
+        couple_id,
         Invitee {
             email: &form.email,
             name: &form.name,

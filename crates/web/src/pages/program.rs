@@ -166,14 +166,14 @@ pub async fn journey(
     let user = page.require(Role::Partner)?;
     let couple_id = user
         .couple_id
-        .as_deref()
+        .as_ref()
         .ok_or(AppError::Domain(DomainError::NotFound))?;
     let journey = program::journey(&state, user, couple_id).await?;
     let onboarded = state.store().onboarding(&user.id).await?.complete();
     let template = JourneyPage {
         layout: page.layout("/journey"),
         journey,
-        me: user.id.clone(),
+        me: user.id.to_string(),
         onboarded,
         shared_work: safety::shared_work(&state, user).await?,
         situation: crate::services::situation::view(&state, user, couple_id).await?,
@@ -209,7 +209,7 @@ pub async fn situation(
     let user = page.require(Role::Partner)?;
     let couple_id = user
         .couple_id
-        .as_deref()
+        .as_ref()
         .ok_or(AppError::Domain(DomainError::NotFound))?;
     crate::services::situation::set(
         &state,
@@ -410,6 +410,7 @@ pub async fn review(
             let id = query
                 .couple
                 .clone()
+                .map(trellis_core::CoupleId::from)
                 .ok_or(AppError::Domain(DomainError::NotFound))?;
             let back = format!("/caseload/couples/{id}");
             (id, back)

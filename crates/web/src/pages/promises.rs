@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use trellis_app::Error as DomainError;
+use trellis_core::CoupleId;
 use trellis_core::Role;
 
 use super::{Layout, PageContext, fixable, render, render_refused, see_other};
@@ -38,7 +39,7 @@ async fn page_for(state: &AppState, page: &PageContext) -> AppResult<PromisesPag
     let user = page.require(Role::Partner)?;
     let couple_id = user
         .couple_id
-        .as_deref()
+        .as_ref()
         .ok_or(AppError::Domain(DomainError::NotFound))?;
     let partner_name = state
         .store()
@@ -295,7 +296,7 @@ pub async fn openness(
 pub async fn consistency_chart(
     state: &AppState,
     viewer: &trellis_store::User,
-    couple_id: &str,
+    couple_id: &CoupleId,
 ) -> AppResult<Option<super::measures::ChartView>> {
     use crate::charts::{Chart, Series, line_chart};
     let weekly = accountability::weekly_follow_through(state, viewer, couple_id).await?;

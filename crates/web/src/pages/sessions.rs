@@ -7,6 +7,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use trellis_core::CoupleId;
 use trellis_core::Role;
 
 use super::{Layout, PageContext, fixable, render, render_refused, see_other};
@@ -76,7 +77,7 @@ async fn practice_zone(
 async fn couple_sessions_page(
     state: &AppState,
     page: &PageContext,
-    couple_id: &str,
+    couple_id: &CoupleId,
 ) -> AppResult<CoupleSessionsPage> {
     let therapist = page.require(Role::Therapist)?;
     let couple = couple_for(state, therapist, couple_id).await?;
@@ -86,7 +87,7 @@ async fn couple_sessions_page(
         title: crate::services::couples::title(state, &couple.id).await?,
         zone_name: when::zone_name(&zone).to_owned(),
         appointments: appointments::for_couple(state, therapist, &couple.id).await?,
-        couple_id: couple.id,
+        couple_id: couple.id.into_string(),
         errors: Vec::new(),
         form_start: String::new(),
         form_minutes: "50".to_owned(),
@@ -105,7 +106,7 @@ pub struct Flags {
 pub async fn couple_sessions(
     State(state): State<AppState>,
     page: PageContext,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
     Query(flags): Query<Flags>,
 ) -> AppResult<Response> {
     let mut template = couple_sessions_page(&state, &page, &id).await?;
@@ -121,7 +122,7 @@ pub async fn couple_sessions(
 pub async fn book(
     State(state): State<AppState>,
     page: PageContext,
-    Path(id): Path<String>,
+    Path(id): Path<CoupleId>,
     PageForm(form): PageForm<SlotFields>,
 ) -> AppResult<Response> {
     save_slot(&state, &page, &id, None, form).await
@@ -130,7 +131,7 @@ pub async fn book(
 pub async fn change(
     State(state): State<AppState>,
     page: PageContext,
-    Path((id, appointment_id)): Path<(String, String)>,
+    Path((id, appointment_id)): Path<(CoupleId, String)>,
     PageForm(form): PageForm<SlotFields>,
 ) -> AppResult<Response> {
     save_slot(&state, &page, &id, Some(&appointment_id), form).await
@@ -140,7 +141,7 @@ pub async fn change(
 async fn save_slot(
     state: &AppState,
     page: &PageContext,
-    couple_id: &str,
+    couple_id: &CoupleId,
     appointment_id: Option<&str>,
     form: SlotFields,
 ) -> AppResult<Response> {
@@ -193,7 +194,7 @@ async fn save_slot(
 pub async fn cancel(
     State(state): State<AppState>,
     page: PageContext,
-    Path((id, appointment_id)): Path<(String, String)>,
+    Path((id, appointment_id)): Path<(CoupleId, String)>,
 ) -> AppResult<Response> {
     let therapist = page.require(Role::Therapist)?;
     appointments::cancel(&state, therapist, &id, &appointment_id).await?;

@@ -52,12 +52,9 @@ struct TalksPage {
 
 async fn talks_page(state: &AppState, page: &PageContext) -> AppResult<TalksPage> {
     let partner = page.require(Role::Partner)?;
-    let couple_id = partner.couple_id.clone().unwrap_or_default();
-    let (talks, breaks, compromises, has_partner) = if couple_id.is_empty() {
-        (Vec::new(), Vec::new(), Vec::new(), false)
-    } else {
+    let (talks, breaks, compromises, has_partner) = if let Some(couple_id) = &partner.couple_id {
         let zone = crate::services::notices::zone_for(state, partner).await?;
-        let talks = talks::list(state, partner, &couple_id)
+        let talks = talks::list(state, partner, couple_id)
             .await?
             .into_iter()
             .map(|(row, topic)| TalkRow {
@@ -67,18 +64,20 @@ async fn talks_page(state: &AppState, page: &PageContext) -> AppResult<TalksPage
                 topic,
             })
             .collect();
-        let breaks = timeouts::recent(state, partner, &couple_id, 1)
+        let breaks = timeouts::recent(state, partner, couple_id, 1)
             .await?
             .into_iter()
             .filter(|t| t.running)
             .collect();
-        let members = state.store().couple_members(&couple_id).await?.len();
+        let members = state.store().couple_members(couple_id).await?.len();
         (
             talks,
             breaks,
             compromise::list(state, partner).await?,
             members == 2,
         )
+    } else {
+        (Vec::new(), Vec::new(), Vec::new(), false)
     };
     Ok(TalksPage {
         layout: page.layout("/talks"),
@@ -178,11 +177,16 @@ pub struct TalkFlags {
 async fn talk_page(state: &AppState, page: &PageContext, id: &str) -> AppResult<TalkPage> {
     let viewer = page.signed_in()?;
     let talk = talks::view(state, viewer, id).await?;
-    let breaks: Vec<TimeoutView> = timeouts::recent(state, viewer, &talk.couple_id, 1)
-        .await?
-        .into_iter()
-        .filter(|t| t.running)
-        .collect();
+    let breaks: Vec<TimeoutView> = timeouts::recent(
+        state,
+        viewer,
+        &trellis_core::CoupleId::new(talk.couple_id.as_str()),
+        1,
+    )
+    .await?
+    .into_iter()
+    .filter(|t| t.running)
+    .collect();
     let my_break = breaks.iter().find(|b| b.mine).cloned();
     Ok(TalkPage {
         layout: page.layout(if viewer.role == Role::Partner {
