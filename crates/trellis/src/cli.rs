@@ -374,15 +374,7 @@ async fn open_store(
         },
     )?;
     init_logging(&config);
-    std::fs::create_dir_all(&config.data_dir).with_context(|| {
-        format!(
-            "could not create the data directory {}",
-            config.data_dir.display()
-        )
-    })?;
-    let store = Store::open(&config.database_url())
-        .await
-        .context("could not open the database")?;
+    let store = config.open_store().await?;
     Ok((config, store))
 }
 

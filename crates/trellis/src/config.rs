@@ -193,6 +193,20 @@ impl Config {
         Ok(config)
     }
 
+    /// The data directory made if need be, and the database opened (and
+    /// migrated).
+    pub async fn open_store(&self) -> anyhow::Result<trellis_store::Store> {
+        std::fs::create_dir_all(&self.data_dir).with_context(|| {
+            format!(
+                "could not create the data directory {}",
+                self.data_dir.display()
+            )
+        })?;
+        trellis_store::Store::open(&self.database_url())
+            .await
+            .context("could not open the database")
+    }
+
     /// The database to use: the configured URL, or the SQLite file in the data dir.
     pub fn database_url(&self) -> String {
         match &self.database_url {

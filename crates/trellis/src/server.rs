@@ -44,15 +44,7 @@ struct Limits {
 
 impl Server {
     pub async fn build(config: &Config) -> anyhow::Result<Server> {
-        std::fs::create_dir_all(&config.data_dir).with_context(|| {
-            format!(
-                "could not create the data directory {}",
-                config.data_dir.display()
-            )
-        })?;
-        let store = Store::open(&config.database_url())
-            .await
-            .context("could not open the database")?;
+        let store = config.open_store().await?;
         Self::build_with_store(config, store).await
     }
 

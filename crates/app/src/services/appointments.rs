@@ -164,17 +164,6 @@ fn check_slot(slot: &Slot<'_>, zone: &TimeZone, now: Millis) -> AppResult<Checke
     }
 }
 
-async fn guided_couple(
-    state: &AppState,
-    therapist: &User,
-    couple_id: &CoupleId,
-) -> AppResult<Couple> {
-    if therapist.role != Role::Therapist {
-        return Err(Error::Forbidden);
-    }
-    couple_for(state, therapist, couple_id).await
-}
-
 async fn tell_partners(state: &AppState, couple_id: &CoupleId, notice: Notice) -> AppResult<()> {
     for partner in state.store().couple_members(couple_id).await? {
         notices::notify(state, &partner, notice).await?;
@@ -190,7 +179,7 @@ pub async fn schedule(
     couple_id: &CoupleId,
     slot: Slot<'_>,
 ) -> AppResult<Appointment> {
-    let couple = guided_couple(state, therapist, couple_id).await?;
+    let couple = super::program::therapist_couple(state, therapist, couple_id).await?;
     let zone = practice_zone_of_couple(state, &couple).await?;
     let now = state.now();
     let checked = check_slot(&slot, &zone, now)?;
@@ -234,7 +223,7 @@ pub async fn reschedule(
     id: &str,
     slot: Slot<'_>,
 ) -> AppResult<Appointment> {
-    let couple = guided_couple(state, therapist, couple_id).await?;
+    let couple = super::program::therapist_couple(state, therapist, couple_id).await?;
     let zone = practice_zone_of_couple(state, &couple).await?;
     let now = state.now();
     state.store().appointment(&couple.id, id).await?;
@@ -269,7 +258,7 @@ pub async fn cancel(
     couple_id: &CoupleId,
     id: &str,
 ) -> AppResult<()> {
-    let couple = guided_couple(state, therapist, couple_id).await?;
+    let couple = super::program::therapist_couple(state, therapist, couple_id).await?;
     let row = state.store().appointment(&couple.id, id).await?;
     state
         .store()

@@ -333,11 +333,13 @@ async fn push_to_devices(
     Ok(())
 }
 
-/// A change to some of a person's settings; `None` leaves one as it is.
-#[derive(Debug, Default)]
-pub struct SettingsChange<'a> {
-    /// An IANA name, or "" to follow the practice.
-    pub time_zone: Option<&'a str>,
+/// A change to some of a person's settings; `None` leaves one as it is
+/// (the API's request body as it is).
+#[derive(Debug, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SettingsChange {
+    /// An IANA time zone, or "" to follow the practice.
+    pub time_zone: Option<String>,
     pub notify_messages: Option<bool>,
     pub notify_reminders: Option<bool>,
     pub notify_appointments: Option<bool>,
@@ -351,10 +353,10 @@ pub struct SettingsChange<'a> {
 pub async fn change_settings(
     state: &AppState,
     user: &User,
-    change: SettingsChange<'_>,
+    change: SettingsChange,
 ) -> AppResult<trellis_store::PersonSettings> {
     let mut settings = state.store().person_settings(&user.id).await?;
-    if let Some(zone) = change.time_zone {
+    if let Some(zone) = change.time_zone.as_deref() {
         settings.time_zone = if zone.trim().is_empty() {
             None
         } else {

@@ -269,43 +269,14 @@ pub async fn settings(
     Ok(Json(state.store().person_settings(&user.id).await?.into()))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct SettingsChange {
-    /// An IANA time zone, or "" to follow the practice.
-    pub time_zone: Option<String>,
-    pub notify_messages: Option<bool>,
-    pub notify_reminders: Option<bool>,
-    pub notify_appointments: Option<bool>,
-    pub notify_intake: Option<bool>,
-    pub push_messages: Option<bool>,
-    pub push_reminders: Option<bool>,
-    pub push_appointments: Option<bool>,
-    pub push_intake: Option<bool>,
-}
-
 /// Changes some of the caller's settings; the rest stay as they were.
-#[utoipa::path(patch, path = "/api/v1/me/settings", tag = "sessions", security(("bearer" = [])), request_body = SettingsChange,
+#[utoipa::path(patch, path = "/api/v1/me/settings", tag = "sessions", security(("bearer" = [])), request_body = notices::SettingsChange,
     responses((status = 200, body = SettingsJson), (status = 422, body = ErrorBody)))]
 pub async fn change_settings(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    ApiJson(change): ApiJson<SettingsChange>,
+    ApiJson(change): ApiJson<notices::SettingsChange>,
 ) -> AppResult<Json<SettingsJson>> {
-    let settings = notices::change_settings(
-        &state,
-        &user,
-        notices::SettingsChange {
-            time_zone: change.time_zone.as_deref(),
-            notify_messages: change.notify_messages,
-            notify_reminders: change.notify_reminders,
-            notify_appointments: change.notify_appointments,
-            notify_intake: change.notify_intake,
-            push_messages: change.push_messages,
-            push_reminders: change.push_reminders,
-            push_appointments: change.push_appointments,
-            push_intake: change.push_intake,
-        },
-    )
-    .await?;
+    let settings = notices::change_settings(&state, &user, change).await?;
     Ok(Json(settings.into()))
 }

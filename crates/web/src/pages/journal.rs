@@ -537,12 +537,7 @@ pub async fn couple(
     let template = CouplePage {
         since,
         progress_charts: super::measures::charts(&state, "couple", &visible, &zone),
-        hidden_scores: progress
-            .partners
-            .iter()
-            .filter(|p| !p.visible)
-            .map(|p| p.name.clone())
-            .collect(),
+        hidden_scores: hidden_scores(&progress),
         alerts: progress.alerts,
         cadence_days: progress.cadence_days,
         consistency: crate::services::accountability::consistency(&state, therapist, &couple.id)
@@ -762,12 +757,7 @@ pub async fn report(
         program_title: journey.program_title.clone(),
         today: crate::when::short_date(state.now(), &zone),
         progress_charts: super::measures::charts(&state, "report", &visible, &zone),
-        hidden_scores: progress
-            .partners
-            .iter()
-            .filter(|p| !p.visible)
-            .map(|p| p.name.clone())
-            .collect(),
+        hidden_scores: hidden_scores(&progress),
         alerts: progress.alerts,
         stages: journey
             .stages
@@ -800,4 +790,14 @@ pub async fn tell_therapist(
             render_refused(&err, &template)
         }
     }
+}
+
+/// The partners whose scores their therapist may not see (they said so).
+fn hidden_scores(progress: &crate::services::measures::Progress) -> Vec<String> {
+    progress
+        .partners
+        .iter()
+        .filter(|p| !p.visible)
+        .map(|p| p.name.clone())
+        .collect()
 }

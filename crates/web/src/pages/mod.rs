@@ -394,6 +394,16 @@ impl PageContext {
         self.require_where(|r| r == role)
     }
 
+    /// The signed-in partner and their couple (`NotFound` between couples).
+    pub fn partner_in_couple(&self) -> AppResult<(&User, &trellis_core::CoupleId)> {
+        let user = self.require(Role::Partner)?;
+        let couple = user
+            .couple_id
+            .as_ref()
+            .ok_or(AppError::Domain(DomainError::NotFound))?;
+        Ok((user, couple))
+    }
+
     /// The signed-in person, whatever their role (a page every role may see).
     pub fn signed_in(&self) -> AppResult<&User> {
         self.user

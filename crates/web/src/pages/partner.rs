@@ -9,11 +9,10 @@ use trellis_core::linking::LinkAction;
 use trellis_store::User;
 
 use super::{Layout, PageContext, fixable, render, render_refused};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::extract::{PageForm, Path};
 use crate::services::couples::{self, Invitee};
 use crate::state::AppState;
-use trellis_app::Error as DomainError;
 
 #[derive(Template)]
 #[template(path = "our_space.html")]
@@ -160,11 +159,7 @@ pub async fn invite(
     page: PageContext,
     PageForm(form): PageForm<InviteFields>,
 ) -> AppResult<Response> {
-    let user = page.require(Role::Partner)?;
-    let couple_id = user
-        .couple_id
-        .as_ref()
-        .ok_or(AppError::Domain(DomainError::NotFound))?;
+    let (user, couple_id) = page.partner_in_couple()?;
     let result = couples::invite_partner(
         &state,
         user,

@@ -163,11 +163,7 @@ pub async fn journey(
     page: PageContext,
     Query(query): Query<JourneyQuery>,
 ) -> AppResult<Response> {
-    let user = page.require(Role::Partner)?;
-    let couple_id = user
-        .couple_id
-        .as_ref()
-        .ok_or(AppError::Domain(DomainError::NotFound))?;
+    let (user, couple_id) = page.partner_in_couple()?;
     let journey = program::journey(&state, user, couple_id).await?;
     let onboarded = state.store().onboarding(&user.id).await?.complete();
     let template = JourneyPage {
@@ -206,11 +202,7 @@ pub async fn situation(
     page: PageContext,
     PageForm(form): PageForm<SituationFields>,
 ) -> AppResult<Response> {
-    let user = page.require(Role::Partner)?;
-    let couple_id = user
-        .couple_id
-        .as_ref()
-        .ok_or(AppError::Domain(DomainError::NotFound))?;
+    let (user, couple_id) = page.partner_in_couple()?;
     crate::services::situation::set(
         &state,
         user,

@@ -5,12 +5,11 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use trellis_app::Error as DomainError;
 use trellis_core::CoupleId;
 use trellis_core::Role;
 
 use super::{Layout, PageContext, fixable, render, render_refused, see_other};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::extract::PageForm;
 use crate::services::accountability::{self, AgreementView, Consistency, PromiseView};
 use crate::state::AppState;
@@ -36,11 +35,7 @@ struct PromisesPage {
 }
 
 async fn page_for(state: &AppState, page: &PageContext) -> AppResult<PromisesPage> {
-    let user = page.require(Role::Partner)?;
-    let couple_id = user
-        .couple_id
-        .as_ref()
-        .ok_or(AppError::Domain(DomainError::NotFound))?;
+    let (user, couple_id) = page.partner_in_couple()?;
     let partner_name = state
         .store()
         .couple_members(couple_id)

@@ -366,7 +366,7 @@ pub async fn save_notices(
 ) -> AppResult<Response> {
     let user = page.signed_in()?;
     let change = SettingsChange {
-        time_zone: Some(&form.time_zone),
+        time_zone: Some(form.time_zone.clone()),
         notify_messages: Some(form.notify_messages.is_some()),
         notify_reminders: Some(form.notify_reminders.is_some()),
         notify_appointments: Some(form.notify_appointments.is_some()),
