@@ -21,8 +21,11 @@ pub fn postgres_server_url() -> Option<String> {
 
 /// Test databases older than this are dropped when a new one is made: no
 /// test runs this long, and a developer's server would otherwise keep every
-/// database every run ever made (hundreds a run) until the disk fills.
-const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+/// database every run ever made (about 200 a run, 10 MB each) until the disk
+/// fills, as it did twice at six hours. A database still in use cannot be
+/// dropped (PostgreSQL refuses while it has connections), so a long test is
+/// never pulled from under itself.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
 /// Creates an empty database with a unique name on the server behind
 /// `server_url` and returns its URL. Test databases left from runs more
@@ -165,6 +168,7 @@ mod tests {
         };
         let now = std::time::SystemTime::now();
         assert!(is_stale(&at(7 * 3600), now));
+        assert!(is_stale(&at(31 * 60), now));
         assert!(!is_stale(&at(60), now), "a run going on now");
         assert!(!is_stale("trellis_test_not_a_uuid", now));
         assert!(!is_stale("postgres", now));
