@@ -186,9 +186,19 @@ fn urgent_threshold(
         train::choose_urgent_threshold(messages, preds, rules, threshold, URGENT_PRECISION);
     let (right, all) = train::urgent_counts(messages, preds, rules, threshold, urgent);
     let (gold_urgent, _) = train::urgent_counts(messages, preds, rules, threshold, 0.0);
+    let ordinary = messages
+        .iter()
+        .zip(preds)
+        .zip(rules)
+        .filter(|((m, _), _)| m.kind.as_deref() == Some("other") && m.crisis.is_none());
+    let (ordinary_urgent, ordinary_all) = ordinary.fold((0, 0), |(u, n), ((_, p), &rule)| {
+        let urgent_call = !rule && p.probability >= threshold && p.urgent_probability >= urgent;
+        (u + usize::from(urgent_call), n + 1)
+    });
     println!(
         "urgent from tier probability {urgent:.2} (sure alarms the model adds, CV precision >= {URGENT_PRECISION}): \
-         {right} of {all} are urgent crises; the model's sure alarms hold {gold_urgent} urgent crises in all"
+         {right} of {all} are urgent crises; the model's sure alarms hold {gold_urgent} urgent crises in all; \
+         ordinary messages read as urgent: {ordinary_urgent} of {ordinary_all}"
     );
     urgent
 }

@@ -2700,14 +2700,22 @@ fn model_fallback(ctx: &Ctx) -> ModelFindings {
         && !(c.crisis.tentative && rules_set_aside_crisis)
     {
         // The model makes a sign urgent only when it is sure of the crisis
-        // and its tier head reaches the threshold chosen out of fold (an
-        // urgent sign pauses a couple's shared work, so it wants the
-        // precision of a sure alarm); otherwise it is distress, which still
-        // shows help and tells the therapist.
+        // and its tier head reaches the threshold chosen out of fold, and
+        // never over a crisis cue the rules set aside (denied, a film, a
+        // resolved past): there the rules' reading of the words stands for
+        // the tier, and the sign is distress (help and a notice).
+        let crisis = if rules_set_aside_crisis {
+            crate::Crisis {
+                tier: crate::CrisisTier::Distress,
+                ..c.crisis
+            }
+        } else {
+            c.crisis
+        };
         out.crisis = fallback_at(
             ctx,
-            crate::model::why(c.crisis.category),
-            Some(c.crisis),
+            crate::model::why(crisis.category),
+            Some(crisis),
             c.s,
             c.e,
         );

@@ -232,6 +232,7 @@ impl Why {
             category,
             tier,
             tentative: false,
+            statistical: false,
         })
     }
 
@@ -298,6 +299,7 @@ mod tests {
                 category: CrisisCategory::Suicidal,
                 tier: CrisisTier::Distress,
                 tentative: false,
+                statistical: false,
             })
         );
         let plan = signs("I have been saving up my pills.");

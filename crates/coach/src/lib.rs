@@ -244,6 +244,12 @@ pub struct Crisis {
     /// and the model's sure ones are never tentative.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tentative: bool,
+    /// Read by the word statistics, not by a rule's cue. Its tier is the
+    /// model's estimate: Trellis lets an urgent one make the therapist's
+    /// notice urgent, but only a rule's urgent sign pauses a couple's
+    /// shared work by itself (a pause the other partner notices).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub statistical: bool,
 }
 
 /// One thing the coach noticed in a message.

@@ -754,6 +754,7 @@ pub(crate) fn read(n: &Norm, sentence_bits: &[u64], tones_wanted: bool) -> Readi
                 category: scores.category(),
                 tier: scores.tier(model.urgent_threshold, tentative),
                 tentative,
+                statistical: true,
             },
             probability,
             s,
@@ -922,6 +923,7 @@ mod tests {
             crate::analyze("I gave my guitar to my brother, I won't need it").crisis_signs();
         assert_eq!(possible.len(), 1, "{possible:?}");
         assert!(possible[0].tentative);
+        assert!(possible[0].statistical, "read by the word statistics");
         assert_eq!(possible[0].tier, CrisisTier::Distress);
         for sure in [
             "Some nights I want to kill myself.",

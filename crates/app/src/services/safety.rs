@@ -262,34 +262,36 @@ pub struct WritingSigns {
     /// and offered to tell their therapist themselves ([`tell_therapist`]),
     /// so a misreading costs a kind card, not a notice about them.
     pub possible: bool,
+    /// The word statistics read an urgent sign that no rule confirmed: the
+    /// therapist's notice is marked urgent, while the flag (and so the
+    /// couple's shared work, whose pause the other partner would notice)
+    /// stays at distress until the therapist has looked.
+    pub urgent_notice: bool,
 }
 
 pub fn writing_signs(body: &str) -> WritingSigns {
     use trellis_coach::{CrisisCategory, CrisisTier};
     let signs = trellis_coach::analyze(body).crisis_signs();
-    let concern =
-        Concern::combine(
-            signs
-                .iter()
-                .filter(|sign| !sign.tentative)
-                .map(|sign| Concern {
-                    tier: match sign.tier {
-                        CrisisTier::Urgent => Tier::Urgent,
-                        CrisisTier::Distress => Tier::Distress,
-                    },
-                    at_risk: match sign.category {
-                        CrisisCategory::Threat => AtRisk::Partner,
-                        CrisisCategory::SelfHarm
-                        | CrisisCategory::Suicidal
-                        | CrisisCategory::ViolenceReport
-                        | CrisisCategory::SexualCoercion
-                        | CrisisCategory::CoerciveControl => AtRisk::Themselves,
-                    },
-                }),
-        );
+    let sure = || signs.iter().filter(|sign| !sign.tentative);
+    let concern = Concern::combine(sure().map(|sign| Concern {
+        tier: match (sign.tier, sign.statistical) {
+            (CrisisTier::Urgent, false) => Tier::Urgent,
+            (CrisisTier::Urgent, true) | (CrisisTier::Distress, _) => Tier::Distress,
+        },
+        at_risk: match sign.category {
+            CrisisCategory::Threat => AtRisk::Partner,
+            CrisisCategory::SelfHarm
+            | CrisisCategory::Suicidal
+            | CrisisCategory::ViolenceReport
+            | CrisisCategory::SexualCoercion
+            | CrisisCategory::CoerciveControl => AtRisk::Themselves,
+        },
+    }));
     WritingSigns {
         concern,
         possible: concern.is_none() && !signs.is_empty(),
+        urgent_notice: concern.is_some_and(|c| c.tier == Tier::Distress)
+            && sure().any(|sign| sign.statistical && sign.tier == CrisisTier::Urgent),
     }
 }
 
@@ -333,8 +335,8 @@ pub async fn tell_therapist(state: &AppState, partner: &User) -> AppResult<Strin
         partner,
         couple_id,
         concern,
-        Source::Asked,
-        "asked for their therapist to know",
+        (Source::Asked, "asked for their therapist to know"),
+        false,
     )
     .await
 }
@@ -384,14 +386,15 @@ pub async fn raise_for_writing(
     author: &User,
     couple_id: &CoupleId,
     concern: Concern,
+    urgent_notice: bool,
 ) -> AppResult<String> {
     raise(
         state,
         author,
         couple_id,
         concern,
-        Source::Writing,
-        WRITING_NOTE,
+        (Source::Writing, WRITING_NOTE),
+        urgent_notice,
     )
     .await
 }
@@ -403,8 +406,8 @@ async fn raise(
     person: &User,
     couple_id: &CoupleId,
     concern: Concern,
-    source: Source,
-    why: &str,
+    (source, why): (Source, &str),
+    urgent_notice: bool,
 ) -> AppResult<String> {
     let note = flag_note(state, person, couple_id, why).await?;
     state
@@ -417,7 +420,7 @@ async fn raise(
             state.now(),
         )
         .await?;
-    respond(state, person, couple_id, concern, source).await
+    respond_noticing(state, person, couple_id, concern, source, urgent_notice).await
 }
 
 /// Everything that follows a flag, whatever raised it: the audit entry, the
@@ -429,6 +432,19 @@ pub async fn respond(
     couple_id: &CoupleId,
     concern: Concern,
     source: Source,
+) -> AppResult<String> {
+    respond_noticing(state, person, couple_id, concern, source, false).await
+}
+
+/// [`respond`], with the therapist's notice marked urgent whatever the
+/// concern's tier when `urgent_notice` (see [`WritingSigns::urgent_notice`]).
+pub async fn respond_noticing(
+    state: &AppState,
+    person: &User,
+    couple_id: &CoupleId,
+    concern: Concern,
+    source: Source,
+    urgent_notice: bool,
 ) -> AppResult<String> {
     let couple = state.store().couple(couple_id).await?;
     let response = screening::respond(concern, couple.therapist_id.is_some());
@@ -458,7 +474,7 @@ pub async fn respond(
             state,
             &therapist,
             Notice::SafetyConcern {
-                urgent: response.urgent,
+                urgent: response.urgent || urgent_notice,
             },
         )
         .await?;

@@ -297,7 +297,7 @@ pub async fn make_move(
     } else {
         super::safety::WritingSigns::default()
     };
-    let (concern, possible) = (signs.concern, signs.possible);
+    let (concern, possible, urgent_notice) = (signs.concern, signs.possible, signs.urgent_notice);
     // A closed gate stops the talk, except leaving it and sending, once
     // confirmed, words in crisis (so someone in danger is never silenced).
     if action != Move::Leave && !((concern.is_some() || possible) && confirmed) {
@@ -327,8 +327,14 @@ pub async fn make_move(
         }
         if let Some(concern) = concern.filter(|_| !checked) {
             checked = true;
-            let next =
-                super::safety::raise_for_writing(state, partner, &talk.couple_id, concern).await?;
+            let next = super::safety::raise_for_writing(
+                state,
+                partner,
+                &talk.couple_id,
+                concern,
+                urgent_notice,
+            )
+            .await?;
             if !confirmed {
                 return Err(Error::ConfirmationNeeded(format!(
                     "What you wrote sounds like someone may not be safe. {next} \

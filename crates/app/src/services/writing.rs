@@ -351,12 +351,13 @@ pub async fn write_in_couple(
         )
         .await?;
     if let Some(concern) = concern {
-        super::safety::respond(
+        super::safety::respond_noticing(
             state,
             author,
             couple_id,
             concern,
             super::safety::Source::Writing,
+            signs.urgent_notice,
         )
         .await?;
     }

@@ -12,6 +12,7 @@ on_both_backends!(with_practice =>
     the_gate_looks_the_same_whether_or_not_the_other_partner_raised_a_concern,
     shared_work_opens_only_after_conjoint_ok_for_both,
     distress_notifies_without_closing_and_urgent_closes_until_a_decision,
+    an_urgent_sign_only_word_statistics_read_is_told_urgently_and_pauses_nothing,
     a_threat_flags_the_partner_at_risk_not_only_the_writer,
     either_partner_may_close_shared_work_and_only_they_open_it_again,
     not_sure_is_a_concern_and_the_check_comes_back,
@@ -249,6 +250,46 @@ async fn shared_work_opens_only_after_conjoint_ok_for_both(app: TestApp) {
     assert_eq!(panel["partners"][1]["note"], "Seen alone on Monday.");
     crate::helpers::assert_sealed_at_rest(&app, "Seen alone on Monday.", "screening_decisions")
         .await;
+}
+
+/// The coach's word statistics read an urgent sign that no rule of theirs
+/// confirms ("did some damage to my arm"): the therapist's notice is urgent,
+/// but the flag is distress, so shared work goes on and the other partner
+/// sees nothing change the moment the writer saved.
+async fn an_urgent_sign_only_word_statistics_read_is_told_urgently_and_pauses_nothing(
+    app: TestApp,
+) {
+    let (couple, mo, pat, priya) = fresh_couple(&app).await;
+    let (status, entry) = app
+        .api_post(
+            Some(&mo),
+            "/api/v1/entries",
+            json!({"body": "did some damage to my arm again last night, it'll heal", "audience": "me"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(entry["crisis"], true, "the writer is offered help");
+    let notice = app.last_mail_to("therapist@example.com").unwrap();
+    assert!(notice.contains("Urgent"), "{notice}");
+    assert!(
+        !notice.contains("arm") && !notice.contains("Mo"),
+        "{notice}"
+    );
+    let (status, talk) = app
+        .api_post(Some(&pat), "/api/v1/talks", json!({"topic": "Saturday"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "shared work goes on: {talk}");
+    let (_, panel) = app
+        .api_get(&priya, &format!("/api/v1/couples/{couple}/screening"))
+        .await;
+    let open: Vec<&Value> = panel["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["resolved_at"].is_null())
+        .collect();
+    assert_eq!(open.len(), 1, "{panel}");
+    assert_eq!(open[0]["tier"], "distress", "{panel}");
 }
 
 async fn distress_notifies_without_closing_and_urgent_closes_until_a_decision(app: TestApp) {

@@ -339,7 +339,7 @@ pub struct ContextRequest {
 pub async fn context(
     State(state): State<AppState>,
     RoleUser(partner): PartnerUser,
-    Path(id): Path<CoupleId>,
+    Path(id): Path<String>,
     ApiJson(r): ApiJson<ContextRequest>,
 ) -> AppResult<StatusCode> {
     let audience = crate::services::writing::parse_audience("audience", r.audience.as_deref())?;

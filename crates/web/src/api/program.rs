@@ -118,7 +118,7 @@ pub struct CreatedId {
 pub async fn answer(
     State(state): State<AppState>,
     RoleUser(partner): PartnerUser,
-    Path(id): Path<CoupleId>,
+    Path(id): Path<String>,
     ApiJson(input): ApiJson<AnswerInput>,
 ) -> AppResult<(StatusCode, Json<CreatedId>)> {
     let id = program::answer(&state, &partner, &id, input).await?;
@@ -133,7 +133,7 @@ pub async fn answer(
 pub async fn responses(
     State(state): State<AppState>,
     RoleUser(partner): PartnerUser,
-    Path(id): Path<CoupleId>,
+    Path(id): Path<String>,
 ) -> AppResult<Json<Responses>> {
     Ok(Json(program::responses(&state, &partner, &id).await?))
 }

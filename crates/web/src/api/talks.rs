@@ -181,7 +181,7 @@ pub async fn floor(
 pub async fn leave(
     State(state): State<AppState>,
     RoleUser(user): PartnerUser,
-    Path(id): Path<CoupleId>,
+    Path(id): Path<String>,
 ) -> AppResult<(StatusCode, Json<TurnView>)> {
     play(&state, &user, &id, Move::Leave, "", false).await
 }
