@@ -7,10 +7,19 @@
 //! The first tables wrote their sets as `CHECK`s into their migrations.
 //! These columns came later or hold sets that grow, and SQLite cannot add a
 //! `CHECK` to an existing table, so they are guarded here after the
-//! migrations: a `CHECK … NOT VALID` on PostgreSQL (new writes only, no scan
-//! of a large table at start-up) and `BEFORE INSERT`/`UPDATE` triggers on
-//! SQLite. Both are rebuilt only when a set changes (a fingerprint in the
-//! `maintenance` table).
+//! migrations: a `CHECK … NOT VALID` on PostgreSQL (no scan of a large table
+//! at start-up; every later insert or update of a row is checked) and
+//! `BEFORE INSERT`/`UPDATE OF` triggers on SQLite.
+//!
+//! Sets only ever widen at start-up: the words in force are recorded in the
+//! `maintenance` table (`closed_set:<table>.<column>=<word>`), and a start
+//! puts in force the union of those and its own. So an older version that
+//! starts (or a CLI) after a newer one never takes away a word the newer one
+//! writes. Narrowing a set, or dropping a guarded column, takes a migration.
+//! A guard missing from the catalogue (a table rebuilt by a migration) is put
+//! back at the next start.
+
+use std::collections::BTreeSet;
 
 use sqlx::Executor;
 use trellis_core::privacy::Audience;
@@ -28,7 +37,7 @@ use crate::error::Result;
 pub struct ClosedColumn {
     pub table: &'static str,
     pub column: &'static str,
-    pub values: Vec<&'static str>,
+    pub values: Vec<String>,
 }
 
 impl ClosedColumn {
@@ -40,7 +49,7 @@ impl ClosedColumn {
         ClosedColumn {
             table,
             column,
-            values: values.into_iter().collect(),
+            values: values.into_iter().map(str::to_owned).collect(),
         }
     }
 
@@ -50,15 +59,31 @@ impl ClosedColumn {
         format!("{}_{}_known", self.table, self.column)
     }
 
-    /// `'a', 'b', …` (the words are core's own identifiers: lower-case
-    /// letters and underscores, checked by a test).
+    /// What the catalogue holds once this column is guarded.
+    fn guard_names(&self, backend: Backend) -> Vec<String> {
+        match backend {
+            Backend::Postgres => vec![self.name()],
+            Backend::Sqlite => vec![
+                format!("{}_insert", self.name()),
+                format!("{}_update", self.name()),
+            ],
+        }
+    }
+
+    /// `'a', 'b', …` (only plain words are ever written: see [`is_word`]).
     fn list(&self) -> String {
         self.values
             .iter()
+            .filter(|v| is_word(v))
             .map(|v| format!("'{v}'"))
             .collect::<Vec<_>>()
             .join(", ")
     }
+}
+
+/// Lower-case letters and underscores: core's identifiers, safe in SQL text.
+fn is_word(value: &str) -> bool {
+    !value.is_empty() && value.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
 }
 
 /// Every guarded column, with its set from core.
@@ -80,21 +105,37 @@ pub fn closed_columns() -> Vec<ClosedColumn> {
     ]
 }
 
-/// The `maintenance` row that records which sets are in force.
-const MAINTENANCE: &str = "closed_sets";
+/// The prefix of the `maintenance` rows that record the words in force.
+const IN_FORCE: &str = "closed_set:";
 
-/// A stable fingerprint of the sets (FNV-1a over their text; std's hasher
-/// may change between Rust releases).
-fn fingerprint(columns: &[ClosedColumn]) -> i64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for c in columns {
-        for byte in format!("{}.{}={};", c.table, c.column, c.list()).bytes() {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    // the maintenance table keeps a signed 64-bit version
-    i64::from_ne_bytes(hash.to_ne_bytes())
+fn in_force_row(column: &ClosedColumn, value: &str) -> String {
+    format!("{IN_FORCE}{}.{}={value}", column.table, column.column)
+}
+
+/// The sets to put in force: this version's, widened by every word already
+/// in force (`in_force`: maintenance row names), and whether that is more
+/// than is in force.
+fn widen(code: Vec<ClosedColumn>, in_force: &BTreeSet<String>) -> (Vec<ClosedColumn>, bool) {
+    let mut grows = false;
+    let columns = code
+        .into_iter()
+        .map(|mut column| {
+            let prefix = in_force_row(&column, "");
+            let recorded: BTreeSet<&str> = in_force
+                .iter()
+                .filter_map(|row| row.strip_prefix(&prefix))
+                .filter(|v| is_word(v))
+                .collect();
+            grows |= column.values.iter().any(|v| !recorded.contains(v.as_str()));
+            for v in recorded {
+                if !column.values.iter().any(|w| w == v) {
+                    column.values.push(v.to_owned());
+                }
+            }
+            column
+        })
+        .collect();
+    (columns, grows)
 }
 
 /// The statements that put `column`'s guard in place (replacing an older one).
@@ -127,24 +168,96 @@ fn statements(backend: Backend, column: &ClosedColumn) -> Vec<String> {
     }
 }
 
+/// Instances starting together on PostgreSQL take turns (any constant
+/// shared by them works).
+const GUARD_LOCK: i64 = 0x0074_7265_6c6c_6973;
+
 impl Store {
-    /// Puts the guards of [`closed_columns`] in place unless the same sets
-    /// already are (run after the migrations at every start).
+    /// Puts the guards of [`closed_columns`] in place, widened by the words
+    /// already in force, unless they all are and every guard is in the
+    /// catalogue (run after the migrations at every start). A failure (a
+    /// lock not granted in time while the tables are busy) is logged and
+    /// the start goes on: the guards are a second line behind the code, and
+    /// the next start tries again.
     #[tracing::instrument(skip(self))]
     pub(crate) async fn guard_closed_sets(&self, now: trellis_core::Millis) -> Result<()> {
-        let columns = closed_columns();
-        let version = fingerprint(&columns);
-        if self.maintenance_done(MAINTENANCE).await? == Some(version) {
+        let in_force: BTreeSet<String> =
+            sqlx::query_as::<_, (String,)>("SELECT name FROM maintenance WHERE name LIKE $1")
+                .bind(format!("{IN_FORCE}%"))
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(|(name,)| name)
+                .collect();
+        let (columns, grows) = widen(closed_columns(), &in_force);
+        let guards = self.closed_set_guards().await?;
+        let missing = columns
+            .iter()
+            .flat_map(|c| c.guard_names(self.backend()))
+            .any(|g| !guards.contains(&g));
+        if !grows && !missing {
             return Ok(());
         }
-        let mut tx = self.pool.begin().await?;
-        for column in &columns {
+        if let Err(err) = self.put_guards(&columns, &in_force, now).await {
+            tracing::warn!(error = %err, "the closed-set guards were not rebuilt; the next start tries again");
+        }
+        Ok(())
+    }
+
+    async fn put_guards(
+        &self,
+        columns: &[ClosedColumn],
+        in_force: &BTreeSet<String>,
+        now: trellis_core::Millis,
+    ) -> Result<()> {
+        // SQLite: take the write lock first, so a writer in between cannot
+        // make the schema change fail half-way
+        let mut tx = match self.backend() {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        if self.backend() == Backend::Postgres {
+            tx.execute("SET LOCAL lock_timeout = '5s'").await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(GUARD_LOCK)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for column in columns {
             for statement in statements(self.backend(), column) {
                 tx.execute(statement.as_str()).await?;
             }
+            for value in column.values.iter().filter(|v| is_word(v)) {
+                let row = in_force_row(column, value);
+                if !in_force.contains(&row) {
+                    sqlx::query(
+                        "INSERT INTO maintenance (name, version, done_at) VALUES ($1, 1, $2) \
+                         ON CONFLICT (name) DO NOTHING",
+                    )
+                    .bind(row)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
         }
         tx.commit().await?;
-        self.record_maintenance(MAINTENANCE, version, now).await
+        Ok(())
+    }
+
+    /// The names of the guards in the catalogue (constraints on PostgreSQL,
+    /// triggers on SQLite) that [`closed_columns`] put there.
+    pub(crate) async fn closed_set_guards(&self) -> Result<BTreeSet<String>> {
+        let sql = match self.backend() {
+            Backend::Postgres => "SELECT conname::text FROM pg_constraint",
+            Backend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'trigger'",
+        };
+        let rows: Vec<(String,)> = sqlx::query_as(sql).fetch_all(&self.pool).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(n,)| n)
+            .filter(|n| n.contains("_known"))
+            .collect())
     }
 }
 
@@ -167,12 +280,34 @@ mod tests {
     }
 
     #[test]
-    fn the_fingerprint_changes_with_any_set() {
-        let columns = closed_columns();
-        let mut grown = columns.clone();
-        grown[0].values.push("letter");
-        assert_ne!(fingerprint(&columns), fingerprint(&grown));
-        assert_eq!(fingerprint(&columns), fingerprint(&closed_columns()));
+    fn sets_in_force_only_widen() {
+        let nothing = BTreeSet::new();
+        let (fresh, grows) = widen(closed_columns(), &nothing);
+        assert!(grows, "a new database puts every set in force");
+        assert_eq!(fresh, closed_columns());
+        let everything: BTreeSet<String> = closed_columns()
+            .iter()
+            .flat_map(|c| {
+                c.values
+                    .iter()
+                    .map(|v| in_force_row(c, v))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let (same, grows) = widen(closed_columns(), &everything);
+        assert!(!grows, "nothing new: no rebuild");
+        assert_eq!(same, closed_columns());
+        // a newer version put a word in force that this one does not know
+        let mut newer = everything.clone();
+        newer.insert("closed_set:entries.kind=letter".to_owned());
+        newer.insert("closed_set:entries.kind=Robert'); DROP TABLE x".to_owned());
+        let (kept, grows) = widen(closed_columns(), &newer);
+        assert!(!grows, "an older start never rebuilds to narrow");
+        assert!(kept[0].values.iter().any(|v| v == "letter"));
+        assert!(
+            !kept[0].values.iter().any(|v| v.contains('\'')),
+            "only plain words reach SQL"
+        );
     }
 
     #[test]

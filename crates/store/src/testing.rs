@@ -137,20 +137,14 @@ pub async fn execute(store: &crate::Store, sql: &str) -> Result<u64> {
 }
 
 /// The names of the guards (constraints on PostgreSQL, triggers on SQLite)
-/// whose name holds `_known`: what [`crate::closed_columns`] put in place.
+/// that [`crate::closed_columns`] put in the catalogue.
 pub async fn closed_set_guards(store: &crate::Store) -> Result<Vec<String>> {
-    let sql = match store.backend() {
-        crate::Backend::Postgres => "SELECT conname::text FROM pg_constraint ORDER BY conname",
-        crate::Backend::Sqlite => {
-            "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
-        }
-    };
-    let rows: Vec<(String,)> = sqlx::query_as(sql).fetch_all(&store.pool).await?;
-    Ok(rows
-        .into_iter()
-        .map(|(n,)| n)
-        .filter(|n| n.contains("_known"))
-        .collect())
+    Ok(store.closed_set_guards().await?.into_iter().collect())
+}
+
+/// The same database opened again, as a restart (or another instance) would.
+pub async fn reopen(store: &crate::Store) -> Result<crate::Store> {
+    crate::Store::open(store.url()).await
 }
 
 #[cfg(test)]

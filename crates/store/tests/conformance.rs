@@ -118,6 +118,7 @@ conformance!(
     an_entry_and_its_flag_are_stored_together_or_not_at_all,
     waiting_writing_is_its_authors_alone_until_its_moment,
     closed_sets_refuse_unknown_words_in_the_database_itself,
+    a_start_puts_back_a_missing_guard_and_never_narrows_a_set,
     bulk_rows_arrive_whole_with_nulls_and_bytes_or_not_at_all,
     scoped_reads_cover_a_caseload_and_nothing_else,
     a_device_belongs_to_whoever_turned_notices_on_last,
@@ -1763,6 +1764,65 @@ async fn an_entry_and_its_flag_are_stored_together_or_not_at_all(store: Store) {
         .unwrap();
     assert!(store.entry_for(reader, "entry-3").await.unwrap().is_some());
     assert_eq!(store.safety_flags(&couple.id).await.unwrap().len(), 1);
+}
+
+/// A guard a migration lost comes back at the next start, and a start never
+/// takes away a word a newer version put in force (an older instance or
+/// the CLI may start after a newer one).
+async fn a_start_puts_back_a_missing_guard_and_never_narrows_a_set(store: Store) {
+    let (couple, ann) = ann_joined(&store).await;
+    store
+        .insert_entry(private_journal(&couple, &ann, "known"))
+        .await
+        .unwrap();
+    let raw = |sql: &'static str| {
+        let store = store.clone();
+        async move { trellis_store::testing::execute(&store, sql).await }
+    };
+    // a newer version writes 'letter', and a migration rebuilt the table
+    raw("INSERT INTO maintenance (name, version, done_at) VALUES ('closed_set:entries.kind=letter', 1, 0)")
+        .await
+        .unwrap();
+    let drop_guard = match store.backend() {
+        Backend::Postgres => "ALTER TABLE entries DROP CONSTRAINT entries_kind_known",
+        Backend::Sqlite => "DROP TRIGGER entries_kind_known_update",
+    };
+    raw(drop_guard).await.unwrap();
+    assert_eq!(
+        raw("UPDATE entries SET kind = 'journl' WHERE id = 'known'")
+            .await
+            .unwrap(),
+        1,
+        "without its guard the column takes anything"
+    );
+    raw("UPDATE entries SET kind = 'journal' WHERE id = 'known'")
+        .await
+        .unwrap();
+    let restarted = trellis_store::testing::reopen(&store).await.unwrap();
+    let guards = trellis_store::testing::closed_set_guards(&restarted)
+        .await
+        .unwrap();
+    assert!(
+        guards.iter().any(|g| g.starts_with("entries_kind_known")),
+        "{guards:?}"
+    );
+    assert!(
+        raw("UPDATE entries SET kind = 'journl' WHERE id = 'known'")
+            .await
+            .is_err(),
+        "the guard is back"
+    );
+    assert_eq!(
+        raw("UPDATE entries SET kind = 'letter' WHERE id = 'known'")
+            .await
+            .unwrap(),
+        1,
+        "the newer version's word is still allowed"
+    );
+    raw("UPDATE entries SET kind = 'journal' WHERE id = 'known'")
+        .await
+        .unwrap();
+    restarted.close().await;
 }
 
 /// Every closed column is guarded in the database, and the guard refuses a
