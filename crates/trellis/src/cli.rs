@@ -323,9 +323,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     config.master_key_file().display()
                 );
             }
-            store.backup_to(&args.file).await.with_context(|| {
-                format!("could not write the backup to {}", args.file.display())
-            })?;
+            match store.backup_to(&args.file).await {
+                Ok(()) => {}
+                Err(trellis_store::StoreError::Conflict(trellis_store::Conflict::BackupFile)) => {
+                    store.close().await;
+                    anyhow::bail!(
+                        "{} already exists: a backup never writes over a file, so please choose another name.",
+                        args.file.display()
+                    );
+                }
+                Err(err) => {
+                    return Err(anyhow::Error::from(err).context(format!(
+                        "could not write the backup to {}",
+                        args.file.display()
+                    )));
+                }
+            }
             store.close().await;
             println!("Backup written to {}.", args.file.display());
             println!(

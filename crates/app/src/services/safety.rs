@@ -295,6 +295,27 @@ pub fn writing_signs(body: &str) -> WritingSigns {
     }
 }
 
+/// Whether `person` has an open flag raised less than `within` ago: asking
+/// again, or confirming words already flagged, tells no one twice.
+pub async fn flagged_within(
+    state: &AppState,
+    person: &User,
+    couple_id: &CoupleId,
+    within: trellis_core::Millis,
+) -> AppResult<bool> {
+    let now = state.now();
+    Ok(state
+        .store()
+        .safety_flags(couple_id)
+        .await?
+        .iter()
+        .any(|flag| {
+            flag.user_id == person.id
+                && flag.resolved_at.is_none()
+                && now - flag.created_at < within
+        }))
+}
+
 /// How long a partner's own request to tell their therapist stands: asking
 /// again while it is open and this recent tells no one twice.
 const TOLD_RECENTLY: trellis_core::Millis = trellis_core::time::HOUR;
@@ -312,18 +333,7 @@ pub async fn tell_therapist(state: &AppState, partner: &User) -> AppResult<Strin
             "Your couple doesn't have a therapist on Trellis, so there is no one here to tell. The helplines are there for you at any hour.".to_owned(),
         ));
     }
-    let now = state.now();
-    let asked_already = state
-        .store()
-        .safety_flags(couple_id)
-        .await?
-        .iter()
-        .any(|flag| {
-            flag.user_id == partner.id
-                && flag.resolved_at.is_none()
-                && now - flag.created_at < TOLD_RECENTLY
-        });
-    if asked_already {
+    if flagged_within(state, partner, couple_id, TOLD_RECENTLY).await? {
         return what_happens_next(state, &couple).await;
     }
     let concern = Concern {

@@ -26,6 +26,10 @@ const POLL_EVERY: Duration = Duration::from_secs(10);
 /// again that it may listen (a session ended elsewhere stops it by then).
 const STREAM_LIFETIME: Duration = Duration::from_secs(300);
 
+/// How long after words in crisis were flagged (on a first try) sending them
+/// again, confirmed, raises nothing more.
+const CONFIRM_WINDOW: trellis_core::Millis = 10 * trellis_core::time::MINUTE;
+
 fn topic_context(talk_id: &str) -> String {
     format!("talk:{talk_id}:topic")
 }
@@ -303,6 +307,11 @@ pub async fn make_move(
     if action != Move::Leave && !((concern.is_some() || possible) && confirmed) {
         super::safety::require_shared_work(state, &talk.couple_id).await?;
     }
+    // the confirmed resend of words flagged a moment ago (on the first try)
+    // tells no one twice
+    let told_a_moment_ago = concern.is_some()
+        && confirmed
+        && super::safety::flagged_within(state, partner, &talk.couple_id, CONFIRM_WINDOW).await?;
     let mut checked = false;
     for _attempt in 0..5 {
         let rows = state.store().turns_after(&talk.id, 0).await?;
@@ -325,7 +334,7 @@ pub async fn make_move(
                 super::help::in_words_for(state, partner).await?
             )));
         }
-        if let Some(concern) = concern.filter(|_| !checked) {
+        if let Some(concern) = concern.filter(|_| !checked && !told_a_moment_ago) {
             checked = true;
             let next = super::safety::raise_for_writing(
                 state,

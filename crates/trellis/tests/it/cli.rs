@@ -190,3 +190,32 @@ async fn the_operator_resets_a_lost_second_step() {
         "{activity}"
     );
 }
+
+#[test]
+fn a_backup_never_writes_over_a_file_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("backup.db");
+    let backup = || {
+        trellis()
+            .env_remove("TRELLIS_DATABASE_URL")
+            .args(["backup", "--data-dir"])
+            .arg(&data)
+            .arg(&file)
+            .output()
+            .unwrap()
+    };
+    let first = backup();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let again = backup();
+    assert!(!again.status.success());
+    let said = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        said.contains("already exists") && said.contains("choose another name"),
+        "{said}"
+    );
+}

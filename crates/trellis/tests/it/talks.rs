@@ -560,6 +560,12 @@ async fn crisis_language_asks_the_writer_to_confirm(app: TestApp) {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
+    let flags = app.store.safety_flags(&couple_id).await.unwrap();
+    assert_eq!(
+        flags.iter().filter(|f| f.source == "writing").count(),
+        1,
+        "confirming the words tells no one twice: {flags:?}"
+    );
 }
 
 /// Words that may be crisis language (a possible sign) are checked with the
