@@ -102,8 +102,8 @@ impl Store {
     pub async fn insert_promise(
         &self,
         id: &str,
-        couple_id: &str,
-        owner_id: &str,
+        couple_id: &CoupleId,
+        owner_id: &UserId,
         text: &[u8],
         cadence: &str,
         start_day: i64,
@@ -115,7 +115,7 @@ impl Store {
             sqlx::query("UPDATE promises SET status = 'ended', updated_at = $1 WHERE id = $2 AND couple_id = $3")
                 .bind(now)
                 .bind(old)
-                .bind(couple_id)
+                .bind(couple_id.as_str())
                 .execute(&mut *tx)
                 .await?;
         }
@@ -124,8 +124,8 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $8)",
         )
         .bind(id)
-        .bind(couple_id)
-        .bind(owner_id)
+        .bind(couple_id.as_str())
+        .bind(owner_id.as_str())
         .bind(text)
         .bind(cadence)
         .bind(start_day)
@@ -273,7 +273,7 @@ impl Store {
     pub async fn insert_agreement(
         &self,
         id: &str,
-        couple_id: &str,
+        couple_id: &CoupleId,
         title: &[u8],
         body: &[u8],
         proposed_by: &str,
@@ -285,7 +285,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, 'proposed', $6, $7)",
         )
         .bind(id)
-        .bind(couple_id)
+        .bind(couple_id.as_str())
         .bind(title)
         .bind(body)
         .bind(proposed_by)

@@ -452,13 +452,13 @@ impl Store {
     pub async fn move_couple(
         &self,
         practice_id: &str,
-        couple_id: &str,
-        therapist_id: &str,
+        couple_id: &CoupleId,
+        therapist_id: &UserId,
     ) -> Result<()> {
         let done =
             sqlx::query("UPDATE couples SET therapist_id = $1 WHERE id = $2 AND practice_id = $3")
-                .bind(therapist_id)
-                .bind(couple_id)
+                .bind(therapist_id.as_str())
+                .bind(couple_id.as_str())
                 .bind(practice_id)
                 .execute(&self.pool)
                 .await?;

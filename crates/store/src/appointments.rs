@@ -32,8 +32,8 @@ pub struct AppointmentRow {
 
 #[derive(Debug, Clone)]
 pub struct NewAppointment<'a> {
-    pub couple_id: &'a str,
-    pub therapist_id: &'a str,
+    pub couple_id: &'a CoupleId,
+    pub therapist_id: &'a UserId,
     pub starts_at: Millis,
     pub ends_at: Millis,
     pub location_kind: &'a str,
@@ -75,7 +75,7 @@ fn appointment_from(row: &AnyRow) -> Result<AppointmentRow> {
 }
 
 impl Store {
-    #[tracing::instrument(skip(self, new), fields(couple_id = new.couple_id))]
+    #[tracing::instrument(skip(self, new), fields(couple_id = %new.couple_id))]
     pub async fn create_appointment(&self, new: NewAppointment<'_>) -> Result<AppointmentRow> {
         let id = new_id();
         sqlx::query(
@@ -83,8 +83,8 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, 'scheduled', $8, $8)",
         )
         .bind(&id)
-        .bind(new.couple_id)
-        .bind(new.therapist_id)
+        .bind(new.couple_id.as_str())
+        .bind(new.therapist_id.as_str())
         .bind(new.starts_at)
         .bind(new.ends_at)
         .bind(new.location_kind)
@@ -97,13 +97,13 @@ impl Store {
 
     /// One appointment of this couple.
     #[tracing::instrument(skip(self))]
-    pub async fn appointment(&self, couple_id: &str, id: &str) -> Result<AppointmentRow> {
+    pub async fn appointment(&self, couple_id: &CoupleId, id: &str) -> Result<AppointmentRow> {
         let sql = format!(
             "SELECT {APPOINTMENT_COLUMNS} FROM {APPOINTMENT_FROM} WHERE a.id = $1 AND a.couple_id = $2"
         );
         let row = sqlx::query(&sql)
             .bind(id)
-            .bind(couple_id)
+            .bind(couple_id.as_str())
             .fetch_optional(&self.pool)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -156,7 +156,7 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     pub async fn reschedule_appointment(
         &self,
-        couple_id: &str,
+        couple_id: &CoupleId,
         id: &str,
         starts_at: Millis,
         ends_at: Millis,
@@ -176,7 +176,7 @@ impl Store {
         .bind(location)
         .bind(now)
         .bind(id)
-        .bind(couple_id)
+        .bind(couple_id.as_str())
         .execute(&self.pool)
         .await?;
         self.changed_while_scheduled(&done, couple_id, id, Conflict::SessionCancelled)
@@ -190,7 +190,7 @@ impl Store {
     async fn changed_while_scheduled(
         &self,
         done: &sqlx::any::AnyQueryResult,
-        couple_id: &str,
+        couple_id: &CoupleId,
         id: &str,
         reason: Conflict,
     ) -> Result<()> {
@@ -202,14 +202,19 @@ impl Store {
     }
 
     #[tracing::instrument(skip(self))]
-    pub async fn cancel_appointment(&self, couple_id: &str, id: &str, now: Millis) -> Result<()> {
+    pub async fn cancel_appointment(
+        &self,
+        couple_id: &CoupleId,
+        id: &str,
+        now: Millis,
+    ) -> Result<()> {
         let done = sqlx::query(
             "UPDATE appointments SET status = 'cancelled', sequence = sequence + 1, updated_at = $1 \
              WHERE id = $2 AND couple_id = $3 AND status = 'scheduled'",
         )
         .bind(now)
         .bind(id)
-        .bind(couple_id)
+        .bind(couple_id.as_str())
         .execute(&self.pool)
         .await?;
         self.changed_while_scheduled(&done, couple_id, id, Conflict::SessionAlreadyCancelled)
@@ -219,9 +224,9 @@ impl Store {
     #[tracing::instrument(skip(self, note))]
     pub async fn request_reschedule(
         &self,
-        couple_id: &str,
+        couple_id: &CoupleId,
         id: &str,
-        user_id: &str,
+        user_id: &UserId,
         note: Option<&[u8]>,
         now: Millis,
     ) -> Result<()> {
@@ -229,11 +234,11 @@ impl Store {
             "UPDATE appointments SET reschedule_requested_by = $1, reschedule_note_sealed = $2, updated_at = $3 \
              WHERE id = $4 AND couple_id = $5 AND status = 'scheduled'",
         )
-        .bind(user_id)
+        .bind(user_id.as_str())
         .bind(note)
         .bind(now)
         .bind(id)
-        .bind(couple_id)
+        .bind(couple_id.as_str())
         .execute(&self.pool)
         .await?;
         self.changed_while_scheduled(&done, couple_id, id, Conflict::SessionCancelled)

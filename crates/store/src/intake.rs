@@ -3,6 +3,7 @@
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use trellis_core::CoupleId;
 use trellis_core::Millis;
 
 use crate::db::Store;
@@ -186,9 +187,9 @@ impl Store {
     }
 
     #[tracing::instrument(skip(self))]
-    pub async fn set_intake_couple(&self, id: &str, couple_id: &str) -> Result<()> {
+    pub async fn set_intake_couple(&self, id: &str, couple_id: &CoupleId) -> Result<()> {
         sqlx::query("UPDATE intake_requests SET couple_id = $1 WHERE id = $2")
-            .bind(couple_id)
+            .bind(couple_id.as_str())
             .bind(id)
             .execute(&self.pool)
             .await?;

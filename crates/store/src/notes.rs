@@ -4,6 +4,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use trellis_core::Millis;
+use trellis_core::{CoupleId, UserId};
 
 use crate::db::Store;
 use crate::error::{Result, StoreError};
@@ -37,8 +38,8 @@ impl Store {
     pub async fn insert_note(
         &self,
         id: &str,
-        couple_id: &str,
-        therapist_id: &str,
+        couple_id: &CoupleId,
+        therapist_id: &UserId,
         body: &[u8],
         now: Millis,
     ) -> Result<NoteRow> {
@@ -47,8 +48,8 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $5)",
         )
         .bind(id)
-        .bind(couple_id)
-        .bind(therapist_id)
+        .bind(couple_id.as_str())
+        .bind(therapist_id.as_str())
         .bind(body)
         .bind(now)
         .execute(&self.pool)
@@ -74,14 +75,18 @@ impl Store {
     /// This therapist's notes about a couple, newest first. Notes another
     /// therapist wrote (before a couple changed therapist) stay theirs.
     #[tracing::instrument(skip(self))]
-    pub async fn notes_about(&self, therapist_id: &str, couple_id: &str) -> Result<Vec<NoteRow>> {
+    pub async fn notes_about(
+        &self,
+        therapist_id: &UserId,
+        couple_id: &CoupleId,
+    ) -> Result<Vec<NoteRow>> {
         let sql = format!(
             "SELECT {NOTE_COLUMNS} FROM therapist_notes WHERE therapist_id = $1 AND couple_id = $2 \
              ORDER BY created_at DESC, id DESC"
         );
         let rows = sqlx::query(&sql)
-            .bind(therapist_id)
-            .bind(couple_id)
+            .bind(therapist_id.as_str())
+            .bind(couple_id.as_str())
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(note_from).collect()

@@ -3,6 +3,7 @@
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use trellis_core::UserId;
 use trellis_core::reflect_back::Status;
 use trellis_core::{CoupleId, Millis};
 
@@ -146,16 +147,16 @@ impl CaseloadNews {
 impl Store {
     pub async fn record_couple_view(
         &self,
-        therapist_id: &str,
-        couple_id: &str,
+        therapist_id: &UserId,
+        couple_id: &CoupleId,
         now: Millis,
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO couple_views (therapist_id, couple_id, viewed_at) VALUES ($1, $2, $3) \
              ON CONFLICT (therapist_id, couple_id) DO UPDATE SET viewed_at = $3",
         )
-        .bind(therapist_id)
-        .bind(couple_id)
+        .bind(therapist_id.as_str())
+        .bind(couple_id.as_str())
         .bind(now)
         .execute(&self.pool)
         .await?;
@@ -178,14 +179,14 @@ impl Store {
     /// default, all zeros, when it is not theirs).
     pub async fn couple_news(
         &self,
-        therapist_id: &str,
-        couple_id: &str,
+        therapist_id: &UserId,
+        couple_id: &CoupleId,
         now: Millis,
     ) -> Result<CaseloadNews> {
         Ok(self
             .news(therapist_id, Some(couple_id), now)
             .await?
-            .remove(couple_id)
+            .remove(couple_id.as_str())
             .unwrap_or_default())
     }
 
@@ -287,8 +288,8 @@ impl Store {
     /// `flag` when it raised a concern.
     pub async fn record_safety_screening(
         &self,
-        user_id: &str,
-        couple_id: &str,
+        user_id: &UserId,
+        couple_id: &CoupleId,
         sealed_answers: &[u8],
         flag: Option<FlagLevel<'_>>,
         now: Millis,
@@ -300,8 +301,8 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&id)
-        .bind(user_id)
-        .bind(couple_id)
+        .bind(user_id.as_str())
+        .bind(couple_id.as_str())
         .bind(sealed_answers)
         .bind(i64::from(flag.is_some()))
         .bind(now)
@@ -313,7 +314,7 @@ impl Store {
             "INSERT INTO onboarding (user_id, safety_done_at) VALUES ($1, $2) \
              ON CONFLICT (user_id) DO UPDATE SET safety_done_at = $2",
         )
-        .bind(user_id)
+        .bind(user_id.as_str())
         .bind(now)
         .execute(&mut *tx)
         .await?;
@@ -325,8 +326,8 @@ impl Store {
     /// person wrote): a flag for the therapist like a concerning screening.
     pub async fn record_concern(
         &self,
-        user_id: &str,
-        couple_id: &str,
+        user_id: &UserId,
+        couple_id: &CoupleId,
         sealed_note: &[u8],
         flag: FlagLevel<'_>,
         now: Millis,
@@ -401,7 +402,7 @@ impl Store {
 
     pub async fn set_journey_settings(
         &self,
-        couple_id: &str,
+        couple_id: &CoupleId,
         program_id: &str,
         self_paced: bool,
         now: Millis,
@@ -410,7 +411,7 @@ impl Store {
             "INSERT INTO couple_journeys (couple_id, program_id, self_paced, updated_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (couple_id) DO UPDATE SET program_id = $2, self_paced = $3, updated_at = $4",
         )
-        .bind(couple_id)
+        .bind(couple_id.as_str())
         .bind(program_id)
         .bind(i64::from(self_paced))
         .bind(now)
@@ -430,7 +431,7 @@ impl Store {
 
     pub async fn unlock_stage(
         &self,
-        couple_id: &str,
+        couple_id: &CoupleId,
         stage_id: &str,
         by: &str,
         now: Millis,
@@ -439,7 +440,7 @@ impl Store {
             "INSERT INTO stage_unlocks (couple_id, stage_id, unlocked_by, unlocked_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (couple_id, stage_id) DO NOTHING",
         )
-        .bind(couple_id)
+        .bind(couple_id.as_str())
         .bind(stage_id)
         .bind(by)
         .bind(now)
@@ -531,8 +532,8 @@ impl Store {
     /// only while it is actually shared).
     pub async fn has_shared(
         &self,
-        user_id: &str,
-        couple_id: &str,
+        user_id: &UserId,
+        couple_id: &CoupleId,
         kind: trellis_core::EntryKind,
         ref_id: &str,
     ) -> Result<bool> {
@@ -540,8 +541,8 @@ impl Store {
             "SELECT COUNT(*) FROM entries WHERE author_id = $1 AND couple_id = $2 AND kind = $3 AND ref_id = $4 \
              AND audience IN ('partner', 'partner_and_therapist')",
         )
-            .bind(user_id)
-            .bind(couple_id)
+            .bind(user_id.as_str())
+            .bind(couple_id.as_str())
             .bind(kind.as_str())
             .bind(ref_id)
         .fetch_one(&self.pool)
@@ -551,10 +552,10 @@ impl Store {
 
     pub async fn start_reflect_back(
         &self,
-        couple_id: &str,
+        couple_id: &CoupleId,
         exercise_id: &str,
-        speaker_id: &str,
-        listener_id: &str,
+        speaker_id: &UserId,
+        listener_id: &UserId,
         audience: &str,
         now: Millis,
     ) -> Result<ReflectBackRound> {
@@ -564,10 +565,10 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
         )
         .bind(&id)
-        .bind(couple_id)
+        .bind(couple_id.as_str())
         .bind(exercise_id)
-        .bind(speaker_id)
-        .bind(listener_id)
+        .bind(speaker_id.as_str())
+        .bind(listener_id.as_str())
         .bind(Status::AwaitingReflection.as_str())
         .bind(audience)
         .bind(now)
@@ -575,10 +576,10 @@ impl Store {
         .await?;
         Ok(ReflectBackRound {
             id,
-            couple_id: couple_id.into(),
+            couple_id: couple_id.clone(),
             exercise_id: exercise_id.to_owned(),
-            speaker_id: speaker_id.to_owned(),
-            listener_id: listener_id.to_owned(),
+            speaker_id: speaker_id.to_string(),
+            listener_id: listener_id.to_string(),
             status: Status::AwaitingReflection,
             audience: audience.to_owned(),
             created_at: now,
@@ -588,14 +589,14 @@ impl Store {
     /// The couple's rounds of one exercise, newest first.
     pub async fn reflect_back_rounds(
         &self,
-        couple_id: &str,
+        couple_id: &CoupleId,
         exercise_id: &str,
     ) -> Result<Vec<ReflectBackRound>> {
         let rows = sqlx::query(
             "SELECT id, couple_id, exercise_id, speaker_id, listener_id, status, audience, created_at FROM reflect_backs \
              WHERE couple_id = $1 AND exercise_id = $2 ORDER BY created_at DESC, id DESC",
         )
-        .bind(couple_id)
+        .bind(couple_id.as_str())
         .bind(exercise_id)
         .fetch_all(&self.pool)
         .await?;

@@ -3,6 +3,7 @@
 
 use sqlx::Row;
 use trellis_core::Millis;
+use trellis_core::{CoupleId, UserId};
 
 use crate::db::Store;
 use crate::error::{Result, StoreError};
@@ -143,16 +144,16 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn pause_shared_work(
         &self,
-        couple_id: &str,
-        user_id: &str,
+        couple_id: &CoupleId,
+        user_id: &UserId,
         now: Millis,
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO shared_work_pauses (couple_id, user_id, paused_at) VALUES ($1, $2, $3) \
              ON CONFLICT (couple_id, user_id) DO NOTHING",
         )
-        .bind(couple_id)
-        .bind(user_id)
+        .bind(couple_id.as_str())
+        .bind(user_id.as_str())
         .bind(now)
         .execute(&self.pool)
         .await?;
@@ -161,10 +162,10 @@ impl Store {
 
     /// A partner lifts their own pause (never the other's). Idempotent.
     #[tracing::instrument(skip(self))]
-    pub async fn resume_shared_work(&self, couple_id: &str, user_id: &str) -> Result<()> {
+    pub async fn resume_shared_work(&self, couple_id: &CoupleId, user_id: &UserId) -> Result<()> {
         sqlx::query("DELETE FROM shared_work_pauses WHERE couple_id = $1 AND user_id = $2")
-            .bind(couple_id)
-            .bind(user_id)
+            .bind(couple_id.as_str())
+            .bind(user_id.as_str())
             .execute(&self.pool)
             .await?;
         Ok(())

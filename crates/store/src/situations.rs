@@ -2,6 +2,7 @@
 //! proposed until both agree.
 
 use trellis_core::Millis;
+use trellis_core::{CoupleId, UserId};
 
 use crate::db::Store;
 use crate::error::Result;
@@ -53,8 +54,8 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn propose_situation(
         &self,
-        couple_id: &str,
-        user_id: &str,
+        couple_id: &CoupleId,
+        user_id: &UserId,
         (kind, hurt_partner_id): (&str, Option<&str>),
         now: Millis,
     ) -> Result<()> {
@@ -62,8 +63,8 @@ impl Store {
             "INSERT INTO situation_proposals (couple_id, user_id, kind, hurt_partner_id, proposed_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (couple_id, user_id) DO UPDATE SET kind = $3, hurt_partner_id = $4, proposed_at = $5",
         )
-        .bind(couple_id)
-        .bind(user_id)
+        .bind(couple_id.as_str())
+        .bind(user_id.as_str())
         .bind(kind)
         .bind(hurt_partner_id)
         .bind(now)

@@ -123,7 +123,7 @@ impl Store {
     pub async fn create_talk(
         &self,
         id: &str,
-        couple_id: &str,
+        couple_id: &CoupleId,
         opened_by: &str,
         other_partner: &str,
         topic: &[u8],
@@ -135,7 +135,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(id)
-        .bind(couple_id)
+        .bind(couple_id.as_str())
         .bind(opened_by)
         .bind(other_partner)
         .bind(topic)
@@ -258,8 +258,8 @@ impl Store {
     pub async fn create_timeout(
         &self,
         id: &str,
-        couple_id: &str,
-        caller_id: &str,
+        couple_id: &CoupleId,
+        caller_id: &UserId,
         talk_id: Option<&str>,
         now: Millis,
         return_at: Millis,
@@ -268,8 +268,8 @@ impl Store {
             "INSERT INTO timeouts (id, couple_id, caller_id, talk_id, started_at, return_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(id)
-        .bind(couple_id)
-        .bind(caller_id)
+        .bind(couple_id.as_str())
+        .bind(caller_id.as_str())
         .bind(talk_id)
         .bind(now)
         .bind(return_at)
@@ -328,7 +328,7 @@ impl Store {
     pub async fn create_compromise(
         &self,
         id: &str,
-        couple_id: &str,
+        couple_id: &CoupleId,
         opened_by: &str,
         topic: &[u8],
         now: Millis,
@@ -337,7 +337,7 @@ impl Store {
             "INSERT INTO compromises (id, couple_id, opened_by, topic, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(id)
-        .bind(couple_id)
+        .bind(couple_id.as_str())
         .bind(opened_by)
         .bind(topic)
         .bind(now)

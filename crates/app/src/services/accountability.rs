@@ -4,7 +4,6 @@
 //! therapist see them.
 
 use serde::Serialize;
-use trellis_core::CoupleId;
 use trellis_core::EntryKind;
 use trellis_core::Role;
 use trellis_core::consistency::{
@@ -12,6 +11,7 @@ use trellis_core::consistency::{
 };
 use trellis_core::privacy::{Audience, Item, Ownership, may_view, relation};
 use trellis_core::time::{DAY, utc_date};
+use trellis_core::{CoupleId, UserId};
 use trellis_store::{AgreementRow, Couple, PromiseRow, User};
 
 use super::program::couple_for;
@@ -57,8 +57,8 @@ pub fn parse_cadence(kind: &str, days: &[String], due: Option<&str>) -> AppResul
 /// Seals a promise's words with the couple's key and stores it, starting today.
 async fn store_promise(
     state: &AppState,
-    couple_id: &str,
-    owner_id: &str,
+    couple_id: &CoupleId,
+    owner_id: &UserId,
     text: &str,
     cadence: &Cadence,
     supersedes: Option<&str>,

@@ -291,15 +291,12 @@ async fn both_answered(state: &AppState, answer: &Entry) -> AppResult<bool> {
     let Some(exercise) = answer.ref_id.as_deref() else {
         return Ok(false);
     };
-    for member in state
-        .store()
-        .couple_members(&CoupleId::new(answer.couple_id.as_str()))
-        .await?
-    {
+    let couple = CoupleId::new(answer.couple_id.as_str());
+    for member in state.store().couple_members(&couple).await? {
         if member.id != answer.author_id
             && !state
                 .store()
-                .has_shared(&member.id, &answer.couple_id, writing::PAIRED, exercise)
+                .has_shared(&member.id, &couple, writing::PAIRED, exercise)
                 .await?
         {
             return Ok(false);

@@ -3,12 +3,10 @@
 //! with the couple's key, and never part of a client's export.
 
 use trellis_core::CoupleId;
-use trellis_core::Role;
 use trellis_core::privacy::{Item, Relation, may_view};
 use trellis_store::{NoteRow, User};
 
 use super::audit;
-use super::program::couple_for;
 use super::writing::parse_body;
 use crate::error::{AppResult, Error};
 use crate::state::AppState;
@@ -52,14 +50,12 @@ async fn open(state: &AppState, therapist: &User, row: NoteRow) -> AppResult<Not
     })
 }
 
-async fn guided(state: &AppState, therapist: &User, couple_id: &CoupleId) -> AppResult<String> {
-    if therapist.role != Role::Therapist {
-        return Err(Error::Forbidden);
-    }
-    Ok(couple_for(state, therapist, couple_id)
-        .await?
-        .id
-        .into_string())
+async fn guided(state: &AppState, therapist: &User, couple_id: &CoupleId) -> AppResult<CoupleId> {
+    Ok(
+        super::program::therapist_couple(state, therapist, couple_id)
+            .await?
+            .id,
+    )
 }
 
 #[tracing::instrument(skip_all, fields(therapist = %therapist.id, couple_id))]

@@ -115,7 +115,7 @@ pub struct Journey {
 /// reflect-back round. Exercise id → partner ids, sorted.
 async fn done_by(
     state: &AppState,
-    couple_id: &str,
+    couple_id: &CoupleId,
     program: &Program,
 ) -> AppResult<BTreeMap<String, Vec<String>>> {
     let mut done: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -291,7 +291,7 @@ pub async fn journey(state: &AppState, viewer: &User, couple_id: &CoupleId) -> A
 /// Reflect-back exercises count as done for both once a round was confirmed.
 async fn reflect_back_done<'a>(
     state: &AppState,
-    couple_id: &str,
+    couple_id: &CoupleId,
     program: &'a Program,
 ) -> AppResult<BTreeMap<&'a str, Vec<String>>> {
     let mut done = BTreeMap::new();

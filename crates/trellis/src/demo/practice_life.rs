@@ -31,7 +31,7 @@ fn at(now: Millis, days: i64, clock: &str) -> anyhow::Result<Millis> {
 async fn sessions(
     state: &AppState,
     therapist: &User,
-    couple_id: &str,
+    couple_id: &trellis_core::CoupleId,
     days: &[i64],
     clock: &str,
     location: &str,

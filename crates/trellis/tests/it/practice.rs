@@ -1194,8 +1194,8 @@ async fn the_caseload_shows_what_was_shared_since_the_last_session(app: TestApp)
     let start = now() - 2 * HOUR;
     app.store
         .create_appointment(trellis_store::NewAppointment {
-            couple_id: &couple_id,
-            therapist_id: &priya_id(&app).await,
+            couple_id: &trellis_core::CoupleId::new(couple_id.as_str()),
+            therapist_id: &trellis_core::UserId::new(priya_id(&app).await),
             starts_at: start,
             ends_at: start + HOUR,
             location_kind: "in_person",
