@@ -175,21 +175,14 @@ const GUARD_LOCK: i64 = 0x0074_7265_6c6c_6973;
 impl Store {
     /// Puts the guards of [`closed_columns`] in place, widened by the words
     /// already in force, unless they all are and every guard is in the
-    /// catalogue (run after the migrations at every start). A failure (a
-    /// lock not granted in time while the tables are busy) is logged and
-    /// the start goes on: the guards are a second line behind the code, and
-    /// the next start tries again.
+    /// catalogue (run after the migrations at every start). When this
+    /// version's own words are not in force yet, a failure fails the start
+    /// (writes of a new word would fail until the next one); when only a
+    /// missing guard is put back, a failure (a lock not granted in time while
+    /// the tables are busy) is logged and the next start tries again.
     #[tracing::instrument(skip(self))]
     pub(crate) async fn guard_closed_sets(&self, now: trellis_core::Millis) -> Result<()> {
-        let in_force: BTreeSet<String> =
-            sqlx::query_as::<_, (String,)>("SELECT name FROM maintenance WHERE name LIKE $1")
-                .bind(format!("{IN_FORCE}%"))
-                .fetch_all(&self.pool)
-                .await?
-                .into_iter()
-                .map(|(name,)| name)
-                .collect();
-        let (columns, grows) = widen(closed_columns(), &in_force);
+        let (columns, grows) = widen(closed_columns(), &self.closed_sets_in_force(None).await?);
         let guards = self.closed_set_guards().await?;
         let missing = columns
             .iter()
@@ -198,18 +191,33 @@ impl Store {
         if !grows && !missing {
             return Ok(());
         }
-        if let Err(err) = self.put_guards(&columns, &in_force, now).await {
-            tracing::warn!(error = %err, "the closed-set guards were not rebuilt; the next start tries again");
+        match self.put_guards(now).await {
+            Ok(()) => Ok(()),
+            Err(err) if grows => Err(err),
+            Err(err) => {
+                tracing::warn!(error = %err, "a missing closed-set guard was not put back; the next start tries again");
+                Ok(())
+            }
         }
-        Ok(())
     }
 
-    async fn put_guards(
+    /// The words in force, as recorded (read in `tx` when given).
+    async fn closed_sets_in_force(
         &self,
-        columns: &[ClosedColumn],
-        in_force: &BTreeSet<String>,
-        now: trellis_core::Millis,
-    ) -> Result<()> {
+        tx: Option<&mut sqlx::Transaction<'_, sqlx::Any>>,
+    ) -> Result<BTreeSet<String>> {
+        let query = sqlx::query_as::<_, (String,)>(
+            "SELECT name FROM maintenance WHERE substr(name, 1, 11) = $1",
+        )
+        .bind(IN_FORCE);
+        let rows = match tx {
+            Some(tx) => query.fetch_all(&mut **tx).await?,
+            None => query.fetch_all(&self.pool).await?,
+        };
+        Ok(rows.into_iter().map(|(name,)| name).collect())
+    }
+
+    async fn put_guards(&self, now: trellis_core::Millis) -> Result<()> {
         // SQLite: take the write lock first, so a writer in between cannot
         // make the schema change fail half-way
         let mut tx = match self.backend() {
@@ -223,7 +231,11 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        for column in columns {
+        // read again under the lock: another start may have widened a set
+        // since this one looked, and must not be narrowed back
+        let in_force = self.closed_sets_in_force(Some(&mut tx)).await?;
+        let (columns, _) = widen(closed_columns(), &in_force);
+        for column in &columns {
             for statement in statements(self.backend(), column) {
                 tx.execute(statement.as_str()).await?;
             }

@@ -262,17 +262,18 @@ pub struct WritingSigns {
     /// and offered to tell their therapist themselves ([`tell_therapist`]),
     /// so a misreading costs a kind card, not a notice about them.
     pub possible: bool,
-    /// The word statistics read an urgent sign that no rule confirmed: the
-    /// therapist's notice is marked urgent, while the flag (and so the
-    /// couple's shared work, whose pause the other partner would notice)
-    /// stays at distress until the therapist has looked.
-    pub urgent_notice: bool,
 }
 
 pub fn writing_signs(body: &str) -> WritingSigns {
     use trellis_coach::{CrisisCategory, CrisisTier};
     let signs = trellis_coach::analyze(body).crisis_signs();
     let sure = || signs.iter().filter(|sign| !sign.tentative);
+    // A sign only the word statistics read urgent is a distress concern
+    // here: an urgent flag pauses the couple's shared work (which the other
+    // partner notices right after the writer saved), and an urgent notice
+    // over a distress flag would leave the caseload and the couple page
+    // telling the therapist "distress, nothing paused". Keeping the model's
+    // urgency beside the flag is the next step (see the closing note).
     let concern = Concern::combine(sure().map(|sign| Concern {
         tier: match (sign.tier, sign.statistical) {
             (CrisisTier::Urgent, false) => Tier::Urgent,
@@ -290,18 +291,19 @@ pub fn writing_signs(body: &str) -> WritingSigns {
     WritingSigns {
         concern,
         possible: concern.is_none() && !signs.is_empty(),
-        urgent_notice: concern.is_some_and(|c| c.tier == Tier::Distress)
-            && sure().any(|sign| sign.statistical && sign.tier == CrisisTier::Urgent),
     }
 }
 
-/// Whether `person` has an open flag raised less than `within` ago: asking
-/// again, or confirming words already flagged, tells no one twice.
+/// Whether `person` has an open flag raised less than `within` ago that
+/// already covers `concern` (as strong, and about everyone it puts at
+/// risk): asking again, or confirming words already flagged, tells no one
+/// twice, while anything stronger or about someone else is raised anew.
 pub async fn flagged_within(
     state: &AppState,
     person: &User,
     couple_id: &CoupleId,
     within: trellis_core::Millis,
+    concern: Concern,
 ) -> AppResult<bool> {
     let now = state.now();
     Ok(state
@@ -310,9 +312,13 @@ pub async fn flagged_within(
         .await?
         .iter()
         .any(|flag| {
+            let covers = Tier::parse(&flag.tier).is_some_and(|tier| tier >= concern.tier)
+                && AtRisk::parse(&flag.at_risk)
+                    .is_some_and(|at_risk| at_risk.and(concern.at_risk) == at_risk);
             flag.user_id == person.id
                 && flag.resolved_at.is_none()
                 && now - flag.created_at < within
+                && covers
         }))
 }
 
@@ -333,20 +339,19 @@ pub async fn tell_therapist(state: &AppState, partner: &User) -> AppResult<Strin
             "Your couple doesn't have a therapist on Trellis, so there is no one here to tell. The helplines are there for you at any hour.".to_owned(),
         ));
     }
-    if flagged_within(state, partner, couple_id, TOLD_RECENTLY).await? {
-        return what_happens_next(state, &couple).await;
-    }
     let concern = Concern {
         tier: Tier::Distress,
         at_risk: AtRisk::Themselves,
     };
+    if flagged_within(state, partner, couple_id, TOLD_RECENTLY, concern).await? {
+        return what_happens_next(state, &couple).await;
+    }
     raise(
         state,
         partner,
         couple_id,
         concern,
         (Source::Asked, "asked for their therapist to know"),
-        false,
     )
     .await
 }
@@ -396,7 +401,6 @@ pub async fn raise_for_writing(
     author: &User,
     couple_id: &CoupleId,
     concern: Concern,
-    urgent_notice: bool,
 ) -> AppResult<String> {
     raise(
         state,
@@ -404,7 +408,6 @@ pub async fn raise_for_writing(
         couple_id,
         concern,
         (Source::Writing, WRITING_NOTE),
-        urgent_notice,
     )
     .await
 }
@@ -417,7 +420,6 @@ async fn raise(
     couple_id: &CoupleId,
     concern: Concern,
     (source, why): (Source, &str),
-    urgent_notice: bool,
 ) -> AppResult<String> {
     let note = flag_note(state, person, couple_id, why).await?;
     state
@@ -430,7 +432,7 @@ async fn raise(
             state.now(),
         )
         .await?;
-    respond_noticing(state, person, couple_id, concern, source, urgent_notice).await
+    respond(state, person, couple_id, concern, source).await
 }
 
 /// Everything that follows a flag, whatever raised it: the audit entry, the
@@ -442,19 +444,6 @@ pub async fn respond(
     couple_id: &CoupleId,
     concern: Concern,
     source: Source,
-) -> AppResult<String> {
-    respond_noticing(state, person, couple_id, concern, source, false).await
-}
-
-/// [`respond`], with the therapist's notice marked urgent whatever the
-/// concern's tier when `urgent_notice` (see [`WritingSigns::urgent_notice`]).
-pub async fn respond_noticing(
-    state: &AppState,
-    person: &User,
-    couple_id: &CoupleId,
-    concern: Concern,
-    source: Source,
-    urgent_notice: bool,
 ) -> AppResult<String> {
     let couple = state.store().couple(couple_id).await?;
     let response = screening::respond(concern, couple.therapist_id.is_some());
@@ -484,7 +473,7 @@ pub async fn respond_noticing(
             state,
             &therapist,
             Notice::SafetyConcern {
-                urgent: response.urgent || urgent_notice,
+                urgent: response.urgent,
             },
         )
         .await?;

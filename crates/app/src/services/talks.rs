@@ -301,7 +301,7 @@ pub async fn make_move(
     } else {
         super::safety::WritingSigns::default()
     };
-    let (concern, possible, urgent_notice) = (signs.concern, signs.possible, signs.urgent_notice);
+    let (concern, possible) = (signs.concern, signs.possible);
     // A closed gate stops the talk, except leaving it and sending, once
     // confirmed, words in crisis (so someone in danger is never silenced).
     if action != Move::Leave && !((concern.is_some() || possible) && confirmed) {
@@ -309,9 +309,13 @@ pub async fn make_move(
     }
     // the confirmed resend of words flagged a moment ago (on the first try)
     // tells no one twice
-    let told_a_moment_ago = concern.is_some()
-        && confirmed
-        && super::safety::flagged_within(state, partner, &talk.couple_id, CONFIRM_WINDOW).await?;
+    let told_a_moment_ago = match concern {
+        Some(concern) if confirmed => {
+            super::safety::flagged_within(state, partner, &talk.couple_id, CONFIRM_WINDOW, concern)
+                .await?
+        }
+        _ => false,
+    };
     let mut checked = false;
     for _attempt in 0..5 {
         let rows = state.store().turns_after(&talk.id, 0).await?;
@@ -336,14 +340,8 @@ pub async fn make_move(
         }
         if let Some(concern) = concern.filter(|_| !checked && !told_a_moment_ago) {
             checked = true;
-            let next = super::safety::raise_for_writing(
-                state,
-                partner,
-                &talk.couple_id,
-                concern,
-                urgent_notice,
-            )
-            .await?;
+            let next =
+                super::safety::raise_for_writing(state, partner, &talk.couple_id, concern).await?;
             if !confirmed {
                 return Err(Error::ConfirmationNeeded(format!(
                     "What you wrote sounds like someone may not be safe. {next} \

@@ -351,13 +351,12 @@ pub async fn write_in_couple(
         )
         .await?;
     if let Some(concern) = concern {
-        super::safety::respond_noticing(
+        super::safety::respond(
             state,
             author,
             couple_id,
             concern,
             super::safety::Source::Writing,
-            signs.urgent_notice,
         )
         .await?;
     }

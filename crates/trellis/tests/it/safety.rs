@@ -12,7 +12,7 @@ on_both_backends!(with_practice =>
     the_gate_looks_the_same_whether_or_not_the_other_partner_raised_a_concern,
     shared_work_opens_only_after_conjoint_ok_for_both,
     distress_notifies_without_closing_and_urgent_closes_until_a_decision,
-    an_urgent_sign_only_word_statistics_read_is_told_urgently_and_pauses_nothing,
+    an_urgent_sign_only_word_statistics_read_is_a_distress_flag_that_pauses_nothing,
     a_threat_flags_the_partner_at_risk_not_only_the_writer,
     either_partner_may_close_shared_work_and_only_they_open_it_again,
     not_sure_is_a_concern_and_the_check_comes_back,
@@ -253,10 +253,10 @@ async fn shared_work_opens_only_after_conjoint_ok_for_both(app: TestApp) {
 }
 
 /// The coach's word statistics read an urgent sign that no rule of theirs
-/// confirms ("did some damage to my arm"): the therapist's notice is urgent,
-/// but the flag is distress, so shared work goes on and the other partner
-/// sees nothing change the moment the writer saved.
-async fn an_urgent_sign_only_word_statistics_read_is_told_urgently_and_pauses_nothing(
+/// confirms ("did some damage to my arm"): the therapist is told, and the
+/// flag is distress everywhere (notice, panel), so shared work goes on and
+/// the other partner sees nothing change the moment the writer saved.
+async fn an_urgent_sign_only_word_statistics_read_is_a_distress_flag_that_pauses_nothing(
     app: TestApp,
 ) {
     let (couple, mo, pat, priya) = fresh_couple(&app).await;
@@ -270,7 +270,10 @@ async fn an_urgent_sign_only_word_statistics_read_is_told_urgently_and_pauses_no
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(entry["crisis"], true, "the writer is offered help");
     let notice = app.last_mail_to("therapist@example.com").unwrap();
-    assert!(notice.contains("Urgent"), "{notice}");
+    assert!(
+        notice.contains("needs your attention") && !notice.contains("Urgent"),
+        "{notice}"
+    );
     assert!(
         !notice.contains("arm") && !notice.contains("Mo"),
         "{notice}"

@@ -25,6 +25,7 @@ on_both_backends!(with_practice =>
     turns_arrive_live_and_resume_after_the_last_event,
     time_outs_come_back_and_show_as_a_pattern,
     crisis_language_asks_the_writer_to_confirm,
+    a_stronger_concern_is_raised_even_right_after_another,
     a_possible_sign_asks_the_writer_and_tells_nobody,
     a_safety_pause_stops_talks_but_never_leaving,
 );
@@ -565,6 +566,37 @@ async fn crisis_language_asks_the_writer_to_confirm(app: TestApp) {
         flags.iter().filter(|f| f.source == "writing").count(),
         1,
         "confirming the words tells no one twice: {flags:?}"
+    );
+}
+
+/// A flag raised a moment ago spares only the same concern again: a threat
+/// sent (confirmed at once, as an API client may) minutes after a distress
+/// entry in the journal is flagged urgent on its own.
+async fn a_stronger_concern_is_raised_even_right_after_another(app: TestApp) {
+    let (couple_id, mo, _, _) = fresh_couple(&app).await;
+    let (status, _) = app
+        .api_post(
+            Some(&mo),
+            "/api/v1/entries",
+            json!({"body": "Honestly I can't go on like this anymore.", "audience": "me"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let talk = open_talk(&app, &mo, json!({"topic": "Lately"})).await;
+    let (status, _) = app
+        .api_post(
+            Some(&mo),
+            &format!("/api/v1/talks/{talk}/turns"),
+            json!({"kind": "speak", "body": "If you leave I will kill you.", "confirm": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let flags = app.store.safety_flags(&couple_id).await.unwrap();
+    assert!(
+        flags
+            .iter()
+            .any(|f| f.tier == "urgent" && f.resolved_at.is_none()),
+        "the threat raised its own urgent flag: {flags:?}"
     );
 }
 
