@@ -54,7 +54,8 @@ pub use notes::NoteRow;
 pub use outbox::{NewMail, OutboxMail};
 pub use practices::{NewPracticeWithAdmin, Practice, TherapistSummary};
 pub use program::{
-    Assignment, CaseloadNews, FlagLevel, Onboarding, ReflectBackRound, SafetyCheckRow, SafetyFlag,
+    Assignment, CaseloadNews, ConcernSource, FlagLevel, Onboarding, ReflectBackRound,
+    SafetyCheckRow, SafetyFlag,
 };
 pub use push::PushSubscriptionRow;
 pub use rights::FORMER_MEMBER;

@@ -53,24 +53,43 @@ pub struct FlagLevel<'a> {
     pub at_risk: &'a str,
 }
 
-/// The insert of a flag raised by writing (run on the pool or in a
-/// transaction with the writing).
+/// What raised a flag outside the safety check (`safety_screenings.source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConcernSource {
+    /// Crisis language in something the person wrote.
+    Writing,
+    /// The person asked for their therapist to know.
+    Asked,
+}
+
+impl ConcernSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConcernSource::Writing => "writing",
+            ConcernSource::Asked => "asked",
+        }
+    }
+}
+
+/// The insert of a flag raised outside the safety check (run on the pool or
+/// in a transaction with the writing).
 pub(crate) fn concern_insert<'q>(
     user_id: &'q str,
     couple_id: &'q str,
     sealed_note: &'q [u8],
-    flag: FlagLevel<'q>,
+    (flag, source): (FlagLevel<'q>, ConcernSource),
     now: Millis,
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
     sqlx::query(
         "INSERT INTO safety_screenings (id, user_id, couple_id, answers, concerning, created_at, source, tier, at_risk) \
-         VALUES ($1, $2, $3, $4, 1, $5, 'writing', $6, $7)",
+         VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8)",
     )
     .bind(new_id())
     .bind(user_id)
     .bind(couple_id)
     .bind(sealed_note)
     .bind(now)
+    .bind(source.as_str())
     .bind(flag.tier)
     .bind(flag.at_risk)
 }
@@ -322,14 +341,15 @@ impl Store {
         Ok(id)
     }
 
-    /// A concern raised outside the safety check (crisis language in what the
-    /// person wrote): a flag for the therapist like a concerning screening.
+    /// A concern raised outside the safety check (the person asked, or
+    /// crisis language in what they wrote): a flag for the therapist like a
+    /// concerning screening.
     pub async fn record_concern(
         &self,
         user_id: &UserId,
         couple_id: &CoupleId,
         sealed_note: &[u8],
-        flag: FlagLevel<'_>,
+        flag: (FlagLevel<'_>, ConcernSource),
         now: Millis,
     ) -> Result<()> {
         concern_insert(user_id, couple_id, sealed_note, flag, now)

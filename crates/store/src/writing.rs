@@ -228,7 +228,7 @@ impl Store {
                 flag.user_id,
                 entry.couple_id,
                 flag.sealed_note,
-                flag.level,
+                (flag.level, crate::program::ConcernSource::Writing),
                 entry.now,
             )
             .execute(&mut *tx)

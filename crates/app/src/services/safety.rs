@@ -16,7 +16,9 @@ use trellis_core::safety::Answer;
 use trellis_core::screening::{
     self, AtRisk, Concern, Decision, GateFacts, PartnerFacts, Tier, rescreen_due,
 };
-use trellis_store::{Couple, FlagLevel, NewScreeningDecision, PracticeSafetySettings, User};
+use trellis_store::{
+    ConcernSource, Couple, FlagLevel, NewScreeningDecision, PracticeSafetySettings, User,
+};
 
 use super::audit;
 use super::notices::{self, Notice};
@@ -428,7 +430,15 @@ async fn raise(
             &person.id,
             couple_id,
             &note,
-            flag_level(concern),
+            (
+                flag_level(concern),
+                // (a safety check records its answers instead; it never
+                // comes here)
+                match source {
+                    Source::Asked => ConcernSource::Asked,
+                    Source::Writing | Source::Check => ConcernSource::Writing,
+                },
+            ),
             state.now(),
         )
         .await?;
@@ -642,7 +652,8 @@ pub struct FlagView {
     pub id: String,
     /// `distress` or `urgent`.
     pub tier: String,
-    /// `check` or `writing`.
+    /// `check` (the safety check), `writing` (crisis language in what they
+    /// wrote) or `asked` (they asked for their therapist to know).
     pub source: String,
     pub raised_by: String,
     pub raised_by_name: String,

@@ -716,6 +716,17 @@ async fn a_possible_sign_tells_nobody_until_the_writer_asks(app: TestApp) {
     assert_eq!(flags[0]["tier"], "distress");
     assert_eq!(flags[0]["at_risk"], json!(["Mo"]));
     assert!(!panel.to_string().contains("guitar"), "{panel}");
+    assert_eq!(flags[0]["source"], "asked", "{panel}");
+    let therapist = app
+        .browser_login("therapist@example.com", DEMO_PASSWORD)
+        .await;
+    let couple_page = app
+        .fetch_text(&therapist, &format!("/caseload/couples/{couple}"))
+        .await;
+    assert!(
+        couple_page.contains("asked for you to know that they may not be safe"),
+        "the page says what raised it: {couple_page}"
+    );
 
     // Pat learns nothing, and distress closes nothing.
     let (status, _) = app
