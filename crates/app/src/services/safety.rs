@@ -274,8 +274,8 @@ pub fn writing_signs(body: &str) -> WritingSigns {
     // here: an urgent flag pauses the couple's shared work (which the other
     // partner notices right after the writer saved), and an urgent notice
     // over a distress flag would leave the caseload and the couple page
-    // telling the therapist "distress, nothing paused". Keeping the model's
-    // urgency beside the flag is the next step (see the closing note).
+    // telling the therapist "distress, nothing paused". To act on the
+    // model's urgency, keep it beside the flag and show it on those pages.
     let concern = Concern::combine(sure().map(|sign| Concern {
         tier: match (sign.tier, sign.statistical) {
             (CrisisTier::Urgent, false) => Tier::Urgent,

@@ -282,15 +282,7 @@ async fn an_urgent_sign_only_word_statistics_read_is_a_distress_flag_that_pauses
         .api_post(Some(&pat), "/api/v1/talks", json!({"topic": "Saturday"}))
         .await;
     assert_eq!(status, StatusCode::CREATED, "shared work goes on: {talk}");
-    let (_, panel) = app
-        .api_get(&priya, &format!("/api/v1/couples/{couple}/screening"))
-        .await;
-    let open: Vec<&Value> = panel["flags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["resolved_at"].is_null())
-        .collect();
+    let (panel, open) = open_flags(&app, &priya, &couple).await;
     assert_eq!(open.len(), 1, "{panel}");
     assert_eq!(open[0]["tier"], "distress", "{panel}");
 }
@@ -348,15 +340,7 @@ async fn distress_notifies_without_closing_and_urgent_closes_until_a_decision(ap
         .api_post(Some(&pat), "/api/v1/talks", json!({"topic": "Sunday"}))
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{refused}");
-    let (_, panel) = app
-        .api_get(&priya, &format!("/api/v1/couples/{couple}/screening"))
-        .await;
-    let open: Vec<&Value> = panel["flags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["resolved_at"].is_null())
-        .collect();
+    let (panel, open) = open_flags(&app, &priya, &couple).await;
     assert_eq!(open.len(), 2, "{panel}");
     let urgent = open.iter().find(|f| f["tier"] == "urgent").unwrap();
     assert_eq!(urgent["at_risk"], json!(["Mo"]));
@@ -800,4 +784,19 @@ async fn without_a_therapist_there_is_no_one_to_tell(app: TestApp) {
             .contains("helplines"),
         "{refused}"
     );
+}
+
+/// The couple's safety panel as their therapist reads it, and its open flags.
+async fn open_flags(app: &TestApp, therapist: &str, couple: &str) -> (Value, Vec<Value>) {
+    let (_, panel) = app
+        .api_get(therapist, &format!("/api/v1/couples/{couple}/screening"))
+        .await;
+    let open = panel["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["resolved_at"].is_null())
+        .cloned()
+        .collect();
+    (panel, open)
 }
