@@ -84,14 +84,14 @@ pub enum Topic {
 impl Question {
     /// The concern this question raises when its answer is one.
     fn concern(&self) -> Concern {
-        Concern {
-            tier: if self.urgent {
+        Concern::new(
+            if self.urgent {
                 Tier::Urgent
             } else {
                 Tier::Distress
             },
-            at_risk: self.at_risk,
-        }
+            self.at_risk,
+        )
     }
 
     /// Whether this answer is a concern. Not sure counts, and so does no
@@ -379,17 +379,11 @@ body = "Please find a therapist."
         assert_eq!(check.concern(answers(Answer::No, Answer::Yes)), None);
         assert_eq!(
             check.concern(answers(Answer::No, Answer::NotSure)),
-            Some(Concern {
-                tier: Tier::Distress,
-                at_risk: AtRisk::Themselves
-            })
+            Some(Concern::new(Tier::Distress, AtRisk::Themselves))
         );
         assert_eq!(
             check.concern(answers(Answer::Yes, Answer::No)),
-            Some(Concern {
-                tier: Tier::Urgent,
-                at_risk: AtRisk::Both
-            })
+            Some(Concern::new(Tier::Urgent, AtRisk::Both))
         );
         assert_eq!(Answer::parse("not_sure"), Some(Answer::NotSure));
         // re-screening: only what changed raises a flag again
@@ -403,10 +397,7 @@ body = "Please find a therapist."
         assert_eq!(check.new_concern(Some(&before), &before), None);
         assert_eq!(
             check.new_concern(Some(&before), &map(Answer::Yes, Answer::No)),
-            Some(Concern {
-                tier: Tier::Distress,
-                at_risk: AtRisk::Themselves
-            })
+            Some(Concern::new(Tier::Distress, AtRisk::Themselves))
         );
         assert_eq!(
             check.new_concern(None, &before).map(|c| c.tier),

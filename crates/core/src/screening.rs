@@ -174,15 +174,57 @@ impl AtRisk {
 pub struct Concern {
     pub tier: Tier,
     pub at_risk: AtRisk,
+    /// A distress concern that may be urgent: the coach's word statistics
+    /// read urgency that no rule confirmed. Shared work is not paused on a
+    /// reading that may be wrong (the other partner would notice the pause
+    /// right after the writer saved), but the therapist's notice says it may
+    /// be urgent and the caseload lists it before every other distress flag.
+    /// Always false for an urgent concern.
+    #[serde(default)]
+    pub may_be_urgent: bool,
 }
 
 impl Concern {
+    pub fn new(tier: Tier, at_risk: AtRisk) -> Concern {
+        Concern {
+            tier,
+            at_risk,
+            may_be_urgent: false,
+        }
+    }
+
+    /// A distress concern whose urgency is possible, not confirmed (an
+    /// urgent one stays urgent).
+    pub fn possibly_urgent(at_risk: AtRisk) -> Concern {
+        Concern {
+            tier: Tier::Distress,
+            at_risk,
+            may_be_urgent: true,
+        }
+    }
+
+    /// How pressing it is: urgent, then distress that may be urgent, then
+    /// distress.
+    pub fn rank(self) -> (Tier, bool) {
+        (self.tier, self.may_be_urgent && self.tier != Tier::Urgent)
+    }
+
+    /// Whether a flag raised for `self` already covers `other`: as pressing,
+    /// and about everyone `other` puts at risk.
+    pub fn covers(self, other: Concern) -> bool {
+        self.rank() >= other.rank() && self.at_risk.and(other.at_risk) == self.at_risk
+    }
+
     /// Several signs in one piece of writing or one check make one concern:
     /// the strongest tier, everyone who may be at risk.
     pub fn combine(concerns: impl IntoIterator<Item = Concern>) -> Option<Concern> {
-        concerns.into_iter().reduce(|a, b| Concern {
-            tier: a.tier.max(b.tier),
-            at_risk: a.at_risk.and(b.at_risk),
+        concerns.into_iter().reduce(|a, b| {
+            let tier = a.tier.max(b.tier);
+            Concern {
+                tier,
+                at_risk: a.at_risk.and(b.at_risk),
+                may_be_urgent: tier != Tier::Urgent && (a.may_be_urgent || b.may_be_urgent),
+            }
         })
     }
 }
@@ -196,6 +238,9 @@ pub struct Response {
     pub notify_therapist: bool,
     /// The notice is marked urgent.
     pub urgent: bool,
+    /// The notice says it may be urgent (a distress concern whose urgency
+    /// is possible, not confirmed).
+    pub may_be_urgent: bool,
     /// The couple's shared work waits until the therapist records a decision.
     pub close_shared_work: bool,
 }
@@ -207,6 +252,7 @@ pub fn respond(concern: Concern, guided: bool) -> Response {
         show_help: true,
         notify_therapist: guided,
         urgent,
+        may_be_urgent: concern.rank().1,
         // Only a therapist can lift it, so only guided couples are closed;
         // self-guided partners are offered their own pause instead.
         close_shared_work: urgent && guided,
@@ -330,17 +376,11 @@ mod tests {
 
     #[test]
     fn distress_notifies_without_closing_and_urgent_closes_guided_couples() {
-        let distress = Concern {
-            tier: Tier::Distress,
-            at_risk: AtRisk::Themselves,
-        };
+        let distress = Concern::new(Tier::Distress, AtRisk::Themselves);
         let response = respond(distress, true);
         assert!(response.show_help && response.notify_therapist);
         assert!(!response.urgent && !response.close_shared_work);
-        let urgent = Concern {
-            tier: Tier::Urgent,
-            at_risk: AtRisk::Partner,
-        };
+        let urgent = Concern::new(Tier::Urgent, AtRisk::Partner);
         let response = respond(urgent, true);
         assert!(response.urgent && response.close_shared_work);
         let alone = respond(urgent, false);
@@ -350,25 +390,44 @@ mod tests {
     #[test]
     fn concerns_combine_to_the_strongest_tier_and_everyone_at_risk() {
         let combined = Concern::combine([
-            Concern {
-                tier: Tier::Distress,
-                at_risk: AtRisk::Themselves,
-            },
-            Concern {
-                tier: Tier::Urgent,
-                at_risk: AtRisk::Partner,
-            },
+            Concern::new(Tier::Distress, AtRisk::Themselves),
+            Concern::new(Tier::Urgent, AtRisk::Partner),
         ]);
-        assert_eq!(
-            combined,
-            Some(Concern {
-                tier: Tier::Urgent,
-                at_risk: AtRisk::Both
-            })
-        );
+        assert_eq!(combined, Some(Concern::new(Tier::Urgent, AtRisk::Both)));
         assert_eq!(Concern::combine([]), None);
         assert!(AtRisk::Both.includes_themselves() && AtRisk::Both.includes_partner());
         assert!(!AtRisk::Partner.includes_themselves());
+    }
+
+    #[test]
+    fn a_possibly_urgent_concern_ranks_between_distress_and_urgent() {
+        let distress = Concern::new(Tier::Distress, AtRisk::Themselves);
+        let maybe = Concern::possibly_urgent(AtRisk::Themselves);
+        let urgent = Concern::new(Tier::Urgent, AtRisk::Themselves);
+        assert!(distress.rank() < maybe.rank() && maybe.rank() < urgent.rank());
+        // an urgent concern is never "possibly" urgent
+        let confirmed = Concern {
+            may_be_urgent: true,
+            ..urgent
+        };
+        assert_eq!(confirmed.rank(), urgent.rank());
+        // combining keeps the possibility only below a confirmed urgency
+        assert_eq!(Concern::combine([distress, maybe]), Some(maybe));
+        let both = Concern::combine([maybe, Concern::new(Tier::Urgent, AtRisk::Partner)]);
+        assert_eq!(
+            both,
+            Some(Concern::new(Tier::Urgent, AtRisk::Both)),
+            "{both:?}"
+        );
+        // a flag covers what is no more pressing and about no one else
+        assert!(maybe.covers(distress) && maybe.covers(maybe) && !maybe.covers(urgent));
+        assert!(!distress.covers(maybe));
+        assert!(!maybe.covers(Concern::possibly_urgent(AtRisk::Partner)));
+        // the notice says so; nothing closes
+        let response = respond(maybe, true);
+        assert!(response.may_be_urgent && !response.urgent && !response.close_shared_work);
+        assert!(!respond(distress, true).may_be_urgent);
+        assert!(!respond(urgent, true).may_be_urgent);
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub struct SafetyFlag {
     pub tier: String,
     /// Who may be at risk, seen from the writer: `themselves`, `partner`, `both`.
     pub at_risk: String,
+    /// A distress flag whose urgency is possible, not confirmed.
+    pub may_be_urgent: bool,
     pub created_at: Millis,
     pub resolved_at: Option<Millis>,
     /// Who closed it (a user id, or `left` when the partner left).
@@ -51,6 +53,8 @@ pub struct SafetyFlag {
 pub struct FlagLevel<'a> {
     pub tier: &'a str,
     pub at_risk: &'a str,
+    /// A distress flag whose urgency is possible, not confirmed.
+    pub may_be_urgent: bool,
 }
 
 /// What raised a flag outside the safety check (`safety_screenings.source`).
@@ -81,8 +85,8 @@ pub(crate) fn concern_insert<'q>(
     now: Millis,
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
     sqlx::query(
-        "INSERT INTO safety_screenings (id, user_id, couple_id, answers, concerning, created_at, source, tier, at_risk) \
-         VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8)",
+        "INSERT INTO safety_screenings (id, user_id, couple_id, answers, concerning, created_at, source, tier, at_risk, may_be_urgent) \
+         VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9)",
     )
     .bind(new_id())
     .bind(user_id)
@@ -92,6 +96,7 @@ pub(crate) fn concern_insert<'q>(
     .bind(source.as_str())
     .bind(flag.tier)
     .bind(flag.at_risk)
+    .bind(i64::from(flag.may_be_urgent))
 }
 
 /// One completed safety check (answers sealed with the couple's key).
@@ -154,6 +159,8 @@ pub struct CaseloadNews {
     pub open_flags: i64,
     /// Of those, the urgent ones.
     pub urgent_flags: i64,
+    /// Of those, the distress flags that may be urgent.
+    pub possibly_urgent_flags: i64,
 }
 
 impl CaseloadNews {
@@ -241,7 +248,8 @@ impl Store {
              (SELECT COUNT(*) {shared} AND e.created_at > COALESCE({last_session}, 0)) AS shared_since_session, \
              {last_session} AS last_session, \
              (SELECT COUNT(*) FROM safety_screenings s WHERE s.couple_id = c.id AND s.concerning = 1 AND s.resolved_at IS NULL) AS open_flags, \
-             (SELECT COUNT(*) FROM safety_screenings s WHERE s.couple_id = c.id AND s.concerning = 1 AND s.resolved_at IS NULL AND s.tier = 'urgent') AS urgent_flags \
+             (SELECT COUNT(*) FROM safety_screenings s WHERE s.couple_id = c.id AND s.concerning = 1 AND s.resolved_at IS NULL AND s.tier = 'urgent') AS urgent_flags, \
+             (SELECT COUNT(*) FROM safety_screenings s WHERE s.couple_id = c.id AND s.concerning = 1 AND s.resolved_at IS NULL AND s.tier = 'distress' AND s.may_be_urgent = 1) AS possibly_urgent_flags \
              FROM couples c WHERE c.therapist_id = $1{one_couple}"
         );
         let mut query = sqlx::query(&sql).bind(therapist_id).bind(now);
@@ -262,6 +270,7 @@ impl Store {
                         last_session: row.try_get("last_session")?,
                         open_flags: row.try_get("open_flags")?,
                         urgent_flags: row.try_get("urgent_flags")?,
+                        possibly_urgent_flags: row.try_get("possibly_urgent_flags")?,
                     },
                 ))
             })
@@ -316,8 +325,8 @@ impl Store {
         let id = new_id();
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO safety_screenings (id, user_id, couple_id, answers, concerning, created_at, tier, at_risk) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO safety_screenings (id, user_id, couple_id, answers, concerning, created_at, tier, at_risk, may_be_urgent) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&id)
         .bind(user_id.as_str())
@@ -327,6 +336,7 @@ impl Store {
         .bind(now)
         .bind(flag.map_or("distress", |f| f.tier))
         .bind(flag.map_or("themselves", |f| f.at_risk))
+        .bind(i64::from(flag.is_some_and(|f| f.may_be_urgent)))
         .execute(&mut *tx)
         .await?;
         sqlx::query(
@@ -361,7 +371,7 @@ impl Store {
     /// Concerning screenings in a couple, for its therapist: flags only.
     pub async fn safety_flags(&self, couple_id: &str) -> Result<Vec<SafetyFlag>> {
         let rows = sqlx::query(
-            "SELECT s.id, s.source, s.user_id, u.name, s.tier, s.at_risk, s.created_at, s.resolved_at, s.resolved_by, s.decision \
+            "SELECT s.id, s.source, s.user_id, u.name, s.tier, s.at_risk, s.may_be_urgent, s.created_at, s.resolved_at, s.resolved_by, s.decision \
              FROM safety_screenings s \
              JOIN users u ON u.id = s.user_id WHERE s.couple_id = $1 AND s.concerning = 1 ORDER BY s.created_at, s.id",
         )
@@ -377,6 +387,7 @@ impl Store {
                     user_name: row.try_get("name")?,
                     tier: row.try_get("tier")?,
                     at_risk: row.try_get("at_risk")?,
+                    may_be_urgent: row.try_get::<i64, _>("may_be_urgent")? != 0,
                     created_at: row.try_get("created_at")?,
                     resolved_at: row.try_get("resolved_at")?,
                     resolved_by: row.try_get("resolved_by")?,

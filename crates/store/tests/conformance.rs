@@ -116,6 +116,7 @@ conformance!(
     concurrent_invitations_never_overbook_a_couple,
     concurrent_setups_with_one_token_create_one_practice,
     an_entry_and_its_flag_are_stored_together_or_not_at_all,
+    a_flag_that_may_be_urgent_is_kept_and_counted_apart,
     waiting_writing_is_its_authors_alone_until_its_moment,
     closed_sets_refuse_unknown_words_in_the_database_itself,
     a_start_puts_back_a_missing_guard_and_never_narrows_a_set,
@@ -1729,6 +1730,7 @@ async fn an_entry_and_its_flag_are_stored_together_or_not_at_all(store: Store) {
         level: FlagLevel {
             tier: "urgent",
             at_risk: "themselves",
+            may_be_urgent: false,
         },
     };
     let reader = Reader {
@@ -1887,6 +1889,77 @@ async fn closed_sets_refuse_unknown_words_in_the_database_itself(store: Store) {
     };
     let listed = store.entries_for(reader, everything, 10).await.unwrap();
     assert_eq!(listed.len(), 2, "the refused writes left nothing behind");
+}
+
+/// A distress flag the coach's word statistics read as possibly urgent keeps
+/// that reading, and the caseload counts it apart from plain distress and
+/// from urgent flags; closing it takes it out of every count.
+async fn a_flag_that_may_be_urgent_is_kept_and_counted_apart(store: Store) {
+    let (couple, ann) = ann_joined(&store).await;
+    let theo = couple.therapist_id.clone().unwrap();
+    let level = |tier, may_be_urgent| FlagLevel {
+        tier,
+        at_risk: "themselves",
+        may_be_urgent,
+    };
+    for (i, flag) in [
+        level("distress", true),
+        level("distress", false),
+        level("urgent", false),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        store
+            .record_concern(
+                &ann.id,
+                &couple.id,
+                b"sealed note",
+                (flag, trellis_store::ConcernSource::Writing),
+                T0 + 2 + i as i64,
+            )
+            .await
+            .unwrap();
+    }
+    let flags = store.safety_flags(&couple.id).await.unwrap();
+    let read: Vec<(&str, bool)> = flags
+        .iter()
+        .map(|f| (f.tier.as_str(), f.may_be_urgent))
+        .collect();
+    assert_eq!(
+        read,
+        [("distress", true), ("distress", false), ("urgent", false)]
+    );
+    let news = &store.caseload_news(&theo, T0 + 10).await.unwrap()[couple.id.as_str()];
+    assert_eq!(
+        (
+            news.open_flags,
+            news.urgent_flags,
+            news.possibly_urgent_flags
+        ),
+        (3, 1, 1)
+    );
+    store
+        .record_screening_decision(NewScreeningDecision {
+            couple_id: &couple.id,
+            user_id: &ann.id,
+            decision: "conjoint_ok",
+            sealed_note: None,
+            decided_by: &theo,
+            flag_id: Some(&flags[0].screening_id),
+            now: T0 + 20,
+        })
+        .await
+        .unwrap();
+    let news = &store.caseload_news(&theo, T0 + 30).await.unwrap()[couple.id.as_str()];
+    assert_eq!(
+        (
+            news.open_flags,
+            news.urgent_flags,
+            news.possibly_urgent_flags
+        ),
+        (2, 1, 0)
+    );
 }
 
 /// Shared writing in its undo window (or held until morning) is read by its

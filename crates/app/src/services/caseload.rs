@@ -35,6 +35,9 @@ pub struct CaseloadCouple {
     /// Safety concerns not yet resolved, and how many of them are urgent.
     pub open_flags: i64,
     pub urgent_flags: i64,
+    /// Of the open flags, the distress ones that may be urgent (the coach's
+    /// word statistics read urgency no rule confirmed; nothing was paused).
+    pub possibly_urgent_flags: i64,
     /// Alerts from the questionnaires (scores only under consent).
     pub alerts: usize,
     /// Messages from the couple the therapist has not read.
@@ -47,8 +50,8 @@ pub struct CaseloadCouple {
     pub since_session: Option<i64>,
 }
 
-/// The caseload of `therapist`, sorted by need: urgent flags, then open
-/// flags, then alerts, then unread messages; otherwise newest first.
+/// The caseload of `therapist`, sorted by need: urgent flags, then flags
+/// that may be urgent, then open flags, then alerts, then unread messages; otherwise newest first.
 ///
 /// A fixed number of queries, whatever the size of the caseload: each kind
 /// of fact is read for all the therapist's couples at once, then grouped.
@@ -90,6 +93,7 @@ pub async fn caseload(state: &AppState, therapist: &User) -> AppResult<Vec<Casel
             since: trellis_core::time::utc_date(entry.couple.created_at),
             open_flags: news.open_flags,
             urgent_flags: news.urgent_flags,
+            possibly_urgent_flags: news.possibly_urgent_flags,
             alerts,
             unread: unread.remove(id.as_str()).unwrap_or(0),
             shared_work_open,
@@ -99,7 +103,15 @@ pub async fn caseload(state: &AppState, therapist: &User) -> AppResult<Vec<Casel
         });
     }
     // stable: couples equal in need keep the store's newest-first order
-    out.sort_by_key(|c| Reverse((c.urgent_flags, c.open_flags, c.alerts, c.unread)));
+    out.sort_by_key(|c| {
+        Reverse((
+            c.urgent_flags,
+            c.possibly_urgent_flags,
+            c.open_flags,
+            c.alerts,
+            c.unread,
+        ))
+    });
     Ok(out)
 }
 

@@ -53,6 +53,9 @@ pub enum Notice {
     /// sent: no one can turn it off, and it names no one.
     SafetyConcern {
         urgent: bool,
+        /// Distress that may be urgent (read by word statistics, not
+        /// confirmed): the notice asks for a prompt look, nothing is paused.
+        may_be_urgent: bool,
     },
 }
 
@@ -163,11 +166,21 @@ impl Notice {
                 "A request about who guides a couple".to_owned(),
                 "A request to link a therapist to a couple has news, or is waiting for your answer, in Trellis.".to_owned(),
             ),
-            Notice::SafetyConcern { urgent: true } => (
+            Notice::SafetyConcern { urgent: true, .. } => (
                 "Urgent: someone in your caseload needs your attention in Trellis".to_owned(),
                 "Something in Trellis suggests that someone in your caseload may be in danger. Please sign in as soon as you can to see who, and reach them privately.".to_owned(),
             ),
-            Notice::SafetyConcern { urgent: false } => (
+            Notice::SafetyConcern {
+                urgent: false,
+                may_be_urgent: true,
+            } => (
+                "Someone in your caseload needs your attention soon in Trellis".to_owned(),
+                "Something in Trellis suggests that someone in your caseload is struggling, and it may be urgent. Please sign in soon to see who, and reach them privately.".to_owned(),
+            ),
+            Notice::SafetyConcern {
+                urgent: false,
+                may_be_urgent: false,
+            } => (
                 "Someone in your caseload needs your attention in Trellis".to_owned(),
                 "Something in Trellis suggests that someone in your caseload is struggling. Please sign in to see who, and reach them privately.".to_owned(),
             ),

@@ -10,7 +10,7 @@ use serde::Serialize;
 use trellis_core::Role;
 use trellis_core::safety::Answer;
 use trellis_core::screening::Tier;
-use trellis_store::{FlagLevel, Onboarding, User};
+use trellis_store::{Onboarding, User};
 
 use super::audit;
 use super::safety;
@@ -128,10 +128,7 @@ pub async fn submit_safety(
             &partner.id,
             couple_id,
             &sealed,
-            concern.map(|c| FlagLevel {
-                tier: c.tier.as_str(),
-                at_risk: c.at_risk.as_str(),
-            }),
+            concern.map(safety::flag_level),
             state.now(),
         )
         .await?;

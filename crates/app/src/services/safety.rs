@@ -271,24 +271,24 @@ pub fn writing_signs(body: &str) -> WritingSigns {
     let signs = trellis_coach::analyze(body).crisis_signs();
     let sure = || signs.iter().filter(|sign| !sign.tentative);
     // A sign only the word statistics read urgent is a distress concern
-    // here: an urgent flag pauses the couple's shared work (which the other
-    // partner notices right after the writer saved), and an urgent notice
-    // over a distress flag would leave the caseload and the couple page
-    // telling the therapist "distress, nothing paused". To act on the
-    // model's urgency, keep it beside the flag and show it on those pages.
-    let concern = Concern::combine(sure().map(|sign| Concern {
-        tier: match (sign.tier, sign.statistical) {
-            (CrisisTier::Urgent, false) => Tier::Urgent,
-            (CrisisTier::Urgent, true) | (CrisisTier::Distress, _) => Tier::Distress,
-        },
-        at_risk: match sign.category {
+    // that may be urgent: an urgent flag pauses the couple's shared work
+    // (which the other partner notices right after the writer saved), and
+    // the statistics can be wrong. The therapist's notice says it may be
+    // urgent, and the caseload and the couple page show it so.
+    let concern = Concern::combine(sure().map(|sign| {
+        let at_risk = match sign.category {
             CrisisCategory::Threat => AtRisk::Partner,
             CrisisCategory::SelfHarm
             | CrisisCategory::Suicidal
             | CrisisCategory::ViolenceReport
             | CrisisCategory::SexualCoercion
             | CrisisCategory::CoerciveControl => AtRisk::Themselves,
-        },
+        };
+        match (sign.tier, sign.statistical) {
+            (CrisisTier::Urgent, false) => Concern::new(Tier::Urgent, at_risk),
+            (CrisisTier::Urgent, true) => Concern::possibly_urgent(at_risk),
+            (CrisisTier::Distress, _) => Concern::new(Tier::Distress, at_risk),
+        }
     }));
     WritingSigns {
         concern,
@@ -314,9 +314,16 @@ pub async fn flagged_within(
         .await?
         .iter()
         .any(|flag| {
-            let covers = Tier::parse(&flag.tier).is_some_and(|tier| tier >= concern.tier)
-                && AtRisk::parse(&flag.at_risk)
-                    .is_some_and(|at_risk| at_risk.and(concern.at_risk) == at_risk);
+            let covers = Tier::parse(&flag.tier)
+                .zip(AtRisk::parse(&flag.at_risk))
+                .is_some_and(|(tier, at_risk)| {
+                    Concern {
+                        tier,
+                        at_risk,
+                        may_be_urgent: flag.may_be_urgent,
+                    }
+                    .covers(concern)
+                });
             flag.user_id == person.id
                 && flag.resolved_at.is_none()
                 && now - flag.created_at < within
@@ -341,10 +348,7 @@ pub async fn tell_therapist(state: &AppState, partner: &User) -> AppResult<Strin
             "Your couple doesn't have a therapist on Trellis, so there is no one here to tell. The helplines are there for you at any hour.".to_owned(),
         ));
     }
-    let concern = Concern {
-        tier: Tier::Distress,
-        at_risk: AtRisk::Themselves,
-    };
+    let concern = Concern::new(Tier::Distress, AtRisk::Themselves);
     if flagged_within(state, partner, couple_id, TOLD_RECENTLY, concern).await? {
         return what_happens_next(state, &couple).await;
     }
@@ -363,6 +367,7 @@ pub(crate) fn flag_level(concern: Concern) -> FlagLevel<'static> {
     FlagLevel {
         tier: concern.tier.as_str(),
         at_risk: concern.at_risk.as_str(),
+        may_be_urgent: concern.rank().1,
     }
 }
 
@@ -464,14 +469,20 @@ pub async fn respond(
             .subject(&person.id)
             .couple(couple_id)
             .detail(&format!(
-                "{} from the {}",
+                "{}{} from the {}",
                 concern.tier.as_str(),
+                if concern.rank().1 {
+                    " (may be urgent)"
+                } else {
+                    ""
+                },
                 source.as_str()
             )),
     )
     .await?;
     tracing::warn!(
         tier = concern.tier.as_str(),
+        may_be_urgent = concern.rank().1,
         source = source.as_str(),
         "a safety concern was raised"
     );
@@ -484,6 +495,7 @@ pub async fn respond(
             &therapist,
             Notice::SafetyConcern {
                 urgent: response.urgent,
+                may_be_urgent: response.may_be_urgent,
             },
         )
         .await?;
@@ -652,6 +664,10 @@ pub struct FlagView {
     pub id: String,
     /// `distress` or `urgent`.
     pub tier: String,
+    /// A distress flag that may be urgent: the coach's word statistics read
+    /// urgency in the writing that no rule confirmed, so shared work was not
+    /// paused.
+    pub may_be_urgent: bool,
     /// `check` (the safety check), `writing` (crisis language in what they
     /// wrote) or `asked` (they asked for their therapist to know).
     pub source: String,
@@ -761,6 +777,7 @@ pub async fn panel(
             );
             FlagView {
                 id: flag.screening_id,
+                may_be_urgent: flag.may_be_urgent && flag.tier != Tier::Urgent.as_str(),
                 tier: flag.tier,
                 source: flag.source,
                 raised_by: flag.user_id,

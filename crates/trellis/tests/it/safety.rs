@@ -255,7 +255,10 @@ async fn shared_work_opens_only_after_conjoint_ok_for_both(app: TestApp) {
 /// The coach's word statistics read an urgent sign that no rule of theirs
 /// confirms ("did some damage to my arm"): the therapist is told, and the
 /// flag is distress everywhere (notice, panel), so shared work goes on and
-/// the other partner sees nothing change the moment the writer saved.
+/// the other partner sees nothing change the moment the writer saved. The
+/// therapist is told it may be urgent, in the notice, on the caseload (which
+/// lists the couple before one with a plain distress flag) and on the
+/// couple's page.
 async fn an_urgent_sign_only_word_statistics_read_is_a_distress_flag_that_pauses_nothing(
     app: TestApp,
 ) {
@@ -285,6 +288,48 @@ async fn an_urgent_sign_only_word_statistics_read_is_a_distress_flag_that_pauses
     let (panel, open) = open_flags(&app, &priya, &couple).await;
     assert_eq!(open.len(), 1, "{panel}");
     assert_eq!(open[0]["tier"], "distress", "{panel}");
+    assert_eq!(open[0]["may_be_urgent"], true, "{panel}");
+    assert!(
+        notice.contains("may be urgent") && notice.contains("soon"),
+        "{notice}"
+    );
+    // A second couple of the same therapist, added later, with a plain
+    // distress flag: the caseload still lists the first one first.
+    let (other, sam, _) = joined_couple(
+        &app,
+        [("sam@example.org", "Sam"), ("lee@example.org", "Lee")],
+    )
+    .await;
+    onboard(&app, &sam, SAFE).await;
+    let (status, _) = app
+        .api_post(
+            Some(&sam),
+            "/api/v1/entries",
+            json!({"body": "Honestly I can't go on like this anymore.", "audience": "me"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, caseload) = app.api_get(&priya, "/api/v1/caseload").await;
+    assert_eq!(status, StatusCode::OK, "{caseload}");
+    let rows = caseload["couples"].as_array().unwrap();
+    let row = |id: &str| rows.iter().position(|c| c["id"] == id).unwrap();
+    assert!(row(&couple) < row(&other), "{caseload}");
+    assert_eq!(rows[row(&couple)]["possibly_urgent_flags"], 1, "{caseload}");
+    assert_eq!(rows[row(&other)]["possibly_urgent_flags"], 0, "{caseload}");
+    assert_eq!(rows[row(&other)]["open_flags"], 1, "{caseload}");
+    let therapist = app
+        .browser_login("therapist@example.com", DEMO_PASSWORD)
+        .await;
+    let page = app
+        .fetch_text(&therapist, &format!("/caseload/couples/{couple}"))
+        .await;
+    assert!(page.contains("May be urgent: safety concern"), "{page}");
+    assert!(!page.contains("did some damage"), "{page}");
+    let list = app.fetch_text(&therapist, "/caseload").await;
+    assert!(list.contains("1 that may be urgent"), "{list}");
+    // the writer's partner sees no flag of any kind
+    let (_, pat_view) = app.api_get(&pat, "/api/v1/me").await;
+    assert!(!pat_view.to_string().contains("urgent"), "{pat_view}");
 }
 
 async fn distress_notifies_without_closing_and_urgent_closes_until_a_decision(app: TestApp) {

@@ -113,8 +113,8 @@ pub async fn invite(
 
 #[derive(Serialize, ToSchema)]
 pub struct CaseloadResponse {
-    /// Sorted by need: urgent flags, open flags, alerts, unread messages;
-    /// otherwise newest first.
+    /// Sorted by need: urgent flags, flags that may be urgent, open flags,
+    /// alerts, unread messages; otherwise newest first.
     pub couples: Vec<crate::services::caseload::CaseloadCouple>,
 }
 

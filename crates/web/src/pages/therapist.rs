@@ -21,6 +21,8 @@ struct CaseloadPage {
     /// Open safety flags across the caseload, and how many are urgent.
     attention: i64,
     urgent: i64,
+    /// Distress flags that may be urgent (read by word statistics).
+    possibly_urgent: i64,
     layout: Layout,
     couples: Vec<CaseloadCouple>,
     link_code: Option<String>,
@@ -115,6 +117,7 @@ pub async fn caseload(State(state): State<AppState>, page: PageContext) -> AppRe
         layout: page.layout("/caseload"),
         attention: couples.iter().map(|c| c.open_flags).sum(),
         urgent: couples.iter().map(|c| c.urgent_flags).sum(),
+        possibly_urgent: couples.iter().map(|c| c.possibly_urgent_flags).sum(),
         couples,
         link_code_expires: code
             .as_ref()
