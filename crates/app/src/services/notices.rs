@@ -111,6 +111,13 @@ impl Notice {
             Notice::TalkOpened | Notice::TimeOut { .. } | Notice::BreakOver => "talk",
             Notice::CheckInDue => "check-in",
             Notice::LinkRequest => "link",
+            // a later, milder notice must not replace a more pressing
+            // one still unread on the lock screen
+            Notice::SafetyConcern { urgent: true, .. } => "safety-urgent",
+            Notice::SafetyConcern {
+                may_be_urgent: true,
+                ..
+            } => "safety-may-be-urgent",
             Notice::SafetyConcern { .. } => "safety",
         }
     }
@@ -174,8 +181,8 @@ impl Notice {
                 urgent: false,
                 may_be_urgent: true,
             } => (
-                "Someone in your caseload needs your attention soon in Trellis".to_owned(),
-                "Something in Trellis suggests that someone in your caseload is struggling, and it may be urgent. Please sign in soon to see who, and reach them privately.".to_owned(),
+                "May be urgent: someone in your caseload needs your attention in Trellis".to_owned(),
+                "Something in Trellis suggests that someone in your caseload is struggling, and it may be urgent. Please sign in as soon as you can to see who, and reach them privately.".to_owned(),
             ),
             Notice::SafetyConcern {
                 urgent: false,
@@ -404,6 +411,25 @@ pub async fn change_settings(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn safety_notices_of_each_strength_keep_their_own_place_on_a_device() {
+        let concern = |urgent, may_be_urgent| Notice::SafetyConcern {
+            urgent,
+            may_be_urgent,
+        };
+        let tags = [
+            concern(true, false).tag(),
+            concern(false, true).tag(),
+            concern(false, false).tag(),
+        ];
+        assert_eq!(tags, ["safety-urgent", "safety-may-be-urgent", "safety"]);
+        let zone = TimeZone::get("Europe/Berlin").unwrap();
+        let (subject, _) = concern(false, true).headline(&zone);
+        assert!(subject.starts_with("May be urgent:"), "{subject}");
+        let (subject, _) = concern(true, true).headline(&zone);
+        assert!(subject.starts_with("Urgent:"), "{subject}");
+    }
 
     #[test]
     fn notices_say_when_but_never_what_was_written_or_by_whom() {

@@ -692,6 +692,22 @@ pub struct ScreeningPanel {
     pub rescreen_requested_at: Option<i64>,
 }
 
+impl ScreeningPanel {
+    /// Flags no decision has answered yet.
+    pub fn open_flags(&self) -> usize {
+        self.flags
+            .iter()
+            .filter(|f| f.resolved_at.is_none())
+            .count()
+    }
+
+    /// Whether an open flag may be urgent (and none is urgent).
+    pub fn flags_may_be_urgent(&self) -> bool {
+        let open = || self.flags.iter().filter(|f| f.resolved_at.is_none());
+        open().any(|f| f.may_be_urgent) && !open().any(|f| f.tier == Tier::Urgent.as_str())
+    }
+}
+
 pub async fn panel(
     state: &AppState,
     therapist: &User,
@@ -777,7 +793,8 @@ pub async fn panel(
             );
             FlagView {
                 id: flag.screening_id,
-                may_be_urgent: flag.may_be_urgent && flag.tier != Tier::Urgent.as_str(),
+                may_be_urgent: flag.may_be_urgent
+                    && Tier::parse(&flag.tier).is_some_and(|tier| tier != Tier::Urgent),
                 tier: flag.tier,
                 source: flag.source,
                 raised_by: flag.user_id,

@@ -74,6 +74,7 @@ async fn the_caseload_api_lists_couples_by_need(app: TestApp) {
     let need = |c: &Value| {
         (
             c["urgent_flags"].as_i64().unwrap(),
+            c["possibly_urgent_flags"].as_i64().unwrap(),
             c["open_flags"].as_i64().unwrap(),
             c["alerts"].as_i64().unwrap(),
             c["unread"].as_i64().unwrap(),

@@ -254,7 +254,7 @@ async fn shared_work_opens_only_after_conjoint_ok_for_both(app: TestApp) {
 
 /// The coach's word statistics read an urgent sign that no rule of theirs
 /// confirms ("did some damage to my arm"): the therapist is told, and the
-/// flag is distress everywhere (notice, panel), so shared work goes on and
+/// flag is distress (never "Urgent"), so shared work goes on and
 /// the other partner sees nothing change the moment the writer saved. The
 /// therapist is told it may be urgent, in the notice, on the caseload (which
 /// lists the couple before one with a plain distress flag) and on the
@@ -290,7 +290,7 @@ async fn an_urgent_sign_only_word_statistics_read_is_a_distress_flag_that_pauses
     assert_eq!(open[0]["tier"], "distress", "{panel}");
     assert_eq!(open[0]["may_be_urgent"], true, "{panel}");
     assert!(
-        notice.contains("may be urgent") && notice.contains("soon"),
+        notice.contains("May be urgent:") && notice.contains("as soon as you can"),
         "{notice}"
     );
     // A second couple of the same therapist, added later, with a plain
@@ -326,7 +326,7 @@ async fn an_urgent_sign_only_word_statistics_read_is_a_distress_flag_that_pauses
     assert!(page.contains("May be urgent: safety concern"), "{page}");
     assert!(!page.contains("did some damage"), "{page}");
     let list = app.fetch_text(&therapist, "/caseload").await;
-    assert!(list.contains("1 that may be urgent"), "{list}");
+    assert!(list.contains("1 of them may be urgent"), "{list}");
     // the writer's partner sees no flag of any kind
     let (_, pat_view) = app.api_get(&pat, "/api/v1/me").await;
     assert!(!pat_view.to_string().contains("urgent"), "{pat_view}");
