@@ -22,6 +22,7 @@ pub mod mail;
 pub mod passwords;
 pub mod push;
 pub mod services;
+pub mod sessions;
 pub mod state;
 pub mod streams;
 pub mod vault;

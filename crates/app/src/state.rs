@@ -34,6 +34,9 @@ pub struct WebConfig {
     /// Without it, under load every request competes for the database pool
     /// query by query, and one that needs many queries waits many times.
     pub concurrent_requests: usize,
+    /// How long a session read from the database may be used again without
+    /// reading it anew (see [`crate::sessions`]; zero: never).
+    pub session_cache: std::time::Duration,
 }
 
 impl WebConfig {
@@ -48,6 +51,7 @@ impl WebConfig {
             request_timeout: std::time::Duration::from_secs(30),
             share_undo: 60 * trellis_core::time::SECOND,
             concurrent_requests: 16,
+            session_cache: std::time::Duration::from_secs(1),
         }
     }
 
@@ -77,6 +81,8 @@ struct Inner {
     talk_turns: tokio::sync::broadcast::Sender<String>,
     /// Live streams open per person.
     streams: Arc<crate::streams::LiveStreams>,
+    /// Sessions read recently ([`crate::sessions`]).
+    sessions: crate::sessions::SessionCache,
 }
 
 impl AppState {
@@ -91,8 +97,10 @@ impl AppState {
         let admission = Arc::new(tokio::sync::Semaphore::new(
             config.concurrent_requests.max(1),
         ));
+        let sessions = crate::sessions::SessionCache::new(config.session_cache);
         Self {
             inner: Arc::new(Inner {
+                sessions,
                 store,
                 config,
                 passwords: Passwords::new(),
@@ -149,6 +157,11 @@ impl AppState {
 
     pub fn streams(&self) -> &Arc<crate::streams::LiveStreams> {
         &self.inner.streams
+    }
+
+    /// Sessions read recently, to spare the database a read per request.
+    pub fn sessions(&self) -> &crate::sessions::SessionCache {
+        &self.inner.sessions
     }
 
     pub fn mailer(&self) -> &Mailer {

@@ -146,6 +146,16 @@ where
     Ok(())
 }
 
+/// A session found open, with its person.
+#[derive(Debug, Clone)]
+pub struct LiveSession {
+    pub user: User,
+    /// When it ends if idle from now on.
+    pub expires_at: Millis,
+    /// When it began (an API token's absolute lifetime counts from here).
+    pub created_at: Millis,
+}
+
 impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn user(&self, id: &str) -> Result<User> {
@@ -226,21 +236,24 @@ impl Store {
         now: Millis,
         idle_timeout: impl Fn(Role) -> Millis + Send,
     ) -> Result<Option<User>> {
-        self.session_user_within(token_hash, kind, now, idle_timeout, None)
-            .await
+        Ok(self
+            .live_session(token_hash, kind, now, idle_timeout, None)
+            .await?
+            .map(|session| session.user))
     }
 
-    /// As [`Store::session_user`], and a session older than `max_age` (an
+    /// As [`Store::session_user`], with the session's own times (for a
+    /// cache that must not outlive them); a session older than `max_age` (an
     /// absolute lifetime, however active it was) has ended too.
     #[tracing::instrument(skip(self, token_hash, idle_timeout))]
-    pub async fn session_user_within(
+    pub async fn live_session(
         &self,
         token_hash: &str,
         kind: SessionKind,
         now: Millis,
         idle_timeout: impl Fn(Role) -> Millis + Send,
         max_age: Option<Millis>,
-    ) -> Result<Option<User>> {
+    ) -> Result<Option<LiveSession>> {
         let sql = format!(
             "SELECT {USER_COLUMNS}, s.expires_at AS session_expires_at, \
              s.created_at AS session_created_at FROM sessions s \
@@ -264,6 +277,11 @@ impl Store {
         let user = user_from_row(&row)?.user;
         // Sliding expiry; writing at most once a minute keeps reads cheap.
         let new_expiry = now + idle_timeout(user.role);
+        let mut session = LiveSession {
+            user,
+            expires_at,
+            created_at,
+        };
         if new_expiry - expires_at > 60_000 {
             sqlx::query(
                 "UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE token_hash = $3",
@@ -273,8 +291,9 @@ impl Store {
             .bind(token_hash)
             .execute(&self.pool)
             .await?;
+            session.expires_at = new_expiry;
         }
-        Ok(Some(user))
+        Ok(Some(session))
     }
 
     /// Whether a session is still open, without keeping it alive: for live

@@ -35,7 +35,7 @@ mod two_factor;
 mod writing;
 
 pub use accountability::{AgreementRow, MarkRow, PromiseRow};
-pub use accounts::{NewSession, OneTimePurpose, SessionKind, User, UserWithPassword};
+pub use accounts::{LiveSession, NewSession, OneTimePurpose, SessionKind, User, UserWithPassword};
 pub use appointments::{AppointmentRow, DueReminder, NewAppointment};
 pub use audit::{AuditEvent, AuditRecord, ThrottleAttempt};
 pub use bulk::Cell;

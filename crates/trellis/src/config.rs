@@ -86,6 +86,11 @@ pub struct Config {
     /// Shared journal writing waits this many seconds, readable by its
     /// author alone, so it can be undone (0: shared at once).
     pub share_undo_seconds: u64,
+    /// Use a session read from the database for up to this many
+    /// milliseconds without reading it again (0: always read). Changes made
+    /// on this instance take effect at once; on other instances a signed-out
+    /// token is honoured for at most this long.
+    pub session_cache_ms: u64,
 }
 
 impl Default for Config {
@@ -118,6 +123,7 @@ impl Default for Config {
             request_timeout_seconds: 30,
             metrics_bind: None,
             share_undo_seconds: 60,
+            session_cache_ms: 1_000,
         }
     }
 }
@@ -148,6 +154,7 @@ impl std::fmt::Debug for Config {
             .field("request_timeout_seconds", &self.request_timeout_seconds)
             .field("metrics_bind", &self.metrics_bind)
             .field("share_undo_seconds", &self.share_undo_seconds)
+            .field("session_cache_ms", &self.session_cache_ms)
             .finish()
     }
 }

@@ -68,6 +68,7 @@ impl Server {
         web.api_token_lifetime = i64::from(config.api_token_days.max(1)) * DAY;
         web.request_timeout = Duration::from_secs(config.request_timeout_seconds.max(1));
         web.concurrent_requests = config.concurrent_requests.max(1);
+        web.session_cache = std::time::Duration::from_millis(config.session_cache_ms);
         web.share_undo = i64::try_from(config.share_undo_seconds)
             .unwrap_or(i64::MAX / 1_000)
             .saturating_mul(1_000);

@@ -67,7 +67,8 @@ pub fn router(state: AppState) -> Router {
 /// of them competing query by query for the database pool (where one with
 /// many queries would wait many times). The permit is held until the answer
 /// starts: a live stream's long body does not keep it. Health checks and
-/// static files never wait.
+/// static files never wait. Once a request that may change something has
+/// been answered, the session cache is emptied.
 async fn admit(
     axum::extract::State(state): axum::extract::State<AppState>,
     request: axum::extract::Request,
@@ -79,7 +80,17 @@ async fn admit(
     }
     // the semaphore is never closed; without a permit, serve anyway
     let _permit = state.admission().clone().acquire_owned().await.ok();
-    next.run(request).await
+    let may_change = !matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    let response = next.run(request).await;
+    if may_change {
+        // who is signed in, or as whom, may have changed: sessions are read
+        // anew (see `trellis_app::sessions`)
+        state.sessions().forget_all();
+    }
+    response
 }
 
 /// Health, readiness and static files.

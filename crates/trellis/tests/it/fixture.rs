@@ -18,6 +18,14 @@ impl TestApp {
         practice(&app).await;
         Some(app)
     }
+
+    /// [`TestApp::with_practice`] with the session cache off
+    /// (`session_cache_ms = 0`): every request reads its session anew.
+    pub async fn without_session_cache(backend: crate::helpers::Backend) -> Option<TestApp> {
+        let app = Self::start_with(backend, |config| config.session_cache_ms = 0).await?;
+        practice(&app).await;
+        Some(app)
+    }
 }
 
 /// Makes the practice in the (empty) database behind `app`.

@@ -19,6 +19,10 @@ on_both_backends!(with_practice =>
     a_therapists_feed_names_no_client,
     a_round_of_problem_solving_takes_a_bounded_number_of_ideas,
     a_partners_invitation_mail_carries_no_words_they_chose,
+    a_session_ended_through_the_store_is_refused_at_once_despite_the_cache,
+);
+on_both_backends!(without_session_cache =>
+    without_the_session_cache_a_session_removed_behind_the_servers_back_is_refused_at_once,
 );
 
 // These read the demo's couples and their history.
@@ -31,12 +35,53 @@ on_both_backends!(with_demo =>
 
 /// Runs one SQL statement on the test database, to move time in the data.
 async fn execute(app: &TestApp, sql: &str) {
+    execute_unannounced(app, sql).await;
+    // behind the server's back: its session cache cannot know
+    app.state.sessions().forget_all();
+}
+
+/// Runs one SQL statement on the test database and leaves the server's
+/// session cache as it is.
+async fn execute_unannounced(app: &TestApp, sql: &str) {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
     let mut conn = sqlx::AnyConnection::connect(&app.database_url)
         .await
         .unwrap();
     sqlx::query(sql).execute(&mut conn).await.unwrap();
+}
+
+/// The session cache spares a read per request, but a session ended through
+/// the store (here by another part of the process, as a worker or a second
+/// request would) is refused on the very next request, cached or not.
+async fn a_session_ended_through_the_store_is_refused_at_once_despite_the_cache(app: TestApp) {
+    let token = app.api_login("therapist@example.com", DEMO_PASSWORD).await;
+    let (status, me) = app.api_get(&token, "/api/v1/me").await;
+    assert_eq!(status, StatusCode::OK);
+    // read again: now from the cache
+    assert_eq!(app.api_get(&token, "/api/v1/me").await.0, StatusCode::OK);
+    app.store
+        .delete_user_sessions(me["id"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        app.api_get(&token, "/api/v1/me").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+/// With `session_cache_ms = 0`, nothing is remembered: a session removed
+/// from the database by any means is refused on the next request.
+async fn without_the_session_cache_a_session_removed_behind_the_servers_back_is_refused_at_once(
+    app: TestApp,
+) {
+    let token = app.api_login("therapist@example.com", DEMO_PASSWORD).await;
+    assert_eq!(app.api_get(&token, "/api/v1/me").await.0, StatusCode::OK);
+    execute_unannounced(&app, "DELETE FROM sessions").await;
+    assert_eq!(
+        app.api_get(&token, "/api/v1/me").await.0,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 async fn open_talk(app: &TestApp, token: &str) -> String {

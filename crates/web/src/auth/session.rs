@@ -71,17 +71,29 @@ async fn authenticate(parts: &Parts, state: &AppState) -> AppResult<Option<User>
         return Ok(None);
     };
     let hash = SecretToken::from_client(&secret).hash();
-    let user = state
+    let now = state.now();
+    let endings = state.store().sessions_ended_count();
+    let cache = state.sessions();
+    if let Some(user) = cache.get(hash.as_str(), kind, now, max_age(state, kind), endings) {
+        return Ok(Some(user));
+    }
+    let start = cache.start_read(endings);
+    let Some(session) = state
         .store()
-        .session_user_within(
+        .live_session(
             hash.as_str(),
             kind,
-            state.now(),
+            now,
             |role| idle_timeout(state, role),
             max_age(state, kind),
         )
-        .await?;
-    Ok(user)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let user = session.user.clone();
+    cache.put(start, hash.as_str(), kind, session);
+    Ok(Some(user))
 }
 
 impl FromRequestParts<AppState> for MaybeUser {
