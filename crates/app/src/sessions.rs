@@ -9,10 +9,11 @@
 //!   the machine's monotonic clock, and never past the session's own end
 //!   (idle timeout, an API token's absolute lifetime) read from the app clock;
 //! - every request that may change something (any method but `GET`, `HEAD`
-//!   and `OPTIONS`) empties it once it has been answered, and so does every
-//!   session ending through the store (sign-out, password change, account
-//!   deletion), so on the instance where a change happens it takes effect at
-//!   once;
+//!   and `OPTIONS`) empties it once it has been answered (or given up: timed
+//!   out, or failed), and every session ending through the store (sign-out,
+//!   password change, account deletion) makes its entries stale, so on the
+//!   instance where a change happens it takes effect by the time the request
+//!   that made it is answered;
 //! - a read that began before such a change never stores what it read (a
 //!   generation number moves with each emptying).
 //!
@@ -56,6 +57,8 @@ struct Entry {
 pub struct ReadStart {
     generation: u64,
     endings: u64,
+    /// An entry's age counts from here, so a slow read does not lengthen it.
+    at: Instant,
 }
 
 impl SessionCache {
@@ -102,6 +105,7 @@ impl SessionCache {
         ReadStart {
             generation: self.lock().generation,
             endings,
+            at: Instant::now(),
         }
     }
 
@@ -122,7 +126,7 @@ impl SessionCache {
             Entry {
                 kind,
                 session,
-                read_at: Instant::now(),
+                read_at: start.at,
                 endings: start.endings,
             },
         );

@@ -88,41 +88,29 @@ impl Store {
     /// The ends of each person's history on each instrument in the couples
     /// in scope: the first check-in and the last `last` ones, oldest first.
     /// Enough for the therapist's alerts, without reading years of rows:
-    /// the ends are found in an index (`measures_history`), then only they
-    /// are read.
+    /// each end is one seek in the `measures_history` index (couple, person,
+    /// instrument, time), so the work grows with the number of histories,
+    /// not with their length.
     pub async fn measure_ends_in(&self, scope: Scope<'_>, last: usize) -> Result<Vec<MeasureRow>> {
+        let end = |order: &str, offset: usize| {
+            format!(
+                "SELECT (SELECT x.id FROM measures x WHERE x.couple_id = h.couple_id \
+                 AND x.user_id = h.user_id AND x.instrument_id = h.instrument_id \
+                 ORDER BY x.created_at {order}, x.id {order} LIMIT 1 OFFSET {offset}) AS id FROM histories h"
+            )
+        };
+        let ends: Vec<String> = std::iter::once(end("ASC", 0))
+            .chain((0..last).map(|offset| end("DESC", offset)))
+            .collect();
         let sql = format!(
-            "SELECT couple_id, user_id, instrument_id, id FROM measures WHERE couple_id IN {} \
-             ORDER BY couple_id, user_id, instrument_id, created_at, id",
-            scope.couples()
+            "WITH histories AS (SELECT DISTINCT couple_id, user_id, instrument_id FROM measures \
+             WHERE couple_id IN {}) \
+             SELECT {MEASURE_COLUMNS} FROM measures WHERE id IN ({}) ORDER BY created_at, id",
+            scope.couples(),
+            ends.join(" UNION ")
         );
-        let keys: Vec<(String, String, String, String)> = sqlx::query_as(&sql)
-            .bind(scope.bind())
-            .fetch_all(&self.pool)
-            .await?;
-        let mut ids: Vec<&str> = Vec::new();
-        for group in keys.chunk_by(|a, b| (&a.0, &a.1, &a.2) == (&b.0, &b.1, &b.2)) {
-            let tail = group.len().saturating_sub(last).max(1);
-            ids.push(&group[0].3);
-            ids.extend(group[tail..].iter().map(|k| k.3.as_str()));
-        }
-        let mut rows = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(1_000) {
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!(
-                "SELECT {MEASURE_COLUMNS} FROM measures WHERE id IN ({})",
-                placeholders.join(", ")
-            );
-            let mut query = sqlx::query(&sql);
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            for row in query.fetch_all(&self.pool).await? {
-                rows.push(measure_from(&row)?);
-            }
-        }
-        rows.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-        Ok(rows)
+        let rows = self.rows_in(&sql, scope).await?;
+        rows.iter().map(measure_from).collect()
     }
 
     /// How each member of the couples in scope shares their scores:

@@ -84,13 +84,19 @@ async fn admit(
         *request.method(),
         axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
     );
-    let response = next.run(request).await;
-    if may_change {
-        // who is signed in, or as whom, may have changed: sessions are read
-        // anew (see `trellis_app::sessions`)
-        state.sessions().forget_all();
+    // who is signed in, or as whom, may have changed: sessions are read
+    // anew (see `trellis_app::sessions`); on drop, so that a request cut by
+    // the timeout or a panic empties the cache too
+    let _forget = may_change.then(|| ForgetSessionsOnDrop(state.clone()));
+    next.run(request).await
+}
+
+struct ForgetSessionsOnDrop(AppState);
+
+impl Drop for ForgetSessionsOnDrop {
+    fn drop(&mut self) {
+        self.0.sessions().forget_all();
     }
-    response
 }
 
 /// Health, readiness and static files.
