@@ -300,11 +300,12 @@ pub fn writing_signs(body: &str) -> WritingSigns {
 /// already covers `concern` (as strong, and about everyone it puts at
 /// risk): asking again, or confirming words already flagged, tells no one
 /// twice, while anything stronger or about someone else is raised anew.
+/// `only` narrows it to flags of one source.
 pub async fn flagged_within(
     state: &AppState,
     person: &User,
     couple_id: &CoupleId,
-    within: trellis_core::Millis,
+    (within, only): (trellis_core::Millis, Option<ConcernSource>),
     concern: Concern,
 ) -> AppResult<bool> {
     let now = state.now();
@@ -325,6 +326,7 @@ pub async fn flagged_within(
                     .covers(concern)
                 });
             flag.user_id == person.id
+                && only.is_none_or(|source| flag.source == source.as_str())
                 && flag.resolved_at.is_none()
                 && now - flag.created_at < within
                 && covers
@@ -349,7 +351,20 @@ pub async fn tell_therapist(state: &AppState, partner: &User) -> AppResult<Strin
         ));
     }
     let concern = Concern::new(Tier::Distress, AtRisk::Themselves);
-    if flagged_within(state, partner, couple_id, TOLD_RECENTLY, concern).await? {
+    // Only an earlier request of their own counts: it was made with a
+    // therapist there to tell (it is refused otherwise), while a flag their
+    // writing raised may date from before the couple had a therapist, when
+    // no notice went out, and saying "we have sent your therapist a private
+    // notice" would then be untrue.
+    if flagged_within(
+        state,
+        partner,
+        couple_id,
+        (TOLD_RECENTLY, Some(ConcernSource::Asked)),
+        concern,
+    )
+    .await?
+    {
         return what_happens_next(state, &couple).await;
     }
     raise(

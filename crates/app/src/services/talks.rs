@@ -311,8 +311,14 @@ pub async fn make_move(
     // tells no one twice
     let told_a_moment_ago = match concern {
         Some(concern) if confirmed => {
-            super::safety::flagged_within(state, partner, &talk.couple_id, CONFIRM_WINDOW, concern)
-                .await?
+            super::safety::flagged_within(
+                state,
+                partner,
+                &talk.couple_id,
+                (CONFIRM_WINDOW, None),
+                concern,
+            )
+            .await?
         }
         _ => false,
     };

@@ -19,6 +19,7 @@ on_both_backends!(with_practice =>
     the_practice_promise_is_what_the_client_reads,
     a_possible_sign_tells_nobody_until_the_writer_asks,
     without_a_therapist_there_is_no_one_to_tell,
+    asking_to_tell_after_a_flag_from_before_the_therapist_tells_them,
 );
 
 // Jordan and Riley, the demo's couple that has been screened and cleared.
@@ -788,6 +789,52 @@ async fn a_possible_sign_tells_nobody_until_the_writer_asks(app: TestApp) {
         .api_post(Some(&priya), "/api/v1/safety/tell-therapist", json!({}))
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "partners only: {refused}");
+}
+
+/// Robin's crisis writing was flagged while the couple had no therapist, so
+/// nobody was told. Once a therapist guides them, "Let my therapist know"
+/// sends the notice it promises: only an earlier request of Robin's own
+/// would make it a repeat.
+async fn asking_to_tell_after_a_flag_from_before_the_therapist_tells_them(app: TestApp) {
+    let client = crate::helpers::browser_client();
+    let signed_up = app
+        .sign_up(&client, "Robin", "robin@example.org", "a long password")
+        .await;
+    assert_eq!(signed_up.status(), StatusCode::SEE_OTHER);
+    let robin = app.api_login("robin@example.org", "a long password").await;
+    let (status, entry) = app
+        .api_post(
+            Some(&robin),
+            "/api/v1/entries",
+            json!({"body": "Honestly I can't go on like this anymore.", "audience": "me"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(entry["crisis"], true, "{entry}");
+    let before = mails_to(&app, "therapist@example.com").len();
+    // Priya comes to guide the couple (as an accepted link request does).
+    let (_, me) = app.api_get(&robin, "/api/v1/me").await;
+    let couple = trellis_core::CoupleId::new(me["couple_id"].as_str().unwrap());
+    let email = trellis_core::EmailAddress::parse("email", "therapist@example.com").unwrap();
+    let priya = app.store.user_by_email(&email).await.unwrap().unwrap().user;
+    app.store.link_therapist(&couple, &priya).await.unwrap();
+
+    let (status, answer) = app
+        .api_post(Some(&robin), "/api/v1/safety/tell-therapist", json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("private notice"),
+        "{answer}"
+    );
+    assert_eq!(
+        mails_to(&app, "therapist@example.com").len(),
+        before + 1,
+        "the notice it speaks of was sent"
+    );
 }
 
 /// A self-guided partner has no therapist on Trellis: the card shows the
