@@ -1,7 +1,7 @@
 //! A practice, its admins and its therapists.
 
 use sqlx::Row;
-use trellis_core::{Millis, Role};
+use trellis_core::{CoupleId, Millis, Role};
 
 use crate::accounts::{NewUserRow, USER_COLUMNS, USER_FROM, User, insert_user, user_from_row};
 use crate::db::Store;
@@ -249,15 +249,19 @@ impl Store {
     pub async fn couples_needing_a_therapist(
         &self,
         practice_id: &str,
-    ) -> Result<Vec<(String, String)>> {
-        Ok(sqlx::query_as(
+    ) -> Result<Vec<(CoupleId, String)>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
             "SELECT c.id, u.name FROM couples c JOIN users u ON u.id = c.therapist_id \
              WHERE c.practice_id = $1 AND u.deactivated_at IS NOT NULL AND c.closed_at IS NULL \
              ORDER BY c.created_at, c.id",
         )
         .bind(practice_id)
         .fetch_all(&self.pool)
-        .await?)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name)| (CoupleId::new(id), name))
+            .collect())
     }
 
     /// The therapist who gave out this code, if any.

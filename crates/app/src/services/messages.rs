@@ -264,17 +264,14 @@ pub async fn comment(
         }
         Err(Error::NotFound) => {
             let agreement = state.store().agreement(target_id).await?;
-            couple_for(state, therapist, &agreement.couple_id)
-                .await?
-                .id
-                .into_string()
+            couple_for(state, therapist, &agreement.couple_id).await?.id
         }
         Err(other) => return Err(other),
     };
     writing::write_in_couple(
         state,
         therapist,
-        &CoupleId::new(couple_id),
+        &couple_id,
         NewWriting {
             kind: COMMENT,
             ref_id: Some(target_id),
@@ -291,12 +288,12 @@ async fn both_answered(state: &AppState, answer: &Entry) -> AppResult<bool> {
     let Some(exercise) = answer.ref_id.as_deref() else {
         return Ok(false);
     };
-    let couple = CoupleId::new(answer.couple_id.as_str());
-    for member in state.store().couple_members(&couple).await? {
+    let couple = &answer.couple_id;
+    for member in state.store().couple_members(couple).await? {
         if member.id != answer.author_id
             && !state
                 .store()
-                .has_shared(&member.id, &couple, writing::PAIRED, exercise)
+                .has_shared(&member.id, couple, writing::PAIRED, exercise)
                 .await?
         {
             return Ok(false);

@@ -60,7 +60,8 @@ pub struct TurnView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TalkView {
     pub id: String,
-    pub couple_id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub couple_id: CoupleId,
     pub topic: String,
     /// The couple's choice when the talk started.
     pub therapist_can_read: bool,
@@ -213,7 +214,7 @@ pub async fn view(state: &AppState, viewer: &User, talk_id: &str) -> AppResult<T
         phase: rules.phase,
         waiting: rules.waiting,
         id: talk.id,
-        couple_id: talk.couple_id.into_string(),
+        couple_id: talk.couple_id,
         topic,
         therapist_can_read: talk.therapist_can_read,
         turns,

@@ -23,7 +23,7 @@ pub const LIST_LIMIT: i64 = 500;
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub id: String,
-    pub couple_id: String,
+    pub couple_id: CoupleId,
     pub author_id: String,
     pub author_name: String,
     pub kind: String,
@@ -229,7 +229,7 @@ async fn open(state: &AppState, viewer: &User, sealed: SealedEntry) -> AppResult
         possible_crisis: false,
         mine: sealed.author_id == viewer.id,
         id: sealed.id,
-        couple_id: sealed.couple_id.into_string(),
+        couple_id: sealed.couple_id,
         author_id: sealed.author_id.into_string(),
         author_name: sealed.author_name,
         kind: sealed.kind,
@@ -364,7 +364,7 @@ pub async fn write_in_couple(
     let possible_crisis = signs.possible;
     Ok(Entry {
         id,
-        couple_id: couple_id.to_string(),
+        couple_id: couple_id.clone(),
         author_id: author.id.to_string(),
         author_name: author.name.clone(),
         kind: writing.kind.as_str().to_owned(),

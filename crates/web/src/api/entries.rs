@@ -71,7 +71,7 @@ impl EntryJson {
             audience_description: entry.audience.describe().to_owned(),
             author_id: entry.author_id,
             author_name: entry.author_name,
-            couple_id: entry.couple_id,
+            couple_id: entry.couple_id.into_string(),
             mine: entry.mine,
             crisis: entry.crisis,
             possible_crisis: entry.possible_crisis,

@@ -112,8 +112,8 @@ async fn practice_page(state: &AppState, page: &PageContext) -> AppResult<Practi
     let mut waiting_couples = Vec::new();
     for (id, former_therapist) in store.couples_needing_a_therapist(practice_id).await? {
         waiting_couples.push(WaitingCouple {
-            title: crate::services::couples::title(state, &CoupleId::new(id.as_str())).await?,
-            id,
+            title: crate::services::couples::title(state, &id).await?,
+            id: id.into_string(),
             former_therapist,
         });
     }

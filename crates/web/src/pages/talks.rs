@@ -177,16 +177,11 @@ pub struct TalkFlags {
 async fn talk_page(state: &AppState, page: &PageContext, id: &str) -> AppResult<TalkPage> {
     let viewer = page.signed_in()?;
     let talk = talks::view(state, viewer, id).await?;
-    let breaks: Vec<TimeoutView> = timeouts::recent(
-        state,
-        viewer,
-        &trellis_core::CoupleId::new(talk.couple_id.as_str()),
-        1,
-    )
-    .await?
-    .into_iter()
-    .filter(|t| t.running)
-    .collect();
+    let breaks: Vec<TimeoutView> = timeouts::recent(state, viewer, &talk.couple_id, 1)
+        .await?
+        .into_iter()
+        .filter(|t| t.running)
+        .collect();
     let my_break = breaks.iter().find(|b| b.mine).cloned();
     Ok(TalkPage {
         layout: page.layout(if viewer.role == Role::Partner {
