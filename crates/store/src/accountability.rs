@@ -147,12 +147,12 @@ impl Store {
         promise_from(&row)
     }
 
-    pub async fn promises_of_couple(&self, couple_id: &str) -> Result<Vec<PromiseRow>> {
+    pub async fn promises_of_couple(&self, couple_id: &CoupleId) -> Result<Vec<PromiseRow>> {
         let sql = format!(
             "SELECT {PROMISE_COLUMNS} FROM promises WHERE couple_id = $1 ORDER BY created_at, id"
         );
         let rows = sqlx::query(&sql)
-            .bind(couple_id)
+            .bind(couple_id.as_str())
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(promise_from).collect()
@@ -306,12 +306,12 @@ impl Store {
         agreement_from(&row)
     }
 
-    pub async fn agreements_of_couple(&self, couple_id: &str) -> Result<Vec<AgreementRow>> {
+    pub async fn agreements_of_couple(&self, couple_id: &CoupleId) -> Result<Vec<AgreementRow>> {
         let sql = format!(
             "SELECT {AGREEMENT_COLUMNS} FROM agreements WHERE couple_id = $1 ORDER BY created_at, id"
         );
         let rows = sqlx::query(&sql)
-            .bind(couple_id)
+            .bind(couple_id.as_str())
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(agreement_from).collect()

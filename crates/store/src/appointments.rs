@@ -114,7 +114,7 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn appointments_of_couple(
         &self,
-        couple_id: &str,
+        couple_id: &CoupleId,
         since: Millis,
     ) -> Result<Vec<AppointmentRow>> {
         let sql = format!(
@@ -122,7 +122,7 @@ impl Store {
              WHERE a.couple_id = $1 AND a.ends_at > $2 ORDER BY a.starts_at, a.id"
         );
         let rows = sqlx::query(&sql)
-            .bind(couple_id)
+            .bind(couple_id.as_str())
             .bind(since)
             .fetch_all(&self.pool)
             .await?;

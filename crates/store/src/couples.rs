@@ -280,7 +280,7 @@ impl Store {
     #[tracing::instrument(skip(self, inviter, partner))]
     pub async fn create_partner_invitation(
         &self,
-        couple_id: &str,
+        couple_id: &CoupleId,
         inviter: &User,
         partner: NewPartner<'_>,
         now: Millis,
@@ -292,7 +292,7 @@ impl Store {
         let couple_row = sqlx::query(
             "SELECT id, practice_id, therapist_id, created_at FROM couples WHERE id = $1",
         )
-        .bind(couple_id)
+        .bind(couple_id.as_str())
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::NotFound)?;
@@ -302,7 +302,7 @@ impl Store {
              WHERE couple_id = $2 AND email = $3 AND used_at IS NULL AND expires_at > $1",
         )
         .bind(now)
-        .bind(couple_id)
+        .bind(couple_id.as_str())
         .bind(partner.email)
         .execute(&mut *tx)
         .await?;
@@ -311,7 +311,7 @@ impl Store {
                     (SELECT COUNT(DISTINCT email) FROM invitations \
                      WHERE couple_id = $1 AND used_at IS NULL AND expires_at > $2)",
         )
-        .bind(couple_id)
+        .bind(couple_id.as_str())
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
@@ -545,7 +545,7 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn open_couple_invitations(
         &self,
-        couple_id: &str,
+        couple_id: &CoupleId,
         now: Millis,
     ) -> Result<Vec<Invitation>> {
         let sql = format!(
@@ -553,7 +553,7 @@ impl Store {
              WHERE couple_id = $1 AND used_at IS NULL AND expires_at > $2 ORDER BY created_at, id"
         );
         let rows = sqlx::query(&sql)
-            .bind(couple_id)
+            .bind(couple_id.as_str())
             .bind(now)
             .fetch_all(&self.pool)
             .await?;

@@ -129,7 +129,7 @@ impl Store {
 
     /// A couple's requests, newest first.
     #[tracing::instrument(skip(self))]
-    pub async fn couple_link_requests(&self, couple_id: &str) -> Result<Vec<LinkRequest>> {
+    pub async fn couple_link_requests(&self, couple_id: &CoupleId) -> Result<Vec<LinkRequest>> {
         self.link_requests_where("couple_id = $1", couple_id).await
     }
 

@@ -1,7 +1,7 @@
 //! Measure results, sharing choices and the check-in cadence.
 
 use sqlx::Row;
-use trellis_core::Millis;
+use trellis_core::{CoupleId, Millis};
 
 use crate::db::Store;
 use crate::error::Result;
@@ -156,20 +156,20 @@ impl Store {
         Ok(())
     }
 
-    pub async fn cadence_days(&self, couple_id: &str) -> Result<i64> {
+    pub async fn cadence_days(&self, couple_id: &CoupleId) -> Result<i64> {
         let row: Option<(i64,)> =
             sqlx::query_as("SELECT days FROM measure_cadence WHERE couple_id = $1")
-                .bind(couple_id)
+                .bind(couple_id.as_str())
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(row.map_or(DEFAULT_CADENCE_DAYS, |(d,)| d))
     }
 
-    pub async fn set_cadence_days(&self, couple_id: &str, days: i64) -> Result<()> {
+    pub async fn set_cadence_days(&self, couple_id: &CoupleId, days: i64) -> Result<()> {
         sqlx::query(
             "INSERT INTO measure_cadence (couple_id, days) VALUES ($1, $2) ON CONFLICT (couple_id) DO UPDATE SET days = $2",
         )
-        .bind(couple_id)
+        .bind(couple_id.as_str())
         .bind(days)
         .execute(&self.pool)
         .await?;

@@ -369,13 +369,13 @@ impl Store {
     }
 
     /// Concerning screenings in a couple, for its therapist: flags only.
-    pub async fn safety_flags(&self, couple_id: &str) -> Result<Vec<SafetyFlag>> {
+    pub async fn safety_flags(&self, couple_id: &CoupleId) -> Result<Vec<SafetyFlag>> {
         let rows = sqlx::query(
             "SELECT s.id, s.source, s.user_id, u.name, s.tier, s.at_risk, s.may_be_urgent, s.created_at, s.resolved_at, s.resolved_by, s.decision \
              FROM safety_screenings s \
              JOIN users u ON u.id = s.user_id WHERE s.couple_id = $1 AND s.concerning = 1 ORDER BY s.created_at, s.id",
         )
-        .bind(couple_id)
+        .bind(couple_id.as_str())
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -398,12 +398,12 @@ impl Store {
     }
 
     /// Every safety check the couple's partners took, oldest first.
-    pub async fn safety_checks(&self, couple_id: &str) -> Result<Vec<SafetyCheckRow>> {
+    pub async fn safety_checks(&self, couple_id: &CoupleId) -> Result<Vec<SafetyCheckRow>> {
         let rows = sqlx::query(
             "SELECT id, user_id, answers, concerning, created_at FROM safety_screenings \
              WHERE couple_id = $1 AND source = 'check' ORDER BY created_at, id",
         )
-        .bind(couple_id)
+        .bind(couple_id.as_str())
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -421,11 +421,11 @@ impl Store {
 
     /// `(program id, self-paced)`; a couple without a row follows the default
     /// program, self-paced only when nobody guides them.
-    pub async fn journey_settings(&self, couple_id: &str) -> Result<Option<(String, bool)>> {
+    pub async fn journey_settings(&self, couple_id: &CoupleId) -> Result<Option<(String, bool)>> {
         let row: Option<(String, i64)> = sqlx::query_as(
             "SELECT program_id, self_paced FROM couple_journeys WHERE couple_id = $1",
         )
-        .bind(couple_id)
+        .bind(couple_id.as_str())
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(|(program, paced)| (program, paced != 0)))
@@ -451,10 +451,10 @@ impl Store {
         Ok(())
     }
 
-    pub async fn unlocked_stages(&self, couple_id: &str) -> Result<Vec<String>> {
+    pub async fn unlocked_stages(&self, couple_id: &CoupleId) -> Result<Vec<String>> {
         let rows: Vec<(String,)> =
             sqlx::query_as("SELECT stage_id FROM stage_unlocks WHERE couple_id = $1")
-                .bind(couple_id)
+                .bind(couple_id.as_str())
                 .fetch_all(&self.pool)
                 .await?;
         Ok(rows.into_iter().map(|(id,)| id).collect())
@@ -483,7 +483,7 @@ impl Store {
     /// Stores homework; its `note` arrives sealed (or empty).
     pub async fn add_assignment(
         &self,
-        couple_id: &str,
+        couple_id: &CoupleId,
         by: &str,
         assignment: Assignment,
     ) -> Result<Assignment> {
@@ -491,7 +491,7 @@ impl Store {
             "INSERT INTO assignments (id, couple_id, exercise_id, assigned_by, due_on, note, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&assignment.id)
-        .bind(couple_id)
+        .bind(couple_id.as_str())
         .bind(&assignment.exercise_id)
         .bind(by)
         .bind(&assignment.due_on)
@@ -502,9 +502,9 @@ impl Store {
         Ok(assignment)
     }
 
-    pub async fn assignments(&self, couple_id: &str) -> Result<Vec<Assignment>> {
+    pub async fn assignments(&self, couple_id: &CoupleId) -> Result<Vec<Assignment>> {
         let rows = sqlx::query("SELECT id, exercise_id, due_on, note, created_at FROM assignments WHERE couple_id = $1 ORDER BY created_at DESC, id DESC")
-            .bind(couple_id)
+            .bind(couple_id.as_str())
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
@@ -522,11 +522,14 @@ impl Store {
 
     /// `(author id, exercise id)` of every exercise answer in the couple:
     /// which exercises each partner has done (no content).
-    pub async fn exercise_completions(&self, couple_id: &str) -> Result<Vec<(String, String)>> {
+    pub async fn exercise_completions(
+        &self,
+        couple_id: &CoupleId,
+    ) -> Result<Vec<(String, String)>> {
         let rows: Vec<(String, String)> = sqlx::query_as(
             "SELECT DISTINCT author_id, ref_id FROM entries WHERE couple_id = $1 AND kind IN ('exercise', 'paired') AND ref_id IS NOT NULL",
         )
-        .bind(couple_id)
+        .bind(couple_id.as_str())
         .fetch_all(&self.pool)
         .await?;
         Ok(rows)
@@ -534,10 +537,13 @@ impl Store {
 
     /// When the couple's first appreciation was written, and how many there are
     /// (counts only: the notes themselves stay behind the visibility rules).
-    pub async fn appreciation_stats(&self, couple_id: &str) -> Result<(Option<Millis>, usize)> {
+    pub async fn appreciation_stats(
+        &self,
+        couple_id: &CoupleId,
+    ) -> Result<(Option<Millis>, usize)> {
         let (first, count): (Option<i64>, i64) =
             sqlx::query_as("SELECT MIN(created_at), COUNT(*) FROM entries WHERE couple_id = $1 AND kind = 'appreciation'")
-                .bind(couple_id)
+                .bind(couple_id.as_str())
                 .fetch_one(&self.pool)
                 .await?;
         Ok((first, usize::try_from(count).unwrap_or(0)))
@@ -546,13 +552,13 @@ impl Store {
     /// When each partner first answered each exercise: `(author, exercise, at)`.
     pub async fn exercise_completion_times(
         &self,
-        couple_id: &str,
+        couple_id: &CoupleId,
     ) -> Result<Vec<(String, String, Millis)>> {
         let rows: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT author_id, ref_id, MIN(created_at) FROM entries WHERE couple_id = $1 \
              AND kind IN ('exercise', 'paired') AND ref_id IS NOT NULL GROUP BY author_id, ref_id",
         )
-        .bind(couple_id)
+        .bind(couple_id.as_str())
         .fetch_all(&self.pool)
         .await?;
         Ok(rows)

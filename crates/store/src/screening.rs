@@ -104,12 +104,15 @@ impl Store {
 
     /// Every decision about the couple's partners, oldest first.
     #[tracing::instrument(skip(self))]
-    pub async fn screening_decisions(&self, couple_id: &str) -> Result<Vec<ScreeningDecision>> {
+    pub async fn screening_decisions(
+        &self,
+        couple_id: &CoupleId,
+    ) -> Result<Vec<ScreeningDecision>> {
         let rows = sqlx::query(
             "SELECT id, user_id, decision, note, decided_by, decided_at FROM screening_decisions \
              WHERE couple_id = $1 ORDER BY decided_at, id",
         )
-        .bind(couple_id)
+        .bind(couple_id.as_str())
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(decision_from).collect()
@@ -117,12 +120,12 @@ impl Store {
 
     /// Urgent flags in the couple that wait for a decision.
     #[tracing::instrument(skip(self))]
-    pub async fn open_urgent_flags(&self, couple_id: &str) -> Result<i64> {
+    pub async fn open_urgent_flags(&self, couple_id: &CoupleId) -> Result<i64> {
         let (open,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM safety_screenings \
              WHERE couple_id = $1 AND concerning = 1 AND resolved_at IS NULL AND tier = 'urgent'",
         )
-        .bind(couple_id)
+        .bind(couple_id.as_str())
         .fetch_one(&self.pool)
         .await?;
         Ok(open)
@@ -130,12 +133,12 @@ impl Store {
 
     /// When each partner last took the safety check: `(user id, time)`.
     #[tracing::instrument(skip(self))]
-    pub async fn last_safety_checks(&self, couple_id: &str) -> Result<Vec<(String, Millis)>> {
+    pub async fn last_safety_checks(&self, couple_id: &CoupleId) -> Result<Vec<(String, Millis)>> {
         Ok(sqlx::query_as(
             "SELECT user_id, MAX(created_at) FROM safety_screenings \
              WHERE couple_id = $1 AND source = 'check' GROUP BY user_id",
         )
-        .bind(couple_id)
+        .bind(couple_id.as_str())
         .fetch_all(&self.pool)
         .await?)
     }
@@ -173,10 +176,10 @@ impl Store {
 
     /// Who in the couple has shared work paused.
     #[tracing::instrument(skip(self))]
-    pub async fn shared_work_pauses(&self, couple_id: &str) -> Result<Vec<String>> {
+    pub async fn shared_work_pauses(&self, couple_id: &CoupleId) -> Result<Vec<String>> {
         let rows: Vec<(String,)> =
             sqlx::query_as("SELECT user_id FROM shared_work_pauses WHERE couple_id = $1")
-                .bind(couple_id)
+                .bind(couple_id.as_str())
                 .fetch_all(&self.pool)
                 .await?;
         Ok(rows.into_iter().map(|(id,)| id).collect())
@@ -184,20 +187,20 @@ impl Store {
 
     /// The therapist asks both partners to take the safety check again.
     #[tracing::instrument(skip(self))]
-    pub async fn request_rescreen(&self, couple_id: &str, now: Millis) -> Result<()> {
+    pub async fn request_rescreen(&self, couple_id: &CoupleId, now: Millis) -> Result<()> {
         sqlx::query("UPDATE couples SET rescreen_requested_at = $1 WHERE id = $2")
             .bind(now)
-            .bind(couple_id)
+            .bind(couple_id.as_str())
             .execute(&self.pool)
             .await?;
         Ok(())
     }
 
     #[tracing::instrument(skip(self))]
-    pub async fn rescreen_requested_at(&self, couple_id: &str) -> Result<Option<Millis>> {
+    pub async fn rescreen_requested_at(&self, couple_id: &CoupleId) -> Result<Option<Millis>> {
         let row: Option<(Option<i64>,)> =
             sqlx::query_as("SELECT rescreen_requested_at FROM couples WHERE id = $1")
-                .bind(couple_id)
+                .bind(couple_id.as_str())
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(row.and_then(|(at,)| at))

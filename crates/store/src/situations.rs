@@ -12,11 +12,11 @@ pub type SituationRow = (String, Option<String>);
 
 impl Store {
     #[tracing::instrument(skip(self))]
-    pub async fn couple_situation(&self, couple_id: &str) -> Result<Option<SituationRow>> {
+    pub async fn couple_situation(&self, couple_id: &CoupleId) -> Result<Option<SituationRow>> {
         Ok(sqlx::query_as(
             "SELECT kind, hurt_partner_id FROM couple_situations WHERE couple_id = $1",
         )
-        .bind(couple_id)
+        .bind(couple_id.as_str())
         .fetch_optional(&self.pool)
         .await?)
     }
@@ -25,7 +25,7 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn set_couple_situation(
         &self,
-        couple_id: &str,
+        couple_id: &CoupleId,
         (kind, hurt_partner_id): (&str, Option<&str>),
         set_by: &str,
         now: Millis,
@@ -35,7 +35,7 @@ impl Store {
             "INSERT INTO couple_situations (couple_id, kind, hurt_partner_id, set_by, set_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (couple_id) DO UPDATE SET kind = $2, hurt_partner_id = $3, set_by = $4, set_at = $5",
         )
-        .bind(couple_id)
+        .bind(couple_id.as_str())
         .bind(kind)
         .bind(hurt_partner_id)
         .bind(set_by)
@@ -43,7 +43,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         sqlx::query("DELETE FROM situation_proposals WHERE couple_id = $1")
-            .bind(couple_id)
+            .bind(couple_id.as_str())
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -77,12 +77,12 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn situation_proposals(
         &self,
-        couple_id: &str,
+        couple_id: &CoupleId,
     ) -> Result<Vec<(String, String, Option<String>)>> {
         Ok(sqlx::query_as(
             "SELECT user_id, kind, hurt_partner_id FROM situation_proposals WHERE couple_id = $1",
         )
-        .bind(couple_id)
+        .bind(couple_id.as_str())
         .fetch_all(&self.pool)
         .await?)
     }

@@ -159,12 +159,12 @@ impl Store {
 
     /// A couple's talks, newest first.
     #[tracing::instrument(skip(self))]
-    pub async fn talks_of_couple(&self, couple_id: &str) -> Result<Vec<TalkRow>> {
+    pub async fn talks_of_couple(&self, couple_id: &CoupleId) -> Result<Vec<TalkRow>> {
         let sql = format!(
             "SELECT {TALK_COLUMNS} FROM {TALK_FROM} WHERE t.couple_id = $1 ORDER BY t.created_at DESC, t.id DESC"
         );
         let rows = sqlx::query(&sql)
-            .bind(couple_id)
+            .bind(couple_id.as_str())
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(talk_from).collect()
@@ -286,13 +286,13 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn timeouts_of_couple(
         &self,
-        couple_id: &str,
+        couple_id: &CoupleId,
         since: Millis,
     ) -> Result<Vec<TimeoutRow>> {
         let rows = sqlx::query(&format!(
             "{TIMEOUT_SELECT} WHERE o.couple_id = $1 AND o.started_at >= $2 ORDER BY o.started_at DESC, o.id DESC"
         ))
-        .bind(couple_id)
+        .bind(couple_id.as_str())
         .bind(since)
         .fetch_all(&self.pool)
         .await?;
@@ -366,11 +366,11 @@ impl Store {
     }
 
     #[tracing::instrument(skip(self))]
-    pub async fn compromises_of_couple(&self, couple_id: &str) -> Result<Vec<String>> {
+    pub async fn compromises_of_couple(&self, couple_id: &CoupleId) -> Result<Vec<String>> {
         let rows = sqlx::query(
             "SELECT id FROM compromises WHERE couple_id = $1 ORDER BY created_at DESC, id DESC",
         )
-        .bind(couple_id)
+        .bind(couple_id.as_str())
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(|r| Ok(r.try_get("id")?)).collect()

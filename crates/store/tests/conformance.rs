@@ -221,7 +221,7 @@ async fn accept(store: &Store, hash: &str, now: Millis) -> Result<InvitationAcce
 
 async fn invite_partner(
     store: &Store,
-    couple_id: &str,
+    couple_id: &CoupleId,
     inviter: &User,
     address: &str,
     token_hash: &str,
@@ -1464,7 +1464,7 @@ async fn open_invitation_lists_leave_out_used_and_expired_ones(store: Store) {
     );
     assert!(
         store
-            .open_couple_invitations("no-such-couple", now)
+            .open_couple_invitations(&CoupleId::new("no-such-couple"), now)
             .await
             .unwrap()
             .is_empty()
@@ -1658,7 +1658,7 @@ async fn old_unlocks_follow_their_exercises_into_the_new_stages(url: String) {
         pool.close().await;
     }
     let store = Store::open(&url).await.unwrap();
-    let mut unlocked = store.unlocked_stages("c1").await.unwrap();
+    let mut unlocked = store.unlocked_stages(&CoupleId::new("c1")).await.unwrap();
     unlocked.sort();
     assert_eq!(
         unlocked,

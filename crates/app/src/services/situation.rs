@@ -39,7 +39,10 @@ pub struct SituationView {
 }
 
 /// The situation in force for a couple, if set.
-pub async fn of_couple(state: &AppState, couple_id: &str) -> AppResult<Option<CoupleSituation>> {
+pub async fn of_couple(
+    state: &AppState,
+    couple_id: &CoupleId,
+) -> AppResult<Option<CoupleSituation>> {
     Ok(state
         .store()
         .couple_situation(couple_id)
@@ -56,7 +59,7 @@ pub async fn of_couple(state: &AppState, couple_id: &str) -> AppResult<Option<Co
 pub async fn for_viewer(
     state: &AppState,
     viewer: &User,
-    couple_id: &str,
+    couple_id: &CoupleId,
 ) -> AppResult<(Option<Situation>, Option<PartnerRole>)> {
     let situation = of_couple(state, couple_id).await?;
     let role = situation.as_ref().and_then(|s| s.role_of(&viewer.id));
