@@ -362,7 +362,7 @@ impl Store {
     /// Marks celebrations as seen; returns the ones that were new to this person.
     pub async fn first_sightings(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         keys: &[String],
         now: Millis,
     ) -> Result<Vec<String>> {
@@ -371,7 +371,7 @@ impl Store {
             let done = sqlx::query(
                 "INSERT INTO milestones_seen (user_id, kind, seen_at) VALUES ($1, $2, $3) ON CONFLICT (user_id, kind) DO NOTHING",
             )
-            .bind(user_id)
+            .bind(user_id.as_str())
             .bind(key)
             .bind(now)
             .execute(&self.pool)

@@ -183,10 +183,10 @@ impl Store {
     }
 
     #[tracing::instrument(skip(self))]
-    pub async fn password_hash(&self, user_id: &str) -> Result<String> {
+    pub async fn password_hash(&self, user_id: &UserId) -> Result<String> {
         let row: Option<(String,)> =
             sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
-                .bind(user_id)
+                .bind(user_id.as_str())
                 .fetch_optional(&self.pool)
                 .await?;
         row.map(|(hash,)| hash).ok_or(StoreError::NotFound)
@@ -195,11 +195,11 @@ impl Store {
     /// Sets a new password and ends every session of the user, so a changed
     /// or reset password locks out whoever else knew the old one.
     #[tracing::instrument(skip(self, password_hash))]
-    pub async fn set_password(&self, user_id: &str, password_hash: &str) -> Result<()> {
+    pub async fn set_password(&self, user_id: &UserId, password_hash: &str) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(password_hash)
-            .bind(user_id)
+            .bind(user_id.as_str())
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
@@ -321,7 +321,7 @@ impl Store {
 
     /// Signs a user out everywhere.
     #[tracing::instrument(skip(self))]
-    pub async fn delete_user_sessions(&self, user_id: &str) -> Result<()> {
+    pub async fn delete_user_sessions(&self, user_id: &UserId) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         end_sessions_and_feed(&mut tx, user_id).await?;
         tx.commit().await?;
@@ -434,7 +434,7 @@ impl Store {
     pub async fn deactivate_staff(
         &self,
         practice_id: &str,
-        user_id: &str,
+        user_id: &UserId,
         now: Millis,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
@@ -443,7 +443,7 @@ impl Store {
              WHERE id = $2 AND practice_id = $3 AND role IN ('admin', 'therapist') AND deactivated_at IS NULL",
         )
         .bind(now)
-        .bind(user_id)
+        .bind(user_id.as_str())
         .bind(practice_id)
         .execute(&mut *tx)
         .await?;
@@ -455,7 +455,7 @@ impl Store {
             "DELETE FROM one_time_tokens WHERE user_id = $1",
         ] {
             sqlx::query(statement)
-                .bind(user_id)
+                .bind(user_id.as_str())
                 .execute(&mut *tx)
                 .await?;
         }

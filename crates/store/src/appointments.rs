@@ -134,7 +134,7 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn appointments_of_person(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         since: Millis,
     ) -> Result<Vec<AppointmentRow>> {
         let sql = format!(
@@ -144,7 +144,7 @@ impl Store {
              ORDER BY a.starts_at, a.id"
         );
         let rows = sqlx::query(&sql)
-            .bind(user_id)
+            .bind(user_id.as_str())
             .bind(since)
             .fetch_all(&self.pool)
             .await?;
@@ -295,20 +295,20 @@ impl Store {
     #[tracing::instrument(skip(self, feed_id))]
     pub async fn replace_calendar_feed(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         feed_id: &str,
         now: Millis,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("DELETE FROM calendar_feeds WHERE user_id = $1")
-            .bind(user_id)
+            .bind(user_id.as_str())
             .execute(&mut *tx)
             .await?;
         sqlx::query(
             "INSERT INTO calendar_feeds (feed_id, user_id, created_at) VALUES ($1, $2, $3)",
         )
         .bind(feed_id)
-        .bind(user_id)
+        .bind(user_id.as_str())
         .bind(now)
         .execute(&mut *tx)
         .await?;
@@ -317,9 +317,9 @@ impl Store {
     }
 
     #[tracing::instrument(skip(self))]
-    pub async fn calendar_feed_of(&self, user_id: &str) -> Result<Option<String>> {
+    pub async fn calendar_feed_of(&self, user_id: &UserId) -> Result<Option<String>> {
         let row = sqlx::query("SELECT feed_id FROM calendar_feeds WHERE user_id = $1")
-            .bind(user_id)
+            .bind(user_id.as_str())
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.map(|r| r.try_get("feed_id")).transpose()?)

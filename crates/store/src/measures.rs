@@ -1,6 +1,7 @@
 //! Measure results, sharing choices and the check-in cadence.
 
 use sqlx::Row;
+use trellis_core::UserId;
 use trellis_core::{CoupleId, Millis};
 
 use crate::db::Store;
@@ -57,7 +58,7 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn claim_checkin_notice(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         now: Millis,
         not_since: Millis,
     ) -> Result<bool> {
@@ -66,7 +67,7 @@ impl Store {
              ON CONFLICT (user_id) DO UPDATE SET sent_at = excluded.sent_at \
              WHERE checkin_notices.sent_at < $3",
         )
-        .bind(user_id)
+        .bind(user_id.as_str())
         .bind(now)
         .bind(not_since)
         .execute(&self.pool)
@@ -94,11 +95,11 @@ impl Store {
 
     /// One person's results, oldest first. Callers check first (with the
     /// privacy policy) that the reader may see this person's scores.
-    pub async fn measures_of(&self, user_id: &str) -> Result<Vec<MeasureRow>> {
+    pub async fn measures_of(&self, user_id: &UserId) -> Result<Vec<MeasureRow>> {
         let rows = sqlx::query(&format!(
             "SELECT {MEASURE_COLUMNS} FROM measures WHERE user_id = $1 ORDER BY created_at, id"
         ))
-        .bind(user_id)
+        .bind(user_id.as_str())
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(measure_from).collect()
@@ -126,11 +127,11 @@ impl Store {
     }
 
     /// `(therapist may see my scores, my partner may see my scores)`.
-    pub async fn score_sharing(&self, user_id: &str) -> Result<(bool, bool)> {
+    pub async fn score_sharing(&self, user_id: &UserId) -> Result<(bool, bool)> {
         let row: Option<(i64, i64)> = sqlx::query_as(
             "SELECT scores_consent, scores_to_partner FROM onboarding WHERE user_id = $1",
         )
-        .bind(user_id)
+        .bind(user_id.as_str())
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map_or((false, false), |(t, p)| (t != 0, p != 0)))
@@ -138,7 +139,7 @@ impl Store {
 
     pub async fn set_score_sharing(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         therapist: bool,
         partner: bool,
         now: Millis,
@@ -147,7 +148,7 @@ impl Store {
             "INSERT INTO onboarding (user_id, scores_consent, consent_at, scores_to_partner) VALUES ($1, $2, $4, $3) \
              ON CONFLICT (user_id) DO UPDATE SET scores_consent = $2, consent_at = $4, scores_to_partner = $3",
         )
-        .bind(user_id)
+        .bind(user_id.as_str())
         .bind(i64::from(therapist))
         .bind(i64::from(partner))
         .bind(now)

@@ -119,7 +119,7 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn mark_thread_read(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         thread_key: &str,
         now: Millis,
     ) -> Result<()> {
@@ -127,7 +127,7 @@ impl Store {
             "INSERT INTO thread_reads (user_id, thread_key, read_at) VALUES ($1, $2, $3) \
              ON CONFLICT (user_id, thread_key) DO UPDATE SET read_at = excluded.read_at",
         )
-        .bind(user_id)
+        .bind(user_id.as_str())
         .bind(thread_key)
         .bind(now)
         .execute(&self.pool)
@@ -137,10 +137,10 @@ impl Store {
 
     /// When this person last read the thread (0 if never).
     #[tracing::instrument(skip(self))]
-    pub async fn thread_read_at(&self, user_id: &str, thread_key: &str) -> Result<Millis> {
+    pub async fn thread_read_at(&self, user_id: &UserId, thread_key: &str) -> Result<Millis> {
         let row =
             sqlx::query("SELECT read_at FROM thread_reads WHERE user_id = $1 AND thread_key = $2")
-                .bind(user_id)
+                .bind(user_id.as_str())
                 .bind(thread_key)
                 .fetch_optional(&self.pool)
                 .await?;

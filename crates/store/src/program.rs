@@ -277,9 +277,9 @@ impl Store {
             .collect()
     }
 
-    pub async fn onboarding(&self, user_id: &str) -> Result<Onboarding> {
+    pub async fn onboarding(&self, user_id: &UserId) -> Result<Onboarding> {
         let row = sqlx::query("SELECT welcomed_at, scores_consent, consent_at, safety_done_at FROM onboarding WHERE user_id = $1")
-            .bind(user_id)
+            .bind(user_id.as_str())
             .fetch_optional(&self.pool)
             .await?;
         let Some(row) = row else {
@@ -296,7 +296,7 @@ impl Store {
     /// Records the welcome as read and the consent choice, with the time.
     pub async fn record_welcome(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         scores_consent: bool,
         now: Millis,
     ) -> Result<()> {
@@ -304,7 +304,7 @@ impl Store {
             "INSERT INTO onboarding (user_id, welcomed_at, scores_consent, consent_at) VALUES ($1, $2, $3, $2) \
              ON CONFLICT (user_id) DO UPDATE SET welcomed_at = $2, scores_consent = $3, consent_at = $2",
         )
-        .bind(user_id)
+        .bind(user_id.as_str())
         .bind(now)
         .bind(i64::from(scores_consent))
         .execute(&self.pool)

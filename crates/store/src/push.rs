@@ -2,6 +2,7 @@
 
 use sqlx::Row;
 use trellis_core::Millis;
+use trellis_core::UserId;
 
 use crate::db::Store;
 use crate::error::Result;
@@ -27,7 +28,7 @@ impl Store {
     #[tracing::instrument(skip_all, fields(user_id))]
     pub async fn save_push_subscription(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         endpoint: &str,
         p256dh: &str,
         auth: &str,
@@ -40,7 +41,7 @@ impl Store {
              created_at = excluded.created_at",
         )
         .bind(new_id())
-        .bind(user_id)
+        .bind(user_id.as_str())
         .bind(endpoint)
         .bind(p256dh)
         .bind(auth)
@@ -52,12 +53,15 @@ impl Store {
 
     /// A person's devices, oldest first.
     #[tracing::instrument(skip(self))]
-    pub async fn push_subscriptions_for(&self, user_id: &str) -> Result<Vec<PushSubscriptionRow>> {
+    pub async fn push_subscriptions_for(
+        &self,
+        user_id: &UserId,
+    ) -> Result<Vec<PushSubscriptionRow>> {
         let rows = sqlx::query(
             "SELECT id, user_id, endpoint, p256dh, auth, created_at FROM push_subscriptions \
              WHERE user_id = $1 ORDER BY created_at, id",
         )
-        .bind(user_id)
+        .bind(user_id.as_str())
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -76,10 +80,10 @@ impl Store {
 
     /// Stops notices to one of the person's devices; `false` when it was not theirs.
     #[tracing::instrument(skip_all, fields(user_id))]
-    pub async fn delete_push_subscription(&self, user_id: &str, endpoint: &str) -> Result<bool> {
+    pub async fn delete_push_subscription(&self, user_id: &UserId, endpoint: &str) -> Result<bool> {
         let done =
             sqlx::query("DELETE FROM push_subscriptions WHERE user_id = $1 AND endpoint = $2")
-                .bind(user_id)
+                .bind(user_id.as_str())
                 .bind(endpoint)
                 .execute(&self.pool)
                 .await?;
@@ -88,9 +92,9 @@ impl Store {
 
     /// Stops notices to all of the person's devices; how many there were.
     #[tracing::instrument(skip(self))]
-    pub async fn delete_push_subscriptions_of(&self, user_id: &str) -> Result<u64> {
+    pub async fn delete_push_subscriptions_of(&self, user_id: &UserId) -> Result<u64> {
         let done = sqlx::query("DELETE FROM push_subscriptions WHERE user_id = $1")
-            .bind(user_id)
+            .bind(user_id.as_str())
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected())

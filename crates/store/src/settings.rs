@@ -2,6 +2,7 @@
 //! by mail and on their devices.
 
 use sqlx::Row;
+use trellis_core::UserId;
 
 use crate::db::Store;
 use crate::error::Result;
@@ -40,13 +41,13 @@ impl Default for PersonSettings {
 
 impl Store {
     #[tracing::instrument(skip(self))]
-    pub async fn person_settings(&self, user_id: &str) -> Result<PersonSettings> {
+    pub async fn person_settings(&self, user_id: &UserId) -> Result<PersonSettings> {
         let row = sqlx::query(
             "SELECT time_zone, notify_messages, notify_reminders, notify_appointments, notify_intake, \
              push_messages, push_reminders, push_appointments, push_intake \
              FROM person_settings WHERE user_id = $1",
         )
-        .bind(user_id)
+        .bind(user_id.as_str())
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else {
@@ -68,7 +69,7 @@ impl Store {
     #[tracing::instrument(skip(self, settings))]
     pub async fn set_person_settings(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         settings: &PersonSettings,
     ) -> Result<()> {
         sqlx::query(
@@ -81,7 +82,7 @@ impl Store {
              push_reminders = excluded.push_reminders, push_appointments = excluded.push_appointments, \
              push_intake = excluded.push_intake",
         )
-        .bind(user_id)
+        .bind(user_id.as_str())
         .bind(settings.time_zone.as_deref())
         .bind(i64::from(settings.notify_messages))
         .bind(i64::from(settings.notify_reminders))

@@ -381,7 +381,7 @@ impl Store {
     pub async fn insert_circle(
         &self,
         compromise_id: &str,
-        user_id: &str,
+        user_id: &UserId,
         core: &[u8],
         flexible: &[u8],
         now: Millis,
@@ -390,7 +390,7 @@ impl Store {
             "INSERT INTO compromise_circles (compromise_id, user_id, core, flexible, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(compromise_id)
-        .bind(user_id)
+        .bind(user_id.as_str())
         .bind(core)
         .bind(flexible)
         .bind(now)

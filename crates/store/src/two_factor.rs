@@ -2,6 +2,7 @@
 //! codes, and sign-ins waiting for their second step.
 
 use trellis_core::Millis;
+use trellis_core::UserId;
 
 use crate::db::Store;
 use crate::error::{Result, StoreError};
@@ -10,10 +11,10 @@ use crate::new_id;
 impl Store {
     /// The authenticator secret and the last accepted step, if set up.
     #[tracing::instrument(skip(self))]
-    pub async fn totp(&self, user_id: &str) -> Result<Option<(String, i64)>> {
+    pub async fn totp(&self, user_id: &UserId) -> Result<Option<(String, i64)>> {
         let row: Option<(Option<String>, i64)> =
             sqlx::query_as("SELECT totp_secret, totp_last_step FROM users WHERE id = $1")
-                .bind(user_id)
+                .bind(user_id.as_str())
                 .fetch_optional(&self.pool)
                 .await?;
         let (secret, step) = row.ok_or(StoreError::NotFound)?;
@@ -25,24 +26,24 @@ impl Store {
     #[tracing::instrument(skip(self, secret, recovery_hashes))]
     pub async fn enable_totp(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         secret: &str,
         recovery_hashes: &[String],
     ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE users SET totp_secret = $1, totp_last_step = 0 WHERE id = $2")
             .bind(secret)
-            .bind(user_id)
+            .bind(user_id.as_str())
             .execute(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
-            .bind(user_id)
+            .bind(user_id.as_str())
             .execute(&mut *tx)
             .await?;
         for hash in recovery_hashes {
             sqlx::query("INSERT INTO recovery_codes (id, user_id, code_hash) VALUES ($1, $2, $3)")
                 .bind(new_id())
-                .bind(user_id)
+                .bind(user_id.as_str())
                 .bind(hash)
                 .execute(&mut *tx)
                 .await?;
@@ -52,14 +53,14 @@ impl Store {
     }
 
     #[tracing::instrument(skip(self))]
-    pub async fn disable_totp(&self, user_id: &str) -> Result<()> {
+    pub async fn disable_totp(&self, user_id: &UserId) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE users SET totp_secret = NULL, totp_last_step = 0 WHERE id = $1")
-            .bind(user_id)
+            .bind(user_id.as_str())
             .execute(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
-            .bind(user_id)
+            .bind(user_id.as_str())
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -70,12 +71,12 @@ impl Store {
     /// one) was already used, which makes a replayed code fail even when two
     /// requests race.
     #[tracing::instrument(skip(self))]
-    pub async fn use_totp_step(&self, user_id: &str, step: i64) -> Result<bool> {
+    pub async fn use_totp_step(&self, user_id: &UserId, step: i64) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE users SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1",
         )
         .bind(step)
-        .bind(user_id)
+        .bind(user_id.as_str())
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -85,7 +86,7 @@ impl Store {
     #[tracing::instrument(skip(self, code_hash))]
     pub async fn use_recovery_code(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         code_hash: &str,
         now: Millis,
     ) -> Result<bool> {
@@ -93,18 +94,18 @@ impl Store {
             "UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
         )
         .bind(now)
-        .bind(user_id)
+        .bind(user_id.as_str())
         .bind(code_hash)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
     }
 
-    pub async fn unused_recovery_codes(&self, user_id: &str) -> Result<i64> {
+    pub async fn unused_recovery_codes(&self, user_id: &UserId) -> Result<i64> {
         let (count,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
         )
-        .bind(user_id)
+        .bind(user_id.as_str())
         .fetch_one(&self.pool)
         .await?;
         Ok(count)
@@ -113,14 +114,14 @@ impl Store {
     pub async fn create_pending_sign_in(
         &self,
         token_hash: &str,
-        user_id: &str,
+        user_id: &UserId,
         expires_at: Millis,
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO pending_sign_ins (token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
         )
         .bind(token_hash)
-        .bind(user_id)
+        .bind(user_id.as_str())
         .bind(expires_at)
         .execute(&self.pool)
         .await?;

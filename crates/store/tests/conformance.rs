@@ -8,9 +8,9 @@ use std::future::Future;
 use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 
-use trellis_core::CoupleId;
 use trellis_core::privacy::Audience;
 use trellis_core::time::{DAY, HOUR, MINUTE};
+use trellis_core::{CoupleId, UserId};
 use trellis_core::{EmailAddress, InvitationKind, Millis, Role};
 use trellis_crypto::SecretToken;
 use trellis_store::{
@@ -335,7 +335,7 @@ async fn users_are_found_by_id_and_by_email(store: Store) {
             .is_none()
     );
     assert_not_found(store.user("no-such-id").await);
-    assert_not_found(store.password_hash("no-such-id").await);
+    assert_not_found(store.password_hash(&UserId::new("no-such-id")).await);
 
     // The store keeps addresses exactly as given and compares them exactly;
     // normalising is the caller's job (EmailAddress).
@@ -657,7 +657,7 @@ async fn setting_a_password_ends_every_session(store: Store) {
     );
     assert!(session_user(&store, &kims, T0 + 1).await.is_some());
     assert_eq!(store.password_hash(&kim.id).await.unwrap(), "kim-hash");
-    assert_not_found(store.set_password("no-such-id", "x").await);
+    assert_not_found(store.set_password(&UserId::new("no-such-id"), "x").await);
 }
 
 // ---------------------------------------------------------------------------

@@ -46,7 +46,7 @@ pub fn score_context(id: &str) -> String {
 
 /// One person's results, oldest first, scores opened. Callers check first
 /// that the reader may see them.
-pub async fn measures_of(state: &AppState, user_id: &str) -> AppResult<Vec<MeasureRow>> {
+pub async fn measures_of(state: &AppState, user_id: &UserId) -> AppResult<Vec<MeasureRow>> {
     open_scores(state, state.store().measures_of(user_id).await?).await
 }
 

@@ -5,6 +5,7 @@
 
 use jiff::tz::TimeZone;
 use trellis_core::Role;
+use trellis_core::UserId;
 use trellis_store::User;
 
 use crate::error::{AppResult, Error};
@@ -317,7 +318,7 @@ pub async fn notify(state: &AppState, user: &User, notice: Notice) -> AppResult<
 /// caused the notice. Addresses their service calls gone are forgotten.
 async fn push_to_devices(
     state: &AppState,
-    user_id: &str,
+    user_id: &UserId,
     payload: crate::push::PushPayload,
 ) -> AppResult<()> {
     let devices = state.store().push_subscriptions_for(user_id).await?;

@@ -61,7 +61,7 @@ async fn a_session_ended_through_the_store_is_refused_at_once_despite_the_cache(
     // read again: now from the cache
     assert_eq!(app.api_get(&token, "/api/v1/me").await.0, StatusCode::OK);
     app.store
-        .delete_user_sessions(me["id"].as_str().unwrap())
+        .delete_user_sessions(&trellis_core::UserId::new(me["id"].as_str().unwrap()))
         .await
         .unwrap();
     assert_eq!(
