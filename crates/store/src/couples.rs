@@ -584,12 +584,12 @@ impl Store {
     /// those who joined and those still invited (open or expired, so a
     /// therapist notices a link that ran out).
     #[tracing::instrument(skip(self))]
-    pub async fn caseload(&self, therapist_id: &str) -> Result<Vec<CaseloadCouple>> {
+    pub async fn caseload(&self, therapist_id: &UserId) -> Result<Vec<CaseloadCouple>> {
         let couples = sqlx::query(
             "SELECT id, practice_id, therapist_id, created_at FROM couples WHERE therapist_id = $1 \
              ORDER BY created_at DESC, id DESC",
         )
-        .bind(therapist_id)
+        .bind(therapist_id.as_str())
         .fetch_all(&self.pool)
         .await?;
         let members = sqlx::query(
@@ -597,7 +597,7 @@ impl Store {
              JOIN users u ON u.id = m.user_id JOIN couples c ON c.id = m.couple_id \
              WHERE c.therapist_id = $1 ORDER BY m.joined_at, u.id",
         )
-        .bind(therapist_id)
+        .bind(therapist_id.as_str())
         .fetch_all(&self.pool)
         .await?;
         let invited = sqlx::query(
@@ -606,7 +606,7 @@ impl Store {
              AND NOT EXISTS (SELECT 1 FROM users u WHERE u.email = i.email) \
              ORDER BY i.created_at, i.id",
         )
-        .bind(therapist_id)
+        .bind(therapist_id.as_str())
         .fetch_all(&self.pool)
         .await?;
         let mut caseload = Vec::with_capacity(couples.len());

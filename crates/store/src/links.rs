@@ -3,6 +3,7 @@
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use trellis_core::UserId;
 use trellis_core::linking::LinkStatus;
 use trellis_core::{CoupleId, Millis};
 
@@ -136,7 +137,7 @@ impl Store {
     /// The requests a therapist was asked to answer (both partners agreed),
     /// newest first. A request still waiting for a partner is not theirs to see.
     #[tracing::instrument(skip(self))]
-    pub async fn therapist_link_requests(&self, therapist_id: &str) -> Result<Vec<LinkRequest>> {
+    pub async fn therapist_link_requests(&self, therapist_id: &UserId) -> Result<Vec<LinkRequest>> {
         self.link_requests_where("therapist_id = $1 AND agreed_by IS NOT NULL", therapist_id)
             .await
     }
@@ -226,7 +227,7 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn link_code_expires_at(
         &self,
-        therapist_id: &str,
+        therapist_id: &UserId,
         expiry_if_unset: Millis,
     ) -> Result<Option<Millis>> {
         sqlx::query(
@@ -234,12 +235,12 @@ impl Store {
              WHERE id = $2 AND link_code IS NOT NULL AND link_code_expires_at IS NULL",
         )
         .bind(expiry_if_unset)
-        .bind(therapist_id)
+        .bind(therapist_id.as_str())
         .execute(&self.pool)
         .await?;
         let row: Option<(Option<String>, Option<i64>)> =
             sqlx::query_as("SELECT link_code, link_code_expires_at FROM users WHERE id = $1")
-                .bind(therapist_id)
+                .bind(therapist_id.as_str())
                 .fetch_optional(&self.pool)
                 .await?;
         match row {
@@ -253,7 +254,7 @@ impl Store {
     #[tracing::instrument(skip(self, code))]
     pub async fn replace_link_code(
         &self,
-        therapist_id: &str,
+        therapist_id: &UserId,
         code: &str,
         expires_at: Millis,
     ) -> Result<()> {

@@ -59,13 +59,13 @@ impl Store {
 
     /// A note, only for the therapist who wrote it.
     #[tracing::instrument(skip(self))]
-    pub async fn note(&self, therapist_id: &str, id: &str) -> Result<NoteRow> {
+    pub async fn note(&self, therapist_id: &UserId, id: &str) -> Result<NoteRow> {
         let sql = format!(
             "SELECT {NOTE_COLUMNS} FROM therapist_notes WHERE id = $1 AND therapist_id = $2"
         );
         let row = sqlx::query(&sql)
             .bind(id)
-            .bind(therapist_id)
+            .bind(therapist_id.as_str())
             .fetch_optional(&self.pool)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -95,7 +95,7 @@ impl Store {
     #[tracing::instrument(skip(self, body))]
     pub async fn update_note(
         &self,
-        therapist_id: &str,
+        therapist_id: &UserId,
         id: &str,
         body: &[u8],
         now: Millis,
@@ -106,7 +106,7 @@ impl Store {
         .bind(body)
         .bind(now)
         .bind(id)
-        .bind(therapist_id)
+        .bind(therapist_id.as_str())
         .execute(&self.pool)
         .await?;
         if done.rows_affected() == 0 {
@@ -153,7 +153,7 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn unread_messages_by_couple_for_therapist(
         &self,
-        therapist_id: &str,
+        therapist_id: &UserId,
     ) -> Result<std::collections::HashMap<String, i64>> {
         let rows = sqlx::query(
             // The caseload's couples first, from their index: left to
@@ -167,7 +167,7 @@ impl Store {
              AND e.audience IN ('therapist', 'partner_and_therapist') \
              AND e.created_at > COALESCE(r.read_at, 0) GROUP BY e.couple_id",
         )
-        .bind(therapist_id)
+        .bind(therapist_id.as_str())
         .fetch_all(&self.pool)
         .await?;
         rows.iter()

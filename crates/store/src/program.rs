@@ -195,7 +195,7 @@ impl Store {
     /// (messages have their own unread count).
     pub async fn caseload_news(
         &self,
-        therapist_id: &str,
+        therapist_id: &UserId,
         now: Millis,
     ) -> Result<std::collections::HashMap<String, CaseloadNews>> {
         self.news(therapist_id, None, now).await
@@ -218,7 +218,7 @@ impl Store {
 
     async fn news(
         &self,
-        therapist_id: &str,
+        therapist_id: &UserId,
         couple_id: Option<&str>,
         now: Millis,
     ) -> Result<std::collections::HashMap<String, CaseloadNews>> {
@@ -252,7 +252,7 @@ impl Store {
              (SELECT COUNT(*) FROM safety_screenings s WHERE s.couple_id = c.id AND s.concerning = 1 AND s.resolved_at IS NULL AND s.tier = 'distress' AND s.may_be_urgent = 1) AS possibly_urgent_flags \
              FROM couples c WHERE c.therapist_id = $1{one_couple}"
         );
-        let mut query = sqlx::query(&sql).bind(therapist_id).bind(now);
+        let mut query = sqlx::query(&sql).bind(therapist_id.as_str()).bind(now);
         for audience in audiences {
             query = query.bind(audience);
         }

@@ -1341,7 +1341,7 @@ async fn the_caseload_shows_the_therapists_couples_newest_first(store: Store) {
     assert_eq!(theirs[0].couple, others);
     assert!(
         store
-            .caseload("no-such-therapist")
+            .caseload(&UserId::new("no-such-therapist"))
             .await
             .unwrap()
             .is_empty()
