@@ -110,7 +110,7 @@ impl Store {
         supersedes: Option<&str>,
         now: Millis,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         if let Some(old) = supersedes {
             sqlx::query("UPDATE promises SET status = 'ended', updated_at = $1 WHERE id = $2 AND couple_id = $3")
                 .bind(now)
@@ -166,7 +166,7 @@ impl Store {
         day: i64,
         now: Millis,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("UPDATE promises SET status = $1, updated_at = $2 WHERE id = $3")
             .bind(status)
             .bind(now)
@@ -320,7 +320,7 @@ impl Store {
     /// The other partner accepts: in force from now; the version it replaces
     /// is superseded. `Gone` if it was no longer a proposal.
     pub async fn accept_agreement(&self, id: &str, by: &str, now: Millis) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         // Only the couple's other partner may accept: `NotFound` for anyone
         // outside the couple, `Conflict` for the one who proposed it.
         let proposer: Option<(String,)> = sqlx::query_as(

@@ -196,7 +196,7 @@ impl Store {
     /// or reset password locks out whoever else knew the old one.
     #[tracing::instrument(skip(self, password_hash))]
     pub async fn set_password(&self, user_id: &UserId, password_hash: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(password_hash)
             .bind(user_id.as_str())
@@ -322,7 +322,7 @@ impl Store {
     /// Signs a user out everywhere.
     #[tracing::instrument(skip(self))]
     pub async fn delete_user_sessions(&self, user_id: &UserId) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         end_sessions_and_feed(&mut tx, user_id).await?;
         tx.commit().await?;
         self.sessions_ended();
@@ -391,7 +391,7 @@ impl Store {
         password_hash: &str,
         now: Millis,
     ) -> Result<String> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let row: Option<(Option<String>,)> = sqlx::query_as(
             "UPDATE one_time_tokens SET used_at = $1 \
              WHERE token_hash = $2 AND purpose = 'password_reset' AND used_at IS NULL AND expires_at > $1 \
@@ -437,7 +437,7 @@ impl Store {
         user_id: &UserId,
         now: Millis,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query(
             "UPDATE users SET deactivated_at = $1, totp_secret = NULL, totp_last_step = 0 \
              WHERE id = $2 AND practice_id = $3 AND role IN ('admin', 'therapist') AND deactivated_at IS NULL",

@@ -299,7 +299,7 @@ impl Store {
         feed_id: &str,
         now: Millis,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("DELETE FROM calendar_feeds WHERE user_id = $1")
             .bind(user_id.as_str())
             .execute(&mut *tx)

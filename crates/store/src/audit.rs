@@ -59,7 +59,7 @@ impl Store {
     pub async fn record_audits(&self, records: &[AuditRecord<'_>], now: Millis) -> Result<()> {
         // Ten values a row; 50 rows stay far below both engines' bind limits.
         const ROWS_PER_STATEMENT: usize = 50;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         for chunk in records.chunks(ROWS_PER_STATEMENT) {
             let rows: Vec<String> = (0..chunk.len())
                 .map(|row| {
@@ -142,7 +142,7 @@ impl Store {
         window: Millis,
         lock_for: impl Fn(i64) -> Millis,
     ) -> Result<ThrottleAttempt> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         // Write first: SQLite takes its write lock and PostgreSQL locks the
         // row, so concurrent attempts on one key queue here.
         sqlx::query(
@@ -190,7 +190,7 @@ impl Store {
         now: Millis,
         lock_for: impl Fn(i64) -> Millis,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let row: Option<(i64,)> = sqlx::query_as(
             "UPDATE login_throttle SET failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END \
              WHERE throttle_key = $1 RETURNING failures",

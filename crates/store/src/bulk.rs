@@ -129,7 +129,7 @@ impl Store {
             crate::Backend::Sqlite => 1,
             crate::Backend::Postgres => (MAX_BOUND_VALUES / columns.len()).clamp(1, 1_000),
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
             let chunk: Vec<Vec<Cell>> = rows.by_ref().take(per_statement).collect();

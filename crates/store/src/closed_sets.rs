@@ -220,10 +220,7 @@ impl Store {
     async fn put_guards(&self, now: trellis_core::Millis) -> Result<()> {
         // SQLite: take the write lock first, so a writer in between cannot
         // make the schema change fail half-way
-        let mut tx = match self.backend() {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        };
+        let mut tx = self.write_tx().await?;
         if self.backend() == Backend::Postgres {
             tx.execute("SET LOCAL lock_timeout = '5s'").await?;
             sqlx::query("SELECT pg_advisory_xact_lock($1)")

@@ -187,7 +187,7 @@ impl Store {
         now: Millis,
         expires_at: Millis,
     ) -> Result<(Couple, Vec<Invitation>)> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let couple = insert_couple(
             &mut *tx,
             therapist.practice_id.as_deref(),
@@ -230,7 +230,7 @@ impl Store {
         expires_at: Millis,
     ) -> Result<Invitation> {
         let practice_id = admin.practice_id.as_deref().ok_or(StoreError::NotFound)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         // A fresh link replaces any earlier open one for the same person.
         sqlx::query(
             "UPDATE invitations SET expires_at = $1 \
@@ -286,7 +286,7 @@ impl Store {
         now: Millis,
         expires_at: Millis,
     ) -> Result<Invitation> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         lock_couple(&mut tx, couple_id).await?;
         refuse_closed(&mut tx, couple_id).await?;
         let couple_row = sqlx::query(
@@ -359,7 +359,7 @@ impl Store {
         link_code: Option<&str>,
         now: Millis,
     ) -> Result<InvitationAccepted> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let sql = format!(
             "UPDATE invitations SET used_at = $1 \
              WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING {INVITATION_COLUMNS}"
@@ -421,7 +421,7 @@ impl Store {
         password_hash: &str,
         now: Millis,
     ) -> Result<User> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let user_id = new_id();
         insert_user(
             &mut *tx,
@@ -447,7 +447,7 @@ impl Store {
     /// the same address is replaced, and expired ones are dropped.
     #[tracing::instrument(skip_all)]
     pub async fn create_pending_sign_up(&self, pending: PendingSignUp<'_>) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("DELETE FROM pending_sign_ups WHERE email = $1 OR expires_at <= $2")
             .bind(pending.email)
             .bind(pending.now)

@@ -104,6 +104,19 @@ impl Store {
         Ok(store)
     }
 
+    /// A transaction that writes. On SQLite it takes the write lock at its
+    /// start (`BEGIN IMMEDIATE`): a deferred transaction that reads and then
+    /// writes fails at once with "database is locked" when another
+    /// connection wrote in between (its snapshot is stale, so SQLite cannot
+    /// make it wait), which reached people as a 500 under concurrent writes;
+    /// this one waits its turn (`busy_timeout`) instead.
+    pub(crate) async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
     /// The URL of a SQLite database file inside a data directory.
     pub fn sqlite_url(path: &std::path::Path) -> String {
         format!("sqlite://{}?mode=rwc", path.display())
@@ -187,5 +200,46 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A transaction that reads and then writes, while another connection
+    /// writes in between, commits (the other waits its turn) instead of
+    /// failing with "database is locked".
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_transaction_survives_a_writer_in_between_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&Store::sqlite_url(&dir.path().join("t.db")))
+            .await
+            .unwrap();
+        let mut tx = store.write_tx().await.unwrap();
+        let (_,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM maintenance")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        let pool = store.pool.clone();
+        let other = tokio::spawn(async move {
+            sqlx::query("INSERT INTO maintenance (name, version, done_at) VALUES ('other', 1, 0)")
+                .execute(&pool)
+                .await
+        });
+        // give the other writer time to try (it must wait for us)
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        sqlx::query("INSERT INTO maintenance (name, version, done_at) VALUES ('ours', 1, 0)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        other.await.unwrap().unwrap();
+        let (count,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM maintenance WHERE name IN ('other', 'ours')")
+                .fetch_one(&store.pool)
+                .await
+                .unwrap();
+        assert_eq!(count, 2);
     }
 }

@@ -68,7 +68,7 @@ impl Store {
     /// has a request waiting for an answer, or was closed.
     #[tracing::instrument(skip(self))]
     pub async fn create_link_request(&self, new: NewLinkRequest<'_>) -> Result<LinkRequest> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         lock_couple(&mut tx, new.couple_id).await?;
         refuse_closed(&mut tx, new.couple_id).await?;
         let couple: Option<(Option<String>,)> =
@@ -194,7 +194,7 @@ impl Store {
         code_expires_at: Millis,
         now: Millis,
     ) -> Result<LinkRequest> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let row = sqlx::query(&format!(
             "UPDATE link_requests SET status = 'accepted', decided_at = $1 \
              WHERE id = $2 AND therapist_id = $3 AND status = 'waiting_for_therapist' \

@@ -75,7 +75,7 @@ impl Store {
         &self,
         new: NewPracticeWithAdmin<'_>,
     ) -> Result<(Practice, User)> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         if let Some(token_hash) = new.setup_token_hash {
             let used = sqlx::query(
                 "UPDATE one_time_tokens SET used_at = $1 \

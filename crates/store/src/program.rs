@@ -323,7 +323,7 @@ impl Store {
         now: Millis,
     ) -> Result<String> {
         let id = new_id();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO safety_screenings (id, user_id, couple_id, answers, concerning, created_at, tier, at_risk, may_be_urgent) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",

@@ -23,7 +23,7 @@ impl Store {
         resealed: &[(String, Vec<u8>)],
         now: Millis,
     ) -> Result<String> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let row: Option<(String,)> =
             sqlx::query_as("DELETE FROM couple_members WHERE user_id = $1 RETURNING couple_id")
                 .bind(user_id)
@@ -67,7 +67,7 @@ impl Store {
     /// partner, stay with the couple, shown as by "a former member").
     #[tracing::instrument(skip(self))]
     pub async fn delete_account(&self, user_id: &str, now: Millis) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query(
             "UPDATE users SET email = $1, name = $2, password_hash = '!', link_code = NULL WHERE id = $3",
         )

@@ -52,7 +52,7 @@ impl Store {
     /// open flag of the couple.
     #[tracing::instrument(skip(self, new), fields(couple_id = new.couple_id))]
     pub async fn record_screening_decision(&self, new: NewScreeningDecision<'_>) -> Result<u64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO screening_decisions (id, couple_id, user_id, decision, note, decided_by, decided_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",

@@ -30,7 +30,7 @@ impl Store {
         set_by: &str,
         now: Millis,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO couple_situations (couple_id, kind, hurt_partner_id, set_by, set_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (couple_id) DO UPDATE SET kind = $2, hurt_partner_id = $3, set_by = $4, set_at = $5",

@@ -201,7 +201,7 @@ impl Store {
     /// `Gone` once the talk has ended: nothing is added to an ended talk.
     #[tracing::instrument(skip(self, turn), fields(talk_id = turn.talk_id, seq = turn.seq))]
     pub async fn insert_turn(&self, turn: NewTurn<'_>) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let added = sqlx::query(
             "INSERT INTO talk_turns (talk_id, seq, author_id, kind, body, created_at) \
              SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS \

@@ -30,7 +30,7 @@ impl Store {
         secret: &str,
         recovery_hashes: &[String],
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("UPDATE users SET totp_secret = $1, totp_last_step = 0 WHERE id = $2")
             .bind(secret)
             .bind(user_id.as_str())
@@ -54,7 +54,7 @@ impl Store {
 
     #[tracing::instrument(skip(self))]
     pub async fn disable_totp(&self, user_id: &UserId) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("UPDATE users SET totp_secret = NULL, totp_last_step = 0 WHERE id = $1")
             .bind(user_id.as_str())
             .execute(&mut *tx)

@@ -221,7 +221,7 @@ impl Store {
         entry: NewEntry<'_>,
         flag: Option<WritingFlag<'_>>,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         entry_insert(&entry).execute(&mut *tx).await?;
         if let Some(flag) = flag {
             crate::program::concern_insert(
@@ -354,7 +354,7 @@ impl Store {
         now: Millis,
         visible_from: Option<Millis>,
     ) -> Result<Audience> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let row: Option<(String,)> = sqlx::query_as(
             "UPDATE entries SET updated_at = $1, visible_from = COALESCE($4, visible_from) \
              WHERE id = $2 AND author_id = $3 RETURNING audience",
