@@ -716,10 +716,12 @@ impl ScreeningPanel {
             .count()
     }
 
-    /// Whether an open flag may be urgent (and none is urgent).
-    pub fn flags_may_be_urgent(&self) -> bool {
-        let open = || self.flags.iter().filter(|f| f.resolved_at.is_none());
-        open().any(|f| f.may_be_urgent) && !open().any(|f| f.tier == Tier::Urgent.as_str())
+    /// Open flags that may be urgent.
+    pub fn open_flags_may_be_urgent(&self) -> usize {
+        self.flags
+            .iter()
+            .filter(|f| f.resolved_at.is_none() && f.may_be_urgent)
+            .count()
     }
 }
 

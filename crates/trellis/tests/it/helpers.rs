@@ -296,6 +296,15 @@ impl TestApp {
         request.send().await.unwrap()
     }
 
+    /// Every safety flag of a couple, read from the store (ids as the API
+    /// gives them).
+    pub async fn safety_flags(&self, couple_id: &str) -> Vec<trellis_store::SafetyFlag> {
+        self.store
+            .safety_flags(&trellis_core::CoupleId::new(couple_id))
+            .await
+            .unwrap()
+    }
+
     pub async fn api_get(&self, token: &str, path: &str) -> (StatusCode, Value) {
         let response = reqwest::Client::new()
             .get(self.url(path))

@@ -546,11 +546,7 @@ async fn crisis_language_asks_the_writer_to_confirm(app: TestApp) {
         0,
         "nothing is sent before confirming"
     );
-    let flags = app
-        .store
-        .safety_flags(&trellis_core::CoupleId::new(couple_id.as_str()))
-        .await
-        .unwrap();
+    let flags = app.safety_flags(&couple_id).await;
     assert!(
         flags
             .iter()
@@ -565,11 +561,7 @@ async fn crisis_language_asks_the_writer_to_confirm(app: TestApp) {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
-    let flags = app
-        .store
-        .safety_flags(&trellis_core::CoupleId::new(couple_id.as_str()))
-        .await
-        .unwrap();
+    let flags = app.safety_flags(&couple_id).await;
     assert_eq!(
         flags.iter().filter(|f| f.source == "writing").count(),
         1,
@@ -599,11 +591,7 @@ async fn a_stronger_concern_is_raised_even_right_after_another(app: TestApp) {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
-    let flags = app
-        .store
-        .safety_flags(&trellis_core::CoupleId::new(couple_id.as_str()))
-        .await
-        .unwrap();
+    let flags = app.safety_flags(&couple_id).await;
     assert!(
         flags
             .iter()
@@ -627,11 +615,7 @@ async fn a_possible_sign_asks_the_writer_and_tells_nobody(app: TestApp) {
     let (_, view) = app.api_get(&pat, &format!("/api/v1/talks/{talk}")).await;
     assert_eq!(view["turns"].as_array().unwrap().len(), 0, "not sent yet");
     assert!(
-        app.store
-            .safety_flags(&trellis_core::CoupleId::new(couple_id.as_str()))
-            .await
-            .unwrap()
-            .is_empty(),
+        app.safety_flags(&couple_id).await.is_empty(),
         "nobody is flagged"
     );
     let (status, _) = app
@@ -642,13 +626,7 @@ async fn a_possible_sign_asks_the_writer_and_tells_nobody(app: TestApp) {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
-    assert!(
-        app.store
-            .safety_flags(&trellis_core::CoupleId::new(couple_id.as_str()))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(app.safety_flags(&couple_id).await.is_empty());
 }
 
 async fn two_circles_are_revealed_together(app: TestApp) {
