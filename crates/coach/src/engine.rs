@@ -45,6 +45,7 @@ fn with_ctx<R>(text: &str, f: impl Fn(&Ctx) -> R) -> R {
 use crate::{Analysis, Finding, Kind, Label, suggest};
 
 /// A word of the lexicon: its single-word cues and its id in the phrase trie.
+#[derive(Clone)]
 struct Entry {
     cues: Vec<Cue>,
     /// Word id used by phrase-trie transitions (0 = not in any phrase).
@@ -67,6 +68,10 @@ pub(crate) struct Lex {
     /// The phrases, for the equivalence test against an Aho–Corasick scan.
     #[cfg(test)]
     phrases: Vec<String>,
+    /// Third-person form → base word (see [`third_person_forms`]), for the
+    /// same test.
+    #[cfg(test)]
+    forms: FxMap<Box<str>, Box<str>>,
 }
 
 static LEX: LazyLock<Option<Lex>> = LazyLock::new(build);
@@ -92,31 +97,46 @@ fn build() -> Option<Lex> {
         }
         list.push(cue);
     };
+    let mut raw: Vec<(String, Cue)> = Vec::new();
     for (why, flags, list) in lexicon::FINDS {
         for t in *list {
             for p in lexicon::expand_template(t) {
-                add(p, Cue::Find(*why, *flags));
+                raw.push((p, Cue::Find(*why, *flags)));
             }
         }
     }
     for t in lexicon::MASKS {
         for p in lexicon::expand_template(t) {
-            add(p, Cue::Find(Why::Apology, fl::MASK));
+            raw.push((p, Cue::Find(Why::Apology, fl::MASK)));
         }
     }
     for (bits, list) in lexicon::CLASSES.iter().chain(lexicon::MULTI_CLASSES.iter()) {
         for t in *list {
             for p in lexicon::expand_template(t) {
-                add(p, Cue::Class(*bits));
+                raw.push((p, Cue::Class(*bits)));
             }
         }
     }
     for (anchor, list) in lexicon::ANCHORS {
         for t in *list {
             for p in lexicon::expand_template(t) {
-                add(p, Cue::Anchor(*anchor));
+                raw.push((p, Cue::Anchor(*anchor)));
             }
         }
+    }
+    // the third-person forms of crisis words are written as their base
+    // form, and match as it (see `third_person_forms`)
+    let forms = third_person_forms(&raw);
+    for (p, cue) in raw {
+        let p = if p.split(' ').any(|w| forms.contains_key(w)) {
+            p.split(' ')
+                .map(|w| forms.get(w).map_or(w, |b| &**b))
+                .collect::<Vec<_>>()
+                .join(" ")
+        } else {
+            p
+        };
+        add(p, cue);
     }
     // one-word entries go to the hash map, phrases to the trie
     let mut words: FxMap<Box<str>, Entry> = HashMap::default();
@@ -158,6 +178,12 @@ fn build() -> Option<Lex> {
         }
         *term.get_mut(node as usize)? = Some(u32::try_from(pid).ok()?);
     }
+    for (form, base) in &forms {
+        if let Some(e) = words.get(&**base) {
+            let e = e.clone();
+            words.insert(form.clone(), e);
+        }
+    }
     let mut root = vec![0u32; next_id as usize + 1];
     for (&key, &node) in &trie {
         if key >> 32 == 0
@@ -174,7 +200,78 @@ fn build() -> Option<Lex> {
         words,
         #[cfg(test)]
         phrases,
+        #[cfg(test)]
+        forms,
     })
+}
+
+/// Lexicon classes that crisis language is made of: their words also match
+/// in the third person.
+const CRISIS_CLASSES: u64 = cls::DEATH
+    | cls::FRAME
+    | cls::VIOL
+    | cls::FORCE
+    | cls::SH_VERB
+    | cls::DESIRE
+    | cls::SEX
+    | cls::COERCE
+    | cls::CTRL
+    | cls::THREAT_VERB
+    | cls::SELF_VERB
+    | cls::PLAN;
+
+fn crisis_cue(cue: &Cue) -> bool {
+    match *cue {
+        Cue::Find(why, flags) => why.kind() == Kind::Crisis && flags & fl::MASK == 0,
+        Cue::Class(bits) => bits & CRISIS_CLASSES != 0,
+        Cue::Anchor(_) => false,
+    }
+}
+
+/// The third-person singular of `w` ("want" → "wants", "wish" →
+/// "wishes", "try" → "tries"), for lowercase words of three letters or more.
+fn third_person(w: &str) -> Option<String> {
+    if w.len() < 3 || !w.bytes().all(|b| b.is_ascii_lowercase()) {
+        return None;
+    }
+    let b = w.as_bytes();
+    let last = b[b.len() - 1];
+    let before = b[b.len() - 2];
+    Some(
+        if last == b'y' && !matches!(before, b'a' | b'e' | b'i' | b'o' | b'u') {
+            format!("{}ies", &w[..w.len() - 1])
+        } else if matches!(last, b's' | b'x' | b'z' | b'o')
+            || w.ends_with("sh")
+            || w.ends_with("ch")
+        {
+            format!("{w}es")
+        } else {
+            format!("{w}s")
+        },
+    )
+}
+
+/// Crisis language is written about a partner as often as about oneself
+/// ("she wants to die", "he hits me"), while the lexicon mostly lists words
+/// as "I" would write them. Every word of a crisis phrase or class gets its
+/// third-person form as an alias: form → base. Patterns are written with
+/// the base, and the form matches as the base does (same trie word, same
+/// cues); the rules still read the word as written.
+fn third_person_forms(raw: &[(String, Cue)]) -> FxMap<Box<str>, Box<str>> {
+    let mut bases: Vec<&str> = raw
+        .iter()
+        .filter(|(_, c)| crisis_cue(c))
+        .flat_map(|(p, _)| p.split(' '))
+        .collect();
+    bases.sort_unstable();
+    bases.dedup();
+    let mut forms: FxMap<Box<str>, Box<str>> = HashMap::default();
+    for &w in &bases {
+        if let Some(form) = third_person(w) {
+            forms.insert(form.into_boxed_str(), w.into());
+        }
+    }
+    forms
 }
 
 /// True once the lexicon compiled (it always should; checked by tests).
@@ -1883,6 +1980,49 @@ fn topic_word(w: &str) -> bool {
     )
 }
 
+/// Words of a story's telling: the people in it and its parts.
+fn fiction_word(w: &str) -> bool {
+    matches!(
+        w,
+        "character"
+            | "characters"
+            | "villain"
+            | "hero"
+            | "heroine"
+            | "protagonist"
+            | "chapter"
+            | "scene"
+            | "plot"
+            | "season"
+            | "actor"
+            | "actress"
+            | "films"
+            | "movies"
+            | "books"
+            | "episodes"
+            | "game"
+            | "play"
+    )
+}
+
+/// The writer or the one written to (or someone of theirs).
+fn speaker_or_listener(w: &str) -> bool {
+    matches!(
+        w,
+        "i" | "me"
+            | "my"
+            | "myself"
+            | "mine"
+            | "you"
+            | "your"
+            | "yourself"
+            | "u"
+            | "ur"
+            | "us"
+            | "our"
+    )
+}
+
 /// Sports where hitting and tackling are the game.
 fn sport_word(w: &str) -> bool {
     matches!(
@@ -2012,6 +2152,12 @@ fn benign_context(ctx: &Ctx, c: &Cand, slo: usize, shi: usize) -> bool {
             }
         }
         _ => {}
+    }
+    // a story told about others: "the character kills himself in the
+    // film", "in the book the villain wants to die" (but not "after that
+    // film I want to die", nor "my wife says she wants to die")
+    if in_sentence(|w| topic_word(w) || fiction_word(w)) && !in_sentence(speaker_or_listener) {
+        return true;
     }
     if matches!(c.why, Why::SelfHarm | Why::Violence) {
         // "burned myself on the glue gun", "hit my head on the cupboard":
@@ -2977,6 +3123,37 @@ mod crisis_tests {
     }
 
     #[test]
+    fn third_person_forms_follow_english_spelling() {
+        for (base, form) in [
+            ("want", Some("wants")),
+            ("wish", Some("wishes")),
+            ("punch", Some("punches")),
+            ("kiss", Some("kisses")),
+            ("try", Some("tries")),
+            ("play", Some("plays")),
+            ("hit", Some("hits")),
+            // too short to inflect safely ("us", "is"), or not a plain word
+            ("go", None),
+            ("u", None),
+            ("café", None),
+            ("self-harm", None),
+        ] {
+            assert_eq!(super::third_person(base).as_deref(), form, "{base}");
+        }
+    }
+
+    #[test]
+    fn crisis_words_match_in_the_third_person() {
+        // "wants" is read as "want" inside the phrase "want to die"; the
+        // same words about oneself give the same finding
+        assert_eq!(sign("she wants to die"), sign("i want to die"));
+        assert!(sign("she wants to die").is_some());
+        assert!(sign("my wife says she wants to die").is_some());
+        // a word outside crisis language keeps its own form
+        assert!(!super::LEX.as_ref().unwrap().forms.contains_key("dishes"));
+    }
+
+    #[test]
     fn suicidal_intent_and_passive_ideation() {
         for t in [
             "I want to kill myself",
@@ -3059,11 +3236,21 @@ mod tests {
             return Vec::new();
         };
         let n = crate::text::tokenize(text);
+        // the canonical text with third-person forms written as their base,
+        // and where each token starts in it
+        let mut canon = String::from(" ");
+        let mut starts = Vec::new();
+        for t in &n.toks {
+            let w = &n.canon[t.cs..t.ce];
+            starts.push(canon.len());
+            canon.push_str(lex.forms.get(w).map_or(w, |b| &**b));
+            canon.push(' ');
+        }
         let mut out = Vec::new();
-        for m in ac.find_overlapping_iter(n.canon.as_str()) {
+        for m in ac.find_overlapping_iter(canon.as_str()) {
             let pid = m.pattern().as_usize();
             let sb = m.start() + 1;
-            let Some(s) = n.toks.iter().position(|t| t.cs == sb) else {
+            let Some(s) = starts.iter().position(|&st| st == sb) else {
                 continue;
             };
             let ntoks = lex.phrases[pid].split(' ').count();

@@ -501,7 +501,7 @@ mod tests {
     }
 
     /// What the test split reached when last measured, less a little slack.
-    const TEST_SPLIT_CRISIS_RECALL_FLOOR: f64 = 0.81;
+    const TEST_SPLIT_CRISIS_RECALL_FLOOR: f64 = 0.84;
 
     /// The crisis-only test split (round three onwards: crisis, its tier
     /// and category are gold; tones were not annotated), held out like the
@@ -523,5 +523,5 @@ mod tests {
         );
     }
 
-    const CRISIS_TEST_SPLIT_RECALL_FLOOR: f64 = 0.79;
+    const CRISIS_TEST_SPLIT_RECALL_FLOOR: f64 = 0.83;
 }

@@ -254,6 +254,23 @@ fn crisis() {
         ("kms", &["crisis"]),
         ("I'm scared of him.", &["crisis"]),
         ("I won't be a burden to you much longer.", &["crisis"]),
+        // about a partner, in the third person
+        ("She wants to die.", &["crisis"]),
+        ("My husband says he wants to kill himself.", &["crisis"]),
+        ("he hits me when he drinks", &["crisis"]),
+        // a story near the writer is still the writer's
+        ("After that film I want to die.", &["crisis"]),
+    ]);
+}
+
+#[test]
+fn stories_about_others() {
+    check(&[
+        ("The character kills himself in the film.", &["neutral"]),
+        (
+            "In the last chapter the villain wants to die.",
+            &["neutral"],
+        ),
     ]);
 }
 
