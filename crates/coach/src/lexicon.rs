@@ -735,6 +735,142 @@ pub(crate) static FINDS: &[Group] = &[
             "you disappear into your phone",
         ],
     ),
+    // ------------------------------------------------------------ kinds seen in
+    // round eleven (2026-12-06): ways people write the horsemen, repair and
+    // appreciation that the lists above only had one wording of
+    (
+        Why::Character,
+        0,
+        &[
+            "your {problem|trouble} is {that |}you",
+            "the {thing|trouble} {about|with} you",
+            "you are {incapable|unable} of",
+            "you can not be trusted",
+            "you {clearly|obviously} {do not|think|only|never|would rather|care more}",
+            "if you {were not|was not|had not been} so",
+            "you are {kind of|sort of|basically|just|honestly} {a|an} {selfish|lazy|useless|careless|thoughtless|inconsiderate|rude|cold|negative|horrible|terrible|awful|mean} person",
+            "{he|she} is {just |so |really |}{careless|selfish|lazy|useless|thoughtless|inconsiderate|hopeless|irresponsible|immature|stubborn|rude} {about|with|when|.|and}",
+            "{he|she} {just |}{does not|never} {care|cares|listen|listens|help|helps|think|thinks} about",
+            "{has|have} no {sense|concept|idea} of {loyalty|money|time|saving|respect|boundaries}",
+            "talks down to me",
+            "{he|she} acts like {he|she} is the only",
+        ],
+    ),
+    (
+        Why::Insult,
+        0,
+        &[
+            "{ok|sure|bye|night|cheers|thanks} , {loser|genius|einstein|princess|sherlock}",
+            "sad little {man|woman|boy|girl|person}",
+            "what a {pillock|idiot|moron|muppet|numpty|loser|clown|joke|plonker}",
+            "you are {embarrassing|pathetic|a joke|a disgrace|an embarrassment}",
+            "{mr|mrs|miss|ms} {perfect|know it all|righteous|high and mighty}",
+            ", genius .",
+        ],
+    ),
+    (
+        Why::Superiority,
+        0,
+        &[
+            "no wonder {your ex|she|he|they|nobody|no one} {left|leaves|cheated|likes}",
+            "imagine being {#|a|an|so|that|this}",
+            "do not make me laugh",
+            "i can not even look at you",
+            "spare me",
+            "{that is|it is} rich {coming|from}",
+        ],
+    ),
+    (
+        Why::Denial,
+        0,
+        &[
+            "i was not even {home|there|here|in}",
+            "not true . i",
+            "i did not {abandon|insult|ignore|leave|start|touch|break|lose|hide}",
+            "i {just |}have not done it yet",
+        ],
+    ),
+    (
+        Why::Excuse,
+        0,
+        &[
+            "i only {said|did|went|asked|meant|wanted|had|bought|forgot|mentioned}",
+            "everyone does {that|it|this}",
+            "{it is|that is|it was} not a big deal",
+            "it is not like i {wanted|meant|chose|asked|tried}",
+            "i can not control {that|it|the}",
+            "what {was|am|were} i supposed to {do|say}",
+            "you knew i was like this",
+        ],
+    ),
+    (
+        Why::Victim,
+        0,
+        &[
+            "{so |now |so now |}{it is|its} my fault",
+            "{so |oh so |}i am the problem",
+        ],
+    ),
+    (
+        Why::Shutdown,
+        0,
+        &[
+            "i do not care .",
+            "do not care . not",
+            "not listening .",
+            "not doing this",
+            "{just |}leave it .",
+            "go ask someone {else|who}",
+            "ok . bye",
+            "not having {that|this} conversation",
+            "said fine and {went|walked|left}",
+            "{talk|speak} tomorrow maybe",
+        ],
+    ),
+    (
+        Why::Compromise,
+        0,
+        &[
+            "you {have got|have|got|make|made} a {point|fair point|good point}",
+            "you {were|are} right about",
+            "ok you win",
+            "agree to disagree",
+        ],
+    ),
+    (
+        Why::Break,
+        0,
+        &[
+            "let us {start|begin} {again|over}",
+            "{hug|kiss} and make up",
+            "let us {just |}reconnect",
+            "let us figure {this|it} out",
+        ],
+    ),
+    (
+        Why::Responsibility,
+        0,
+        &["i know i hurt you", "i know i messed up"],
+    ),
+    (
+        Why::Thanks,
+        0,
+        &[
+            "cheers for",
+            "ta for",
+            "means a lot",
+            "meant {a lot|the world|so much}",
+        ],
+    ),
+    (
+        Why::Admire,
+        0,
+        &[
+            "you {absolute|total|utter} {legend|star|hero|gem|diamond}",
+            "{has|have} really been trying",
+            "i was {really |so |}impressed",
+        ],
+    ),
     // ------------------------------------------------------------ criticism
     (
         Why::Absolute,

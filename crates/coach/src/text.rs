@@ -538,6 +538,8 @@ pub(crate) fn tokenize_into(text: &str, n: &mut Norm) {
 /// Fixed rewrites: contractions written without apostrophes, chat spellings.
 /// Every word `fixed_expansion` rewrites.
 const FIXED_WORDS: &[&str] = &[
+    "idc",
+    "idgaf",
     "can't",
     "cant",
     "cannot",
@@ -745,6 +747,7 @@ fn fixed_expansion(w: &str) -> Option<&'static [&'static str]> {
         "urself" => &["yourself"],
         "ya" => &["you"],
         "idk" => &["i", "do", "not", "know"],
+        "idc" | "idgaf" => &["i", "do", "not", "care"],
         "dunno" => &["do", "not", "know"],
         "luv" => &["love"],
         "thx" | "thanx" | "tnx" => &["thanks"],

@@ -486,3 +486,25 @@ fn everyday_messages() {
         ("He said he would kill me.", &["crisis"]),
     ]);
 }
+
+/// Wordings of each kind that the lexicon once knew in one form only.
+#[test]
+fn kinds_in_other_wordings() {
+    check(&[
+        (
+            "Your problem is that you never finish a job.",
+            &["criticism"],
+        ),
+        ("You can't be trusted with the car keys.", &["criticism"]),
+        ("No wonder nobody likes your cooking.", &["contempt"]),
+        (
+            "I wasn't even there when the vase broke!",
+            &["defensiveness"],
+        ),
+        ("What was I supposed to say, no?", &["defensiveness"]),
+        ("idc. not doing this tonight", &["stonewalling"]),
+        ("You've got a fair point about the budget.", &["repair"]),
+        ("Let's start over, this is silly.", &["repair"]),
+        ("Cheers for sorting the bins x", &["appreciation"]),
+    ]);
+}
