@@ -1917,13 +1917,17 @@ fn hyperbole(ctx: &Ctx, c: &Cand) -> bool {
     if !matches!(c.why, Why::Violence | Why::Threat) {
         return false;
     }
-    // "he hit me up about the party", "she beat me at chess"
-    if ctx.word(c.e) == "me" {
-        let next = ctx.word(c.e + 1);
-        let beat = (c.s..c.e).any(|k| matches!(ctx.word(k), "beat" | "beats"));
-        if next == "up" || (beat && matches!(next, "at" | "to" | "in")) {
-            return true;
-        }
+    // "he hit me up about the party", "she beat me at chess", "don't beat
+    // me up about it" (but "he beat me up" is a beating)
+    let beat = (c.s..c.e).any(|k| matches!(ctx.word(k), "beat" | "beats" | "beating"));
+    let next = ctx.word(c.e + 1);
+    if ctx.word(c.e) == "me"
+        && ((next == "up" && !beat) || (beat && matches!(next, "at" | "to" | "in")))
+    {
+        return true;
+    }
+    if ctx.word(c.e) == "up" && beat && matches!(next, "about" | "over" | "for") {
+        return true;
     }
     (c.s..=c.e).any(|k| {
         let verb = matches!(ctx.word(k), "kill" | "murder" | "killing" | "murdering");
@@ -2355,9 +2359,19 @@ fn resolve(ctx: &mut Ctx) {
             ctx.len(),
             ctx.cands.iter().filter(|c| c.flags & fl::MASK != 0),
         );
+        let masks: Vec<(usize, usize)> = ctx
+            .cands
+            .iter()
+            .filter(|c| c.flags & fl::MASK != 0)
+            .map(|c| (c.s, c.e))
+            .collect();
         for c in ctx.cands.iter_mut() {
             let masked = reach.get(c.s).is_some_and(|r| r.is_some_and(|e| e >= c.e));
-            if c.flags & fl::MASK != 0 || masked {
+            // a crisis phrase whose last word a mask reads on as an idiom:
+            // "ready to die" in "ready to die of embarrassment"
+            let idiom_tail = c.why.kind() == Kind::Crisis
+                && masks.iter().any(|&(s, e)| s > c.s && s <= c.e && e > c.e);
+            if c.flags & fl::MASK != 0 || masked || idiom_tail {
                 c.alive = false;
             }
         }

@@ -260,6 +260,23 @@ fn crisis() {
         ("he hits me when he drinks", &["crisis"]),
         // a story near the writer is still the writer's
         ("After that film I want to die.", &["crisis"]),
+        ("i cant keep living like this", &["crisis"]),
+        ("what's even the point in living", &["crisis"]),
+        ("he beat me up on saturday", &["crisis"]),
+    ]);
+}
+
+/// Idioms that share words with crisis language, read as the idiom.
+#[test]
+fn idioms_that_end_like_crisis() {
+    check(&[
+        (
+            "Honestly I was ready to die of embarrassment.",
+            &["neutral"],
+        ),
+        ("Don't beat me up about it, it was one email.", &["neutral"]),
+        ("He beat me at chess again.", &["neutral"]),
+        ("The new mattress was worth every penny.", &["neutral"]),
     ]);
 }
 
