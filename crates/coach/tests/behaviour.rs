@@ -263,6 +263,7 @@ fn crisis() {
         ("i cant keep living like this", &["crisis"]),
         ("what's even the point in living", &["crisis"]),
         ("he beat me up on saturday", &["crisis"]),
+        ("I just want the pain to stop forever.", &["crisis"]),
     ]);
 }
 
@@ -277,6 +278,10 @@ fn idioms_that_end_like_crisis() {
         ("Don't beat me up about it, it was one email.", &["neutral"]),
         ("He beat me at chess again.", &["neutral"]),
         ("The new mattress was worth every penny.", &["neutral"]),
+        (
+            "I nearly killed myself laughing at that video.",
+            &["neutral"],
+        ),
     ]);
 }
 
