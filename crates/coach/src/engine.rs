@@ -68,10 +68,6 @@ pub(crate) struct Lex {
     /// The phrases, for the equivalence test against an Aho–Corasick scan.
     #[cfg(test)]
     phrases: Vec<String>,
-    /// Third-person form → base word (see [`third_person_forms`]), for the
-    /// same test.
-    #[cfg(test)]
-    forms: FxMap<Box<str>, Box<str>>,
 }
 
 static LEX: LazyLock<Option<Lex>> = LazyLock::new(build);
@@ -124,18 +120,9 @@ fn build() -> Option<Lex> {
             }
         }
     }
-    // the third-person forms of crisis words are written as their base
-    // form, and match as it (see `third_person_forms`)
-    let forms = third_person_forms(&raw);
-    for (p, cue) in raw {
-        let p = if p.split(' ').any(|w| forms.contains_key(w)) {
-            p.split(' ')
-                .map(|w| forms.get(w).map_or(w, |b| &**b))
-                .collect::<Vec<_>>()
-                .join(" ")
-        } else {
-            p
-        };
+    // crisis patterns also in the third person (see `third_person_variants`)
+    let variants = third_person_variants(&raw);
+    for (p, cue) in raw.into_iter().chain(variants) {
         add(p, cue);
     }
     // one-word entries go to the hash map, phrases to the trie
@@ -178,12 +165,6 @@ fn build() -> Option<Lex> {
         }
         *term.get_mut(node as usize)? = Some(u32::try_from(pid).ok()?);
     }
-    for (form, base) in &forms {
-        if let Some(e) = words.get(&**base) {
-            let e = e.clone();
-            words.insert(form.clone(), e);
-        }
-    }
     let mut root = vec![0u32; next_id as usize + 1];
     for (&key, &node) in &trie {
         if key >> 32 == 0
@@ -200,8 +181,6 @@ fn build() -> Option<Lex> {
         words,
         #[cfg(test)]
         phrases,
-        #[cfg(test)]
-        forms,
     })
 }
 
@@ -252,26 +231,39 @@ fn third_person(w: &str) -> Option<String> {
 }
 
 /// Crisis language is written about a partner as often as about oneself
-/// ("she wants to die", "he hits me"), while the lexicon mostly lists words
-/// as "I" would write them. Every word of a crisis phrase or class gets its
-/// third-person form as an alias: form → base. Patterns are written with
-/// the base, and the form matches as the base does (same trie word, same
-/// cues); the rules still read the word as written.
-fn third_person_forms(raw: &[(String, Cue)]) -> FxMap<Box<str>, Box<str>> {
-    let mut bases: Vec<&str> = raw
+/// ("she wants to die", "he hits me"), while the lexicon mostly lists its
+/// words as "I" would write them. A *crisis verb* is a one-word lexicon
+/// entry with a crisis cue ("want", "hit", "kill"); every crisis pattern
+/// holding one also matches with its third-person form ("wants to die"),
+/// and the form alone gets the verb's crisis cues. Only in that direction:
+/// the verb never takes a form's own cues, and patterns of other kinds
+/// keep their words as written.
+fn third_person_variants(raw: &[(String, Cue)]) -> Vec<(String, Cue)> {
+    let mut verbs: Vec<&str> = raw
         .iter()
-        .filter(|(_, c)| crisis_cue(c))
-        .flat_map(|(p, _)| p.split(' '))
+        .filter(|(p, c)| !p.contains(' ') && crisis_cue(c))
+        .map(|(p, _)| p.as_str())
+        // a word ending in "s" is often a form already ("hits", "thoughts")
+        .filter(|w| !w.ends_with('s'))
         .collect();
-    bases.sort_unstable();
-    bases.dedup();
-    let mut forms: FxMap<Box<str>, Box<str>> = HashMap::default();
-    for &w in &bases {
-        if let Some(form) = third_person(w) {
-            forms.insert(form.into_boxed_str(), w.into());
+    verbs.sort_unstable();
+    verbs.dedup();
+    let form = |w: &str| verbs.binary_search(&w).ok().and_then(|_| third_person(w));
+    let mut out = Vec::new();
+    // a threat is written by the one who makes it ("I'll kill you"); its
+    // third-person form is another thing ("it kills you to say thanks")
+    let variable = |c: &Cue| crisis_cue(c) && !matches!(c, Cue::Find(Why::Threat, _));
+    for (p, cue) in raw.iter().filter(|(_, c)| variable(c)) {
+        if !p.split(' ').any(|w| form(w).is_some()) {
+            continue;
         }
+        let variant: Vec<String> = p
+            .split(' ')
+            .map(|w| form(w).unwrap_or_else(|| w.to_string()))
+            .collect();
+        out.push((variant.join(" "), *cue));
     }
-    forms
+    out
 }
 
 /// True once the lexicon compiled (it always should; checked by tests).
@@ -1918,15 +1910,16 @@ fn hyperbole(ctx: &Ctx, c: &Cand) -> bool {
         return false;
     }
     // "he hit me up about the party", "she beat me at chess", "don't beat
-    // me up about it" (but "he beat me up" is a beating)
-    let beat = (c.s..c.e).any(|k| matches!(ctx.word(k), "beat" | "beats" | "beating"));
+    // me up about it" (but "he beat me up", "he beat me up for talking to
+    // my ex" are beatings)
+    let beat = (c.s..c.e).any(|k| matches!(ctx.word(k), "beat" | "beats"));
     let next = ctx.word(c.e + 1);
     if ctx.word(c.e) == "me"
         && ((next == "up" && !beat) || (beat && matches!(next, "at" | "to" | "in")))
     {
         return true;
     }
-    if ctx.word(c.e) == "up" && beat && matches!(next, "about" | "over" | "for") {
+    if ctx.word(c.e) == "up" && beat && next == "about" {
         return true;
     }
     (c.s..=c.e).any(|k| {
@@ -1984,28 +1977,60 @@ fn topic_word(w: &str) -> bool {
     )
 }
 
-/// Words of a story's telling: the people in it and its parts.
-fn fiction_word(w: &str) -> bool {
+/// The first word of an idiom that reads a harm word on ("die of
+/// embarrassment", "hurt myself laughing").
+fn idiom_harm_word(w: &str) -> bool {
     matches!(
         w,
-        "character"
-            | "characters"
-            | "villain"
-            | "hero"
-            | "heroine"
-            | "protagonist"
-            | "chapter"
-            | "scene"
-            | "plot"
-            | "season"
-            | "actor"
-            | "actress"
-            | "films"
-            | "movies"
-            | "books"
-            | "episodes"
-            | "game"
+        "die" | "died" | "dying" | "dead" | "hurt" | "hurting" | "kill" | "killing" | "killed"
+    )
+}
+
+/// People of a story: "the character kills himself".
+fn story_person(w: &str) -> bool {
+    matches!(
+        w,
+        "character" | "characters" | "villain" | "hero" | "heroine" | "protagonist" | "narrator"
+    )
+}
+
+/// A telling: "in the film", "a show where…".
+fn story_medium(w: &str) -> bool {
+    matches!(
+        w,
+        "film"
+            | "movie"
+            | "book"
+            | "novel"
+            | "show"
+            | "series"
+            | "episode"
+            | "documentary"
+            | "podcast"
             | "play"
+            | "game"
+            | "chapter"
+    )
+}
+
+/// A story framed as one in the sentence `slo..=shi`: "the villain", "in
+/// the film", "a movie where…", "the book about…".
+fn story_frame(ctx: &Ctx, slo: usize, shi: usize) -> bool {
+    (slo..=shi).any(|k| {
+        let (w, next) = (ctx.word(k), ctx.word(k + 1));
+        (matches!(w, "the" | "a" | "this" | "that") && story_person(next))
+            || (matches!(w, "in" | "on")
+                && matches!(next, "the" | "a" | "that" | "this")
+                && story_medium(ctx.word(k + 2)))
+            || (story_medium(w) && matches!(next, "where" | "about" | "when"))
+    })
+}
+
+/// He, she or they: in a message about a couple, often the partner.
+fn third_person_pronoun(w: &str) -> bool {
+    matches!(
+        w,
+        "he" | "she" | "him" | "her" | "his" | "hers" | "they" | "them" | "their"
     )
 }
 
@@ -2024,6 +2049,9 @@ fn speaker_or_listener(w: &str) -> bool {
             | "ur"
             | "us"
             | "our"
+            | "we"
+            | "ours"
+            | "ourselves"
     )
 }
 
@@ -2159,8 +2187,11 @@ fn benign_context(ctx: &Ctx, c: &Cand, slo: usize, shi: usize) -> bool {
     }
     // a story told about others: "the character kills himself in the
     // film", "in the book the villain wants to die" (but not "after that
-    // film I want to die", nor "my wife says she wants to die")
-    if in_sentence(|w| topic_word(w) || fiction_word(w)) && !in_sentence(speaker_or_listener) {
+    // film I want to die", "my wife says she wants to die", nor "he
+    // watched a film and said he wants to die": a partner may be he or she)
+    if story_frame(ctx, slo, shi)
+        && !in_sentence(|w| speaker_or_listener(w) || third_person_pronoun(w))
+    {
         return true;
     }
     if matches!(c.why, Why::SelfHarm | Why::Violence) {
@@ -2365,12 +2396,23 @@ fn resolve(ctx: &mut Ctx) {
             .filter(|c| c.flags & fl::MASK != 0)
             .map(|c| (c.s, c.e))
             .collect();
+        let words: Vec<&str> = (0..ctx.len()).map(|k| ctx.n.tok_text(k)).collect();
+        let words_at = |k: usize| words.get(k).copied().unwrap_or("");
         for c in ctx.cands.iter_mut() {
             let masked = reach.get(c.s).is_some_and(|r| r.is_some_and(|e| e >= c.e));
-            // a crisis phrase whose last word a mask reads on as an idiom:
-            // "ready to die" in "ready to die of embarrassment"
+            // a crisis phrase whose harm word a mask reads on as an idiom:
+            // "ready to die" in "ready to die of embarrassment", "going to
+            // hurt myself" in "hurt myself laughing" (but not a mask that
+            // starts on another word: "i could disappear somewhere", "you
+            // never know", nor one that ends on "to": "dying to")
             let idiom_tail = c.why.kind() == Kind::Crisis
-                && masks.iter().any(|&(s, e)| s > c.s && s <= c.e && e > c.e);
+                && masks.iter().any(|&(s, e)| {
+                    s > c.s
+                        && s <= c.e
+                        && e > c.e
+                        && idiom_harm_word(words_at(s))
+                        && words_at(e) != "to"
+                });
             if c.flags & fl::MASK != 0 || masked || idiom_tail {
                 c.alive = false;
             }
@@ -3163,8 +3205,17 @@ mod crisis_tests {
         assert_eq!(sign("she wants to die"), sign("i want to die"));
         assert!(sign("she wants to die").is_some());
         assert!(sign("my wife says she wants to die").is_some());
-        // a word outside crisis language keeps its own form
-        assert!(!super::LEX.as_ref().unwrap().forms.contains_key("dishes"));
+        assert!(sign("he hits me when he drinks").is_some());
+        // one direction only: a verb never takes a form's own cues, and
+        // words outside crisis language keep their forms apart
+        for t in [
+            "Did you read my text?",
+            "I thought my phone was dead",
+            "Can you hold my hair back?",
+            "It kills you to say thank you, doesn't it",
+        ] {
+            assert_eq!(sign(t), None, "{t}");
+        }
     }
 
     #[test]
@@ -3250,21 +3301,11 @@ mod tests {
             return Vec::new();
         };
         let n = crate::text::tokenize(text);
-        // the canonical text with third-person forms written as their base,
-        // and where each token starts in it
-        let mut canon = String::from(" ");
-        let mut starts = Vec::new();
-        for t in &n.toks {
-            let w = &n.canon[t.cs..t.ce];
-            starts.push(canon.len());
-            canon.push_str(lex.forms.get(w).map_or(w, |b| &**b));
-            canon.push(' ');
-        }
         let mut out = Vec::new();
-        for m in ac.find_overlapping_iter(canon.as_str()) {
+        for m in ac.find_overlapping_iter(n.canon.as_str()) {
             let pid = m.pattern().as_usize();
             let sb = m.start() + 1;
-            let Some(s) = starts.iter().position(|&st| st == sb) else {
+            let Some(s) = n.toks.iter().position(|t| t.cs == sb) else {
                 continue;
             };
             let ntoks = lex.phrases[pid].split(' ').count();

@@ -260,10 +260,25 @@ fn crisis() {
         ("he hits me when he drinks", &["crisis"]),
         // a story near the writer is still the writer's
         ("After that film I want to die.", &["crisis"]),
+        (
+            "He watched a film and then said he wants to die.",
+            &["crisis"],
+        ),
         ("i cant keep living like this", &["crisis"]),
         ("what's even the point in living", &["crisis"]),
         ("he beat me up on saturday", &["crisis"]),
         ("I just want the pain to stop forever.", &["crisis"]),
+        ("He beat me up for talking to my ex.", &["crisis"]),
+        ("he was beating me in front of the kids", &["crisis"]),
+        (
+            "I wish I could disappear somewhere and never come back",
+            &["crisis"],
+        ),
+        (
+            "I'll make sure you never know where the kids are",
+            &["crisis"],
+        ),
+        ("Jake lost the plot and tried to kill himself.", &["crisis"]),
     ]);
 }
 
@@ -282,6 +297,12 @@ fn idioms_that_end_like_crisis() {
             "I nearly killed myself laughing at that video.",
             &["neutral"],
         ),
+        (
+            "We can't keep living with your mum, we need our own place.",
+            &["neutral"],
+        ),
+        ("can't do life admin today", &["neutral"]),
+        ("We need to track every penny this month.", &["neutral"]),
     ]);
 }
 
@@ -519,14 +540,12 @@ fn kinds_in_other_wordings() {
         ),
         ("You can't be trusted with the car keys.", &["criticism"]),
         ("No wonder nobody likes your cooking.", &["contempt"]),
-        (
-            "I wasn't even there when the vase broke!",
-            &["defensiveness"],
-        ),
+        ("I wasn't even home when it happened!", &["defensiveness"]),
         ("What was I supposed to say, no?", &["defensiveness"]),
         ("idc. not doing this tonight", &["stonewalling"]),
         ("You've got a fair point about the budget.", &["repair"]),
         ("Let's start over, this is silly.", &["repair"]),
         ("Cheers for sorting the bins x", &["appreciation"]),
+        ("Sorry, it's my fault.", &["repair"]),
     ]);
 }
