@@ -42,6 +42,25 @@ pub fn bounded_text(
     Ok(text.to_owned())
 }
 
+/// Free text that may be left empty, trimmed, within `max` characters: a
+/// note, a reply, a topic. The error names it as `what` reads in a sentence
+/// ("the note": "Please keep the note to 500 characters or fewer.").
+pub fn within_limit<'a>(
+    field: &'static str,
+    what: &str,
+    text: &'a str,
+    max: usize,
+) -> Result<&'a str, ValidationError> {
+    let text = text.trim();
+    if text.chars().count() > max {
+        return Err(ValidationError::new(
+            field,
+            format!("Please keep {what} to {max} characters or fewer."),
+        ));
+    }
+    Ok(text)
+}
+
 /// An email address, trimmed and lower-cased so that one person has one account.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EmailAddress(String);
@@ -339,5 +358,15 @@ mod tests {
             bounded_text("title", &"a".repeat(6), 5).unwrap_err().field,
             "title"
         );
+    }
+
+    #[test]
+    fn text_within_a_limit_is_trimmed_may_be_empty_and_counts_characters() {
+        assert_eq!(within_limit("note", "the note", "  hi  ", 2), Ok("hi"));
+        assert_eq!(within_limit("note", "the note", "   ", 2), Ok(""));
+        assert_eq!(within_limit("note", "the note", "éé", 2), Ok("éé"));
+        let e = within_limit("note", "the note", "abc", 2).unwrap_err();
+        assert_eq!(e.field, "note");
+        assert_eq!(e.message, "Please keep the note to 2 characters or fewer.");
     }
 }

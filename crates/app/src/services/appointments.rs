@@ -5,6 +5,7 @@
 
 use jiff::tz::TimeZone;
 use trellis_core::CoupleId;
+use trellis_core::account::within_limit;
 use trellis_core::schedule::{self, LocationKind};
 use trellis_core::time::{DAY, HOUR, MINUTE};
 use trellis_core::{Millis, Role};
@@ -283,13 +284,7 @@ pub async fn ask_to_move(state: &AppState, partner: &User, id: &str, note: &str)
         return Err(Error::Forbidden);
     }
     let couple_id = partner.couple_id.as_ref().ok_or(Error::NotFound)?;
-    let note = note.trim();
-    if note.chars().count() > NOTE_MAX_CHARS {
-        return Err(Error::invalid(
-            "note",
-            format!("Please keep the note to {NOTE_MAX_CHARS} characters or fewer."),
-        ));
-    }
+    let note = within_limit("note", "the note", note, NOTE_MAX_CHARS)?;
     let row = state.store().appointment(couple_id, id).await?;
     if row.ends_at <= state.now() {
         return Err(Error::Conflict("This session is already over.".to_owned()));

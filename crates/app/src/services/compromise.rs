@@ -7,6 +7,7 @@
 use serde::Serialize;
 use trellis_core::CoupleId;
 use trellis_core::Role;
+use trellis_core::account::within_limit;
 use trellis_core::privacy::{Audience, Item, Relation, may_view};
 use trellis_store::User;
 
@@ -57,13 +58,7 @@ fn text(field: &'static str, value: &str, what: &str) -> AppResult<String> {
     if value.is_empty() {
         return Err(Error::invalid(field, format!("Please write {what}.")));
     }
-    if value.chars().count() > CIRCLE_MAX_CHARS {
-        return Err(Error::invalid(
-            field,
-            format!("Please keep this to {CIRCLE_MAX_CHARS} characters or fewer."),
-        ));
-    }
-    Ok(value.to_owned())
+    Ok(within_limit(field, "this", value, CIRCLE_MAX_CHARS)?.to_owned())
 }
 
 pub async fn open(state: &AppState, partner: &User, topic: &str) -> AppResult<CompromiseView> {

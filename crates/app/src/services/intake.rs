@@ -3,6 +3,7 @@
 //! inbox, and accepting, replying to or declining a request.
 
 use std::net::IpAddr;
+use trellis_core::account::within_limit;
 
 use trellis_core::intake::{self, GuardVerdict, IntakeInput, RATE_FREE_REQUESTS, RATE_WINDOW};
 use trellis_core::{EmailAddress, Millis, Role};
@@ -386,12 +387,7 @@ pub async fn answer(
     if reply.is_empty() {
         return Err(Error::invalid("reply", "Please write a reply to send."));
     }
-    if reply.chars().count() > REPLY_MAX_CHARS {
-        return Err(Error::invalid(
-            "reply",
-            format!("Please keep the reply to {REPLY_MAX_CHARS} characters or fewer."),
-        ));
-    }
+    within_limit("reply", "the reply", reply, REPLY_MAX_CHARS)?;
     let request = opened(state, state.store().intake(practice_id, id).await?).await?;
     let sealed_reply = seal_field(state, practice_id, id, "reply", reply).await?;
     let status = if decline { "declined" } else { "replied" };

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use trellis_core::CoupleId;
 use trellis_core::EntryKind;
+use trellis_core::account::within_limit;
 
 use serde::{Deserialize, Serialize};
 use trellis_core::Role;
@@ -923,12 +924,7 @@ pub async fn assign(
             "Please give the due date as YYYY-MM-DD.",
         ));
     }
-    if note.chars().count() > 500 {
-        return Err(Error::invalid(
-            "note",
-            "Please keep the note to 500 characters or fewer.",
-        ));
-    }
+    within_limit("note", "the note", note, 500)?;
     state
         .store()
         .unlock_stage(&couple.id, &stage.id, &therapist.id, state.now())

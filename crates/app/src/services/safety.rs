@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use trellis_core::CoupleId;
+use trellis_core::account::within_limit;
 
 use serde::Serialize;
 use trellis_core::Role;
@@ -567,13 +568,12 @@ pub async fn decide(
         .iter()
         .find(|m| m.id == input.user_id)
         .ok_or_else(|| Error::invalid("user_id", "Please choose one of the couple's partners."))?;
-    let note = input.note.as_deref().map(str::trim).unwrap_or_default();
-    if note.chars().count() > NOTE_MAX_CHARS {
-        return Err(Error::invalid(
-            "note",
-            format!("Please keep the note to {NOTE_MAX_CHARS} characters or fewer."),
-        ));
-    }
+    let note = within_limit(
+        "note",
+        "the note",
+        input.note.as_deref().unwrap_or_default(),
+        NOTE_MAX_CHARS,
+    )?;
     let sealed = if note.is_empty() {
         None
     } else {
@@ -862,13 +862,12 @@ pub async fn change_practice_settings(
         return Err(Error::Forbidden);
     }
     let practice_id = admin.practice_id.as_deref().ok_or(Error::NotFound)?;
-    let promise = response_promise.trim();
-    if promise.chars().count() > PROMISE_MAX_CHARS {
-        return Err(Error::invalid(
-            "response_promise",
-            format!("Please keep this to {PROMISE_MAX_CHARS} characters or fewer."),
-        ));
-    }
+    let promise = within_limit(
+        "response_promise",
+        "this",
+        response_promise,
+        PROMISE_MAX_CHARS,
+    )?;
     if !RESCREEN_WEEKS.contains(&rescreen_weeks) {
         return Err(Error::invalid(
             "rescreen_weeks",

@@ -10,6 +10,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 use trellis_core::CoupleId;
+use trellis_core::account::within_limit;
 
 use serde::Serialize;
 use trellis_core::Role;
@@ -243,12 +244,7 @@ pub async fn open(
             "Please name what you would like to talk about.",
         ));
     }
-    if topic.chars().count() > TOPIC_MAX_CHARS {
-        return Err(Error::invalid(
-            "topic",
-            format!("Please keep the topic to {TOPIC_MAX_CHARS} characters or fewer."),
-        ));
-    }
+    within_limit("topic", "the topic", topic, TOPIC_MAX_CHARS)?;
     let other = state
         .store()
         .couple_members(couple_id)
