@@ -26,16 +26,11 @@ impl Passwords {
     }
 
     pub async fn hash(&self, password: &str) -> anyhow::Result<String> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .context("password hasher closed")?;
         let password = password.to_owned();
-        tokio::task::spawn_blocking(move || trellis_crypto::hash_password(&password))
-            .await
-            .context("password hashing task failed")?
-            .context("password hashing failed")
+        self.on_blocking_pool("password hashing", move || {
+            trellis_crypto::hash_password(&password).context("password hashing failed")
+        })
+        .await
     }
 
     /// Checks a password against the stored hash, or against a dummy hash when
@@ -45,13 +40,8 @@ impl Passwords {
         password: &str,
         stored_hash: Option<String>,
     ) -> anyhow::Result<bool> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .context("password hasher closed")?;
         let password = password.to_owned();
-        tokio::task::spawn_blocking(move || match stored_hash {
+        self.on_blocking_pool("password verification", move || match stored_hash {
             Some(hash) => {
                 trellis_crypto::verify_password(&password, &hash).map_err(anyhow::Error::from)
             }
@@ -61,6 +51,21 @@ impl Passwords {
             }
         })
         .await
-        .context("password verification task failed")?
+    }
+
+    /// Runs `work` on the blocking pool once a permit is free.
+    async fn on_blocking_pool<T: Send + 'static>(
+        &self,
+        what: &'static str,
+        work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .context("password hasher closed")?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .with_context(|| format!("{what} task failed"))?
     }
 }
