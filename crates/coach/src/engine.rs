@@ -2390,29 +2390,23 @@ fn resolve(ctx: &mut Ctx) {
             ctx.len(),
             ctx.cands.iter().filter(|c| c.flags & fl::MASK != 0),
         );
-        let masks: Vec<(usize, usize)> = ctx
+        // masks that read a harm word on as an idiom ("die of
+        // embarrassment", "hurt myself laughing"; not "dying to")
+        let idioms: Vec<(usize, usize)> = ctx
             .cands
             .iter()
-            .filter(|c| c.flags & fl::MASK != 0)
+            .filter(|c| {
+                c.flags & fl::MASK != 0 && idiom_harm_word(ctx.word(c.s)) && ctx.word(c.e) != "to"
+            })
             .map(|c| (c.s, c.e))
             .collect();
-        let words: Vec<&str> = (0..ctx.len()).map(|k| ctx.n.tok_text(k)).collect();
-        let words_at = |k: usize| words.get(k).copied().unwrap_or("");
         for c in ctx.cands.iter_mut() {
             let masked = reach.get(c.s).is_some_and(|r| r.is_some_and(|e| e >= c.e));
-            // a crisis phrase whose harm word a mask reads on as an idiom:
-            // "ready to die" in "ready to die of embarrassment", "going to
-            // hurt myself" in "hurt myself laughing" (but not a mask that
-            // starts on another word: "i could disappear somewhere", "you
-            // never know", nor one that ends on "to": "dying to")
+            // a crisis phrase that such an idiom starts inside and runs past:
+            // "ready to die" in "ready to die of embarrassment" (a mask on
+            // another word, "i could disappear somewhere", ends nothing)
             let idiom_tail = c.why.kind() == Kind::Crisis
-                && masks.iter().any(|&(s, e)| {
-                    s > c.s
-                        && s <= c.e
-                        && e > c.e
-                        && idiom_harm_word(words_at(s))
-                        && words_at(e) != "to"
-                });
+                && idioms.iter().any(|&(s, e)| s > c.s && s <= c.e && e > c.e);
             if c.flags & fl::MASK != 0 || masked || idiom_tail {
                 c.alive = false;
             }

@@ -767,8 +767,26 @@ async fn a_possible_sign_tells_nobody_until_the_writer_asks(app: TestApp) {
     assert!(!pats.to_string().contains("guitar"), "{pats}");
 
     // The API does the same, and says what happens next.
+    tells_therapist_privately(
+        &app,
+        &mo,
+        before + 1,
+        "asking again within the hour tells no one twice",
+    )
+    .await;
+    let (_, panel) = app.api_get(&priya, &screening).await;
+    assert_eq!(panel["flags"].as_array().unwrap().len(), 1, "{panel}");
+    let (status, refused) = app
+        .api_post(Some(&priya), "/api/v1/safety/tell-therapist", json!({}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "partners only: {refused}");
+}
+
+/// `partner` asks through the API to tell their therapist: the answer speaks
+/// of a private notice, and the therapist's mailbox then holds `mails`.
+async fn tells_therapist_privately(app: &TestApp, partner: &str, mails: usize, why: &str) {
     let (status, answer) = app
-        .api_post(Some(&mo), "/api/v1/safety/tell-therapist", json!({}))
+        .api_post(Some(partner), "/api/v1/safety/tell-therapist", json!({}))
         .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert!(
@@ -778,17 +796,7 @@ async fn a_possible_sign_tells_nobody_until_the_writer_asks(app: TestApp) {
             .contains("private notice"),
         "{answer}"
     );
-    assert_eq!(
-        mails_to(&app, "therapist@example.com").len(),
-        before + 1,
-        "asking again within the hour tells no one twice"
-    );
-    let (_, panel) = app.api_get(&priya, &screening).await;
-    assert_eq!(panel["flags"].as_array().unwrap().len(), 1, "{panel}");
-    let (status, refused) = app
-        .api_post(Some(&priya), "/api/v1/safety/tell-therapist", json!({}))
-        .await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "partners only: {refused}");
+    assert_eq!(mails_to(app, "therapist@example.com").len(), mails, "{why}");
 }
 
 /// Robin's crisis writing was flagged while the couple had no therapist, so
@@ -819,22 +827,7 @@ async fn asking_to_tell_after_a_flag_from_before_the_therapist_tells_them(app: T
     let priya = app.store.user_by_email(&email).await.unwrap().unwrap().user;
     app.store.link_therapist(&couple, &priya).await.unwrap();
 
-    let (status, answer) = app
-        .api_post(Some(&robin), "/api/v1/safety/tell-therapist", json!({}))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{answer}");
-    assert!(
-        answer["message"]
-            .as_str()
-            .unwrap()
-            .contains("private notice"),
-        "{answer}"
-    );
-    assert_eq!(
-        mails_to(&app, "therapist@example.com").len(),
-        before + 1,
-        "the notice it speaks of was sent"
-    );
+    tells_therapist_privately(&app, &robin, before + 1, "the notice it speaks of was sent").await;
 }
 
 /// A self-guided partner has no therapist on Trellis: the card shows the
